@@ -1,0 +1,42 @@
+# The two commands the README opens with: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev services lint unit bench clean
+
+run: install
+	$(BIN)/velora serve
+
+test: install-dev services lint
+	. ./.velora-test.env && $(BIN)/pytest -q
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+# Starts (or reuses) PostgreSQL and MariaDB, and writes the URLs the tests read.
+services:
+	bash scripts/services.sh .velora-test.env
+
+lint: install-dev
+	$(BIN)/ruff check domain eventstore projections api migrations tests bench
+	$(BIN)/mypy domain eventstore projections api
+	$(BIN)/lint-imports
+
+bench: install-dev services
+	. ./.velora-test.env && $(BIN)/python bench/eventstore.py
+
+clean:
+	rm -rf $(VENV) .velora .velora-test.env .pytest_cache .mypy_cache .ruff_cache

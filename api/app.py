@@ -1,0 +1,67 @@
+"""The FastAPI application, built around a Container from the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import make_asgi_app
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from api import problems
+from api.bootstrap import Container
+from api.idempotency import IdempotencyMiddleware
+from api.routes import auth, health, tenants, users
+from api.security import InvalidToken
+
+DESCRIPTION = """Velora: an event-sourced backend for multi-tenant, multi-vendor marketplaces.
+
+Commands answer with `X-Velora-Position`; send it back as `X-Velora-Min-Position` on a query to
+read your own writes. Every POST accepts `Idempotency-Key`. Errors are `application/problem+json`.
+"""
+
+
+def create_app(container: Container, *, run_projections: bool = False) -> FastAPI:
+    """Builds the app. With run_projections, the projectors run in this process (velora serve)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_projections:
+            container.start_projections()
+        try:
+            yield
+        finally:
+            if run_projections:
+                container.stop_projections()
+
+    app = FastAPI(title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.container = container
+    problems.install(app)
+    for router in (auth.router, tenants.router, users.router, health.router):
+        app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
+
+    def caller_scope(authorization: str) -> str:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            try:
+                return f"user:{container.tokens.verify(token.strip()).user_id}"
+            except InvalidToken:
+                pass
+        return "anonymous"
+
+    app.add_middleware(
+        IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope
+    )
+    app.add_middleware(BaseHTTPMiddleware, dispatch=_request_id)
+    return app
+
+
+async def _request_id(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    request_id = request.headers.get("x-request-id", "")[:100] or uuid4().hex
+    request.state.request_id = request_id
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request_id
+    return response

@@ -1,0 +1,84 @@
+"""The composition root: the one place that builds Velora's object graph from settings.
+`velora serve`, the workers, the CLI and the tests all build through `build()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eventstore.identity import IdentityApplication
+from eventstore.log import EventLog, open_event_log
+from projections import migrate as read_migrations
+from projections.identity import IdentityProjector, IdentityQueries
+from projections.runner import ProjectionRunner
+from projections.store import ReadStore, make_engine
+from api.idempotency import IdempotencyStore
+from api.security import Argon2Hasher, TokenService
+from api.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    log: EventLog
+    read_store: ReadStore
+    identity: IdentityApplication
+    identity_queries: IdentityQueries
+    tokens: TokenService
+    hasher: Argon2Hasher
+    idempotency: IdempotencyStore
+    runners: list[ProjectionRunner] = field(default_factory=list)
+
+    def migrate(self) -> None:
+        """Creates or upgrades the event store and the read-model schema (idempotent)."""
+        self.log.migrate()
+        read_migrations.upgrade(self.read_store.engine)
+
+    def runner(self, name: str) -> ProjectionRunner:
+        for runner in self.runners:
+            if runner.name == name:
+                return runner
+        raise KeyError(name)
+
+    def catch_up(self) -> None:
+        """Brings every projection up to the log's current head (tests and the CLI)."""
+        for runner in self.runners:
+            runner.catch_up()
+
+    def start_projections(self) -> None:
+        for runner in self.runners:
+            runner.start()
+
+    def stop_projections(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+
+    def close(self) -> None:
+        self.stop_projections()
+        self.log.close()
+        self.read_store.engine.dispose()
+
+
+def build(settings: Settings | None = None) -> Container:
+    settings = settings or Settings()
+    tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
+    log = open_event_log(settings.eventstore_url, settings.data_dir)
+    store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
+    runners = [ProjectionRunner(log, store, IdentityProjector())]
+
+    def wake_projections(_position: int) -> None:
+        # In-process projectors start on a new event at once instead of at their next poll.
+        for runner in runners:
+            runner.wake()
+
+    hasher = Argon2Hasher()
+    return Container(
+        settings=settings,
+        log=log,
+        read_store=store,
+        identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
+        identity_queries=IdentityQueries(store),
+        tokens=tokens,
+        hasher=hasher,
+        idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),
+        runners=runners,
+    )

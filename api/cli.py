@@ -1,0 +1,135 @@
+"""The `velora` command."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.bootstrap import Container, build
+from api.settings import Settings, SettingsError
+from eventstore.context import CommandContext
+
+app = typer.Typer(help="Velora: event-sourced marketplace backend.", no_args_is_help=True)
+admin = typer.Typer(help="Operator tasks.", no_args_is_help=True)
+projections = typer.Typer(help="Read-model projections.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+app.add_typer(projections, name="projections")
+console = Console()
+
+
+def _container() -> Container:
+    try:
+        return build(Settings())
+    except SettingsError as e:
+        console.print(f"[red]refusing to start:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Runs the API with the projectors in one process."""
+    import uvicorn
+
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    container = _container()
+    if container.settings.embedded:
+        # The laptop default sets itself up; real servers are migrated by `velora migrate`.
+        container.migrate()
+        console.print(f"embedded mode: data in [bold]{container.settings.data_dir.resolve()}[/bold]")
+    try:
+        uvicorn.run(create_app(container, run_projections=True), host=host, port=port)
+    finally:
+        container.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Creates or upgrades the event store and the read-model schema."""
+    container = _container()
+    try:
+        container.migrate()
+        console.print(f"migrated event store ({container.log.backend}) and read models "
+                      f"({container.read_store.backend})")
+    finally:
+        container.close()
+
+
+@app.command()
+def project() -> None:
+    """Runs the projectors as a worker until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    container = _container()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    container.start_projections()
+    console.print(f"projecting: {', '.join(r.name for r in container.runners)}")
+    try:
+        while not stop.wait(1.0):
+            if all(r.failure is not None for r in container.runners):
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()
+    failed = [r for r in container.runners if r.failure is not None]
+    for runner in failed:
+        console.print(f"[red]{runner.failure}[/red]")
+    raise typer.Exit(1 if failed else 0)
+
+
+@admin.command("create-superuser")
+def create_superuser(
+    email: Annotated[str, typer.Option(help="the super admin's email")],
+    password: Annotated[str, typer.Option(help="at least 8 characters", prompt=True,
+                                          hide_input=True)],
+) -> None:
+    """Creates the platform's super admin (idempotent per email)."""
+    from domain.errors import DomainError
+
+    container = _container()
+    try:
+        if container.settings.embedded:
+            container.migrate()
+        result = container.identity.ensure_superuser(
+            CommandContext.system("cli:create-superuser"), email=email, password=password
+        )
+    except DomainError as e:
+        console.print(f"[red]{e.title}:[/red] {e.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    verb = "created" if result.created else "already exists:"
+    console.print(f"super admin {verb} {result.id}")
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Shows each projector's position, the log's head and the lag."""
+    container = _container()
+    try:
+        head = container.log.head()
+        rows = {r["name"]: r for r in container.read_store.tracking()}
+        table = Table("name", "position", "head", "lag", "state")
+        for runner in container.runners:
+            row = rows.get(runner.name, {})
+            position = row.get("position", 0)
+            state = f"stopped at {row['failed_position']}" if row.get("failed_position") else "ok"
+            table.add_row(runner.name, str(position), str(head), str(head - position), state)
+        console.print(table)
+    finally:
+        container.close()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,133 @@
+"""FastAPI dependencies: the container, the caller, their tenant scope, permissions,
+pagination, read-your-writes and the command context every command is recorded under."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import Depends, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.bootstrap import Container
+from api.policy import crosses_tenants, roles_for
+from api.problems import Problem
+from api.security import InvalidToken, Principal
+from eventstore.application import CommandResult
+from eventstore.context import CommandContext
+from projections.scope import TenantScope
+from projections.store import MAX_LIMIT
+
+POSITION_HEADER = "X-Velora-Position"
+MIN_POSITION_HEADER = "X-Velora-Min-Position"
+READ_WAIT_S = 5.0
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_principal(request: Request, container: ContainerDep) -> Principal:
+    token = bearer_token(request)
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if token is None:
+        raise Problem(401, "send an access token as 'Authorization: Bearer <token>'",
+                      headers=challenge)
+    try:
+        return container.tokens.verify(token)
+    except InvalidToken:
+        raise Problem(401, "the access token is invalid or has expired", headers=challenge) from None
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+class Allowed:
+    """Depends on this to require one of the roles the permission table names for an action."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.roles = roles_for(action)
+
+    def __call__(self, principal: CurrentUser) -> Principal:
+        if not principal.has_any(self.roles):
+            raise Problem(403, f"your roles do not allow {self.action}")
+        return principal
+
+
+def tenant_scope(principal: CurrentUser) -> TenantScope:
+    if crosses_tenants(principal.roles):
+        return TenantScope.every_tenant()
+    return TenantScope.only(principal.tenant_id)
+
+
+Scope = Annotated[TenantScope, Depends(tenant_scope)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (1..500)")]
+Cursor = Annotated[str | None, Query(max_length=200, description="from the previous page")]
+
+
+def command_context(request: Request) -> CommandContext:
+    """Attributes the command to the caller (if signed in), its request and its correlation."""
+    container: Container = request.app.state.container
+    token = bearer_token(request)
+    actor = None
+    if token is not None:
+        try:
+            actor = container.tokens.verify(token).user_id
+        except InvalidToken:
+            actor = None
+    request_id = getattr(request.state, "request_id", None) or uuid4().hex
+    correlation = request.headers.get("x-correlation-id", "")[:100] or request_id
+    return CommandContext(actor_id=actor, correlation_id=correlation, causation_id=request_id)
+
+
+Ctx = Annotated[CommandContext, Depends(command_context)]
+
+
+def commanded(response: Response, result: CommandResult) -> dict[str, str]:
+    """Marks a command response with its event-log position and returns its id body."""
+    response.headers[POSITION_HEADER] = str(result.position)
+    return {"id": str(result.id)}
+
+
+class ReadAfter:
+    """Holds a query until the projections it reads have reached the position the client sent
+    in X-Velora-Min-Position (read-your-writes); after 5 s answers 503 with Retry-After."""
+
+    def __init__(self, *projections: str) -> None:
+        self.projections = projections
+
+    async def __call__(
+        self,
+        container: ContainerDep,
+        min_position: Annotated[
+            int | None, Header(alias=MIN_POSITION_HEADER, ge=0, description="read-your-writes")
+        ] = None,
+    ) -> None:
+        if not min_position:
+            return
+        deadline = time.monotonic() + READ_WAIT_S
+        delay_s = 0.005
+        while True:
+            positions = await run_in_threadpool(container.read_store.positions)
+            if all(positions.get(p, 0) >= min_position for p in self.projections):
+                return
+            if time.monotonic() >= deadline:
+                raise Problem(
+                    503,
+                    f"the read models have not reached position {min_position} yet",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.1)

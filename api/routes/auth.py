@@ -1,0 +1,71 @@
+"""Sign-in and buyer sign-up."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ContainerDep, Ctx, ReadAfter, commanded
+from api.problems import Problem
+from domain.base import PLATFORM_TENANT_ID
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+    tenant_id: UUID | None = Field(default=None, description="omit to sign in as platform staff")
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class SignupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tenant_id: UUID
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=8, max_length=256)
+
+
+class IdResponse(BaseModel):
+    id: str
+
+
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    dependencies=[Depends(ReadAfter("identity"))],
+    responses={401: {"description": "bad credentials"}},
+)
+async def issue_token(body: TokenRequest, container: ContainerDep) -> TokenResponse:
+    """Exchanges an email and password for a signed access token (JWT with sub, tenant_id, roles).
+    Without `tenant_id` it signs in platform staff such as the super admin."""
+    tenant_id = str(body.tenant_id or PLATFORM_TENANT_ID)
+    row = await run_in_threadpool(container.identity_queries.credentials, tenant_id, body.email)
+    ok = await run_in_threadpool(
+        container.hasher.verify, row["password_hash"] if row else None, body.password
+    )
+    if row is None or not ok:
+        raise Problem(401, "the email or password is wrong", headers={"WWW-Authenticate": "Bearer"})
+    token = container.tokens.issue(row["user_id"], row["tenant_id"], list(row["roles"]))
+    return TokenResponse(access_token=token, expires_in=container.tokens.ttl_s)
+
+
+@router.post("/signup", status_code=201, response_model=IdResponse)
+def sign_up(
+    body: SignupRequest, container: ContainerDep, ctx: Ctx, response: Response
+) -> dict[str, str]:
+    """Registers a buyer of the given tenant."""
+    result = container.identity.sign_up_buyer(
+        ctx, tenant_id=body.tenant_id, email=body.email, password=body.password
+    )
+    return commanded(response, result)
+

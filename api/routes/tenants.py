@@ -1,0 +1,151 @@
+"""Tenants (marketplaces) and their users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    Allowed, ContainerDep, Ctx, Cursor, Limit, ReadAfter, Scope, commanded,
+)
+from api.problems import Problem
+from api.routes.auth import IdResponse
+from api.security import Principal
+from domain.base import PLATFORM_TENANT_ID
+from domain.identity import Role
+
+router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")
+    commission_bps: int = Field(ge=0, le=10_000, description="platform commission, basis points")
+    escrow_hold_days: int = Field(ge=0, le=365)
+    product_moderation: str = Field(default="required", pattern="^(required|auto)$")
+    hold_timeout_s: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
+
+
+class Tenant(BaseModel):
+    tenant_id: str
+    name: str
+    currency: str
+    commission_bps: int
+    escrow_hold_days: int
+    product_moderation: str
+    hold_timeout_s: int
+    created_at: Any
+
+
+class TenantPage(BaseModel):
+    items: list[Tenant]
+    next_cursor: str | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=8, max_length=256)
+    roles: list[Role] = Field(min_length=1)
+
+
+class User(BaseModel):
+    user_id: str
+    tenant_id: str
+    email: str
+    roles: list[str]
+    created_at: Any
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None
+
+
+def _require_visible(scope: Scope, tenant_id: UUID) -> None:
+    # Another tenant's id answers exactly as an unknown one does.
+    if tenant_id != PLATFORM_TENANT_ID and not scope.allows(tenant_id):
+        raise Problem(404, f"tenant {tenant_id} not found")
+
+
+@router.post("", status_code=201, response_model=IdResponse)
+def create_tenant(
+    body: TenantCreate,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    _: Annotated[Principal, Depends(Allowed("tenants:create"))],
+) -> dict[str, str]:
+    """Creates a marketplace tenant with its currency, commission and escrow settings."""
+    result = container.identity.register_tenant(ctx, **body.model_dump())
+    return commanded(response, result)
+
+
+@router.get("", response_model=TenantPage, dependencies=[Depends(ReadAfter("identity"))])
+def list_tenants(
+    container: ContainerDep,
+    scope: Scope,
+    _: Annotated[Principal, Depends(Allowed("tenants:read"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Lists the tenants the caller may see, oldest first."""
+    page = container.identity_queries.tenants(scope, limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/{tenant_id}", response_model=Tenant, dependencies=[Depends(ReadAfter("identity"))])
+def get_tenant(
+    tenant_id: UUID,
+    container: ContainerDep,
+    scope: Scope,
+    _: Annotated[Principal, Depends(Allowed("tenants:read"))],
+) -> dict[str, Any]:
+    """One tenant and its settings."""
+    tenant = container.identity_queries.tenant(scope, str(tenant_id))
+    if tenant is None:
+        raise Problem(404, f"tenant {tenant_id} not found")
+    return tenant
+
+
+@router.post("/{tenant_id}/users", status_code=201, response_model=IdResponse)
+def create_user(
+    tenant_id: UUID,
+    body: UserCreate,
+    container: ContainerDep,
+    scope: Scope,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("users:create"))],
+) -> dict[str, str]:
+    """Adds a user with roles to a tenant. A marketplace admin may add buyers, sellers and
+    marketplace admins to its own tenant; only a super admin grants cross-tenant roles."""
+    _require_visible(scope, tenant_id)
+    if tenant_id == PLATFORM_TENANT_ID and Role.SUPER_ADMIN.value not in principal.roles:
+        raise Problem(404, f"tenant {tenant_id} not found")
+    result = container.identity.register_user(
+        ctx, tenant_id=tenant_id, email=body.email, password=body.password,
+        roles=[r.value for r in body.roles], granter_roles=principal.roles,
+    )
+    return commanded(response, result)
+
+
+@router.get(
+    "/{tenant_id}/users", response_model=UserPage, dependencies=[Depends(ReadAfter("identity"))]
+)
+def list_users(
+    tenant_id: UUID,
+    container: ContainerDep,
+    scope: Scope,
+    _: Annotated[Principal, Depends(Allowed("users:read"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Lists a tenant's users, oldest first."""
+    _require_visible(scope, tenant_id)
+    page = container.identity_queries.users(scope.narrowed_to(tenant_id), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}

@@ -1,0 +1,69 @@
+"""Velora's configuration: VELORA_* environment variables (a .env file is read too). Each server
+URL that is set swaps one embedded part for the real server; the rest stay embedded."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that appear in examples and must never guard a real deployment.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "secret", "changeme", "change-me", "change_me", "dev", "development", "velora",
+     "please-change-me", "insecure", "test"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot run safely; Velora refuses to start."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VELORA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".velora")
+    eventstore_url: str | None = None
+    read_db_url: str | None = None
+    opensearch_url: str | None = None
+    kafka_bootstrap: str | None = None
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    token_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when nothing points at a real server: the laptop default."""
+        return not any(
+            (self.eventstore_url, self.read_db_url, self.opensearch_url, self.kafka_bootstrap,
+             self.stripe_api_key)
+        )
+
+    def signing_key(self) -> str:
+        """The JWT signing key. Embedded, a random one is made once and kept in the data dir;
+        anywhere else a missing, short or well-known secret stops Velora from starting."""
+        configured = self.secret_key.get_secret_value() if self.secret_key else None
+        if configured is not None and configured.strip().lower() not in KNOWN_DEFAULT_SECRETS:
+            if len(configured) >= MIN_SECRET_LENGTH or self.embedded:
+                return configured
+        if not self.embedded:
+            raise SettingsError(
+                "VELORA_SECRET_KEY must be set to a random secret of at least "
+                f"{MIN_SECRET_LENGTH} characters when Velora uses real servers"
+            )
+        return self._embedded_secret()
+
+    def _embedded_secret(self) -> str:
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key

@@ -1,0 +1,1 @@
+"""Velora's domain: aggregates, events and domain errors. Pure Python, no infrastructure."""

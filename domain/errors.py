@@ -1,0 +1,38 @@
+"""Domain errors. Each bounded context subclasses one base per context, and each specific error
+also names the kind of failure it is, which is all the API needs to choose a status code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every expected failure the domain can report."""
+
+    title = "Domain rule violated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or is not visible to the caller (another tenant's)."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The command does not fit the current state (duplicate, wrong lifecycle step)."""
+
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    """The command's values break a domain rule regardless of state."""
+
+    title = "Invalid"
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this (for example, grant a role above its own)."""
+
+    title = "Not allowed"

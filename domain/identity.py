@@ -1,0 +1,256 @@
+"""Identity and tenancy: tenants with their commercial settings, users with roles, and the
+claims that keep an email unique within a tenant."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import PLATFORM_TENANT_ID, TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from domain.money import parse_currency
+
+
+class IdentityError(DomainError):
+    """Base of the identity context's errors."""
+
+
+class TenantNotFound(IdentityError, NotFound):
+    title = "Tenant not found"
+
+
+class UserNotFound(IdentityError, NotFound):
+    title = "User not found"
+
+
+class EmailAlreadyRegistered(IdentityError, Conflict):
+    title = "Email already registered"
+
+
+class InvalidTenantSettings(IdentityError, Invalid):
+    title = "Invalid tenant settings"
+
+
+class InvalidEmail(IdentityError, Invalid):
+    title = "Invalid email"
+
+
+class WeakPassword(IdentityError, Invalid):
+    title = "Weak password"
+
+
+class InvalidRoles(IdentityError, Invalid):
+    title = "Invalid roles"
+
+
+class RoleNotGrantable(IdentityError, NotAllowed):
+    title = "Role not grantable"
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    MARKETPLACE_ADMIN = "marketplace_admin"
+    FINANCE_ADMIN = "finance_admin"
+    AUDITOR = "auditor"
+    SUPER_ADMIN = "super_admin"
+
+
+# These roles act across tenants; everyone else acts only inside the tenant of their token.
+CROSS_TENANT_ROLES = frozenset({Role.FINANCE_ADMIN, Role.AUDITOR, Role.SUPER_ADMIN})
+# Staff of the platform (tenant zero) hold only cross-tenant roles.
+PLATFORM_ROLES = CROSS_TENANT_ROLES
+# What a tenant's own marketplace admin may hand out: nothing that reaches beyond the tenant.
+TENANT_ADMIN_GRANTABLE = frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN})
+
+
+class ProductModeration(StrEnum):
+    REQUIRED = "required"
+    AUTO = "auto"
+
+
+MAX_COMMISSION_BPS = 10_000
+MAX_ESCROW_HOLD_DAYS = 365
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+class PasswordHasher(Protocol):
+    """The port through which applications hash and check passwords."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidEmail(f"{email!r} is not an email address")
+    return email.lower()
+
+
+def check_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            f"password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+
+
+def parse_roles(roles: Iterable[str], tenant_id: UUID) -> list[str]:
+    """Validates a role set for a user of the given tenant and returns it sorted."""
+    try:
+        parsed = {Role(r) for r in roles}
+    except ValueError as e:
+        raise InvalidRoles(str(e)) from None
+    if not parsed:
+        raise InvalidRoles("a user needs at least one role")
+    if tenant_id == PLATFORM_TENANT_ID:
+        outside = parsed - PLATFORM_ROLES
+        if outside:
+            raise InvalidRoles(f"platform staff cannot hold {sorted(outside)}")
+    elif Role.SUPER_ADMIN in parsed:
+        raise InvalidRoles("super_admin exists only on the platform, not inside a tenant")
+    return sorted(parsed)
+
+
+def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:
+    """A super admin grants anything; a marketplace admin only roles confined to its tenant."""
+    granter = set(granter_roles)
+    if Role.SUPER_ADMIN in granter:
+        return
+    allowed = TENANT_ADMIN_GRANTABLE if Role.MARKETPLACE_ADMIN in granter else frozenset()
+    beyond = set(roles) - allowed
+    if beyond:
+        raise RoleNotGrantable(f"you may not grant {sorted(beyond)}")
+
+
+class Tenant(TenantAggregate):
+    """A marketplace. Its id is also its tenant id."""
+
+    @staticmethod
+    def create_id(tenant_id: UUID) -> UUID:
+        return tenant_id
+
+    @event("Registered")
+    def __init__(  # noqa: PLR0913
+        self,
+        tenant_id: UUID,
+        name: str,
+        currency: str,
+        commission_bps: int,
+        escrow_hold_days: int,
+        product_moderation: str,
+        hold_timeout_s: int,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.name = name
+        self.currency = currency
+        self.commission_bps = commission_bps
+        self.escrow_hold_days = escrow_hold_days
+        self.product_moderation = product_moderation
+        self.hold_timeout_s = hold_timeout_s
+
+    @classmethod
+    def register(  # noqa: PLR0913
+        cls,
+        tenant_id: UUID,
+        name: str,
+        currency: str,
+        commission_bps: int,
+        escrow_hold_days: int,
+        product_moderation: str = ProductModeration.REQUIRED,
+        hold_timeout_s: int = 1800,
+    ) -> Tenant:
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            raise InvalidTenantSettings("name must have 1 to 200 characters")
+        if tenant_id == PLATFORM_TENANT_ID:
+            raise InvalidTenantSettings("tenant zero is the platform itself")
+        if not 0 <= commission_bps <= MAX_COMMISSION_BPS:
+            raise InvalidTenantSettings("commission_bps must be between 0 and 10000")
+        if not 0 <= escrow_hold_days <= MAX_ESCROW_HOLD_DAYS:
+            raise InvalidTenantSettings("escrow_hold_days must be between 0 and 365")
+        if not 60 <= hold_timeout_s <= 7 * 24 * 3600:
+            raise InvalidTenantSettings("hold_timeout_s must be between 60 s and 7 days")
+        try:
+            moderation = ProductModeration(product_moderation)
+        except ValueError:
+            raise InvalidTenantSettings("product_moderation must be 'required' or 'auto'") from None
+        return cls(
+            tenant_id=tenant_id,
+            name=name,
+            currency=parse_currency(currency),
+            commission_bps=commission_bps,
+            escrow_hold_days=escrow_hold_days,
+            product_moderation=moderation.value,
+            hold_timeout_s=hold_timeout_s,
+        )
+
+
+class User(TenantAggregate):
+    """A person who signs in to one tenant (or to the platform) with an email and a password."""
+
+    @event("Registered")
+    def __init__(
+        self, tenant_id: UUID, email: str, password_hash: str, roles: list[str]
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.email = email
+        self.password_hash = password_hash
+        self.roles = roles
+
+    @classmethod
+    def register(
+        cls,
+        tenant_id: UUID,
+        email: str,
+        password: str,
+        roles: Iterable[str],
+        hasher: PasswordHasher,
+    ) -> User:
+        # Validate everything cheap first: hashing is deliberately slow.
+        normalized = normalize_email(email)
+        parsed = parse_roles(roles, tenant_id)
+        check_password(password)
+        return cls(
+            tenant_id=tenant_id, email=normalized, password_hash=hasher.hash(password), roles=parsed
+        )
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+class EmailClaim(TenantAggregate):
+    """Claims an email within a tenant. Its id derives from (tenant, email), so a second claim of
+    the same email collides in the event store itself: uniqueness holds under any concurrency.
+    It records only a digest of the email, never the address."""
+
+    @staticmethod
+    def email_key(email: str) -> str:
+        return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+    @staticmethod
+    def create_id(tenant_id: UUID, email_key: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:email:{tenant_id}:{email_key}")
+
+    @classmethod
+    def id_for(cls, tenant_id: UUID, email: str) -> UUID:
+        return cls.create_id(tenant_id, cls.email_key(email))
+
+    @event("Claimed")
+    def __init__(self, tenant_id: UUID, email_key: str, user_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.email_key = email_key
+        self.user_id = user_id
+
+    @classmethod
+    def claim(cls, user: User) -> EmailClaim:
+        return cls(tenant_id=user.tenant_id, email_key=cls.email_key(user.email), user_id=user.id)

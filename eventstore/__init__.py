@@ -1,0 +1,1 @@
+"""The write side's storage: eventsourcing applications, recorders, DB-level immutability."""

@@ -1,0 +1,53 @@
+"""The base of Velora's applications: each bounded context is its own eventsourcing Application,
+all of them writing to the one shared event log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from eventstore.context import CommandContext, recording_under
+from eventstore.log import EventLog
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What every command returns: the id it concerns and the log position of its last event."""
+
+    id: UUID
+    position: int
+    created: bool = True
+
+
+class VeloraApplication(Application[UUID]):
+    def __init__(self, log: EventLog, on_recorded: Callable[[int], None] | None = None) -> None:
+        self._log = log
+        self._on_recorded = on_recorded
+        # No aggregate cache: several processes write, so every command loads fresh state.
+        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return self._log.recorder
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self._log.mapper
+
+    def record(self, ctx: CommandContext, *aggregates: Any) -> int:
+        """Saves the aggregates' new events atomically and returns the last event's position."""
+        with recording_under(ctx):
+            recordings = self.save(*aggregates)
+        position = max((r.notification.id for r in recordings), default=self._log.head())
+        if self._on_recorded is not None:
+            self._on_recorded(position)
+        return position
+
+    def get_or_none(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None

@@ -1,0 +1,107 @@
+"""The identity application: tenants, users, sign-up and the platform's super admins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.base import PLATFORM_TENANT_ID
+from domain.identity import (
+    EmailAlreadyRegistered,
+    EmailClaim,
+    PasswordHasher,
+    Role,
+    Tenant,
+    TenantNotFound,
+    User,
+    check_may_grant,
+)
+from eventstore.application import CommandResult, VeloraApplication
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+
+
+class IdentityApplication(VeloraApplication):
+    name = "identity"
+
+    def __init__(self, log: EventLog, hasher: PasswordHasher, **kwargs: object) -> None:
+        super().__init__(log, **kwargs)  # type: ignore[arg-type]
+        self._hasher = hasher
+
+    def register_tenant(  # noqa: PLR0913
+        self,
+        ctx: CommandContext,
+        *,
+        name: str,
+        currency: str,
+        commission_bps: int,
+        escrow_hold_days: int,
+        product_moderation: str = "required",
+        hold_timeout_s: int = 1800,
+    ) -> CommandResult:
+        tenant = Tenant.register(
+            tenant_id=uuid4(),
+            name=name,
+            currency=currency,
+            commission_bps=commission_bps,
+            escrow_hold_days=escrow_hold_days,
+            product_moderation=product_moderation,
+            hold_timeout_s=hold_timeout_s,
+        )
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    def register_user(
+        self,
+        ctx: CommandContext,
+        *,
+        tenant_id: UUID,
+        email: str,
+        password: str,
+        roles: Iterable[str],
+        granter_roles: Iterable[str],
+    ) -> CommandResult:
+        roles = list(roles)
+        check_may_grant(granter_roles, roles)
+        self._require_tenant(tenant_id)
+        return self._register(ctx, tenant_id, email, password, roles)
+
+    def sign_up_buyer(
+        self, ctx: CommandContext, *, tenant_id: UUID, email: str, password: str
+    ) -> CommandResult:
+        if tenant_id == PLATFORM_TENANT_ID:
+            raise TenantNotFound(f"tenant {tenant_id} not found")
+        self._require_tenant(tenant_id)
+        return self._register(ctx, tenant_id, email, password, [Role.BUYER])
+
+    def ensure_superuser(self, ctx: CommandContext, *, email: str, password: str) -> CommandResult:
+        """Creates the platform's super admin, or returns the one that already has this email."""
+        claim = self.get_or_none(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
+        if claim is not None:
+            return CommandResult(claim.user_id, self._log.head(), created=False)
+        try:
+            return self._register(ctx, PLATFORM_TENANT_ID, email, password, [Role.SUPER_ADMIN])
+        except EmailAlreadyRegistered:
+            # Two operators raced; the other one won, which is the same outcome.
+            claim = self.repository.get(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
+            return CommandResult(claim.user_id, self._log.head(), created=False)
+
+    def _register(
+        self, ctx: CommandContext, tenant_id: UUID, email: str, password: str, roles: list[str]
+    ) -> CommandResult:
+        user = User.register(tenant_id, email, password, roles, self._hasher)
+        claim = EmailClaim.claim(user)
+        try:
+            position = self.record(ctx, user, claim)
+        except IntegrityError:
+            raise EmailAlreadyRegistered(
+                f"{user.email} is already registered in this tenant"
+            ) from None
+        return CommandResult(user.id, position)
+
+    def _require_tenant(self, tenant_id: UUID) -> None:
+        if tenant_id == PLATFORM_TENANT_ID:
+            return
+        if self.get_or_none(tenant_id) is None:
+            raise TenantNotFound(f"tenant {tenant_id} not found")

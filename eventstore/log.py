@@ -1,0 +1,58 @@
+"""The event log: one notification log shared by every application, so a position means the
+same thing everywhere (the read-your-writes header, projector tracking, the relay)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from eventstore.mapper import EnvelopeMapper, RecordedEvent
+from eventstore.postgres import GroupCommitRecorder, datastore_from_url
+from eventstore.sqlite import ImmutableSQLiteRecorder, datastore_for
+
+
+@dataclass
+class EventLog:
+    recorder: ApplicationRecorder
+    mapper: EnvelopeMapper
+    backend: Literal["postgres", "sqlite"]
+
+    def migrate(self) -> None:
+        """Creates the events table, its indexes and its immutability guards (idempotent)."""
+        self.recorder.create_table()  # type: ignore[attr-defined]
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def read(self, after: int, limit: int) -> list[RecordedEvent]:
+        return [self.mapper.to_recorded(n) for n in self.read_raw(after, limit)]
+
+    def read_raw(self, after: int, limit: int) -> Sequence:  # type: ignore[type-arg]
+        return self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+
+    def stream(self, originator_id: object) -> list:  # type: ignore[type-arg]
+        return list(self.recorder.select_events(originator_id))  # type: ignore[arg-type]
+
+    def ping(self) -> None:
+        self.head()
+
+    def close(self) -> None:
+        close = getattr(self.recorder, "close", None)
+        if close is not None:
+            close()
+        datastore = getattr(self.recorder, "datastore", None)
+        if datastore is not None:
+            datastore.close()
+
+
+def open_event_log(url: str | None, data_dir: Path) -> EventLog:
+    """PostgreSQL when a URL is given, else SQLite under the data dir. Connects lazily."""
+    if url:
+        recorder: ApplicationRecorder = GroupCommitRecorder(datastore_from_url(url))
+        return EventLog(recorder, EnvelopeMapper(), "postgres")
+    recorder = ImmutableSQLiteRecorder(datastore_for(data_dir / "events.sqlite3"))
+    return EventLog(recorder, EnvelopeMapper(), "sqlite")

@@ -1,0 +1,1 @@
+"""The read side: projectors fold the event log into read models, and queries read only those."""

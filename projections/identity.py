@@ -1,0 +1,94 @@
+"""Identity read models: tenants and users."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from domain.identity import Tenant, User
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.scope import TenantScope
+from projections.store import Page, ReadStore
+from projections.tables import tenants, users
+
+
+def _naive(ts: Any) -> Any:
+    return ts.replace(tzinfo=None)
+
+
+class IdentityProjector(Projector):
+    name = "identity"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the identity tables."""
+
+    @apply.register
+    def _tenant_registered(self, e: Tenant.Registered, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            tenants.insert().values(
+                tenant_id=str(e.tenant_id),
+                name=e.name,
+                currency=e.currency,
+                commission_bps=e.commission_bps,
+                escrow_hold_days=e.escrow_hold_days,
+                product_moderation=e.product_moderation,
+                hold_timeout_s=e.hold_timeout_s,
+                created_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _user_registered(self, e: User.Registered, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            users.insert().values(
+                user_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                email=e.email,
+                password_hash=e.password_hash,
+                roles=list(e.roles),
+                created_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+
+TENANT_FIELDS = ("tenant_id", "name", "currency", "commission_bps", "escrow_hold_days",
+                 "product_moderation", "hold_timeout_s", "created_at")
+USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")
+
+
+def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: row[f] for f in fields}
+
+
+class IdentityQueries:
+    """Reads tenants and users. Every method takes the caller's TenantScope."""
+
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def tenant(self, scope: TenantScope, tenant_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, tenants, tenants.c.tenant_id == tenant_id)
+        return _only(row, TENANT_FIELDS) if row else None
+
+    def tenants(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
+        page = self.store.page(scope, tenants, limit=limit, cursor=cursor)
+        return Page([_only(r, TENANT_FIELDS) for r in page.items], page.next_cursor)
+
+    def user(self, scope: TenantScope, user_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, users, users.c.user_id == user_id)
+        return _only(row, USER_FIELDS) if row else None
+
+    def users(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
+        page = self.store.page(scope, users, limit=limit, cursor=cursor)
+        return Page([_only(r, USER_FIELDS) for r in page.items], page.next_cursor)
+
+    def credentials(self, tenant_id: str, email: str) -> dict[str, Any] | None:
+        """The password hash and roles for a sign-in, looked up inside the named tenant only."""
+        scope = TenantScope.only(tenant_id)
+        return self.store.one(scope, users, users.c.email == email.strip().lower())

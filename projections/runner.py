@@ -1,0 +1,171 @@
+"""Follows the event log and feeds one projector, exactly once per event.
+
+Each batch of events and the projector's new position commit in one read-model transaction, so a
+crash at any point neither loses nor doubles an effect. If a batch fails, the runner replays it one
+event at a time to commit everything before the bad event, then stops on that event, records
+which one it was, and does not move past it."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Iterable
+from functools import singledispatchmethod
+from typing import Any
+
+import sqlalchemy.exc
+from eventsourcing.utils import get_topic
+from sqlalchemy.engine import Connection
+
+from eventstore.log import EventLog
+from eventstore.mapper import RecordedEvent
+from projections.store import ReadStore, TrackingConflict
+
+log = logging.getLogger("velora.projections")
+
+# Failures of the store itself (connection lost, server gone): retried, never blamed on an event.
+TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
+class Projector:
+    """Folds events into read-model rows. Each subclass defines its own `apply` as a
+    singledispatchmethod with one handler per event class; events without one are passed over
+    (and never even decoded)."""
+
+    name: str = ""
+
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        raise NotImplementedError
+
+    def topics(self) -> frozenset[str]:
+        dispatch = inspect.getattr_static(type(self), "apply")
+        if not isinstance(dispatch, singledispatchmethod):
+            raise TypeError(f"{type(self).__name__}.apply must be a singledispatchmethod")
+        registry = dispatch.dispatcher.registry
+        return frozenset(get_topic(cls) for cls in registry if cls is not object)
+
+
+class ProjectionFailed(RuntimeError):
+    def __init__(self, projector: str, recorded: Any, cause: BaseException) -> None:
+        self.projector = projector
+        self.position = recorded.id
+        self.topic = recorded.topic
+        super().__init__(
+            f"projector {projector!r} stopped at event {recorded.id} ({recorded.topic} "
+            f"{recorded.originator_id} v{recorded.originator_version}): {cause!r}"
+        )
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        log_: EventLog,
+        store: ReadStore,
+        projector: Projector,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.25,
+    ) -> None:
+        self.log = log_
+        self.store = store
+        self.projector = projector
+        self.name = projector.name
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.failure: ProjectionFailed | None = None
+        self._topics = projector.topics()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one step at a time (tests and the CLI drive these directly) ----------------------------
+
+    def run_once(self) -> int:
+        """Applies the next batch. Returns how many events it moved past (0: caught up)."""
+        position = self.store.position(self.name)
+        batch = self.log.read_raw(position, self.batch_size)
+        if not batch:
+            return 0
+        try:
+            with self.store.begin() as conn:
+                self._apply_all(conn, batch)
+                self.store.advance(conn, self.name, position, batch[-1].id)
+            return len(batch)
+        except TrackingConflict:
+            return 0  # another runner did this batch; read again from where it left off
+        except TRANSIENT:
+            raise
+        except Exception:
+            return self._one_by_one(position, batch)
+
+    def catch_up(self) -> int:
+        """Runs batches until the projector has reached the log's head as it was on entry."""
+        head, total = self.log.head(), 0
+        while self.store.position(self.name) < head:
+            moved = self.run_once()
+            if moved == 0:
+                break
+            total += moved
+        return total
+
+    def _apply_all(self, conn: Connection, batch: Iterable[Any]) -> None:
+        for notification in batch:
+            if notification.topic in self._topics:
+                recorded = self.log.mapper.to_recorded(notification)
+                self.projector.apply(recorded.event, conn, recorded)
+
+    def _one_by_one(self, position: int, batch: list[Any]) -> int:
+        for moved, notification in enumerate(batch):
+            try:
+                with self.store.begin() as conn:
+                    self._apply_all(conn, [notification])
+                    self.store.advance(conn, self.name, position, notification.id)
+            except TrackingConflict:
+                return moved
+            except TRANSIENT:
+                raise
+            except Exception as e:
+                failure = ProjectionFailed(self.name, notification, e)
+                self.store.record_failure(self.name, notification.id, str(failure))
+                self.failure = failure
+                log.error("%s", failure)
+                raise failure from e
+            position = notification.id
+        return len(batch)
+
+    # -- as a background thread -----------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"projector-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        backoff_s = self.poll_interval_s
+        while not self._stop.is_set():
+            try:
+                moved = self.run_once()
+                backoff_s = self.poll_interval_s
+            except ProjectionFailed:
+                return  # stopped on a bad event, which is recorded; an operator must act
+            except TRANSIENT as e:
+                log.warning("projector %s: store unavailable, retrying: %s", self.name, e)
+                moved, backoff_s = 0, min(backoff_s * 2, 5.0)
+            if moved == 0:
+                self._wake.wait(backoff_s)
+                self._wake.clear()

@@ -1,0 +1,191 @@
+"""The read-model store: one SQLAlchemy engine on SQLite (embedded) or MySQL/MariaDB, with the
+projection tracking rows that make each projector's writes exactly-once."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from projections.scope import TenantScope
+from projections.tables import projection_tracking
+
+MAX_LIMIT = 500
+_WRITE = "velora_write"
+
+
+class TrackingConflict(Exception):
+    """Another runner advanced the same projector first; this batch must not commit."""
+
+
+def utcnow() -> datetime:
+    # Read models store naive UTC: MySQL's DATETIME has no zone.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accepts the mysql:// URLs operators write and picks the pure-Python driver."""
+    if url.startswith("mysql://"):
+        url = "mysql+pymysql://" + url[len("mysql://") :]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+def make_engine(url: str | None, data_dir: Path) -> Engine:
+    if not url:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{data_dir / 'read.sqlite3'}"
+    url = sqlalchemy_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin. Writers take the write
+        # lock at BEGIN so two of them never deadlock upgrading read locks; readers do not.
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_begin(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            writing = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+        return engine
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=3600,
+        isolation_level="READ COMMITTED",
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p:{position}".encode()).decode().rstrip("=")
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, value = raw.split(":", 1)
+        if kind != "p":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor(f"cursor {cursor!r} is not one this server issued") from None
+
+
+class ReadStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def backend(self) -> Literal["sqlite", "mysql"]:
+        return "sqlite" if self.engine.dialect.name == "sqlite" else "mysql"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: commits on success, rolls back on any exception."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # -- tracking -------------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        with self.read() as conn:
+            rows = conn.execute(sa.select(projection_tracking.c.name, projection_tracking.c.position))
+            return {name: position for name, position in rows}
+
+    def tracking(self) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            rows = conn.execute(sa.select(projection_tracking).order_by(projection_tracking.c.name))
+            return [dict(r._mapping) for r in rows]
+
+    def position(self, name: str) -> int:
+        return self.positions().get(name, 0)
+
+    def advance(self, conn: Connection, name: str, expected: int, new: int) -> None:
+        """Moves a projector's position inside the caller's transaction, only from where this
+        runner read it: if another runner got there first, the whole batch rolls back."""
+        t = projection_tracking
+        if expected == 0:
+            exists = conn.execute(sa.select(t.c.position).where(t.c.name == name)).first()
+            if exists is None:
+                conn.execute(t.insert().values(name=name, position=new, updated_at=utcnow()))
+                return
+        result = conn.execute(
+            t.update()
+            .where(t.c.name == name, t.c.position == expected)
+            .values(position=new, updated_at=utcnow(), failed_position=None, failure=None)
+        )
+        if result.rowcount != 1:
+            raise TrackingConflict(f"{name} moved past {expected} under us")
+
+    def record_failure(self, name: str, position: int, failure: str) -> None:
+        t = projection_tracking
+        with self.begin() as conn:
+            updated = conn.execute(
+                t.update().where(t.c.name == name).values(failed_position=position, failure=failure)
+            )
+            if updated.rowcount == 0:
+                conn.execute(
+                    t.insert().values(
+                        name=name, position=0, updated_at=utcnow(),
+                        failed_position=position, failure=failure,
+                    )
+                )
+
+    # -- scoped reads ---------------------------------------------------------------------------
+
+    def one(self, scope: TenantScope, table: sa.Table, *where: Any) -> dict[str, Any] | None:
+        with self.read() as conn:
+            row = conn.execute(scope.select(table, *where)).first()
+            return dict(row._mapping) if row is not None else None
+
+    def page(
+        self, scope: TenantScope, table: sa.Table, *where: Any, limit: int, cursor: str | None
+    ) -> Page:
+        """A page in creation order, keyed on the position of the event that created each row."""
+        after = decode_cursor(cursor)
+        key = table.c.created_position
+        stmt = scope.select(table, *where).where(key > after).order_by(key).limit(limit + 1)
+        with self.read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(rows[-1]["created_position"]) if more else None)

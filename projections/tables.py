@@ -1,0 +1,68 @@
+"""Read-model tables (SQLAlchemy Core). Alembic migrations in migrations/ create them; a test
+checks that the migrations and these definitions agree. Every row carries tenant_id."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+metadata = sa.MetaData()
+
+# Microsecond timestamps on MySQL/MariaDB too (their DATETIME defaults to whole seconds).
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+Id = sa.String(36)
+
+projection_tracking = sa.Table(
+    "projection_tracking",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    # Set when the projector stopped on an event it could not apply; cleared when it gets past.
+    sa.Column("failed_position", sa.BigInteger, nullable=True),
+    sa.Column("failure", sa.Text, nullable=True),
+)
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("commission_bps", sa.Integer, nullable=False),
+    sa.Column("escrow_hold_days", sa.Integer, nullable=False),
+    sa.Column("product_moderation", sa.String(16), nullable=False),
+    sa.Column("hold_timeout_s", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False, unique=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+    sa.Index("ix_users_tenant_position", "tenant_id", "created_position"),
+)
+
+# Not a read model: the API's durable record of idempotent requests (kept at least 24 hours).
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("scope", sa.String(100), primary_key=True),
+    sa.Column("idem_key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("response_headers", sa.JSON, nullable=True),
+    sa.Column("response_body", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Index("ix_idempotency_expires", "expires_at"),
+)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Brings up the real services the integration tests talk to, reusing any that already answer,
+# and writes their URLs to the env file named by $1. It never touches a service it did not start.
+set -euo pipefail
+out=${1:-.velora-test.env}
+PG_PORT=${VELORA_TEST_PG_PORT:-5432}
+MY_PORT=${VELORA_TEST_MYSQL_PORT:-3306}
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # port, name
+  for _ in $(seq 1 100); do answers "$1" && return 0; sleep 0.2; done
+  echo "services: $2 did not come up on port $1" >&2
+  return 1
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then echo "services: need root to apt-get install $*" >&2; return 1; fi
+  if [ -z "${_apt_updated:-}" ]; then apt-get update -qq >/dev/null; _apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+start_postgres() {
+  answers "$PG_PORT" && { echo "services: PostgreSQL already answers on $PG_PORT"; return 0; }
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; fi
+  local ver; ver=$(ls /etc/postgresql | sort -V | tail -n1)
+  # Trust local TCP connections, as on the CI machines, so the tests need no password.
+  local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  wait_for "$PG_PORT" PostgreSQL
+  echo "services: started PostgreSQL $ver"
+}
+
+start_mariadb() {
+  answers "$MY_PORT" && { echo "services: MariaDB already answers on $MY_PORT"; return 0; }
+  if [ ! -x /usr/sbin/mariadbd ]; then apt_install mariadb-server; fi
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+  if [ ! -d /var/lib/mysql/mysql ]; then
+    mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
+  fi
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql \
+    --bind-address=127.0.0.1 --port="$MY_PORT"
+  wait_for "$MY_PORT" MariaDB
+  # A fresh install only lets root in over the socket; let it in over TCP without a password.
+  mariadb -uroot -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket" 2>/dev/null || true
+  echo "services: started MariaDB"
+}
+
+start_postgres
+start_mariadb
+
+cat > "$out" <<ENV
+export VELORA_TEST_PG_URL=\${VELORA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}
+export VELORA_TEST_MYSQL_URL=\${VELORA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:$MY_PORT/test}
+ENV
+echo "services: wrote $out"

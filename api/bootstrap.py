@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from api.idempotency import IdempotencyStore
+from api.security import Argon2Hasher, TokenService
+from api.settings import Settings
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
 from projections import migrate as read_migrations
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
-from api.idempotency import IdempotencyStore
-from api.security import Argon2Hasher, TokenService
-from api.settings import Settings
 
 
 @dataclass

@@ -46,7 +46,9 @@ def serve(
     if container.settings.embedded:
         # The laptop default sets itself up; real servers are migrated by `velora migrate`.
         container.migrate()
-        console.print(f"embedded mode: data in [bold]{container.settings.data_dir.resolve()}[/bold]")
+        console.print(
+            f"embedded mode: data in [bold]{container.settings.data_dir.resolve()}[/bold]"
+        )
     try:
         uvicorn.run(create_app(container, run_projections=True), host=host, port=port)
     finally:
@@ -59,8 +61,10 @@ def migrate() -> None:
     container = _container()
     try:
         container.migrate()
-        console.print(f"migrated event store ({container.log.backend}) and read models "
-                      f"({container.read_store.backend})")
+        console.print(
+            f"migrated event store ({container.log.backend}) and read models "
+            f"({container.read_store.backend})"
+        )
     finally:
         container.close()
 
@@ -91,8 +95,9 @@ def project() -> None:
 @admin.command("create-superuser")
 def create_superuser(
     email: Annotated[str, typer.Option(help="the super admin's email")],
-    password: Annotated[str, typer.Option(help="at least 8 characters", prompt=True,
-                                          hide_input=True)],
+    password: Annotated[
+        str, typer.Option(help="at least 8 characters", prompt=True, hide_input=True)
+    ],
 ) -> None:
     """Creates the platform's super admin (idempotent per email)."""
     from domain.errors import DomainError

@@ -42,12 +42,15 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
     token = bearer_token(request)
     challenge = {"WWW-Authenticate": "Bearer"}
     if token is None:
-        raise Problem(401, "send an access token as 'Authorization: Bearer <token>'",
-                      headers=challenge)
+        raise Problem(
+            401, "send an access token as 'Authorization: Bearer <token>'", headers=challenge
+        )
     try:
         return container.tokens.verify(token)
     except InvalidToken:
-        raise Problem(401, "the access token is invalid or has expired", headers=challenge) from None
+        raise Problem(
+            401, "the access token is invalid or has expired", headers=challenge
+        ) from None
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -45,21 +45,30 @@ class IdempotencyStore:
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
-                keys.delete().where(keys.c.scope == scope, keys.c.idem_key == key,
-                                    keys.c.expires_at < now)
+                keys.delete().where(
+                    keys.c.scope == scope, keys.c.idem_key == key, keys.c.expires_at < now
+                )
             )
             conn.execute(
                 keys.delete().where(
-                    keys.c.scope == scope, keys.c.idem_key == key, keys.c.state == "in_flight",
+                    keys.c.scope == scope,
+                    keys.c.idem_key == key,
+                    keys.c.state == "in_flight",
                     keys.c.created_at < now - timedelta(seconds=IN_FLIGHT_TIMEOUT_S),
                 )
             )
         try:
             with self.engine.begin() as conn:
-                conn.execute(keys.insert().values(
-                    scope=scope, idem_key=key, request_hash=request_hash, state="in_flight",
-                    created_at=now, expires_at=now + self.ttl,
-                ))
+                conn.execute(
+                    keys.insert().values(
+                        scope=scope,
+                        idem_key=key,
+                        request_hash=request_hash,
+                        state="in_flight",
+                        created_at=now,
+                        expires_at=now + self.ttl,
+                    )
+                )
             return Claim("new")
         except sa.exc.IntegrityError:
             pass
@@ -82,8 +91,12 @@ class IdempotencyStore:
             conn.execute(
                 keys.update()
                 .where(keys.c.scope == scope, keys.c.idem_key == key)
-                .values(state="done", status_code=status_code, response_headers=headers,
-                        response_body=body)
+                .values(
+                    state="done",
+                    status_code=status_code,
+                    response_headers=headers,
+                    response_body=body,
+                )
             )
 
     def release(self, scope: str, key: str) -> None:
@@ -96,8 +109,12 @@ class IdempotencyStore:
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    problem: dict[str, Any] = {"type": f"https://velora.dev/problems/{status}", "title": title,
-                               "status": status, "detail": detail}
+    problem: dict[str, Any] = {
+        "type": f"https://velora.dev/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if status == 422:
         problem["errors"] = [{"loc": ["header", "Idempotency-Key"], "msg": detail}]
     return status, [(b"content-type", b"application/problem+json")], json.dumps(problem).encode()
@@ -120,35 +137,61 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            await _send(send, *_problem(422, "Validation failed",
-                                        f"Idempotency-Key must have 1 to {MAX_KEY_LENGTH} characters"))
+            await _send(
+                send,
+                *_problem(
+                    422,
+                    "Validation failed",
+                    f"Idempotency-Key must have 1 to {MAX_KEY_LENGTH} characters",
+                ),
+            )
             return
         body = await _read_body(receive)
         caller = self.scope_of(headers.get(b"authorization", b"").decode("latin-1"))
         digest = hashlib.sha256(
-            b"\n".join([scope["method"].encode(), scope["path"].encode(),
-                        scope.get("query_string", b""), body])
+            b"\n".join(
+                [
+                    scope["method"].encode(),
+                    scope["path"].encode(),
+                    scope.get("query_string", b""),
+                    body,
+                ]
+            )
         ).hexdigest()
         store: IdempotencyStore = self.store_of()
         claim = await run_in_threadpool(store.claim, caller, key, digest)
         if claim.outcome == "mismatch":
-            await _send(send, *_problem(422, "Idempotency key reused",
-                                        "this Idempotency-Key was used with a different request"))
+            await _send(
+                send,
+                *_problem(
+                    422,
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used with a different request",
+                ),
+            )
             return
         if claim.outcome == "in_flight":
-            await _send(send, *_problem(409, "Request in progress",
-                                        "a request with this Idempotency-Key is still running"))
+            await _send(
+                send,
+                *_problem(
+                    409,
+                    "Request in progress",
+                    "a request with this Idempotency-Key is still running",
+                ),
+            )
             return
         if claim.outcome == "replay":
-            replay_headers = [(k.encode("latin-1"), v.encode("latin-1"))
-                              for k, v in (claim.headers or [])]
+            replay_headers = [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in (claim.headers or [])
+            ]
             replay_headers.append((REPLAYED.encode(), b"true"))
             await _send(send, claim.status_code or 200, replay_headers, claim.body or b"")
             return
         await self._first(scope, body, send, store, caller, key)
 
-    async def _first(self, scope: Scope, body: bytes, send: Send, store: IdempotencyStore,
-                     caller: str, key: str) -> None:
+    async def _first(
+        self, scope: Scope, body: bytes, send: Send, store: IdempotencyStore, caller: str, key: str
+    ) -> None:
         delivered = False
         status, headers, chunks = 500, [], []
 
@@ -177,11 +220,15 @@ class IdempotencyMiddleware:
             # Nothing trustworthy to replay: let the client try again with the same key.
             await run_in_threadpool(store.release, caller, key)
         else:
-            kept = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers
-                    if k.lower() not in _NOT_REPLAYED]
+            kept = [
+                [k.decode("latin-1"), v.decode("latin-1")]
+                for k, v in headers
+                if k.lower() not in _NOT_REPLAYED
+            ]
             await run_in_threadpool(store.complete, caller, key, status, kept, response)
-        await _send(send, status, [h for h in headers if h[0].lower() != b"content-length"],
-                    response)
+        await _send(
+            send, status, [h for h in headers if h[0].lower() != b"content-length"], response
+        )
 
 
 async def _read_body(receive: Receive) -> bytes:

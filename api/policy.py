@@ -8,8 +8,9 @@ ANYONE_SIGNED_IN = frozenset(Role)
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "tenants:create": frozenset({Role.SUPER_ADMIN}),
-    "tenants:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN, Role.FINANCE_ADMIN,
-                               Role.AUDITOR}),
+    "tenants:read": frozenset(
+        {Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN, Role.FINANCE_ADMIN, Role.AUDITOR}
+    ),
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,

@@ -27,9 +27,16 @@ STATUS_OF: list[tuple[type[DomainError], int]] = [
 ]
 
 TITLES = {
-    400: "Malformed request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 415: "Unsupported media type",
-    422: "Validation failed", 429: "Too many requests", 500: "Internal server error",
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 

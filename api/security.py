@@ -28,7 +28,9 @@ class Argon2Hasher:
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         try:
-            return self._argon2.verify(password_hash or self._decoy, password) and bool(password_hash)
+            return self._argon2.verify(password_hash or self._decoy, password) and bool(
+                password_hash
+            )
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -57,20 +59,30 @@ class TokenService:
     def issue(self, user_id: str, tenant_id: str, roles: list[str]) -> str:
         now = int(time.time())
         claims = {
-            "sub": user_id, "tenant_id": tenant_id, "roles": roles,
-            "iat": now, "exp": now + self.ttl_s, "iss": _ISSUER, "jti": uuid4().hex,
+            "sub": user_id,
+            "tenant_id": tenant_id,
+            "roles": roles,
+            "iat": now,
+            "exp": now + self.ttl_s,
+            "iss": _ISSUER,
+            "jti": uuid4().hex,
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[_ALGORITHM], issuer=_ISSUER,
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                issuer=_ISSUER,
                 options={"require": ["sub", "tenant_id", "roles", "exp", "iat"]},
             )
             roles = claims["roles"]
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
                 raise InvalidToken("roles claim is not a list of strings")
-            return Principal(str(UUID(claims["sub"])), str(UUID(claims["tenant_id"])), frozenset(roles))
+            return Principal(
+                str(UUID(claims["sub"])), str(UUID(claims["tenant_id"])), frozenset(roles)
+            )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
             raise InvalidToken(str(e)) from None

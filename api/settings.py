@@ -11,8 +11,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that appear in examples and must never guard a real deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
-    {"", "secret", "changeme", "change-me", "change_me", "dev", "development", "velora",
-     "please-change-me", "insecure", "test"}
+    {
+        "",
+        "secret",
+        "changeme",
+        "change-me",
+        "change_me",
+        "dev",
+        "development",
+        "velora",
+        "please-change-me",
+        "insecure",
+        "test",
+    }
 )
 MIN_SECRET_LENGTH = 32
 
@@ -40,17 +51,24 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when nothing points at a real server: the laptop default."""
         return not any(
-            (self.eventstore_url, self.read_db_url, self.opensearch_url, self.kafka_bootstrap,
-             self.stripe_api_key)
+            (
+                self.eventstore_url,
+                self.read_db_url,
+                self.opensearch_url,
+                self.kafka_bootstrap,
+                self.stripe_api_key,
+            )
         )
 
     def signing_key(self) -> str:
         """The JWT signing key. Embedded, a random one is made once and kept in the data dir;
         anywhere else a missing, short or well-known secret stops Velora from starting."""
-        configured = self.secret_key.get_secret_value() if self.secret_key else None
-        if configured is not None and configured.strip().lower() not in KNOWN_DEFAULT_SECRETS:
-            if len(configured) >= MIN_SECRET_LENGTH or self.embedded:
-                return configured
+        configured = self.secret_key.get_secret_value() if self.secret_key else ""
+        usable = configured.strip().lower() not in KNOWN_DEFAULT_SECRETS and (
+            len(configured) >= MIN_SECRET_LENGTH or self.embedded
+        )
+        if usable:
+            return configured
         if not self.embedded:
             raise SettingsError(
                 "VELORA_SECRET_KEY must be set to a random secret of at least "

@@ -135,12 +135,20 @@ def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:
 class Tenant(TenantAggregate):
     """A marketplace. Its id is also its tenant id."""
 
+    class Registered(TenantAggregate.Created):
+        name: str
+        currency: str
+        commission_bps: int
+        escrow_hold_days: int
+        product_moderation: str
+        hold_timeout_s: int
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
 
-    @event("Registered")
-    def __init__(  # noqa: PLR0913
+    @event(Registered)
+    def __init__(
         self,
         tenant_id: UUID,
         name: str,
@@ -159,7 +167,7 @@ class Tenant(TenantAggregate):
         self.hold_timeout_s = hold_timeout_s
 
     @classmethod
-    def register(  # noqa: PLR0913
+    def register(
         cls,
         tenant_id: UUID,
         name: str,
@@ -198,10 +206,13 @@ class Tenant(TenantAggregate):
 class User(TenantAggregate):
     """A person who signs in to one tenant (or to the platform) with an email and a password."""
 
-    @event("Registered")
-    def __init__(
-        self, tenant_id: UUID, email: str, password_hash: str, roles: list[str]
-    ) -> None:
+    class Registered(TenantAggregate.Created):
+        email: str
+        password_hash: str
+        roles: list[str]
+
+    @event(Registered)
+    def __init__(self, tenant_id: UUID, email: str, password_hash: str, roles: list[str]) -> None:
         self.tenant_id = tenant_id
         self.email = email
         self.password_hash = password_hash
@@ -233,8 +244,12 @@ class EmailClaim(TenantAggregate):
     the same email collides in the event store itself: uniqueness holds under any concurrency.
     It records only a digest of the email, never the address."""
 
+    class Claimed(TenantAggregate.Created):
+        email_key: str
+        user_id: UUID
+
     @staticmethod
-    def email_key(email: str) -> str:
+    def digest(email: str) -> str:
         return hashlib.sha256(normalize_email(email).encode()).hexdigest()
 
     @staticmethod
@@ -243,9 +258,9 @@ class EmailClaim(TenantAggregate):
 
     @classmethod
     def id_for(cls, tenant_id: UUID, email: str) -> UUID:
-        return cls.create_id(tenant_id, cls.email_key(email))
+        return cls.create_id(tenant_id, cls.digest(email))
 
-    @event("Claimed")
+    @event(Claimed)
     def __init__(self, tenant_id: UUID, email_key: str, user_id: UUID) -> None:
         self.tenant_id = tenant_id
         self.email_key = email_key
@@ -253,4 +268,4 @@ class EmailClaim(TenantAggregate):
 
     @classmethod
     def claim(cls, user: User) -> EmailClaim:
-        return cls(tenant_id=user.tenant_id, email_key=cls.email_key(user.email), user_id=user.id)
+        return cls(tenant_id=user.tenant_id, email_key=cls.digest(user.email), user_id=user.id)

@@ -32,7 +32,9 @@ class Money:
 
     def __post_init__(self) -> None:
         if isinstance(self.amount_minor, bool) or not isinstance(self.amount_minor, int):
-            raise Invalid(f"amount must be an integer count of minor units, not {self.amount_minor!r}")
+            raise Invalid(
+                f"amount must be an integer count of minor units, not {self.amount_minor!r}"
+            )
         parse_currency(self.currency)
 
     def _same_currency(self, other: Money) -> None:

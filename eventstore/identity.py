@@ -30,7 +30,7 @@ class IdentityApplication(VeloraApplication):
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self._hasher = hasher
 
-    def register_tenant(  # noqa: PLR0913
+    def register_tenant(
         self,
         ctx: CommandContext,
         *,

@@ -32,7 +32,9 @@ class EventLog:
         return [self.mapper.to_recorded(n) for n in self.read_raw(after, limit)]
 
     def read_raw(self, after: int, limit: int) -> Sequence:  # type: ignore[type-arg]
-        return self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+        return self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
 
     def stream(self, originator_id: object) -> list:  # type: ignore[type-arg]
         return list(self.recorder.select_events(originator_id))  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ class EnvelopeMapper(Mapper[UUID]):
     def _event_from(stored: StoredEvent, data: dict[str, Any]) -> DomainEventProtocol[UUID]:
         cls = resolve_topic(stored.topic)
         state = dict(data)
-        to_id = find_id_convertor(cls, type(stored.originator_id))
+        to_id = find_id_convertor(cls, type(stored.originator_id))  # type: ignore[arg-type]
         state["originator_id"] = to_id(stored.originator_id)
         state["originator_version"] = stored.originator_version
         from_version = state.pop("class_version", 1)

@@ -26,7 +26,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
@@ -181,13 +186,11 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         for pending, ids_, error in results:
             pending.resolve(ids_, error)
 
-    def _insert_batch(self, curs: psycopg.Cursor[Any], events: Sequence[StoredEvent]) -> dict[
-        tuple[str, int], int
-    ]:
+    def _insert_batch(
+        self, curs: psycopg.Cursor[Any], events: Sequence[StoredEvent]
+    ) -> dict[tuple[str, int], int]:
         rows = [
-            self.construct_pg_stored_event(
-                e.originator_id, e.originator_version, e.topic, e.state
-            )
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in events
         ]
         curs.execute(self._insert_returning, (rows,))

@@ -57,8 +57,16 @@ class IdentityProjector(Projector):
         )
 
 
-TENANT_FIELDS = ("tenant_id", "name", "currency", "commission_bps", "escrow_hold_days",
-                 "product_moderation", "hold_timeout_s", "created_at")
+TENANT_FIELDS = (
+    "tenant_id",
+    "name",
+    "currency",
+    "commission_bps",
+    "escrow_hold_days",
+    "product_moderation",
+    "hold_timeout_s",
+    "created_at",
+)
 USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")
 
 

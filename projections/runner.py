@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import singledispatchmethod
 from typing import Any
 
@@ -89,8 +89,9 @@ class ProjectionRunner:
             return 0
         try:
             with self.store.begin() as conn:
+                self.store.hold(conn, self.name, position)
                 self._apply_all(conn, batch)
-                self.store.advance(conn, self.name, position, batch[-1].id)
+                self.store.advance(conn, self.name, batch[-1].id)
             return len(batch)
         except TrackingConflict:
             return 0  # another runner did this batch; read again from where it left off
@@ -115,12 +116,13 @@ class ProjectionRunner:
                 recorded = self.log.mapper.to_recorded(notification)
                 self.projector.apply(recorded.event, conn, recorded)
 
-    def _one_by_one(self, position: int, batch: list[Any]) -> int:
+    def _one_by_one(self, position: int, batch: Sequence[Any]) -> int:
         for moved, notification in enumerate(batch):
             try:
                 with self.store.begin() as conn:
+                    self.store.hold(conn, self.name, position)
                     self._apply_all(conn, [notification])
-                    self.store.advance(conn, self.name, position, notification.id)
+                    self.store.advance(conn, self.name, notification.id)
             except TrackingConflict:
                 return moved
             except TRANSIENT:
@@ -141,7 +143,9 @@ class ProjectionRunner:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=f"projector-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"projector-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

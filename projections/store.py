@@ -67,7 +67,11 @@ def make_engine(url: str | None, data_dir: Path) -> Engine:
 
         return engine
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=3600,
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=3600,
         isolation_level="READ COMMITTED",
     )
 
@@ -128,8 +132,8 @@ class ReadStore:
 
     def positions(self) -> dict[str, int]:
         with self.read() as conn:
-            rows = conn.execute(sa.select(projection_tracking.c.name, projection_tracking.c.position))
-            return {name: position for name, position in rows}
+            t = projection_tracking
+            return {name: pos for name, pos in conn.execute(sa.select(t.c.name, t.c.position))}
 
     def tracking(self) -> list[dict[str, Any]]:
         with self.read() as conn:
@@ -139,22 +143,32 @@ class ReadStore:
     def position(self, name: str) -> int:
         return self.positions().get(name, 0)
 
-    def advance(self, conn: Connection, name: str, expected: int, new: int) -> None:
-        """Moves a projector's position inside the caller's transaction, only from where this
-        runner read it: if another runner got there first, the whole batch rolls back."""
+    def hold(self, conn: Connection, name: str, expected: int) -> None:
+        """Locks a projector's tracking row for this transaction and checks it is still at the
+        position this runner read. A second runner of the same projector waits here, then backs
+        off without applying anything, instead of applying the same events twice."""
         t = projection_tracking
-        if expected == 0:
-            exists = conn.execute(sa.select(t.c.position).where(t.c.name == name)).first()
-            if exists is None:
-                conn.execute(t.insert().values(name=name, position=new, updated_at=utcnow()))
-                return
-        result = conn.execute(
+        found = conn.execute(
+            sa.select(t.c.position).where(t.c.name == name).with_for_update()
+        ).scalar()
+        if found is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(t.insert().values(name=name, position=0, updated_at=utcnow()))
+            except sa.exc.IntegrityError:
+                raise TrackingConflict(f"{name} was started by another runner") from None
+            found = 0
+        if found != expected:
+            raise TrackingConflict(f"{name} is at {found}, not {expected}")
+
+    def advance(self, conn: Connection, name: str, new: int) -> None:
+        """Moves a held projector's position, in the same transaction as its row changes."""
+        t = projection_tracking
+        conn.execute(
             t.update()
-            .where(t.c.name == name, t.c.position == expected)
+            .where(t.c.name == name)
             .values(position=new, updated_at=utcnow(), failed_position=None, failure=None)
         )
-        if result.rowcount != 1:
-            raise TrackingConflict(f"{name} moved past {expected} under us")
 
     def record_failure(self, name: str, position: int, failure: str) -> None:
         t = projection_tracking
@@ -165,8 +179,11 @@ class ReadStore:
             if updated.rowcount == 0:
                 conn.execute(
                     t.insert().values(
-                        name=name, position=0, updated_at=utcnow(),
-                        failed_position=position, failure=failure,
+                        name=name,
+                        position=0,
+                        updated_at=utcnow(),
+                        failed_position=position,
+                        failure=failure,
                     )
                 )
 

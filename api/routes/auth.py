@@ -24,7 +24,7 @@ class TokenRequest(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 
@@ -68,4 +68,3 @@ def sign_up(
         ctx, tenant_id=body.tenant_id, email=body.email, password=body.password
     )
     return commanded(response, result)
-

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
-    Allowed, ContainerDep, Ctx, Cursor, Limit, ReadAfter, Scope, commanded,
+    Allowed,
+    ContainerDep,
+    Ctx,
+    Cursor,
+    Limit,
+    ReadAfter,
+    Scope,
+    commanded,
 )
 from api.problems import Problem
 from api.routes.auth import IdResponse
@@ -128,8 +135,12 @@ def create_user(
     if tenant_id == PLATFORM_TENANT_ID and Role.SUPER_ADMIN.value not in principal.roles:
         raise Problem(404, f"tenant {tenant_id} not found")
     result = container.identity.register_user(
-        ctx, tenant_id=tenant_id, email=body.email, password=body.password,
-        roles=[r.value for r in body.roles], granter_roles=principal.roles,
+        ctx,
+        tenant_id=tenant_id,
+        email=body.email,
+        password=body.password,
+        roles=[r.value for r in body.roles],
+        granter_roles=principal.roles,
     )
     return commanded(response, result)
 
@@ -147,5 +158,7 @@ def list_users(
 ) -> dict[str, Any]:
     """Lists a tenant's users, oldest first."""
     _require_visible(scope, tenant_id)
-    page = container.identity_queries.users(scope.narrowed_to(tenant_id), limit=limit, cursor=cursor)
+    page = container.identity_queries.users(
+        scope.narrowed_to(tenant_id), limit=limit, cursor=cursor
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}

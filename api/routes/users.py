@@ -33,9 +33,9 @@ def get_user(
 @router.get("/me", response_model=User, dependencies=[Depends(ReadAfter("identity"))])
 def me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """The signed-in user's own profile."""
-    user = container.identity_queries.user(
-        TenantScope.only(principal.tenant_id), principal.user_id
-    )
+    user = container.identity_queries.user(TenantScope.only(principal.tenant_id), principal.user_id)
     if user is None:
-        raise Problem(404, "your user is not in the read model yet; retry with X-Velora-Min-Position")
+        raise Problem(
+            404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
+        )
     return user

@@ -1,0 +1,216 @@
+"""The read-model store's contract: schema by migration, exactly-once projection with tracking in
+the same transaction, stopping on a bad event, tenant scoping, pagination and idempotency keys.
+Every backend (SQLite, MariaDB) runs these same cases."""
+
+from __future__ import annotations
+
+import threading
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from api.idempotency import IdempotencyStore
+from eventstore.application import VeloraApplication
+from eventstore.log import EventLog
+from eventstore.mapper import RecordedEvent
+from projections.runner import ProjectionFailed, ProjectionRunner, Projector
+from projections.scope import TenantScope
+from projections.store import InvalidCursor, ReadStore
+from projections.tables import metadata, tenants
+from tests.aggregates import Counter
+from tests.contract.eventstore_contract import ctx
+
+# A scratch read model for the runner's own tests, created beside the migrated schema.
+counter_rows = sa.Table(
+    "test_counter_rows",
+    sa.MetaData(),
+    sa.Column("counter_id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+)
+
+
+class CounterProjector(Projector):
+    """Sums increments per counter. `poison` names an increment it cannot apply."""
+
+    def __init__(self, name: str, poison: int | None = None) -> None:
+        self.name = name
+        self.poison = poison
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        pass
+
+    @apply.register
+    def _started(self, e: Counter.Started, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
+        conn.execute(counter_rows.insert().values(
+            counter_id=str(e.originator_id), tenant_id=str(e.tenant_id), total=0))
+
+    @apply.register
+    def _incremented(self, e: Counter.Incremented, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
+        conn.execute(
+            counter_rows.update()
+            .where(counter_rows.c.counter_id == str(e.originator_id))
+            .values(total=counter_rows.c.total + e.by)
+        )
+        if e.by == self.poison:
+            raise ValueError(f"cannot apply an increment of {e.by}")
+
+
+class ReadStoreContract:
+    """Subclasses provide `store` (a migrated ReadStore) and `log` (a migrated EventLog)."""
+
+    @pytest.fixture(autouse=True)
+    def _scratch_table(self, store: ReadStore) -> None:
+        counter_rows.create(store.engine, checkfirst=True)
+
+    @pytest.fixture
+    def app(self, log: EventLog) -> VeloraApplication:
+        return VeloraApplication(log)
+
+    def total(self, store: ReadStore, counter_id: UUID) -> int | None:
+        with store.read() as conn:
+            return conn.execute(
+                sa.select(counter_rows.c.total).where(counter_rows.c.counter_id == str(counter_id))
+            ).scalar()
+
+    def test_migrations_create_exactly_the_declared_schema(self, store: ReadStore) -> None:
+        def declared_or_migrated(name: str | None, kind: str, _: Any) -> bool:
+            return not (kind == "table" and name == counter_rows.name)
+
+        with store.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"include_name": declared_or_migrated, "compare_type": True}
+            )
+            diff = compare_metadata(context, metadata)
+        assert diff == []
+
+    def test_projects_each_event_once_and_tracks_the_position(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counter = Counter(tenant_id=uuid4())
+        counter.increment(by=3)
+        counter.increment(by=4)
+        app.record(ctx(), counter)
+        runner = ProjectionRunner(log, store, CounterProjector(f"p-{uuid4().hex[:8]}"), batch_size=2)
+
+        runner.catch_up()
+        runner.catch_up()  # nothing new: nothing applied twice
+
+        assert self.total(store, counter.id) == 7
+        assert store.position(runner.name) == log.head()
+
+    def test_a_bad_event_stops_the_projector_there_and_keeps_what_came_before(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counter = Counter(tenant_id=uuid4())
+        app.record(ctx(), counter)
+        counter.increment(by=1)
+        good = app.record(ctx(), counter)
+        counter.increment(by=13)  # the poison
+        bad = app.record(ctx(), counter)
+        counter.increment(by=5)
+        app.record(ctx(), counter)
+        name = f"p-{uuid4().hex[:8]}"
+        runner = ProjectionRunner(log, store, CounterProjector(name, poison=13), batch_size=100)
+
+        with pytest.raises(ProjectionFailed) as failure:
+            runner.catch_up()
+
+        assert failure.value.position == bad
+        assert "Counter.Incremented" in str(failure.value)
+        # The bad event's own row change rolled back with it; everything before it committed.
+        assert self.total(store, counter.id) == 1
+        assert store.position(name) == good
+        row = next(r for r in store.tracking() if r["name"] == name)
+        assert row["failed_position"] == bad and "cannot apply" in row["failure"]
+
+        # Once the projector is fixed, it resumes from exactly where it stopped.
+        fixed = ProjectionRunner(log, store, CounterProjector(name), batch_size=100)
+        fixed.catch_up()
+        assert self.total(store, counter.id) == 19
+        row = next(r for r in store.tracking() if r["name"] == name)
+        assert row["failed_position"] is None
+
+    def test_two_runners_of_one_projector_still_apply_each_event_once(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counters = []
+        for i in range(20):
+            counter = Counter(tenant_id=uuid4())
+            counter.increment(by=i + 1)
+            app.record(ctx(), counter)
+            counters.append(counter)
+        name = f"p-{uuid4().hex[:8]}"
+        runners = [
+            ProjectionRunner(log, store, CounterProjector(name), batch_size=3) for _ in range(2)
+        ]
+        threads = [threading.Thread(target=r.catch_up) for r in runners]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        runners[0].catch_up()
+
+        assert [self.total(store, c.id) for c in counters] == [i + 1 for i in range(20)]
+
+    def test_every_scoped_query_sees_only_its_tenants(self, store: ReadStore) -> None:
+        a, b = str(uuid4()), str(uuid4())
+        with store.begin() as conn:
+            for i, tenant in enumerate((a, b)):
+                conn.execute(tenants.insert().values(
+                    tenant_id=tenant, name=f"T{i}", currency="USD", commission_bps=0,
+                    escrow_hold_days=0, product_moderation="auto", hold_timeout_s=60,
+                    created_at=sa.func.now(), created_position=10_000_000 + int(uuid4().int % 10**9),
+                ))
+        only_a = TenantScope.only(a)
+        assert store.one(only_a, tenants, tenants.c.tenant_id == a) is not None
+        assert store.one(only_a, tenants, tenants.c.tenant_id == b) is None
+        assert store.one(TenantScope.every_tenant(), tenants, tenants.c.tenant_id == b) is not None
+        assert store.one(only_a.narrowed_to(b), tenants, tenants.c.tenant_id == b) is None
+        page = store.page(only_a, tenants, limit=500, cursor=None)
+        assert {r["tenant_id"] for r in page.items} == {a}
+
+    def test_pages_follow_creation_order_and_reject_foreign_cursors(
+        self, store: ReadStore
+    ) -> None:
+        tenant_ids = [str(uuid4()) for _ in range(5)]
+        base = 20_000_000 + int(uuid4().int % 10**9)
+        with store.begin() as conn:
+            for i, tenant in enumerate(tenant_ids):
+                conn.execute(tenants.insert().values(
+                    tenant_id=tenant, name=f"T{i}", currency="EUR", commission_bps=0,
+                    escrow_hold_days=0, product_moderation="auto", hold_timeout_s=60,
+                    created_at=sa.func.now(), created_position=base + i,
+                ))
+        scope = TenantScope(frozenset(tenant_ids))
+        seen, cursor = [], None
+        while True:
+            page = store.page(scope, tenants, limit=2, cursor=cursor)
+            seen += [r["tenant_id"] for r in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == tenant_ids
+        with pytest.raises(InvalidCursor):
+            store.page(scope, tenants, limit=2, cursor="not-a-cursor")
+
+    def test_idempotency_keys_replay_refuse_and_expire(self, store: ReadStore) -> None:
+        keys = IdempotencyStore(store.engine, ttl_s=24 * 3600)
+        scope, key = f"user:{uuid4()}", "key-1"
+        assert keys.claim(scope, key, "h1").outcome == "new"
+        assert keys.claim(scope, key, "h1").outcome == "in_flight"
+        assert keys.claim(scope, key, "h2").outcome == "mismatch"
+        assert keys.claim(f"user:{uuid4()}", key, "h1").outcome == "new"  # scoped per user
+        keys.complete(scope, key, 201, [["content-type", "application/json"]], b'{"id":"x"}')
+        replay = keys.claim(scope, key, "h1")
+        assert (replay.outcome, replay.status_code, replay.body) == ("replay", 201, b'{"id":"x"}')
+        assert replay.headers == [["content-type", "application/json"]]
+        keys.release(scope, key)
+        assert keys.claim(scope, key, "h2").outcome == "new"

@@ -1,0 +1,147 @@
+"""The event store contract on PostgreSQL, plus what only PostgreSQL has: TRUNCATE, the writer
+role's privileges, and group commit isolating a conflicting save from the rest of its group."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from eventstore.application import VeloraApplication
+from eventstore.log import EventLog, open_event_log
+from eventstore.postgres import _LOCK_KEY, WRITER_ROLE, GroupCommitRecorder
+from tests.aggregates import Counter
+from tests.contract.eventstore_contract import EventStoreContract, ctx
+
+
+@pytest.fixture(scope="module")
+def pg_events_url(new_pg_database: Callable[[], str]) -> str:
+    url = new_pg_database()
+    log = open_event_log(url, None)  # type: ignore[arg-type]
+    log.migrate()
+    log.close()
+    return url
+
+
+class TestPostgresEventStore(EventStoreContract):
+    position_column = "notification_id"
+
+    @pytest.fixture
+    def log(self, pg_events_url: str) -> Iterator[EventLog]:
+        self.url = pg_events_url
+        log = open_event_log(pg_events_url, None)  # type: ignore[arg-type]
+        yield log
+        log.close()
+
+    def raw_sql(self, log: EventLog, statement: str) -> Any:
+        # As the database owner (a superuser here): only the trigger stands in the way.
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(statement)
+
+    def test_truncate_is_refused(self, log: EventLog, app: VeloraApplication) -> None:
+        app.record(ctx(), Counter(tenant_id=uuid4()))
+        head = log.head()
+        with pytest.raises(psycopg.Error, match="immutable"):
+            self.raw_sql(log, "TRUNCATE velora_events")
+        assert log.head() == head
+
+
+def as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    netloc = f"{role}@{parts.hostname}:{parts.port or 5432}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@pytest.fixture(scope="module")
+def app_role_url(pg_events_url: str) -> Iterator[str]:
+    """A login role that is only a member of the writer role, as the application should be."""
+    role = f"velora_app_{uuid4().hex[:8]}"
+    with psycopg.connect(pg_events_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE {WRITER_ROLE}')
+    yield as_role(pg_events_url, role)
+    with psycopg.connect(pg_events_url, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_the_application_role_can_append_and_read_but_not_change(app_role_url: str) -> None:
+    log = open_event_log(app_role_url, None)  # type: ignore[arg-type]
+    try:
+        app = VeloraApplication(log)
+        counter = Counter(tenant_id=uuid4())
+        counter.increment(by=2)
+        position = app.record(ctx(), counter)
+        assert app.repository.get(counter.id).count == 2
+    finally:
+        log.close()
+    with psycopg.connect(app_role_url, autocommit=True) as conn:
+        for statement in (
+            f"UPDATE velora_events SET topic = 'x' WHERE notification_id = {position}",
+            f"DELETE FROM velora_events WHERE notification_id = {position}",
+            "TRUNCATE velora_events",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_a_conflict_in_a_group_fails_only_its_own_save(pg_events_url: str) -> None:
+    """Holds the writers' lock so that saves pile up into one group, one of which conflicts."""
+    log = open_event_log(pg_events_url, None)  # type: ignore[arg-type]
+    recorder = log.recorder
+    assert isinstance(recorder, GroupCommitRecorder)
+    app = VeloraApplication(log)
+    try:
+        existing = Counter(tenant_id=uuid4())
+        app.record(ctx(), existing)
+        stale = app.repository.get(existing.id)
+        fresh = app.repository.get(existing.id)
+        fresh.increment(by=1)
+        app.record(ctx(), fresh)
+        stale.increment(by=99)  # version 2 again: must conflict
+
+        outcomes: dict[str, object] = {}
+        with psycopg.connect(pg_events_url, autocommit=True) as blocker:
+            blocker.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+            blocked_first = threading.Thread(
+                target=lambda: outcomes.setdefault("first", app.record(ctx(), Counter(tenant_id=uuid4())))
+            )
+            blocked_first.start()
+            _wait_until(lambda: recorder._queue.qsize() == 0)  # the committer holds the first
+
+            def save(name: str, *aggregates: object) -> None:
+                try:
+                    outcomes[name] = app.record(ctx(), *aggregates)
+                except IntegrityError as e:
+                    outcomes[name] = e
+
+            group = [
+                threading.Thread(target=save, args=(f"ok{i}", Counter(tenant_id=uuid4())))
+                for i in range(6)
+            ] + [threading.Thread(target=save, args=("stale", stale))]
+            for t in group:
+                t.start()
+            _wait_until(lambda: recorder._queue.qsize() == len(group))
+            blocker.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+            for t in [blocked_first, *group]:
+                t.join(timeout=30)
+
+        assert isinstance(outcomes.pop("stale"), IntegrityError)
+        positions = sorted(outcomes.values())
+        assert all(isinstance(p, int) for p in positions) and len(positions) == 7
+        assert app.repository.get(existing.id).count == 1
+    finally:
+        log.close()
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)

@@ -108,16 +108,21 @@ class ReadAfter:
     """Holds a query until the projections it reads have reached the position the client sent
     in X-Velora-Min-Position (read-your-writes); after 5 s answers 503 with Retry-After."""
 
-    def __init__(self, *projections: str) -> None:
+    def __init__(self, *projections: str, anonymous: bool = False) -> None:
         self.projections = projections
+        self.anonymous = anonymous
 
     async def __call__(
         self,
+        request: Request,
         container: ContainerDep,
         min_position: Annotated[
             int | None, Header(alias=MIN_POSITION_HEADER, ge=0, description="read-your-writes")
         ] = None,
     ) -> None:
+        if not self.anonymous:
+            # Nobody waits for the read models before proving who they are.
+            current_principal(request, container)
         if not min_position:
             return
         deadline = time.monotonic() + READ_WAIT_S

@@ -51,8 +51,11 @@ def mysql_server() -> str:
     parts = urlsplit(MYSQL_URL)
     try:
         pymysql.connect(
-            host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-            password=parts.password or "", connect_timeout=3,
+            host=parts.hostname,
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            connect_timeout=3,
         ).close()
     except pymysql.MySQLError as e:
         _unavailable("MariaDB/MySQL", e)
@@ -85,8 +88,11 @@ def new_mysql_database(mysql_server: str) -> Iterator[Callable[[], str]]:
 
     def connect() -> pymysql.Connection:  # type: ignore[type-arg]
         return pymysql.connect(
-            host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-            password=parts.password or "", autocommit=True,
+            host=parts.hostname,
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            autocommit=True,
         )
 
     def make() -> str:

@@ -42,7 +42,7 @@ class IdResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    dependencies=[Depends(ReadAfter("identity"))],
+    dependencies=[Depends(ReadAfter("identity", anonymous=True))],
     responses={401: {"description": "bad credentials"}},
 )
 async def issue_token(body: TokenRequest, container: ContainerDep) -> TokenResponse:

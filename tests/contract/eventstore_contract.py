@@ -112,7 +112,9 @@ class EventStoreContract:
 
         after = log.read(position - 1, 1)[0]
         assert (after.topic, after.meta, after.originator_id) == (
-            original.topic, original.meta, original.originator_id,
+            original.topic,
+            original.meta,
+            original.originator_id,
         )
 
     position_column = "rowid"

@@ -49,8 +49,11 @@ class CounterProjector(Projector):
 
     @apply.register
     def _started(self, e: Counter.Started, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
-        conn.execute(counter_rows.insert().values(
-            counter_id=str(e.originator_id), tenant_id=str(e.tenant_id), total=0))
+        conn.execute(
+            counter_rows.insert().values(
+                counter_id=str(e.originator_id), tenant_id=str(e.tenant_id), total=0
+            )
+        )
 
     @apply.register
     def _incremented(self, e: Counter.Incremented, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
@@ -98,7 +101,9 @@ class ReadStoreContract:
         counter.increment(by=3)
         counter.increment(by=4)
         app.record(ctx(), counter)
-        runner = ProjectionRunner(log, store, CounterProjector(f"p-{uuid4().hex[:8]}"), batch_size=2)
+        runner = ProjectionRunner(
+            log, store, CounterProjector(f"p-{uuid4().hex[:8]}"), batch_size=2
+        )
 
         runner.catch_up()
         runner.catch_up()  # nothing new: nothing applied twice
@@ -164,11 +169,19 @@ class ReadStoreContract:
         a, b = str(uuid4()), str(uuid4())
         with store.begin() as conn:
             for i, tenant in enumerate((a, b)):
-                conn.execute(tenants.insert().values(
-                    tenant_id=tenant, name=f"T{i}", currency="USD", commission_bps=0,
-                    escrow_hold_days=0, product_moderation="auto", hold_timeout_s=60,
-                    created_at=sa.func.now(), created_position=10_000_000 + int(uuid4().int % 10**9),
-                ))
+                conn.execute(
+                    tenants.insert().values(
+                        tenant_id=tenant,
+                        name=f"T{i}",
+                        currency="USD",
+                        commission_bps=0,
+                        escrow_hold_days=0,
+                        product_moderation="auto",
+                        hold_timeout_s=60,
+                        created_at=sa.func.now(),
+                        created_position=10_000_000 + int(uuid4().int % 10**9),
+                    )
+                )
         only_a = TenantScope.only(a)
         assert store.one(only_a, tenants, tenants.c.tenant_id == a) is not None
         assert store.one(only_a, tenants, tenants.c.tenant_id == b) is None
@@ -177,18 +190,24 @@ class ReadStoreContract:
         page = store.page(only_a, tenants, limit=500, cursor=None)
         assert {r["tenant_id"] for r in page.items} == {a}
 
-    def test_pages_follow_creation_order_and_reject_foreign_cursors(
-        self, store: ReadStore
-    ) -> None:
+    def test_pages_follow_creation_order_and_reject_foreign_cursors(self, store: ReadStore) -> None:
         tenant_ids = [str(uuid4()) for _ in range(5)]
         base = 20_000_000 + int(uuid4().int % 10**9)
         with store.begin() as conn:
             for i, tenant in enumerate(tenant_ids):
-                conn.execute(tenants.insert().values(
-                    tenant_id=tenant, name=f"T{i}", currency="EUR", commission_bps=0,
-                    escrow_hold_days=0, product_moderation="auto", hold_timeout_s=60,
-                    created_at=sa.func.now(), created_position=base + i,
-                ))
+                conn.execute(
+                    tenants.insert().values(
+                        tenant_id=tenant,
+                        name=f"T{i}",
+                        currency="EUR",
+                        commission_bps=0,
+                        escrow_hold_days=0,
+                        product_moderation="auto",
+                        hold_timeout_s=60,
+                        created_at=sa.func.now(),
+                        created_position=base + i,
+                    )
+                )
         scope = TenantScope(frozenset(tenant_ids))
         seen, cursor = [], None
         while True:

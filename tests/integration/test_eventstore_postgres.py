@@ -110,7 +110,9 @@ def test_a_conflict_in_a_group_fails_only_its_own_save(pg_events_url: str) -> No
         with psycopg.connect(pg_events_url, autocommit=True) as blocker:
             blocker.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
             blocked_first = threading.Thread(
-                target=lambda: outcomes.setdefault("first", app.record(ctx(), Counter(tenant_id=uuid4())))
+                target=lambda: outcomes.setdefault(
+                    "first", app.record(ctx(), Counter(tenant_id=uuid4()))
+                )
             )
             blocked_first.start()
             _wait_until(lambda: recorder._queue.qsize() == 0)  # the committer holds the first

@@ -1,0 +1,399 @@
+"""Identity and tenancy over HTTP. Each backend set (embedded; PostgreSQL + MariaDB) runs these
+same scenarios through `api`, an Api client on an app whose projectors run in-process."""
+
+from __future__ import annotations
+
+import hashlib
+import json as jsonlib
+import time
+from dataclasses import dataclass
+from uuid import uuid4
+
+import jwt
+import pytest
+
+from api.bootstrap import Container
+from eventstore.context import CommandContext
+from tests.conftest import TEST_SECRET
+from tests.e2e.client import Api, assert_problem
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Marketplace:
+    tenant_id: str
+    admin_email: str
+    admin_token: str
+
+
+class IdentityScenarios:
+    """Subclasses provide `container` (migrated) and `api` (an Api on it)."""
+
+    @pytest.fixture
+    def root(self, container: Container, api: Api) -> str:
+        email = f"root-{uuid4().hex[:8]}@velora.dev"
+        result = container.identity.ensure_superuser(
+            CommandContext.system("test"), email=email, password=PASSWORD
+        )
+        api.position = max(api.position, result.position)
+        return api.sign_in(email, PASSWORD)
+
+    def marketplace(self, api: Api, root: str, name: str = "Acme") -> Marketplace:
+        tenant_id = api.created(
+            api.post(
+                "/v1/tenants",
+                token=root,
+                json={
+                    "name": name,
+                    "currency": "USD",
+                    "commission_bps": 1000,
+                    "escrow_hold_days": 7,
+                },
+            )
+        )
+        email = f"admin-{uuid4().hex[:8]}@{name.lower()}.test"
+        api.created(
+            api.post(
+                f"/v1/tenants/{tenant_id}/users",
+                token=root,
+                json={
+                    "email": email,
+                    "password": PASSWORD,
+                    "roles": ["marketplace_admin"],
+                },
+            )
+        )
+        return Marketplace(tenant_id, email, api.sign_in(email, PASSWORD, tenant_id))
+
+    # -- the issue's "done when" ----------------------------------------------------------------
+
+    def test_a_super_admin_builds_a_marketplace_whose_users_sign_in(
+        self, api: Api, root: str
+    ) -> None:
+        acme = self.marketplace(api, root)
+        tenant = api.get(f"/v1/tenants/{acme.tenant_id}", token=acme.admin_token)
+        assert tenant.status_code == 200
+        assert tenant.json()["commission_bps"] == 1000 and tenant.json()["currency"] == "USD"
+
+        seller_email = f"seller-{uuid4().hex[:6]}@acme.test"
+        seller_id = api.created(
+            api.post(
+                f"/v1/tenants/{acme.tenant_id}/users",
+                token=acme.admin_token,
+                json={"email": seller_email, "password": PASSWORD, "roles": ["seller"]},
+            )
+        )
+        buyer_email = f"Buyer-{uuid4().hex[:6]}@Acme.test"
+        buyer_id = api.created(
+            api.post(
+                "/v1/auth/signup",
+                json={"tenant_id": acme.tenant_id, "email": buyer_email, "password": PASSWORD},
+            )
+        )
+
+        seller_token = api.sign_in(seller_email, PASSWORD, acme.tenant_id)
+        buyer_token = api.sign_in(buyer_email.lower(), PASSWORD, acme.tenant_id)
+        claims = jwt.decode(buyer_token, TEST_SECRET, algorithms=["HS256"], issuer="velora")
+        assert (claims["sub"], claims["tenant_id"], claims["roles"]) == (
+            buyer_id,
+            acme.tenant_id,
+            ["buyer"],
+        )
+
+        me = api.get("/v1/me", token=seller_token).json()
+        assert (me["user_id"], me["roles"], me["email"]) == (seller_id, ["seller"], seller_email)
+        users = api.get(f"/v1/tenants/{acme.tenant_id}/users", token=acme.admin_token).json()
+        assert {u["user_id"] for u in users["items"]} >= {seller_id, buyer_id}
+        assert "password_hash" not in users["items"][0]
+
+    def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(
+        self, api: Api, root: str
+    ) -> None:
+        acme, globex = self.marketplace(api, root, "Acme"), self.marketplace(api, root, "Globex")
+        globex_user = api.created(
+            api.post(
+                "/v1/auth/signup",
+                json={
+                    "tenant_id": globex.tenant_id,
+                    "email": f"b-{uuid4().hex[:6]}@g.test",
+                    "password": PASSWORD,
+                },
+            )
+        )
+        unknown = str(uuid4())
+        new_user = {
+            "email": f"x-{uuid4().hex[:6]}@a.test",
+            "password": PASSWORD,
+            "roles": ["buyer"],
+        }
+        routes = [
+            ("GET", "/v1/tenants/{}", None),
+            ("GET", "/v1/tenants/{}/users", None),
+            ("POST", "/v1/tenants/{}/users", new_user),
+        ]
+        for method, path, body in routes:
+            foreign = api.request(
+                method, path.format(globex.tenant_id), token=acme.admin_token, json=body
+            )
+            missing = api.request(method, path.format(unknown), token=acme.admin_token, json=body)
+            assert_problem(foreign, 404)
+            assert_problem(missing, 404)
+            assert foreign.json()["title"] == missing.json()["title"]
+        assert_problem(api.get(f"/v1/users/{globex_user}", token=acme.admin_token), 404)
+        assert_problem(api.get(f"/v1/users/{unknown}", token=acme.admin_token), 404)
+        listed = api.get("/v1/tenants", token=acme.admin_token).json()["items"]
+        assert [t["tenant_id"] for t in listed] == [acme.tenant_id]
+        # Credentials of one tenant do not open another.
+        response = api.post(
+            "/v1/auth/token",
+            json={"email": globex.admin_email, "password": PASSWORD, "tenant_id": acme.tenant_id},
+        )
+        assert_problem(response, 401)
+        # The super admin crosses tenants.
+        assert api.get(f"/v1/users/{globex_user}", token=root).status_code == 200
+
+    def test_roles_are_checked_in_one_policy(self, api: Api, root: str) -> None:
+        acme = self.marketplace(api, root)
+        buyer_email = f"b-{uuid4().hex[:6]}@a.test"
+        api.created(
+            api.post(
+                "/v1/auth/signup",
+                json={"tenant_id": acme.tenant_id, "email": buyer_email, "password": PASSWORD},
+            )
+        )
+        buyer = api.sign_in(buyer_email, PASSWORD, acme.tenant_id)
+        tenant_body = {"name": "X", "currency": "EUR", "commission_bps": 0, "escrow_hold_days": 0}
+
+        assert_problem(api.post("/v1/tenants", token=buyer, json=tenant_body), 403)
+        assert_problem(api.post("/v1/tenants", token=acme.admin_token, json=tenant_body), 403)
+        assert_problem(api.get(f"/v1/tenants/{acme.tenant_id}/users", token=buyer), 403)
+        escalate = {
+            "email": f"f-{uuid4().hex[:6]}@a.test",
+            "password": PASSWORD,
+            "roles": ["finance_admin"],
+        }
+        assert_problem(
+            api.post(f"/v1/tenants/{acme.tenant_id}/users", token=acme.admin_token, json=escalate),
+            403,
+        )
+        assert_problem(api.post("/v1/tenants", json=tenant_body), 401)
+        assert_problem(api.post("/v1/tenants", token="not-a-jwt", json=tenant_body), 401)
+        expired = jwt.encode(
+            {
+                "sub": str(uuid4()),
+                "tenant_id": acme.tenant_id,
+                "roles": ["super_admin"],
+                "iat": 1,
+                "exp": int(time.time()) - 10,
+                "iss": "velora",
+            },
+            TEST_SECRET,
+            algorithm="HS256",
+        )
+        assert_problem(api.post("/v1/tenants", token=expired, json=tenant_body), 401)
+        forged = jwt.encode(
+            {
+                "sub": str(uuid4()),
+                "tenant_id": acme.tenant_id,
+                "roles": ["super_admin"],
+                "iat": 1,
+                "exp": int(time.time()) + 60,
+                "iss": "velora",
+            },
+            "another-secret-of-sufficient-length-000",
+            "HS256",
+        )
+        assert_problem(api.post("/v1/tenants", token=forged, json=tenant_body), 401)
+
+    def test_bad_input_is_a_problem_and_changes_nothing(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        acme = self.marketplace(api, root)
+        taken = f"t-{uuid4().hex[:6]}@a.test"
+        api.created(
+            api.post(
+                "/v1/auth/signup",
+                json={"tenant_id": acme.tenant_id, "email": taken, "password": PASSWORD},
+            )
+        )
+        head = container.log.head()
+        users = f"/v1/tenants/{acme.tenant_id}/users"
+        ok_user = {"email": f"n-{uuid4().hex[:6]}@a.test", "password": PASSWORD, "roles": ["buyer"]}
+        cases = [
+            ("/v1/tenants", {"content": b'{"name": "x", '}, 400),
+            ("/v1/tenants", {"content": b"[1, 2"}, 400),
+            ("/v1/tenants", {"json": {"name": "x"}}, 422),
+            (
+                "/v1/tenants",
+                {
+                    "json": {
+                        "name": "x",
+                        "currency": "usd",
+                        "commission_bps": 1,
+                        "escrow_hold_days": 1,
+                    }
+                },
+                422,
+            ),
+            (
+                "/v1/tenants",
+                {
+                    "json": {
+                        "name": "x",
+                        "currency": "USD",
+                        "commission_bps": 10_001,
+                        "escrow_hold_days": 1,
+                    }
+                },
+                422,
+            ),
+            (
+                "/v1/tenants",
+                {
+                    "json": {
+                        "name": "x",
+                        "currency": "USD",
+                        "commission_bps": 1.5,
+                        "escrow_hold_days": 1,
+                    }
+                },
+                422,
+            ),
+            (
+                "/v1/tenants",
+                {
+                    "json": {
+                        "name": "x",
+                        "currency": "USD",
+                        "commission_bps": 1,
+                        "escrow_hold_days": 1,
+                        "surprise": True,
+                    }
+                },
+                422,
+            ),
+            (
+                "/v1/tenants",
+                {
+                    "json": {
+                        "name": "   ",
+                        "currency": "USD",
+                        "commission_bps": 1,
+                        "escrow_hold_days": 1,
+                    }
+                },
+                422,
+            ),
+            (users, {"json": {**ok_user, "email": "not-an-email"}}, 422),
+            (users, {"json": {**ok_user, "password": "short"}}, 422),
+            (users, {"json": {**ok_user, "roles": ["wizard"]}}, 422),
+            (users, {"json": {**ok_user, "roles": []}}, 422),
+            (users, {"json": {**ok_user, "email": taken.upper()}}, 409),
+            (
+                "/v1/auth/signup",
+                {"json": {"tenant_id": "nope", "email": "a@b.co", "password": PASSWORD}},
+                422,
+            ),
+            (
+                "/v1/auth/signup",
+                {"json": {"tenant_id": str(uuid4()), "email": "a@b.co", "password": PASSWORD}},
+                404,
+            ),
+            (
+                "/v1/auth/signup",
+                {"json": {"tenant_id": acme.tenant_id, "email": taken, "password": PASSWORD}},
+                409,
+            ),
+        ]
+        for path, body, status in cases:
+            token = None if path == "/v1/auth/signup" else root
+            assert_problem(api.post(path, token=token, **body), status)
+        assert_problem(api.get("/v1/tenants", token=root, params={"limit": 501}), 422)
+        assert_problem(api.get("/v1/tenants", token=root, params={"cursor": "@@@"}), 422)
+        assert_problem(api.get("/v1/tenants/not-a-uuid", token=root), 422)
+        assert_problem(api.get("/v1/no-such-route"), 404)
+        assert_problem(api.request("DELETE", "/v1/tenants", token=root), 405)
+        assert container.log.head() == head
+
+    def test_a_repeated_post_has_one_effect(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        body = {"name": "Once", "currency": "GBP", "commission_bps": 250, "escrow_hold_days": 3}
+        key = f"key-{uuid4()}"
+        first = api.post("/v1/tenants", token=root, json=body, key=key)
+        head = container.log.head()
+        again = api.post("/v1/tenants", token=root, json=body, key=key)
+
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["X-Velora-Position"] == first.headers["X-Velora-Position"]
+        assert "Idempotent-Replayed" not in first.headers
+        assert container.log.head() == head
+
+        other = api.post("/v1/tenants", token=root, json={**body, "name": "Twice"}, key=key)
+        assert_problem(other, 422)
+        assert container.log.head() == head
+
+        # A failed first attempt is replayed too: the outcome, not just successes, is recorded.
+        bad_key = f"key-{uuid4()}"
+        bad = {**body, "currency": "XX"}
+        assert_problem(api.post("/v1/tenants", token=root, json=bad, key=bad_key), 422)
+        replayed = api.post("/v1/tenants", token=root, json=bad, key=bad_key)
+        assert replayed.status_code == 422 and replayed.headers["Idempotent-Replayed"] == "true"
+
+    def test_a_repeat_while_the_first_is_in_flight_conflicts(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        acme = self.marketplace(api, root)
+        principal = container.tokens.verify(acme.admin_token)
+        body = {"email": f"i-{uuid4().hex[:6]}@a.test", "password": PASSWORD, "roles": ["seller"]}
+        key = f"key-{uuid4()}"
+        path = f"/v1/tenants/{acme.tenant_id}/users"
+        # Claim the key as the first request would on arrival, then send the repeat.
+        raw = jsonlib.dumps(body).encode()
+        digest = hashlib.sha256(b"\n".join([b"POST", path.encode(), b"", raw])).hexdigest()
+        assert (
+            container.idempotency.claim(f"user:{principal.user_id}", key, digest).outcome == "new"
+        )
+        head = container.log.head()
+        assert_problem(api.post(path, token=acme.admin_token, content=raw, key=key), 409)
+        # Keys are per user: the same key from the super admin is a separate request.
+        assert api.post(path, token=root, content=raw, key=key).status_code == 201
+        assert container.log.head() > head
+
+    def test_queries_read_their_writes(self, api: Api, root: str) -> None:
+        response = api.post(
+            "/v1/tenants",
+            token=root,
+            json={"name": "Fresh", "currency": "JPY", "commission_bps": 0, "escrow_hold_days": 0},
+        )
+        position = int(response.headers["X-Velora-Position"])
+        tenant_id = response.json()["id"]
+        got = api.get(
+            f"/v1/tenants/{tenant_id}", token=root, headers={"X-Velora-Min-Position": str(position)}
+        )
+        assert got.status_code == 200 and got.json()["currency"] == "JPY"
+
+    def test_the_api_describes_itself(self, api: Api) -> None:
+        spec = api.get("/openapi.json").json()
+        paths = spec["paths"]
+        for path in (
+            "/v1/auth/token",
+            "/v1/auth/signup",
+            "/v1/tenants",
+            "/v1/tenants/{tenant_id}",
+            "/v1/tenants/{tenant_id}/users",
+            "/v1/users/{user_id}",
+            "/v1/me",
+            "/healthz",
+            "/readyz",
+        ):
+            assert path in paths, path
+        assert paths["/v1/tenants"]["post"]["description"]
+        assert "swagger" in api.get("/docs").text.lower()
+        assert api.get("/healthz").json() == {"status": "ok"}
+        ready = api.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["ready"] is True
+        assert api.get("/metrics").status_code == 200

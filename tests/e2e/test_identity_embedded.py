@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.bootstrap import Container
+from eventstore.context import CommandContext
+from tests.conftest import built, make_settings
+from tests.e2e.client import Api, assert_problem
+from tests.e2e.identity_scenarios import PASSWORD, IdentityScenarios
+
+
+class TestIdentityEmbedded(IdentityScenarios):
+    @pytest.fixture
+    def container(self, embedded: Container) -> Container:
+        return embedded
+
+    @pytest.fixture
+    def api(self, container: Container) -> Iterator[Api]:
+        with TestClient(create_app(container, run_projections=True)) as http:
+            yield Api(http)
+
+
+def test_idempotency_keys_survive_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "velora")
+    body = {"name": "Durable", "currency": "USD", "commission_bps": 0, "escrow_hold_days": 0}
+    first_container = built(settings)
+    root = first_container.identity.ensure_superuser(
+        CommandContext.system("test"), email="root@x.test", password=PASSWORD
+    )
+    with TestClient(create_app(first_container, run_projections=True)) as http:
+        api = Api(http)
+        api.position = root.position
+        token = api.sign_in("root@x.test", PASSWORD)
+        first = api.post("/v1/tenants", token=token, json=body, key="k-restart")
+    first_container.close()
+
+    second_container = built(settings)
+    try:
+        with TestClient(create_app(second_container, run_projections=True)) as http:
+            again = Api(http).post("/v1/tenants", token=token, json=body, key="k-restart")
+            assert again.status_code == 201 and again.json() == first.json()
+            assert again.headers["Idempotent-Replayed"] == "true"
+            assert second_container.log.head() == int(first.headers["X-Velora-Position"])
+    finally:
+        second_container.close()
+
+
+def test_a_read_model_that_cannot_catch_up_answers_503_with_retry_after(
+    embedded: Container,
+) -> None:
+    # No projectors run in this app, so the read models never reach the asked position.
+    with TestClient(create_app(embedded, run_projections=False)) as http:
+        response = http.get("/v1/me", headers={"X-Velora-Min-Position": "1"})
+        assert_problem(response, 401)
+        response = http.post(
+            "/v1/auth/token",
+            json={"email": "a@b.co", "password": "x" * 8},
+            headers={"X-Velora-Min-Position": "999999"},
+        )
+        assert_problem(response, 503)
+        assert response.headers["Retry-After"] == "1"

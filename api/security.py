@@ -17,8 +17,8 @@ _ISSUER = "velora"
 class Argon2Hasher:
     """Implements the domain's PasswordHasher port with argon2id."""
 
-    def __init__(self) -> None:
-        self._argon2 = _Argon2()
+    def __init__(self, *, time_cost: int = 3, memory_cost_kib: int = 65536) -> None:
+        self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_cost_kib)
         # Verifying against this when the email is unknown costs the same as a real check, so
         # response times do not tell which emails are registered.
         self._decoy = self._argon2.hash(uuid4().hex)

@@ -1,0 +1,179 @@
+"""The `velora` command as an operator runs it: real processes, a real socket."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+VELORA = str(Path(sys.executable).with_name("velora"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VELORA_")}
+    env.update(VELORA_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def run(data_dir: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VELORA, *args],
+        env=clean_env(data_dir, **extra),
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def wait_for(url: str, timeout_s: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    data_dir, port = tmp_path / ".velora", free_port()
+    proc = subprocess.Popen(
+        [VELORA, "serve", "--port", str(port)],
+        env=clean_env(data_dir),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz")
+        yield base, data_dir
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_serve_runs_the_embedded_default_end_to_end(server: tuple[str, Path]) -> None:
+    base, data_dir = server
+    assert (data_dir / "events.sqlite3").exists() and (data_dir / "read.sqlite3").exists()
+    created = run(
+        data_dir,
+        "admin",
+        "create-superuser",
+        "--email",
+        "ops@x.test",
+        "--password",
+        "long-enough-pw",
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "created" in created.stdout
+    again = run(
+        data_dir,
+        "admin",
+        "create-superuser",
+        "--email",
+        "OPS@x.test",
+        "--password",
+        "long-enough-pw",
+    )
+    assert again.returncode == 0 and "already exists" in again.stdout
+
+    # The in-process projector picks up events another process wrote.
+    deadline = time.monotonic() + 20
+    while True:
+        token = httpx.post(
+            f"{base}/v1/auth/token", json={"email": "ops@x.test", "password": "long-enough-pw"}
+        )
+        if token.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert token.status_code == 200, token.text
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    tenant = httpx.post(
+        f"{base}/v1/tenants",
+        headers=auth,
+        json={"name": "Cli", "currency": "USD", "commission_bps": 5, "escrow_hold_days": 0},
+    )
+    assert tenant.status_code == 201
+    position = tenant.headers["X-Velora-Position"]
+    got = httpx.get(
+        f"{base}/v1/tenants/{tenant.json()['id']}",
+        headers={**auth, "X-Velora-Min-Position": position},
+    )
+    assert got.status_code == 200 and got.json()["name"] == "Cli"
+    assert httpx.get(f"{base}/docs").status_code == 200
+    assert httpx.get(f"{base}/readyz").json()["ready"] is True
+
+
+def test_the_project_worker_catches_up_and_status_shows_no_lag(tmp_path: Path) -> None:
+    data_dir = tmp_path / ".velora"
+    assert run(data_dir, "migrate").returncode == 0
+    assert (
+        run(
+            data_dir,
+            "admin",
+            "create-superuser",
+            "--email",
+            "a@x.test",
+            "--password",
+            "long-enough-pw",
+        ).returncode
+        == 0
+    )
+    lagging = run(data_dir, "projections", "status")
+    assert "identity" in lagging.stdout and "│ 2 " in lagging.stdout  # head 2, lag 2
+
+    worker = subprocess.Popen(
+        [VELORA, "project"],
+        env=clean_env(data_dir),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            status = run(data_dir, "projections", "status").stdout
+            row = next(line for line in status.splitlines() if "identity" in line)
+            cells = [c.strip() for c in row.strip("│ ").split("│")]
+            if cells[1] == cells[2] == "2" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert cells[1:4] == ["2", "2", "0"], status
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+
+
+def test_real_servers_without_a_strong_secret_refuse_to_start(tmp_path: Path) -> None:
+    result = run(
+        tmp_path / ".velora",
+        "migrate",
+        VELORA_EVENTSTORE_URL="postgresql://nobody@127.0.0.1:1/none",
+        VELORA_SECRET_KEY="changeme",
+    )
+    assert result.returncode == 2
+    assert "VELORA_SECRET_KEY" in result.stdout

@@ -1,0 +1,178 @@
+"""Event-store write throughput on PostgreSQL, in one run:
+
+- command appends/s through Velora's application and group-commit recorder, 1 and 8 writers;
+- the same with the eventsourcing library's stock recorder (table lock per save), for reference;
+- raw one-row INSERT transactions/s with plain psycopg at the same concurrency.
+
+Each command is a one-event save of a small aggregate, with the full envelope and JSON mapping.
+Prints a table and writes JSON under bench/results/. Target: with 8 writers, command appends/s at
+least half of the raw INSERT rate. Never run by the tests; timing is never asserted.
+
+    python bench/eventstore.py [--seconds 5] [--pg-url postgresql://postgres@127.0.0.1/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eventstore.application import VeloraApplication  # noqa: E402
+from eventstore.context import CommandContext  # noqa: E402
+from eventstore.log import EventLog  # noqa: E402
+from eventstore.mapper import EnvelopeMapper  # noqa: E402
+from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url  # noqa: E402
+from tests.aggregates import Counter  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], None]]) -> dict:
+    """Runs `workers` threads, each repeating its op until time is up; returns ops/s."""
+    counts = [0] * workers
+    errors: list[BaseException] = []
+    start_line = threading.Barrier(workers + 1)
+    stop = threading.Event()
+
+    def work(i: int) -> None:
+        op = op_factory()
+        start_line.wait()
+        try:
+            while not stop.is_set():
+                op()
+                counts[i] += 1
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    start_line.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return {"workers": workers, "ops": sum(counts), "seconds": round(elapsed, 3),
+            "ops_per_s": round(sum(counts) / elapsed, 1)}
+
+
+def make_database(server_url: str) -> str:
+    name = f"velora_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def command_appends(log: EventLog, workers: int, seconds: float) -> dict:
+    app = VeloraApplication(log)
+    tenant = uuid.uuid4()
+
+    def factory() -> Callable[[], None]:
+        ctx = CommandContext(actor_id="bench", correlation_id="bench", causation_id="bench")
+        return lambda: app.record(ctx, Counter(tenant_id=tenant)) and None
+
+    return timed(workers, seconds, factory)
+
+
+def raw_inserts(url: str, workers: int, seconds: float) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, "
+                     "aggregate uuid NOT NULL, payload bytea NOT NULL)")
+    payload = b"x" * 300  # about the size of one stored event's envelope
+
+    def factory() -> Callable[[], None]:
+        conn = psycopg.connect(url, autocommit=True)
+        statement = "INSERT INTO bench_raw (aggregate, payload) VALUES (%s, %s)"
+        return lambda: conn.execute(statement, (uuid.uuid4(), payload), prepare=True) and None
+
+    return timed(workers, seconds, factory)
+
+
+def stock_log(url: str) -> EventLog:
+    """The library's own recorder: LOCK TABLE ... EXCLUSIVE and a commit per save."""
+    datastore = datastore_from_url(url)
+    recorder = PostgresApplicationRecorder(datastore, events_table_name="stock_events")
+    recorder.create_table()
+    return EventLog(recorder, EnvelopeMapper(), "postgres")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--pg-url", default=os.environ.get(
+        "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    args = parser.parse_args()
+
+    url = make_database(args.pg_url)
+    try:
+        velora = EventLog(GroupCommitRecorder(datastore_from_url(url, pool_size=10)),
+                          EnvelopeMapper(), "postgres")
+        velora.migrate()
+        stock = stock_log(url)
+        runs = {}
+        for workers in (1, 8):
+            runs[f"raw_insert_{workers}"] = raw_inserts(url, workers, args.seconds)
+            runs[f"velora_group_commit_{workers}"] = command_appends(velora, workers, args.seconds)
+            runs[f"library_table_lock_{workers}"] = command_appends(stock, workers, args.seconds)
+        with psycopg.connect(url) as conn:
+            stored = conn.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0]
+        velora.close()
+        stock.close()
+    finally:
+        drop_database(args.pg_url, url)
+
+    ratio_8 = runs["velora_group_commit_8"]["ops_per_s"] / runs["raw_insert_8"]["ops_per_s"]
+    ratio_1 = runs["velora_group_commit_1"]["ops_per_s"] / runs["raw_insert_1"]["ops_per_s"]
+    with psycopg.connect(args.pg_url) as conn:
+        server_version = conn.execute("SHOW server_version").fetchone()[0]
+    result = {
+        "benchmark": "eventstore",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "postgres": server_version},
+        "seconds_per_run": args.seconds,
+        "runs": runs,
+        "velora_events_stored": stored,
+        "ratio_velora_to_raw_1_writer": round(ratio_1, 3),
+        "ratio_velora_to_raw_8_writers": round(ratio_8, 3),
+        "target_ratio_8_writers": 0.5,
+        "target_met": ratio_8 >= 0.5,
+    }
+    print(f"{'run':<28}{'writers':>8}{'ops/s':>12}")
+    for name, run in runs.items():
+        print(f"{name:<28}{run['workers']:>8}{run['ops_per_s']:>12,.0f}")
+    print(f"velora / raw with 1 writer:  {ratio_1:.2f}")
+    print(f"velora / raw with 8 writers: {ratio_8:.2f} (target >= 0.50: "
+          f"{'met' if ratio_8 >= 0.5 else 'NOT met'})")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "eventstore.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

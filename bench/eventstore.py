@@ -31,12 +31,12 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eventstore.application import VeloraApplication  # noqa: E402
-from eventstore.context import CommandContext  # noqa: E402
-from eventstore.log import EventLog  # noqa: E402
-from eventstore.mapper import EnvelopeMapper  # noqa: E402
-from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url  # noqa: E402
-from tests.aggregates import Counter  # noqa: E402
+from eventstore.application import VeloraApplication
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+from eventstore.mapper import EnvelopeMapper
+from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url
+from tests.aggregates import Counter
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -70,8 +70,12 @@ def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], No
     elapsed = time.perf_counter() - began
     if errors:
         raise errors[0]
-    return {"workers": workers, "ops": sum(counts), "seconds": round(elapsed, 3),
-            "ops_per_s": round(sum(counts) / elapsed, 1)}
+    return {
+        "workers": workers,
+        "ops": sum(counts),
+        "seconds": round(elapsed, 3),
+        "ops_per_s": round(sum(counts) / elapsed, 1),
+    }
 
 
 def make_database(server_url: str) -> str:
@@ -100,8 +104,10 @@ def command_appends(log: EventLog, workers: int, seconds: float) -> dict:
 
 def raw_inserts(url: str, workers: int, seconds: float) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, "
-                     "aggregate uuid NOT NULL, payload bytea NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, "
+            "aggregate uuid NOT NULL, payload bytea NOT NULL)"
+        )
     payload = b"x" * 300  # about the size of one stored event's envelope
 
     def factory() -> Callable[[], None]:
@@ -123,14 +129,19 @@ def stock_log(url: str) -> EventLog:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--pg-url", default=os.environ.get(
-        "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     args = parser.parse_args()
 
     url = make_database(args.pg_url)
     try:
-        velora = EventLog(GroupCommitRecorder(datastore_from_url(url, pool_size=10)),
-                          EnvelopeMapper(), "postgres")
+        velora = EventLog(
+            GroupCommitRecorder(datastore_from_url(url, pool_size=10)), EnvelopeMapper(), "postgres"
+        )
         velora.migrate()
         stock = stock_log(url)
         runs = {}
@@ -152,8 +163,11 @@ def main() -> None:
     result = {
         "benchmark": "eventstore",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "postgres": server_version},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": server_version,
+        },
         "seconds_per_run": args.seconds,
         "runs": runs,
         "velora_events_stored": stored,
@@ -166,8 +180,10 @@ def main() -> None:
     for name, run in runs.items():
         print(f"{name:<28}{run['workers']:>8}{run['ops_per_s']:>12,.0f}")
     print(f"velora / raw with 1 writer:  {ratio_1:.2f}")
-    print(f"velora / raw with 8 writers: {ratio_8:.2f} (target >= 0.50: "
-          f"{'met' if ratio_8 >= 0.5 else 'NOT met'})")
+    print(
+        f"velora / raw with 8 writers: {ratio_8:.2f} (target >= 0.50: "
+        f"{'met' if ratio_8 >= 0.5 else 'NOT met'})"
+    )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "eventstore.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -99,10 +99,9 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self._thread_lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
         self._append = SQL(
-            "SELECT * FROM {schema}.velora_append(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
-        ).format(
-            schema=Identifier(self.datastore.schema)
-        )
+            "SELECT * FROM {schema}.velora_append("
+            "%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+        ).format(schema=Identifier(self.datastore.schema))
 
     # -- the write path -------------------------------------------------------------------------
 

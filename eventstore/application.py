@@ -41,7 +41,8 @@ class VeloraApplication(Application[UUID]):
         """Saves the aggregates' new events atomically and returns the last event's position."""
         with recording_under(ctx):
             recordings = self.save(*aggregates)
-        position = max((r.notification.id for r in recordings), default=self._log.head())
+        # Saving nothing new (an unchanged aggregate) answers the log's current position.
+        position = max(r.notification.id for r in recordings) if recordings else self._log.head()
         if self._on_recorded is not None:
             self._on_recorded(position)
         return position

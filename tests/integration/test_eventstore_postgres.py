@@ -115,7 +115,8 @@ def test_a_conflict_in_a_group_fails_only_its_own_save(pg_events_url: str) -> No
                 )
             )
             blocked_first.start()
-            _wait_until(lambda: recorder._queue.qsize() == 0)  # the committer holds the first
+            # Wait until the committer is inside the database, blocked on the writers' lock.
+            _wait_until(lambda: _blocked_on_advisory_lock(blocker) == 1)
 
             def save(name: str, *aggregates: object) -> None:
                 try:
@@ -140,6 +141,13 @@ def test_a_conflict_in_a_group_fails_only_its_own_save(pg_events_url: str) -> No
         assert app.repository.get(existing.id).count == 1
     finally:
         log.close()
+
+
+def _blocked_on_advisory_lock(conn: psycopg.Connection) -> int:  # type: ignore[type-arg]
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import singledispatchmethod
 from typing import Any
 
@@ -71,7 +72,11 @@ USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")
 
 
 def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: row[f] for f in fields}
+    picked = {f: row[f] for f in fields}
+    if picked.get("created_at") is not None:
+        # Stored as naive UTC (MySQL DATETIME has no zone); answered with the zone stated.
+        picked["created_at"] = picked["created_at"].replace(tzinfo=UTC)
+    return picked
 
 
 class IdentityQueries:

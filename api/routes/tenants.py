@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -45,7 +46,7 @@ class Tenant(BaseModel):
     escrow_hold_days: int
     product_moderation: str
     hold_timeout_s: int
-    created_at: Any
+    created_at: datetime
 
 
 class TenantPage(BaseModel):
@@ -65,7 +66,7 @@ class User(BaseModel):
     tenant_id: str
     email: str
     roles: list[str]
-    created_at: Any
+    created_at: datetime
 
 
 class UserPage(BaseModel):

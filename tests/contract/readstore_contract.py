@@ -5,7 +5,9 @@ Every backend (SQLite, MariaDB) runs these same cases."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from functools import singledispatchmethod
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from api.idempotency import IdempotencyStore
 from eventstore.application import VeloraApplication
-from eventstore.log import EventLog
+from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
 from projections.runner import ProjectionFailed, ProjectionRunner, Projector
 from projections.scope import TenantScope
@@ -66,8 +68,40 @@ class CounterProjector(Projector):
             raise ValueError(f"cannot apply an increment of {e.by}")
 
 
+def insert_tenants(store: ReadStore, tenant_ids: list[str], first_position: int) -> None:
+    """Writes tenant rows directly, to exercise the store's reads apart from any projector."""
+    with store.begin() as conn:
+        for i, tenant in enumerate(tenant_ids):
+            conn.execute(
+                tenants.insert().values(
+                    tenant_id=tenant,
+                    name=f"T{i}",
+                    currency="USD",
+                    commission_bps=0,
+                    escrow_hold_days=0,
+                    product_moderation="auto",
+                    hold_timeout_s=60,
+                    created_at=sa.func.now(),
+                    created_position=first_position + i,
+                )
+            )
+
+
+def unique_position() -> int:
+    # Tests share one database per module; positions must not collide across them.
+    return 10_000_000 + int(uuid4().int % 10**12)
+
+
 class ReadStoreContract:
-    """Subclasses provide `store` (a migrated ReadStore) and `log` (a migrated EventLog)."""
+    """Subclasses provide `store` (a migrated ReadStore). The events come from a SQLite log: what
+    is under test here is the read-model side."""
+
+    @pytest.fixture
+    def log(self, tmp_path: Path) -> Iterator[EventLog]:
+        log = open_event_log(None, tmp_path)
+        log.migrate()
+        yield log
+        log.close()
 
     @pytest.fixture(autouse=True)
     def _scratch_table(self, store: ReadStore) -> None:
@@ -167,21 +201,8 @@ class ReadStoreContract:
 
     def test_every_scoped_query_sees_only_its_tenants(self, store: ReadStore) -> None:
         a, b = str(uuid4()), str(uuid4())
-        with store.begin() as conn:
-            for i, tenant in enumerate((a, b)):
-                conn.execute(
-                    tenants.insert().values(
-                        tenant_id=tenant,
-                        name=f"T{i}",
-                        currency="USD",
-                        commission_bps=0,
-                        escrow_hold_days=0,
-                        product_moderation="auto",
-                        hold_timeout_s=60,
-                        created_at=sa.func.now(),
-                        created_position=10_000_000 + int(uuid4().int % 10**9),
-                    )
-                )
+        insert_tenants(store, [a], unique_position())
+        insert_tenants(store, [b], unique_position())
         only_a = TenantScope.only(a)
         assert store.one(only_a, tenants, tenants.c.tenant_id == a) is not None
         assert store.one(only_a, tenants, tenants.c.tenant_id == b) is None
@@ -192,22 +213,7 @@ class ReadStoreContract:
 
     def test_pages_follow_creation_order_and_reject_foreign_cursors(self, store: ReadStore) -> None:
         tenant_ids = [str(uuid4()) for _ in range(5)]
-        base = 20_000_000 + int(uuid4().int % 10**9)
-        with store.begin() as conn:
-            for i, tenant in enumerate(tenant_ids):
-                conn.execute(
-                    tenants.insert().values(
-                        tenant_id=tenant,
-                        name=f"T{i}",
-                        currency="EUR",
-                        commission_bps=0,
-                        escrow_hold_days=0,
-                        product_moderation="auto",
-                        hold_timeout_s=60,
-                        created_at=sa.func.now(),
-                        created_position=base + i,
-                    )
-                )
+        insert_tenants(store, tenant_ids, unique_position())
         scope = TenantScope(frozenset(tenant_ids))
         seen, cursor = [], None
         while True:

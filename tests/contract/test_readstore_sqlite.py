@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.log import EventLog, open_event_log
 from projections import migrate
 from projections.store import ReadStore, make_engine
 from tests.contract.readstore_contract import ReadStoreContract
@@ -18,10 +17,3 @@ class TestSQLiteReadStore(ReadStoreContract):
         migrate.upgrade(store.engine)
         yield store
         store.engine.dispose()
-
-    @pytest.fixture
-    def log(self, tmp_path: Path) -> Iterator[EventLog]:
-        log = open_event_log(None, tmp_path)
-        log.migrate()
-        yield log
-        log.close()

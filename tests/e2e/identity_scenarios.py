@@ -75,6 +75,7 @@ class IdentityScenarios:
         tenant = api.get(f"/v1/tenants/{acme.tenant_id}", token=acme.admin_token)
         assert tenant.status_code == 200
         assert tenant.json()["commission_bps"] == 1000 and tenant.json()["currency"] == "USD"
+        assert tenant.json()["created_at"].endswith(("Z", "+00:00"))  # UTC, zone stated
 
         seller_email = f"seller-{uuid4().hex[:6]}@acme.test"
         seller_id = api.created(

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.log import EventLog, open_event_log
 from projections import migrate
 from projections.store import ReadStore, make_engine
 from tests.contract.readstore_contract import ReadStoreContract
@@ -24,10 +23,3 @@ class TestMariaDBReadStore(ReadStoreContract):
     def store(self, mariadb_store: ReadStore) -> ReadStore:
         assert mariadb_store.backend == "mysql"
         return mariadb_store
-
-    @pytest.fixture
-    def log(self, tmp_path: Path) -> Iterator[EventLog]:
-        log = open_event_log(None, tmp_path)
-        log.migrate()
-        yield log
-        log.close()

@@ -127,10 +127,26 @@ class ReadAfter:
             return
         deadline = time.monotonic() + READ_WAIT_S
         delay_s = 0.005
+        checked_head = False
         while True:
             positions = await run_in_threadpool(container.read_store.positions)
             if all(positions.get(p, 0) >= min_position for p in self.projections):
                 return
+            if not checked_head:
+                # Every position a command answers is at or below the log's head, so one beyond
+                # it was never issued: waiting cannot help, and the request is at fault.
+                checked_head = True
+                if min_position > await run_in_threadpool(container.log.head):
+                    raise Problem(
+                        422,
+                        f"position {min_position} is beyond the event log",
+                        errors=[
+                            {
+                                "loc": ["header", MIN_POSITION_HEADER],
+                                "msg": "not a position this server has issued",
+                            }
+                        ],
+                    )
             if time.monotonic() >= deadline:
                 raise Problem(
                     503,

@@ -53,14 +53,21 @@ def test_idempotency_keys_survive_a_restart(tmp_path: Path) -> None:
 def test_a_read_model_that_cannot_catch_up_answers_503_with_retry_after(
     embedded: Container,
 ) -> None:
-    # No projectors run in this app, so the read models never reach the asked position.
+    # No projectors run in this app, so the read models never reach a real, committed position.
+    written = embedded.identity.ensure_superuser(
+        CommandContext.system("test"), email="slow@x.test", password=PASSWORD
+    )
     with TestClient(create_app(embedded, run_projections=False)) as http:
-        response = http.get("/v1/me", headers={"X-Velora-Min-Position": "1"})
-        assert_problem(response, 401)
+        wait = {"X-Velora-Min-Position": str(written.position)}
+        assert_problem(http.get("/v1/me", headers=wait), 401)  # who you are comes first
         response = http.post(
-            "/v1/auth/token",
-            json={"email": "a@b.co", "password": "x" * 8},
-            headers={"X-Velora-Min-Position": "999999"},
+            "/v1/auth/token", json={"email": "slow@x.test", "password": PASSWORD}, headers=wait
         )
         assert_problem(response, 503)
         assert response.headers["Retry-After"] == "1"
+        # A position the log never issued is the client's mistake, answered at once.
+        beyond = {"X-Velora-Min-Position": str(written.position + 1000)}
+        response = http.post(
+            "/v1/auth/token", json={"email": "slow@x.test", "password": PASSWORD}, headers=beyond
+        )
+        assert_problem(response, 422)

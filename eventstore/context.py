@@ -12,7 +12,7 @@ from uuid import uuid4
 
 @dataclass(frozen=True)
 class CommandContext:
-    actor_id: str | None  # the user who issued the command; None for the system itself
+    actor_id: str | None  # the user who issued it, "system:<reason>" for the platform itself
     correlation_id: str  # shared by everything one request (or one saga) causes
     causation_id: str  # the request id or event id that directly caused this command
 
@@ -20,7 +20,7 @@ class CommandContext:
     def system(cls, reason: str) -> CommandContext:
         """A command the operator or the platform issues itself (CLI, scheduler)."""
         cid = f"{reason}:{uuid4()}"
-        return cls(actor_id=None, correlation_id=cid, causation_id=cid)
+        return cls(actor_id=f"system:{reason}", correlation_id=cid, causation_id=cid)
 
     def as_meta(self) -> dict[str, str | None]:
         return asdict(self)

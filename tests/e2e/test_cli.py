@@ -99,6 +99,16 @@ def test_serve_runs_the_embedded_default_end_to_end(server: tuple[str, Path]) ->
         "long-enough-pw",
     )
     assert again.returncode == 0 and "already exists" in again.stdout
+    # The operator's command is on record, attributed to the CLI.
+    from eventstore.log import open_event_log
+
+    log = open_event_log(None, data_dir)
+    try:
+        recorded = log.read(0, 10)
+        assert [r.type_name for r in recorded] == ["User.Registered", "EmailClaim.Claimed"]
+        assert {r.meta["actor_id"] for r in recorded} == {"system:cli:create-superuser"}
+    finally:
+        log.close()
 
     # The in-process projector picks up events another process wrote.
     deadline = time.monotonic() + 20

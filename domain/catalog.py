@@ -1,0 +1,268 @@
+"""The catalog: products listed by sellers, moderated per the tenant's setting."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.money import Money, parse_currency
+from domain.sellers import Seller
+
+
+class CatalogError(DomainError):
+    """Base of the catalog context's errors."""
+
+
+class ProductNotFound(CatalogError, NotFound):
+    title = "Product not found"
+
+
+class SkuTaken(CatalogError, Conflict):
+    title = "SKU already used"
+
+
+class WrongProductStep(CatalogError, Conflict):
+    title = "Wrong lifecycle step"
+
+
+class InvalidProduct(CatalogError, Invalid):
+    title = "Invalid product"
+
+
+class ProductStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
+MAX_ATTRIBUTES = 50
+MAX_PRICE_MINOR = 10**12
+
+
+def _text(name: str, value: str, max_length: int, *, required: bool = True) -> str:
+    value = value.strip()
+    if (required and not value) or len(value) > max_length:
+        raise InvalidProduct(f"{name} must have {int(required)} to {max_length} characters")
+    return value
+
+
+def _price(price: Money) -> Money:
+    if not 1 <= price.amount_minor <= MAX_PRICE_MINOR:
+        raise InvalidProduct("price must be a positive amount of minor units")
+    return price
+
+
+def _attributes(attributes: dict[str, str]) -> dict[str, str]:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidProduct(f"at most {MAX_ATTRIBUTES} attributes")
+    for key, value in attributes.items():
+        if not 1 <= len(key) <= 64 or len(value) > 500:
+            raise InvalidProduct("attribute names have 1 to 64 characters, values up to 500")
+    return dict(attributes)
+
+
+class Product(TenantAggregate):
+    class Listed(TenantAggregate.Created):
+        seller_id: UUID
+        sku: str
+        title: str
+        description: str
+        category: str
+        price_minor: int
+        currency: str
+        attributes: dict[str, str]
+        status: str
+
+    class Approved(TenantAggregate.Event):
+        pass
+
+    class Rejected(TenantAggregate.Event):
+        reason: str
+
+    class Edited(TenantAggregate.Event):
+        title: str
+        description: str
+        category: str
+        price_minor: int
+        currency: str
+        attributes: dict[str, str]
+        status: str
+
+    class CommissionSet(TenantAggregate.Event):
+        commission_bps: int | None
+
+    @event(Listed)
+    def __init__(
+        self,
+        tenant_id: UUID,
+        seller_id: UUID,
+        sku: str,
+        title: str,
+        description: str,
+        category: str,
+        price_minor: int,
+        currency: str,
+        attributes: dict[str, str],
+        status: str,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.seller_id = seller_id
+        self.sku = sku
+        self.title = title
+        self.description = description
+        self.category = category
+        self.price_minor = price_minor
+        self.currency = currency
+        self.attributes = attributes
+        self.status = status
+        self.commission_bps: int | None = None
+
+    @classmethod
+    def list(
+        cls,
+        seller: Seller,
+        *,
+        sku: str,
+        title: str,
+        description: str,
+        category: str,
+        price: Money,
+        attributes: dict[str, str],
+        moderation_required: bool,
+    ) -> Product:
+        seller.require_selling()
+        sku = sku.strip()
+        if not _SKU.match(sku):
+            raise InvalidProduct("sku must be 1 to 64 letters, digits or . _ - /")
+        price = _price(price)
+        status = ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
+        return cls(
+            tenant_id=seller.tenant_id,
+            seller_id=seller.id,
+            sku=sku,
+            title=_text("title", title, 200),
+            description=_text("description", description, 5000, required=False),
+            category=_text("category", category, 100),
+            price_minor=price.amount_minor,
+            currency=price.currency,
+            attributes=_attributes(attributes),
+            status=status.value,
+        )
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ProductStatus.ACTIVE
+
+    def approve(self) -> None:
+        self._require_pending("approve")
+        self._approved()
+
+    def reject(self, reason: str) -> None:
+        self._require_pending("reject")
+        self._rejected(reason=_text("reason", reason, 500, required=False))
+
+    def edit(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        category: str | None = None,
+        price: Money | None = None,
+        moderation_required: bool,
+    ) -> None:
+        """Edits the listing. A rejected product that is edited goes back to moderation (or
+        straight to active where the tenant does not moderate)."""
+        status = self.status
+        if status == ProductStatus.REJECTED:
+            status = (
+                ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
+            ).value
+        new_price = _price(price) if price is not None else self.price
+        self._edited(
+            title=_text("title", title, 200) if title is not None else self.title,
+            description=(
+                _text("description", description, 5000, required=False)
+                if description is not None
+                else self.description
+            ),
+            category=_text("category", category, 100) if category is not None else self.category,
+            price_minor=new_price.amount_minor,
+            currency=parse_currency(new_price.currency),
+            attributes=self.attributes,
+            status=status,
+        )
+
+    def set_commission(self, commission_bps: int | None) -> None:
+        if commission_bps is not None and not 0 <= commission_bps <= 10_000:
+            raise InvalidProduct("commission_bps must be between 0 and 10000")
+        self._commission_set(commission_bps=commission_bps)
+
+    def _require_pending(self, command: str) -> None:
+        if self.status != ProductStatus.PENDING_APPROVAL:
+            raise WrongProductStep(f"cannot {command} a product that is {self.status}")
+
+    @event(Approved)
+    def _approved(self) -> None:
+        self.status = ProductStatus.ACTIVE.value
+
+    @event(Rejected)
+    def _rejected(self, reason: str) -> None:
+        self.status = ProductStatus.REJECTED.value
+
+    @event(Edited)
+    def _edited(
+        self,
+        title: str,
+        description: str,
+        category: str,
+        price_minor: int,
+        currency: str,
+        attributes: dict[str, str],
+        status: str,
+    ) -> None:
+        self.title, self.description, self.category = title, description, category
+        self.price_minor, self.currency = price_minor, currency
+        self.attributes, self.status = attributes, status
+
+    @event(CommissionSet)
+    def _commission_set(self, commission_bps: int | None) -> None:
+        self.commission_bps = commission_bps
+
+
+class SkuClaim(TenantAggregate):
+    """Claims a sku within a seller's catalog; a second claim collides in the event store."""
+
+    class Claimed(TenantAggregate.Created):
+        seller_id: UUID
+        sku_key: str
+        product_id: UUID
+
+    @staticmethod
+    def create_id(seller_id: UUID, sku_key: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:sku:{seller_id}:{sku_key}")
+
+    @event(Claimed)
+    def __init__(self, tenant_id: UUID, seller_id: UUID, sku_key: str, product_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.seller_id = seller_id
+        self.sku_key = sku_key
+        self.product_id = product_id
+
+    @classmethod
+    def claim(cls, product: Product) -> SkuClaim:
+        return cls(
+            tenant_id=product.tenant_id,
+            seller_id=product.seller_id,
+            sku_key=product.sku.lower(),
+            product_id=product.id,
+        )

@@ -1,0 +1,148 @@
+"""Inventory: on-hand stock per warehouse, and the holds checkout takes against it.
+
+Available = on hand - held - sold, never below zero. A hold is taken for one order line; it ends
+exactly once: sold (payment arrived), or released (cancelled, payment failed, or expired)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid
+
+_WAREHOUSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
+MAX_ON_HAND = 10**9
+
+
+class InventoryError(DomainError):
+    """Base of the inventory context's errors."""
+
+
+class InsufficientStock(InventoryError, Conflict):
+    title = "Insufficient stock"
+
+    def __init__(self, product_id: UUID, wanted: int, available: int) -> None:
+        super().__init__(f"product {product_id} has {available} available, {wanted} wanted")
+        self.product_id = product_id
+        self.wanted = wanted
+        self.available = available
+
+
+class HoldNotOpen(InventoryError, Conflict):
+    title = "Hold not open"
+
+
+class InvalidStock(InventoryError, Invalid):
+    title = "Invalid stock"
+
+
+class ReleaseReason(StrEnum):
+    CANCELLED = "cancelled"
+    PAYMENT_FAILED = "payment_failed"
+    EXPIRED = "expired"
+
+
+class Stock(TenantAggregate):
+    """The stock of one product across its warehouses."""
+
+    class Opened(TenantAggregate.Created):
+        product_id: UUID
+        seller_id: UUID
+
+    class OnHandSet(TenantAggregate.Event):
+        warehouse: str
+        on_hand: int
+
+    class HoldTaken(TenantAggregate.Event):
+        hold_id: str
+        order_id: UUID
+        quantity: int
+        expires_at: datetime
+
+    class HoldSold(TenantAggregate.Event):
+        hold_id: str
+        quantity: int
+
+    class HoldReleased(TenantAggregate.Event):
+        hold_id: str
+        quantity: int
+        reason: str
+
+    @staticmethod
+    def create_id(product_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:stock:{product_id}")
+
+    @event(Opened)
+    def __init__(self, tenant_id: UUID, product_id: UUID, seller_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.product_id = product_id
+        self.seller_id = seller_id
+        self.on_hand: dict[str, int] = {}
+        self.holds: dict[str, int] = {}
+        self.sold = 0
+
+    @property
+    def on_hand_total(self) -> int:
+        return sum(self.on_hand.values())
+
+    @property
+    def held(self) -> int:
+        return sum(self.holds.values())
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand_total - self.held - self.sold)
+
+    def set_on_hand(self, warehouse: str, on_hand: int) -> None:
+        if not _WAREHOUSE.match(warehouse):
+            raise InvalidStock("warehouse must be 1 to 64 letters, digits or . _ -")
+        if not 0 <= on_hand <= MAX_ON_HAND:
+            raise InvalidStock("on_hand must be between 0 and 1000000000")
+        self._on_hand_set(warehouse=warehouse, on_hand=on_hand)
+
+    def take_hold(self, hold_id: str, order_id: UUID, quantity: int, expires_at: datetime) -> None:
+        if quantity < 1:
+            raise InvalidStock("a hold is for at least one unit")
+        if hold_id in self.holds:
+            raise HoldNotOpen(f"hold {hold_id} is already taken")
+        if quantity > self.available:
+            raise InsufficientStock(self.product_id, quantity, self.available)
+        self._hold_taken(
+            hold_id=hold_id, order_id=order_id, quantity=quantity, expires_at=expires_at
+        )
+
+    def sell(self, hold_id: str) -> None:
+        """Turns a hold into a sale: payment arrived."""
+        self._hold_sold(hold_id=hold_id, quantity=self._open(hold_id))
+
+    def release(self, hold_id: str, reason: ReleaseReason) -> None:
+        self._hold_released(hold_id=hold_id, quantity=self._open(hold_id), reason=reason.value)
+
+    def _open(self, hold_id: str) -> int:
+        if hold_id not in self.holds:
+            raise HoldNotOpen(f"hold {hold_id} is not open (never taken, sold or released)")
+        return self.holds[hold_id]
+
+    @event(OnHandSet)
+    def _on_hand_set(self, warehouse: str, on_hand: int) -> None:
+        self.on_hand[warehouse] = on_hand
+
+    @event(HoldTaken)
+    def _hold_taken(
+        self, hold_id: str, order_id: UUID, quantity: int, expires_at: datetime
+    ) -> None:
+        self.holds[hold_id] = quantity
+
+    @event(HoldSold)
+    def _hold_sold(self, hold_id: str, quantity: int) -> None:
+        del self.holds[hold_id]
+        self.sold += quantity
+
+    @event(HoldReleased)
+    def _hold_released(self, hold_id: str, quantity: int, reason: str) -> None:
+        del self.holds[hold_id]

@@ -1,0 +1,148 @@
+"""Sellers: the vendors of a marketplace, onboarded and moderated by its marketplace admins."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid, NotFound
+
+
+class SellerError(DomainError):
+    """Base of the sellers context's errors."""
+
+
+class SellerNotFound(SellerError, NotFound):
+    title = "Seller not found"
+
+
+class SellerAlreadyExists(SellerError, Conflict):
+    title = "Seller already exists"
+
+
+class WrongSellerStep(SellerError, Conflict):
+    title = "Wrong lifecycle step"
+
+
+class SellerNotApproved(SellerError, Conflict):
+    title = "Seller not approved"
+
+
+class InvalidSeller(SellerError, Invalid):
+    title = "Invalid seller"
+
+
+class SellerStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def seller_id_for(tenant_id: UUID, user_id: UUID) -> UUID:
+    """A seller user acts for exactly one seller, whose id derives from the user's."""
+    return uuid5(NAMESPACE_URL, f"velora:seller:{tenant_id}:{user_id}")
+
+
+class Seller(TenantAggregate):
+    class Registered(TenantAggregate.Created):
+        user_id: UUID
+        display_name: str
+        country: str
+
+    class Approved(TenantAggregate.Event):
+        pass
+
+    class Rejected(TenantAggregate.Event):
+        pass
+
+    class Suspended(TenantAggregate.Event):
+        pass
+
+    class Reinstated(TenantAggregate.Event):
+        pass
+
+    class CommissionSet(TenantAggregate.Event):
+        commission_bps: int | None
+
+    @staticmethod
+    def create_id(tenant_id: UUID, user_id: UUID) -> UUID:
+        return seller_id_for(tenant_id, user_id)
+
+    @event(Registered)
+    def __init__(self, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> None:
+        self.tenant_id = tenant_id
+        self.user_id = user_id
+        self.display_name = display_name
+        self.country = country
+        self.status = SellerStatus.PENDING.value
+        self.commission_bps: int | None = None
+
+    @classmethod
+    def register(cls, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> Seller:
+        display_name = display_name.strip()
+        if not 1 <= len(display_name) <= 200:
+            raise InvalidSeller("display_name must have 1 to 200 characters")
+        if not _COUNTRY.match(country):
+            raise InvalidSeller("country must be an ISO 3166 alpha-2 code like 'DE'")
+        return cls(tenant_id=tenant_id, user_id=user_id, display_name=display_name, country=country)
+
+    def _require(self, command: str, *allowed: SellerStatus) -> None:
+        if self.status not in allowed:
+            raise WrongSellerStep(f"cannot {command} a seller that is {self.status}")
+
+    def approve(self) -> None:
+        """Approves a pending seller, or reinstates a suspended one."""
+        self._require("approve", SellerStatus.PENDING, SellerStatus.SUSPENDED)
+        if self.status == SellerStatus.PENDING:
+            self._approved()
+        else:
+            self._reinstated()
+
+    def reject(self) -> None:
+        self._require("reject", SellerStatus.PENDING)
+        self._rejected()
+
+    def suspend(self) -> None:
+        self._require("suspend", SellerStatus.APPROVED)
+        self._suspended()
+
+    def set_commission(self, commission_bps: int | None) -> None:
+        if commission_bps is not None and not 0 <= commission_bps <= 10_000:
+            raise InvalidSeller("commission_bps must be between 0 and 10000")
+        self._commission_set(commission_bps=commission_bps)
+
+    @property
+    def can_sell(self) -> bool:
+        return self.status == SellerStatus.APPROVED
+
+    def require_selling(self) -> None:
+        if not self.can_sell:
+            raise SellerNotApproved(f"seller {self.id} is {self.status}, not approved")
+
+    @event(Approved)
+    def _approved(self) -> None:
+        self.status = SellerStatus.APPROVED.value
+
+    @event(Reinstated)
+    def _reinstated(self) -> None:
+        self.status = SellerStatus.APPROVED.value
+
+    @event(Rejected)
+    def _rejected(self) -> None:
+        self.status = SellerStatus.REJECTED.value
+
+    @event(Suspended)
+    def _suspended(self) -> None:
+        self.status = SellerStatus.SUSPENDED.value
+
+    @event(CommissionSet)
+    def _commission_set(self, commission_bps: int | None) -> None:
+        self.commission_bps = commission_bps

@@ -13,7 +13,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from api import problems
 from api.bootstrap import Container
 from api.idempotency import IdempotencyMiddleware
-from api.routes import auth, health, tenants, users
+from api.routes import auth, health, products, sellers, tenants, users
 from api.security import InvalidToken
 
 DESCRIPTION = """Velora: an event-sourced backend for multi-tenant, multi-vendor marketplaces.
@@ -39,7 +39,14 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
     app = FastAPI(title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.container = container
     problems.install(app)
-    for router in (auth.router, tenants.router, users.router, health.router):
+    for router in (
+        auth.router,
+        tenants.router,
+        users.router,
+        sellers.router,
+        products.router,
+        health.router,
+    ):
         app.include_router(router)
     app.mount("/metrics", make_asgi_app())
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from api.idempotency import IdempotencyStore
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
+from eventstore.catalog import CatalogApplication
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
+from eventstore.sellers import SellerApplication
 from projections import migrate as read_migrations
+from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
@@ -23,6 +26,9 @@ class Container:
     read_store: ReadStore
     identity: IdentityApplication
     identity_queries: IdentityQueries
+    sellers: SellerApplication
+    catalog: CatalogApplication
+    catalog_queries: CatalogQueries
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -63,7 +69,10 @@ def build(settings: Settings | None = None) -> Container:
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
     log = open_event_log(settings.eventstore_url, settings.data_dir)
     store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
-    runners = [ProjectionRunner(log, store, IdentityProjector())]
+    runners = [
+        ProjectionRunner(log, store, projector)
+        for projector in (IdentityProjector(), SellersProjector(), CatalogProjector())
+    ]
 
     def wake_projections(_position: int) -> None:
         # In-process projectors start on a new event at once instead of at their next poll.
@@ -77,6 +86,9 @@ def build(settings: Settings | None = None) -> Container:
         read_store=store,
         identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
         identity_queries=IdentityQueries(store),
+        sellers=SellerApplication(log, on_recorded=wake_projections),
+        catalog=CatalogApplication(log, on_recorded=wake_projections),
+        catalog_queries=CatalogQueries(store),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Annotated
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +15,7 @@ from api.bootstrap import Container
 from api.policy import crosses_tenants, roles_for
 from api.problems import Problem
 from api.security import InvalidToken, Principal
+from domain.sellers import seller_id_for
 from eventstore.application import CommandResult
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
@@ -76,6 +77,18 @@ def tenant_scope(principal: CurrentUser) -> TenantScope:
 
 
 Scope = Annotated[TenantScope, Depends(tenant_scope)]
+
+
+def confinement(principal: Principal) -> UUID | None:
+    """The tenant a command may touch: the caller's own, or None for the cross-tenant roles."""
+    return None if crosses_tenants(principal.roles) else UUID(principal.tenant_id)
+
+
+def acting_seller_id(principal: Principal) -> UUID:
+    """The seller a seller user acts for (its id derives from the user's)."""
+    return seller_id_for(UUID(principal.tenant_id), UUID(principal.user_id))
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (1..500)")]
 Cursor = Annotated[str | None, Query(max_length=200, description="from the previous page")]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.identity import CROSS_TENANT_ROLES, Role
 
 ANYONE_SIGNED_IN = frozenset(Role)
@@ -14,7 +16,25 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,
+    "sellers:create": frozenset({Role.SELLER}),
+    "sellers:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
+    "sellers:read": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    "products:create": frozenset({Role.SELLER}),
+    "products:edit": frozenset({Role.SELLER}),
+    "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
+    "products:read": ANYONE_SIGNED_IN,
+    "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
 }
+
+# Roles that see and manage a whole tenant's sellers and catalog, beyond their own.
+ADMINS = frozenset(
+    {
+        Role.MARKETPLACE_ADMIN.value,
+        Role.SUPER_ADMIN.value,
+        Role.FINANCE_ADMIN.value,
+        Role.AUDITOR.value,
+    }
+)
 
 
 def roles_for(action: str) -> frozenset[str]:
@@ -23,3 +43,20 @@ def roles_for(action: str) -> frozenset[str]:
 
 def crosses_tenants(roles: frozenset[str]) -> bool:
     return bool(roles & {r.value for r in CROSS_TENANT_ROLES})
+
+
+def is_admin(roles: frozenset[str]) -> bool:
+    return bool(roles & ADMINS)
+
+
+def can_see_seller(roles: frozenset[str], own_seller_id: str, seller: dict[str, Any]) -> bool:
+    """Admins see every seller of their scope; a seller user sees only its own."""
+    return is_admin(roles) or seller["seller_id"] == own_seller_id
+
+
+def can_see_product(roles: frozenset[str], own_seller_id: str, product: dict[str, Any]) -> bool:
+    """Admins see every product; a seller its own in any state; everyone else only what can be
+    bought: active products of approved sellers."""
+    if is_admin(roles) or product["seller_id"] == own_seller_id:
+        return True
+    return bool(product["status"] == "active" and product["seller_status"] == "approved")

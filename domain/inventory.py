@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -48,27 +49,29 @@ class ReleaseReason(StrEnum):
 
 
 class Stock(TenantAggregate):
-    """The stock of one product across its warehouses."""
+    """The stock of one product across its warehouses. Every event names the product."""
 
-    class Opened(TenantAggregate.Created):
+    class Event(TenantAggregate.Event):
         product_id: UUID
+
+    class Opened(Event, TenantAggregate.Created):
         seller_id: UUID
 
-    class OnHandSet(TenantAggregate.Event):
+    class OnHandSet(Event):
         warehouse: str
         on_hand: int
 
-    class HoldTaken(TenantAggregate.Event):
+    class HoldTaken(Event):
         hold_id: str
         order_id: UUID
         quantity: int
         expires_at: datetime
 
-    class HoldSold(TenantAggregate.Event):
+    class HoldSold(Event):
         hold_id: str
         quantity: int
 
-    class HoldReleased(TenantAggregate.Event):
+    class HoldReleased(Event):
         hold_id: str
         quantity: int
         reason: str
@@ -76,6 +79,10 @@ class Stock(TenantAggregate):
     @staticmethod
     def create_id(product_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:stock:{product_id}")
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("product_id", self.product_id)
+        super().trigger_event(event_class, **kwargs)
 
     @event(Opened)
     def __init__(self, tenant_id: UUID, product_id: UUID, seller_id: UUID) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from domain.errors import NotFound
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,15 @@ class VeloraApplication(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def load(
+        self, kind: type[T], aggregate_id: UUID, within: UUID | None, missing: type[NotFound]
+    ) -> T:
+        """Loads an aggregate of one kind for a command. Unknown, of another kind, or of another
+        tenant than `within` (None: the actor crosses tenants) all raise the same not-found."""
+        aggregate = self.get_or_none(aggregate_id)
+        if not isinstance(aggregate, kind) or (
+            within is not None and getattr(aggregate, "tenant_id", None) != within
+        ):
+            raise missing(f"{kind.__name__.lower()} {aggregate_id} not found")
+        return aggregate

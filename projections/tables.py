@@ -66,3 +66,55 @@ idempotency_keys = sa.Table(
     sa.Column("expires_at", Timestamp, nullable=False),
     sa.Index("ix_idempotency_expires", "expires_at"),
 )
+
+sellers = sa.Table(
+    "sellers",
+    metadata,
+    sa.Column("seller_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("commission_bps", sa.Integer, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_sellers_tenant_position", "tenant_id", "created_position"),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("category", sa.String(100), nullable=False),
+    sa.Column("price_amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("seller_status", sa.String(16), nullable=False),
+    sa.Column("commission_bps", sa.Integer, nullable=True),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+    sa.Column("held", sa.BigInteger, nullable=False),
+    sa.Column("sold", sa.BigInteger, nullable=False),
+    sa.Column("rating_count", sa.Integer, nullable=False),
+    sa.Column("rating_sum", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
+    sa.Index("ix_products_seller", "seller_id", "created_position"),
+)
+
+stock_levels = sa.Table(
+    "stock_levels",
+    metadata,
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+)

@@ -6,65 +6,18 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 import time
-from dataclasses import dataclass
 from uuid import uuid4
 
 import jwt
-import pytest
 
 from api.bootstrap import Container
-from eventstore.context import CommandContext
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
-
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Marketplace:
-    tenant_id: str
-    admin_email: str
-    admin_token: str
+from tests.e2e.world import PASSWORD, ApiScenarios
 
 
-class IdentityScenarios:
+class IdentityScenarios(ApiScenarios):
     """Subclasses provide `container` (migrated) and `api` (an Api on it)."""
-
-    @pytest.fixture
-    def root(self, container: Container, api: Api) -> str:
-        email = f"root-{uuid4().hex[:8]}@velora.dev"
-        result = container.identity.ensure_superuser(
-            CommandContext.system("test"), email=email, password=PASSWORD
-        )
-        api.position = max(api.position, result.position)
-        return api.sign_in(email, PASSWORD)
-
-    def marketplace(self, api: Api, root: str, name: str = "Acme") -> Marketplace:
-        tenant_id = api.created(
-            api.post(
-                "/v1/tenants",
-                token=root,
-                json={
-                    "name": name,
-                    "currency": "USD",
-                    "commission_bps": 1000,
-                    "escrow_hold_days": 7,
-                },
-            )
-        )
-        email = f"admin-{uuid4().hex[:8]}@{name.lower()}.test"
-        api.created(
-            api.post(
-                f"/v1/tenants/{tenant_id}/users",
-                token=root,
-                json={
-                    "email": email,
-                    "password": PASSWORD,
-                    "roles": ["marketplace_admin"],
-                },
-            )
-        )
-        return Marketplace(tenant_id, email, api.sign_in(email, PASSWORD, tenant_id))
 
     # -- the issue's "done when" ----------------------------------------------------------------
 

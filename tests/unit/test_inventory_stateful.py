@@ -68,8 +68,10 @@ class InventoryMachine(RuleBasedStateMachine):
         self.resolved.add(hold_id)
 
     @precondition(lambda self: self.holds)
-    @rule(data=st.data(), reason=st.sampled_from([ReleaseReason.CANCELLED,
-                                                  ReleaseReason.PAYMENT_FAILED]))
+    @rule(
+        data=st.data(),
+        reason=st.sampled_from([ReleaseReason.CANCELLED, ReleaseReason.PAYMENT_FAILED]),
+    )
     def release(self, data: st.DataObject, reason: ReleaseReason) -> None:
         hold_id = data.draw(st.sampled_from(sorted(self.holds)))
         self.stock.release(hold_id, reason)
@@ -115,9 +117,13 @@ class InventoryMachine(RuleBasedStateMachine):
         self.store.save(self.stock)
         replayed = self.store.repository.get(self.stock.id)
         assert (replayed.on_hand, replayed.holds, replayed.sold) == (
-            self.stock.on_hand, self.stock.holds, self.stock.sold)
+            self.stock.on_hand,
+            self.stock.holds,
+            self.stock.sold,
+        )
 
 
-InventoryMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
-                                              deadline=None)
+InventoryMachine.TestCase.settings = settings(
+    max_examples=150, stateful_step_count=40, deadline=None
+)
 TestInventoryMachine = InventoryMachine.TestCase

@@ -1,0 +1,268 @@
+"""Products: listing and edits by their seller, moderation by marketplace admins, stock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.deps import (
+    Allowed,
+    ContainerDep,
+    Ctx,
+    Cursor,
+    Limit,
+    ReadAfter,
+    Scope,
+    acting_seller_id,
+    commanded,
+    confinement,
+)
+from api.policy import can_see_product, is_admin
+from api.problems import Problem
+from api.routes.sellers import CommissionIn
+from api.security import Principal
+from domain.money import Money
+from eventstore.catalog import ProductEdit
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+
+class MoneyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: int = Field(ge=1, le=10**12, description="integer minor units, e.g. cents", strict=True)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    category: str = Field(min_length=1, max_length=100)
+    sku: str = Field(min_length=1, max_length=64)
+    price: MoneyIn
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+    price: MoneyIn | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ProductPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of title, description, category, price")
+        return self
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+
+
+class StockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    warehouse: str = Field(min_length=1, max_length=64)
+    on_hand: int = Field(ge=0, le=10**9, strict=True)
+
+
+class ProductStatusOut(BaseModel):
+    id: str
+    status: str
+
+
+class AvailableOut(BaseModel):
+    available: int
+
+
+class RatingOut(BaseModel):
+    average: float | None
+    count: int
+
+
+class ProductOut(BaseModel):
+    id: str
+    tenant_id: str
+    seller_id: str
+    sku: str
+    title: str
+    description: str
+    category: str
+    price: MoneyOut
+    attributes: dict[str, str]
+    status: str
+    seller_status: str
+    available: int
+    rating: RatingOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+Seller = Annotated[Principal, Depends(Allowed("products:edit"))]
+Moderator = Annotated[Principal, Depends(Allowed("products:moderate"))]
+
+
+@router.post("", status_code=201, response_model=ProductStatusOut)
+def create_product(
+    body: ProductCreate,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("products:create"))],
+) -> dict[str, str]:
+    """Lists a product of the calling (approved) seller: `pending_approval` where the tenant
+    moderates its catalog, else `active`."""
+    result, status = container.catalog.list_product(
+        ctx,
+        seller_id=acting_seller_id(principal),
+        within=confinement(principal),
+        sku=body.sku,
+        title=body.title,
+        description=body.description,
+        category=body.category,
+        price=body.price.money(),
+        attributes=body.attributes,
+    )
+    return {**commanded(response, result), "status": status}
+
+
+@router.post("/{product_id}/approve", response_model=ProductStatusOut)
+def approve_product(
+    product_id: UUID,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Moderator,
+) -> dict[str, str]:
+    """Approves a product awaiting moderation: it becomes active."""
+    result, status = container.catalog.approve(ctx, product_id, confinement(principal))
+    return {**commanded(response, result), "status": status}
+
+
+@router.post("/{product_id}/reject", response_model=ProductStatusOut)
+def reject_product(
+    product_id: UUID,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Moderator,
+    body: RejectIn | None = None,
+) -> dict[str, str]:
+    """Rejects a product awaiting moderation; an edit by its seller resubmits it."""
+    reason = body.reason if body else ""
+    result, status = container.catalog.reject(ctx, product_id, confinement(principal), reason)
+    return {**commanded(response, result), "status": status}
+
+
+@router.patch("/{product_id}", response_model=ProductStatusOut)
+def edit_product(
+    product_id: UUID,
+    body: ProductPatch,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Seller,
+) -> dict[str, str]:
+    """Edits title, description, category or price of the caller's own product."""
+    edit = ProductEdit(
+        title=body.title,
+        description=body.description,
+        category=body.category,
+        price=body.price.money() if body.price else None,
+    )
+    result, status = container.catalog.edit(ctx, product_id, acting_seller_id(principal), edit)
+    return {**commanded(response, result), "status": status}
+
+
+@router.post("/{product_id}/stock", response_model=AvailableOut)
+def set_stock(
+    product_id: UUID,
+    body: StockIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Seller,
+) -> dict[str, int]:
+    """Sets the on-hand stock of the caller's own product in one warehouse."""
+    result, available = container.catalog.set_stock(
+        ctx, product_id, acting_seller_id(principal), body.warehouse, body.on_hand
+    )
+    commanded(response, result)
+    return {"available": available}
+
+
+@router.put("/{product_id}/commission", response_model=ProductStatusOut)
+def set_product_commission(
+    product_id: UUID,
+    body: CommissionIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("commission:set"))],
+) -> dict[str, str]:
+    """Overrides the commission rate for this product, the most specific rule there is."""
+    result = container.catalog.set_commission(
+        ctx, product_id, confinement(principal), body.commission_bps
+    )
+    return {**commanded(response, result), "status": "ok"}
+
+
+@router.get(
+    "/{product_id}", response_model=ProductOut, dependencies=[Depends(ReadAfter("catalog"))]
+)
+def get_product(
+    product_id: UUID,
+    container: ContainerDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("products:read"))],
+) -> dict[str, Any]:
+    """A product with its available stock and average rating."""
+    product = container.catalog_queries.product(scope, str(product_id))
+    if product is None or not can_see_product(
+        principal.roles, str(acting_seller_id(principal)), product
+    ):
+        raise Problem(404, f"product {product_id} not found")
+    return product
+
+
+@router.get("", response_model=ProductPage, dependencies=[Depends(ReadAfter("catalog"))])
+def list_products(
+    container: ContainerDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("products:read"))],
+    status: Annotated[str | None, Query(pattern="^(pending_approval|active|rejected)$")] = None,
+    seller_id: UUID | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Products in creation order, filtered by status and seller; the moderation queue is
+    `?status=pending_approval`."""
+    visible_to = None if is_admin(principal.roles) else str(acting_seller_id(principal))
+    page = container.catalog_queries.products(
+        scope,
+        status=status,
+        seller_id=str(seller_id) if seller_id else None,
+        visible_to_seller=visible_to,
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}

@@ -1,0 +1,163 @@
+"""Sellers: onboarding by seller users, moderation by marketplace admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    Allowed,
+    ContainerDep,
+    Ctx,
+    Cursor,
+    Limit,
+    ReadAfter,
+    Scope,
+    acting_seller_id,
+    commanded,
+    confinement,
+)
+from api.policy import can_see_seller, is_admin
+from api.problems import Problem
+from api.security import Principal
+from eventstore.application import CommandResult
+
+router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
+
+
+class SellerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str = Field(min_length=1, max_length=200)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, e.g. DE")
+
+
+class SellerStatusOut(BaseModel):
+    id: str
+    status: str
+
+
+class CommissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    commission_bps: int | None = Field(ge=0, le=10_000, description="null: tenant default")
+
+
+class SellerOut(BaseModel):
+    seller_id: str
+    tenant_id: str
+    user_id: str
+    display_name: str
+    country: str
+    status: str
+    commission_bps: int | None
+    created_at: datetime
+
+
+class SellerPage(BaseModel):
+    items: list[SellerOut]
+    next_cursor: str | None
+
+
+def _status(response: Response, result: CommandResult, status: str) -> dict[str, str]:
+    return {**commanded(response, result), "status": status}
+
+
+@router.post("", status_code=201, response_model=SellerStatusOut)
+def create_seller(
+    body: SellerCreate,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("sellers:create"))],
+) -> dict[str, str]:
+    """Creates the calling seller user's seller profile, pending approval. The user then acts for
+    this seller."""
+    result = container.sellers.register_seller(
+        ctx,
+        tenant_id=UUID(principal.tenant_id),
+        user_id=UUID(principal.user_id),
+        display_name=body.display_name,
+        country=body.country,
+    )
+    return _status(response, result, "pending")
+
+
+def _moderate(action: str) -> Any:
+    def moderate(
+        seller_id: UUID,
+        container: ContainerDep,
+        ctx: Ctx,
+        response: Response,
+        principal: Annotated[Principal, Depends(Allowed("sellers:moderate"))],
+    ) -> dict[str, str]:
+        changed = getattr(container.sellers, action)(ctx, seller_id, confinement(principal))
+        return _status(response, changed.result, changed.status)
+
+    moderate.__doc__ = {
+        "approve": "Approves a pending seller, or reinstates a suspended one.",
+        "reject": "Rejects a pending seller.",
+        "suspend": "Suspends an approved seller: its products leave sale until reinstated.",
+    }[action]
+    return moderate
+
+
+for _action in ("approve", "reject", "suspend"):
+    router.add_api_route(
+        f"/{{seller_id}}/{_action}",
+        _moderate(_action),
+        methods=["POST"],
+        response_model=SellerStatusOut,
+        name=f"{_action}_seller",
+    )
+
+
+@router.put("/{seller_id}/commission", response_model=SellerStatusOut)
+def set_seller_commission(
+    seller_id: UUID,
+    body: CommissionIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("commission:set"))],
+) -> dict[str, str]:
+    """Overrides the tenant's commission rate for this seller (null restores the default)."""
+    changed = container.sellers.set_commission(
+        ctx, seller_id, confinement(principal), body.commission_bps
+    )
+    return _status(response, changed.result, changed.status)
+
+
+@router.get("/{seller_id}", response_model=SellerOut, dependencies=[Depends(ReadAfter("sellers"))])
+def get_seller(
+    seller_id: UUID,
+    container: ContainerDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
+) -> dict[str, Any]:
+    """A seller's profile and status: for admins, and for the seller itself."""
+    seller = container.catalog_queries.seller(scope, str(seller_id))
+    if seller is None or not can_see_seller(
+        principal.roles, str(acting_seller_id(principal)), seller
+    ):
+        raise Problem(404, f"seller {seller_id} not found")
+    return seller
+
+
+@router.get("", response_model=SellerPage, dependencies=[Depends(ReadAfter("sellers"))])
+def list_sellers(
+    container: ContainerDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
+    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|suspended)$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Sellers in creation order; a seller user sees only itself."""
+    only = None if is_admin(principal.roles) else str(acting_seller_id(principal))
+    page = container.catalog_queries.sellers(
+        scope, status=status, only=only, limit=limit, cursor=cursor
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}

@@ -1,0 +1,328 @@
+"""Sellers and catalog read models: sellers, and products with their stock and rating folded in."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.catalog import Product
+from domain.inventory import Stock
+from domain.sellers import Seller
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.scope import TenantScope
+from projections.store import Page, ReadStore
+from projections.tables import products, sellers, stock_levels
+
+
+def _naive(ts: Any) -> Any:
+    return ts.replace(tzinfo=None)
+
+
+class SellersProjector(Projector):
+    name = "sellers"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the sellers table."""
+
+    @apply.register
+    def _registered(self, e: Seller.Registered, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            sellers.insert().values(
+                seller_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                user_id=str(e.user_id),
+                display_name=e.display_name,
+                country=e.country,
+                status="pending",
+                commission_bps=None,
+                created_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _approved(self, e: Seller.Approved, conn: Connection, r: RecordedEvent) -> None:
+        self._status(conn, e.originator_id, "approved")
+
+    @apply.register
+    def _reinstated(self, e: Seller.Reinstated, conn: Connection, r: RecordedEvent) -> None:
+        self._status(conn, e.originator_id, "approved")
+
+    @apply.register
+    def _rejected(self, e: Seller.Rejected, conn: Connection, r: RecordedEvent) -> None:
+        self._status(conn, e.originator_id, "rejected")
+
+    @apply.register
+    def _suspended(self, e: Seller.Suspended, conn: Connection, r: RecordedEvent) -> None:
+        self._status(conn, e.originator_id, "suspended")
+
+    @apply.register
+    def _commission(self, e: Seller.CommissionSet, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            sellers.update()
+            .where(sellers.c.seller_id == str(e.originator_id))
+            .values(commission_bps=e.commission_bps)
+        )
+
+    @staticmethod
+    def _status(conn: Connection, seller_id: UUID, status: str) -> None:
+        conn.execute(
+            sellers.update().where(sellers.c.seller_id == str(seller_id)).values(status=status)
+        )
+
+
+class CatalogProjector(Projector):
+    """Products, with on-hand, held and sold stock and their seller's status kept current."""
+
+    name = "catalog"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the catalog tables."""
+
+    @apply.register
+    def _listed(self, e: Product.Listed, conn: Connection, r: RecordedEvent) -> None:
+        seller_status = conn.execute(
+            sa.select(sellers.c.status).where(sellers.c.seller_id == str(e.seller_id))
+        ).scalar()
+        conn.execute(
+            products.insert().values(
+                product_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                seller_id=str(e.seller_id),
+                sku=e.sku,
+                title=e.title,
+                description=e.description,
+                category=e.category,
+                price_amount=e.price_minor,
+                currency=e.currency,
+                attributes=dict(e.attributes),
+                status=e.status,
+                seller_status=seller_status or "approved",
+                commission_bps=None,
+                on_hand=0,
+                held=0,
+                sold=0,
+                rating_count=0,
+                rating_sum=0,
+                created_at=_naive(e.timestamp),
+                updated_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _approved(self, e: Product.Approved, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, status="active")
+
+    @apply.register
+    def _rejected(self, e: Product.Rejected, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, status="rejected")
+
+    @apply.register
+    def _edited(self, e: Product.Edited, conn: Connection, r: RecordedEvent) -> None:
+        self._update(
+            conn,
+            e,
+            title=e.title,
+            description=e.description,
+            category=e.category,
+            price_amount=e.price_minor,
+            currency=e.currency,
+            status=e.status,
+        )
+
+    @apply.register
+    def _commission(self, e: Product.CommissionSet, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, commission_bps=e.commission_bps)
+
+    @apply.register
+    def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
+        key = {"product_id": str(e.product_id), "warehouse": e.warehouse}
+        updated = conn.execute(
+            stock_levels.update()
+            .where(
+                stock_levels.c.product_id == key["product_id"],
+                stock_levels.c.warehouse == key["warehouse"],
+            )
+            .values(on_hand=e.on_hand)
+        )
+        if updated.rowcount == 0:
+            conn.execute(
+                stock_levels.insert().values(**key, tenant_id=str(e.tenant_id), on_hand=e.on_hand)
+            )
+        total = (
+            sa.select(sa.func.coalesce(sa.func.sum(stock_levels.c.on_hand), 0))
+            .where(stock_levels.c.product_id == key["product_id"])
+            .scalar_subquery()
+        )
+        conn.execute(
+            products.update()
+            .where(products.c.product_id == key["product_id"])
+            .values(on_hand=total, updated_at=_naive(e.timestamp))
+        )
+
+    @apply.register
+    def _hold_taken(self, e: Stock.HoldTaken, conn: Connection, r: RecordedEvent) -> None:
+        self._stock(conn, e, r, held=products.c.held + e.quantity)
+
+    @apply.register
+    def _hold_sold(self, e: Stock.HoldSold, conn: Connection, r: RecordedEvent) -> None:
+        self._stock(
+            conn, e, r, held=products.c.held - e.quantity, sold=products.c.sold + e.quantity
+        )
+
+    @apply.register
+    def _hold_released(self, e: Stock.HoldReleased, conn: Connection, r: RecordedEvent) -> None:
+        self._stock(conn, e, r, held=products.c.held - e.quantity)
+
+    @apply.register
+    def _seller_approved(self, e: Seller.Approved, conn: Connection, r: RecordedEvent) -> None:
+        self._seller(conn, e.originator_id, "approved")
+
+    @apply.register
+    def _seller_reinstated(self, e: Seller.Reinstated, conn: Connection, r: RecordedEvent) -> None:
+        self._seller(conn, e.originator_id, "approved")
+
+    @apply.register
+    def _seller_suspended(self, e: Seller.Suspended, conn: Connection, r: RecordedEvent) -> None:
+        self._seller(conn, e.originator_id, "suspended")
+
+    @staticmethod
+    def _update(conn: Connection, e: Any, **values: Any) -> None:
+        conn.execute(
+            products.update()
+            .where(products.c.product_id == str(e.originator_id))
+            .values(updated_at=_naive(e.timestamp), **values)
+        )
+
+    @staticmethod
+    def _stock(conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
+        conn.execute(
+            products.update()
+            .where(products.c.product_id == str(e.product_id))
+            .values(updated_at=_naive(e.timestamp), **values)
+        )
+
+    @staticmethod
+    def _seller(conn: Connection, seller_id: UUID, status: str) -> None:
+        conn.execute(
+            products.update()
+            .where(products.c.seller_id == str(seller_id))
+            .values(seller_status=status)
+        )
+
+
+SELLER_FIELDS = (
+    "seller_id",
+    "tenant_id",
+    "user_id",
+    "display_name",
+    "country",
+    "status",
+    "commission_bps",
+    "created_at",
+)
+
+
+def _zoned(row: dict[str, Any], *fields: str) -> dict[str, Any]:
+    for f in fields:
+        if row.get(f) is not None:
+            row[f] = row[f].replace(tzinfo=UTC)
+    return row
+
+
+def product_view(row: dict[str, Any]) -> dict[str, Any]:
+    available = max(0, row["on_hand"] - row["held"] - row["sold"])
+    if row["seller_status"] != "approved":
+        available = 0  # a suspended seller's products cannot be bought
+    count = row["rating_count"]
+    return _zoned(
+        {
+            "id": row["product_id"],
+            "tenant_id": row["tenant_id"],
+            "seller_id": row["seller_id"],
+            "sku": row["sku"],
+            "title": row["title"],
+            "description": row["description"],
+            "category": row["category"],
+            "price": {"amount": row["price_amount"], "currency": row["currency"]},
+            "attributes": row["attributes"],
+            "status": row["status"],
+            "seller_status": row["seller_status"],
+            "available": available,
+            "rating": {
+                "average": round(row["rating_sum"] / count, 2) if count else None,
+                "count": count,
+            },
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        },
+        "created_at",
+        "updated_at",
+    )
+
+
+class CatalogQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def seller(self, scope: TenantScope, seller_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, sellers, sellers.c.seller_id == seller_id)
+        return _zoned({f: row[f] for f in SELLER_FIELDS}, "created_at") if row else None
+
+    def sellers(
+        self,
+        scope: TenantScope,
+        *,
+        status: str | None,
+        only: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        where = [sellers.c.status == status] if status else []
+        if only is not None:
+            where.append(sellers.c.seller_id == only)
+        page = self.store.page(scope, sellers, *where, limit=limit, cursor=cursor)
+        return Page(
+            [_zoned({f: r[f] for f in SELLER_FIELDS}, "created_at") for r in page.items],
+            page.next_cursor,
+        )
+
+    def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, products, products.c.product_id == product_id)
+        return product_view(row) if row else None
+
+    def products(
+        self,
+        scope: TenantScope,
+        *,
+        status: str | None,
+        seller_id: str | None,
+        visible_to_seller: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        """Products in creation order. With visible_to_seller set (a non-admin caller), only what
+        that caller may see: its own products, and what can be bought."""
+        where: list[Any] = []
+        if visible_to_seller is not None:
+            where.append(
+                sa.or_(
+                    products.c.seller_id == visible_to_seller,
+                    sa.and_(products.c.status == "active", products.c.seller_status == "approved"),
+                )
+            )
+        if status:
+            where.append(products.c.status == status)
+        if seller_id:
+            where.append(products.c.seller_id == seller_id)
+        page = self.store.page(scope, products, *where, limit=limit, cursor=cursor)
+        return Page([product_view(r) for r in page.items], page.next_cursor)

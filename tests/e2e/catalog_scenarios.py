@@ -1,0 +1,364 @@
+"""Sellers and catalog over HTTP. Each backend set runs these same scenarios."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from tests.e2e.client import Api, assert_problem
+from tests.e2e.world import ApiScenarios, Marketplace
+
+
+def price(amount: int, currency: str = "USD") -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+class CatalogScenarios(ApiScenarios):
+    def approved_seller(self, api: Api, m: Marketplace) -> tuple[str, str]:
+        """A seller user whose seller profile is approved: (token, seller id)."""
+        token = self.user(api, m, "seller")
+        seller_id = api.created(
+            api.post("/v1/sellers", token=token, json={"display_name": "Shop", "country": "DE"})
+        )
+        assert api.post(f"/v1/sellers/{seller_id}/approve", token=m.admin_token).status_code == 200
+        return token, seller_id
+
+    def product(self, api: Api, seller: str, **overrides: Any) -> str:
+        body = {
+            "title": "Teapot",
+            "description": "Cast iron",
+            "category": "kitchen",
+            "sku": f"TP-{uuid4().hex[:6]}",
+            "price": price(2599),
+            **overrides,
+        }
+        return api.created(api.post("/v1/products", token=seller, json=body))
+
+    def test_seller_onboarding_follows_its_lifecycle(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root)
+        seller = self.user(api, m, "seller")
+        created = api.post(
+            "/v1/sellers", token=seller, json={"display_name": "Kiln & Co", "country": "FR"}
+        )
+        assert created.status_code == 201 and created.json()["status"] == "pending"
+        seller_id = created.json()["id"]
+        assert_problem(
+            api.post("/v1/sellers", token=seller, json={"display_name": "Again", "country": "FR"}),
+            409,
+        )
+
+        steps = [
+            ("suspend", 409, None),
+            ("approve", 200, "approved"),
+            ("approve", 409, None),
+            ("reject", 409, None),
+            ("suspend", 200, "suspended"),
+            ("suspend", 409, None),
+            ("reject", 409, None),
+            ("approve", 200, "approved"),
+        ]
+        for action, status, result in steps:
+            response = api.post(f"/v1/sellers/{seller_id}/{action}", token=m.admin_token)
+            assert response.status_code == status, (action, response.text)
+            if result:
+                assert response.json() == {"id": seller_id, "status": result}
+
+        refused = api.created(
+            api.post(
+                "/v1/sellers",
+                token=self.user(api, m, "seller"),
+                json={"display_name": "Nope", "country": "FR"},
+            )
+        )
+        for action, status in (
+            ("reject", 200),
+            ("approve", 409),
+            ("suspend", 409),
+            ("reject", 409),
+        ):
+            response = api.post(f"/v1/sellers/{refused}/{action}", token=m.admin_token)
+            assert response.status_code == status, (action, response.text)
+
+        own = api.get(f"/v1/sellers/{seller_id}", token=seller).json()
+        assert (own["status"], own["display_name"], own["country"]) == (
+            "approved",
+            "Kiln & Co",
+            "FR",
+        )
+        listed = api.get("/v1/sellers", token=m.admin_token, params={"status": "approved"})
+        assert seller_id in [s["seller_id"] for s in listed.json()["items"]]
+        other = self.user(api, m, "seller")
+        assert_problem(api.get(f"/v1/sellers/{seller_id}", token=other), 404)
+        assert api.get("/v1/sellers", token=other).json()["items"] == []
+
+    def test_a_moderated_catalog_shows_buyers_only_approved_products(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root)
+        seller, seller_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        created = api.post(
+            "/v1/products",
+            token=seller,
+            json={
+                "title": "Mug",
+                "category": "kitchen",
+                "sku": "MUG-1",
+                "price": price(1200),
+                "attributes": {"colour": "blue"},
+            },
+        )
+        assert created.status_code == 201 and created.json()["status"] == "pending_approval"
+        product_id = created.json()["id"]
+        assert_problem(api.get(f"/v1/products/{product_id}", token=buyer), 404)
+        assert api.get(f"/v1/products/{product_id}", token=seller).json()["status"] == (
+            "pending_approval"
+        )
+        queue = api.get(
+            "/v1/products", token=m.admin_token, params={"status": "pending_approval"}
+        ).json()["items"]
+        assert [p["id"] for p in queue] == [product_id]
+        assert_problem(
+            api.post(
+                "/v1/products",
+                token=seller,
+                json={"title": "Mug", "category": "kitchen", "sku": "mug-1", "price": price(1)},
+            ),
+            409,
+        )
+
+        approved = api.post(f"/v1/products/{product_id}/approve", token=m.admin_token)
+        assert approved.json() == {"id": product_id, "status": "active"}
+        assert_problem(api.post(f"/v1/products/{product_id}/approve", token=m.admin_token), 409)
+        seen = api.get(f"/v1/products/{product_id}", token=buyer).json()
+        assert seen["price"] == price(1200) and seen["attributes"] == {"colour": "blue"}
+        assert (seen["available"], seen["rating"]) == (0, {"average": None, "count": 0})
+        assert seen["seller_id"] == seller_id
+
+        assert api.post(
+            f"/v1/products/{product_id}/stock",
+            token=seller,
+            json={"warehouse": "berlin", "on_hand": 7},
+        ).json() == {"available": 7}
+        assert api.post(
+            f"/v1/products/{product_id}/stock",
+            token=seller,
+            json={"warehouse": "paris", "on_hand": 5},
+        ).json() == {"available": 12}
+        assert api.post(
+            f"/v1/products/{product_id}/stock",
+            token=seller,
+            json={"warehouse": "berlin", "on_hand": 2},
+        ).json() == {"available": 7}
+        assert api.get(f"/v1/products/{product_id}", token=buyer).json()["available"] == 7
+
+        edited = api.request(
+            "PATCH",
+            f"/v1/products/{product_id}",
+            token=seller,
+            json={"title": "Big mug", "price": price(1500)},
+        )
+        assert edited.json()["status"] == "active"
+        after = api.get(f"/v1/products/{product_id}", token=buyer).json()
+        assert (after["title"], after["price"]["amount"], after["category"]) == (
+            "Big mug",
+            1500,
+            "kitchen",
+        )
+
+    def test_a_rejected_product_goes_back_to_moderation_when_edited(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root)
+        seller, _ = self.approved_seller(api, m)
+        product_id = self.product(api, seller)
+        rejected = api.post(
+            f"/v1/products/{product_id}/reject",
+            token=m.admin_token,
+            json={"reason": "blurry photo"},
+        )
+        assert rejected.json()["status"] == "rejected"
+        edited = api.request(
+            "PATCH", f"/v1/products/{product_id}", token=seller, json={"description": "sharp photo"}
+        )
+        assert edited.json()["status"] == "pending_approval"
+
+    def test_without_moderation_products_are_active_at_once(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root, moderation="auto")
+        seller, _ = self.approved_seller(api, m)
+        created = api.post(
+            "/v1/products",
+            token=seller,
+            json={"title": "Kettle", "category": "kitchen", "sku": "K-1", "price": price(4000)},
+        )
+        assert created.json()["status"] == "active"
+
+    def test_a_suspended_sellers_products_leave_sale_and_come_back(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root, moderation="auto")
+        seller, seller_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        product_id = self.product(api, seller)
+        api.post(
+            f"/v1/products/{product_id}/stock",
+            token=seller,
+            json={"warehouse": "main", "on_hand": 3},
+        )
+        assert api.get(f"/v1/products/{product_id}", token=buyer).json()["available"] == 3
+
+        api.post(f"/v1/sellers/{seller_id}/suspend", token=m.admin_token)
+        assert_problem(api.get(f"/v1/products/{product_id}", token=buyer), 404)
+        assert api.get(f"/v1/products/{product_id}", token=seller).json()["available"] == 0
+        assert_problem(
+            api.post(
+                "/v1/products",
+                token=seller,
+                json={"title": "X", "category": "c", "sku": "X-1", "price": price(5)},
+            ),
+            409,
+        )
+
+        api.post(f"/v1/sellers/{seller_id}/approve", token=m.admin_token)
+        assert api.get(f"/v1/products/{product_id}", token=buyer).json()["available"] == 3
+
+    def test_only_an_approved_seller_lists_and_only_the_owner_edits(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root)
+        pending = self.user(api, m, "seller")
+        api.created(
+            api.post("/v1/sellers", token=pending, json={"display_name": "Slow", "country": "DE"})
+        )
+        body = {"title": "T", "category": "c", "sku": "S-1", "price": price(100)}
+        assert_problem(api.post("/v1/products", token=pending, json=body), 409)
+        no_profile = self.user(api, m, "seller")
+        assert_problem(api.post("/v1/products", token=no_profile, json=body), 404)
+
+        seller, _ = self.approved_seller(api, m)
+        other, _ = self.approved_seller(api, m)
+        product_id = self.product(api, seller)
+        for token in (other, no_profile):
+            assert_problem(
+                api.request(
+                    "PATCH", f"/v1/products/{product_id}", token=token, json={"title": "mine now"}
+                ),
+                404,
+            )
+            assert_problem(
+                api.post(
+                    f"/v1/products/{product_id}/stock",
+                    token=token,
+                    json={"warehouse": "w", "on_hand": 1},
+                ),
+                404,
+            )
+
+    def test_bad_catalog_input_is_refused_and_changes_nothing(
+        self, api: Api, root: str, container: Any
+    ) -> None:
+        m = self.marketplace(api, root)
+        seller, _ = self.approved_seller(api, m)
+        product_id = self.product(api, seller)
+        head = container.log.head()
+        bad_products = [
+            {
+                "title": "T",
+                "category": "c",
+                "sku": "A",
+                "price": {"amount": 1.5, "currency": "USD"},
+            },
+            {
+                "title": "T",
+                "category": "c",
+                "sku": "A",
+                "price": {"amount": "100", "currency": "USD"},
+            },
+            {"title": "T", "category": "c", "sku": "A", "price": price(0)},
+            {"title": "T", "category": "c", "sku": "A", "price": price(5, "usd")},
+            {"title": "T", "category": "c", "sku": "bad sku!", "price": price(5)},
+            {"title": "", "category": "c", "sku": "A", "price": price(5)},
+            {"title": "T", "category": "c", "sku": "A", "price": price(5), "extra": 1},
+        ]
+        for body in bad_products:
+            assert_problem(api.post("/v1/products", token=seller, json=body), 422)
+        for body in (
+            {"warehouse": "w", "on_hand": -1},
+            {"warehouse": "", "on_hand": 1},
+            {"warehouse": "w w", "on_hand": 1},
+            {"warehouse": "w", "on_hand": 1.0},
+        ):
+            assert_problem(
+                api.post(f"/v1/products/{product_id}/stock", token=seller, json=body), 422
+            )
+        assert_problem(
+            api.request("PATCH", f"/v1/products/{product_id}", token=seller, json={}), 422
+        )
+        assert_problem(
+            api.post(
+                "/v1/sellers",
+                token=self.user(api, m, "seller"),
+                json={"display_name": "X", "country": "Germany"},
+            ),
+            422,
+        )
+        assert container.log.head() == head + 2  # only the two sign-ups' users above
+
+    def test_every_new_route_answers_404_to_another_tenant_and_403_to_the_wrong_role(
+        self, api: Api, root: str
+    ) -> None:
+        m, other = self.marketplace(api, root, "Acme"), self.marketplace(api, root, "Globex")
+        seller, seller_id = self.approved_seller(api, m)
+        product_id = self.product(api, seller)
+        buyer = self.user(api, m, "buyer")
+        foreign_admin = other.admin_token
+        foreign_seller, _ = self.approved_seller(api, other)
+        foreign_buyer = self.user(api, other, "buyer")
+        stock = {"warehouse": "w", "on_hand": 1}
+        commission = {"commission_bps": 500}
+        # (method, path, body, who may call it, someone of the right role in another tenant)
+        routes = [
+            ("POST", f"/v1/sellers/{seller_id}/approve", None, m.admin_token, foreign_admin),
+            ("POST", f"/v1/sellers/{seller_id}/reject", None, m.admin_token, foreign_admin),
+            ("POST", f"/v1/sellers/{seller_id}/suspend", None, m.admin_token, foreign_admin),
+            (
+                "PUT",
+                f"/v1/sellers/{seller_id}/commission",
+                commission,
+                m.admin_token,
+                foreign_admin,
+            ),
+            ("GET", f"/v1/sellers/{seller_id}", None, m.admin_token, foreign_admin),
+            ("POST", f"/v1/products/{product_id}/approve", None, m.admin_token, foreign_admin),
+            ("POST", f"/v1/products/{product_id}/reject", None, m.admin_token, foreign_admin),
+            (
+                "PUT",
+                f"/v1/products/{product_id}/commission",
+                commission,
+                m.admin_token,
+                foreign_admin,
+            ),
+            ("PATCH", f"/v1/products/{product_id}", {"title": "x"}, seller, foreign_seller),
+            ("POST", f"/v1/products/{product_id}/stock", stock, seller, foreign_seller),
+            ("GET", f"/v1/products/{product_id}", None, seller, foreign_buyer),
+        ]
+        for method, path, body, _allowed, foreigner in routes:
+            assert_problem(api.request(method, path, token=foreigner, json=body), 404)
+        wrong_role = {m.admin_token: buyer, seller: buyer}
+        for method, path, body, allowed, _ in routes:
+            if method == "GET":
+                continue  # reads are open to every signed-in role of the tenant
+            assert_problem(api.request(method, path, token=wrong_role[allowed], json=body), 403)
+        assert_problem(
+            api.post("/v1/sellers", token=buyer, json={"display_name": "B", "country": "DE"}), 403
+        )
+        assert_problem(
+            api.post(
+                "/v1/products",
+                token=m.admin_token,
+                json={"title": "T", "category": "c", "sku": "Z", "price": price(5)},
+            ),
+            403,
+        )
+        listed = api.get("/v1/products", token=foreign_admin).json()["items"]
+        assert product_id not in [p["id"] for p in listed]

@@ -24,16 +24,19 @@ read your own writes. Every POST accepts `Idempotency-Key`. Errors are `applicat
 
 
 def create_app(container: Container, *, run_projections: bool = False) -> FastAPI:
-    """Builds the app. With run_projections, the projectors run in this process (velora serve)."""
+    """Builds the app. With run_projections, the projectors and the scheduler run in this process
+    (velora serve)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_projections:
             container.start_projections()
+            container.scheduler.start()
         try:
             yield
         finally:
             if run_projections:
+                container.scheduler.stop()
                 container.stop_projections()
 
     app = FastAPI(title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan)

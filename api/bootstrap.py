@@ -6,15 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.idempotency import IdempotencyStore
+from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
 from eventstore.catalog import CatalogApplication
+from eventstore.checkout import CheckoutApplication
+from eventstore.fulfilment import FulfilmentApplication
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
+from eventstore.payments import LocalPaymentProvider
 from eventstore.sellers import SellerApplication
 from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
+from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
 
@@ -29,6 +34,10 @@ class Container:
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
+    checkout: CheckoutApplication
+    fulfilment: FulfilmentApplication
+    order_queries: OrderQueries
+    scheduler: Scheduler
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -71,7 +80,13 @@ def build(settings: Settings | None = None) -> Container:
     store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
     runners = [
         ProjectionRunner(log, store, projector)
-        for projector in (IdentityProjector(), SellersProjector(), CatalogProjector())
+        for projector in (
+            IdentityProjector(),
+            SellersProjector(),
+            CatalogProjector(),
+            OrdersProjector(),
+            CartsProjector(),
+        )
     ]
 
     def wake_projections(_position: int) -> None:
@@ -80,6 +95,12 @@ def build(settings: Settings | None = None) -> Container:
             runner.wake()
 
     hasher = Argon2Hasher()
+    checkout = CheckoutApplication(
+        log,
+        LocalPaymentProvider(tokens.secret_for("local-payments")),
+        on_recorded=wake_projections,
+    )
+    order_queries = OrderQueries(store)
     return Container(
         settings=settings,
         log=log,
@@ -89,6 +110,10 @@ def build(settings: Settings | None = None) -> Container:
         sellers=SellerApplication(log, on_recorded=wake_projections),
         catalog=CatalogApplication(log, on_recorded=wake_projections),
         catalog_queries=CatalogQueries(store),
+        checkout=checkout,
+        fulfilment=FulfilmentApplication(log, on_recorded=wake_projections),
+        order_queries=order_queries,
+        scheduler=Scheduler(order_queries, checkout),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

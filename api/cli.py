@@ -92,6 +92,27 @@ def project() -> None:
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def scheduler(
+    interval_s: Annotated[float, typer.Option(help="seconds between passes")] = 5.0,
+) -> None:
+    """Runs the scheduler (expiry of unpaid orders) as a worker until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    container = _container()
+    container.scheduler.interval_s = interval_s
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    container.scheduler.start()
+    console.print(f"scheduler running every {interval_s} s")
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.scheduler.stop()
+        container.close()
+
+
 @admin.command("create-superuser")
 def create_superuser(
     email: Annotated[str, typer.Option(help="the super admin's email")],

@@ -24,6 +24,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "products:read": ANYONE_SIGNED_IN,
     "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
+    "carts:use": frozenset({Role.BUYER}),
+    "checkout": frozenset({Role.BUYER}),
+    "orders:read": frozenset(
+        {Role.BUYER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN, Role.AUDITOR}
+    ),
+    "orders:cancel": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
+    "seller_orders:read": frozenset(
+        {Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN, Role.AUDITOR}
+    ),
+    "seller_orders:ship": frozenset({Role.SELLER}),
+    "seller_orders:deliver": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
+    "reviews:write": frozenset({Role.BUYER}),
 }
 
 # Roles that see and manage a whole tenant's sellers and catalog, beyond their own.

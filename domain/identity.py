@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import PLATFORM_TENANT_ID, TenantAggregate
+from domain.commission import CommissionRules
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from domain.money import parse_currency
 
@@ -143,9 +144,31 @@ class Tenant(TenantAggregate):
         product_moderation: str
         hold_timeout_s: int
 
+    class CategoryCommissionSet(TenantAggregate.Event):
+        category: str
+        commission_bps: int | None
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
+
+    def set_category_commission(self, category: str, commission_bps: int | None) -> None:
+        category = category.strip()
+        if not 1 <= len(category) <= 100:
+            raise InvalidTenantSettings("category must have 1 to 100 characters")
+        if commission_bps is not None and not 0 <= commission_bps <= MAX_COMMISSION_BPS:
+            raise InvalidTenantSettings("commission_bps must be between 0 and 10000")
+        self._category_commission_set(category=category, commission_bps=commission_bps)
+
+    def commission_rules(self) -> CommissionRules:
+        return CommissionRules(self.commission_bps, dict(self.category_commission))
+
+    @event(CategoryCommissionSet)
+    def _category_commission_set(self, category: str, commission_bps: int | None) -> None:
+        if commission_bps is None:
+            self.category_commission.pop(category, None)
+        else:
+            self.category_commission[category] = commission_bps
 
     @event(Registered)
     def __init__(
@@ -165,6 +188,7 @@ class Tenant(TenantAggregate):
         self.escrow_hold_days = escrow_hold_days
         self.product_moderation = product_moderation
         self.hold_timeout_s = hold_timeout_s
+        self.category_commission: dict[str, int] = {}
 
     @classmethod
     def register(

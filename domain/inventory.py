@@ -76,6 +76,10 @@ class Stock(TenantAggregate):
         quantity: int
         reason: str
 
+    class SaleReversed(Event):
+        hold_id: str
+        quantity: int
+
     @staticmethod
     def create_id(product_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:stock:{product_id}")
@@ -91,6 +95,7 @@ class Stock(TenantAggregate):
         self.seller_id = seller_id
         self.on_hand: dict[str, int] = {}
         self.holds: dict[str, int] = {}
+        self.sales: dict[str, int] = {}  # holds that became sales, so a sale reverses only once
         self.sold = 0
 
     @property
@@ -130,6 +135,12 @@ class Stock(TenantAggregate):
     def release(self, hold_id: str, reason: ReleaseReason) -> None:
         self._hold_released(hold_id=hold_id, quantity=self._open(hold_id), reason=reason.value)
 
+    def reverse_sale(self, hold_id: str) -> None:
+        """A paid order was cancelled: its units are available again."""
+        if hold_id not in self.sales:
+            raise HoldNotOpen(f"hold {hold_id} was not sold, or its sale was already reversed")
+        self._sale_reversed(hold_id=hold_id, quantity=self.sales[hold_id])
+
     def _open(self, hold_id: str) -> int:
         if hold_id not in self.holds:
             raise HoldNotOpen(f"hold {hold_id} is not open (never taken, sold or released)")
@@ -148,7 +159,13 @@ class Stock(TenantAggregate):
     @event(HoldSold)
     def _hold_sold(self, hold_id: str, quantity: int) -> None:
         del self.holds[hold_id]
+        self.sales[hold_id] = quantity
         self.sold += quantity
+
+    @event(SaleReversed)
+    def _sale_reversed(self, hold_id: str, quantity: int) -> None:
+        del self.sales[hold_id]
+        self.sold -= quantity
 
     @event(HoldReleased)
     def _hold_released(self, hold_id: str, quantity: int, reason: str) -> None:

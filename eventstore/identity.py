@@ -87,6 +87,18 @@ class IdentityApplication(VeloraApplication):
             claim = self.repository.get(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
             return CommandResult(claim.user_id, self._log.head(), created=False)
 
+    def set_category_commission(
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        within: UUID | None,
+        category: str,
+        commission_bps: int | None,
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_category_commission(category, commission_bps)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
     def _register(
         self, ctx: CommandContext, tenant_id: UUID, email: str, password: str, roles: list[str]
     ) -> CommandResult:

@@ -12,12 +12,13 @@ from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
 from domain.inventory import Stock
+from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore
-from projections.tables import products, sellers, stock_levels
+from projections.tables import products, reviews, sellers, stock_levels
 
 
 def _naive(ts: Any) -> Any:
@@ -184,6 +185,30 @@ class CatalogProjector(Projector):
         self._stock(conn, e, r, held=products.c.held - e.quantity)
 
     @apply.register
+    def _reviewed(self, e: Review.Written, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            reviews.insert().values(
+                review_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                product_id=str(e.product_id),
+                buyer_id=str(e.buyer_id),
+                order_id=str(e.order_id),
+                rating=e.rating,
+                body=e.body,
+                created_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+        conn.execute(
+            products.update()
+            .where(products.c.product_id == str(e.product_id))
+            .values(
+                rating_count=products.c.rating_count + 1,
+                rating_sum=products.c.rating_sum + e.rating,
+            )
+        )
+
+    @apply.register
     def _seller_approved(self, e: Seller.Approved, conn: Connection, r: RecordedEvent) -> None:
         self._seller(conn, e.originator_id, "approved")
 
@@ -299,6 +324,29 @@ class CatalogQueries:
     def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, products, products.c.product_id == product_id)
         return product_view(row) if row else None
+
+    def reviews(
+        self, scope: TenantScope, product_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        page = self.store.page(
+            scope, reviews, reviews.c.product_id == product_id, limit=limit, cursor=cursor
+        )
+        items = [
+            _zoned(
+                {
+                    "id": r["review_id"],
+                    "product_id": r["product_id"],
+                    "buyer_id": r["buyer_id"],
+                    "order_id": r["order_id"],
+                    "rating": r["rating"],
+                    "body": r["body"],
+                    "created_at": r["created_at"],
+                },
+                "created_at",
+            )
+            for r in page.items
+        ]
+        return Page(items, page.next_cursor)
 
     def products(
         self,

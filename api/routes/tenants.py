@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     ReadAfter,
     Scope,
     commanded,
+    confinement,
 )
 from api.problems import Problem
 from api.routes.auth import IdResponse
@@ -142,6 +143,29 @@ def create_user(
         password=body.password,
         roles=[r.value for r in body.roles],
         granter_roles=principal.roles,
+    )
+    return commanded(response, result)
+
+
+class CategoryCommissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    commission_bps: int | None = Field(ge=0, le=10_000, description="null removes the rule")
+
+
+@router.put("/{tenant_id}/commission/categories/{category}", response_model=IdResponse)
+def set_category_commission(
+    tenant_id: UUID,
+    category: Annotated[str, Path(min_length=1, max_length=100)],
+    body: CategoryCommissionIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("commission:set"))],
+) -> dict[str, str]:
+    """Sets the commission rate for one category of this tenant's products. It overrides the
+    seller's and the tenant's rates; a product's own rate overrides it."""
+    result = container.identity.set_category_commission(
+        ctx, tenant_id, confinement(principal), category, body.commission_bps
     )
     return commanded(response, result)
 

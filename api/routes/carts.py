@@ -1,0 +1,180 @@
+"""Carts and checkout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Allowed, ContainerDep, Ctx, ReadAfter, Scope, commanded
+from api.problems import Problem
+from api.security import Principal
+
+router = APIRouter(prefix="/v1", tags=["carts and checkout"])
+Buyer = Annotated[Principal, Depends(Allowed("carts:use"))]
+
+
+class QuantityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(ge=0, le=999, strict=True, description="0 removes the line")
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field(default="", max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    region: str = Field(default="", max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cart_id: UUID
+    shipping_address: Address
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class CartLineOut(BaseModel):
+    product_id: str
+    quantity: int
+    title: str | None = None
+    seller_id: str | None = None
+    unit_price: MoneyOut | None = None
+    line_total: MoneyOut | None = None
+
+
+class CartOut(BaseModel):
+    id: str
+    buyer_id: str
+    status: str
+    order_id: str | None
+    lines: list[CartLineOut]
+    totals: list[MoneyOut]
+
+
+class SellerOrderSummary(BaseModel):
+    id: str
+    seller_id: str
+    subtotal: MoneyOut
+    commission: MoneyOut
+    seller_net: MoneyOut
+
+
+class PaymentOut(BaseModel):
+    provider: str
+    intent_id: str
+    client_secret: str
+    amount: MoneyOut
+
+
+class CheckoutOut(BaseModel):
+    order_id: str
+    status: str
+    total: MoneyOut
+    seller_orders: list[SellerOrderSummary]
+    payment: PaymentOut
+
+
+@router.post("/carts", status_code=201, response_model=dict[str, str])
+def open_cart(
+    container: ContainerDep, ctx: Ctx, response: Response, principal: Buyer
+) -> dict[str, str]:
+    """Opens an empty cart for the calling buyer."""
+    result = container.checkout.open_cart(ctx, UUID(principal.tenant_id), UUID(principal.user_id))
+    return commanded(response, result)
+
+
+@router.put("/carts/{cart_id}/items/{product_id}", response_model=dict[str, str])
+def set_quantity(
+    cart_id: UUID,
+    product_id: UUID,
+    body: QuantityIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Buyer,
+) -> dict[str, str]:
+    """Sets how many of a product the cart holds (1..999); 0 removes the line."""
+    result = container.checkout.set_quantity(
+        ctx, cart_id, UUID(principal.user_id), product_id, body.quantity
+    )
+    return commanded(response, result)
+
+
+@router.get(
+    "/carts/{cart_id}",
+    response_model=CartOut,
+    dependencies=[Depends(ReadAfter("carts", "catalog"))],
+)
+def get_cart(
+    cart_id: UUID, container: ContainerDep, scope: Scope, principal: Buyer
+) -> dict[str, Any]:
+    """The caller's cart: its lines at today's prices and totals per currency."""
+    cart = container.order_queries.cart(scope, str(cart_id), principal.user_id)
+    if cart is None:
+        raise Problem(404, f"cart {cart_id} not found")
+    return cart
+
+
+@router.post(
+    "/checkout",
+    status_code=201,
+    response_model=CheckoutOut,
+    responses={409: {"description": "a line lacks stock or cannot be bought"}},
+)
+def checkout(
+    body: CheckoutIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("checkout"))],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> dict[str, Any]:
+    """Turns the buyer's cart into one order and one seller order per seller, holds every line's
+    stock (all or none), snapshots prices and commission, and creates the payment intent.
+    Requires `Idempotency-Key`."""
+    done = container.checkout.checkout(
+        ctx,
+        tenant_id=UUID(principal.tenant_id),
+        buyer_id=UUID(principal.user_id),
+        cart_id=body.cart_id,
+        shipping_address=body.shipping_address.model_dump(),
+        idempotency_key=idempotency_key,
+    )
+    order, currency = done.order, done.order.currency
+    response.headers["X-Velora-Position"] = str(done.position)
+    payment = order.payment or {}
+
+    def money(amount: int) -> dict[str, Any]:
+        return {"amount": amount, "currency": currency}
+
+    return {
+        "order_id": str(order.id),
+        "status": "pending_payment",
+        "total": money(order.total_minor),
+        "seller_orders": [
+            {
+                "id": str(so.id),
+                "seller_id": str(so.seller_id),
+                "subtotal": money(so.subtotal_minor),
+                "commission": money(so.commission_minor),
+                "seller_net": money(so.seller_net_minor),
+            }
+            for so in done.seller_orders
+        ],
+        "payment": {
+            "provider": payment.get("provider"),
+            "intent_id": payment.get("intent_id"),
+            "client_secret": payment.get("client_secret"),
+            "amount": money(payment.get("amount_minor", order.total_minor)),
+        },
+    }

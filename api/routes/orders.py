@@ -1,0 +1,231 @@
+"""Orders for buyers, seller orders for sellers, and their fulfilment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    Allowed,
+    ContainerDep,
+    Ctx,
+    Cursor,
+    Limit,
+    ReadAfter,
+    Scope,
+    acting_seller_id,
+    commanded,
+    confinement,
+)
+from api.policy import is_admin
+from api.problems import Problem
+from api.routes.carts import MoneyOut
+from api.security import Principal
+from domain.identity import Role
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+ORDER_STATUS = "^(pending_payment|paid|fulfilled|completed|cancelled|refunded|partially_refunded)$"
+SELLER_ORDER_STATUS = "^(pending_payment|paid|shipped|delivered|completed|cancelled|refunded)$"
+
+
+class LineOut(BaseModel):
+    product_id: str
+    title: str
+    quantity: int
+    unit_price: MoneyOut
+    line_total: MoneyOut
+    commission_bps: int
+
+
+class SellerOrderOut(BaseModel):
+    id: str
+    order_id: str
+    tenant_id: str
+    buyer_id: str
+    seller_id: str
+    status: str
+    escrow_status: str
+    subtotal: MoneyOut
+    commission: MoneyOut
+    seller_net: MoneyOut
+    lines: list[LineOut]
+    carrier: str | None
+    tracking_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PaymentRef(BaseModel):
+    provider: str | None
+    intent_id: str | None
+
+
+class OrderOut(BaseModel):
+    id: str
+    tenant_id: str
+    buyer_id: str
+    status: str
+    total: MoneyOut
+    shipping_address: dict[str, str]
+    payment: PaymentRef
+    expires_at: datetime
+    seller_orders: list[SellerOrderOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class SellerOrderPage(BaseModel):
+    items: list[SellerOrderOut]
+    next_cursor: str | None
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+
+
+class StatusOut(BaseModel):
+    id: str
+    status: str
+
+
+def _own_buyer(principal: Principal) -> str | None:
+    """A buyer sees only its own orders; admins see their tenant's."""
+    return None if is_admin(principal.roles) else principal.user_id
+
+
+def _own_seller(principal: Principal) -> str | None:
+    return None if is_admin(principal.roles) else str(acting_seller_id(principal))
+
+
+OrderReader = Annotated[Principal, Depends(Allowed("orders:read"))]
+SellerOrderReader = Annotated[Principal, Depends(Allowed("seller_orders:read"))]
+
+
+@router.get(
+    "/orders/{order_id}", response_model=OrderOut, dependencies=[Depends(ReadAfter("orders"))]
+)
+def get_order(
+    order_id: UUID, container: ContainerDep, scope: Scope, principal: OrderReader
+) -> dict[str, Any]:
+    """An order with its seller orders: for its buyer, and for marketplace admins."""
+    order = container.order_queries.order(scope, str(order_id), _own_buyer(principal))
+    if order is None:
+        raise Problem(404, f"order {order_id} not found")
+    return order
+
+
+@router.get("/orders", response_model=OrderPage, dependencies=[Depends(ReadAfter("orders"))])
+def list_orders(
+    container: ContainerDep,
+    scope: Scope,
+    principal: OrderReader,
+    status: Annotated[str | None, Query(pattern=ORDER_STATUS)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Orders, oldest first: a buyer's own, or all of the tenant's for admins."""
+    page = container.order_queries.orders(
+        scope, buyer_id=_own_buyer(principal), status=status, limit=limit, cursor=cursor
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/orders/{order_id}/cancel", response_model=StatusOut)
+def cancel_order(
+    order_id: UUID,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("orders:cancel"))],
+) -> dict[str, str]:
+    """Cancels an order before any of it has shipped: holds are released and sold units go back
+    to stock."""
+    buyer = None if Role.MARKETPLACE_ADMIN.value in principal.roles else UUID(principal.user_id)
+    result = container.checkout.cancel(ctx, order_id, confinement(principal), buyer)
+    return {**commanded(response, result), "status": "cancelled"}
+
+
+@router.get(
+    "/seller-orders/{seller_order_id}",
+    response_model=SellerOrderOut,
+    dependencies=[Depends(ReadAfter("orders"))],
+)
+def get_seller_order(
+    seller_order_id: UUID, container: ContainerDep, scope: Scope, principal: SellerOrderReader
+) -> dict[str, Any]:
+    """A seller order with its lines and escrow status: for its seller and for admins."""
+    found = container.order_queries.seller_order(
+        scope, str(seller_order_id), _own_seller(principal)
+    )
+    if found is None:
+        raise Problem(404, f"seller order {seller_order_id} not found")
+    return found
+
+
+@router.get(
+    "/seller-orders", response_model=SellerOrderPage, dependencies=[Depends(ReadAfter("orders"))]
+)
+def list_seller_orders(
+    container: ContainerDep,
+    scope: Scope,
+    principal: SellerOrderReader,
+    status: Annotated[str | None, Query(pattern=SELLER_ORDER_STATUS)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Seller orders, oldest first: a seller's own, or all of the tenant's for admins."""
+    page = container.order_queries.seller_orders(
+        scope, seller_id=_own_seller(principal), status=status, limit=limit, cursor=cursor
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/seller-orders/{seller_order_id}/ship", response_model=StatusOut)
+def ship(
+    seller_order_id: UUID,
+    body: ShipIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("seller_orders:ship"))],
+) -> dict[str, str]:
+    """Ships a paid seller order with a carrier and tracking number."""
+    result, status = container.fulfilment.ship(
+        ctx,
+        seller_order_id,
+        seller_id=acting_seller_id(principal),
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+    )
+    return {**commanded(response, result), "status": status}
+
+
+@router.post("/seller-orders/{seller_order_id}/deliver", response_model=StatusOut)
+def deliver(
+    seller_order_id: UUID,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("seller_orders:deliver"))],
+) -> dict[str, str]:
+    """Marks a shipped seller order delivered (its seller, or a marketplace admin)."""
+    admin = Role.MARKETPLACE_ADMIN.value in principal.roles
+    result, status = container.fulfilment.deliver(
+        ctx,
+        seller_order_id,
+        within=confinement(principal),
+        seller_id=None if admin else acting_seller_id(principal),
+    )
+    return {**commanded(response, result), "status": status}

@@ -1,0 +1,82 @@
+"""Carts: one buyer's lines, across any number of sellers. Prices are taken at checkout."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid, NotFound
+
+MAX_QUANTITY = 999
+MAX_LINES = 100
+
+
+class CartError(DomainError):
+    """Base of the carts context's errors."""
+
+
+class CartNotFound(CartError, NotFound):
+    title = "Cart not found"
+
+
+class CartClosed(CartError, Conflict):
+    title = "Cart already checked out"
+
+
+class EmptyCart(CartError, Invalid):
+    title = "Empty cart"
+
+
+class InvalidQuantity(CartError, Invalid):
+    title = "Invalid quantity"
+
+
+class Cart(TenantAggregate):
+    class Opened(TenantAggregate.Created):
+        buyer_id: UUID
+
+    class QuantitySet(TenantAggregate.Event):
+        product_id: UUID
+        quantity: int
+
+    class CheckedOut(TenantAggregate.Event):
+        order_id: UUID
+
+    @event(Opened)
+    def __init__(self, tenant_id: UUID, buyer_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.buyer_id = buyer_id
+        self.lines: dict[UUID, int] = {}
+        self.order_id: UUID | None = None
+
+    def set_quantity(self, product_id: UUID, quantity: int) -> None:
+        """Sets a line's quantity; 0 removes the line."""
+        self._require_open()
+        if not 0 <= quantity <= MAX_QUANTITY:
+            raise InvalidQuantity(f"quantity must be between 0 and {MAX_QUANTITY}")
+        if quantity and product_id not in self.lines and len(self.lines) >= MAX_LINES:
+            raise InvalidQuantity(f"a cart holds at most {MAX_LINES} lines")
+        self._quantity_set(product_id=product_id, quantity=quantity)
+
+    def check_out(self, order_id: UUID) -> None:
+        self._require_open()
+        if not self.lines:
+            raise EmptyCart("the cart has no lines")
+        self._checked_out(order_id=order_id)
+
+    def _require_open(self) -> None:
+        if self.order_id is not None:
+            raise CartClosed(f"cart {self.id} was checked out as order {self.order_id}")
+
+    @event(QuantitySet)
+    def _quantity_set(self, product_id: UUID, quantity: int) -> None:
+        if quantity:
+            self.lines[product_id] = quantity
+        else:
+            self.lines.pop(product_id, None)
+
+    @event(CheckedOut)
+    def _checked_out(self, order_id: UUID) -> None:
+        self.order_id = order_id

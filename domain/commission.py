@@ -1,0 +1,38 @@
+"""Commission: which rate applies to a line, and how it is rounded.
+
+The rate is the most specific rule that is set: the product's own rate, else the tenant's rate
+for the product's category, else the seller's rate, else the tenant's default, all in basis points.
+
+Rounding: each line's commission is line total x rate / 10,000, rounded half to even, in integer
+arithmetic. A seller order's commission is the sum of its lines' commissions, and the seller's net
+is the subtotal minus that commission, so commission + net is exactly the subtotal, always."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BPS_DENOMINATOR = 10_000
+
+
+@dataclass(frozen=True)
+class CommissionRules:
+    tenant_bps: int
+    category_bps: dict[str, int]
+
+    def rate(self, *, product_bps: int | None, category: str, seller_bps: int | None) -> int:
+        if product_bps is not None:
+            return product_bps
+        if category in self.category_bps:
+            return self.category_bps[category]
+        if seller_bps is not None:
+            return seller_bps
+        return self.tenant_bps
+
+
+def commission_of(amount_minor: int, rate_bps: int) -> int:
+    """amount x rate / 10,000 rounded half to even, without ever leaving the integers."""
+    quotient, remainder = divmod(amount_minor * rate_bps, BPS_DENOMINATOR)
+    doubled = 2 * remainder
+    if doubled > BPS_DENOMINATOR or (doubled == BPS_DENOMINATOR and quotient % 2 == 1):
+        quotient += 1
+    return quotient

@@ -1,0 +1,371 @@
+"""Orders: one buyer's checkout, split into one seller order per seller.
+
+Each seller order moves on its own: pending_payment -> paid -> shipped -> delivered -> completed,
+or cancelled before any shipment. The order itself tracks payment; what it looks like to the buyer
+(paid, fulfilled, completed...) is derived from its seller orders by the read model."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.commission import commission_of
+from domain.errors import Conflict, DomainError, Invalid, NotFound
+
+
+class OrderError(DomainError):
+    """Base of the orders context's errors."""
+
+
+class OrderNotFound(OrderError, NotFound):
+    title = "Order not found"
+
+
+class SellerOrderNotFound(OrderError, NotFound):
+    title = "Seller order not found"
+
+
+class WrongOrderStep(OrderError, Conflict):
+    title = "Wrong lifecycle step"
+
+
+class MixedCurrencies(OrderError, Invalid):
+    title = "Mixed currencies"
+
+
+class LineUnavailable(OrderError, Conflict):
+    title = "Line not available"
+
+
+class InvalidShipment(OrderError, Invalid):
+    title = "Invalid shipment"
+
+
+class SellerOrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+S = SellerOrderStatus
+# The seller order's whole lifecycle: command -> {from: to}. Anything else is a wrong step (409).
+TRANSITIONS: dict[str, dict[SellerOrderStatus, SellerOrderStatus]] = {
+    "pay": {S.PENDING_PAYMENT: S.PAID},
+    "ship": {S.PAID: S.SHIPPED},
+    "deliver": {S.SHIPPED: S.DELIVERED},
+    "complete": {S.DELIVERED: S.COMPLETED},
+    "cancel": {S.PENDING_PAYMENT: S.CANCELLED, S.PAID: S.CANCELLED},
+}
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A cart line priced at checkout, with the commission rate that applies to it."""
+
+    product_id: UUID
+    seller_id: UUID
+    title: str
+    quantity: int
+    unit_price_minor: int
+    currency: str
+    rate_bps: int
+
+    @property
+    def total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+    def as_record(self, hold_id: str) -> dict[str, Any]:
+        return {
+            "product_id": str(self.product_id),
+            "title": self.title,
+            "quantity": self.quantity,
+            "unit_price_minor": self.unit_price_minor,
+            "line_total_minor": self.total_minor,
+            "commission_bps": self.rate_bps,
+            "commission_minor": commission_of(self.total_minor, self.rate_bps),
+            "hold_id": hold_id,
+        }
+
+
+def hold_id_for(order_id: UUID, product_id: UUID) -> str:
+    return f"{order_id}:{product_id}"
+
+
+class SellerOrder(TenantAggregate):
+    class Placed(TenantAggregate.Created):
+        order_id: UUID
+        buyer_id: UUID
+        seller_id: UUID
+        currency: str
+        lines: list[dict[str, Any]]
+        subtotal_minor: int
+        commission_minor: int
+        seller_net_minor: int
+
+    class Paid(TenantAggregate.Event):
+        pass
+
+    class Shipped(TenantAggregate.Event):
+        carrier: str
+        tracking_number: str
+
+    class Delivered(TenantAggregate.Event):
+        pass
+
+    class Completed(TenantAggregate.Event):
+        pass
+
+    class Cancelled(TenantAggregate.Event):
+        reason: str
+
+    @staticmethod
+    def create_id(order_id: UUID, seller_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:seller-order:{order_id}:{seller_id}")
+
+    @event(Placed)
+    def __init__(
+        self,
+        tenant_id: UUID,
+        order_id: UUID,
+        buyer_id: UUID,
+        seller_id: UUID,
+        currency: str,
+        lines: list[dict[str, Any]],
+        subtotal_minor: int,
+        commission_minor: int,
+        seller_net_minor: int,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.order_id = order_id
+        self.buyer_id = buyer_id
+        self.seller_id = seller_id
+        self.currency = currency
+        self.lines = lines
+        self.subtotal_minor = subtotal_minor
+        self.commission_minor = commission_minor
+        self.seller_net_minor = seller_net_minor
+        self.status = S.PENDING_PAYMENT.value
+
+    @property
+    def holds(self) -> list[tuple[UUID, str]]:
+        return [(UUID(line["product_id"]), line["hold_id"]) for line in self.lines]
+
+    def contains(self, product_id: UUID) -> bool:
+        return any(line["product_id"] == str(product_id) for line in self.lines)
+
+    def _next(self, command: str) -> SellerOrderStatus:
+        allowed = TRANSITIONS[command]
+        current = SellerOrderStatus(self.status)
+        if current not in allowed:
+            raise WrongOrderStep(f"cannot {command} a seller order that is {self.status}")
+        return allowed[current]
+
+    def pay(self) -> None:
+        self._next("pay")
+        self._paid()
+
+    def ship(self, carrier: str, tracking_number: str) -> None:
+        self._next("ship")
+        carrier, tracking_number = carrier.strip(), tracking_number.strip()
+        if not (1 <= len(carrier) <= 100 and 1 <= len(tracking_number) <= 100):
+            raise InvalidShipment("carrier and tracking_number need 1 to 100 characters each")
+        self._shipped(carrier=carrier, tracking_number=tracking_number)
+
+    def deliver(self) -> None:
+        self._next("deliver")
+        self._delivered()
+
+    def complete(self) -> None:
+        self._next("complete")
+        self._completed()
+
+    def cancel(self, reason: str) -> None:
+        self._next("cancel")
+        self._cancelled(reason=reason)
+
+    @event(Paid)
+    def _paid(self) -> None:
+        self.status = S.PAID.value
+
+    @event(Shipped)
+    def _shipped(self, carrier: str, tracking_number: str) -> None:
+        self.status = S.SHIPPED.value
+
+    @event(Delivered)
+    def _delivered(self) -> None:
+        self.status = S.DELIVERED.value
+
+    @event(Completed)
+    def _completed(self) -> None:
+        self.status = S.COMPLETED.value
+
+    @event(Cancelled)
+    def _cancelled(self, reason: str) -> None:
+        self.status = S.CANCELLED.value
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class Order(TenantAggregate):
+    """The buyer's checkout: what was bought from whom, for how much, and its payment."""
+
+    class Placed(TenantAggregate.Created):
+        idempotency_key: str
+        buyer_id: UUID
+        cart_id: UUID
+        currency: str
+        total_minor: int
+        seller_order_ids: list[UUID]
+        shipping_address: dict[str, str]
+        expires_at: datetime
+
+    class PaymentIntentAttached(TenantAggregate.Event):
+        provider: str
+        intent_id: str
+        client_secret: str
+        amount_minor: int
+
+    class Paid(TenantAggregate.Event):
+        pass
+
+    class Cancelled(TenantAggregate.Event):
+        reason: str
+
+    @staticmethod
+    def create_id(tenant_id: UUID, buyer_id: UUID, idempotency_key: str) -> UUID:
+        """One order per (buyer, Idempotency-Key): a checkout retried after a crash resumes it."""
+        return uuid5(NAMESPACE_URL, f"velora:order:{tenant_id}:{buyer_id}:{idempotency_key}")
+
+    @event(Placed)
+    def __init__(
+        self,
+        tenant_id: UUID,
+        idempotency_key: str,
+        buyer_id: UUID,
+        cart_id: UUID,
+        currency: str,
+        total_minor: int,
+        seller_order_ids: list[UUID],
+        shipping_address: dict[str, str],
+        expires_at: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.idempotency_key = idempotency_key
+        self.buyer_id = buyer_id
+        self.cart_id = cart_id
+        self.currency = currency
+        self.total_minor = total_minor
+        self.seller_order_ids = seller_order_ids
+        self.shipping_address = shipping_address
+        self.expires_at = expires_at
+        self.status = OrderStatus.PENDING_PAYMENT.value
+        self.payment: dict[str, Any] | None = None
+
+    def attach_payment_intent(
+        self, provider: str, intent_id: str, client_secret: str, amount_minor: int
+    ) -> None:
+        if self.payment is not None:
+            raise WrongOrderStep("this order already has a payment intent")
+        self._intent_attached(
+            provider=provider,
+            intent_id=intent_id,
+            client_secret=client_secret,
+            amount_minor=amount_minor,
+        )
+
+    def pay(self) -> None:
+        if self.status != OrderStatus.PENDING_PAYMENT:
+            raise WrongOrderStep(f"cannot pay an order that is {self.status}")
+        self._paid()
+
+    def cancel(self, reason: str) -> None:
+        if self.status == OrderStatus.CANCELLED:
+            raise WrongOrderStep("the order is already cancelled")
+        self._cancelled(reason=reason)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status == OrderStatus.PENDING_PAYMENT and now >= self.expires_at
+
+    @event(PaymentIntentAttached)
+    def _intent_attached(
+        self, provider: str, intent_id: str, client_secret: str, amount_minor: int
+    ) -> None:
+        self.payment = {
+            "provider": provider,
+            "intent_id": intent_id,
+            "client_secret": client_secret,
+            "amount_minor": amount_minor,
+        }
+
+    @event(Paid)
+    def _paid(self) -> None:
+        self.status = OrderStatus.PAID.value
+
+    @event(Cancelled)
+    def _cancelled(self, reason: str) -> None:
+        self.status = OrderStatus.CANCELLED.value
+
+
+def place(
+    *,
+    tenant_id: UUID,
+    idempotency_key: str,
+    buyer_id: UUID,
+    cart_id: UUID,
+    lines: list[PricedLine],
+    shipping_address: dict[str, str],
+    expires_at: datetime,
+) -> tuple[Order, list[SellerOrder]]:
+    """Splits priced lines into one seller order per seller, under one order."""
+    currencies = {line.currency for line in lines}
+    if len(currencies) != 1:
+        raise MixedCurrencies(f"a cart must be in one currency, this one has {sorted(currencies)}")
+    (currency,) = currencies
+    order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
+    by_seller: dict[UUID, list[PricedLine]] = defaultdict(list)
+    for line in lines:
+        by_seller[line.seller_id].append(line)
+    seller_orders = []
+    for seller_id, seller_lines in by_seller.items():
+        records = [line.as_record(hold_id_for(order_id, line.product_id)) for line in seller_lines]
+        subtotal = sum(r["line_total_minor"] for r in records)
+        commission = sum(r["commission_minor"] for r in records)
+        seller_orders.append(
+            SellerOrder(
+                tenant_id=tenant_id,
+                order_id=order_id,
+                buyer_id=buyer_id,
+                seller_id=seller_id,
+                currency=currency,
+                lines=records,
+                subtotal_minor=subtotal,
+                commission_minor=commission,
+                seller_net_minor=subtotal - commission,
+            )
+        )
+    order = Order(
+        tenant_id=tenant_id,
+        idempotency_key=idempotency_key,
+        buyer_id=buyer_id,
+        cart_id=cart_id,
+        currency=currency,
+        total_minor=sum(so.subtotal_minor for so in seller_orders),
+        seller_order_ids=[so.id for so in seller_orders],
+        shipping_address=dict(shipping_address),
+        expires_at=expires_at,
+    )
+    return order, seller_orders

@@ -1,0 +1,282 @@
+"""The checkout application: carts, checkout, payment outcomes, cancellation and expiry.
+
+Checkout saves the order, its seller orders, every stock hold and the closed cart in one atomic
+save. Stock is guarded by optimistic concurrency: when another checkout changed a stock first, the
+save conflicts and the whole checkout runs again on fresh state, so no unit is ever held twice."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.carts import Cart, CartNotFound
+from domain.catalog import Product
+from domain.errors import Conflict
+from domain.identity import Tenant, TenantNotFound
+from domain.inventory import InsufficientStock, ReleaseReason, Stock
+from domain.money import Money
+from domain.orders import (
+    LineUnavailable,
+    Order,
+    OrderNotFound,
+    OrderStatus,
+    PricedLine,
+    SellerOrder,
+    SellerOrderStatus,
+    WrongOrderStep,
+    place,
+)
+from domain.payments import PaymentProvider
+from eventstore.application import CommandResult, VeloraApplication
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+
+MAX_ATTEMPTS = 80
+
+
+class Contention(Conflict):
+    title = "Too much contention"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    seller_orders: list[SellerOrder]
+    position: int
+
+
+class CheckoutApplication(VeloraApplication):
+    name = "checkout"
+
+    def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:
+        super().__init__(log, **kwargs)  # type: ignore[arg-type]
+        self.payments = payments
+
+    # -- carts ----------------------------------------------------------------------------------
+
+    def open_cart(self, ctx: CommandContext, tenant_id: UUID, buyer_id: UUID) -> CommandResult:
+        cart = Cart(tenant_id=tenant_id, buyer_id=buyer_id)
+        return CommandResult(cart.id, self.record(ctx, cart))
+
+    def set_quantity(
+        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, product_id: UUID, quantity: int
+    ) -> CommandResult:
+        cart = self._own_cart(cart_id, buyer_id)
+        if quantity and self._product_in_tenant(product_id, cart.tenant_id) is None:
+            raise LineUnavailable(f"product {product_id} is not in this marketplace")
+        cart.set_quantity(product_id, quantity)
+        return CommandResult(cart.id, self.record(ctx, cart))
+
+    # -- checkout -------------------------------------------------------------------------------
+
+    def checkout(
+        self,
+        ctx: CommandContext,
+        *,
+        tenant_id: UUID,
+        buyer_id: UUID,
+        cart_id: UUID,
+        shipping_address: dict[str, str],
+        idempotency_key: str,
+    ) -> Checkout:
+        order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
+        for attempt in range(MAX_ATTEMPTS):
+            if self.get_or_none(order_id) is None:
+                try:
+                    self._place(
+                        ctx, tenant_id, buyer_id, cart_id, shipping_address, idempotency_key
+                    )
+                except IntegrityError:
+                    # Someone changed a stock or the cart first: run again on fresh state.
+                    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                    continue
+            return self._with_payment_intent(ctx, order_id)
+        raise Contention("too many concurrent checkouts for these products; try again")
+
+    def _place(
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        buyer_id: UUID,
+        cart_id: UUID,
+        shipping_address: dict[str, str],
+        idempotency_key: str,
+    ) -> None:
+        tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound)
+        cart = self._own_cart(cart_id, buyer_id)
+        lines = [self._priced(tenant, product_id, qty) for product_id, qty in cart.lines.items()]
+        order, seller_orders = place(
+            tenant_id=tenant_id,
+            idempotency_key=idempotency_key,
+            buyer_id=buyer_id,
+            cart_id=cart.id,
+            lines=lines,
+            shipping_address=shipping_address,
+            expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
+        )
+        cart.check_out(order.id)
+        stocks = []
+        for seller_order in seller_orders:
+            for line in seller_order.lines:
+                stock = self._stock(UUID(line["product_id"]))
+                try:
+                    stock.take_hold(line["hold_id"], order.id, line["quantity"], order.expires_at)
+                except InsufficientStock as e:
+                    raise LineUnavailable(
+                        f"line {line['product_id']} ({line['title']}): {e.available} available, "
+                        f"{e.wanted} wanted"
+                    ) from None
+                stocks.append(stock)
+        self.record(ctx, order, *seller_orders, *stocks, cart)
+
+    def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
+        product = self._product_in_tenant(product_id, tenant.id)
+        seller = self.get_or_none(product.seller_id) if product else None
+        if product is None or not product.is_active or seller is None or not seller.can_sell:
+            raise LineUnavailable(f"line {product_id}: this product cannot be bought now")
+        rate = tenant.commission_rules().rate(
+            product_bps=product.commission_bps,
+            category=product.category,
+            seller_bps=seller.commission_bps,
+        )
+        return PricedLine(
+            product.id,
+            seller.id,
+            product.title,
+            quantity,
+            product.price_minor,
+            product.currency,
+            rate,
+        )
+
+    def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:
+        order: Order = self.repository.get(order_id)
+        position = self._log.head()
+        if order.payment is None:
+            intent = self.payments.create_intent(
+                order_id=order.id,
+                amount=Money(order.total_minor, order.currency),
+                idempotency_key=f"velora-order-{order.id}",
+            )
+            order.attach_payment_intent(
+                intent.provider, intent.intent_id, intent.client_secret, intent.amount.amount_minor
+            )
+            try:
+                position = self.record(ctx, order)
+            except IntegrityError:
+                order = self.repository.get(order_id)  # a concurrent repeat attached it first
+        seller_orders: list[SellerOrder] = [self.repository.get(i) for i in order.seller_order_ids]
+        return Checkout(order, seller_orders, position)
+
+    # -- payment outcomes, cancellation, expiry -------------------------------------------------
+
+    def record_payment(
+        self, ctx: CommandContext, order_id: UUID, *, succeeded: bool, within: UUID | None = None
+    ) -> CommandResult:
+        """A payment succeeded (holds become sales) or failed (the order is cancelled)."""
+
+        def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+            if not succeeded:
+                return self._cancel_all(
+                    order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
+                )
+            order.pay()
+            stocks = []
+            for seller_order in seller_orders:
+                seller_order.pay()
+                for product_id, hold_id in seller_order.holds:
+                    stock = self._stock(product_id)
+                    stock.sell(hold_id)
+                    stocks.append(stock)
+            return stocks
+
+        return self._retrying(ctx, order_id, within, settle)
+
+    def cancel(
+        self, ctx: CommandContext, order_id: UUID, within: UUID | None, buyer_id: UUID | None
+    ) -> CommandResult:
+        """Cancels before any shipment: holds are released and sold units return to stock."""
+
+        def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+            if buyer_id is not None and order.buyer_id != buyer_id:
+                raise OrderNotFound(f"order {order_id} not found")
+            return self._cancel_all(order, seller_orders, "cancelled", ReleaseReason.CANCELLED)
+
+        return self._retrying(ctx, order_id, within, cancel)
+
+    def expire(self, ctx: CommandContext, order_id: UUID, now: datetime) -> CommandResult | None:
+        """Cancels an order whose payment did not arrive in time; None if it is not overdue."""
+
+        def expire(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+            if not order.is_overdue(now):
+                raise _NotOverdue
+            return self._cancel_all(order, seller_orders, "expired", ReleaseReason.EXPIRED)
+
+        try:
+            return self._retrying(ctx, order_id, None, expire)
+        except _NotOverdue:
+            return None
+
+    def _cancel_all(
+        self, order: Order, seller_orders: list[SellerOrder], reason: str, release: ReleaseReason
+    ) -> list[Stock]:
+        shipped = [
+            so.id
+            for so in seller_orders
+            if so.status not in (SellerOrderStatus.PENDING_PAYMENT, SellerOrderStatus.PAID)
+        ]
+        if shipped or order.status == OrderStatus.CANCELLED:
+            raise WrongOrderStep("only an order with nothing shipped yet can be cancelled")
+        stocks = []
+        for seller_order in seller_orders:
+            was_paid = seller_order.status == SellerOrderStatus.PAID
+            seller_order.cancel(reason)
+            for product_id, hold_id in seller_order.holds:
+                stock = self._stock(product_id)
+                if was_paid:
+                    stock.reverse_sale(hold_id)
+                else:
+                    stock.release(hold_id, release)
+                stocks.append(stock)
+        order.cancel(reason)
+        return stocks
+
+    def _retrying(
+        self, ctx: CommandContext, order_id: UUID, within: UUID | None, change: object
+    ) -> CommandResult:
+        for attempt in range(MAX_ATTEMPTS):
+            order = self.load(Order, order_id, within, OrderNotFound)
+            seller_orders: list[SellerOrder] = [
+                self.repository.get(i) for i in order.seller_order_ids
+            ]
+            stocks = change(order, seller_orders)  # type: ignore[operator]
+            try:
+                return CommandResult(order.id, self.record(ctx, order, *seller_orders, *stocks))
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise Contention("too many concurrent changes to this order's stock; try again")
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _stock(self, product_id: UUID) -> Stock:
+        stock: Stock = self.repository.get(Stock.create_id(product_id))
+        return stock
+
+    def _own_cart(self, cart_id: UUID, buyer_id: UUID) -> Cart:
+        cart = self.get_or_none(cart_id)
+        if not isinstance(cart, Cart) or cart.buyer_id != buyer_id:
+            raise CartNotFound(f"cart {cart_id} not found")
+        return cart
+
+    def _product_in_tenant(self, product_id: UUID, tenant_id: UUID) -> Product | None:
+        product = self.get_or_none(product_id)
+        return product if isinstance(product, Product) and product.tenant_id == tenant_id else None
+
+
+class _NotOverdue(Exception):
+    pass

@@ -1,0 +1,365 @@
+"""Orders, seller orders and carts as buyers and sellers see them.
+
+An order's status is derived from its seller orders: pending_payment while all await payment,
+cancelled when all are cancelled, completed when every live one is, fulfilled when every live one
+is delivered (or completed), and paid in between."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import singledispatchmethod
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.carts import Cart
+from domain.orders import Order, SellerOrder
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.scope import TenantScope
+from projections.store import Page, ReadStore
+from projections.tables import carts, orders, products, seller_orders
+
+
+def _naive(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def derive_order_status(statuses: list[str]) -> str:
+    live = [s for s in statuses if s != "cancelled"]
+    if not live:
+        return "cancelled"
+    if all(s == "pending_payment" for s in live):
+        return "pending_payment"
+    if all(s == "completed" for s in live):
+        return "completed"
+    if all(s in ("delivered", "completed") for s in live):
+        return "fulfilled"
+    return "paid"
+
+
+class OrdersProjector(Projector):
+    name = "orders"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the order tables."""
+
+    @apply.register
+    def _placed(self, e: Order.Placed, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            orders.insert().values(
+                order_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                buyer_id=str(e.buyer_id),
+                status="pending_payment",
+                currency=e.currency,
+                total_amount=e.total_minor,
+                shipping_address=dict(e.shipping_address),
+                expires_at=_naive(e.expires_at),
+                created_at=_naive(e.timestamp),
+                updated_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _intent(self, e: Order.PaymentIntentAttached, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            orders.update()
+            .where(orders.c.order_id == str(e.originator_id))
+            .values(
+                payment_provider=e.provider,
+                payment_intent_id=e.intent_id,
+                updated_at=_naive(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _so_placed(self, e: SellerOrder.Placed, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            seller_orders.insert().values(
+                seller_order_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                order_id=str(e.order_id),
+                buyer_id=str(e.buyer_id),
+                seller_id=str(e.seller_id),
+                status="pending_payment",
+                escrow_status="none",
+                currency=e.currency,
+                subtotal_amount=e.subtotal_minor,
+                commission_amount=e.commission_minor,
+                seller_net_amount=e.seller_net_minor,
+                lines=list(e.lines),
+                created_at=_naive(e.timestamp),
+                updated_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "paid")
+
+    @apply.register
+    def _shipped(self, e: SellerOrder.Shipped, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "shipped", carrier=e.carrier, tracking_number=e.tracking_number)
+
+    @apply.register
+    def _delivered(self, e: SellerOrder.Delivered, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "delivered")
+
+    @apply.register
+    def _completed(self, e: SellerOrder.Completed, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "completed")
+
+    @apply.register
+    def _cancelled(self, e: SellerOrder.Cancelled, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "cancelled")
+
+    @staticmethod
+    def _step(conn: Connection, e: Any, status: str, **values: Any) -> None:
+        so_id = str(e.originator_id)
+        conn.execute(
+            seller_orders.update()
+            .where(seller_orders.c.seller_order_id == so_id)
+            .values(status=status, updated_at=_naive(e.timestamp), **values)
+        )
+        order_id = conn.execute(
+            sa.select(seller_orders.c.order_id).where(seller_orders.c.seller_order_id == so_id)
+        ).scalar_one()
+        statuses = list(
+            conn.execute(
+                sa.select(seller_orders.c.status).where(seller_orders.c.order_id == order_id)
+            ).scalars()
+        )
+        conn.execute(
+            orders.update()
+            .where(orders.c.order_id == order_id)
+            .values(status=derive_order_status(statuses), updated_at=_naive(e.timestamp))
+        )
+
+
+class CartsProjector(Projector):
+    name = "carts"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the carts table."""
+
+    @apply.register
+    def _opened(self, e: Cart.Opened, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            carts.insert().values(
+                cart_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                buyer_id=str(e.buyer_id),
+                status="open",
+                lines={},
+                created_at=_naive(e.timestamp),
+                updated_at=_naive(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _quantity(self, e: Cart.QuantitySet, conn: Connection, r: RecordedEvent) -> None:
+        cart_id = str(e.originator_id)
+        lines = dict(
+            conn.execute(sa.select(carts.c.lines).where(carts.c.cart_id == cart_id)).scalar_one()
+        )
+        if e.quantity:
+            lines[str(e.product_id)] = e.quantity
+        else:
+            lines.pop(str(e.product_id), None)
+        conn.execute(
+            carts.update()
+            .where(carts.c.cart_id == cart_id)
+            .values(lines=lines, updated_at=_naive(e.timestamp))
+        )
+
+    @apply.register
+    def _checked_out(self, e: Cart.CheckedOut, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            carts.update()
+            .where(carts.c.cart_id == str(e.originator_id))
+            .values(status="checked_out", order_id=str(e.order_id), updated_at=_naive(e.timestamp))
+        )
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def _zoned(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
+
+
+def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    return {
+        "id": row["seller_order_id"],
+        "order_id": row["order_id"],
+        "tenant_id": row["tenant_id"],
+        "buyer_id": row["buyer_id"],
+        "seller_id": row["seller_id"],
+        "status": row["status"],
+        "escrow_status": row["escrow_status"],
+        "subtotal": _money(row["subtotal_amount"], currency),
+        "commission": _money(row["commission_amount"], currency),
+        "seller_net": _money(row["seller_net_amount"], currency),
+        "lines": [
+            {
+                "product_id": line["product_id"],
+                "title": line["title"],
+                "quantity": line["quantity"],
+                "unit_price": _money(line["unit_price_minor"], currency),
+                "line_total": _money(line["line_total_minor"], currency),
+                "commission_bps": line["commission_bps"],
+            }
+            for line in row["lines"]
+        ],
+        "carrier": row["carrier"],
+        "tracking_number": row["tracking_number"],
+        "created_at": _zoned(row["created_at"]),
+        "updated_at": _zoned(row["updated_at"]),
+    }
+
+
+class OrderQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def order(
+        self, scope: TenantScope, order_id: str, buyer_id: str | None
+    ) -> dict[str, Any] | None:
+        """An order with its seller orders; with buyer_id set, only that buyer's."""
+        where = [orders.c.order_id == order_id]
+        if buyer_id is not None:
+            where.append(orders.c.buyer_id == buyer_id)
+        row = self.store.one(scope, orders, *where)
+        if row is None:
+            return None
+        with self.store.read() as conn:
+            parts = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    scope.select(seller_orders, seller_orders.c.order_id == order_id).order_by(
+                        seller_orders.c.created_position
+                    )
+                )
+            ]
+        return self._order_view(row, parts)
+
+    def orders(
+        self,
+        scope: TenantScope,
+        *,
+        buyer_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        where = []
+        if buyer_id is not None:
+            where.append(orders.c.buyer_id == buyer_id)
+        if status:
+            where.append(orders.c.status == status)
+        page = self.store.page(scope, orders, *where, limit=limit, cursor=cursor)
+        items = [self.order(scope, r["order_id"], None) for r in page.items]
+        return Page([i for i in items if i is not None], page.next_cursor)
+
+    def seller_order(
+        self, scope: TenantScope, seller_order_id: str, seller_id: str | None
+    ) -> dict[str, Any] | None:
+        where = [seller_orders.c.seller_order_id == seller_order_id]
+        if seller_id is not None:
+            where.append(seller_orders.c.seller_id == seller_id)
+        row = self.store.one(scope, seller_orders, *where)
+        return seller_order_view(row) if row else None
+
+    def seller_orders(
+        self,
+        scope: TenantScope,
+        *,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        where = []
+        if seller_id is not None:
+            where.append(seller_orders.c.seller_id == seller_id)
+        if status:
+            where.append(seller_orders.c.status == status)
+        page = self.store.page(scope, seller_orders, *where, limit=limit, cursor=cursor)
+        return Page([seller_order_view(r) for r in page.items], page.next_cursor)
+
+    def cart(self, scope: TenantScope, cart_id: str, buyer_id: str) -> dict[str, Any] | None:
+        """A cart's lines at today's prices, with totals per currency."""
+        row = self.store.one(scope, carts, carts.c.cart_id == cart_id, carts.c.buyer_id == buyer_id)
+        if row is None:
+            return None
+        ids = list(row["lines"])
+        with self.store.read() as conn:
+            found = (
+                {
+                    r.product_id: r
+                    for r in conn.execute(scope.select(products, products.c.product_id.in_(ids)))
+                }
+                if ids
+                else {}
+            )
+        lines, totals = [], {}  # type: ignore[var-annotated]
+        for product_id, quantity in row["lines"].items():
+            product = found.get(product_id)
+            line: dict[str, Any] = {"product_id": product_id, "quantity": quantity}
+            if product is not None:
+                total = product.price_amount * quantity
+                line.update(
+                    title=product.title,
+                    seller_id=product.seller_id,
+                    unit_price=_money(product.price_amount, product.currency),
+                    line_total=_money(total, product.currency),
+                )
+                totals[product.currency] = totals.get(product.currency, 0) + total
+            lines.append(line)
+        return {
+            "id": row["cart_id"],
+            "buyer_id": row["buyer_id"],
+            "status": row["status"],
+            "order_id": row["order_id"],
+            "lines": lines,
+            "totals": [_money(a, c) for c, a in sorted(totals.items())],
+        }
+
+    def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Orders still awaiting payment after their holds expired, across every tenant: the
+        scheduler's work list."""
+        stmt = (
+            TenantScope.every_tenant()
+            .select(
+                orders, orders.c.status == "pending_payment", orders.c.expires_at <= _naive(now)
+            )
+            .order_by(orders.c.expires_at)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [r.order_id for r in conn.execute(stmt)]
+
+    @staticmethod
+    def _order_view(row: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": row["order_id"],
+            "tenant_id": row["tenant_id"],
+            "buyer_id": row["buyer_id"],
+            "status": row["status"],
+            "total": _money(row["total_amount"], row["currency"]),
+            "shipping_address": row["shipping_address"],
+            "payment": {"provider": row["payment_provider"], "intent_id": row["payment_intent_id"]},
+            "expires_at": _zoned(row["expires_at"]),
+            "seller_orders": [seller_order_view(p) for p in parts],
+            "created_at": _zoned(row["created_at"]),
+            "updated_at": _zoned(row["updated_at"]),
+        }

@@ -13,7 +13,17 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from api import problems
 from api.bootstrap import Container
 from api.idempotency import IdempotencyMiddleware
-from api.routes import auth, health, products, sellers, tenants, users
+from api.routes import (
+    auth,
+    carts,
+    health,
+    orders,
+    products,
+    reviews,
+    sellers,
+    tenants,
+    users,
+)
 from api.security import InvalidToken
 
 DESCRIPTION = """Velora: an event-sourced backend for multi-tenant, multi-vendor marketplaces.
@@ -48,6 +58,9 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         users.router,
         sellers.router,
         products.router,
+        reviews.router,
+        carts.router,
+        orders.router,
         health.router,
     ):
         app.include_router(router)

@@ -185,6 +185,10 @@ class CatalogProjector(Projector):
         self._stock(conn, e, r, held=products.c.held - e.quantity)
 
     @apply.register
+    def _sale_reversed(self, e: Stock.SaleReversed, conn: Connection, r: RecordedEvent) -> None:
+        self._stock(conn, e, r, sold=products.c.sold - e.quantity)
+
+    @apply.register
     def _reviewed(self, e: Review.Written, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
             reviews.insert().values(

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.carts import Cart, CartNotFound
-from domain.catalog import Product
+from domain.catalog import Product, ProductNotFound
 from domain.errors import Conflict
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
@@ -68,7 +68,7 @@ class CheckoutApplication(VeloraApplication):
     ) -> CommandResult:
         cart = self._own_cart(cart_id, buyer_id)
         if quantity and self._product_in_tenant(product_id, cart.tenant_id) is None:
-            raise LineUnavailable(f"product {product_id} is not in this marketplace")
+            raise ProductNotFound(f"product {product_id} not found")
         cart.set_quantity(product_id, quantity)
         return CommandResult(cart.id, self.record(ctx, cart))
 

@@ -145,6 +145,43 @@ class OrderScenarios(CatalogScenarios):
         assert container.log.head() == head
         assert [self.available(api, buyer, p) for p in (plenty, scarce)] == [10, 1]
 
+    def test_a_suspended_sellers_products_cannot_be_bought(self, api: Api, root: str) -> None:
+        m, seller_a, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller_a, 5, 100)
+        cart_id = self.cart(api, buyer, {product: 1})
+        seller_id = api.get("/v1/sellers", token=seller_a).json()["items"][0]["seller_id"]
+        api.post(f"/v1/sellers/{seller_id}/suspend", token=m.admin_token)
+        response = self.checkout(api, buyer, cart_id)
+        assert_problem(response, 409)
+        assert product in response.json()["detail"]
+        api.post(f"/v1/sellers/{seller_id}/approve", token=m.admin_token)
+        assert self.checkout(api, buyer, cart_id).status_code == 201
+
+    def test_a_cart_takes_only_this_marketplaces_products(self, api: Api, root: str) -> None:
+        _, _, _, buyer, _ = self.shop(api, root)
+        other = self.marketplace(api, root, "Elsewhere", moderation="auto")
+        foreign_seller, _ = self.approved_seller(api, other)
+        foreign_product = self.stocked(api, foreign_seller, 5, 100)
+        cart_id = api.created(api.post("/v1/carts", token=buyer))
+        for product in (foreign_product, str(uuid4())):
+            assert_problem(
+                api.request(
+                    "PUT", f"/v1/carts/{cart_id}/items/{product}", token=buyer, json={"quantity": 1}
+                ),
+                404,
+            )
+        for quantity in (-1, 1000, 1.5):
+            assert_problem(
+                api.request(
+                    "PUT",
+                    f"/v1/carts/{cart_id}/items/{foreign_product}",
+                    token=buyer,
+                    json={"quantity": quantity},
+                ),
+                422,
+            )
+        assert_problem(self.checkout(api, buyer, cart_id), 422)  # an empty cart
+
     def test_one_currency_per_cart(self, api: Api, root: str) -> None:
         _, seller_a, _, buyer, _ = self.shop(api, root)
         dollars = self.stocked(api, seller_a, 5, 100)

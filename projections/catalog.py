@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -17,12 +16,8 @@ from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore
+from projections.store import Page, ReadStore, naive_utc, zoned
 from projections.tables import products, reviews, sellers, stock_levels
-
-
-def _naive(ts: Any) -> Any:
-    return ts.replace(tzinfo=None)
 
 
 class SellersProjector(Projector):
@@ -43,7 +38,7 @@ class SellersProjector(Projector):
                 country=e.country,
                 status="pending",
                 commission_bps=None,
-                created_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -113,8 +108,8 @@ class CatalogProjector(Projector):
                 sold=0,
                 rating_count=0,
                 rating_sum=0,
-                created_at=_naive(e.timestamp),
-                updated_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -167,7 +162,7 @@ class CatalogProjector(Projector):
         conn.execute(
             products.update()
             .where(products.c.product_id == key["product_id"])
-            .values(on_hand=total, updated_at=_naive(e.timestamp))
+            .values(on_hand=total, updated_at=naive_utc(e.timestamp))
         )
 
     @apply.register
@@ -199,7 +194,7 @@ class CatalogProjector(Projector):
                 order_id=str(e.order_id),
                 rating=e.rating,
                 body=e.body,
-                created_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -229,7 +224,7 @@ class CatalogProjector(Projector):
         conn.execute(
             products.update()
             .where(products.c.product_id == str(e.originator_id))
-            .values(updated_at=_naive(e.timestamp), **values)
+            .values(updated_at=naive_utc(e.timestamp), **values)
         )
 
     @staticmethod
@@ -237,7 +232,7 @@ class CatalogProjector(Projector):
         conn.execute(
             products.update()
             .where(products.c.product_id == str(e.product_id))
-            .values(updated_at=_naive(e.timestamp), **values)
+            .values(updated_at=naive_utc(e.timestamp), **values)
         )
 
     @staticmethod
@@ -264,7 +259,7 @@ SELLER_FIELDS = (
 def _zoned(row: dict[str, Any], *fields: str) -> dict[str, Any]:
     for f in fields:
         if row.get(f) is not None:
-            row[f] = row[f].replace(tzinfo=UTC)
+            row[f] = zoned(row[f])
     return row
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from functools import singledispatchmethod
 from typing import Any
 
@@ -12,12 +11,8 @@ from domain.identity import Tenant, User
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore
+from projections.store import Page, ReadStore, naive_utc, zoned
 from projections.tables import tenants, users
-
-
-def _naive(ts: Any) -> Any:
-    return ts.replace(tzinfo=None)
 
 
 class IdentityProjector(Projector):
@@ -38,7 +33,7 @@ class IdentityProjector(Projector):
                 escrow_hold_days=e.escrow_hold_days,
                 product_moderation=e.product_moderation,
                 hold_timeout_s=e.hold_timeout_s,
-                created_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -52,7 +47,7 @@ class IdentityProjector(Projector):
                 email=e.email,
                 password_hash=e.password_hash,
                 roles=list(e.roles),
-                created_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -75,7 +70,7 @@ def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     picked = {f: row[f] for f in fields}
     if picked.get("created_at") is not None:
         # Stored as naive UTC (MySQL DATETIME has no zone); answered with the zone stated.
-        picked["created_at"] = picked["created_at"].replace(tzinfo=UTC)
+        picked["created_at"] = zoned(picked["created_at"])
     return picked
 
 

@@ -6,7 +6,7 @@ is delivered (or completed), and paid in between."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 
@@ -18,12 +18,8 @@ from domain.orders import Order, SellerOrder
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore
+from projections.store import Page, ReadStore, naive_utc, zoned
 from projections.tables import carts, orders, products, seller_orders
-
-
-def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def derive_order_status(statuses: list[str]) -> str:
@@ -57,9 +53,9 @@ class OrdersProjector(Projector):
                 currency=e.currency,
                 total_amount=e.total_minor,
                 shipping_address=dict(e.shipping_address),
-                expires_at=_naive(e.expires_at),
-                created_at=_naive(e.timestamp),
-                updated_at=_naive(e.timestamp),
+                expires_at=naive_utc(e.expires_at),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -72,7 +68,7 @@ class OrdersProjector(Projector):
             .values(
                 payment_provider=e.provider,
                 payment_intent_id=e.intent_id,
-                updated_at=_naive(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
             )
         )
 
@@ -92,8 +88,8 @@ class OrdersProjector(Projector):
                 commission_amount=e.commission_minor,
                 seller_net_amount=e.seller_net_minor,
                 lines=list(e.lines),
-                created_at=_naive(e.timestamp),
-                updated_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -124,7 +120,7 @@ class OrdersProjector(Projector):
         conn.execute(
             seller_orders.update()
             .where(seller_orders.c.seller_order_id == so_id)
-            .values(status=status, updated_at=_naive(e.timestamp), **values)
+            .values(status=status, updated_at=naive_utc(e.timestamp), **values)
         )
         order_id = conn.execute(
             sa.select(seller_orders.c.order_id).where(seller_orders.c.seller_order_id == so_id)
@@ -137,7 +133,7 @@ class OrdersProjector(Projector):
         conn.execute(
             orders.update()
             .where(orders.c.order_id == order_id)
-            .values(status=derive_order_status(statuses), updated_at=_naive(e.timestamp))
+            .values(status=derive_order_status(statuses), updated_at=naive_utc(e.timestamp))
         )
 
 
@@ -157,8 +153,8 @@ class CartsProjector(Projector):
                 buyer_id=str(e.buyer_id),
                 status="open",
                 lines={},
-                created_at=_naive(e.timestamp),
-                updated_at=_naive(e.timestamp),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
             )
         )
@@ -176,7 +172,7 @@ class CartsProjector(Projector):
         conn.execute(
             carts.update()
             .where(carts.c.cart_id == cart_id)
-            .values(lines=lines, updated_at=_naive(e.timestamp))
+            .values(lines=lines, updated_at=naive_utc(e.timestamp))
         )
 
     @apply.register
@@ -184,16 +180,14 @@ class CartsProjector(Projector):
         conn.execute(
             carts.update()
             .where(carts.c.cart_id == str(e.originator_id))
-            .values(status="checked_out", order_id=str(e.order_id), updated_at=_naive(e.timestamp))
+            .values(
+                status="checked_out", order_id=str(e.order_id), updated_at=naive_utc(e.timestamp)
+            )
         )
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
-
-
-def _zoned(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC)
 
 
 def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -222,8 +216,8 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         ],
         "carrier": row["carrier"],
         "tracking_number": row["tracking_number"],
-        "created_at": _zoned(row["created_at"]),
-        "updated_at": _zoned(row["updated_at"]),
+        "created_at": zoned(row["created_at"]),
+        "updated_at": zoned(row["updated_at"]),
     }
 
 
@@ -340,7 +334,7 @@ class OrderQueries:
         stmt = (
             TenantScope.every_tenant()
             .select(
-                orders, orders.c.status == "pending_payment", orders.c.expires_at <= _naive(now)
+                orders, orders.c.status == "pending_payment", orders.c.expires_at <= naive_utc(now)
             )
             .order_by(orders.c.expires_at)
             .limit(limit)
@@ -358,8 +352,8 @@ class OrderQueries:
             "total": _money(row["total_amount"], row["currency"]),
             "shipping_address": row["shipping_address"],
             "payment": {"provider": row["payment_provider"], "intent_id": row["payment_intent_id"]},
-            "expires_at": _zoned(row["expires_at"]),
+            "expires_at": zoned(row["expires_at"]),
             "seller_orders": [seller_order_view(p) for p in parts],
-            "created_at": _zoned(row["created_at"]),
-            "updated_at": _zoned(row["updated_at"]),
+            "created_at": zoned(row["created_at"]),
+            "updated_at": zoned(row["updated_at"]),
         }

@@ -30,6 +30,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def naive_utc(ts: datetime) -> datetime:
+    """An aware timestamp as the naive UTC value a read-model column stores."""
+    return ts.astimezone(UTC).replace(tzinfo=None)
+
+
+def zoned(value: datetime) -> datetime:
+    """A stored naive UTC value, answered with its zone stated."""
+    return value.replace(tzinfo=UTC)
+
+
 def sqlalchemy_url(url: str) -> str:
     """Accepts the mysql:// URLs operators write and picks the pure-Python driver."""
     if url.startswith("mysql://"):

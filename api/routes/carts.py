@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Allowed, ContainerDep, Ctx, ReadAfter, Scope, commanded
 from api.problems import Problem
+from api.schemas import MoneyOut
 from api.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["carts and checkout"])
@@ -36,11 +37,6 @@ class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cart_id: UUID
     shipping_address: Address
-
-
-class MoneyOut(BaseModel):
-    amount: int
-    currency: str
 
 
 class CartLineOut(BaseModel):

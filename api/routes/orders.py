@@ -23,7 +23,7 @@ from api.deps import (
 )
 from api.policy import is_admin
 from api.problems import Problem
-from api.routes.carts import MoneyOut
+from api.schemas import MoneyOut
 from api.security import Principal
 from domain.identity import Role
 

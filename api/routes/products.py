@@ -24,25 +24,11 @@ from api.deps import (
 from api.policy import can_see_product, is_admin
 from api.problems import Problem
 from api.routes.sellers import CommissionIn
+from api.schemas import MoneyIn, MoneyOut
 from api.security import Principal
-from domain.money import Money
 from eventstore.catalog import ProductEdit
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
-
-
-class MoneyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: int = Field(ge=1, le=10**12, description="integer minor units, e.g. cents", strict=True)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-
-    def money(self) -> Money:
-        return Money(self.amount, self.currency)
-
-
-class MoneyOut(BaseModel):
-    amount: int
-    currency: str
 
 
 class ProductCreate(BaseModel):

@@ -17,6 +17,7 @@ from api.routes import (
     auth,
     carts,
     health,
+    ledger,
     orders,
     products,
     reviews,
@@ -61,6 +62,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         reviews.router,
         carts.router,
         orders.router,
+        ledger.router,
         health.router,
     ):
         app.include_router(router)

@@ -19,6 +19,7 @@ from eventstore.sellers import SellerApplication
 from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
+from projections.ledger import LedgerProjector, LedgerQueries
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
@@ -38,6 +39,7 @@ class Container:
     fulfilment: FulfilmentApplication
     order_queries: OrderQueries
     scheduler: Scheduler
+    ledger_queries: LedgerQueries
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -86,6 +88,7 @@ def build(settings: Settings | None = None) -> Container:
             CatalogProjector(),
             OrdersProjector(),
             CartsProjector(),
+            LedgerProjector(),
         )
     ]
 
@@ -101,6 +104,7 @@ def build(settings: Settings | None = None) -> Container:
         on_recorded=wake_projections,
     )
     order_queries = OrderQueries(store)
+    fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
     return Container(
         settings=settings,
         log=log,
@@ -111,9 +115,10 @@ def build(settings: Settings | None = None) -> Container:
         catalog=CatalogApplication(log, on_recorded=wake_projections),
         catalog_queries=CatalogQueries(store),
         checkout=checkout,
-        fulfilment=FulfilmentApplication(log, on_recorded=wake_projections),
+        fulfilment=fulfilment,
         order_queries=order_queries,
-        scheduler=Scheduler(order_queries, checkout),
+        scheduler=Scheduler(order_queries, checkout, fulfilment),
+        ledger_queries=LedgerQueries(store),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "seller_orders:ship": frozenset({Role.SELLER}),
     "seller_orders:deliver": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "reviews:write": frozenset({Role.BUYER}),
+    "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
 }
 
 # Roles that see and manage a whole tenant's sellers and catalog, beyond their own.

@@ -1,16 +1,19 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
-their holds ran out (releasing the holds and cancelling the order)."""
+their holds ran out (releasing the holds and cancelling the order), and releases escrow to sellers
+once their tenant's escrow hold after delivery has passed."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.errors import DomainError
 from eventstore.checkout import CheckoutApplication
 from eventstore.context import CommandContext
+from eventstore.fulfilment import FulfilmentApplication
 from projections.orders import OrderQueries
 
 log = logging.getLogger("velora.scheduler")
@@ -21,33 +24,46 @@ class Scheduler:
         self,
         queries: OrderQueries,
         checkout: CheckoutApplication,
+        fulfilment: FulfilmentApplication,
         interval_s: float = 5.0,
         batch: int = 100,
     ) -> None:
         self.queries = queries
         self.checkout = checkout
+        self.fulfilment = fulfilment
         self.interval_s = interval_s
         self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Expires every overdue order the read model lists; returns how many it expired."""
+        """One pass: expires overdue unpaid orders and releases escrow that has fallen due.
+        Returns how many orders it moved on."""
         now = now or datetime.now(UTC)
-        expired = 0
-        for order_id in self.queries.overdue(now, self.batch):
+
+        def expire(order_id: UUID) -> bool:
+            ctx = CommandContext.system("scheduler:expire")
+            return self.checkout.expire(ctx, order_id, now) is not None
+
+        def release(seller_order_id: UUID) -> bool:
+            ctx = CommandContext.system("scheduler:release")
+            self.fulfilment.release_escrow(ctx, seller_order_id, now)
+            return True
+
+        return self._each(self.queries.overdue(now, self.batch), expire) + self._each(
+            self.queries.escrow_due(now, self.batch), release
+        )
+
+    @staticmethod
+    def _each(ids: list[str], command: Callable[[UUID], bool]) -> int:
+        done = 0
+        for raw in ids:
             try:
-                if (
-                    self.checkout.expire(
-                        CommandContext.system("scheduler:expire"), UUID(order_id), now
-                    )
-                    is not None
-                ):
-                    expired += 1
+                done += command(UUID(raw))
             except DomainError as e:
-                # Paid or cancelled meanwhile: the read model had not caught up. Nothing to do.
-                log.info("order %s not expired: %s", order_id, e.detail)
-        return expired
+                # Moved on meanwhile (paid, cancelled, released): the read model lagged behind.
+                log.info("scheduler skipped %s: %s", raw, e.detail)
+        return done
 
     def start(self) -> None:
         self._stop.clear()

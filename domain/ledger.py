@@ -358,3 +358,40 @@ def reverse(key: str, original: Transfer, debit: Account, credit: Account) -> Tr
     )
     original._reversed(reversal_id=reversal.id)
     return reversal
+
+
+class Chart:
+    """The chart of accounts of one tenant and currency (docs/ledger.md explains each)."""
+
+    PROCESSOR_CLEARING = "processor:clearing"
+    PLATFORM_COMMISSION = "platform:commission"
+    PROCESSOR_FEES = "processor:fees"
+    REFUNDS = "refunds"
+
+    # Touched by every order: split into shards so checkouts do not queue on one aggregate.
+    # None of them has a balance limit, so splitting them weakens no check.
+    HOT = frozenset({PROCESSOR_CLEARING, PLATFORM_COMMISSION, PROCESSOR_FEES})
+
+    @staticmethod
+    def escrow(seller_id: UUID) -> str:
+        return f"escrow:{seller_id}"
+
+    @staticmethod
+    def seller_payable(seller_id: UUID) -> str:
+        return f"seller:payable:{seller_id}"
+
+    @staticmethod
+    def seller_receivable(seller_id: UUID) -> str:
+        return f"seller:receivable:{seller_id}"
+
+    @classmethod
+    def kind_of(cls, code: str) -> tuple[AccountType, Limit]:
+        if code == cls.PROCESSOR_CLEARING or code.startswith("seller:receivable:"):
+            return AccountType.ASSET, Limit.NONE
+        if code.startswith(("escrow:", "seller:payable:")):
+            return AccountType.LIABILITY, Limit.DEBITS_MUST_NOT_EXCEED_CREDITS
+        if code == cls.PLATFORM_COMMISSION:
+            return AccountType.REVENUE, Limit.NONE
+        if code in (cls.PROCESSOR_FEES, cls.REFUNDS):
+            return AccountType.EXPENSE, Limit.NONE
+        raise InvalidTransfer(f"{code!r} is not in the chart of accounts")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -46,6 +46,18 @@ class LineUnavailable(OrderError, Conflict):
 
 class InvalidShipment(OrderError, Invalid):
     title = "Invalid shipment"
+
+
+class EscrowNotDue(OrderError, Conflict):
+    title = "Escrow not due"
+
+
+class EscrowStatus(StrEnum):
+    NONE = "none"
+    HELD = "held"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
 
 
 class SellerOrderStatus(StrEnum):
@@ -120,13 +132,24 @@ class SellerOrder(TenantAggregate):
         tracking_number: str
 
     class Delivered(TenantAggregate.Event):
-        pass
+        delivered_at: datetime
+        escrow_release_due_at: datetime
 
     class Completed(TenantAggregate.Event):
         pass
 
     class Cancelled(TenantAggregate.Event):
         reason: str
+
+    class EscrowHeld(TenantAggregate.Event):
+        amount_minor: int
+
+    class EscrowReleased(TenantAggregate.Event):
+        seller_net_minor: int
+        commission_minor: int
+
+    class EscrowRefunded(TenantAggregate.Event):
+        amount_minor: int
 
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
@@ -155,6 +178,9 @@ class SellerOrder(TenantAggregate):
         self.commission_minor = commission_minor
         self.seller_net_minor = seller_net_minor
         self.status = S.PENDING_PAYMENT.value
+        self.escrow = EscrowStatus.NONE.value
+        self.delivered_at: datetime | None = None
+        self.escrow_release_due_at: datetime | None = None
 
     @property
     def holds(self) -> list[tuple[UUID, str]]:
@@ -171,8 +197,25 @@ class SellerOrder(TenantAggregate):
         return allowed[current]
 
     def pay(self) -> None:
+        """Payment arrived: the seller order is paid and its money is held in escrow."""
         self._next("pay")
         self._paid()
+        self._escrow_held(amount_minor=self.subtotal_minor)
+
+    def release_escrow(self, now: datetime) -> None:
+        """Releases escrow to the seller once delivered and the hold has passed; completes it."""
+        if self.escrow != EscrowStatus.HELD or self.status != S.DELIVERED:
+            raise WrongOrderStep(
+                f"escrow is {self.escrow} and the order {self.status}: "
+                "only held escrow of a delivered order is released"
+            )
+        assert self.escrow_release_due_at is not None
+        if now < self.escrow_release_due_at:
+            raise EscrowNotDue(f"escrow is released at {self.escrow_release_due_at.isoformat()}")
+        self._escrow_released(
+            seller_net_minor=self.seller_net_minor, commission_minor=self.commission_minor
+        )
+        self.complete()
 
     def ship(self, carrier: str, tracking_number: str) -> None:
         self._next("ship")
@@ -181,9 +224,13 @@ class SellerOrder(TenantAggregate):
             raise InvalidShipment("carrier and tracking_number need 1 to 100 characters each")
         self._shipped(carrier=carrier, tracking_number=tracking_number)
 
-    def deliver(self) -> None:
+    def deliver(self, escrow_hold_days: int = 0, now: datetime | None = None) -> None:
+        """Delivered: escrow becomes due for release `escrow_hold_days` later."""
         self._next("deliver")
-        self._delivered()
+        now = now or datetime.now(UTC)
+        self._delivered(
+            delivered_at=now, escrow_release_due_at=now + timedelta(days=escrow_hold_days)
+        )
 
     def complete(self) -> None:
         self._next("complete")
@@ -192,6 +239,8 @@ class SellerOrder(TenantAggregate):
     def cancel(self, reason: str) -> None:
         self._next("cancel")
         self._cancelled(reason=reason)
+        if self.escrow == EscrowStatus.HELD:
+            self._escrow_refunded(amount_minor=self.subtotal_minor)
 
     @event(Paid)
     def _paid(self) -> None:
@@ -202,8 +251,22 @@ class SellerOrder(TenantAggregate):
         self.status = S.SHIPPED.value
 
     @event(Delivered)
-    def _delivered(self) -> None:
+    def _delivered(self, delivered_at: datetime, escrow_release_due_at: datetime) -> None:
         self.status = S.DELIVERED.value
+        self.delivered_at = delivered_at
+        self.escrow_release_due_at = escrow_release_due_at
+
+    @event(EscrowHeld)
+    def _escrow_held(self, amount_minor: int) -> None:
+        self.escrow = EscrowStatus.HELD.value
+
+    @event(EscrowReleased)
+    def _escrow_released(self, seller_net_minor: int, commission_minor: int) -> None:
+        self.escrow = EscrowStatus.RELEASED.value
+
+    @event(EscrowRefunded)
+    def _escrow_refunded(self, amount_minor: int) -> None:
+        self.escrow = EscrowStatus.REFUNDED.value
 
     @event(Completed)
     def _completed(self) -> None:

@@ -10,10 +10,12 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain import escrow
 from domain.carts import Cart, CartNotFound
 from domain.catalog import Product, ProductNotFound
 from domain.errors import Conflict
@@ -33,6 +35,7 @@ from domain.orders import (
 )
 from domain.payments import PaymentProvider
 from eventstore.application import CommandResult, VeloraApplication
+from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 
@@ -180,20 +183,22 @@ class CheckoutApplication(VeloraApplication):
     ) -> CommandResult:
         """A payment succeeded (holds become sales) or failed (the order is cancelled)."""
 
-        def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+        def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if not succeeded:
                 return self._cancel_all(
                     order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
                 )
             order.pay()
-            stocks = []
+            changed: list[Any] = []
+            books = Books(self.repository, order.tenant_id, order.currency)
             for seller_order in seller_orders:
                 seller_order.pay()
+                escrow.hold(books, seller_order)
                 for product_id, hold_id in seller_order.holds:
                     stock = self._stock(product_id)
                     stock.sell(hold_id)
-                    stocks.append(stock)
-            return stocks
+                    changed.append(stock)
+            return changed + books.changed()
 
         return self._retrying(ctx, order_id, within, settle)
 
@@ -202,7 +207,7 @@ class CheckoutApplication(VeloraApplication):
     ) -> CommandResult:
         """Cancels before any shipment: holds are released and sold units return to stock."""
 
-        def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+        def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if buyer_id is not None and order.buyer_id != buyer_id:
                 raise OrderNotFound(f"order {order_id} not found")
             return self._cancel_all(order, seller_orders, "cancelled", ReleaseReason.CANCELLED)
@@ -212,7 +217,7 @@ class CheckoutApplication(VeloraApplication):
     def expire(self, ctx: CommandContext, order_id: UUID, now: datetime) -> CommandResult | None:
         """Cancels an order whose payment did not arrive in time; None if it is not overdue."""
 
-        def expire(order: Order, seller_orders: list[SellerOrder]) -> list[Stock]:
+        def expire(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if not order.is_overdue(now):
                 raise _NotOverdue
             return self._cancel_all(order, seller_orders, "expired", ReleaseReason.EXPIRED)
@@ -224,7 +229,7 @@ class CheckoutApplication(VeloraApplication):
 
     def _cancel_all(
         self, order: Order, seller_orders: list[SellerOrder], reason: str, release: ReleaseReason
-    ) -> list[Stock]:
+    ) -> list[Any]:
         shipped = [
             so.id
             for so in seller_orders
@@ -232,19 +237,22 @@ class CheckoutApplication(VeloraApplication):
         ]
         if shipped or order.status == OrderStatus.CANCELLED:
             raise WrongOrderStep("only an order with nothing shipped yet can be cancelled")
-        stocks = []
+        changed: list[Any] = []
+        books = Books(self.repository, order.tenant_id, order.currency)
         for seller_order in seller_orders:
             was_paid = seller_order.status == SellerOrderStatus.PAID
             seller_order.cancel(reason)
+            if was_paid:
+                escrow.refund_cancelled(books, seller_order)
             for product_id, hold_id in seller_order.holds:
                 stock = self._stock(product_id)
                 if was_paid:
                     stock.reverse_sale(hold_id)
                 else:
                     stock.release(hold_id, release)
-                stocks.append(stock)
+                changed.append(stock)
         order.cancel(reason)
-        return stocks
+        return changed + books.changed()
 
     def _retrying(
         self, ctx: CommandContext, order_id: UUID, within: UUID | None, change: object

@@ -3,14 +3,19 @@ was delivered to them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain import escrow
 from domain.catalog import Product, ProductNotFound
+from domain.identity import Tenant, TenantNotFound
 from domain.orders import Order, OrderNotFound, SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.reviews import AlreadyReviewed, Review
 from eventstore.application import CommandResult, VeloraApplication
+from eventstore.books import Books
 from eventstore.context import CommandContext
 
 DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
@@ -40,10 +45,30 @@ class FulfilmentApplication(VeloraApplication):
         within: UUID | None,
         seller_id: UUID | None,
     ) -> tuple[CommandResult, str]:
-        """Marks a shipment delivered: by its seller, or (seller_id None) by a marketplace admin."""
+        """Marks a shipment delivered: by its seller, or (seller_id None) by a marketplace admin.
+        With an escrow hold of 0 days the escrow is released in the same step."""
         seller_order = self._owned(seller_order_id, within, seller_id)
-        seller_order.deliver()
-        return CommandResult(seller_order.id, self.record(ctx, seller_order)), seller_order.status
+        tenant = self.load(Tenant, seller_order.tenant_id, seller_order.tenant_id, TenantNotFound)
+        now = datetime.now(UTC)
+        seller_order.deliver(tenant.escrow_hold_days, now)
+        changed: list[Any] = [seller_order]
+        if tenant.escrow_hold_days == 0:
+            changed += self._release(seller_order, now)
+        return CommandResult(seller_order.id, self.record(ctx, *changed)), seller_order.status
+
+    def release_escrow(
+        self, ctx: CommandContext, seller_order_id: UUID, now: datetime
+    ) -> CommandResult:
+        """Releases a delivered seller order's escrow once its hold has passed (the scheduler)."""
+        seller_order = self.load(SellerOrder, seller_order_id, None, SellerOrderNotFound)
+        changed = [seller_order, *self._release(seller_order, now)]
+        return CommandResult(seller_order.id, self.record(ctx, *changed))
+
+    def _release(self, seller_order: SellerOrder, now: datetime) -> list[Any]:
+        seller_order.release_escrow(now)
+        books = Books(self.repository, seller_order.tenant_id, seller_order.currency)
+        escrow.release(books, seller_order)
+        return books.changed()
 
     def review(
         self,

@@ -104,7 +104,33 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _delivered(self, e: SellerOrder.Delivered, conn: Connection, r: RecordedEvent) -> None:
-        self._step(conn, e, "delivered")
+        self._step(
+            conn,
+            e,
+            "delivered",
+            delivered_at=naive_utc(e.delivered_at),
+            escrow_release_due_at=naive_utc(e.escrow_release_due_at),
+        )
+
+    @apply.register
+    def _held(self, e: SellerOrder.EscrowHeld, conn: Connection, r: RecordedEvent) -> None:
+        self._escrow(conn, e, "held")
+
+    @apply.register
+    def _released(self, e: SellerOrder.EscrowReleased, conn: Connection, r: RecordedEvent) -> None:
+        self._escrow(conn, e, "released")
+
+    @apply.register
+    def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
+        self._escrow(conn, e, "refunded")
+
+    @staticmethod
+    def _escrow(conn: Connection, e: Any, status: str) -> None:
+        conn.execute(
+            seller_orders.update()
+            .where(seller_orders.c.seller_order_id == str(e.originator_id))
+            .values(escrow_status=status, updated_at=naive_utc(e.timestamp))
+        )
 
     @apply.register
     def _completed(self, e: SellerOrder.Completed, conn: Connection, r: RecordedEvent) -> None:
@@ -216,6 +242,10 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         ],
         "carrier": row["carrier"],
         "tracking_number": row["tracking_number"],
+        "delivered_at": zoned(row["delivered_at"]) if row["delivered_at"] else None,
+        "escrow_release_due_at": (
+            zoned(row["escrow_release_due_at"]) if row["escrow_release_due_at"] else None
+        ),
         "created_at": zoned(row["created_at"]),
         "updated_at": zoned(row["updated_at"]),
     }
@@ -327,6 +357,23 @@ class OrderQueries:
             "lines": lines,
             "totals": [_money(a, c) for c, a in sorted(totals.items())],
         }
+
+    def escrow_due(self, now: datetime, limit: int) -> list[str]:
+        """Delivered seller orders whose escrow hold has passed, across every tenant."""
+        so = seller_orders
+        stmt = (
+            TenantScope.every_tenant()
+            .select(
+                so,
+                so.c.status == "delivered",
+                so.c.escrow_status == "held",
+                so.c.escrow_release_due_at <= naive_utc(now),
+            )
+            .order_by(so.c.escrow_release_due_at)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [r.seller_order_id for r in conn.execute(stmt)]
 
     def overdue(self, now: datetime, limit: int) -> list[str]:
         """Orders still awaiting payment after their holds expired, across every tenant: the

@@ -170,6 +170,8 @@ seller_orders = sa.Table(
     sa.Column("lines", sa.JSON, nullable=False),
     sa.Column("carrier", sa.String(100), nullable=True),
     sa.Column("tracking_number", sa.String(100), nullable=True),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Column("escrow_release_due_at", Timestamp, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
@@ -190,4 +192,56 @@ reviews = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Index("ix_reviews_product", "product_id", "created_position"),
+)
+
+ledger_accounts = sa.Table(
+    "ledger_accounts",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("code", sa.String(120), nullable=False),
+    sa.Column("shard", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("limit_kind", sa.String(40), nullable=False),
+    sa.Column("debits_pending", sa.BigInteger, nullable=False),
+    sa.Column("debits_posted", sa.BigInteger, nullable=False),
+    sa.Column("credits_pending", sa.BigInteger, nullable=False),
+    sa.Column("credits_posted", sa.BigInteger, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_ledger_accounts_code", "tenant_id", "currency", "code"),
+)
+
+ledger_transfers = sa.Table(
+    "ledger_transfers",
+    metadata,
+    sa.Column("transfer_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("transfer_key", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("posted_amount", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("debit_account_id", Id, nullable=False),
+    sa.Column("credit_account_id", Id, nullable=False),
+    sa.Column("reverses", Id, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+)
+
+# Posted movements only: a pending transfer appears here when (and as far as) it is posted.
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True),
+    sa.Column("created_position", sa.BigInteger, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("code", sa.String(120), nullable=False),
+    sa.Column("transfer_id", Id, nullable=False),
+    sa.Column("side", sa.String(6), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_ledger_entries_code", "tenant_id", "currency", "code", "created_position"),
 )

@@ -56,6 +56,8 @@ class SellerOrderOut(BaseModel):
     lines: list[LineOut]
     carrier: str | None
     tracking_number: str | None
+    delivered_at: datetime | None
+    escrow_release_due_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
 
 from tests.e2e.client import Api, assert_problem
-from tests.e2e.world import ApiScenarios, Marketplace
+from tests.e2e.shop import Shop, price
 
 
-def price(amount: int, currency: str = "USD") -> dict[str, Any]:
-    return {"amount": amount, "currency": currency}
-
-
-class CatalogScenarios(ApiScenarios):
-    def approved_seller(self, api: Api, m: Marketplace) -> tuple[str, str]:
-        """A seller user whose seller profile is approved: (token, seller id)."""
-        token = self.user(api, m, "seller")
-        seller_id = api.created(
-            api.post("/v1/sellers", token=token, json={"display_name": "Shop", "country": "DE"})
-        )
-        assert api.post(f"/v1/sellers/{seller_id}/approve", token=m.admin_token).status_code == 200
-        return token, seller_id
-
-    def product(self, api: Api, seller: str, **overrides: Any) -> str:
-        body = {
-            "title": "Teapot",
-            "description": "Cast iron",
-            "category": "kitchen",
-            "sku": f"TP-{uuid4().hex[:6]}",
-            "price": price(2599),
-            **overrides,
-        }
-        return api.created(api.post("/v1/products", token=seller, json=body))
-
+class CatalogScenarios(Shop):
     def test_seller_onboarding_follows_its_lifecycle(self, api: Api, root: str) -> None:
         m = self.marketplace(api, root)
         seller = self.user(api, m, "seller")

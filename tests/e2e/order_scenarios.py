@@ -6,69 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from api.bootstrap import Container
-from eventstore.context import CommandContext
-from tests.e2e.catalog_scenarios import CatalogScenarios, price
 from tests.e2e.client import Api, assert_problem
-from tests.e2e.world import Marketplace
-
-ADDRESS = {
-    "name": "Ada Buyer",
-    "line1": "1 Main St",
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
+from tests.e2e.shop import ADDRESS, Shop, price
 
 
-class OrderScenarios(CatalogScenarios):
-    def stocked(self, api: Api, seller: str, on_hand: int, amount: int, **kw: Any) -> str:
-        product_id = self.product(api, seller, price=price(amount, kw.pop("currency", "USD")), **kw)
-        api.post(
-            f"/v1/products/{product_id}/stock",
-            token=seller,
-            json={"warehouse": "main", "on_hand": on_hand},
-        )
-        return product_id
-
-    def cart(self, api: Api, buyer: str, lines: dict[str, int]) -> str:
-        cart_id = api.created(api.post("/v1/carts", token=buyer))
-        for product_id, quantity in lines.items():
-            response = api.request(
-                "PUT",
-                f"/v1/carts/{cart_id}/items/{product_id}",
-                token=buyer,
-                json={"quantity": quantity},
-            )
-            assert response.status_code == 200, response.text
-        return cart_id
-
-    def checkout(self, api: Api, buyer: str, cart_id: str, key: str | None = None) -> Any:
-        return api.post(
-            "/v1/checkout",
-            token=buyer,
-            key=key or f"co-{uuid4()}",
-            json={"cart_id": cart_id, "shipping_address": ADDRESS},
-        )
-
-    def pay(self, api: Api, container: Container, order_id: str, ok: bool = True) -> None:
-        result = container.checkout.record_payment(
-            CommandContext.system("test:payment"), UUID(order_id), succeeded=ok
-        )
-        api.position = max(api.position, result.position)
-
-    def available(self, api: Api, token: str, product_id: str) -> int:
-        return int(api.get(f"/v1/products/{product_id}", token=token).json()["available"])
-
-    def shop(self, api: Api, root: str) -> tuple[Marketplace, str, str, str, str]:
-        m = self.marketplace(api, root, moderation="auto")
-        seller_a, _ = self.approved_seller(api, m)
-        seller_b, _ = self.approved_seller(api, m)
-        return m, seller_a, seller_b, self.user(api, m, "buyer"), self.user(api, m, "buyer")
-
+class OrderScenarios(Shop):
     # -- checkout -------------------------------------------------------------------------------
 
     def test_a_multi_vendor_checkout_splits_holds_and_snapshots_commission(
@@ -129,7 +74,7 @@ class OrderScenarios(CatalogScenarios):
             "/v1/seller-orders", token=seller_b, params={"status": "paid"}
         ).json()["items"]
         assert [so["id"] for so in seller_view] == [parts[1999]["id"]]
-        assert seller_view[0]["escrow_status"] == "none"
+        assert seller_view[0]["escrow_status"] == "held"
 
     def test_a_shortfall_holds_nothing_and_names_the_line(
         self, api: Api, root: str, container: Container

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from api.bootstrap import Container
+from domain.base import PLATFORM_TENANT_ID
 from eventstore.context import CommandContext
 from tests.e2e.client import Api
 
@@ -74,3 +75,15 @@ class ApiScenarios:
             )
         )
         return api.sign_in(email, PASSWORD, m.tenant_id)
+
+    def platform_user(self, api: Api, root: str, role: str) -> str:
+        """Platform staff (finance_admin, auditor) act across tenants; returns a token."""
+        email = f"{role}-{uuid4().hex[:8]}@platform.test"
+        api.created(
+            api.post(
+                f"/v1/tenants/{PLATFORM_TENANT_ID}/users",
+                token=root,
+                json={"email": email, "password": PASSWORD, "roles": [role]},
+            )
+        )
+        return api.sign_in(email, PASSWORD)

@@ -105,8 +105,16 @@ def test_seller_order_lifecycle(state: SellerOrderStatus, command: str) -> None:
     else:
         run(so, command)
         assert so.status == expected
-        (recorded,) = so.collect_events()
-        assert isinstance(recorded, EVENT_OF[command])
+        recorded = so.collect_events()
+        assert isinstance(recorded[0], EVENT_OF[command])
+        # Money moves with the order: payment holds escrow, cancelling a paid order refunds it.
+        escrow = [type(e) for e in recorded[1:]]
+        if command == "pay":
+            assert escrow == [SellerOrder.EscrowHeld]
+        elif command == "cancel" and state == S.PAID:
+            assert escrow == [SellerOrder.EscrowRefunded]
+        else:
+            assert escrow == []
 
 
 def test_an_order_is_paid_once_and_cancelled_once() -> None:

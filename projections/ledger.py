@@ -1,0 +1,240 @@
+"""Ledger read models: account balances (hot accounts' shards summed by the queries), transfers,
+and each account's statement of posted movements."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.ledger import Account, AccountType, Transfer
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.scope import TenantScope
+from projections.store import Page, ReadStore, naive_utc, zoned
+from projections.tables import ledger_accounts, ledger_entries, ledger_transfers
+
+
+class LedgerProjector(Projector):
+    name = "ledger"
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the ledger tables."""
+
+    @apply.register
+    def _opened(self, e: Account.Opened, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            ledger_accounts.insert().values(
+                account_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                currency=e.currency,
+                code=e.code,
+                shard=e.shard,
+                type=e.type,
+                limit_kind=e.limit,
+                debits_pending=0,
+                debits_posted=0,
+                credits_pending=0,
+                credits_posted=0,
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _entered(self, e: Account.Entered, conn: Connection, r: RecordedEvent) -> None:
+        column = f"{e.side}s_{'pending' if e.pending else 'posted'}"
+        self._add(conn, e, {column: e.amount})
+        if not e.pending:
+            self._entry(conn, e, r, e.amount)
+
+    @apply.register
+    def _resolved(self, e: Account.PendingResolved, conn: Connection, r: RecordedEvent) -> None:
+        self._add(
+            conn, e, {f"{e.side}s_pending": -e.pending_amount, f"{e.side}s_posted": e.posted_amount}
+        )
+        if e.posted_amount:
+            self._entry(conn, e, r, e.posted_amount)
+
+    @apply.register
+    def _made(self, e: Transfer.Made, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            ledger_transfers.insert().values(
+                transfer_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                transfer_key=e.key,
+                kind=e.kind,
+                currency=e.currency,
+                amount=e.amount,
+                posted_amount=0 if e.pending else e.amount,
+                state="pending" if e.pending else "posted",
+                debit_account_id=str(e.debit_account_id),
+                credit_account_id=str(e.credit_account_id),
+                reverses=str(e.reverses) if e.reverses else None,
+                created_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _posted(self, e: Transfer.Posted, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            ledger_transfers.update()
+            .where(ledger_transfers.c.transfer_id == str(e.originator_id))
+            .values(state="posted", posted_amount=e.amount)
+        )
+
+    @apply.register
+    def _voided(self, e: Transfer.Voided, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            ledger_transfers.update()
+            .where(ledger_transfers.c.transfer_id == str(e.originator_id))
+            .values(state="voided")
+        )
+
+    @staticmethod
+    def _add(conn: Connection, e: Any, deltas: dict[str, int]) -> None:
+        t = ledger_accounts
+        conn.execute(
+            t.update()
+            .where(t.c.account_id == str(e.originator_id))
+            .values(**{column: t.c[column] + delta for column, delta in deltas.items()})
+        )
+
+    @staticmethod
+    def _entry(conn: Connection, e: Any, r: RecordedEvent, amount: int) -> None:
+        account = conn.execute(
+            sa.select(ledger_accounts.c.code, ledger_accounts.c.currency).where(
+                ledger_accounts.c.account_id == str(e.originator_id)
+            )
+        ).one()
+        conn.execute(
+            ledger_entries.insert().values(
+                account_id=str(e.originator_id),
+                created_position=r.position,
+                tenant_id=str(e.tenant_id),
+                currency=account.currency,
+                code=account.code,
+                transfer_id=str(e.transfer_id),
+                side=e.side,
+                amount=amount,
+                created_at=naive_utc(e.timestamp),
+            )
+        )
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+class LedgerQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def accounts(self, scope: TenantScope, *, currency: str | None) -> list[dict[str, Any]]:
+        """Every account of the scope, its shards summed, with its balance on its normal side."""
+        t = ledger_accounts
+        stmt = scope.select(t) if currency is None else scope.select(t, t.c.currency == currency)
+        totals: dict[tuple[str, str, str], dict[str, Any]] = {}
+        with self.store.read() as conn:
+            for row in conn.execute(stmt):
+                key = (row.tenant_id, row.currency, row.code)
+                acc = totals.setdefault(
+                    key,
+                    {
+                        "tenant_id": row.tenant_id,
+                        "code": row.code,
+                        "currency": row.currency,
+                        "type": row.type,
+                        "dp": 0,
+                        "dpo": 0,
+                        "cp": 0,
+                        "cpo": 0,
+                    },
+                )
+                acc["dp"] += row.debits_pending
+                acc["dpo"] += row.debits_posted
+                acc["cp"] += row.credits_pending
+                acc["cpo"] += row.credits_posted
+        out = []
+        for acc in sorted(
+            totals.values(), key=lambda a: (a["tenant_id"], a["currency"], a["code"])
+        ):
+            net = acc["dpo"] - acc["cpo"]
+            balance = net if AccountType(acc["type"]).debit_normal else -net
+            c = acc["currency"]
+            out.append(
+                {
+                    "tenant_id": acc["tenant_id"],
+                    "code": acc["code"],
+                    "type": acc["type"],
+                    "balance": _money(balance, c),
+                    "debits_posted": _money(acc["dpo"], c),
+                    "credits_posted": _money(acc["cpo"], c),
+                    "debits_pending": _money(acc["dp"], c),
+                    "credits_pending": _money(acc["cp"], c),
+                }
+            )
+        return out
+
+    def entries(self, scope: TenantScope, code: str, *, limit: int, cursor: str | None) -> Page:
+        """An account's statement, oldest first: its posted movements and what caused them."""
+        from projections.store import decode_cursor, encode_cursor
+
+        e, tr = ledger_entries, ledger_transfers
+        after = decode_cursor(cursor)
+        stmt = (
+            scope.select(e, e.c.code == code, e.c.created_position > after)
+            .order_by(e.c.created_position)
+            .limit(limit + 1)
+        )
+        with self.store.read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+            ids = [r["transfer_id"] for r in rows]
+            transfers = (
+                {
+                    t.transfer_id: t
+                    for t in conn.execute(sa.select(tr).where(tr.c.transfer_id.in_(ids)))
+                }
+                if ids
+                else {}
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = []
+        for row in rows:
+            t = transfers.get(row["transfer_id"])
+            items.append(
+                {
+                    "tenant_id": row["tenant_id"],
+                    "position": row["created_position"],
+                    "side": row["side"],
+                    "amount": _money(row["amount"], row["currency"]),
+                    "transfer_id": row["transfer_id"],
+                    "transfer_key": t.transfer_key if t else None,
+                    "kind": t.kind if t else None,
+                    "at": zoned(row["created_at"]),
+                }
+            )
+        return Page(items, encode_cursor(rows[-1]["created_position"]) if more else None)
+
+    def trial_balance(self, scope: TenantScope) -> dict[str, Any]:
+        """Posted debits and credits over every account, per currency."""
+        t = ledger_accounts
+        stmt = (
+            scope.select(t)
+            .with_only_columns(
+                t.c.currency, sa.func.sum(t.c.debits_posted), sa.func.sum(t.c.credits_posted)
+            )
+            .group_by(t.c.currency)
+            .order_by(t.c.currency)
+        )
+        with self.store.read() as conn:
+            rows = [(c, int(d or 0), int(k or 0)) for c, d, k in conn.execute(stmt)]
+        return {
+            "debits": [_money(d, c) for c, d, _ in rows],
+            "credits": [_money(k, c) for c, _, k in rows],
+            "balanced": all(d == k for _, d, k in rows),
+        }

@@ -24,6 +24,7 @@ from api.routes import (
     sellers,
     tenants,
     users,
+    webhooks,
 )
 from api.security import InvalidToken
 
@@ -63,6 +64,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         carts.router,
         orders.router,
         ledger.router,
+        webhooks.router,
         health.router,
     ):
         app.include_router(router)

@@ -40,6 +40,7 @@ class Container:
     order_queries: OrderQueries
     scheduler: Scheduler
     ledger_queries: LedgerQueries
+    webhook_secret: str
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -119,6 +120,7 @@ def build(settings: Settings | None = None) -> Container:
         order_queries=order_queries,
         scheduler=Scheduler(order_queries, checkout, fulfilment),
         ledger_queries=LedgerQueries(store),
+        webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

@@ -139,6 +139,17 @@ def create_superuser(
     console.print(f"super admin {verb} {result.id}")
 
 
+@admin.command("webhook-secret")
+def webhook_secret() -> None:
+    """Prints the secret payment webhooks must be signed with (VELORA_STRIPE_WEBHOOK_SECRET, or
+    on the embedded default the one derived from the data dir's key)."""
+    container = _container()
+    try:
+        console.print(container.webhook_secret)
+    finally:
+        container.close()
+
+
 @projections.command("status")
 def projections_status() -> None:
     """Shows each projector's position, the log's head and the lag."""

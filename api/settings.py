@@ -76,6 +76,10 @@ class Settings(BaseSettings):
             )
         return self._embedded_secret()
 
+    def webhook_secret(self) -> str | None:
+        """The secret payment webhooks are signed with, when one is configured."""
+        return self.stripe_webhook_secret.get_secret_value() if self.stripe_webhook_secret else None
+
     def _embedded_secret(self) -> str:
         path = self.data_dir / "secret_key"
         if path.exists():

@@ -308,6 +308,9 @@ class Order(TenantAggregate):
     class Cancelled(TenantAggregate.Event):
         reason: str
 
+    class FlaggedForReview(TenantAggregate.Event):
+        reason: str
+
     @staticmethod
     def create_id(tenant_id: UUID, buyer_id: UUID, idempotency_key: str) -> UUID:
         """One order per (buyer, Idempotency-Key): a checkout retried after a crash resumes it."""
@@ -337,6 +340,7 @@ class Order(TenantAggregate):
         self.expires_at = expires_at
         self.status = OrderStatus.PENDING_PAYMENT.value
         self.payment: dict[str, Any] | None = None
+        self.review_reasons: list[str] = []
 
     def attach_payment_intent(
         self, provider: str, intent_id: str, client_secret: str, amount_minor: int
@@ -360,6 +364,19 @@ class Order(TenantAggregate):
             raise WrongOrderStep("the order is already cancelled")
         self._cancelled(reason=reason)
 
+    def check_payment(self, amount_minor: int, currency: str) -> str | None:
+        """What is wrong with a payment for this order, or None when it matches."""
+        if currency.upper() != self.currency or amount_minor != self.total_minor:
+            return (
+                f"paid {amount_minor} {currency.upper()}, "
+                f"expected {self.total_minor} {self.currency}"
+            )
+        return None
+
+    def flag_for_review(self, reason: str) -> None:
+        """Something about the payment does not add up: a person must look before it counts."""
+        self._flagged(reason=reason)
+
     def is_overdue(self, now: datetime) -> bool:
         return self.status == OrderStatus.PENDING_PAYMENT and now >= self.expires_at
 
@@ -377,6 +394,10 @@ class Order(TenantAggregate):
     @event(Paid)
     def _paid(self) -> None:
         self.status = OrderStatus.PAID.value
+
+    @event(FlaggedForReview)
+    def _flagged(self, reason: str) -> None:
+        self.review_reasons.append(reason)
 
     @event(Cancelled)
     def _cancelled(self, reason: str) -> None:

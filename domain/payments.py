@@ -1,12 +1,29 @@
-"""The payment-provider port: how an application asks for money without knowing who collects it."""
+"""Payments: the provider port, the record that ties an intent to its order, and the receipt
+that makes every provider event count once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, NotFound
 from domain.money import Money
+
+
+class PaymentError(DomainError):
+    """Base of the payments context's errors."""
+
+
+class UnknownPaymentIntent(PaymentError, NotFound):
+    title = "Unknown payment intent"
+
+
+class DuplicateProviderEvent(PaymentError, Conflict):
+    title = "Provider event already processed"
 
 
 @dataclass(frozen=True)
@@ -25,3 +42,48 @@ class PaymentProvider(Protocol):
     ) -> PaymentIntent:
         """Creates (or, for a key seen before, returns again) the intent to collect `amount`."""
         ...
+
+
+class PaymentIntentRef(TenantAggregate):
+    """Which order a provider's payment intent belongs to, so its events find their order."""
+
+    class Recorded(TenantAggregate.Created):
+        provider: str
+        intent_id: str
+        order_id: UUID
+
+    @staticmethod
+    def create_id(provider: str, intent_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:payment-intent:{provider}:{intent_id}")
+
+    @event(Recorded)
+    def __init__(self, tenant_id: UUID, provider: str, intent_id: str, order_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.provider = provider
+        self.intent_id = intent_id
+        self.order_id = order_id
+
+
+class ProviderEventReceipt(TenantAggregate):
+    """A provider event that was processed. Its id derives from the provider's event id and it
+    is saved with the event's effects, so a repeated delivery collides and changes nothing."""
+
+    class Received(TenantAggregate.Created):
+        provider: str
+        event_id: str
+        event_type: str
+        outcome: str
+
+    @staticmethod
+    def create_id(provider: str, event_id: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:provider-event:{provider}:{event_id}")
+
+    @event(Received)
+    def __init__(
+        self, tenant_id: UUID, provider: str, event_id: str, event_type: str, outcome: str
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.provider = provider
+        self.event_id = event_id
+        self.event_type = event_type
+        self.outcome = outcome

@@ -33,7 +33,12 @@ from domain.orders import (
     WrongOrderStep,
     place,
 )
-from domain.payments import PaymentProvider
+from domain.payments import (
+    PaymentIntentRef,
+    PaymentProvider,
+    ProviderEventReceipt,
+    UnknownPaymentIntent,
+)
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -170,7 +175,13 @@ class CheckoutApplication(VeloraApplication):
                 intent.provider, intent.intent_id, intent.client_secret, intent.amount.amount_minor
             )
             try:
-                position = self.record(ctx, order)
+                ref = PaymentIntentRef(
+                    tenant_id=order.tenant_id,
+                    provider=intent.provider,
+                    intent_id=intent.intent_id,
+                    order_id=order.id,
+                )
+                position = self.record(ctx, order, ref)
             except IntegrityError:
                 order = self.repository.get(order_id)  # a concurrent repeat attached it first
         seller_orders: list[SellerOrder] = [self.repository.get(i) for i in order.seller_order_ids]
@@ -181,26 +192,97 @@ class CheckoutApplication(VeloraApplication):
     def record_payment(
         self, ctx: CommandContext, order_id: UUID, *, succeeded: bool, within: UUID | None = None
     ) -> CommandResult:
-        """A payment succeeded (holds become sales) or failed (the order is cancelled)."""
+        """A payment succeeded (holds become sales, escrow is held) or failed (the order is
+        cancelled and its holds released)."""
 
         def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
-            if not succeeded:
-                return self._cancel_all(
-                    order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
-                )
-            order.pay()
-            changed: list[Any] = []
-            books = Books(self.repository, order.tenant_id, order.currency)
-            for seller_order in seller_orders:
-                seller_order.pay()
-                escrow.hold(books, seller_order)
-                for product_id, hold_id in seller_order.holds:
-                    stock = self._stock(product_id)
-                    stock.sell(hold_id)
-                    changed.append(stock)
-            return changed + books.changed()
+            if succeeded:
+                return self._settle_paid(order, seller_orders)
+            return self._cancel_all(
+                order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
+            )
 
         return self._retrying(ctx, order_id, within, settle)
+
+    def apply_payment_event(
+        self,
+        ctx: CommandContext,
+        *,
+        provider: str,
+        event_id: str,
+        event_type: str,
+        intent_id: str,
+        amount_minor: int,
+        currency: str,
+        succeeded: bool,
+    ) -> str:
+        """Applies a provider's payment event exactly once and says what it did: paid,
+        cancelled, flagged (the money does not match the order), ignored, or duplicate."""
+        ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
+        if not isinstance(ref, PaymentIntentRef):
+            raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
+        receipt_id = ProviderEventReceipt.create_id(provider, event_id)
+        for attempt in range(MAX_ATTEMPTS):
+            if self.get_or_none(receipt_id) is not None:
+                return "duplicate"
+            order: Order = self.repository.get(ref.order_id)
+            seller_orders: list[SellerOrder] = [
+                self.repository.get(i) for i in order.seller_order_ids
+            ]
+            outcome, changed = self._outcome(
+                order, seller_orders, succeeded, amount_minor, currency
+            )
+            receipt = ProviderEventReceipt(
+                tenant_id=order.tenant_id,
+                provider=provider,
+                event_id=event_id,
+                event_type=event_type,
+                outcome=outcome,
+            )
+            try:
+                self.record(ctx, receipt, order, *seller_orders, *changed)
+                return outcome
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise Contention("too many concurrent changes to this order; the provider will retry")
+
+    def _outcome(
+        self,
+        order: Order,
+        seller_orders: list[SellerOrder],
+        succeeded: bool,
+        amount_minor: int,
+        currency: str,
+    ) -> tuple[str, list[Any]]:
+        if not succeeded:
+            if order.status != OrderStatus.PENDING_PAYMENT:
+                return "ignored", []  # a failure after success, or for a cancelled order
+            return "cancelled", self._cancel_all(
+                order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
+            )
+        mismatch = order.check_payment(amount_minor, currency)
+        if mismatch is not None:
+            order.flag_for_review(f"payment does not match the order: {mismatch}")
+            return "flagged", []
+        if order.status == OrderStatus.CANCELLED:
+            order.flag_for_review("payment arrived for a cancelled order: refund it")
+            return "flagged", []
+        if order.status == OrderStatus.PAID:
+            return "ignored", []
+        return "paid", self._settle_paid(order, seller_orders)
+
+    def _settle_paid(self, order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
+        order.pay()
+        changed: list[Any] = []
+        books = Books(self.repository, order.tenant_id, order.currency)
+        for seller_order in seller_orders:
+            seller_order.pay()
+            escrow.hold(books, seller_order)
+            for product_id, hold_id in seller_order.holds:
+                stock = self._stock(product_id)
+                stock.sell(hold_id)
+                changed.append(stock)
+        return changed + books.changed()
 
     def cancel(
         self, ctx: CommandContext, order_id: UUID, within: UUID | None, buyer_id: UUID | None

@@ -267,16 +267,25 @@ class OrderScenarios(Shop):
 
         self.pay(api, container, failed["order_id"], ok=False)
         assert self.available(api, buyer, product) == 2
+        # Other tests may share this container: judge the scheduler by this test's orders alone.
         container.catch_up()
-        assert container.scheduler.run_once(datetime.now(UTC)) == 0  # not yet due
+        container.scheduler.run_once(datetime.now(UTC))  # not yet due
+        api.position = container.log.head()
+        assert (
+            api.get(f"/v1/orders/{late['order_id']}", token=buyer).json()["status"]
+            == "pending_payment"
+        )
         later = datetime.now(UTC) + timedelta(seconds=1801)
-        assert container.scheduler.run_once(later) >= 1
+        container.scheduler.run_once(later)
         api.position = container.log.head()
         assert self.available(api, buyer, product) == 3
         for order in (late, failed):
             view = api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()
             assert view["status"] == "cancelled"
-        assert container.scheduler.run_once(later) == 0  # nothing twice
+        container.catch_up()
+        container.scheduler.run_once(later)  # nothing twice: the hold is released only once
+        api.position = container.log.head()
+        assert self.available(api, buyer, product) == 3
 
     def test_every_order_route_answers_404_to_another_tenant_and_403_to_the_wrong_role(
         self, api: Api, root: str, container: Container

@@ -1,0 +1,69 @@
+"""Payment provider webhooks, signed with Stripe's scheme and applied exactly once."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import stripe
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+from stripe._error import SignatureVerificationError
+
+from api.deps import ContainerDep, Ctx
+from api.problems import Problem
+from domain.payments import UnknownPaymentIntent
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+# Stripe's default: a signed payload older than this is refused, so a captured one cannot be
+# replayed later.
+TOLERANCE_S = 300
+PAYMENT_EVENTS = {"payment_intent.succeeded": True, "payment_intent.payment_failed": False}
+
+
+@router.post("/stripe", responses={400: {"description": "missing or bad signature"}})
+async def stripe_webhook(
+    request: Request,
+    container: ContainerDep,
+    ctx: Ctx,
+    signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> dict[str, Any]:
+    """Receives the payment provider's events, verified with the official SDK against
+    VELORA_STRIPE_WEBHOOK_SECRET. A repeated event id has no second effect."""
+    payload = await request.body()
+    if not signature:
+        raise Problem(400, "the Stripe-Signature header is missing")
+    try:
+        stripe.Webhook.construct_event(
+            payload, signature, container.webhook_secret, tolerance=TOLERANCE_S
+        )
+    except SignatureVerificationError:
+        raise Problem(
+            400, "the Stripe-Signature does not verify (wrong secret, altered payload or too old)"
+        ) from None
+    except ValueError:
+        raise Problem(400, "the webhook payload is not a Stripe event") from None
+    # Verified: read the very bytes the signature covers, as plain JSON.
+    event = json.loads(payload)
+    if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
+        raise Problem(400, "the webhook payload is not a Stripe event")
+    outcome = "ignored"
+    if event["type"] in PAYMENT_EVENTS:
+        intent = event["data"]["object"]
+        amount = intent.get("amount_received") or intent.get("amount") or 0
+        try:
+            outcome = await run_in_threadpool(
+                container.checkout.apply_payment_event,
+                ctx,
+                provider=container.checkout.payments.name,
+                event_id=event["id"],
+                event_type=event["type"],
+                intent_id=intent["id"],
+                amount_minor=int(amount),
+                currency=str(intent.get("currency", "")),
+                succeeded=PAYMENT_EVENTS[event["type"]],
+            )
+        except UnknownPaymentIntent:
+            outcome = "ignored"  # not one of ours: acknowledged so the provider stops retrying
+    return {"received": True, "id": event["id"], "type": event["type"], "outcome": outcome}

@@ -20,6 +20,7 @@ from api.routes import (
     ledger,
     orders,
     products,
+    refunds,
     reviews,
     sellers,
     tenants,
@@ -64,6 +65,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         carts.router,
         orders.router,
         ledger.router,
+        refunds.router,
         webhooks.router,
         health.router,
     ):

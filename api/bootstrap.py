@@ -15,6 +15,7 @@ from eventstore.fulfilment import FulfilmentApplication
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
+from eventstore.refunds import RefundApplication
 from eventstore.sellers import SellerApplication
 from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
@@ -41,6 +42,7 @@ class Container:
     scheduler: Scheduler
     ledger_queries: LedgerQueries
     webhook_secret: str
+    refunds: RefundApplication
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -121,6 +123,7 @@ def build(settings: Settings | None = None) -> Container:
         scheduler=Scheduler(order_queries, checkout, fulfilment),
         ledger_queries=LedgerQueries(store),
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
+        refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

@@ -37,6 +37,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "seller_orders:deliver": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "reviews:write": frozenset({Role.BUYER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
+    "refunds:request": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
+    "refunds:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
+    "refunds:read": frozenset(
+        {
+            Role.BUYER,
+            Role.SELLER,
+            Role.MARKETPLACE_ADMIN,
+            Role.SUPER_ADMIN,
+            Role.FINANCE_ADMIN,
+            Role.AUDITOR,
+        }
+    ),
 }
 
 # Roles that see and manage a whole tenant's sellers and catalog, beyond their own.

@@ -7,14 +7,18 @@
 - Cancelled while held: both pending transfers are voided and escrow pays the subtotal back out
   through processor clearing.
 
-Transfer keys name the seller order, so the same fact recorded twice moves nothing twice."""
+- Refunded while held: the holds are voided, the refund leaves escrow, the rest is held again.
+- Refunded after release: charged back to the seller's receivable, commission reversed.
+
+Transfer keys name the seller order (and refund), so the same fact recorded twice moves nothing
+twice."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 from domain.ledger import Chart
-from domain.orders import SellerOrder
+from domain.orders import RefundPlan, SellerOrder
 
 
 class Books(Protocol):
@@ -27,19 +31,19 @@ class Books(Protocol):
     def void(self, key: str) -> None: ...
 
 
-def _keys(so: SellerOrder) -> tuple[str, str, str]:
-    return f"payment:{so.id}", f"escrow:{so.id}:net", f"escrow:{so.id}:commission"
+def _holds(so: SellerOrder, generation: int) -> tuple[str, str]:
+    """The keys of one generation of escrow holds; each refund from escrow starts a new one."""
+    return f"escrow:{so.id}:{generation}:net", f"escrow:{so.id}:{generation}:commission"
 
 
-def hold(books: Books, so: SellerOrder) -> None:
-    payment, net, commission = _keys(so)
+def _hold(books: Books, so: SellerOrder, generation: int) -> None:
+    net, commission = _holds(so, generation)
     escrow = Chart.escrow(so.seller_id)
-    books.transfer(payment, Chart.PROCESSOR_CLEARING, escrow, so.subtotal_minor, kind="payment")
     books.transfer(
         net,
         escrow,
         Chart.seller_payable(so.seller_id),
-        so.seller_net_minor,
+        so.escrow_net_minor,
         kind="escrow_hold",
         pending=True,
     )
@@ -47,26 +51,72 @@ def hold(books: Books, so: SellerOrder) -> None:
         commission,
         escrow,
         Chart.PLATFORM_COMMISSION,
-        so.commission_minor,
+        so.escrow_commission_minor,
         kind="escrow_hold",
         pending=True,
     )
 
 
+def _void(books: Books, so: SellerOrder, generation: int) -> None:
+    for key in _holds(so, generation):
+        books.void(key)
+
+
+def hold(books: Books, so: SellerOrder) -> None:
+    books.transfer(
+        f"payment:{so.id}",
+        Chart.PROCESSOR_CLEARING,
+        Chart.escrow(so.seller_id),
+        so.subtotal_minor,
+        kind="payment",
+    )
+    _hold(books, so, so.escrow_generation)
+
+
 def release(books: Books, so: SellerOrder) -> None:
-    _, net, commission = _keys(so)
-    books.post(net)
-    books.post(commission)
+    for key in _holds(so, so.escrow_generation):
+        books.post(key)
 
 
 def refund_cancelled(books: Books, so: SellerOrder) -> None:
-    _, net, commission = _keys(so)
-    books.void(net)
-    books.void(commission)
+    _void(books, so, so.escrow_generation)
     books.transfer(
         f"refund:{so.id}:cancelled",
         Chart.escrow(so.seller_id),
         Chart.PROCESSOR_CLEARING,
         so.subtotal_minor,
         kind="refund",
+    )
+
+
+def refund(books: Books, so: SellerOrder, plan: RefundPlan, refund_key: str) -> None:
+    """Moves an approved refund. From escrow while it is held: the holds are voided, the refund
+    leaves escrow, and what remains is held again (a new generation). After release: the seller's
+    part is charged to its receivable (netted against its next payout) and the commission is
+    reversed out of revenue."""
+    if plan.from_escrow:
+        _void(books, so, plan.generation_before)
+        books.transfer(
+            refund_key,
+            Chart.escrow(so.seller_id),
+            Chart.PROCESSOR_CLEARING,
+            plan.amount_minor,
+            kind="refund",
+        )
+        if so.escrow_net_minor or so.escrow_commission_minor:
+            _hold(books, so, so.escrow_generation)
+        return
+    books.transfer(
+        f"{refund_key}:net",
+        Chart.seller_receivable(so.seller_id),
+        Chart.PROCESSOR_CLEARING,
+        plan.net_reversed_minor,
+        kind="refund_chargeback",
+    )
+    books.transfer(
+        f"{refund_key}:commission",
+        Chart.PLATFORM_COMMISSION,
+        Chart.PROCESSOR_CLEARING,
+        plan.commission_reversed_minor,
+        kind="commission_reversal",
     )

@@ -60,6 +60,36 @@ class EscrowStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
+class NotRefundable(OrderError, Conflict):
+    title = "Nothing to refund"
+
+
+class RefundTooLarge(OrderError, Invalid):
+    title = "Refund too large"
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    """How an approved refund splits: what goes back to the buyer, how much commission is
+    reversed, how much the seller gives up, and whether it comes out of escrow."""
+
+    amount_minor: int
+    commission_reversed_minor: int
+    net_reversed_minor: int
+    from_escrow: bool
+    generation_before: int
+
+
+def _pro_rata(part: int, amount: int, whole: int) -> int:
+    """part x amount / whole, rounded half to even, in integers."""
+    if whole == 0:
+        return 0
+    quotient, remainder = divmod(part * amount, whole)
+    if 2 * remainder > whole or (2 * remainder == whole and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
 class SellerOrderStatus(StrEnum):
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
@@ -67,6 +97,7 @@ class SellerOrderStatus(StrEnum):
     DELIVERED = "delivered"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    REFUNDED = "refunded"
 
 
 S = SellerOrderStatus
@@ -151,6 +182,19 @@ class SellerOrder(TenantAggregate):
     class EscrowRefunded(TenantAggregate.Event):
         amount_minor: int
 
+    class RefundRequested(TenantAggregate.Event):
+        refund_id: UUID
+        amount_minor: int
+
+    class RefundDeclined(TenantAggregate.Event):
+        refund_id: UUID
+
+    class Refunded(TenantAggregate.Event):
+        refund_id: UUID
+        amount_minor: int
+        commission_reversed_minor: int
+        from_escrow: bool
+
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:seller-order:{order_id}:{seller_id}")
@@ -181,6 +225,66 @@ class SellerOrder(TenantAggregate):
         self.escrow = EscrowStatus.NONE.value
         self.delivered_at: datetime | None = None
         self.escrow_release_due_at: datetime | None = None
+        # What escrow holds toward the seller and the platform now; refunds reduce both.
+        self.escrow_net_minor = seller_net_minor
+        self.escrow_commission_minor = commission_minor
+        self.escrow_generation = 0
+        self.refunded_minor = 0
+        self.requested_refunds: dict[str, int] = {}
+
+    @property
+    def escrow_is_held(self) -> bool:
+        """Escrow still holds this seller order's money (all of it, or what refunds left)."""
+        return self.escrow in (EscrowStatus.HELD, EscrowStatus.PARTIALLY_REFUNDED)
+
+    @property
+    def refundable_minor(self) -> int:
+        """What can still be asked back: paid, less refunded, less refunds awaiting a decision."""
+        if self.status in (S.PENDING_PAYMENT, S.CANCELLED, S.REFUNDED):
+            return 0
+        return self.subtotal_minor - self.refunded_minor - sum(self.requested_refunds.values())
+
+    def request_refund(self, refund_id: UUID, amount_minor: int | None) -> int:
+        """Reserves a refund of `amount_minor` (default: all that remains refundable)."""
+        refundable = self.refundable_minor
+        amount = refundable if amount_minor is None else amount_minor
+        if refundable == 0:
+            raise NotRefundable(f"seller order {self.id} has nothing left to refund")
+        if isinstance(amount, bool) or not 1 <= amount <= refundable:
+            raise RefundTooLarge(f"at most {refundable} can be refunded, not {amount}")
+        self._refund_requested(refund_id=refund_id, amount_minor=amount)
+        return amount
+
+    def decline_refund(self, refund_id: UUID) -> None:
+        self._requested(refund_id)
+        self._refund_declined(refund_id=refund_id)
+
+    def refund(self, refund_id: UUID) -> RefundPlan:
+        """Refunds a requested amount: from escrow while it is held, else charged back to the
+        seller. Commission is reversed pro rata, rounded half to even."""
+        amount = self._requested(refund_id)
+        generation_before = self.escrow_generation
+        from_escrow = self.escrow_is_held
+        remaining = self.subtotal_minor - self.refunded_minor
+        reversed_commission = _pro_rata(self.escrow_commission_minor, amount, remaining)
+        self._refunded(
+            refund_id=refund_id,
+            amount_minor=amount,
+            commission_reversed_minor=reversed_commission,
+            from_escrow=from_escrow,
+        )
+        return RefundPlan(
+            amount,
+            reversed_commission,
+            amount - reversed_commission,
+            from_escrow,
+            generation_before,
+        )
+
+    def _requested(self, refund_id: UUID) -> int:
+        if str(refund_id) not in self.requested_refunds:
+            raise WrongOrderStep(f"refund {refund_id} is not awaiting a decision")
+        return self.requested_refunds[str(refund_id)]
 
     @property
     def holds(self) -> list[tuple[UUID, str]]:
@@ -204,7 +308,7 @@ class SellerOrder(TenantAggregate):
 
     def release_escrow(self, now: datetime) -> None:
         """Releases escrow to the seller once delivered and the hold has passed; completes it."""
-        if self.escrow != EscrowStatus.HELD or self.status != S.DELIVERED:
+        if not self.escrow_is_held or self.status != S.DELIVERED:
             raise WrongOrderStep(
                 f"escrow is {self.escrow} and the order {self.status}: "
                 "only held escrow of a delivered order is released"
@@ -213,7 +317,7 @@ class SellerOrder(TenantAggregate):
         if now < self.escrow_release_due_at:
             raise EscrowNotDue(f"escrow is released at {self.escrow_release_due_at.isoformat()}")
         self._escrow_released(
-            seller_net_minor=self.seller_net_minor, commission_minor=self.commission_minor
+            seller_net_minor=self.escrow_net_minor, commission_minor=self.escrow_commission_minor
         )
         self.complete()
 
@@ -239,7 +343,7 @@ class SellerOrder(TenantAggregate):
     def cancel(self, reason: str) -> None:
         self._next("cancel")
         self._cancelled(reason=reason)
-        if self.escrow == EscrowStatus.HELD:
+        if self.escrow_is_held:
             self._escrow_refunded(amount_minor=self.subtotal_minor)
 
     @event(Paid)
@@ -267,6 +371,31 @@ class SellerOrder(TenantAggregate):
     @event(EscrowRefunded)
     def _escrow_refunded(self, amount_minor: int) -> None:
         self.escrow = EscrowStatus.REFUNDED.value
+
+    @event(RefundRequested)
+    def _refund_requested(self, refund_id: UUID, amount_minor: int) -> None:
+        self.requested_refunds[str(refund_id)] = amount_minor
+
+    @event(RefundDeclined)
+    def _refund_declined(self, refund_id: UUID) -> None:
+        del self.requested_refunds[str(refund_id)]
+
+    @event(Refunded)
+    def _refunded(
+        self, refund_id: UUID, amount_minor: int, commission_reversed_minor: int, from_escrow: bool
+    ) -> None:
+        del self.requested_refunds[str(refund_id)]
+        self.refunded_minor += amount_minor
+        self.escrow_commission_minor -= commission_reversed_minor
+        self.escrow_net_minor -= amount_minor - commission_reversed_minor
+        whole = self.refunded_minor == self.subtotal_minor
+        if from_escrow:
+            self.escrow_generation += 1
+            self.escrow = (
+                EscrowStatus.REFUNDED if whole else EscrowStatus.PARTIALLY_REFUNDED
+            ).value
+        if whole:
+            self.status = S.REFUNDED.value
 
     @event(Completed)
     def _completed(self) -> None:

@@ -43,6 +43,11 @@ class PaymentProvider(Protocol):
         """Creates (or, for a key seen before, returns again) the intent to collect `amount`."""
         ...
 
+    def refund(self, *, intent_id: str, amount: Money, idempotency_key: str) -> str:
+        """Pays `amount` of an intent back to the buyer; the same key never refunds twice.
+        Returns the provider's refund id."""
+        ...
+
 
 class PaymentIntentRef(TenantAggregate):
     """Which order a provider's payment intent belongs to, so its events find their order."""

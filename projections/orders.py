@@ -15,17 +15,22 @@ from sqlalchemy.engine import Connection
 
 from domain.carts import Cart
 from domain.orders import Order, SellerOrder
+from domain.refunds import Refund
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import carts, orders, products, seller_orders
+from projections.tables import carts, orders, products, refunds, seller_orders
 
 
-def derive_order_status(statuses: list[str]) -> str:
+def derive_order_status(statuses: list[str], refunded_any: bool = False) -> str:
     live = [s for s in statuses if s != "cancelled"]
     if not live:
         return "cancelled"
+    if all(s == "refunded" for s in live):
+        return "refunded"
+    if refunded_any:
+        return "partially_refunded"
     if all(s == "pending_payment" for s in live):
         return "pending_payment"
     if all(s == "completed" for s in live):
@@ -124,6 +129,63 @@ class OrdersProjector(Projector):
     def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
         self._escrow(conn, e, "refunded")
 
+    @apply.register
+    def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
+        so = seller_orders
+        row = conn.execute(
+            sa.select(so.c.subtotal_amount, so.c.refunded_amount, so.c.status).where(
+                so.c.seller_order_id == str(e.originator_id)
+            )
+        ).one()
+        refunded = row.refunded_amount + e.amount_minor
+        whole = refunded == row.subtotal_amount
+        values: dict[str, Any] = {"refunded_amount": refunded}
+        if e.from_escrow:
+            values["escrow_status"] = "refunded" if whole else "partially_refunded"
+        self._step(conn, e, "refunded" if whole else row.status, **values)
+
+    @apply.register
+    def _refund_requested(self, e: Refund.Requested, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            refunds.insert().values(
+                refund_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                seller_order_id=str(e.seller_order_id),
+                order_id=str(e.order_id),
+                buyer_id=str(e.buyer_id),
+                seller_id=str(e.seller_id),
+                amount=e.amount_minor,
+                currency=e.currency,
+                reason=e.reason,
+                status="requested",
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _refund_approved(self, e: Refund.Approved, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            refunds.update()
+            .where(refunds.c.refund_id == str(e.originator_id))
+            .values(
+                status="approved",
+                commission_reversed=e.commission_reversed_minor,
+                from_escrow=e.from_escrow,
+                provider_refund_id=e.provider_refund_id,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _refund_rejected(self, e: Refund.Rejected, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            refunds.update()
+            .where(refunds.c.refund_id == str(e.originator_id))
+            .values(status="rejected", updated_at=naive_utc(e.timestamp))
+        )
+
     @staticmethod
     def _escrow(conn: Connection, e: Any, status: str) -> None:
         conn.execute(
@@ -151,15 +213,20 @@ class OrdersProjector(Projector):
         order_id = conn.execute(
             sa.select(seller_orders.c.order_id).where(seller_orders.c.seller_order_id == so_id)
         ).scalar_one()
-        statuses = list(
-            conn.execute(
-                sa.select(seller_orders.c.status).where(seller_orders.c.order_id == order_id)
-            ).scalars()
-        )
+        parts = conn.execute(
+            sa.select(seller_orders.c.status, seller_orders.c.refunded_amount).where(
+                seller_orders.c.order_id == order_id
+            )
+        ).all()
+        statuses = [p.status for p in parts]
+        refunded_any = any(p.refunded_amount for p in parts)
         conn.execute(
             orders.update()
             .where(orders.c.order_id == order_id)
-            .values(status=derive_order_status(statuses), updated_at=naive_utc(e.timestamp))
+            .values(
+                status=derive_order_status(statuses, refunded_any),
+                updated_at=naive_utc(e.timestamp),
+            )
         )
 
 
@@ -240,6 +307,7 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
             }
             for line in row["lines"]
         ],
+        "refunded": _money(row["refunded_amount"], currency),
         "carrier": row["carrier"],
         "tracking_number": row["tracking_number"],
         "delivered_at": zoned(row["delivered_at"]) if row["delivered_at"] else None,
@@ -366,7 +434,7 @@ class OrderQueries:
             .select(
                 so,
                 so.c.status == "delivered",
-                so.c.escrow_status == "held",
+                so.c.escrow_status.in_(["held", "partially_refunded"]),
                 so.c.escrow_release_due_at <= naive_utc(now),
             )
             .order_by(so.c.escrow_release_due_at)
@@ -374,6 +442,31 @@ class OrderQueries:
         )
         with self.store.read() as conn:
             return [r.seller_order_id for r in conn.execute(stmt)]
+
+    def refund(self, scope: TenantScope, refund_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, refunds, refunds.c.refund_id == refund_id)
+        if row is None:
+            return None
+        return {
+            "id": row["refund_id"],
+            "tenant_id": row["tenant_id"],
+            "seller_order_id": row["seller_order_id"],
+            "order_id": row["order_id"],
+            "buyer_id": row["buyer_id"],
+            "seller_id": row["seller_id"],
+            "amount": _money(row["amount"], row["currency"]),
+            "reason": row["reason"],
+            "status": row["status"],
+            "from_escrow": row["from_escrow"],
+            "commission_reversed": (
+                _money(row["commission_reversed"], row["currency"])
+                if row["commission_reversed"] is not None
+                else None
+            ),
+            "provider_refund_id": row["provider_refund_id"],
+            "created_at": zoned(row["created_at"]),
+            "updated_at": zoned(row["updated_at"]),
+        }
 
     def overdue(self, now: datetime, limit: int) -> list[str]:
         """Orders still awaiting payment after their holds expired, across every tenant: the

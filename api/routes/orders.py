@@ -54,6 +54,7 @@ class SellerOrderOut(BaseModel):
     commission: MoneyOut
     seller_net: MoneyOut
     lines: list[LineOut]
+    refunded: MoneyOut
     carrier: str | None
     tracking_number: str | None
     delivered_at: datetime | None

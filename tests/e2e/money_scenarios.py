@@ -334,3 +334,152 @@ class WebhookScenarios(Shop):
         )
         late = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 3_000)
         assert self.post_event(api, container, late).json()["outcome"] == "flagged"
+
+
+class RefundScenarios(Shop):
+    def paid_order(
+        self,
+        api: Api,
+        container: Container,
+        seller: str,
+        buyer: str,
+        amount: int = 10_000,
+        quantity: int = 2,
+    ) -> tuple[dict[str, Any], str]:
+        product = self.stocked(api, seller, quantity + 3, amount)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: quantity})).json()
+        self.pay(api, container, order["order_id"])
+        return order, order["seller_orders"][0]["id"]
+
+    def ask(self, api: Api, token: str, so: str, amount: int | None = None, **kw: Any) -> Any:
+        body: dict[str, Any] = {"seller_order_id": so, "reason": "arrived broken"}
+        if amount is not None:
+            body["amount"] = {"amount": amount, "currency": kw.pop("currency", "USD")}
+        return api.post("/v1/refunds", token=token, json=body)
+
+    def test_refunds_while_held_come_out_of_escrow_and_reverse_commission(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m, seller, _, buyer, _ = self.shop(api, root)
+        finance = self.platform_user(api, root, "finance_admin")
+        order, so = self.paid_order(api, container, seller, buyer)  # 20,000; 10% commission
+        seller_id = order["seller_orders"][0]["seller_id"]
+
+        partial = self.ask(api, buyer, so, 5_000)
+        assert partial.status_code == 201, partial.text
+        assert partial.json()["status"] == "requested"
+        assert partial.json()["amount"] == {"amount": 5_000, "currency": "USD"}
+        approved = api.post(f"/v1/refunds/{partial.json()['id']}/approve", token=seller)
+        assert approved.json()["status"] == "approved", approved.text
+        refund = api.get(f"/v1/refunds/{partial.json()['id']}", token=buyer).json()
+        assert refund["from_escrow"] is True
+        assert refund["commission_reversed"] == {"amount": 500, "currency": "USD"}
+        assert refund["provider_refund_id"].startswith("re_local_")
+        view = api.get(f"/v1/seller-orders/{so}", token=seller).json()
+        assert (view["escrow_status"], view["refunded"]["amount"]) == ("partially_refunded", 5_000)
+        assert (
+            api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()["status"]
+            == "partially_refunded"
+        )
+        assert accounts(api, finance, m.tenant_id)[f"escrow:{seller_id}"] == 15_000
+        assert pending(api, finance, m.tenant_id) == {
+            f"seller:payable:{seller_id}": 13_500,
+            "platform:commission": 1_500,
+        }
+        balanced(api, finance, m.tenant_id)
+
+        rest = self.ask(api, buyer, so)  # defaults to everything still refundable
+        assert rest.json()["amount"]["amount"] == 15_000
+        api.post(f"/v1/refunds/{rest.json()['id']}/approve", token=m.admin_token)
+        view = api.get(f"/v1/seller-orders/{so}", token=seller).json()
+        assert (view["status"], view["escrow_status"]) == ("refunded", "refunded"), view
+        assert (
+            api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()["status"] == "refunded"
+        )
+        books = accounts(api, finance, m.tenant_id)
+        assert books["processor:clearing"] == 0 and books[f"escrow:{seller_id}"] == 0
+        assert pending(api, finance, m.tenant_id) == {}
+        balanced(api, finance, m.tenant_id)
+        assert_problem(self.ask(api, buyer, so, 1), 409)  # nothing left
+
+    def test_a_refund_after_release_is_charged_back_to_the_seller(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        tenant = api.created(
+            api.post(
+                "/v1/tenants",
+                token=root,
+                json={
+                    "name": "Fast",
+                    "currency": "USD",
+                    "commission_bps": 1000,
+                    "escrow_hold_days": 0,
+                    "product_moderation": "auto",
+                },
+            )
+        )
+        email = f"admin-{uuid4().hex[:6]}@f.test"
+        api.created(
+            api.post(
+                f"/v1/tenants/{tenant}/users",
+                token=root,
+                json={"email": email, "password": PASSWORD, "roles": ["marketplace_admin"]},
+            )
+        )
+        m = Marketplace(tenant, email, api.sign_in(email, PASSWORD, tenant))
+        seller, seller_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        _order, so = self.paid_order(api, container, seller, buyer)
+        api.post(
+            f"/v1/seller-orders/{so}/ship",
+            token=seller,
+            json={"carrier": "UPS", "tracking_number": "1Z"},
+        )
+        api.post(f"/v1/seller-orders/{so}/deliver", token=seller)  # released at once
+
+        refund = self.ask(api, buyer, so, 10_000).json()
+        api.post(f"/v1/refunds/{refund['id']}/approve", token=m.admin_token)
+        detail = api.get(f"/v1/refunds/{refund['id']}", token=seller).json()
+        assert detail["from_escrow"] is False
+        books = accounts(api, finance, m.tenant_id)
+        assert books[f"seller:payable:{seller_id}"] == 18_000
+        assert books[f"seller:receivable:{seller_id}"] == 9_000  # netted at the next payout
+        assert books["platform:commission"] == 1_000
+        assert books["processor:clearing"] == 10_000
+        balanced(api, finance, m.tenant_id)
+        view = api.get(f"/v1/seller-orders/{so}", token=seller).json()
+        assert (view["status"], view["escrow_status"]) == ("completed", "released")
+
+    def test_a_rejected_refund_can_be_asked_again_and_the_rules_hold(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _m, seller, other_seller, buyer, other_buyer = self.shop(api, root)
+        _order, so = self.paid_order(api, container, seller, buyer)
+        head = container.log.head()
+        assert_problem(self.ask(api, buyer, so, 20_001), 422)
+        assert_problem(self.ask(api, buyer, so, 100, currency="EUR"), 422)
+        assert_problem(self.ask(api, buyer, so, 0), 422)
+        assert_problem(self.ask(api, other_buyer, so, 100), 404)
+        assert_problem(self.ask(api, seller, so, 100), 403)
+        assert container.log.head() == head
+
+        first = self.ask(api, buyer, so).json()
+        assert first["amount"]["amount"] == 20_000
+        assert_problem(self.ask(api, buyer, so, 1), 409)  # all of it is awaiting a decision
+        assert_problem(api.post(f"/v1/refunds/{first['id']}/approve", token=other_seller), 404)
+        assert_problem(api.post(f"/v1/refunds/{first['id']}/approve", token=buyer), 403)
+        rejected = api.post(
+            f"/v1/refunds/{first['id']}/reject", token=seller, json={"reason": "not broken"}
+        )
+        assert rejected.json()["status"] == "rejected"
+        assert_problem(api.post(f"/v1/refunds/{first['id']}/approve", token=seller), 409)
+        assert self.ask(api, buyer, so).json()["amount"]["amount"] == 20_000
+
+        unpaid_product = self.stocked(api, seller, 2, 100)
+        unpaid = self.checkout(api, buyer, self.cart(api, buyer, {unpaid_product: 1})).json()
+        assert_problem(self.ask(api, buyer, unpaid["seller_orders"][0]["id"], 50), 409)
+        other = self.marketplace(api, root, "Elsewhere", moderation="auto")
+        foreign_admin = other.admin_token
+        assert_problem(api.post(f"/v1/refunds/{first['id']}/reject", token=foreign_admin), 404)
+        assert_problem(api.get(f"/v1/refunds/{first['id']}", token=other_buyer), 404)

@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import Container
 from tests.e2e.client import Api
-from tests.e2e.money_scenarios import MoneyScenarios, WebhookScenarios
+from tests.e2e.money_scenarios import MoneyScenarios, RefundScenarios, WebhookScenarios
 
 
-class TestMoneyEmbedded(MoneyScenarios, WebhookScenarios):
+class TestMoneyEmbedded(MoneyScenarios, WebhookScenarios, RefundScenarios):
     @pytest.fixture
     def container(self, embedded: Container) -> Container:
         return embedded

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import Container
 from tests.e2e.client import Api
-from tests.e2e.money_scenarios import MoneyScenarios, WebhookScenarios
+from tests.e2e.money_scenarios import MoneyScenarios, RefundScenarios, WebhookScenarios
 
 
-class TestMoneyOnServers(MoneyScenarios, WebhookScenarios):
+class TestMoneyOnServers(MoneyScenarios, WebhookScenarios, RefundScenarios):
     @pytest.fixture
     def container(self, servers_container: Container) -> Container:
         return servers_container

@@ -44,6 +44,11 @@ EXPECTED = {
     (S.CANCELLED, "deliver"): None,
     (S.CANCELLED, "complete"): None,
     (S.CANCELLED, "cancel"): None,
+    (S.REFUNDED, "pay"): None,
+    (S.REFUNDED, "ship"): None,
+    (S.REFUNDED, "deliver"): None,
+    (S.REFUNDED, "complete"): None,
+    (S.REFUNDED, "cancel"): None,
 }
 EVENT_OF = {
     "pay": SellerOrder.Paid,
@@ -60,6 +65,7 @@ PATHS = {
     S.DELIVERED: ["pay", "ship", "deliver"],
     S.COMPLETED: ["pay", "ship", "deliver", "complete"],
     S.CANCELLED: ["cancel"],
+    S.REFUNDED: ["pay", "refund in full"],
 }
 
 
@@ -78,7 +84,11 @@ def seller_order() -> SellerOrder:
 
 
 def run(so: SellerOrder, command: str) -> None:
-    if command == "ship":
+    if command == "refund in full":
+        refund_id = uuid4()
+        so.request_refund(refund_id, None)
+        so.refund(refund_id)
+    elif command == "ship":
         so.ship("DHL", "JD0001")
     elif command == "cancel":
         so.cancel("test")

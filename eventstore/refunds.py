@@ -1,0 +1,112 @@
+"""The refunds application: requests, decisions, and the money an approved refund moves."""
+
+from __future__ import annotations
+
+import random
+import time
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain import escrow
+from domain.money import Money
+from domain.orders import Order, SellerOrder, SellerOrderNotFound
+from domain.payments import PaymentProvider
+from domain.refunds import InvalidRefund, Refund, RefundNotFound
+from eventstore.application import CommandResult, VeloraApplication
+from eventstore.books import Books
+from eventstore.checkout import MAX_ATTEMPTS, Contention
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+
+
+class RefundApplication(VeloraApplication):
+    name = "refunds"
+
+    def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:
+        super().__init__(log, **kwargs)  # type: ignore[arg-type]
+        self.payments = payments
+
+    def request(
+        self,
+        ctx: CommandContext,
+        *,
+        seller_order_id: UUID,
+        within: UUID | None,
+        buyer_id: UUID | None,
+        amount: Money | None,
+        reason: str,
+    ) -> tuple[CommandResult, Money]:
+        """Asks for money back on a seller order (its buyer, or an admin when buyer_id is None).
+        The amount defaults to everything still refundable."""
+        reason = Refund.check_reason(reason)
+        for attempt in range(MAX_ATTEMPTS):
+            so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
+            if buyer_id is not None and so.buyer_id != buyer_id:
+                raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
+            if amount is not None and amount.currency != so.currency:
+                raise InvalidRefund(f"this seller order is in {so.currency}")
+            wanted = amount.amount_minor if amount else so.refundable_minor
+            refund = Refund(
+                tenant_id=so.tenant_id,
+                seller_order_id=so.id,
+                order_id=so.order_id,
+                buyer_id=so.buyer_id,
+                seller_id=so.seller_id,
+                amount_minor=wanted,
+                currency=so.currency,
+                reason=reason,
+            )
+            granted = so.request_refund(refund.id, wanted)  # the seller order's rules decide
+            try:
+                return CommandResult(refund.id, self.record(ctx, refund, so)), Money(
+                    granted, so.currency
+                )
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise Contention("too many concurrent changes to this seller order; try again")
+
+    def approve(
+        self, ctx: CommandContext, refund_id: UUID, *, within: UUID | None, seller_id: UUID | None
+    ) -> CommandResult:
+        """Approves a refund: paid back through the provider, out of escrow while it is held,
+        else charged back to the seller."""
+        for attempt in range(MAX_ATTEMPTS):
+            refund = self._decidable(refund_id, within, seller_id)
+            so: SellerOrder = self.repository.get(refund.seller_order_id)
+            order: Order = self.repository.get(refund.order_id)
+            plan = so.refund(refund.id)
+            provider_refund_id = self.payments.refund(
+                intent_id=(order.payment or {}).get("intent_id", ""),
+                amount=Money(plan.amount_minor, so.currency),
+                idempotency_key=f"velora-refund-{refund.id}",
+            )
+            refund.approve(provider_refund_id, plan)
+            books = Books(self.repository, so.tenant_id, so.currency)
+            escrow.refund(books, so, plan, f"refund:{refund.id}")
+            try:
+                return CommandResult(refund.id, self.record(ctx, refund, so, *books.changed()))
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise Contention("too many concurrent changes to this seller order; try again")
+
+    def reject(
+        self,
+        ctx: CommandContext,
+        refund_id: UUID,
+        *,
+        within: UUID | None,
+        seller_id: UUID | None,
+        reason: str,
+    ) -> CommandResult:
+        refund = self._decidable(refund_id, within, seller_id)
+        so: SellerOrder = self.repository.get(refund.seller_order_id)
+        refund.reject(reason)
+        so.decline_refund(refund.id)
+        return CommandResult(refund.id, self.record(ctx, refund, so))
+
+    def _decidable(self, refund_id: UUID, within: UUID | None, seller_id: UUID | None) -> Refund:
+        refund = self.load(Refund, refund_id, within, RefundNotFound)
+        if seller_id is not None and refund.seller_id != seller_id:
+            raise RefundNotFound(f"refund {refund_id} not found")
+        return refund

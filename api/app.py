@@ -19,6 +19,7 @@ from api.routes import (
     health,
     ledger,
     orders,
+    payouts,
     products,
     refunds,
     reviews,
@@ -66,6 +67,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         orders.router,
         ledger.router,
         refunds.router,
+        payouts.router,
         webhooks.router,
         health.router,
     ):

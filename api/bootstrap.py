@@ -15,6 +15,7 @@ from eventstore.fulfilment import FulfilmentApplication
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
+from eventstore.payouts import PayoutApplication
 from eventstore.refunds import RefundApplication
 from eventstore.sellers import SellerApplication
 from projections import migrate as read_migrations
@@ -43,6 +44,7 @@ class Container:
     ledger_queries: LedgerQueries
     webhook_secret: str
     refunds: RefundApplication
+    payouts: PayoutApplication
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -124,6 +126,7 @@ def build(settings: Settings | None = None) -> Container:
         ledger_queries=LedgerQueries(store),
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
+        payouts=PayoutApplication(log, checkout.payments, on_recorded=wake_projections),
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),

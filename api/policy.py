@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "seller_orders:deliver": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "reviews:write": frozenset({Role.BUYER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
+    "payouts:run": frozenset({Role.FINANCE_ADMIN}),
+    "payouts:read": frozenset({Role.SELLER, Role.FINANCE_ADMIN}),
     "refunds:request": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
     "refunds:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "refunds:read": frozenset(

@@ -43,6 +43,11 @@ class PaymentProvider(Protocol):
         """Creates (or, for a key seen before, returns again) the intent to collect `amount`."""
         ...
 
+    def pay_out(self, *, seller_id: UUID, amount: Money, idempotency_key: str) -> str:
+        """Transfers `amount` to the seller; the same key never pays twice. Returns the
+        provider's transfer id."""
+        ...
+
     def refund(self, *, intent_id: str, amount: Money, idempotency_key: str) -> str:
         """Pays `amount` of an intent back to the buyer; the same key never refunds twice.
         Returns the provider's refund id."""

@@ -61,10 +61,15 @@ class Books:
         return made
 
     def _pending(self, key: str) -> tuple[Transfer, Account, Account] | None:
-        try:
-            held: Transfer = self.repository.get(Transfer.create_id(self.tenant_id, key))
-        except AggregateNotFoundError:
-            return None
+        """The pending transfer under `key`, made in this unit of work or before. None only for
+        a leg that was never recorded because its amount was zero (a 0% commission, say)."""
+        tid = Transfer.create_id(self.tenant_id, key)
+        held = self._touched.get(tid)
+        if held is None:
+            try:
+                held = self.repository.get(tid)
+            except AggregateNotFoundError:
+                return None
         self._touched[held.id] = held
         return held, self._by_id(held.debit_account_id), self._by_id(held.credit_account_id)
 

@@ -25,6 +25,10 @@ class LocalPaymentProvider:
         signature = hmac.new(self._secret, intent_id.encode(), hashlib.sha256).hexdigest()[:24]
         return PaymentIntent(self.name, intent_id, f"{intent_id}_secret_{signature}", amount)
 
+    def pay_out(self, *, seller_id: UUID, amount: Money, idempotency_key: str) -> str:
+        # The embedded default pays out at once; the ledger records it, the id is stable.
+        return "tr_local_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+
     def refund(self, *, intent_id: str, amount: Money, idempotency_key: str) -> str:
         # No money moves outside Velora here: the ledger records the refund; the id is stable.
         return "re_local_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]

@@ -9,12 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from domain.ledger import Account, AccountType, Transfer
+from domain.ledger import Account, AccountType, Chart, Transfer
+from domain.payouts import Payout
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import ledger_accounts, ledger_entries, ledger_transfers
+from projections.tables import ledger_accounts, ledger_entries, ledger_transfers, payouts
 
 
 class LedgerProjector(Projector):
@@ -92,6 +93,39 @@ class LedgerProjector(Projector):
             ledger_transfers.update()
             .where(ledger_transfers.c.transfer_id == str(e.originator_id))
             .values(state="voided")
+        )
+
+    @apply.register
+    def _payout(self, e: Payout.Started, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            payouts.insert().values(
+                payout_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                seller_id=str(e.seller_id),
+                amount=e.amount_minor,
+                receivable_netted=e.receivable_netted_minor,
+                currency=e.currency,
+                status="pending",
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _payout_paid(self, e: Payout.Paid, conn: Connection, r: RecordedEvent) -> None:
+        self._payout_status(conn, e, "paid")
+
+    @apply.register
+    def _payout_failed(self, e: Payout.Failed, conn: Connection, r: RecordedEvent) -> None:
+        self._payout_status(conn, e, "failed")
+
+    @staticmethod
+    def _payout_status(conn: Connection, e: Any, status: str) -> None:
+        conn.execute(
+            payouts.update()
+            .where(payouts.c.payout_id == str(e.originator_id))
+            .values(status=status, updated_at=naive_utc(e.timestamp))
         )
 
     @staticmethod
@@ -238,3 +272,61 @@ class LedgerQueries:
             "credits": [_money(k, c) for c, _, k in rows],
             "balanced": all(d == k for _, d, k in rows),
         }
+
+    def seller_balance(self, scope: TenantScope, seller_id: str, currency: str) -> dict[str, Any]:
+        """What is in escrow toward the seller, what is available to pay out (after netting its
+        receivable and payouts under way), and what has been paid out."""
+        t = ledger_accounts
+        codes = (Chart.seller_payable(seller_id), Chart.seller_receivable(seller_id))  # type: ignore[arg-type]
+        with self.store.read() as conn:
+            rows = {
+                r.code: r
+                for r in conn.execute(
+                    scope.select(t, t.c.code.in_(codes), t.c.currency == currency)
+                )
+            }
+            paid = conn.execute(
+                scope.select(
+                    payouts,
+                    payouts.c.seller_id == seller_id,
+                    payouts.c.status == "paid",
+                    payouts.c.currency == currency,
+                ).with_only_columns(sa.func.coalesce(sa.func.sum(payouts.c.amount), 0))
+            ).scalar()
+        payable, receivable = rows.get(codes[0]), rows.get(codes[1])
+        owed = (
+            0
+            if payable is None
+            else (payable.credits_posted - payable.debits_posted - payable.debits_pending)
+        )
+        owes = (
+            0
+            if receivable is None
+            else max(0, receivable.debits_posted - receivable.credits_posted)
+        )
+        return {
+            "in_escrow": _money(payable.credits_pending if payable else 0, currency),
+            "available": _money(owed - owes, currency),
+            "paid_out": _money(int(paid or 0), currency),
+        }
+
+    def payouts(
+        self, scope: TenantScope, *, seller_id: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        where = [payouts.c.seller_id == seller_id] if seller_id else []
+        page = self.store.page(scope, payouts, *where, limit=limit, cursor=cursor)
+        return Page(
+            [
+                {
+                    "id": r["payout_id"],
+                    "tenant_id": r["tenant_id"],
+                    "seller_id": r["seller_id"],
+                    "amount": _money(r["amount"], r["currency"]),
+                    "receivable_netted": _money(r["receivable_netted"], r["currency"]),
+                    "status": r["status"],
+                    "created_at": zoned(r["created_at"]),
+                }
+                for r in page.items
+            ],
+            page.next_cursor,
+        )

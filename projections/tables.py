@@ -268,3 +268,19 @@ refunds = sa.Table(
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Index("ix_refunds_seller_order", "seller_order_id"),
 )
+
+payouts = sa.Table(
+    "payouts",
+    metadata,
+    sa.Column("payout_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("receivable_netted", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_payouts_seller", "tenant_id", "seller_id", "created_position"),
+)

@@ -483,3 +483,120 @@ class RefundScenarios(Shop):
         foreign_admin = other.admin_token
         assert_problem(api.post(f"/v1/refunds/{first['id']}/reject", token=foreign_admin), 404)
         assert_problem(api.get(f"/v1/refunds/{first['id']}", token=other_buyer), 404)
+
+
+class PayoutScenarios(Shop):
+    def delivered(self, api: Api, container: Container, seller: str, buyer: str) -> str:
+        product = self.stocked(api, seller, 5, 10_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 2})).json()
+        so = order["seller_orders"][0]["id"]
+        self.pay(api, container, order["order_id"])
+        api.post(
+            f"/v1/seller-orders/{so}/ship",
+            token=seller,
+            json={"carrier": "UPS", "tracking_number": "1Z"},
+        )
+        api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
+        return so
+
+    def balance(self, api: Api, token: str, seller_id: str) -> dict[str, int]:
+        body = api.get(f"/v1/sellers/{seller_id}/balance", token=token).json()
+        return {k: v["amount"] for k, v in body.items()}
+
+    def test_payouts_pay_what_is_available_once_per_run(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, "Payday", moderation="auto", hold_days=0)
+        seller, seller_id = self.approved_seller(api, m)
+        idle, _ = self.approved_seller(api, m)  # nothing to pay: no payout
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        product = self.stocked(api, seller, 5, 10_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 2})).json()
+        self.pay(api, container, order["order_id"])
+        assert self.balance(api, seller, seller_id) == {
+            "in_escrow": 18_000,
+            "available": 0,
+            "paid_out": 0,
+        }
+        so = order["seller_orders"][0]["id"]
+        api.post(
+            f"/v1/seller-orders/{so}/ship",
+            token=seller,
+            json={"carrier": "UPS", "tracking_number": "1Z"},
+        )
+        api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
+        assert self.balance(api, finance, seller_id) == {
+            "in_escrow": 0,
+            "available": 18_000,
+            "paid_out": 0,
+        }
+
+        run = api.post(
+            "/v1/payouts/run", token=finance, key="run-1", json={"tenant_id": m.tenant_id}
+        )
+        assert run.status_code == 201, run.text
+        assert [(p["seller_id"], p["amount"]["amount"]) for p in run.json()["payouts"]] == [
+            (seller_id, 18_000)
+        ]
+        assert self.balance(api, seller, seller_id) == {
+            "in_escrow": 0,
+            "available": 0,
+            "paid_out": 18_000,
+        }
+        listed = api.get("/v1/payouts", token=seller).json()["items"]
+        assert [(p["status"], p["amount"]["amount"]) for p in listed] == [("paid", 18_000)]
+        assert api.get("/v1/payouts", token=idle).json()["items"] == []
+        again = api.post(
+            "/v1/payouts/run", token=finance, key="run-2", json={"tenant_id": m.tenant_id}
+        )
+        assert again.json()["payouts"] == []  # nothing new to pay
+        books = accounts(api, finance, m.tenant_id)
+        assert books[f"seller:payable:{seller_id}"] == 0
+        assert books["processor:clearing"] == 2_000  # the commission stays with the platform
+        balanced(api, finance, m.tenant_id)
+
+    def test_a_payout_nets_what_the_seller_owes(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, "Netting", moderation="auto", hold_days=0)
+        seller, seller_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        so = self.delivered(api, container, seller, buyer)
+        refund = api.post(
+            "/v1/refunds",
+            token=buyer,
+            json={
+                "seller_order_id": so,
+                "reason": "late",
+                "amount": {"amount": 10_000, "currency": "USD"},
+            },
+        ).json()
+        api.post(f"/v1/refunds/{refund['id']}/approve", token=seller)
+        assert self.balance(api, seller, seller_id)["available"] == 18_000 - 9_000
+
+        run = api.post("/v1/payouts/run", token=finance, json={"tenant_id": m.tenant_id}).json()
+        assert [p["amount"]["amount"] for p in run["payouts"]] == [9_000]
+        books = accounts(api, finance, m.tenant_id)
+        assert books[f"seller:payable:{seller_id}"] == 0
+        assert books[f"seller:receivable:{seller_id}"] == 0
+        balanced(api, finance, m.tenant_id)
+
+    def test_only_finance_runs_payouts_and_sellers_see_only_their_own(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, "Guarded", moderation="auto", hold_days=0)
+        seller, seller_id = self.approved_seller(api, m)
+        other_seller, other_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        for token in (buyer, seller, m.admin_token):
+            assert_problem(api.post("/v1/payouts/run", token=token), 403)
+        assert_problem(api.get(f"/v1/sellers/{seller_id}/balance", token=buyer), 403)
+        assert_problem(api.get(f"/v1/sellers/{seller_id}/balance", token=other_seller), 404)
+        assert_problem(
+            api.get("/v1/payouts", token=other_seller, params={"seller_id": seller_id}), 404
+        )
+        elsewhere = self.marketplace(api, root, "Other", moderation="auto")
+        foreign, _ = self.approved_seller(api, elsewhere)
+        assert_problem(api.get(f"/v1/sellers/{other_id}/balance", token=foreign), 404)

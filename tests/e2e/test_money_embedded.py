@@ -8,10 +8,15 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import Container
 from tests.e2e.client import Api
-from tests.e2e.money_scenarios import MoneyScenarios, RefundScenarios, WebhookScenarios
+from tests.e2e.money_scenarios import (
+    MoneyScenarios,
+    PayoutScenarios,
+    RefundScenarios,
+    WebhookScenarios,
+)
 
 
-class TestMoneyEmbedded(MoneyScenarios, WebhookScenarios, RefundScenarios):
+class TestMoneyEmbedded(MoneyScenarios, WebhookScenarios, RefundScenarios, PayoutScenarios):
     @pytest.fixture
     def container(self, embedded: Container) -> Container:
         return embedded

@@ -35,7 +35,12 @@ class ApiScenarios:
         return api.sign_in(email, PASSWORD)
 
     def marketplace(
-        self, api: Api, root: str, name: str = "Acme", moderation: str = "required"
+        self,
+        api: Api,
+        root: str,
+        name: str = "Acme",
+        moderation: str = "required",
+        hold_days: int = 7,
     ) -> Marketplace:
         tenant_id = api.created(
             api.post(
@@ -45,7 +50,7 @@ class ApiScenarios:
                     "name": name,
                     "currency": "USD",
                     "commission_bps": 1000,
-                    "escrow_hold_days": 7,
+                    "escrow_hold_days": hold_days,
                     "product_moderation": moderation,
                 },
             )

@@ -1,0 +1,140 @@
+"""Payouts: paying sellers what the platform owes them, net of what they owe it.
+
+A payout nets the seller's receivable (refunds charged back after release) against its payable,
+then moves the rest out of the payable as a pending transfer; the provider's answer posts it
+(paid) or voids it (failed), so a failed payout returns the money to the seller's balance."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError
+from domain.ledger import Account, Chart
+
+
+class PayoutError(DomainError):
+    """Base of the payouts context's errors."""
+
+
+class WrongPayoutStep(PayoutError, Conflict):
+    title = "Wrong payout step"
+
+
+class Books(Protocol):
+    def transfer(
+        self, key: str, debit: str, credit: str, amount: int, *, kind: str, pending: bool = False
+    ) -> Any: ...
+
+    def post(self, key: str, amount: int | None = None) -> None: ...
+
+    def void(self, key: str) -> None: ...
+
+
+def payable_now(payable: Account | None, receivable: Account | None) -> tuple[int, int]:
+    """(what to pay out, how much receivable to net first) from the seller's two accounts."""
+    owed = (
+        0
+        if payable is None
+        else (payable.credits_posted - payable.debits_posted - payable.debits_pending)
+    )
+    owes = 0 if receivable is None else max(0, receivable.balance)
+    netted = min(owed, owes)
+    return owed - netted, netted
+
+
+class Payout(TenantAggregate):
+    class Started(TenantAggregate.Created):
+        run_key: str
+        seller_id: UUID
+        currency: str
+        amount_minor: int
+        receivable_netted_minor: int
+
+    class Paid(TenantAggregate.Event):
+        provider_transfer_id: str
+
+    class Failed(TenantAggregate.Event):
+        reason: str
+
+    @staticmethod
+    def create_id(tenant_id: UUID, run_key: str, seller_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:payout:{tenant_id}:{run_key}:{seller_id}")
+
+    @event(Started)
+    def __init__(
+        self,
+        tenant_id: UUID,
+        run_key: str,
+        seller_id: UUID,
+        currency: str,
+        amount_minor: int,
+        receivable_netted_minor: int,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.run_key = run_key
+        self.seller_id = seller_id
+        self.currency = currency
+        self.amount_minor = amount_minor
+        self.receivable_netted_minor = receivable_netted_minor
+        self.status = "pending"
+
+    @classmethod
+    def start(
+        cls,
+        books: Books,
+        *,
+        tenant_id: UUID,
+        run_key: str,
+        seller_id: UUID,
+        currency: str,
+        amount_minor: int,
+        receivable_netted_minor: int,
+    ) -> Payout:
+        payout = cls(
+            tenant_id=tenant_id,
+            run_key=run_key,
+            seller_id=seller_id,
+            currency=currency,
+            amount_minor=amount_minor,
+            receivable_netted_minor=receivable_netted_minor,
+        )
+        payable, receivable = Chart.seller_payable(seller_id), Chart.seller_receivable(seller_id)
+        books.transfer(
+            f"payout:{payout.id}:netting",
+            payable,
+            receivable,
+            receivable_netted_minor,
+            kind="receivable_netting",
+        )
+        books.transfer(
+            f"payout:{payout.id}",
+            payable,
+            Chart.PROCESSOR_CLEARING,
+            amount_minor,
+            kind="payout",
+            pending=True,
+        )
+        return payout
+
+    def settle(self, books: Books, provider_transfer_id: str | None, failure: str = "") -> None:
+        """The provider paid (post the transfer) or failed (void it: the money stays owed)."""
+        if self.status != "pending":
+            raise WrongPayoutStep(f"payout {self.id} is already {self.status}")
+        if provider_transfer_id is not None:
+            books.post(f"payout:{self.id}")
+            self._paid(provider_transfer_id=provider_transfer_id)
+        else:
+            books.void(f"payout:{self.id}")
+            self._failed(reason=failure)
+
+    @event(Paid)
+    def _paid(self, provider_transfer_id: str) -> None:
+        self.status = "paid"
+
+    @event(Failed)
+    def _failed(self, reason: str) -> None:
+        self.status = "failed"

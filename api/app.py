@@ -22,6 +22,7 @@ from api.routes import (
     payouts,
     products,
     refunds,
+    reports,
     reviews,
     sellers,
     tenants,
@@ -68,6 +69,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         ledger.router,
         refunds.router,
         payouts.router,
+        reports.router,
         webhooks.router,
         health.router,
     ):

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reviews:write": frozenset({Role.BUYER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
+    "reports:read": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "payouts:read": frozenset({Role.SELLER, Role.FINANCE_ADMIN}),
     "refunds:request": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
     "refunds:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),

@@ -84,7 +84,7 @@ def refund_cancelled(books: Books, so: SellerOrder) -> None:
         f"refund:{so.id}:cancelled",
         Chart.escrow(so.seller_id),
         Chart.PROCESSOR_CLEARING,
-        so.subtotal_minor,
+        so.subtotal_minor - so.refunded_minor,  # what earlier refunds left in escrow
         kind="refund",
     )
 

@@ -344,7 +344,7 @@ class SellerOrder(TenantAggregate):
         self._next("cancel")
         self._cancelled(reason=reason)
         if self.escrow_is_held:
-            self._escrow_refunded(amount_minor=self.subtotal_minor)
+            self._escrow_refunded(amount_minor=self.subtotal_minor - self.refunded_minor)
 
     @event(Paid)
     def _paid(self) -> None:

@@ -6,7 +6,8 @@ is delivered (or completed), and paid in between."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from functools import singledispatchmethod
 from typing import Any
 
@@ -20,7 +21,14 @@ from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import carts, orders, products, refunds, seller_orders
+from projections.tables import (
+    carts,
+    orders,
+    products,
+    refunds,
+    sales_facts,
+    seller_orders,
+)
 
 
 def derive_order_status(statuses: list[str], refunded_any: bool = False) -> str:
@@ -102,6 +110,8 @@ class OrdersProjector(Projector):
     @apply.register
     def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
         self._step(conn, e, "paid")
+        row = self._row(conn, e)
+        self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
 
     @apply.register
     def _shipped(self, e: SellerOrder.Shipped, conn: Connection, r: RecordedEvent) -> None:
@@ -127,7 +137,16 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
+        """A paid seller order was cancelled: what remained is refunded, and with it whatever
+        commission had not been reversed yet."""
         self._escrow(conn, e, "refunded")
+        row = self._row(conn, e)
+        left = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(sales_facts.c.commission), 0)).where(
+                sales_facts.c.seller_order_id == str(e.originator_id)
+            )
+        ).scalar()
+        self._fact(conn, e, r, row, refunds=e.amount_minor, commission=-int(left or 0))
 
     @apply.register
     def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
@@ -143,6 +162,14 @@ class OrdersProjector(Projector):
         if e.from_escrow:
             values["escrow_status"] = "refunded" if whole else "partially_refunded"
         self._step(conn, e, "refunded" if whole else row.status, **values)
+        self._fact(
+            conn,
+            e,
+            r,
+            self._row(conn, e),
+            refunds=e.amount_minor,
+            commission=-e.commission_reversed_minor,
+        )
 
     @apply.register
     def _refund_requested(self, e: Refund.Requested, conn: Connection, r: RecordedEvent) -> None:
@@ -184,6 +211,36 @@ class OrdersProjector(Projector):
             refunds.update()
             .where(refunds.c.refund_id == str(e.originator_id))
             .values(status="rejected", updated_at=naive_utc(e.timestamp))
+        )
+
+    @staticmethod
+    def _row(conn: Connection, e: Any) -> Any:
+        so = seller_orders
+        return conn.execute(sa.select(so).where(so.c.seller_order_id == str(e.originator_id))).one()
+
+    @staticmethod
+    def _fact(
+        conn: Connection,
+        e: Any,
+        r: RecordedEvent,
+        row: Any,
+        *,
+        gmv: int = 0,
+        commission: int = 0,
+        refunds: int = 0,
+    ) -> None:
+        conn.execute(
+            sales_facts.insert().values(
+                created_position=r.position,
+                tenant_id=row.tenant_id,
+                seller_id=row.seller_id,
+                seller_order_id=row.seller_order_id,
+                day=e.timestamp.astimezone(UTC).date(),
+                currency=row.currency,
+                gmv=gmv,
+                commission=commission,
+                refunds=refunds,
+            )
         )
 
     @staticmethod
@@ -497,3 +554,36 @@ class OrderQueries:
             "created_at": zoned(row["created_at"]),
             "updated_at": zoned(row["updated_at"]),
         }
+
+
+def sales_report(
+    store: ReadStore, scope: TenantScope, *, start: date, end: date, group_by: str
+) -> Iterator[dict[str, Any]]:
+    """GMV, commission, refunds and net per seller or per day over [start, end], streamed from
+    the database in key order, so a long range never sits in memory at once."""
+    f = sales_facts
+    key = f.c.seller_id if group_by == "seller" else f.c.day
+    stmt = (
+        scope.select(f, f.c.day >= start, f.c.day <= end)
+        .with_only_columns(
+            key.label("key"),
+            f.c.currency,
+            sa.func.sum(f.c.gmv),
+            sa.func.sum(f.c.commission),
+            sa.func.sum(f.c.refunds),
+        )
+        .group_by(key, f.c.currency)
+        .order_by(key, f.c.currency)
+    )
+    with store.read() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+        for group, currency, gmv, commission, refunded in result:
+            gmv, commission, refunded = int(gmv), int(commission), int(refunded)
+            yield {
+                group_by: str(group),
+                "currency": currency,
+                "gmv": gmv,
+                "commission": commission,
+                "refunds": refunded,
+                "net": gmv - refunded - commission,
+            }

@@ -284,3 +284,21 @@ payouts = sa.Table(
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Index("ix_payouts_seller", "tenant_id", "seller_id", "created_position"),
 )
+
+# One row per money fact of a seller order (paid, refunded, cancelled after payment), written by
+# the orders projector in the same transaction as the seller orders themselves.
+sales_facts = sa.Table(
+    "sales_facts",
+    metadata,
+    sa.Column("created_position", sa.BigInteger, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("seller_order_id", Id, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("gmv", sa.BigInteger, nullable=False),
+    sa.Column("commission", sa.BigInteger, nullable=False),
+    sa.Column("refunds", sa.BigInteger, nullable=False),
+    sa.Index("ix_sales_facts_day", "tenant_id", "day"),
+    sa.Index("ix_sales_facts_order", "seller_order_id"),
+)

@@ -600,3 +600,91 @@ class PayoutScenarios(Shop):
         elsewhere = self.marketplace(api, root, "Other", moderation="auto")
         foreign, _ = self.approved_seller(api, elsewhere)
         assert_problem(api.get(f"/v1/sellers/{other_id}/balance", token=foreign), 404)
+
+
+class ReportScenarios(Shop):
+    def test_the_sales_report_adds_up_payments_refunds_and_cancellations(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, "Ledgerly", moderation="auto")  # 10% commission
+        one, one_id = self.approved_seller(api, m)
+        two, two_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+
+        def paid(seller: str, amount: int) -> tuple[str, str]:
+            product = self.stocked(api, seller, 5, amount)
+            order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+            self.pay(api, container, order["order_id"])
+            return order["order_id"], order["seller_orders"][0]["id"]
+
+        def refund(so: str, amount: int, approver: str) -> None:
+            asked = api.post(
+                "/v1/refunds",
+                token=buyer,
+                json={
+                    "seller_order_id": so,
+                    "reason": "r",
+                    "amount": {"amount": amount, "currency": "USD"},
+                },
+            ).json()
+            approved = api.post(f"/v1/refunds/{asked['id']}/approve", token=approver)
+            assert approved.status_code == 200, approved.text
+
+        _, a = paid(one, 20_000)  # commission 2,000
+        paid(two, 5_000)  # commission 500
+        refund(a, 5_000, one)  # commission reversed 500
+        c_order, _ = paid(one, 1_000)  # commission 100, then cancelled: refund 1,000
+        api.post(f"/v1/orders/{c_order}/cancel", token=buyer)
+        d_order, d = paid(one, 2_000)  # commission 200
+        refund(d, 500, one)  # commission reversed 50
+        cancelled = api.post(f"/v1/orders/{d_order}/cancel", token=buyer)
+        assert cancelled.status_code == 200, cancelled.text  # refunds the 1,500 left, 150 comm.
+
+        today = datetime.now(UTC).date().isoformat()
+        window = {"from": today, "to": today}
+        by_seller = api.get(
+            "/v1/reports/sales", token=finance, params={**window, "group_by": "seller"}
+        ).json()["rows"]
+        mine = {
+            r["seller"]: {k: r[k]["amount"] for k in ("gmv", "commission", "refunds", "net")}
+            for r in by_seller
+            if r["seller"] in (one_id, two_id)
+        }
+        assert mine == {
+            one_id: {"gmv": 23_000, "commission": 1_500, "refunds": 8_000, "net": 13_500},
+            two_id: {"gmv": 5_000, "commission": 500, "refunds": 0, "net": 4_500},
+        }
+        by_day = api.get(
+            "/v1/reports/sales", token=m.admin_token, params={**window, "group_by": "day"}
+        ).json()["rows"]
+        assert [
+            (r["day"], r["gmv"]["amount"], r["refunds"]["amount"], r["net"]["amount"])
+            for r in by_day
+        ] == [(today, 28_000, 8_000, 18_000)]
+
+        as_csv = api.get(
+            "/v1/reports/sales",
+            token=m.admin_token,
+            params={**window, "group_by": "day", "format": "csv"},
+        )
+        assert as_csv.headers["content-type"].startswith("text/csv")
+        assert as_csv.text.splitlines() == [
+            "day,currency,gmv,commission,refunds,net",
+            f"{today},USD,28000,2000,8000,18000",
+        ]
+        balanced(api, finance, m.tenant_id)
+
+        other = self.marketplace(api, root, "Elsewhere")
+        assert (
+            api.get("/v1/reports/sales", token=other.admin_token, params=window).json()["rows"]
+            == []
+        )
+        assert_problem(api.get("/v1/reports/sales", token=buyer, params=window), 403)
+        assert_problem(
+            api.get("/v1/reports/sales", token=finance, params={"from": today, "to": "2000-01-01"}),
+            422,
+        )
+        assert_problem(
+            api.get("/v1/reports/sales", token=finance, params={**window, "group_by": "week"}), 422
+        )

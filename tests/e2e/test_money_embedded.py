@@ -12,11 +12,14 @@ from tests.e2e.money_scenarios import (
     MoneyScenarios,
     PayoutScenarios,
     RefundScenarios,
+    ReportScenarios,
     WebhookScenarios,
 )
 
 
-class TestMoneyEmbedded(MoneyScenarios, WebhookScenarios, RefundScenarios, PayoutScenarios):
+class TestMoneyEmbedded(
+    MoneyScenarios, WebhookScenarios, RefundScenarios, PayoutScenarios, ReportScenarios
+):
     @pytest.fixture
     def container(self, embedded: Container) -> Container:
         return embedded

@@ -14,11 +14,14 @@ from tests.e2e.money_scenarios import (
     MoneyScenarios,
     PayoutScenarios,
     RefundScenarios,
+    ReportScenarios,
     WebhookScenarios,
 )
 
 
-class TestMoneyOnServers(MoneyScenarios, WebhookScenarios, RefundScenarios, PayoutScenarios):
+class TestMoneyOnServers(
+    MoneyScenarios, WebhookScenarios, RefundScenarios, PayoutScenarios, ReportScenarios
+):
     @pytest.fixture
     def container(self, servers_container: Container) -> Container:
         return servers_container

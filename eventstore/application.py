@@ -31,8 +31,15 @@ class VeloraApplication(Application[UUID]):
     def __init__(self, log: EventLog, on_recorded: Callable[[int], None] | None = None) -> None:
         self._log = log
         self._on_recorded = on_recorded
-        # No aggregate cache: several processes write, so every command loads fresh state.
-        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        # A cache that fast-forwards: every load still reads the store, but only the events
+        # after the cached version, so a long-lived aggregate (a ledger account touched by every
+        # order) does not replay its whole history on each command. Callers get a deep copy, and
+        # several processes can write, because the store, not the cache, decides what is current.
+        super().__init__(env={
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            "AGGREGATE_CACHE_MAXSIZE": "10000",
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+        })
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._log.recorder

@@ -14,7 +14,6 @@ from uuid import uuid4
 from api.bootstrap import Container
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import Shop
-from tests.e2e.world import PASSWORD, Marketplace
 
 
 def accounts(api: Api, finance: str, tenant_id: str) -> dict[str, int]:
@@ -150,29 +149,9 @@ class MoneyScenarios(Shop):
     def test_with_no_hold_escrow_is_released_on_delivery(
         self, api: Api, root: str, container: Container
     ) -> None:
-        tenant = api.created(
-            api.post(
-                "/v1/tenants",
-                token=root,
-                json={
-                    "name": "Quick",
-                    "currency": "EUR",
-                    "commission_bps": 500,
-                    "escrow_hold_days": 0,
-                    "product_moderation": "auto",
-                },
-            )
+        m = self.marketplace(
+            api, root, "Quick", moderation="auto", hold_days=0, currency="EUR", commission_bps=500
         )
-
-        email = f"admin-{uuid4().hex[:6]}@q.test"
-        api.created(
-            api.post(
-                f"/v1/tenants/{tenant}/users",
-                token=root,
-                json={"email": email, "password": PASSWORD, "roles": ["marketplace_admin"]},
-            )
-        )
-        m = Marketplace(tenant, email, api.sign_in(email, PASSWORD, tenant))
         seller, seller_id = self.approved_seller(api, m)
         buyer = self.user(api, m, "buyer")
         finance = self.platform_user(api, root, "finance_admin")
@@ -405,28 +384,7 @@ class RefundScenarios(Shop):
     def test_a_refund_after_release_is_charged_back_to_the_seller(
         self, api: Api, root: str, container: Container
     ) -> None:
-        tenant = api.created(
-            api.post(
-                "/v1/tenants",
-                token=root,
-                json={
-                    "name": "Fast",
-                    "currency": "USD",
-                    "commission_bps": 1000,
-                    "escrow_hold_days": 0,
-                    "product_moderation": "auto",
-                },
-            )
-        )
-        email = f"admin-{uuid4().hex[:6]}@f.test"
-        api.created(
-            api.post(
-                f"/v1/tenants/{tenant}/users",
-                token=root,
-                json={"email": email, "password": PASSWORD, "roles": ["marketplace_admin"]},
-            )
-        )
-        m = Marketplace(tenant, email, api.sign_in(email, PASSWORD, tenant))
+        m = self.marketplace(api, root, "Fast", moderation="auto", hold_days=0)
         seller, seller_id = self.approved_seller(api, m)
         buyer = self.user(api, m, "buyer")
         finance = self.platform_user(api, root, "finance_admin")

@@ -41,6 +41,8 @@ class ApiScenarios:
         name: str = "Acme",
         moderation: str = "required",
         hold_days: int = 7,
+        currency: str = "USD",
+        commission_bps: int = 1000,
     ) -> Marketplace:
         tenant_id = api.created(
             api.post(
@@ -48,8 +50,8 @@ class ApiScenarios:
                 token=root,
                 json={
                     "name": name,
-                    "currency": "USD",
-                    "commission_bps": 1000,
+                    "currency": currency,
+                    "commission_bps": commission_bps,
                     "escrow_hold_days": hold_days,
                     "product_moderation": moderation,
                 },

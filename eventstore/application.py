@@ -35,11 +35,13 @@ class VeloraApplication(Application[UUID]):
         # after the cached version, so a long-lived aggregate (a ledger account touched by every
         # order) does not replay its whole history on each command. Callers get a deep copy, and
         # several processes can write, because the store, not the cache, decides what is current.
-        super().__init__(env={
-            "PERSISTENCE_MODULE": "eventsourcing.popo",
-            "AGGREGATE_CACHE_MAXSIZE": "10000",
-            "AGGREGATE_CACHE_FASTFORWARD": "y",
-        })
+        super().__init__(
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.popo",
+                "AGGREGATE_CACHE_MAXSIZE": "10000",
+                "AGGREGATE_CACHE_FASTFORWARD": "y",
+            }
+        )
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._log.recorder

@@ -246,6 +246,41 @@ class CheckoutApplication(VeloraApplication):
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
         raise Contention("too many concurrent changes to this order; the provider will retry")
 
+    def flag_from_provider(
+        self,
+        ctx: CommandContext,
+        *,
+        provider: str,
+        event_id: str,
+        event_type: str,
+        intent_id: str,
+        reason: str,
+    ) -> str:
+        """Records a provider event that a person must look at (a dispute, a refund made outside
+        Velora) by flagging the order for review, exactly once."""
+        ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
+        if not isinstance(ref, PaymentIntentRef):
+            raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
+        receipt_id = ProviderEventReceipt.create_id(provider, event_id)
+        for attempt in range(MAX_ATTEMPTS):
+            if self.get_or_none(receipt_id) is not None:
+                return "duplicate"
+            order: Order = self.repository.get(ref.order_id)
+            order.flag_for_review(reason)
+            receipt = ProviderEventReceipt(
+                tenant_id=order.tenant_id,
+                provider=provider,
+                event_id=event_id,
+                event_type=event_type,
+                outcome="flagged",
+            )
+            try:
+                self.record(ctx, receipt, order)
+                return "flagged"
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise Contention("too many concurrent changes to this order; the provider will retry")
+
     def _outcome(
         self,
         order: Order,

@@ -20,6 +20,11 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 # replayed later.
 TOLERANCE_S = 300
 PAYMENT_EVENTS = {"payment_intent.succeeded": True, "payment_intent.payment_failed": False}
+# Events a person must look at: the order is flagged for review, once per event.
+REVIEW_EVENTS = {
+    "charge.dispute.created": "the buyer disputed the charge",
+    "charge.refunded": "the charge was refunded at the payment provider, outside Velora",
+}
 
 
 @router.post("/stripe", responses={400: {"description": "missing or bad signature"}})
@@ -66,4 +71,18 @@ async def stripe_webhook(
             )
         except UnknownPaymentIntent:
             outcome = "ignored"  # not one of ours: acknowledged so the provider stops retrying
+    elif event["type"] in REVIEW_EVENTS:
+        obj = event["data"]["object"]
+        try:
+            outcome = await run_in_threadpool(
+                container.checkout.flag_from_provider,
+                ctx,
+                provider=container.checkout.payments.name,
+                event_id=event["id"],
+                event_type=event["type"],
+                intent_id=str(obj.get("payment_intent", "")),
+                reason=REVIEW_EVENTS[event["type"]],
+            )
+        except UnknownPaymentIntent:
+            outcome = "ignored"
     return {"received": True, "id": event["id"], "type": event["type"], "outcome": outcome}

@@ -9,7 +9,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from api.bootstrap import Container
 from tests.e2e.client import Api, assert_problem
@@ -297,6 +297,31 @@ class WebhookScenarios(Shop):
         assert self.post_event(api, container, unknown).json()["outcome"] == "ignored"
         other = {**intent_event("customer.created", intent, 0)}
         assert self.post_event(api, container, other).json()["outcome"] == "ignored"
+
+    def test_disputes_and_outside_refunds_flag_the_order_once(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _, seller, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 1_500)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        intent = order["payment"]["intent_id"]
+        self.post_event(api, container, intent_event("payment_intent.succeeded", intent, 1_500))
+        for kind, obj in (("charge.dispute.created", "dispute"), ("charge.refunded", "charge")):
+            event = {
+                "id": f"evt_{uuid4().hex}",
+                "object": "event",
+                "type": kind,
+                "data": {"object": {"id": f"{obj}_1", "object": obj, "payment_intent": intent}},
+            }
+            assert self.post_event(api, container, event).json()["outcome"] == "flagged"
+            head = container.log.head()
+            assert self.post_event(api, container, event).json()["outcome"] == "duplicate"
+            assert container.log.head() == head
+        flagged = container.checkout.repository.get(UUID(order["order_id"]))
+        assert flagged.review_reasons == [
+            "the buyer disputed the charge",
+            "the charge was refunded at the payment provider, outside Velora",
+        ]
 
     def test_a_failed_payment_cancels_and_releases_stock(
         self, api: Api, root: str, container: Container

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.money import divide_half_even
+
 BPS_DENOMINATOR = 10_000
 
 
@@ -31,8 +33,4 @@ class CommissionRules:
 
 def commission_of(amount_minor: int, rate_bps: int) -> int:
     """amount x rate / 10,000 rounded half to even, without ever leaving the integers."""
-    quotient, remainder = divmod(amount_minor * rate_bps, BPS_DENOMINATOR)
-    doubled = 2 * remainder
-    if doubled > BPS_DENOMINATOR or (doubled == BPS_DENOMINATOR and quotient % 2 == 1):
-        quotient += 1
-    return quotient
+    return divide_half_even(amount_minor * rate_bps, BPS_DENOMINATOR)

@@ -25,6 +25,15 @@ def parse_currency(code: str) -> str:
     return code
 
 
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half to even, without ever leaving the integers."""
+    quotient, remainder = divmod(numerator, denominator)
+    doubled = 2 * remainder
+    if doubled > denominator or (doubled == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
 @dataclass(frozen=True, order=False)
 class Money:
     amount_minor: int

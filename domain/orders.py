@@ -18,6 +18,7 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.money import divide_half_even
 
 
 class OrderError(DomainError):
@@ -82,12 +83,7 @@ class RefundPlan:
 
 def _pro_rata(part: int, amount: int, whole: int) -> int:
     """part x amount / whole, rounded half to even, in integers."""
-    if whole == 0:
-        return 0
-    quotient, remainder = divmod(part * amount, whole)
-    if 2 * remainder > whole or (2 * remainder == whole and quotient % 2 == 1):
-        quotient += 1
-    return quotient
+    return divide_half_even(part * amount, whole) if whole else 0
 
 
 class SellerOrderStatus(StrEnum):

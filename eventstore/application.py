@@ -3,6 +3,8 @@ all of them writing to the one shared event log."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -58,6 +60,12 @@ class VeloraApplication(Application[UUID]):
         if self._on_recorded is not None:
             self._on_recorded(position)
         return position
+
+    @staticmethod
+    def pause_after_conflict(attempt: int) -> None:
+        """Waits a little, randomly and longer each time, before a command runs again on fresh
+        state, so racing commands stop colliding in lockstep."""
+        time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
     def get_or_none(self, aggregate_id: UUID) -> Any | None:
         try:

@@ -6,8 +6,6 @@ save conflicts and the whole checkout runs again on fresh state, so no unit is e
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,7 +99,7 @@ class CheckoutApplication(VeloraApplication):
                     )
                 except IntegrityError:
                     # Someone changed a stock or the cart first: run again on fresh state.
-                    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                    self.pause_after_conflict(attempt)
                     continue
             return self._with_payment_intent(ctx, order_id)
         raise Contention("too many concurrent checkouts for these products; try again")
@@ -243,7 +241,7 @@ class CheckoutApplication(VeloraApplication):
                 self.record(ctx, receipt, order, *seller_orders, *changed)
                 return outcome
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this order; the provider will retry")
 
     def flag_from_provider(
@@ -278,7 +276,7 @@ class CheckoutApplication(VeloraApplication):
                 self.record(ctx, receipt, order)
                 return "flagged"
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this order; the provider will retry")
 
     def _outcome(
@@ -383,7 +381,7 @@ class CheckoutApplication(VeloraApplication):
             try:
                 return CommandResult(order.id, self.record(ctx, order, *seller_orders, *stocks))
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this order's stock; try again")
 
     # -- helpers --------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -63,7 +61,7 @@ class RefundApplication(VeloraApplication):
                     granted, so.currency
                 )
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this seller order; try again")
 
     def approve(
@@ -87,7 +85,7 @@ class RefundApplication(VeloraApplication):
             try:
                 return CommandResult(refund.id, self.record(ctx, refund, so, *books.changed()))
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this seller order; try again")
 
     def reject(

@@ -215,30 +215,18 @@ class LedgerQueries:
 
     def entries(self, scope: TenantScope, code: str, *, limit: int, cursor: str | None) -> Page:
         """An account's statement, oldest first: its posted movements and what caused them."""
-        from projections.store import decode_cursor, encode_cursor
-
         e, tr = ledger_entries, ledger_transfers
-        after = decode_cursor(cursor)
-        stmt = (
-            scope.select(e, e.c.code == code, e.c.created_position > after)
-            .order_by(e.c.created_position)
-            .limit(limit + 1)
-        )
-        with self.store.read() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
-            ids = [r["transfer_id"] for r in rows]
-            transfers = (
-                {
+        page = self.store.page(scope, e, e.c.code == code, limit=limit, cursor=cursor)
+        ids = [row["transfer_id"] for row in page.items]
+        transfers = {}
+        if ids:
+            with self.store.read() as conn:
+                transfers = {
                     t.transfer_id: t
                     for t in conn.execute(sa.select(tr).where(tr.c.transfer_id.in_(ids)))
                 }
-                if ids
-                else {}
-            )
-        more = len(rows) > limit
-        rows = rows[:limit]
         items = []
-        for row in rows:
+        for row in page.items:
             t = transfers.get(row["transfer_id"])
             items.append(
                 {
@@ -252,7 +240,7 @@ class LedgerQueries:
                     "at": zoned(row["created_at"]),
                 }
             )
-        return Page(items, encode_cursor(rows[-1]["created_position"]) if more else None)
+        return Page(items, page.next_cursor)
 
     def trial_balance(self, scope: TenantScope) -> dict[str, Any]:
         """Posted debits and credits over every account, per currency."""

@@ -390,16 +390,7 @@ class OrderQueries:
         row = self.store.one(scope, orders, *where)
         if row is None:
             return None
-        with self.store.read() as conn:
-            parts = [
-                dict(r._mapping)
-                for r in conn.execute(
-                    scope.select(seller_orders, seller_orders.c.order_id == order_id).order_by(
-                        seller_orders.c.created_position
-                    )
-                )
-            ]
-        return self._order_view(row, parts)
+        return self._order_view(row, self._parts(scope, [order_id])[order_id])
 
     def orders(
         self,
@@ -416,8 +407,23 @@ class OrderQueries:
         if status:
             where.append(orders.c.status == status)
         page = self.store.page(scope, orders, *where, limit=limit, cursor=cursor)
-        items = [self.order(scope, r["order_id"], None) for r in page.items]
-        return Page([i for i in items if i is not None], page.next_cursor)
+        parts = self._parts(scope, [r["order_id"] for r in page.items])
+        return Page(
+            [self._order_view(r, parts[r["order_id"]]) for r in page.items], page.next_cursor
+        )
+
+    def _parts(self, scope: TenantScope, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The seller orders of several orders, in one query, each order's in creation order."""
+        found: dict[str, list[dict[str, Any]]] = {order_id: [] for order_id in order_ids}
+        if not order_ids:
+            return found
+        so = seller_orders
+        with self.store.read() as conn:
+            for r in conn.execute(
+                scope.select(so, so.c.order_id.in_(order_ids)).order_by(so.c.created_position)
+            ):
+                found[r.order_id].append(dict(r._mapping))
+        return found
 
     def seller_order(
         self, scope: TenantScope, seller_order_id: str, seller_id: str | None

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from api.idempotency import IdempotencyStore
 from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
+from domain.payments import PaymentProvider
 from eventstore.catalog import CatalogApplication
 from eventstore.checkout import CheckoutApplication
 from eventstore.fulfilment import FulfilmentApplication
@@ -18,6 +20,7 @@ from eventstore.payments import LocalPaymentProvider
 from eventstore.payouts import PayoutApplication
 from eventstore.refunds import RefundApplication
 from eventstore.sellers import SellerApplication
+from eventstore.stripe import StripeProvider
 from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
@@ -66,6 +69,19 @@ class Container:
         for runner in self.runners:
             runner.catch_up()
 
+    def wait_for_projections(self, position: int, names: tuple[str, ...], timeout_s: float) -> bool:
+        """Waits until the named read models have processed `position`; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        delay_s = 0.005
+        while True:
+            positions = self.read_store.positions()
+            if all(positions.get(name, 0) >= position for name in names):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.2)
+
     def start_projections(self) -> None:
         for runner in self.runners:
             runner.start()
@@ -78,6 +94,15 @@ class Container:
         self.stop_projections()
         self.log.close()
         self.read_store.engine.dispose()
+
+
+def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvider:
+    """Stripe when a key is configured, else the local provider of the embedded default."""
+    if settings.stripe_api_key:
+        return StripeProvider(
+            settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
+        )
+    return LocalPaymentProvider(tokens.secret_for("local-payments"))
 
 
 def build(settings: Settings | None = None) -> Container:
@@ -104,9 +129,7 @@ def build(settings: Settings | None = None) -> Container:
 
     hasher = Argon2Hasher()
     checkout = CheckoutApplication(
-        log,
-        LocalPaymentProvider(tokens.secret_for("local-payments")),
-        on_recorded=wake_projections,
+        log, payment_provider(settings, tokens), on_recorded=wake_projections
     )
     order_queries = OrderQueries(store)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Upstream
 from projections.store import InvalidCursor
 
 log = logging.getLogger("velora.api")
@@ -24,6 +24,7 @@ STATUS_OF: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (NotAllowed, 403),
     (Invalid, 422),
+    (Upstream, 502),
 ]
 
 TITLES = {
@@ -37,6 +38,7 @@ TITLES = {
     422: "Validation failed",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 

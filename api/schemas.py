@@ -16,6 +16,17 @@ class MoneyIn(BaseModel):
         return Money(self.amount, self.currency)
 
 
+class AmountIn(BaseModel):
+    """Money that may be zero (limits and thresholds, not prices)."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: int = Field(ge=0, le=10**12, description="integer minor units, e.g. cents", strict=True)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
 class MoneyOut(BaseModel):
     amount: int
     currency: str

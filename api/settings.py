@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    # Where the Stripe SDK sends its requests; unset means Stripe itself (tests use localstripe).
+    stripe_api_base: str | None = None
     secret_key: SecretStr | None = None
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
@@ -77,8 +79,16 @@ class Settings(BaseSettings):
         return self._embedded_secret()
 
     def webhook_secret(self) -> str | None:
-        """The secret payment webhooks are signed with, when one is configured."""
-        return self.stripe_webhook_secret.get_secret_value() if self.stripe_webhook_secret else None
+        """The secret payment webhooks are signed with, when one is configured. With a Stripe
+        key and no webhook secret Velora refuses to start: it could not verify any webhook."""
+        secret = (
+            self.stripe_webhook_secret.get_secret_value() if self.stripe_webhook_secret else None
+        )
+        if self.stripe_api_key and not (secret or "").strip():
+            raise SettingsError(
+                "VELORA_STRIPE_WEBHOOK_SECRET must be set when VELORA_STRIPE_API_KEY is"
+            )
+        return secret
 
     def _embedded_secret(self) -> str:
         path = self.data_dir / "secret_key"

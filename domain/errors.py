@@ -36,3 +36,9 @@ class NotAllowed(DomainError):
     """The actor may not do this (for example, grant a role above its own)."""
 
     title = "Not allowed"
+
+
+class Upstream(DomainError):
+    """A service Velora depends on (the payment provider) refused or failed; nothing changed."""
+
+    title = "Upstream service failed"

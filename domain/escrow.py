@@ -120,3 +120,22 @@ def refund(books: Books, so: SellerOrder, plan: RefundPlan, refund_key: str) -> 
         plan.commission_reversed_minor,
         kind="commission_reversal",
     )
+
+
+def return_late_payment(books: Books, key: str, amount: int) -> None:
+    """A payment for an order that was already cancelled: it is received into unapplied
+    payments, owed back to the buyer, and leaves again with the provider's refund."""
+    books.transfer(
+        f"{key}:received",
+        Chart.PROCESSOR_CLEARING,
+        Chart.UNAPPLIED_PAYMENTS,
+        amount,
+        kind="unapplied_payment",
+    )
+    books.transfer(
+        f"{key}:returned",
+        Chart.UNAPPLIED_PAYMENTS,
+        Chart.PROCESSOR_CLEARING,
+        amount,
+        kind="refund",
+    )

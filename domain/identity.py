@@ -148,9 +148,24 @@ class Tenant(TenantAggregate):
         category: str
         commission_bps: int | None
 
+    class MinimumPayoutSet(TenantAggregate.Event):
+        amount_minor: int
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
+
+    def set_minimum_payout(self, amount_minor: int, currency: str) -> None:
+        """Sellers are paid out only once what is available to them reaches this amount."""
+        if currency != self.currency:
+            raise InvalidTenantSettings(f"the minimum payout must be in {self.currency}")
+        if isinstance(amount_minor, bool) or not 0 <= amount_minor <= 10**12:
+            raise InvalidTenantSettings("the minimum payout must be 0 to 10^12 minor units")
+        self._minimum_payout_set(amount_minor=amount_minor)
+
+    @event(MinimumPayoutSet)
+    def _minimum_payout_set(self, amount_minor: int) -> None:
+        self.min_payout_minor = amount_minor
 
     def set_category_commission(self, category: str, commission_bps: int | None) -> None:
         category = category.strip()
@@ -189,6 +204,7 @@ class Tenant(TenantAggregate):
         self.product_moderation = product_moderation
         self.hold_timeout_s = hold_timeout_s
         self.category_commission: dict[str, int] = {}
+        self.min_payout_minor = 0
 
     @classmethod
     def register(

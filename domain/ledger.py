@@ -367,6 +367,8 @@ class Chart:
     PLATFORM_COMMISSION = "platform:commission"
     PROCESSOR_FEES = "processor:fees"
     REFUNDS = "refunds"
+    # Payments that belong to no live order (it was cancelled first), owed back to the buyer.
+    UNAPPLIED_PAYMENTS = "payments:unapplied"
 
     # Touched by every order: split into shards so checkouts do not queue on one aggregate.
     # None of them has a balance limit, so splitting them weakens no check.
@@ -388,7 +390,7 @@ class Chart:
     def kind_of(cls, code: str) -> tuple[AccountType, Limit]:
         if code == cls.PROCESSOR_CLEARING or code.startswith("seller:receivable:"):
             return AccountType.ASSET, Limit.NONE
-        if code.startswith(("escrow:", "seller:payable:")):
+        if code.startswith(("escrow:", "seller:payable:")) or code == cls.UNAPPLIED_PAYMENTS:
             return AccountType.LIABILITY, Limit.DEBITS_MUST_NOT_EXCEED_CREDITS
         if code == cls.PLATFORM_COMMISSION:
             return AccountType.REVENUE, Limit.NONE

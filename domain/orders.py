@@ -191,6 +191,14 @@ class SellerOrder(TenantAggregate):
         commission_reversed_minor: int
         from_escrow: bool
 
+    class PayoutAllocated(TenantAggregate.Event):
+        payout_id: UUID
+        amount_minor: int
+
+    class PayoutReturned(TenantAggregate.Event):
+        payout_id: UUID
+        amount_minor: int
+
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:seller-order:{order_id}:{seller_id}")
@@ -227,6 +235,30 @@ class SellerOrder(TenantAggregate):
         self.escrow_generation = 0
         self.refunded_minor = 0
         self.requested_refunds: dict[str, int] = {}
+        # The seller's net that escrow released, and how much of it payouts have taken.
+        self.released_net_minor = 0
+        self.payouts: dict[str, int] = {}
+
+    @property
+    def payout_remaining_minor(self) -> int:
+        """Released to the seller and not yet part of a payout."""
+        return self.released_net_minor - sum(self.payouts.values())
+
+    def allocate_payout(self, payout_id: UUID, amount_minor: int) -> None:
+        """Marks `amount_minor` of the released net as paid out by `payout_id`."""
+        if not 0 < amount_minor <= self.payout_remaining_minor:
+            raise WrongOrderStep(
+                f"seller order {self.id} has {self.payout_remaining_minor} left to pay out, "
+                f"not {amount_minor}"
+            )
+        self._payout_allocated(payout_id=payout_id, amount_minor=amount_minor)
+
+    def return_payout(self, payout_id: UUID) -> None:
+        """A payout failed: its part of this seller order can be paid out again."""
+        amount = self.payouts.get(str(payout_id))
+        if amount is None:
+            raise WrongOrderStep(f"payout {payout_id} took nothing from seller order {self.id}")
+        self._payout_returned(payout_id=payout_id, amount_minor=amount)
 
     @property
     def escrow_is_held(self) -> bool:
@@ -363,6 +395,15 @@ class SellerOrder(TenantAggregate):
     @event(EscrowReleased)
     def _escrow_released(self, seller_net_minor: int, commission_minor: int) -> None:
         self.escrow = EscrowStatus.RELEASED.value
+        self.released_net_minor = seller_net_minor
+
+    @event(PayoutAllocated)
+    def _payout_allocated(self, payout_id: UUID, amount_minor: int) -> None:
+        self.payouts[str(payout_id)] = amount_minor
+
+    @event(PayoutReturned)
+    def _payout_returned(self, payout_id: UUID, amount_minor: int) -> None:
+        del self.payouts[str(payout_id)]
 
     @event(EscrowRefunded)
     def _escrow_refunded(self, amount_minor: int) -> None:
@@ -428,13 +469,28 @@ class Order(TenantAggregate):
         amount_minor: int
 
     class Paid(TenantAggregate.Event):
-        pass
+        charge_id: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["charge_id"] = ""  # recorded before Velora kept the provider's charge id
 
     class Cancelled(TenantAggregate.Event):
         reason: str
 
     class FlaggedForReview(TenantAggregate.Event):
         reason: str
+
+    class PaymentReturned(TenantAggregate.Event):
+        """Money the buyer paid went back through the provider (a cancelled order, or a payment
+        that arrived after the order had been cancelled)."""
+
+        provider_refund_id: str
+        amount_minor: int
+        currency: str
+        reason: str
+        late: bool
 
     @staticmethod
     def create_id(tenant_id: UUID, buyer_id: UUID, idempotency_key: str) -> UUID:
@@ -466,6 +522,9 @@ class Order(TenantAggregate):
         self.status = OrderStatus.PENDING_PAYMENT.value
         self.payment: dict[str, Any] | None = None
         self.review_reasons: list[str] = []
+        self.charge_id = ""
+        self.returned: dict[str, int] = {}
+        self.late_payment_returned = False
 
     def attach_payment_intent(
         self, provider: str, intent_id: str, client_secret: str, amount_minor: int
@@ -479,10 +538,40 @@ class Order(TenantAggregate):
             amount_minor=amount_minor,
         )
 
-    def pay(self) -> None:
+    def pay(self, charge_id: str = "") -> None:
+        """The payment succeeded; `charge_id` is the provider's charge that holds the money."""
         if self.status != OrderStatus.PENDING_PAYMENT:
             raise WrongOrderStep(f"cannot pay an order that is {self.status}")
-        self._paid()
+        self._paid(charge_id=charge_id)
+
+    @property
+    def intent_id(self) -> str:
+        if self.payment is None:
+            raise WrongOrderStep(f"order {self.id} has no payment intent")
+        return str(self.payment["intent_id"])
+
+    def record_payment_returned(
+        self,
+        provider_refund_id: str,
+        amount_minor: int,
+        currency: str,
+        reason: str,
+        *,
+        late: bool = False,
+    ) -> None:
+        """Money went back to the buyer through the provider. `late`: it paid an order that had
+        been cancelled already. The same provider refund recorded again changes nothing."""
+        if provider_refund_id in self.returned:
+            return
+        if late and self.status != OrderStatus.CANCELLED:
+            raise WrongOrderStep("only a payment for a cancelled order is returned as late")
+        self._payment_returned(
+            provider_refund_id=provider_refund_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            reason=reason,
+            late=late,
+        )
 
     def cancel(self, reason: str) -> None:
         if self.status == OrderStatus.CANCELLED:
@@ -517,8 +606,16 @@ class Order(TenantAggregate):
         }
 
     @event(Paid)
-    def _paid(self) -> None:
+    def _paid(self, charge_id: str) -> None:
         self.status = OrderStatus.PAID.value
+        self.charge_id = charge_id
+
+    @event(PaymentReturned)
+    def _payment_returned(
+        self, provider_refund_id: str, amount_minor: int, currency: str, reason: str, late: bool
+    ) -> None:
+        self.returned[provider_refund_id] = amount_minor
+        self.late_payment_returned = self.late_payment_returned or late
 
     @event(FlaggedForReview)
     def _flagged(self, reason: str) -> None:

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
-from domain.errors import Conflict, DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound, Upstream
 from domain.money import Money
 
 
@@ -26,6 +26,20 @@ class DuplicateProviderEvent(PaymentError, Conflict):
     title = "Provider event already processed"
 
 
+class ProviderRejected(PaymentError, Upstream):
+    """The provider answered and said no (a bad account, a refund larger than the charge).
+    Trying again with the same request will not help."""
+
+    title = "Payment provider rejected the request"
+
+
+class ProviderUnavailable(PaymentError, Upstream):
+    """The provider could not be reached or failed on its side. The request may or may not have
+    taken effect; repeating it with the same idempotency key is safe."""
+
+    title = "Payment provider unavailable"
+
+
 @dataclass(frozen=True)
 class PaymentIntent:
     provider: str
@@ -34,8 +48,21 @@ class PaymentIntent:
     amount: Money
 
 
+@dataclass(frozen=True)
+class PayoutSource:
+    """One part of a payout, paid out of the charge the money came in with (Stripe's
+    `source_transaction`), so a transfer never runs ahead of the funds that back it."""
+
+    seller_order_id: UUID
+    order_id: UUID
+    charge_id: str
+    amount_minor: int
+
+
 class PaymentProvider(Protocol):
     name: str
+    # Whether a seller must name an account at the provider before it can be paid out.
+    needs_payout_account: bool
 
     def create_intent(
         self, *, order_id: UUID, amount: Money, idempotency_key: str
@@ -43,9 +70,16 @@ class PaymentProvider(Protocol):
         """Creates (or, for a key seen before, returns again) the intent to collect `amount`."""
         ...
 
-    def pay_out(self, *, seller_id: UUID, amount: Money, idempotency_key: str) -> str:
-        """Transfers `amount` to the seller; the same key never pays twice. Returns the
-        provider's transfer id."""
+    def pay_out(
+        self,
+        *,
+        destination: str | None,
+        currency: str,
+        sources: list[PayoutSource],
+        idempotency_key: str,
+    ) -> list[str]:
+        """Transfers each source's amount to the seller's account `destination`, one transfer
+        per source; the same key never pays twice. Returns the provider's transfer ids."""
         ...
 
     def refund(self, *, intent_id: str, amount: Money, idempotency_key: str) -> str:

@@ -14,6 +14,8 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError
 from domain.ledger import Account, Chart
+from domain.orders import SellerOrder
+from domain.payments import PayoutSource
 
 
 class PayoutError(DomainError):
@@ -47,15 +49,32 @@ def payable_now(payable: Account | None, receivable: Account | None) -> tuple[in
 
 
 class Payout(TenantAggregate):
+    """One payment to one seller. Started, it reserves the money (a pending transfer out of the
+    seller's payable) and names the seller orders whose released money it pays; the provider's
+    answer then posts it (paid) or voids it (failed)."""
+
     class Started(TenantAggregate.Created):
         run_key: str
         seller_id: UUID
         currency: str
         amount_minor: int
         receivable_netted_minor: int
+        destination: str
+        sources: list[dict[str, Any]]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["destination"] = ""
+            state["sources"] = []
 
     class Paid(TenantAggregate.Event):
-        provider_transfer_id: str
+        provider_transfer_ids: list[str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["provider_transfer_ids"] = [state.pop("provider_transfer_id")]
 
     class Failed(TenantAggregate.Event):
         reason: str
@@ -73,6 +92,8 @@ class Payout(TenantAggregate):
         currency: str,
         amount_minor: int,
         receivable_netted_minor: int,
+        destination: str,
+        sources: list[dict[str, Any]],
     ) -> None:
         self.tenant_id = tenant_id
         self.run_key = run_key
@@ -80,6 +101,8 @@ class Payout(TenantAggregate):
         self.currency = currency
         self.amount_minor = amount_minor
         self.receivable_netted_minor = receivable_netted_minor
+        self.destination = destination
+        self.sources = sources
         self.status = "pending"
 
     @classmethod
@@ -91,17 +114,34 @@ class Payout(TenantAggregate):
         run_key: str,
         seller_id: UUID,
         currency: str,
-        amount_minor: int,
         receivable_netted_minor: int,
+        destination: str,
+        sources: list[tuple[SellerOrder, PayoutSource]],
     ) -> Payout:
+        """Starts a payout of the sources' sum; each source's seller order records its part."""
+        amount = sum(source.amount_minor for _, source in sources)
+        if amount <= 0:
+            raise WrongPayoutStep("a payout needs a positive amount")
         payout = cls(
             tenant_id=tenant_id,
             run_key=run_key,
             seller_id=seller_id,
             currency=currency,
-            amount_minor=amount_minor,
+            amount_minor=amount,
             receivable_netted_minor=receivable_netted_minor,
+            destination=destination,
+            sources=[
+                {
+                    "seller_order_id": so.id,
+                    "order_id": source.order_id,
+                    "charge_id": source.charge_id,
+                    "amount_minor": source.amount_minor,
+                }
+                for so, source in sources
+            ],
         )
+        for so, source in sources:
+            so.allocate_payout(payout.id, source.amount_minor)
         payable, receivable = Chart.seller_payable(seller_id), Chart.seller_receivable(seller_id)
         books.transfer(
             f"payout:{payout.id}:netting",
@@ -114,25 +154,45 @@ class Payout(TenantAggregate):
             f"payout:{payout.id}",
             payable,
             Chart.PROCESSOR_CLEARING,
-            amount_minor,
+            amount,
             kind="payout",
             pending=True,
         )
         return payout
 
-    def settle(self, books: Books, provider_transfer_id: str | None, failure: str = "") -> None:
-        """The provider paid (post the transfer) or failed (void it: the money stays owed)."""
+    @property
+    def provider_sources(self) -> list[PayoutSource]:
+        return [
+            PayoutSource(s["seller_order_id"], s["order_id"], s["charge_id"], s["amount_minor"])
+            for s in self.sources
+        ]
+
+    @property
+    def seller_order_ids(self) -> list[UUID]:
+        return [s["seller_order_id"] for s in self.sources]
+
+    def settle(
+        self,
+        books: Books,
+        seller_orders: list[SellerOrder],
+        transfer_ids: list[str] | None,
+        failure: str = "",
+    ) -> None:
+        """The provider paid (post the transfer) or refused (void it: the money stays owed to
+        the seller, and its seller orders can be paid out again)."""
         if self.status != "pending":
             raise WrongPayoutStep(f"payout {self.id} is already {self.status}")
-        if provider_transfer_id is not None:
+        if transfer_ids is not None:
             books.post(f"payout:{self.id}")
-            self._paid(provider_transfer_id=provider_transfer_id)
-        else:
-            books.void(f"payout:{self.id}")
-            self._failed(reason=failure)
+            self._paid(provider_transfer_ids=transfer_ids)
+            return
+        books.void(f"payout:{self.id}")
+        for so in seller_orders:
+            so.return_payout(self.id)
+        self._failed(reason=failure or "the provider refused the payout")
 
     @event(Paid)
-    def _paid(self, provider_transfer_id: str) -> None:
+    def _paid(self, provider_transfer_ids: list[str]) -> None:
         self.status = "paid"
 
     @event(Failed)

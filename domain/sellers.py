@@ -44,6 +44,7 @@ class SellerStatus(StrEnum):
 
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PAYOUT_ACCOUNT = re.compile(r"^[A-Za-z0-9_-]{3,255}$")
 
 
 def seller_id_for(tenant_id: UUID, user_id: UUID) -> UUID:
@@ -72,6 +73,9 @@ class Seller(TenantAggregate):
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
 
+    class PayoutAccountSet(TenantAggregate.Event):
+        account_id: str
+
     @staticmethod
     def create_id(tenant_id: UUID, user_id: UUID) -> UUID:
         return seller_id_for(tenant_id, user_id)
@@ -84,6 +88,7 @@ class Seller(TenantAggregate):
         self.country = country
         self.status = SellerStatus.PENDING.value
         self.commission_bps: int | None = None
+        self.payout_account: str | None = None
 
     @classmethod
     def register(cls, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> Seller:
@@ -118,6 +123,18 @@ class Seller(TenantAggregate):
         if commission_bps is not None and not 0 <= commission_bps <= 10_000:
             raise InvalidSeller("commission_bps must be between 0 and 10000")
         self._commission_set(commission_bps=commission_bps)
+
+    def set_payout_account(self, account_id: str) -> None:
+        """Names the seller's account at the payment provider (a Stripe Connect `acct_...`)."""
+        account_id = account_id.strip()
+        if not _PAYOUT_ACCOUNT.match(account_id):
+            raise InvalidSeller("account_id must be 3 to 255 letters, digits, '_' or '-'")
+        if account_id != self.payout_account:
+            self._payout_account_set(account_id=account_id)
+
+    @event(PayoutAccountSet)
+    def _payout_account_set(self, account_id: str) -> None:
+        self.payout_account = account_id
 
     @property
     def can_sell(self) -> bool:

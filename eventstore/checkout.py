@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import escrow
 from domain.carts import Cart, CartNotFound
 from domain.catalog import Product, ProductNotFound
-from domain.errors import Conflict
+from domain.errors import Conflict, DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
 from domain.money import Money
@@ -37,6 +37,7 @@ from domain.payments import (
     ProviderEventReceipt,
     UnknownPaymentIntent,
 )
+from domain.refunds import Refund
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -195,7 +196,7 @@ class CheckoutApplication(VeloraApplication):
 
         def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if succeeded:
-                return self._settle_paid(order, seller_orders)
+                return self._settle_paid(order, seller_orders, charge_id="")
             return self._cancel_all(
                 order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
             )
@@ -213,9 +214,11 @@ class CheckoutApplication(VeloraApplication):
         amount_minor: int,
         currency: str,
         succeeded: bool,
+        charge_id: str = "",
     ) -> str:
         """Applies a provider's payment event exactly once and says what it did: paid,
-        cancelled, flagged (the money does not match the order), ignored, or duplicate."""
+        cancelled, refunded (it paid an order already cancelled), flagged (the money does not
+        match the order), ignored, or duplicate."""
         ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
         if not isinstance(ref, PaymentIntentRef):
             raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
@@ -228,7 +231,7 @@ class CheckoutApplication(VeloraApplication):
                 self.repository.get(i) for i in order.seller_order_ids
             ]
             outcome, changed = self._outcome(
-                order, seller_orders, succeeded, amount_minor, currency
+                order, seller_orders, succeeded, amount_minor, currency, charge_id
             )
             receipt = ProviderEventReceipt(
                 tenant_id=order.tenant_id,
@@ -286,6 +289,7 @@ class CheckoutApplication(VeloraApplication):
         succeeded: bool,
         amount_minor: int,
         currency: str,
+        charge_id: str,
     ) -> tuple[str, list[Any]]:
         if not succeeded:
             if order.status != OrderStatus.PENDING_PAYMENT:
@@ -293,19 +297,46 @@ class CheckoutApplication(VeloraApplication):
             return "cancelled", self._cancel_all(
                 order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
             )
-        mismatch = order.check_payment(amount_minor, currency)
+        try:
+            paid = Money(amount_minor, currency.upper())  # Stripe writes currencies in lower case
+        except DomainError:
+            order.flag_for_review(f"payment of {amount_minor} in unknown currency {currency!r}")
+            return "flagged", []
+        if order.status == OrderStatus.CANCELLED:
+            if order.late_payment_returned:
+                return "ignored", []  # its intent succeeded once; this is a stray repeat
+            return "refunded", self._return_late_payment(order, paid)
+        mismatch = order.check_payment(paid.amount_minor, paid.currency)
         if mismatch is not None:
             order.flag_for_review(f"payment does not match the order: {mismatch}")
             return "flagged", []
-        if order.status == OrderStatus.CANCELLED:
-            order.flag_for_review("payment arrived for a cancelled order: refund it")
-            return "flagged", []
         if order.status == OrderStatus.PAID:
             return "ignored", []
-        return "paid", self._settle_paid(order, seller_orders)
+        return "paid", self._settle_paid(order, seller_orders, charge_id)
 
-    def _settle_paid(self, order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
-        order.pay()
+    def _return_late_payment(self, order: Order, paid: Money) -> list[Any]:
+        """A payment that succeeded after its order was cancelled or expired goes straight back:
+        refunded through the provider, and recorded in the ledger as received and returned."""
+        refund_id = self.payments.refund(
+            intent_id=order.intent_id,
+            amount=paid,
+            idempotency_key=f"velora-late-payment-{order.intent_id}",
+        )
+        order.record_payment_returned(
+            refund_id,
+            paid.amount_minor,
+            paid.currency,
+            "paid after the order was cancelled",
+            late=True,
+        )
+        books = Books(self.repository, order.tenant_id, paid.currency)
+        escrow.return_late_payment(books, f"late-payment:{order.intent_id}", paid.amount_minor)
+        return books.changed()
+
+    def _settle_paid(
+        self, order: Order, seller_orders: list[SellerOrder], charge_id: str
+    ) -> list[Any]:
+        order.pay(charge_id)
         changed: list[Any] = []
         books = Books(self.repository, order.tenant_id, order.currency)
         for seller_order in seller_orders:
@@ -320,7 +351,8 @@ class CheckoutApplication(VeloraApplication):
     def cancel(
         self, ctx: CommandContext, order_id: UUID, within: UUID | None, buyer_id: UUID | None
     ) -> CommandResult:
-        """Cancels before any shipment: holds are released and sold units return to stock."""
+        """Cancels before any shipment: holds are released, sold units return to stock, and
+        what was paid goes back to the buyer through the provider."""
 
         def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if buyer_id is not None and order.buyer_id != buyer_id:
@@ -354,10 +386,13 @@ class CheckoutApplication(VeloraApplication):
             raise WrongOrderStep("only an order with nothing shipped yet can be cancelled")
         changed: list[Any] = []
         books = Books(self.repository, order.tenant_id, order.currency)
+        paid_back = 0
         for seller_order in seller_orders:
             was_paid = seller_order.status == SellerOrderStatus.PAID
+            changed += self._close_refund_requests(seller_order)
             seller_order.cancel(reason)
             if was_paid:
+                paid_back += seller_order.subtotal_minor - seller_order.refunded_minor
                 escrow.refund_cancelled(books, seller_order)
             for product_id, hold_id in seller_order.holds:
                 stock = self._stock(product_id)
@@ -367,7 +402,24 @@ class CheckoutApplication(VeloraApplication):
                     stock.release(hold_id, release)
                 changed.append(stock)
         order.cancel(reason)
+        if paid_back:
+            refund_id = self.payments.refund(
+                intent_id=order.intent_id,
+                amount=Money(paid_back, order.currency),
+                idempotency_key=f"velora-cancel-{order.id}",
+            )
+            order.record_payment_returned(refund_id, paid_back, order.currency, reason)
         return changed + books.changed()
+
+    def _close_refund_requests(self, seller_order: SellerOrder) -> list[Refund]:
+        """Cancelling pays everything back, so refunds still awaiting a decision are rejected."""
+        closed = []
+        for refund_id in [UUID(r) for r in seller_order.requested_refunds]:
+            seller_order.decline_refund(refund_id)
+            refund: Refund = self.repository.get(refund_id)
+            refund.reject("the order was cancelled and everything paid was refunded")
+            closed.append(refund)
+        return closed
 
     def _retrying(
         self, ctx: CommandContext, order_id: UUID, within: UUID | None, change: object

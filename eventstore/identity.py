@@ -18,6 +18,7 @@ from domain.identity import (
     User,
     check_may_grant,
 )
+from domain.money import Money
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -40,6 +41,7 @@ class IdentityApplication(VeloraApplication):
         escrow_hold_days: int,
         product_moderation: str = "required",
         hold_timeout_s: int = 1800,
+        min_payout: Money | None = None,
     ) -> CommandResult:
         tenant = Tenant.register(
             tenant_id=uuid4(),
@@ -50,6 +52,15 @@ class IdentityApplication(VeloraApplication):
             product_moderation=product_moderation,
             hold_timeout_s=hold_timeout_s,
         )
+        if min_payout is not None:
+            tenant.set_minimum_payout(min_payout.amount_minor, min_payout.currency)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    def set_minimum_payout(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, amount: Money
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_minimum_payout(amount.amount_minor, amount.currency)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     def register_user(

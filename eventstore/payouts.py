@@ -1,4 +1,11 @@
-"""The payouts application: pays every seller of a tenant what is available to it."""
+"""The payouts application: pays every seller of a tenant what is available to it.
+
+A payout happens in two steps, each its own atomic save. Starting it reserves the money (a
+pending transfer out of the seller's payable) and marks which seller orders' released money it
+pays; only then is the provider asked to transfer, with a key derived from the payout. Its answer
+posts the payout or, if it refused, voids it. When the provider cannot be reached the payout stays
+pending, its money reserved, and the next run asks again with the same key, so a seller is never
+paid twice and never loses what it is owed."""
 
 from __future__ import annotations
 
@@ -10,10 +17,13 @@ from eventsourcing.persistence import IntegrityError
 from domain.identity import Tenant, TenantNotFound
 from domain.ledger import Account, Chart, account_id
 from domain.money import Money
-from domain.payments import PaymentProvider
+from domain.orders import Order, SellerOrder
+from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
 from domain.payouts import Payout, payable_now
+from domain.sellers import Seller
 from eventstore.application import VeloraApplication
 from eventstore.books import Books
+from eventstore.checkout import MAX_ATTEMPTS, Contention
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 
@@ -26,6 +36,19 @@ class PayoutMade:
     status: str
 
 
+@dataclass(frozen=True)
+class PayoutSkipped:
+    seller_id: UUID
+    reason: str
+
+
+@dataclass
+class PayoutRun:
+    made: list[PayoutMade]
+    skipped: list[PayoutSkipped]
+    position: int
+
+
 class PayoutApplication(VeloraApplication):
     name = "payouts"
 
@@ -34,55 +57,138 @@ class PayoutApplication(VeloraApplication):
         self.payments = payments
 
     def run(
-        self, ctx: CommandContext, *, tenant_id: UUID, seller_ids: list[UUID], run_key: str
-    ) -> tuple[list[PayoutMade], int]:
-        """Pays each seller what is available to it (after netting its receivable). The run key
-        makes a repeated run pay nobody twice. Returns the payouts and the last position."""
+        self,
+        ctx: CommandContext,
+        *,
+        tenant_id: UUID,
+        candidates: dict[UUID, list[UUID]],
+        run_key: str,
+    ) -> PayoutRun:
+        """Pays each seller in `candidates` what is available to it, after netting what it owes,
+        out of the seller orders listed for it (those with released money not yet paid out).
+        The run key makes a repeated run pay nobody twice."""
         tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound)
-        made, position = [], self._log.head()
-        for seller_id in seller_ids:
-            payout = self._pay(ctx, tenant, seller_id, run_key)
-            if payout is not None:
-                made.append(payout[0])
-                position = max(position, payout[1])
-        return made, position
+        run = PayoutRun([], [], self._log.head())
+        for seller_id, seller_order_ids in candidates.items():
+            started = self._start(ctx, tenant, seller_id, seller_order_ids, run_key, run)
+            if started is not None:
+                run.made.append(self.complete(ctx, started, run))
+        return run
 
-    def _pay(
-        self, ctx: CommandContext, tenant: Tenant, seller_id: UUID, run_key: str
-    ) -> tuple[PayoutMade, int] | None:
-        existing = self.get_or_none(Payout.create_id(tenant.id, run_key, seller_id))
-        if isinstance(existing, Payout):
-            return None  # this run already paid this seller
-        amount, netted = payable_now(
-            self._account(tenant, Chart.seller_payable(seller_id)),
-            self._account(tenant, Chart.seller_receivable(seller_id)),
-        )
-        if amount <= 0:
-            return None
-        books = Books(self.repository, tenant.id, tenant.currency)
-        payout = Payout.start(
-            books,
-            tenant_id=tenant.id,
-            run_key=run_key,
-            seller_id=seller_id,
-            currency=tenant.currency,
-            amount_minor=amount,
-            receivable_netted_minor=netted,
-        )
-        transfer_id = self.payments.pay_out(
-            seller_id=seller_id,
-            amount=Money(amount, tenant.currency),
-            idempotency_key=f"velora-payout-{payout.id}",
-        )
-        payout.settle(books, transfer_id)
+    def complete(self, ctx: CommandContext, payout_id: UUID, run: PayoutRun) -> PayoutMade:
+        """Asks the provider to make a started payout's transfers and records its answer. Safe
+        to call again: the provider sees the same idempotency keys."""
+        payout: Payout = self.repository.get(payout_id)
+        if payout.status != "pending":
+            return _made(payout)
         try:
-            position = self.record(ctx, payout, *books.changed())
-        except IntegrityError:
-            return None  # a concurrent run with the same key paid this seller first
-        return PayoutMade(
-            payout.id, seller_id, Money(amount, tenant.currency), payout.status
-        ), position
+            transfer_ids: list[str] | None = self.payments.pay_out(
+                destination=payout.destination or None,
+                currency=payout.currency,
+                sources=payout.provider_sources,
+                idempotency_key=f"velora-payout-{payout.id}",
+            )
+            failure = ""
+        except ProviderUnavailable:
+            return _made(payout)  # still pending, its money reserved: the next run asks again
+        except ProviderRejected as e:
+            transfer_ids, failure = None, e.detail
+        for attempt in range(MAX_ATTEMPTS):
+            payout = self.repository.get(payout_id)
+            if payout.status != "pending":
+                return _made(payout)  # a concurrent run recorded the answer first
+            books = Books(self.repository, payout.tenant_id, payout.currency)
+            seller_orders = self._seller_orders(payout.seller_order_ids)
+            payout.settle(books, seller_orders, transfer_ids, failure)
+            try:
+                position = self.record(ctx, payout, *seller_orders, *books.changed())
+            except IntegrityError:
+                self.pause_after_conflict(attempt)
+                continue
+            run.position = max(run.position, position)
+            return _made(payout)
+        raise Contention("too many concurrent changes to this payout; run payouts again")
+
+    def _start(
+        self,
+        ctx: CommandContext,
+        tenant: Tenant,
+        seller_id: UUID,
+        seller_order_ids: list[UUID],
+        run_key: str,
+        run: PayoutRun,
+    ) -> UUID | None:
+        payout_id = Payout.create_id(tenant.id, run_key, seller_id)
+        for attempt in range(MAX_ATTEMPTS):
+            if self.get_or_none(payout_id) is not None:
+                return payout_id  # this run started it already: finish it
+            amount, netted = payable_now(
+                self._account(tenant, Chart.seller_payable(seller_id)),
+                self._account(tenant, Chart.seller_receivable(seller_id)),
+            )
+            if amount <= 0:
+                return None
+            if amount < tenant.min_payout_minor:
+                run.skipped.append(
+                    PayoutSkipped(seller_id, "the balance is below the tenant's minimum payout")
+                )
+                return None
+            seller: Seller = self.repository.get(seller_id)
+            if self.payments.needs_payout_account and not seller.payout_account:
+                run.skipped.append(PayoutSkipped(seller_id, "the seller has no payout account"))
+                return None
+            sources = self._sources(seller_order_ids, amount)
+            if not sources:
+                return None  # the released money is not visible yet: the next run pays it
+            books = Books(self.repository, tenant.id, tenant.currency)
+            payout = Payout.start(
+                books,
+                tenant_id=tenant.id,
+                run_key=run_key,
+                seller_id=seller_id,
+                currency=tenant.currency,
+                receivable_netted_minor=netted,
+                destination=seller.payout_account or "",
+                sources=sources,
+            )
+            changed = [so for so, _ in sources]
+            try:
+                run.position = max(
+                    run.position, self.record(ctx, payout, *changed, *books.changed())
+                )
+                return payout.id
+            except IntegrityError:
+                self.pause_after_conflict(attempt)  # another run moved this seller's money
+        raise Contention("too many concurrent payout runs for this seller; run payouts again")
+
+    def _sources(
+        self, seller_order_ids: list[UUID], amount: int
+    ) -> list[tuple[SellerOrder, PayoutSource]]:
+        """Takes `amount` out of the listed seller orders, oldest first, each at most what it
+        has left to pay out, each tied to the charge its order was paid with."""
+        sources: list[tuple[SellerOrder, PayoutSource]] = []
+        left = amount
+        for so_id in seller_order_ids:
+            if left == 0:
+                break
+            so: SellerOrder = self.repository.get(so_id)
+            take = min(so.payout_remaining_minor, left)
+            if take <= 0:
+                continue
+            order: Order = self.repository.get(so.order_id)
+            sources.append((so, PayoutSource(so.id, so.order_id, order.charge_id, take)))
+            left -= take
+        return sources
+
+    def _seller_orders(self, ids: list[UUID]) -> list[SellerOrder]:
+        return [self.repository.get(so_id) for so_id in ids]
 
     def _account(self, tenant: Tenant, code: str) -> Account | None:
         found = self.get_or_none(account_id(tenant.id, tenant.currency, code))
         return found if isinstance(found, Account) else None
+
+
+def _made(payout: Payout) -> PayoutMade:
+    return PayoutMade(
+        payout.id, payout.seller_id, Money(payout.amount_minor, payout.currency), payout.status
+    )

@@ -53,6 +53,13 @@ class SellerApplication(VeloraApplication):
             ctx, seller_id, within, lambda seller: seller.set_commission(commission_bps)
         )
 
+    def set_payout_account(
+        self, ctx: CommandContext, seller_id: UUID, within: UUID | None, account_id: str
+    ) -> Changed:
+        return self._change(
+            ctx, seller_id, within, lambda seller: seller.set_payout_account(account_id)
+        )
+
     def _change(
         self,
         ctx: CommandContext,

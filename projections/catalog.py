@@ -67,6 +67,16 @@ class SellersProjector(Projector):
             .values(commission_bps=e.commission_bps)
         )
 
+    @apply.register
+    def _payout_account(
+        self, e: Seller.PayoutAccountSet, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            sellers.update()
+            .where(sellers.c.seller_id == str(e.originator_id))
+            .values(payout_account=e.account_id)
+        )
+
     @staticmethod
     def _status(conn: Connection, seller_id: UUID, status: str) -> None:
         conn.execute(
@@ -252,6 +262,7 @@ SELLER_FIELDS = (
     "country",
     "status",
     "commission_bps",
+    "payout_account",
     "created_at",
 )
 

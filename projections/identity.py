@@ -39,6 +39,16 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _minimum_payout(
+        self, e: Tenant.MinimumPayoutSet, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            tenants.update()
+            .where(tenants.c.tenant_id == str(e.originator_id))
+            .values(min_payout_amount=e.amount_minor)
+        )
+
+    @apply.register
     def _user_registered(self, e: User.Registered, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
             users.insert().values(
@@ -68,6 +78,8 @@ USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")
 
 def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     picked = {f: row[f] for f in fields}
+    if "min_payout_amount" in row and "currency" in row:
+        picked["min_payout"] = {"amount": row["min_payout_amount"], "currency": row["currency"]}
     if picked.get("created_at") is not None:
         # Stored as naive UTC (MySQL DATETIME has no zone); answered with the zone stated.
         picked["created_at"] = zoned(picked["created_at"])

@@ -118,14 +118,14 @@ class LedgerProjector(Projector):
 
     @apply.register
     def _payout_failed(self, e: Payout.Failed, conn: Connection, r: RecordedEvent) -> None:
-        self._payout_status(conn, e, "failed")
+        self._payout_status(conn, e, "failed", failure_reason=e.reason[:500])
 
     @staticmethod
-    def _payout_status(conn: Connection, e: Any, status: str) -> None:
+    def _payout_status(conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
             payouts.update()
             .where(payouts.c.payout_id == str(e.originator_id))
-            .values(status=status, updated_at=naive_utc(e.timestamp))
+            .values(status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
     @staticmethod
@@ -312,9 +312,21 @@ class LedgerQueries:
                     "amount": _money(r["amount"], r["currency"]),
                     "receivable_netted": _money(r["receivable_netted"], r["currency"]),
                     "status": r["status"],
+                    "failure_reason": r["failure_reason"],
                     "created_at": zoned(r["created_at"]),
                 }
                 for r in page.items
             ],
             page.next_cursor,
         )
+
+    def pending_payouts(self, scope: TenantScope, limit: int = 500) -> list[str]:
+        """Payouts still waiting for the provider's answer, oldest first (to be tried again)."""
+        query = (
+            scope.select(payouts, payouts.c.status == "pending")
+            .with_only_columns(payouts.c.payout_id)
+            .order_by(payouts.c.created_position)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [row.payout_id for row in conn.execute(query)]

@@ -86,6 +86,27 @@ class OrdersProjector(Projector):
         )
 
     @apply.register
+    def _returned_payment(
+        self, e: Order.PaymentReturned, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            orders.update()
+            .where(orders.c.order_id == str(e.originator_id))
+            .values(
+                returned_amount=orders.c.returned_amount + e.amount_minor,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _flagged(self, e: Order.FlaggedForReview, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            orders.update()
+            .where(orders.c.order_id == str(e.originator_id))
+            .values(needs_review=True, review_reason=e.reason[:500])
+        )
+
+    @apply.register
     def _so_placed(self, e: SellerOrder.Placed, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
             seller_orders.insert().values(
@@ -133,14 +154,49 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _released(self, e: SellerOrder.EscrowReleased, conn: Connection, r: RecordedEvent) -> None:
-        self._escrow(conn, e, "released")
+        self._escrow(
+            conn,
+            e,
+            "released",
+            released_at=naive_utc(e.timestamp),
+            payout_remaining=e.seller_net_minor,
+        )
+
+    @apply.register
+    def _allocated(
+        self, e: SellerOrder.PayoutAllocated, conn: Connection, r: RecordedEvent
+    ) -> None:
+        self._paid_out(conn, e, e.amount_minor)
+
+    @apply.register
+    def _returned(self, e: SellerOrder.PayoutReturned, conn: Connection, r: RecordedEvent) -> None:
+        self._paid_out(conn, e, -e.amount_minor)
+
+    @staticmethod
+    def _paid_out(conn: Connection, e: Any, amount: int) -> None:
+        so = seller_orders
+        conn.execute(
+            so.update()
+            .where(so.c.seller_order_id == str(e.originator_id))
+            .values(
+                paid_out_amount=so.c.paid_out_amount + amount,
+                payout_remaining=so.c.payout_remaining - amount,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
 
     @apply.register
     def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
         """A paid seller order was cancelled: what remained is refunded, and with it whatever
         commission had not been reversed yet."""
-        self._escrow(conn, e, "refunded")
         row = self._row(conn, e)
+        self._escrow(
+            conn,
+            e,
+            "refunded",
+            refunded_amount=row.subtotal_amount,
+            commission_reversed_amount=row.commission_amount,
+        )
         left = conn.execute(
             sa.select(sa.func.coalesce(sa.func.sum(sales_facts.c.commission), 0)).where(
                 sales_facts.c.seller_order_id == str(e.originator_id)
@@ -152,13 +208,21 @@ class OrdersProjector(Projector):
     def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
         so = seller_orders
         row = conn.execute(
-            sa.select(so.c.subtotal_amount, so.c.refunded_amount, so.c.status).where(
-                so.c.seller_order_id == str(e.originator_id)
-            )
+            sa.select(
+                so.c.subtotal_amount,
+                so.c.refunded_amount,
+                so.c.status,
+                so.c.commission_reversed_amount,
+            ).where(so.c.seller_order_id == str(e.originator_id))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
         whole = refunded == row.subtotal_amount
-        values: dict[str, Any] = {"refunded_amount": refunded}
+        values: dict[str, Any] = {
+            "refunded_amount": refunded,
+            "commission_reversed_amount": (
+                row.commission_reversed_amount + e.commission_reversed_minor
+            ),
+        }
         if e.from_escrow:
             values["escrow_status"] = "refunded" if whole else "partially_refunded"
         self._step(conn, e, "refunded" if whole else row.status, **values)
@@ -244,11 +308,11 @@ class OrdersProjector(Projector):
         )
 
     @staticmethod
-    def _escrow(conn: Connection, e: Any, status: str) -> None:
+    def _escrow(conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
             seller_orders.update()
             .where(seller_orders.c.seller_order_id == str(e.originator_id))
-            .values(escrow_status=status, updated_at=naive_utc(e.timestamp))
+            .values(escrow_status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
     @apply.register
@@ -376,6 +440,30 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
+    """Gross, commission (after reversals), refunds and net of one seller order; gross minus
+    refunds minus commission is exactly net."""
+    currency = row["currency"]
+    gross, refunds = row["subtotal_amount"], row["refunded_amount"]
+    commission = row["commission_amount"] - row["commission_reversed_amount"]
+    return {
+        "seller_order_id": row["seller_order_id"],
+        "order_id": row["order_id"],
+        "status": row["status"],
+        "escrow_status": row["escrow_status"],
+        "gross": _money(gross, currency),
+        "commission": _money(commission, currency),
+        "refunds": _money(refunds, currency),
+        "net": _money(gross - refunds - commission, currency),
+        "paid_out": _money(row["paid_out_amount"], currency),
+        "release_due_at": (
+            zoned(row["escrow_release_due_at"]) if row["escrow_release_due_at"] else None
+        ),
+        "released_at": zoned(row["released_at"]) if row["released_at"] else None,
+        "created_at": zoned(row["created_at"]),
+    }
+
+
 class OrderQueries:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
@@ -450,6 +538,35 @@ class OrderQueries:
             where.append(seller_orders.c.status == status)
         page = self.store.page(scope, seller_orders, *where, limit=limit, cursor=cursor)
         return Page([seller_order_view(r) for r in page.items], page.next_cursor)
+
+    def earnings(
+        self, scope: TenantScope, seller_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        """The seller's earnings statement: one line per seller order that was paid."""
+        so = seller_orders
+        page = self.store.page(
+            scope,
+            so,
+            so.c.seller_id == seller_id,
+            so.c.escrow_status != "none",
+            limit=limit,
+            cursor=cursor,
+        )
+        return Page([earnings_line(r) for r in page.items], page.next_cursor)
+
+    def payout_candidates(self, tenant_id: str, seller_id: str, limit: int = 500) -> list[str]:
+        """A seller's seller orders with released money not yet paid out, oldest first. The
+        payouts application checks each against its aggregate; this only says where to look."""
+        so = seller_orders
+        query = (
+            TenantScope.only(tenant_id)
+            .select(so, so.c.seller_id == seller_id, so.c.payout_remaining > 0)
+            .with_only_columns(so.c.seller_order_id)
+            .order_by(so.c.created_position)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [row.seller_order_id for row in conn.execute(query)]
 
     def cart(self, scope: TenantScope, cart_id: str, buyer_id: str) -> dict[str, Any] | None:
         """A cart's lines at today's prices, with totals per currency."""
@@ -554,7 +671,13 @@ class OrderQueries:
             "status": row["status"],
             "total": _money(row["total_amount"], row["currency"]),
             "shipping_address": row["shipping_address"],
-            "payment": {"provider": row["payment_provider"], "intent_id": row["payment_intent_id"]},
+            "payment": {
+                "provider": row["payment_provider"],
+                "intent_id": row["payment_intent_id"],
+                "returned": _money(row["returned_amount"], row["currency"]),
+            },
+            "needs_review": bool(row["needs_review"]),
+            "review_reason": row["review_reason"],
             "expires_at": zoned(row["expires_at"]),
             "seller_orders": [seller_order_view(p) for p in parts],
             "created_at": zoned(row["created_at"]),

@@ -35,6 +35,7 @@ tenants = sa.Table(
     sa.Column("hold_timeout_s", sa.Integer, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("min_payout_amount", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 users = sa.Table(
@@ -79,6 +80,7 @@ sellers = sa.Table(
     sa.Column("commission_bps", sa.Integer, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Column("payout_account", sa.String(255), nullable=True),
     sa.Index("ix_sellers_tenant_position", "tenant_id", "created_position"),
 )
 
@@ -149,6 +151,10 @@ orders = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # Paid back through the provider (a cancelled order, a payment that came too late).
+    sa.Column("returned_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("needs_review", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("review_reason", sa.String(500), nullable=True),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
     sa.Index("ix_orders_status_expiry", "status", "expires_at"),
 )
@@ -176,8 +182,16 @@ seller_orders = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Column("commission_reversed_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("paid_out_amount", sa.BigInteger, nullable=False, server_default="0"),
+    # Released to the seller and not yet taken by a payout: where payout runs look.
+    sa.Column("payout_remaining", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("released_at", Timestamp, nullable=True),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
+    sa.Index(
+        "ix_seller_orders_payout", "tenant_id", "seller_id", "payout_remaining", "created_position"
+    ),
 )
 
 reviews = sa.Table(
@@ -282,6 +296,7 @@ payouts = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Column("failure_reason", sa.String(500), nullable=True),
     sa.Index("ix_payouts_seller", "tenant_id", "seller_id", "created_position"),
 )
 

@@ -5,6 +5,8 @@ set -euo pipefail
 out=${1:-.velora-test.env}
 PG_PORT=${VELORA_TEST_PG_PORT:-5432}
 MY_PORT=${VELORA_TEST_MYSQL_PORT:-3306}
+STRIPE_PORT=${VELORA_TEST_STRIPE_PORT:-8420}
+PY=${VELORA_PYTHON:-.venv/bin/python}
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -49,11 +51,22 @@ start_mariadb() {
   echo "services: started MariaDB"
 }
 
+start_localstripe() {
+  answers "$STRIPE_PORT" && { echo "services: localstripe already answers on $STRIPE_PORT"; return 0; }
+  mkdir -p .velora
+  setsid nohup "$PY" scripts/localstripe_server.py --port "$STRIPE_PORT" \
+    >.velora/localstripe.log 2>&1 </dev/null &
+  wait_for "$STRIPE_PORT" localstripe
+  echo "services: started localstripe"
+}
+
 start_postgres
 start_mariadb
+start_localstripe
 
 cat > "$out" <<ENV
 export VELORA_TEST_PG_URL=\${VELORA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}
 export VELORA_TEST_MYSQL_URL=\${VELORA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:$MY_PORT/test}
+export VELORA_TEST_STRIPE_URL=\${VELORA_TEST_STRIPE_URL:-http://127.0.0.1:$STRIPE_PORT}
 ENV
 echo "services: wrote $out"

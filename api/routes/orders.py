@@ -66,6 +66,7 @@ class SellerOrderOut(BaseModel):
 class PaymentRef(BaseModel):
     provider: str | None
     intent_id: str | None
+    returned: MoneyOut = Field(description="paid back to the buyer through the provider")
 
 
 class OrderOut(BaseModel):
@@ -76,6 +77,8 @@ class OrderOut(BaseModel):
     total: MoneyOut
     shipping_address: dict[str, str]
     payment: PaymentRef
+    needs_review: bool = Field(description="the payment does not add up; a person must look")
+    review_reason: str | None
     expires_at: datetime
     seller_orders: list[SellerOrderOut]
     created_at: datetime

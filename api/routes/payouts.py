@@ -38,10 +38,17 @@ class PayoutSummary(BaseModel):
     id: str
     seller_id: str
     amount: MoneyOut
+    status: str
+
+
+class SkippedOut(BaseModel):
+    seller_id: str
+    reason: str
 
 
 class RunOut(BaseModel):
     payouts: list[PayoutSummary]
+    skipped: list[SkippedOut]
 
 
 class PayoutOut(BaseModel):
@@ -51,11 +58,32 @@ class PayoutOut(BaseModel):
     amount: MoneyOut
     receivable_netted: MoneyOut
     status: str
+    failure_reason: str | None
     created_at: datetime
 
 
 class PayoutPage(BaseModel):
     items: list[PayoutOut]
+    next_cursor: str | None
+
+
+class EarningsLine(BaseModel):
+    seller_order_id: str
+    order_id: str
+    status: str
+    escrow_status: str
+    gross: MoneyOut
+    commission: MoneyOut
+    refunds: MoneyOut
+    net: MoneyOut
+    paid_out: MoneyOut
+    release_due_at: datetime | None
+    released_at: datetime | None
+    created_at: datetime
+
+
+class EarningsPage(BaseModel):
+    items: list[EarningsLine]
     next_cursor: str | None
 
 
@@ -75,17 +103,25 @@ def run_payouts(
     body: RunIn | None = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
-    """Pays every approved seller its available balance (its payable, net of its receivable).
-    A run with the same Idempotency-Key pays nobody twice."""
+    """Pays every approved seller its available balance (its payable, net of its receivable)
+    when it reaches the tenant's minimum payout. A payout stays `pending` while the provider
+    cannot be reached, and the next run asks again; `failed` when the provider refused it, and
+    its money is available again. A run with the same Idempotency-Key pays nobody twice."""
     if body and body.tenant_id:
         scope = scope.narrowed_to(body.tenant_id)
-    made, position = workflows.run_payouts(container, ctx, scope, idempotency_key or str(uuid4()))
-    response.headers[POSITION_HEADER] = str(position)
+    run = workflows.run_payouts(container, ctx, scope, idempotency_key or str(uuid4()))
+    response.headers[POSITION_HEADER] = str(run.position)
     return {
         "payouts": [
-            {"id": str(p.id), "seller_id": str(p.seller_id), "amount": p.amount.as_dict()}
-            for p in made
-        ]
+            {
+                "id": str(p.id),
+                "seller_id": str(p.seller_id),
+                "amount": p.amount.as_dict(),
+                "status": p.status,
+            }
+            for p in run.made
+        ],
+        "skipped": [{"seller_id": str(s.seller_id), "reason": s.reason} for s in run.skipped],
     }
 
 
@@ -108,6 +144,20 @@ def list_payouts(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+def _visible_seller(
+    container: ContainerDep, scope: Scope, principal: Principal, seller_id: UUID
+) -> dict[str, Any]:
+    """The seller, for finance or for the seller itself; anyone else gets 404, as for an
+    unknown id."""
+    seller = container.catalog_queries.seller(scope, str(seller_id))
+    mine = seller is not None and (
+        is_admin(principal.roles) or str(acting_seller_id(principal)) == str(seller_id)
+    )
+    if seller is None or not mine:
+        raise Problem(404, f"seller {seller_id} not found")
+    return seller
+
+
 @router.get(
     "/sellers/{seller_id}/balance",
     response_model=BalanceOut,
@@ -120,12 +170,28 @@ def seller_balance(
     principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
 ) -> dict[str, Any]:
     """What is in escrow toward the seller, available to pay out, and paid out so far."""
-    seller = container.catalog_queries.seller(scope, str(seller_id))
-    mine = seller is not None and (
-        is_admin(principal.roles) or str(acting_seller_id(principal)) == str(seller_id)
-    )
-    if seller is None or not mine:
-        raise Problem(404, f"seller {seller_id} not found")
+    seller = _visible_seller(container, scope, principal, seller_id)
     tenant = container.identity_queries.tenant(scope, seller["tenant_id"])
     assert tenant is not None
     return container.ledger_queries.seller_balance(scope, str(seller_id), tenant["currency"])
+
+
+@router.get(
+    "/sellers/{seller_id}/earnings",
+    response_model=EarningsPage,
+    dependencies=[Depends(ReadAfter("orders", "sellers"))],
+)
+def seller_earnings(
+    seller_id: UUID,
+    container: ContainerDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The seller's earnings statement, one line per paid seller order, oldest first: gross,
+    commission after reversals, refunds, net (gross - refunds - commission), what payouts have
+    paid of it, and when escrow is or was released."""
+    _visible_seller(container, scope, principal, seller_id)
+    page = container.order_queries.earnings(scope, str(seller_id), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}

@@ -45,6 +45,16 @@ class CommissionIn(BaseModel):
     commission_bps: int | None = Field(ge=0, le=10_000, description="null: tenant default")
 
 
+class PayoutAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account_id: str = Field(
+        min_length=3,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the seller's account at the payment provider, e.g. a Stripe acct_...",
+    )
+
+
 class SellerOut(BaseModel):
     seller_id: str
     tenant_id: str
@@ -53,6 +63,7 @@ class SellerOut(BaseModel):
     country: str
     status: str
     commission_bps: int | None
+    payout_account: str | None
     created_at: datetime
 
 
@@ -126,6 +137,24 @@ def set_seller_commission(
     """Overrides the tenant's commission rate for this seller (null restores the default)."""
     changed = container.sellers.set_commission(
         ctx, seller_id, confinement(principal), body.commission_bps
+    )
+    return _status(response, changed.result, changed.status)
+
+
+@router.put("/{seller_id}/payout-account", response_model=SellerStatusOut)
+def set_payout_account(
+    seller_id: UUID,
+    body: PayoutAccountIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("sellers:payout_account"))],
+) -> dict[str, str]:
+    """Names the account payouts go to: the seller's own, or any seller's for its admin."""
+    if not is_admin(principal.roles) and acting_seller_id(principal) != seller_id:
+        raise Problem(404, f"seller {seller_id} not found")
+    changed = container.sellers.set_payout_account(
+        ctx, seller_id, confinement(principal), body.account_id
     )
     return _status(response, changed.result, changed.status)
 

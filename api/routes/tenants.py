@@ -22,6 +22,7 @@ from api.deps import (
 )
 from api.problems import Problem
 from api.routes.auth import IdResponse
+from api.schemas import AmountIn, MoneyOut
 from api.security import Principal
 from domain.base import PLATFORM_TENANT_ID
 from domain.identity import Role
@@ -37,6 +38,9 @@ class TenantCreate(BaseModel):
     escrow_hold_days: int = Field(ge=0, le=365)
     product_moderation: str = Field(default="required", pattern="^(required|auto)$")
     hold_timeout_s: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
+    min_payout: AmountIn | None = Field(
+        default=None, description="sellers are paid out once their balance reaches it"
+    )
 
 
 class Tenant(BaseModel):
@@ -47,6 +51,7 @@ class Tenant(BaseModel):
     escrow_hold_days: int
     product_moderation: str
     hold_timeout_s: int
+    min_payout: MoneyOut
     created_at: datetime
 
 
@@ -90,7 +95,9 @@ def create_tenant(
     _: Annotated[Principal, Depends(Allowed("tenants:create"))],
 ) -> dict[str, str]:
     """Creates a marketplace tenant with its currency, commission and escrow settings."""
-    result = container.identity.register_tenant(ctx, **body.model_dump())
+    fields = body.model_dump(exclude={"min_payout"})
+    minimum = body.min_payout.money() if body.min_payout else None
+    result = container.identity.register_tenant(ctx, **fields, min_payout=minimum)
     return commanded(response, result)
 
 
@@ -166,6 +173,22 @@ def set_category_commission(
     seller's and the tenant's rates; a product's own rate overrides it."""
     result = container.identity.set_category_commission(
         ctx, tenant_id, confinement(principal), category, body.commission_bps
+    )
+    return commanded(response, result)
+
+
+@router.put("/{tenant_id}/payout-minimum", response_model=IdResponse)
+def set_minimum_payout(
+    tenant_id: UUID,
+    body: AmountIn,
+    container: ContainerDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("payouts:configure"))],
+) -> dict[str, str]:
+    """Sets the smallest balance a payout run pays out to a seller of this tenant."""
+    result = container.identity.set_minimum_payout(
+        ctx, tenant_id, confinement(principal), body.money()
     )
     return commanded(response, result)
 

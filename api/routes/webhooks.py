@@ -68,6 +68,7 @@ async def stripe_webhook(
                 amount_minor=int(amount),
                 currency=str(intent.get("currency", "")),
                 succeeded=PAYMENT_EVENTS[event["type"]],
+                charge_id=_charge_id(intent.get("latest_charge")),
             )
         except UnknownPaymentIntent:
             outcome = "ignored"  # not one of ours: acknowledged so the provider stops retrying
@@ -86,3 +87,10 @@ async def stripe_webhook(
         except UnknownPaymentIntent:
             outcome = "ignored"
     return {"received": True, "id": event["id"], "type": event["type"], "outcome": outcome}
+
+
+def _charge_id(latest_charge: Any) -> str:
+    """The charge that holds the money: Stripe sends its id, or the charge itself if expanded."""
+    if isinstance(latest_charge, dict):
+        return str(latest_charge.get("id") or "")
+    return str(latest_charge or "")

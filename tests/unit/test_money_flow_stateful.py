@@ -14,6 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from api import workflows
 from api.bootstrap import Container
 from domain.errors import DomainError
 from domain.ledger import Chart
@@ -65,6 +66,7 @@ class MoneyFlow(RuleBasedStateMachine):
         self.pending: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
         self.paid: set[UUID] = set()
         self.events: list[tuple[str, str, int, bool]] = []  # sent (event id, intent, amount, ok)
+        self.cancelled_unpaid: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
         self.paid_in = self.refunded = self.paid_out = 0
 
     def seller_orders(self, *statuses: str) -> list[SellerOrder]:
@@ -131,6 +133,17 @@ class MoneyFlow(RuleBasedStateMachine):
             assert not ok
             del self.pending[order_id]
 
+    @precondition(lambda self: self.cancelled_unpaid)
+    @rule(data=st.data())
+    def a_payment_arrives_after_cancellation(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(sorted(self.cancelled_unpaid, key=str)))
+        intent, total = self.cancelled_unpaid.pop(order_id)
+        event_id = f"evt_{uuid4().hex}"
+        assert self.send(event_id, intent, total, True) == "refunded"
+        self.events.append((event_id, intent, total, True))
+        self.paid_in += total  # it came in, and went straight back out
+        self.refunded += total
+
     @precondition(lambda self: self.events)
     @rule(data=st.data())
     def a_provider_event_arrives_again(self, data: st.DataObject) -> None:
@@ -187,18 +200,16 @@ class MoneyFlow(RuleBasedStateMachine):
         except DomainError:
             return  # something shipped, or already cancelled: refused, nothing moved
         self.refunded += left
-        self.pending.pop(order_id, None)
+        if order_id in self.pending:
+            self.cancelled_unpaid[order_id] = self.pending.pop(order_id)
 
     @rule()
     def payouts(self) -> None:
         self.c.catch_up()
-        made, _ = self.c.payouts.run(
-            ctx(), tenant_id=self.tenant, seller_ids=self.sellers(), run_key=str(uuid4())
+        run = workflows.run_payouts(
+            self.c, ctx(), TenantScope.only(self.tenant), run_key=str(uuid4())
         )
-        self.paid_out += sum(p.amount.amount_minor for p in made)
-
-    def sellers(self) -> list[UUID]:
-        return sorted({self.c.checkout.repository.get(p).seller_id for p in self.products}, key=str)
+        self.paid_out += sum(p.amount.amount_minor for p in run.made if p.status == "paid")
 
     @invariant()
     def the_books_hold(self) -> None:
@@ -214,6 +225,11 @@ class MoneyFlow(RuleBasedStateMachine):
         for code, balance in balances.items():
             if code.startswith(("escrow:", "seller:payable:")):
                 assert balance >= 0, (code, balance)
+        assert balances.get(Chart.UNAPPLIED_PAYMENTS, 0) == 0  # late payments all went back
+        released_and_paid_out = sum(
+            sum(so.payouts.values()) for so in self.seller_orders("completed", "refunded")
+        )
+        assert released_and_paid_out == self.paid_out
         clearing = balances.get(Chart.PROCESSOR_CLEARING, 0)
         assert clearing == self.paid_in - self.refunded - self.paid_out, (
             clearing,

@@ -31,7 +31,7 @@ services:
 	bash scripts/services.sh .velora-test.env
 
 lint: install-dev
-	$(BIN)/ruff check domain eventstore projections api migrations tests bench
+	$(BIN)/ruff check domain eventstore projections api migrations tests bench scripts
 	$(BIN)/mypy domain eventstore projections api
 	$(BIN)/lint-imports
 

@@ -7,6 +7,7 @@ On a laptop without the services the tests that need them skip and say why; in C
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from api.settings import Settings
 REQUIRE_SERVICES = os.environ.get("VELORA_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = os.environ.get("VELORA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+STRIPE_URL = os.environ.get("VELORA_TEST_STRIPE_URL", "http://127.0.0.1:8420")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -60,6 +62,17 @@ def mysql_server() -> str:
     except pymysql.MySQLError as e:
         _unavailable("MariaDB/MySQL", e)
     return MYSQL_URL
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> str:
+    """localstripe (scripts/localstripe_server.py), the fake Stripe the official SDK talks to."""
+    parts = urlsplit(STRIPE_URL)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=3).close()
+    except OSError as e:
+        _unavailable("localstripe", e)
+    return STRIPE_URL
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,11 @@ import json
 from typing import Annotated, Any
 
 import stripe
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 from stripe._error import SignatureVerificationError
 
-from api.deps import ContainerDep, Ctx
+from api.deps import POSITION_HEADER, ContainerDep, Ctx
 from api.problems import Problem
 from domain.payments import UnknownPaymentIntent
 
@@ -30,6 +30,7 @@ REVIEW_EVENTS = {
 @router.post("/stripe", responses={400: {"description": "missing or bad signature"}})
 async def stripe_webhook(
     request: Request,
+    response: Response,
     container: ContainerDep,
     ctx: Ctx,
     signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
@@ -86,6 +87,8 @@ async def stripe_webhook(
             )
         except UnknownPaymentIntent:
             outcome = "ignored"
+    # The head after the event was applied covers its effects: reads may wait for it.
+    response.headers[POSITION_HEADER] = str(await run_in_threadpool(container.log.head))
     return {"received": True, "id": event["id"], "type": event["type"], "outcome": outcome}
 
 

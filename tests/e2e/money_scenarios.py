@@ -501,10 +501,6 @@ class PayoutScenarios(Shop):
         api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
         return so
 
-    def balance(self, api: Api, token: str, seller_id: str) -> dict[str, int]:
-        body = api.get(f"/v1/sellers/{seller_id}/balance", token=token).json()
-        return {k: v["amount"] for k, v in body.items()}
-
     def test_payouts_pay_what_is_available_once_per_run(
         self, api: Api, root: str, container: Container
     ) -> None:

@@ -92,6 +92,11 @@ class Shop(ApiScenarios):
         )
         api.position = max(api.position, result.position)
 
+    def balance(self, api: Api, token: str, seller_id: str) -> dict[str, int]:
+        """A seller's balance as amounts: in_escrow, available, paid_out."""
+        body = api.get(f"/v1/sellers/{seller_id}/balance", token=token).json()
+        return {k: v["amount"] for k, v in body.items()}
+
     def available(self, api: Api, token: str, product_id: str) -> int:
         return int(api.get(f"/v1/products/{product_id}", token=token).json()["available"])
 

@@ -7,6 +7,7 @@ from uuid import uuid4
 import jwt
 import pytest
 
+from api.bootstrap import payment_provider
 from api.security import Argon2Hasher, InvalidToken, TokenService
 from api.settings import SettingsError
 from tests.conftest import make_settings
@@ -87,3 +88,20 @@ def test_argon2_hashes_verify_only_the_right_password() -> None:
     assert not hasher.verify(digest, "wrong horse")
     assert not hasher.verify(None, "correct horse")
     assert not hasher.verify("not-a-hash", "correct horse")
+
+
+def test_a_stripe_key_without_a_webhook_secret_refuses_to_start(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, stripe_api_key="sk_test_x")
+    with pytest.raises(SettingsError, match="VELORA_STRIPE_WEBHOOK_SECRET"):
+        settings.webhook_secret()
+    with_secret = make_settings(
+        tmp_path, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_abc"
+    )
+    assert with_secret.webhook_secret() == "whsec_abc"
+
+
+def test_the_provider_is_stripe_exactly_when_a_key_is_set(tmp_path: Path) -> None:
+    tokens = TokenService("k" * 48, 3600)
+    assert payment_provider(make_settings(tmp_path), tokens).name == "local"
+    stripe_settings = make_settings(tmp_path, stripe_api_key="sk_test_x")
+    assert payment_provider(stripe_settings, tokens).name == "stripe"

@@ -21,7 +21,7 @@ from api.deps import (
     Scope,
     acting_seller_id,
 )
-from api.policy import is_admin
+from api.policy import can_see_seller, is_admin
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
@@ -150,10 +150,9 @@ def _visible_seller(
     """The seller, for finance or for the seller itself; anyone else gets 404, as for an
     unknown id."""
     seller = container.catalog_queries.seller(scope, str(seller_id))
-    mine = seller is not None and (
-        is_admin(principal.roles) or str(acting_seller_id(principal)) == str(seller_id)
-    )
-    if seller is None or not mine:
+    if seller is None or not can_see_seller(
+        principal.roles, str(acting_seller_id(principal)), seller
+    ):
         raise Problem(404, f"seller {seller_id} not found")
     return seller
 

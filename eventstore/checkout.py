@@ -6,6 +6,7 @@ save conflicts and the whole checkout runs again on fresh state, so no unit is e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -219,33 +220,17 @@ class CheckoutApplication(VeloraApplication):
         """Applies a provider's payment event exactly once and says what it did: paid,
         cancelled, refunded (it paid an order already cancelled), flagged (the money does not
         match the order), ignored, or duplicate."""
-        ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
-        if not isinstance(ref, PaymentIntentRef):
-            raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
-        receipt_id = ProviderEventReceipt.create_id(provider, event_id)
-        for attempt in range(MAX_ATTEMPTS):
-            if self.get_or_none(receipt_id) is not None:
-                return "duplicate"
-            order: Order = self.repository.get(ref.order_id)
+
+        def decide(order: Order) -> tuple[str, list[Any]]:
             seller_orders: list[SellerOrder] = [
                 self.repository.get(i) for i in order.seller_order_ids
             ]
             outcome, changed = self._outcome(
                 order, seller_orders, succeeded, amount_minor, currency, charge_id
             )
-            receipt = ProviderEventReceipt(
-                tenant_id=order.tenant_id,
-                provider=provider,
-                event_id=event_id,
-                event_type=event_type,
-                outcome=outcome,
-            )
-            try:
-                self.record(ctx, receipt, order, *seller_orders, *changed)
-                return outcome
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-        raise Contention("too many concurrent changes to this order; the provider will retry")
+            return outcome, [*seller_orders, *changed]
+
+        return self._once(ctx, provider, event_id, event_type, intent_id, decide)
 
     def flag_from_provider(
         self,
@@ -259,6 +244,24 @@ class CheckoutApplication(VeloraApplication):
     ) -> str:
         """Records a provider event that a person must look at (a dispute, a refund made outside
         Velora) by flagging the order for review, exactly once."""
+
+        def decide(order: Order) -> tuple[str, list[Any]]:
+            order.flag_for_review(reason)
+            return "flagged", []
+
+        return self._once(ctx, provider, event_id, event_type, intent_id, decide)
+
+    def _once(
+        self,
+        ctx: CommandContext,
+        provider: str,
+        event_id: str,
+        event_type: str,
+        intent_id: str,
+        decide: Callable[[Order], tuple[str, list[Any]]],
+    ) -> str:
+        """Runs `decide` on the intent's order and saves its changes with a receipt whose id
+        derives from the provider's event id, so a repeated delivery changes nothing."""
         ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
         if not isinstance(ref, PaymentIntentRef):
             raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
@@ -267,17 +270,17 @@ class CheckoutApplication(VeloraApplication):
             if self.get_or_none(receipt_id) is not None:
                 return "duplicate"
             order: Order = self.repository.get(ref.order_id)
-            order.flag_for_review(reason)
+            outcome, changed = decide(order)
             receipt = ProviderEventReceipt(
                 tenant_id=order.tenant_id,
                 provider=provider,
                 event_id=event_id,
                 event_type=event_type,
-                outcome="flagged",
+                outcome=outcome,
             )
             try:
-                self.record(ctx, receipt, order)
-                return "flagged"
+                self.record(ctx, receipt, order, *changed)
+                return outcome
             except IntegrityError:
                 self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this order; the provider will retry")

@@ -45,6 +45,12 @@ def pay_at_stripe(client: stripe.StripeClient, intent_id: str) -> Any:
     return client.v1.payment_intents.confirm(intent_id)
 
 
+def transfers_to(client: stripe.StripeClient, account: str) -> list[Any]:
+    """Every transfer to `account`, through all pages: the server outlives one test."""
+    every = client.v1.transfers.list(params={"limit": 100}).auto_paging_iter()
+    return [t for t in every if t.destination == account]
+
+
 def charge_of(intent: Any) -> str:
     latest = intent.latest_charge
     return latest if isinstance(latest, str) else latest.id
@@ -244,7 +250,7 @@ class TestStripeMarketplace(Shop):
         assert run["skipped"] == [
             {"seller_id": unconnected_id, "reason": "the seller has no payout account"}
         ]
-        transfers = [t for t in client.v1.transfers.list().data if t.destination == account]
+        transfers = transfers_to(client, account)
         assert [(t.amount, t.source_transaction, t.transfer_group) for t in transfers] == [
             (16_200, charge, order["order_id"])
         ]
@@ -304,9 +310,7 @@ class TestStripeMarketplace(Shop):
         # ...and the next run asks again, with the same key, and it is paid once.
         run = api.post("/v1/payouts/run", token=finance, json={"tenant_id": m.tenant_id}).json()
         assert [(p["amount"]["amount"], p["status"]) for p in run["payouts"]] == [(4_500, "paid")]
-        assert [t.amount for t in client.v1.transfers.list().data if t.destination == account] == [
-            4_500
-        ]
+        assert [t.amount for t in transfers_to(client, account)] == [4_500]
         assert self.balance(api, seller, seller_id)["paid_out"] == 4_500
         assert accounts(api, finance, m.tenant_id)[f"seller:payable:{seller_id}"] == 0
 

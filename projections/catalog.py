@@ -88,6 +88,9 @@ class CatalogProjector(Projector):
     """Products, with on-hand, held and sold stock and their seller's status kept current."""
 
     name = "catalog"
+    # A listing reads its seller's status from the sellers model, so that model must be at least
+    # as far along: otherwise a product listed just after its seller's approval read "pending".
+    upstream = ("sellers",)
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -121,22 +124,24 @@ class CatalogProjector(Projector):
                 created_at=naive_utc(e.timestamp),
                 updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
+                updated_position=r.position,
             )
         )
 
     @apply.register
     def _approved(self, e: Product.Approved, conn: Connection, r: RecordedEvent) -> None:
-        self._update(conn, e, status="active")
+        self._update(conn, e, r, status="active")
 
     @apply.register
     def _rejected(self, e: Product.Rejected, conn: Connection, r: RecordedEvent) -> None:
-        self._update(conn, e, status="rejected")
+        self._update(conn, e, r, status="rejected")
 
     @apply.register
     def _edited(self, e: Product.Edited, conn: Connection, r: RecordedEvent) -> None:
         self._update(
             conn,
             e,
+            r,
             title=e.title,
             description=e.description,
             category=e.category,
@@ -147,7 +152,7 @@ class CatalogProjector(Projector):
 
     @apply.register
     def _commission(self, e: Product.CommissionSet, conn: Connection, r: RecordedEvent) -> None:
-        self._update(conn, e, commission_bps=e.commission_bps)
+        self._update(conn, e, r, commission_bps=e.commission_bps)
 
     @apply.register
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
@@ -172,7 +177,7 @@ class CatalogProjector(Projector):
         conn.execute(
             products.update()
             .where(products.c.product_id == key["product_id"])
-            .values(on_hand=total, updated_at=naive_utc(e.timestamp))
+            .values(on_hand=total, updated_at=naive_utc(e.timestamp), updated_position=r.position)
         )
 
     @apply.register
@@ -214,27 +219,28 @@ class CatalogProjector(Projector):
             .values(
                 rating_count=products.c.rating_count + 1,
                 rating_sum=products.c.rating_sum + e.rating,
+                updated_position=r.position,
             )
         )
 
     @apply.register
     def _seller_approved(self, e: Seller.Approved, conn: Connection, r: RecordedEvent) -> None:
-        self._seller(conn, e.originator_id, "approved")
+        self._seller(conn, e.originator_id, r, "approved")
 
     @apply.register
     def _seller_reinstated(self, e: Seller.Reinstated, conn: Connection, r: RecordedEvent) -> None:
-        self._seller(conn, e.originator_id, "approved")
+        self._seller(conn, e.originator_id, r, "approved")
 
     @apply.register
     def _seller_suspended(self, e: Seller.Suspended, conn: Connection, r: RecordedEvent) -> None:
-        self._seller(conn, e.originator_id, "suspended")
+        self._seller(conn, e.originator_id, r, "suspended")
 
     @staticmethod
-    def _update(conn: Connection, e: Any, **values: Any) -> None:
+    def _update(conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
         conn.execute(
             products.update()
             .where(products.c.product_id == str(e.originator_id))
-            .values(updated_at=naive_utc(e.timestamp), **values)
+            .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
         )
 
     @staticmethod
@@ -242,15 +248,15 @@ class CatalogProjector(Projector):
         conn.execute(
             products.update()
             .where(products.c.product_id == str(e.product_id))
-            .values(updated_at=naive_utc(e.timestamp), **values)
+            .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
         )
 
     @staticmethod
-    def _seller(conn: Connection, seller_id: UUID, status: str) -> None:
+    def _seller(conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:
         conn.execute(
             products.update()
             .where(products.c.seller_id == str(seller_id))
-            .values(seller_status=status)
+            .values(seller_status=status, updated_position=r.position)
         )
 
 

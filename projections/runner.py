@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from functools import singledispatchmethod
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.exc
 from eventsourcing.utils import get_topic
 from sqlalchemy.engine import Connection
@@ -21,11 +22,18 @@ from sqlalchemy.engine import Connection
 from eventstore.log import EventLog
 from eventstore.mapper import RecordedEvent
 from projections.store import ReadStore, TrackingConflict
+from projections.tables import projection_tracking
 
 log = logging.getLogger("velora.projections")
 
-# Failures of the store itself (connection lost, server gone): retried, never blamed on an event.
-TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+class EffectUnavailable(RuntimeError):
+    """A projector's outside effect (a search engine, say) cannot be reached for now."""
+
+
+# Failures of the store itself (connection lost, server gone) or of a projector's outside effect:
+# retried, never blamed on an event.
+TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, EffectUnavailable)
 
 
 class Projector:
@@ -34,9 +42,20 @@ class Projector:
     (and never even decoded)."""
 
     name: str = ""
+    # Projectors whose read models this one reads. It never moves past their positions, so what
+    # it reads of them always includes the effect of the event it is applying.
+    upstream: tuple[str, ...] = ()
 
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
         raise NotImplementedError
+
+    def start_batch(self) -> None:
+        """Called before the first event of each batch."""
+
+    def end_batch(self, conn: Connection) -> None:
+        """Called after the last event of a batch, before its position commits. A projector
+        with an effect outside the read store makes it durable here: if that fails, the batch
+        and its position roll back and are applied again."""
 
     def topics(self) -> frozenset[str]:
         dispatch = inspect.getattr_static(type(self), "apply")
@@ -74,6 +93,8 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.failure: ProjectionFailed | None = None
+        # Runners to wake whenever this one moves on (those whose projectors read its models).
+        self.followers: list[ProjectionRunner] = []
         self._topics = projector.topics()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -83,8 +104,12 @@ class ProjectionRunner:
 
     def run_once(self) -> int:
         """Applies the next batch. Returns how many events it moved past (0: caught up)."""
-        position = self.store.position(self.name)
+        positions = self.store.positions()
+        position = positions.get(self.name, 0)
         batch = self.log.read_raw(position, self.batch_size)
+        if self.projector.upstream:
+            limit = min(positions.get(name, 0) for name in self.projector.upstream)
+            batch = [n for n in batch if n.id <= limit]
         if not batch:
             return 0
         try:
@@ -92,6 +117,8 @@ class ProjectionRunner:
                 self.store.hold(conn, self.name, position)
                 self._apply_all(conn, batch)
                 self.store.advance(conn, self.name, batch[-1].id)
+            for follower in self.followers:
+                follower.wake()
             return len(batch)
         except TrackingConflict:
             return 0  # another runner did this batch; read again from where it left off
@@ -111,10 +138,27 @@ class ProjectionRunner:
         return total
 
     def _apply_all(self, conn: Connection, batch: Iterable[Any]) -> None:
+        self.projector.start_batch()
         for notification in batch:
             if notification.topic in self._topics:
                 recorded = self.log.mapper.to_recorded(notification)
                 self.projector.apply(recorded.event, conn, recorded)
+        self.projector.end_batch(conn)
+
+    def apply_within(self, conn: Connection, until: int) -> int:
+        """Applies every event up to `until` in the caller's transaction, whose lock on this
+        projector's tracking row the caller already holds. Returns the new position."""
+        t = projection_tracking
+        position = conn.execute(sa.select(t.c.position).where(t.c.name == self.name)).scalar()
+        position = position or 0
+        while position < until:
+            batch = [n for n in self.log.read_raw(position, self.batch_size) if n.id <= until]
+            if not batch:
+                break
+            self._apply_all(conn, batch)
+            self.store.advance(conn, self.name, batch[-1].id)
+            position = batch[-1].id
+        return position
 
     def _one_by_one(self, position: int, batch: Sequence[Any]) -> int:
         for moved, notification in enumerate(batch):

@@ -157,6 +157,12 @@ class ReadStore:
         """Locks a projector's tracking row for this transaction and checks it is still at the
         position this runner read. A second runner of the same projector waits here, then backs
         off without applying anything, instead of applying the same events twice."""
+        found = self.lock(conn, name)
+        if found != expected:
+            raise TrackingConflict(f"{name} is at {found}, not {expected}")
+
+    def lock(self, conn: Connection, name: str) -> int:
+        """Locks a projector's tracking row (made at 0 if new) and returns its position."""
         t = projection_tracking
         found = conn.execute(
             sa.select(t.c.position).where(t.c.name == name).with_for_update()
@@ -168,8 +174,16 @@ class ReadStore:
             except sa.exc.IntegrityError:
                 raise TrackingConflict(f"{name} was started by another runner") from None
             found = 0
-        if found != expected:
-            raise TrackingConflict(f"{name} is at {found}, not {expected}")
+        return int(found)
+
+    def place(self, conn: Connection, name: str, position: int) -> None:
+        """Sets a projector's position outright: a rebuilt model that starts where its source
+        stands, or one that takes over from another."""
+        self.lock(conn, name)
+        self.advance(conn, name, position)
+
+    def forget(self, conn: Connection, name: str) -> None:
+        conn.execute(projection_tracking.delete().where(projection_tracking.c.name == name))
 
     def advance(self, conn: Connection, name: str, new: int) -> None:
         """Moves a held projector's position, in the same transaction as its row changes."""

@@ -108,6 +108,8 @@ products = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # The position of the last event that changed the row: the search index's document version.
+    sa.Column("updated_position", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
 )

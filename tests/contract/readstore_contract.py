@@ -5,7 +5,7 @@ Every backend (SQLite, MariaDB) runs these same cases."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import singledispatchmethod
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from api.idempotency import IdempotencyStore
 from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
-from projections.runner import ProjectionFailed, ProjectionRunner, Projector
+from projections.runner import EffectUnavailable, ProjectionFailed, ProjectionRunner, Projector
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore
 from projections.tables import metadata, tenants
@@ -41,9 +41,17 @@ counter_rows = sa.Table(
 class CounterProjector(Projector):
     """Sums increments per counter. `poison` names an increment it cannot apply."""
 
-    def __init__(self, name: str, poison: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        poison: int | None = None,
+        upstream: tuple[str, ...] = (),
+        effect: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
         self.poison = poison
+        self.upstream = upstream
+        self.effect = effect
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -66,6 +74,27 @@ class CounterProjector(Projector):
         )
         if e.by == self.poison:
             raise ValueError(f"cannot apply an increment of {e.by}")
+
+    def end_batch(self, conn: Connection) -> None:
+        if self.effect is not None:
+            self.effect()
+
+
+class Follower(Projector):
+    """Reads what another projector wrote: notes each counter it sees start, and nothing else."""
+
+    def __init__(self, name: str, upstream: tuple[str, ...]) -> None:
+        self.name = name
+        self.upstream = upstream
+        self.seen: list[int] = []
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        pass
+
+    @apply.register
+    def _started(self, e: Counter.Started, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
+        self.seen.append(r.position)
 
 
 def insert_tenants(store: ReadStore, tenant_ids: list[str], first_position: int) -> None:
@@ -176,6 +205,55 @@ class ReadStoreContract:
         assert self.total(store, counter.id) == 19
         row = next(r for r in store.tracking() if r["name"] == name)
         assert row["failed_position"] is None
+
+    def test_a_projector_never_passes_the_projectors_it_reads_from(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counters = [Counter(tenant_id=uuid4()) for _ in range(4)]
+        for counter in counters:
+            app.record(ctx(), counter)
+        source = ProjectionRunner(
+            log, store, CounterProjector(f"src-{uuid4().hex[:8]}"), batch_size=2
+        )
+        follower = Follower(f"dst-{uuid4().hex[:8]}", upstream=(source.name,))
+        reader = ProjectionRunner(log, store, follower, batch_size=100)
+        source.followers.append(reader)
+        start = store.position(source.name)
+
+        assert reader.catch_up() == 0  # its source has not moved yet
+        assert store.position(reader.name) == start
+        source.run_once()
+        assert reader._wake.is_set()  # the source's progress wakes its followers
+        reader.catch_up()
+        assert store.position(reader.name) == store.position(source.name) < log.head()
+        assert len(follower.seen) == 2 and max(follower.seen) <= store.position(source.name)
+        source.catch_up()
+        reader.catch_up()
+        assert store.position(reader.name) == log.head()
+        assert len(follower.seen) == 4
+
+    def test_an_unreachable_outside_effect_is_retried_not_blamed_on_an_event(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counter = Counter(tenant_id=uuid4())
+        counter.increment(by=2)
+        app.record(ctx(), counter)
+        down = True
+
+        def effect() -> None:
+            if down:
+                raise EffectUnavailable("the search engine is down")
+
+        name = f"p-{uuid4().hex[:8]}"
+        runner = ProjectionRunner(log, store, CounterProjector(name, effect=effect))
+        with pytest.raises(EffectUnavailable):
+            runner.run_once()
+        assert store.position(name) == 0 and self.total(store, counter.id) is None
+        assert runner.failure is None
+        assert all(r["failed_position"] is None for r in store.tracking() if r["name"] == name)
+        down = False
+        runner.catch_up()
+        assert self.total(store, counter.id) == 2 and store.position(name) == log.head()
 
     def test_two_runners_of_one_projector_still_apply_each_event_once(
         self, store: ReadStore, log: EventLog, app: VeloraApplication

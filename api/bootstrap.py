@@ -27,6 +27,11 @@ from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.runner import ProjectionRunner
+from projections.search.opensearch_index import OpenSearchIndex
+from projections.search.port import SearchIndex
+from projections.search.projector import SearchProjector
+from projections.search.rebuild import Progress, RebuildReport, rebuild_search
+from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 
 
@@ -51,6 +56,7 @@ class Container:
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
+    search: SearchIndex
     runners: list[ProjectionRunner] = field(default_factory=list)
 
     def migrate(self) -> None:
@@ -82,6 +88,12 @@ class Container:
             time.sleep(delay_s)
             delay_s = min(delay_s * 2, 0.2)
 
+    def rebuild_search(self, on_progress: Progress | None = None) -> RebuildReport:
+        """Builds a new search index beside the live one and switches to it once caught up."""
+        if on_progress is None:
+            return rebuild_search(self.log, self.read_store, self.search)
+        return rebuild_search(self.log, self.read_store, self.search, on_progress=on_progress)
+
     def start_projections(self) -> None:
         for runner in self.runners:
             runner.start()
@@ -92,6 +104,7 @@ class Container:
 
     def close(self) -> None:
         self.stop_projections()
+        self.search.close()
         self.log.close()
         self.read_store.engine.dispose()
 
@@ -105,22 +118,40 @@ def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvide
     return LocalPaymentProvider(tokens.secret_for("local-payments"))
 
 
+def search_index(settings: Settings) -> SearchIndex:
+    """OpenSearch when a URL is configured, else tantivy under the data directory."""
+    if settings.opensearch_url:
+        return OpenSearchIndex(settings.opensearch_url)
+    return TantivyIndex(settings.data_dir / "search")
+
+
+def follow_upstreams(runners: list[ProjectionRunner]) -> None:
+    """Wakes each runner whenever a projector it reads from moves on."""
+    by_name = {runner.name: runner for runner in runners}
+    for runner in runners:
+        for name in runner.projector.upstream:
+            by_name[name].followers.append(runner)
+
+
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
     log = open_event_log(settings.eventstore_url, settings.data_dir)
     store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
+    search = search_index(settings)
     runners = [
         ProjectionRunner(log, store, projector)
         for projector in (
             IdentityProjector(),
             SellersProjector(),
             CatalogProjector(),
+            SearchProjector(search),
             OrdersProjector(),
             CartsProjector(),
             LedgerProjector(),
         )
     ]
+    follow_upstreams(runners)
 
     def wake_projections(_position: int) -> None:
         # In-process projectors start on a new event at once instead of at their next poll.
@@ -153,5 +184,6 @@ def build(settings: Settings | None = None) -> Container:
         tokens=tokens,
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),
+        search=search,
         runners=runners,
     )

@@ -9,7 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from api.bootstrap import Container, build
 from api.settings import Settings, SettingsError
@@ -163,6 +173,60 @@ def projections_status() -> None:
             position = row.get("position", 0)
             state = f"stopped at {row['failed_position']}" if row.get("failed_position") else "ok"
             table.add_row(runner.name, str(position), str(head), str(head - position), state)
+        console.print(table)
+    finally:
+        container.close()
+
+
+class RateColumn(ProgressColumn):
+    """Items per second: products while indexing the snapshot, events while catching up."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
+
+
+REBUILDABLE = ("search",)
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help=f"what to rebuild: {', '.join(REBUILDABLE)}")],
+) -> None:
+    """Rebuilds a projection beside the live one and switches over once it has caught up.
+    Queries keep being answered from the live one until the switch, which is atomic."""
+    if name not in REBUILDABLE:
+        console.print(f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(REBUILDABLE)}")
+        raise typer.Exit(2)
+    container = _container()
+    columns = (
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            tasks = {
+                "snapshot": progress.add_task("indexing products", total=None),
+                "catch-up": progress.add_task("catching up events", total=None),
+            }
+
+            def on_progress(phase: str, done: int, total: int) -> None:
+                if phase in tasks:
+                    progress.update(tasks[phase], completed=done, total=total)
+
+            report = container.rebuild_search(on_progress)
+        table = Table("rebuilt", "was", "now", "documents", "events caught up", "position", "took")
+        table.add_row(
+            name,
+            report.previous,
+            report.generation,
+            str(report.documents),
+            str(report.events),
+            str(report.position),
+            f"{report.elapsed_s:.2f} s",
+        )
         console.print(table)
     finally:
         container.close()

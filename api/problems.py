@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Upstream
+from projections.search.port import InvalidSearch, SearchUnavailable
 from projections.store import InvalidCursor
 
 log = logging.getLogger("velora.api")
@@ -110,6 +111,17 @@ def install(app: FastAPI) -> None:
     async def _cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
         return problem_response(
             422, str(exc), errors=[{"loc": ["query", "cursor"], "msg": str(exc)}]
+        )
+
+    @app.exception_handler(InvalidSearch)
+    async def _search(_: Request, exc: InvalidSearch) -> JSONResponse:
+        return problem_response(422, str(exc), errors=[{"loc": ["query"], "msg": str(exc)}])
+
+    @app.exception_handler(SearchUnavailable)
+    async def _search_down(_: Request, exc: SearchUnavailable) -> JSONResponse:
+        log.warning("search unavailable: %s", exc)
+        return problem_response(
+            503, "search is unavailable for the moment", headers={"Retry-After": "1"}
         )
 
     @app.exception_handler(RequestValidationError)

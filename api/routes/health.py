@@ -32,7 +32,11 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         if not read_migrations.is_current(container.read_store.engine):
             raise RuntimeError("read-model schema is not at the newest migration")
 
-    for name, check in (("event_store", check_event_store), ("read_models", check_read_db)):
+    for name, check in (
+        ("event_store", check_event_store),
+        ("read_models", check_read_db),
+        ("search", container.search.ping),
+    ):
         try:
             await run_in_threadpool(check)
             checks[name] = "ok"

@@ -1,0 +1,159 @@
+"""Product search and suggestions, served by the search index (tantivy or OpenSearch)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ContainerDep, Cursor, Limit, ReadAfter, Scope
+from api.schemas import MoneyOut
+from projections.search.port import (
+    ProductDocument,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    page,
+)
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+
+class RatingOut(BaseModel):
+    average: float | None
+    count: int
+
+
+class HitOut(BaseModel):
+    id: str
+    tenant_id: str
+    seller_id: str
+    title: str
+    description: str
+    category: str
+    price: MoneyOut
+    available: int
+    rating: RatingOut
+
+
+class BucketOut(BaseModel):
+    value: str
+    count: int
+
+
+class PriceBucketOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: MoneyOut | None = Field(serialization_alias="from", description="inclusive")
+    to: MoneyOut | None = Field(description="exclusive")
+    count: int
+
+
+class FacetsOut(BaseModel):
+    category: list[BucketOut]
+    seller_id: list[BucketOut]
+    price: list[PriceBucketOut]
+
+
+class SearchOut(BaseModel):
+    items: list[HitOut]
+    total: int
+    facets: FacetsOut
+    next_cursor: str | None
+
+
+class SuggestOut(BaseModel):
+    suggestions: list[str]
+
+
+def _hit(d: ProductDocument) -> dict[str, Any]:
+    return {
+        "id": d.product_id,
+        "tenant_id": d.tenant_id,
+        "seller_id": d.seller_id,
+        "title": d.title,
+        "description": d.description,
+        "category": d.category,
+        "price": {"amount": d.price_minor, "currency": d.currency},
+        "available": d.available,
+        "rating": {"average": d.rating_avg if d.rating_count else None, "count": d.rating_count},
+    }
+
+
+def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
+    return None if amount is None else {"amount": amount, "currency": currency}
+
+
+def _answer(result: SearchResult) -> dict[str, Any]:
+    f = result.facets
+    return {
+        "items": [_hit(d) for d in result.items],
+        "total": result.total,
+        "facets": {
+            "category": [{"value": b.value, "count": b.count} for b in f.categories],
+            "seller_id": [{"value": b.value, "count": b.count} for b in f.sellers],
+            "price": [
+                {
+                    "from_": _money(b.from_minor, b.currency),
+                    "to": _money(b.to_minor, b.currency),
+                    "count": b.count,
+                }
+                for b in f.prices
+            ],
+        },
+        "next_cursor": result.next_cursor,
+    }
+
+
+Price = Annotated[
+    int | None, Query(ge=0, le=10**12, description="integer minor units of the tenant currency")
+]
+
+
+@router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
+async def search_products(
+    container: ContainerDep,
+    scope: Scope,
+    q: Annotated[str, Query(max_length=200, description="words to find")] = "",
+    category: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    seller_id: UUID | None = None,
+    min_price: Price = None,
+    max_price: Price = None,
+    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    in_stock: bool = False,
+    sort: Sort = "relevance",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Active products of approved sellers in the caller's marketplace. `q` is ranked by BM25 over
+    title, category and description and tolerates typos; filters narrow the results; `facets`
+    count categories, sellers and price ranges of everything that matched. Results are paged to a
+    depth of 10,000."""
+    query = SearchQuery(
+        text=q,
+        category=category,
+        seller_id=str(seller_id) if seller_id else None,
+        min_price_minor=min_price,
+        max_price_minor=max_price,
+        min_rating=min_rating,
+        in_stock=in_stock,
+        sort=sort,
+        limit=limit,
+    )
+    result = await run_in_threadpool(container.search.search, scope, page(scope, query, cursor))
+    return _answer(result)
+
+
+@router.get("/suggest", response_model=SuggestOut, dependencies=[Depends(ReadAfter("search"))])
+async def suggest(
+    container: ContainerDep,
+    scope: Scope,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="what was typed so far")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict[str, list[str]]:
+    """Completions of what a buyer has typed so far: matching categories first, then product
+    titles."""
+    found = await run_in_threadpool(container.search.suggest, scope, q, limit)
+    return {"suggestions": found}

@@ -1,0 +1,362 @@
+"""The OpenSearch engine, through opensearch-py.
+
+- An index template with an explicit, strict mapping covers every generation,
+  `<prefix>-g000001`, `<prefix>-g000002`, ...; the alias `<prefix>` points at the live one.
+- Changes go in with `_bulk`, with the document's version as an external version, so OpenSearch
+  itself keeps only newer changes (an equal or older one answers 409, which is not an error).
+- A rebuild fills a new generation, then moves the alias in one `_aliases` call.
+
+The request bodies are built by the functions at the top, which the unit tests pin."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+from projections.scope import TenantScope
+from projections.search.port import (
+    FACET_SIZE,
+    ProductDocument,
+    Rebuild,
+    Removal,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    distinct,
+    facet_aggregations,
+    newest_version,
+    next_cursor,
+    read_facets,
+)
+
+DEFAULT_PREFIX = "velora-products"
+MAX_QUERY_TERMS = 16
+_WORD = re.compile(r"[^\W_]+")
+_GENERATION = re.compile(r"-g(\d{6})$")
+TEXT_FIELDS = ["title^3", "category^2", "description"]
+
+
+def words(text: str) -> list[str]:
+    """The query's words as the index analyzer sees them: lower case, accents folded."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return _WORD.findall(plain)[:MAX_QUERY_TERMS]
+
+
+def index_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    text = {"type": "text", "analyzer": "velora_text"}
+    keyword = {"type": "keyword"}
+    return {
+        "index_patterns": [f"{prefix}-g*"],
+        "priority": 100,
+        "template": {
+            "settings": {
+                "index": {"number_of_shards": shards, "number_of_replicas": replicas},
+                "analysis": {
+                    "analyzer": {
+                        "velora_text": {
+                            "type": "custom",
+                            "tokenizer": "standard",
+                            "filter": ["lowercase", "asciifolding"],
+                        }
+                    }
+                },
+            },
+            "mappings": {
+                "dynamic": "strict",
+                "properties": {
+                    "product_id": keyword,
+                    "tenant_id": keyword,
+                    "seller_id": keyword,
+                    "currency": keyword,
+                    "title": text,
+                    "description": text,
+                    "category": {**text, "fields": {"key": keyword}},
+                    "price_minor": {"type": "long"},
+                    "available": {"type": "long"},
+                    "rating_avg": {"type": "double"},
+                    "rating_count": {"type": "long"},
+                    "created_position": {"type": "long"},
+                    "version": {"type": "long"},
+                },
+            },
+        },
+    }
+
+
+def bulk_body(
+    target: str, upserts: Sequence[ProductDocument], removals: Sequence[Removal]
+) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    for product_id, change in newest_version(upserts, removals).items():
+        meta = {
+            "_index": target,
+            "_id": product_id,
+            "version": change.version,
+            "version_type": "external",
+        }
+        if isinstance(change, Removal):
+            body.append({"delete": meta})
+        else:
+            body += [{"index": meta}, asdict(change)]
+    return body
+
+
+def scope_filter(scope: TenantScope) -> dict[str, Any] | None:
+    """The tenant filter every query starts from, taken from the caller's scope alone."""
+    if scope.tenant_ids is None:
+        return None
+    return {"terms": {"tenant_id": sorted(scope.tenant_ids)}}
+
+
+def filters(scope: TenantScope, q: SearchQuery) -> list[dict[str, Any]]:
+    found = []
+    tenant = scope_filter(scope)
+    if tenant is not None:
+        found.append(tenant)
+    if q.category is not None:
+        found.append({"term": {"category.key": q.category}})
+    if q.seller_id is not None:
+        found.append({"term": {"seller_id": q.seller_id}})
+    if q.min_price_minor is not None or q.max_price_minor is not None:
+        price = {"gte": q.min_price_minor, "lte": q.max_price_minor}
+        found.append({"range": {"price_minor": {k: v for k, v in price.items() if v is not None}}})
+    if q.min_rating is not None:
+        found.append({"range": {"rating_avg": {"gte": q.min_rating}}})
+    if q.in_stock:
+        found.append({"range": {"available": {"gte": 1}}})
+    return found
+
+
+def search_body(scope: TenantScope, q: SearchQuery) -> dict[str, Any]:
+    # Every word must match in some field, exactly or within OpenSearch's AUTO edit distance.
+    must = [
+        {"multi_match": {"query": w, "fields": TEXT_FIELDS, "fuzziness": "AUTO"}}
+        for w in words(q.text)
+    ]
+    if q.sort_by_score:
+        sort: list[Any] = ["_score", {"created_position": "desc"}]
+    elif q.sort == "price_asc":
+        sort = [{"price_minor": "asc"}, {"created_position": "desc"}]
+    elif q.sort == "price_desc":
+        sort = [{"price_minor": "desc"}, {"created_position": "desc"}]
+    else:
+        sort = [{"created_position": "desc"}]
+    return {
+        "from": q.offset,
+        "size": q.size,
+        "track_total_hits": True,
+        "query": {"bool": {"filter": filters(scope, q), "must": must}},
+        "sort": sort,
+        "aggs": facet_aggregations("category.key"),
+    }
+
+
+def suggest_body(scope: TenantScope, prefix: str, limit: int) -> dict[str, Any]:
+    tenant = [f for f in [scope_filter(scope)] if f is not None]
+    category = {"match_phrase_prefix": {"category": {"query": prefix}}}
+    title = {"match_phrase_prefix": {"title": {"query": prefix}}}
+    return {
+        "size": limit * 4,
+        "_source": ["title"],
+        "query": {
+            # Titles of popular products first, as the embedded engine weighs them.
+            "function_score": {
+                "query": {"bool": {"filter": tenant, "must": [title]}},
+                "field_value_factor": {"field": "rating_count", "modifier": "log2p"},
+                "boost_mode": "multiply",
+            }
+        },
+        "aggs": {
+            "categories": {
+                "global": {},
+                "aggs": {
+                    "matching": {
+                        "filter": {"bool": {"filter": [*tenant, category]}},
+                        "aggs": {
+                            "names": {
+                                "terms": {"field": "category.key", "size": min(limit, FACET_SIZE)}
+                            }
+                        },
+                    }
+                },
+            }
+        },
+    }
+
+
+def alias_swap(alias: str, old: str | None, new: str) -> dict[str, Any]:
+    actions: list[dict[str, Any]] = []
+    if old is not None:
+        actions.append({"remove": {"index": old, "alias": alias}})
+    actions.append({"add": {"index": new, "alias": alias, "is_write_index": True}})
+    return {"actions": actions}
+
+
+def _document(source: dict[str, Any]) -> ProductDocument:
+    return ProductDocument(**source)
+
+
+class OpenSearchRebuild(Rebuild):
+    def __init__(self, engine: OpenSearchIndex, index: str) -> None:
+        self.engine = engine
+        self.index = index
+        self.generation = index
+
+    def apply(self, upserts: Sequence[ProductDocument], removals: Sequence[Removal]) -> None:
+        # No refresh per batch while building: the switch refreshes once, before going live.
+        self.engine._bulk(self.index, upserts, removals, refresh=False)
+
+
+class OpenSearchIndex(SearchIndex):
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        client: OpenSearch | None = None,
+        shards: int = 1,
+        replicas: int = 0,
+    ) -> None:
+        self.client = client or OpenSearch(hosts=[url], timeout=30, max_retries=2)
+        self.alias = prefix
+        self.prefix = prefix
+        self.shards = shards
+        self.replicas = replicas
+        self._ready = False
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except OpenSearchConnectionError as e:
+            raise SearchUnavailable(f"OpenSearch is unreachable: {e}") from e
+        except TransportError as e:
+            if isinstance(e.status_code, int) and (e.status_code == 429 or e.status_code >= 500):
+                raise SearchUnavailable(f"OpenSearch answered {e.status_code}: {e}") from e
+            raise
+
+    def ensure(self) -> None:
+        """Puts the template and, on first use, the first generation behind the alias."""
+        if self._ready:
+            return
+        self._call(
+            self.client.indices.put_index_template,
+            name=self.prefix,
+            body=index_template(self.prefix, shards=self.shards, replicas=self.replicas),
+        )
+        if self._alias_target() is None:
+            first = f"{self.prefix}-g000001"
+            if not self._call(self.client.indices.exists, index=first):
+                self._call(self.client.indices.create, index=first)
+            self._call(self.client.indices.update_aliases, body=alias_swap(self.alias, None, first))
+        self._ready = True
+
+    def _alias_target(self) -> str | None:
+        try:
+            found = self._call(self.client.indices.get_alias, name=self.alias)
+        except NotFoundError:
+            return None
+        return next(iter(found), None)
+
+    def _generations(self) -> list[str]:
+        try:
+            found = self._call(self.client.indices.get, index=f"{self.prefix}-g*")
+        except NotFoundError:
+            return []
+        return sorted(name for name in found if _GENERATION.search(name))
+
+    def _bulk(
+        self,
+        target: str,
+        upserts: Sequence[ProductDocument],
+        removals: Sequence[Removal],
+        *,
+        refresh: bool,
+    ) -> None:
+        body = bulk_body(target, upserts, removals)
+        if not body:
+            return
+        params = {"refresh": "wait_for"} if refresh else {}
+        answer = self._call(self.client.bulk, body=body, params=params)
+        if not answer.get("errors"):
+            return
+        for item in answer["items"]:
+            ((action, result),) = item.items()
+            status = result.get("status", 500)
+            if status < 300 or status == 409 or (action == "delete" and status == 404):
+                continue  # 409: OpenSearch already holds this version or a newer one
+            if status == 429 or status >= 500:
+                raise SearchUnavailable(f"OpenSearch could not {action} {result.get('_id')}")
+            raise RuntimeError(f"OpenSearch refused to {action} {result.get('_id')}: {result}")
+
+    # -- the port --------------------------------------------------------------------------------
+
+    def apply(self, upserts: Sequence[ProductDocument], removals: Sequence[Removal]) -> None:
+        self.ensure()
+        # wait_for: the projector advances only once a search can see the change.
+        self._bulk(self.alias, upserts, removals, refresh=True)
+
+    def search(self, scope: TenantScope, query: SearchQuery) -> SearchResult:
+        self.ensure()
+        answer = self._call(self.client.search, index=self.alias, body=search_body(scope, query))
+        items = [_document(hit["_source"]) for hit in answer["hits"]["hits"]]
+        total = int(answer["hits"]["total"]["value"])
+        facets = read_facets(answer["aggregations"])
+        return SearchResult(items, total, facets, next_cursor(scope, query, total))
+
+    def suggest(self, scope: TenantScope, prefix: str, limit: int) -> list[str]:
+        if not words(prefix):
+            return []
+        self.ensure()
+        answer = self._call(
+            self.client.search, index=self.alias, body=suggest_body(scope, prefix, limit)
+        )
+        buckets = answer["aggregations"]["categories"]["matching"]["names"]["buckets"]
+        titles = [hit["_source"]["title"] for hit in answer["hits"]["hits"]]
+        return distinct([b["key"] for b in buckets] + titles, limit)
+
+    def generation(self) -> str:
+        self.ensure()
+        target = self._alias_target()
+        if target is None:
+            raise SearchUnavailable(f"the alias {self.alias} points at no index")
+        return target
+
+    def begin_rebuild(self) -> OpenSearchRebuild:
+        self.ensure()
+        numbers = [int(m.group(1)) for n in self._generations() if (m := _GENERATION.search(n))]
+        name = f"{self.prefix}-g{max(numbers, default=0) + 1:06d}"
+        self._call(self.client.indices.create, index=name)
+        return OpenSearchRebuild(self, name)
+
+    def publish(self, rebuild: Rebuild) -> None:
+        assert isinstance(rebuild, OpenSearchRebuild)
+        self._call(self.client.indices.refresh, index=rebuild.index)
+        previous = self._alias_target()
+        self._call(
+            self.client.indices.update_aliases,
+            body=alias_swap(self.alias, previous, rebuild.index),
+        )
+        for name in self._generations():
+            if name not in (rebuild.index, previous):
+                self._call(self.client.indices.delete, index=name)
+
+    def discard(self, rebuild: Rebuild) -> None:
+        assert isinstance(rebuild, OpenSearchRebuild)
+        if rebuild.index != self._alias_target():
+            params = {"ignore_unavailable": "true"}
+            self._call(self.client.indices.delete, index=rebuild.index, params=params)
+
+    def ping(self) -> None:
+        self._call(self.client.cluster.health)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,115 @@
+"""Feeds the search index from the catalog read model.
+
+The projector follows the event log like every other, but builds each document from the
+product's row in the catalog read model, which already folds in stock, rating and the seller's
+status. It runs behind the catalog projector (`upstream`), never ahead, so the row it reads
+includes the event it is applying. The row's `updated_position` (the last event that changed it)
+is the document's version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import singledispatchmethod
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.catalog import Product
+from domain.inventory import Stock
+from domain.reviews import Review
+from domain.sellers import Seller
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.search.port import DocumentSink, ProductDocument, Removal
+from projections.tables import products
+
+
+def searchable(row: Mapping[Any, Any]) -> bool:
+    """Buyers find only active products of approved sellers."""
+    return bool(row["status"] == "active" and row["seller_status"] == "approved")
+
+
+def document(row: Mapping[Any, Any]) -> ProductDocument:
+    count = row["rating_count"]
+    return ProductDocument(
+        product_id=row["product_id"],
+        tenant_id=row["tenant_id"],
+        seller_id=row["seller_id"],
+        title=row["title"],
+        description=row["description"],
+        category=row["category"],
+        price_minor=row["price_amount"],
+        currency=row["currency"],
+        available=max(0, row["on_hand"] - row["held"] - row["sold"]),
+        rating_avg=round(row["rating_sum"] / count, 2) if count else 0.0,
+        rating_count=count,
+        created_position=row["created_position"],
+        version=row["updated_position"],
+    )
+
+
+def changes(rows: Iterable[Mapping[Any, Any]]) -> tuple[list[ProductDocument], list[Removal]]:
+    """What the index must hold for these catalog rows: each searchable product's document, and
+    the removal of every other."""
+    upserts, removals = [], []
+    for row in rows:
+        if searchable(row):
+            upserts.append(document(row))
+        else:
+            removals.append(
+                Removal(row["product_id"], row["tenant_id"], version=row["updated_position"])
+            )
+    return upserts, removals
+
+
+class SearchProjector(Projector):
+    name = "search"
+    upstream = ("catalog",)
+
+    def __init__(self, sink: DocumentSink, name: str = "search") -> None:
+        self.sink = sink
+        self.name = name
+        self._products: set[str] = set()
+        self._sellers: set[str] = set()
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events change nothing a buyer searches on."""
+
+    @apply.register(Product.Listed)
+    @apply.register(Product.Approved)
+    @apply.register(Product.Rejected)
+    @apply.register(Product.Edited)
+    def _product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
+        self._products.add(str(e.originator_id))
+
+    @apply.register(Stock.OnHandSet)
+    @apply.register(Stock.HoldTaken)
+    @apply.register(Stock.HoldSold)
+    @apply.register(Stock.HoldReleased)
+    @apply.register(Stock.SaleReversed)
+    @apply.register(Review.Written)
+    def _about_product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
+        self._products.add(str(e.product_id))
+
+    @apply.register(Seller.Approved)
+    @apply.register(Seller.Reinstated)
+    @apply.register(Seller.Suspended)
+    @apply.register(Seller.Rejected)
+    def _seller(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
+        self._sellers.add(str(e.originator_id))
+
+    def start_batch(self) -> None:
+        self._products.clear()
+        self._sellers.clear()
+
+    def end_batch(self, conn: Connection) -> None:
+        if not self._products and not self._sellers:
+            return
+        touched = sa.or_(
+            products.c.product_id.in_(sorted(self._products)),
+            products.c.seller_id.in_(sorted(self._sellers)),
+        )
+        rows = [r._mapping for r in conn.execute(sa.select(products).where(touched))]
+        self.sink.apply(*changes(rows))

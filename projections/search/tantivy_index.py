@@ -1,0 +1,447 @@
+"""The embedded search engine: tantivy, in generations under `<data dir>/search`.
+
+    search/CURRENT    the name of the live generation, replaced atomically (rename) on a rebuild
+    search/g000001/   one complete tantivy index per generation
+
+Every product that has ever been indexed keeps one document. A removed product's document is a
+tombstone (its id, tenant and version, `live` false) so that a late, older change cannot bring
+it back; every query filters on `live`.
+
+Writers open per batch and close after it, so several processes (`velora serve`, `velora
+project`, a rebuild) can share the directory: the projector's tracking row already makes sure
+only one of them writes a generation at a time."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import FieldType, Occur, Order, Query
+
+from projections.scope import TenantScope
+from projections.search.port import (
+    ProductDocument,
+    Rebuild,
+    Removal,
+    SearchIndex,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    distinct,
+    facet_aggregations,
+    newest_version,
+    next_cursor,
+    read_facets,
+)
+
+ANALYZER = "velora_text"
+MAX_QUERY_TERMS = 16
+WRITER_HEAP_BYTES = 32_000_000
+_GENERATION = re.compile(r"^g(\d{6})$")
+FIRST_GENERATION = "g000001"
+# Boosts: a word in the title says more about a product than one in its description.
+FIELD_BOOSTS = {"title": 3.0, "category": 2.0, "description": 1.0}
+FUZZY_BOOST = 0.3
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    for name in ("product_id", "tenant_id", "seller_id", "currency"):
+        b.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+    for name in ("title", "description", "category"):
+        b.add_text_field(name, stored=True, tokenizer_name=ANALYZER)
+    b.add_text_field("category_key", stored=False, tokenizer_name="raw", fast=True)
+    for name in ("price_minor", "available", "rating_count", "created_position", "version"):
+        b.add_integer_field(name, stored=True, indexed=True, fast=True)
+    b.add_float_field("rating_avg", stored=True, indexed=True, fast=True)
+    b.add_boolean_field("live", stored=True, indexed=True, fast=True)
+    return b.build()
+
+
+SCHEMA = _schema()
+TEXT = _analyzer()
+
+
+def fuzzy_distance(term: str) -> int:
+    """Edits a query word may be away from an indexed one (OpenSearch's `fuzziness: AUTO`)."""
+    if len(term) < 3:
+        return 0
+    return 1 if len(term) <= 5 else 2
+
+
+def _term(field: str, value: Any) -> Query:
+    return Query.term_query(SCHEMA, field, value)
+
+
+def _filter(query: Query) -> Query:
+    # Filters decide which products match and add nothing to how well they match.
+    return Query.const_score_query(query, 0.0)
+
+
+def scope_filter(scope: TenantScope) -> Query | None:
+    """The tenant filter every query starts from. A caller cannot remove it: the engine adds it
+    from the scope, never from the query."""
+    if scope.tenant_ids is None:
+        return None
+    if not scope.tenant_ids:
+        return Query.empty_query()
+    return Query.term_set_query(SCHEMA, "tenant_id", sorted(scope.tenant_ids))
+
+
+def _filters(scope: TenantScope, q: SearchQuery) -> list[Query]:
+    filters = [_term("live", True)]
+    tenant = scope_filter(scope)
+    if tenant is not None:
+        filters.append(tenant)
+    if q.category is not None:
+        filters.append(_term("category_key", q.category))
+    if q.seller_id is not None:
+        filters.append(_term("seller_id", q.seller_id))
+    if q.min_price_minor is not None or q.max_price_minor is not None:
+        filters.append(
+            Query.range_query(
+                SCHEMA, "price_minor", FieldType.Integer, q.min_price_minor, q.max_price_minor
+            )
+        )
+    if q.min_rating is not None:
+        filters.append(Query.range_query(SCHEMA, "rating_avg", FieldType.Float, q.min_rating))
+    if q.in_stock:
+        filters.append(Query.range_query(SCHEMA, "available", FieldType.Integer, 1))
+    return filters
+
+
+def _word(word: str) -> Query:
+    """One query word, matched in any text field: exactly with BM25, or within a small edit
+    distance at a low constant score, so a typo still finds the product but ranks below exact
+    matches."""
+    clauses = [
+        (Occur.Should, Query.boost_query(_term(field, word), boost))
+        for field, boost in FIELD_BOOSTS.items()
+    ]
+    distance = fuzzy_distance(word)
+    if distance:
+        clauses += [
+            (
+                Occur.Should,
+                Query.boost_query(
+                    Query.fuzzy_term_query(SCHEMA, field, word, distance=distance),
+                    FUZZY_BOOST * boost,
+                ),
+            )
+            for field, boost in FIELD_BOOSTS.items()
+        ]
+    return Query.boolean_query(clauses)
+
+
+def build_query(scope: TenantScope, q: SearchQuery) -> Query:
+    clauses = [(Occur.Must, _filter(f)) for f in _filters(scope, q)]
+    words = TEXT.analyze(q.text)[:MAX_QUERY_TERMS]
+    # Every word must match somewhere: more words narrow the results, as shoppers expect.
+    clauses += [(Occur.Must, _word(w)) for w in words]
+    return Query.boolean_query(clauses)
+
+
+def _as_tantivy(change: ProductDocument | Removal) -> tantivy.Document:
+    if isinstance(change, Removal):
+        return tantivy.Document(
+            product_id=change.product_id,
+            tenant_id=change.tenant_id,
+            version=change.version,
+            live=False,
+        )
+    return tantivy.Document(
+        product_id=change.product_id,
+        tenant_id=change.tenant_id,
+        seller_id=change.seller_id,
+        currency=change.currency,
+        title=change.title,
+        description=change.description,
+        category=change.category,
+        category_key=change.category,
+        price_minor=change.price_minor,
+        available=change.available,
+        rating_count=change.rating_count,
+        created_position=change.created_position,
+        version=change.version,
+        rating_avg=change.rating_avg,
+        live=True,
+    )
+
+
+def _as_document(stored: dict[str, list[Any]]) -> ProductDocument:
+    one = {name: values[0] for name, values in stored.items() if values}
+    return ProductDocument(
+        product_id=one["product_id"],
+        tenant_id=one["tenant_id"],
+        seller_id=one["seller_id"],
+        title=one["title"],
+        description=one.get("description", ""),
+        category=one["category"],
+        price_minor=one["price_minor"],
+        currency=one["currency"],
+        available=one["available"],
+        rating_avg=one["rating_avg"],
+        rating_count=one["rating_count"],
+        created_position=one["created_position"],
+        version=one["version"],
+    )
+
+
+class Generation:
+    """One tantivy index directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        except (OSError, ValueError) as e:
+            raise SearchUnavailable(f"cannot open the search index at {path}: {e}") from e
+        self.index.register_tokenizer(ANALYZER, TEXT)
+        self._lock = threading.Lock()
+        self._seen_commit: tuple[int, int] | None = None
+
+    def _commit_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path / "meta.json")
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def searcher(self) -> tantivy.Searcher:
+        # Another process may have committed: tantivy rewrites meta.json (by rename) on every
+        # commit, so a changed file means there is something new to see.
+        stamp = self._commit_stamp()
+        if stamp != self._seen_commit:
+            self.index.reload()
+            self._seen_commit = stamp
+        return self.index.searcher()
+
+    def _held_version(self, searcher: tantivy.Searcher, product_id: str) -> int | None:
+        hits = searcher.search(_term("product_id", product_id), limit=1, count=False).hits
+        if not hits:
+            return None
+        value = searcher.fast_field_values("version", [hits[0][1]])[0]
+        return int(value) if value is not None else None
+
+    def apply(self, upserts: Sequence[ProductDocument], removals: Sequence[Removal]) -> None:
+        latest = newest_version(upserts, removals)
+        if not latest:
+            return
+        with self._lock:
+            searcher = self.searcher()
+            try:
+                writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            except (OSError, ValueError) as e:
+                raise SearchUnavailable(f"search index {self.name} is busy: {e}") from e
+            try:
+                changed = 0
+                for product_id, change in latest.items():
+                    held = self._held_version(searcher, product_id)
+                    if held is not None and held >= change.version:
+                        continue  # the index already holds this change or a newer one
+                    writer.delete_documents_by_term("product_id", product_id)
+                    writer.add_document(_as_tantivy(change))
+                    changed += 1
+                if changed:
+                    writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            writer.wait_merging_threads()
+            self.index.reload()
+            self._seen_commit = self._commit_stamp()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def search(self, scope: TenantScope, q: SearchQuery) -> SearchResult:
+        searcher = self.searcher()
+        query = build_query(scope, q)
+        if q.sort_by_score:
+            found = searcher.search(query, limit=q.size, offset=q.offset, count=True)
+        else:
+            field, order = {
+                "price_asc": ("price_minor", Order.Asc),
+                "price_desc": ("price_minor", Order.Desc),
+            }.get(q.sort, ("created_position", Order.Desc))
+            found = searcher.search(
+                query,
+                limit=q.size,
+                offset=q.offset,
+                count=True,
+                order_by_field=field,
+                order=order,
+            )
+        items = [_as_document(searcher.doc(address).to_dict()) for _, address in found.hits]
+        facets = read_facets(searcher.aggregate(query, facet_aggregations("category_key")))
+        total = found.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
+        return SearchResult(items, total, facets, next_cursor(scope, q, total))
+
+    def suggest(self, scope: TenantScope, prefix: str, limit: int) -> list[str]:
+        words: list[str | tuple[int, str]] = list(TEXT.analyze(prefix)[:MAX_QUERY_TERMS])
+        if not words:
+            return []
+        searcher = self.searcher()
+        filters = [(Occur.Must, _filter(f)) for f in _filters(scope, SearchQuery())]
+
+        def matching(field: str) -> Query:
+            phrase = Query.phrase_prefix_query(SCHEMA, field, words)
+            return Query.boolean_query([*filters, (Occur.Must, phrase)])
+
+        categories = searcher.aggregate(
+            matching("category"),
+            {"names": {"terms": {"field": "category_key", "size": limit}}},
+        )
+        found = searcher.search(
+            matching("title"), limit=limit * 4, count=False, weight_by_field="rating_count"
+        )
+        titles = [searcher.doc(address)["title"][0] for _, address in found.hits]
+        names = [b["key"] for b in categories["names"]["buckets"]]
+        return distinct(names + titles, limit)
+
+
+class TantivyRebuild(Rebuild):
+    def __init__(self, generation: Generation) -> None:
+        self.target = generation
+        self.generation = generation.name
+
+    def apply(self, upserts: Sequence[ProductDocument], removals: Sequence[Removal]) -> None:
+        self.target.apply(upserts, removals)
+
+
+class TantivyIndex(SearchIndex):
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._live: Generation | None = None
+        self._pointer: tuple[int, int] | None = None
+
+    # -- generations -----------------------------------------------------------------------------
+
+    @property
+    def _current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    def _generations(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if _GENERATION.match(p.name))
+
+    def _point_to(self, name: str) -> None:
+        """Replaces CURRENT in one rename, so a reader sees the old generation or the new one,
+        never a half-written name."""
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(name)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self._current_file)
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _new_generation_name(self) -> str:
+        numbers = [int(m.group(1)) for n in self._generations() if (m := _GENERATION.match(n))]
+        return f"g{max(numbers, default=0) + 1:06d}"
+
+    def _pointer_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self._current_file)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def _start(self) -> None:
+        """Makes the first generation live, once, however many threads or processes try at the
+        same moment: linking CURRENT into place fails for all but the first."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        Generation(self.root / FIRST_GENERATION)
+        tmp = self.root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_text(FIRST_GENERATION)
+        try:
+            os.link(tmp, self._current_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+
+    def live(self) -> Generation:
+        """The live generation, noticing a switch made by any process since the last call."""
+        stamp = self._pointer_stamp()
+        if self._live is not None and stamp == self._pointer:
+            return self._live
+        with self._lock:
+            if stamp is None:
+                self._start()
+            # Stamp first, then name: if CURRENT changes in between, the next call sees a new
+            # stamp and reads the name again.
+            stamp = self._pointer_stamp()
+            name = self._current_file.read_text().strip()
+            if self._live is None or self._live.name != name:
+                self._live = Generation(self.root / name)
+            self._pointer = stamp
+            return self._live
+
+    def generation(self) -> str:
+        return self.live().name
+
+    # -- the port --------------------------------------------------------------------------------
+
+    def apply(self, upserts: Sequence[ProductDocument], removals: Sequence[Removal]) -> None:
+        self.live().apply(upserts, removals)
+
+    def search(self, scope: TenantScope, query: SearchQuery) -> SearchResult:
+        return self.live().search(scope, query)
+
+    def suggest(self, scope: TenantScope, prefix: str, limit: int) -> list[str]:
+        return self.live().suggest(scope, prefix, limit)
+
+    def begin_rebuild(self) -> TantivyRebuild:
+        self.live()
+        with self._lock:
+            return TantivyRebuild(Generation(self.root / self._new_generation_name()))
+
+    def publish(self, rebuild: Rebuild) -> None:
+        assert isinstance(rebuild, TantivyRebuild)
+        previous = self.live().name
+        with self._lock:
+            self._point_to(rebuild.generation)
+        # Keep the generation just replaced (a reader may still be finishing a query on it) and
+        # remove any older ones.
+        for name in self._generations():
+            if name not in (rebuild.generation, previous):
+                shutil.rmtree(self.root / name, ignore_errors=True)
+        self.live()
+
+    def discard(self, rebuild: Rebuild) -> None:
+        assert isinstance(rebuild, TantivyRebuild)
+        if rebuild.generation != self.generation():
+            shutil.rmtree(self.root / rebuild.generation, ignore_errors=True)
+
+    def ping(self) -> None:
+        self.live().searcher()
+
+    def close(self) -> None:
+        # Writers close after every batch; the readers hold only memory maps, freed with them.
+        with self._lock:
+            self._live = None
+            self._pointer = None

@@ -44,9 +44,16 @@ _GENERATION = re.compile(r"-g(\d{6})$")
 TEXT_FIELDS = ["title^3", "category^2", "description"]
 
 
+# Letters with no decomposition that ASCII folding still spells in ASCII (Lucene's and tantivy's).
+_UNDECOMPOSABLE = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
+)
+
+
 def words(text: str) -> list[str]:
-    """The query's words as the index analyzer sees them: lower case, accents folded."""
-    folded = unicodedata.normalize("NFKD", text.lower())
+    """The query's words as the index analyzer sees them: lower case, accents folded. OpenSearch
+    analyzes each word again; splitting here makes every word required, wherever it matches."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_UNDECOMPOSABLE))
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return _WORD.findall(plain)[:MAX_QUERY_TERMS]
 

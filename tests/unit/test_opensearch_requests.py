@@ -1,0 +1,434 @@
+"""What the OpenSearch engine sends, pinned. The requests go through the real opensearch-py client;
+only its last step, the HTTP connection, answers from a script instead of a server, so these
+tests see exactly the method, path, parameters and body that would go over the wire."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from opensearchpy import Connection, OpenSearch
+
+from projections.scope import TenantScope
+from projections.search.opensearch_index import (
+    OpenSearchIndex,
+    alias_swap,
+    bulk_body,
+    index_template,
+    search_body,
+    suggest_body,
+    words,
+)
+from projections.search.port import (
+    Bucket,
+    PriceBucket,
+    ProductDocument,
+    Removal,
+    SearchQuery,
+    SearchUnavailable,
+)
+from projections.search.tantivy_index import TEXT
+
+T = "11111111-1111-1111-1111-111111111111"
+S = "22222222-2222-2222-2222-222222222222"
+P = "33333333-3333-3333-3333-333333333333"
+
+Answer = tuple[int, Any]
+Script = Callable[[str, str], Answer]
+
+
+def document(**overrides: Any) -> ProductDocument:
+    values: dict[str, Any] = {
+        "product_id": P,
+        "tenant_id": T,
+        "seller_id": S,
+        "title": "Teapot",
+        "description": "Cast iron",
+        "category": "Kitchen",
+        "price_minor": 2599,
+        "currency": "USD",
+        "available": 3,
+        "rating_avg": 4.5,
+        "rating_count": 2,
+        "created_position": 7,
+        "version": 9,
+    }
+    values.update(overrides)
+    return ProductDocument(**values)
+
+
+def scripted(script: Script) -> tuple[OpenSearchIndex, list[tuple[str, str, dict[str, Any], Any]]]:
+    """An engine on the real client whose connection answers from `script(method, path)` and
+    records every request, with JSON and NDJSON bodies decoded."""
+    sent: list[tuple[str, str, dict[str, Any], Any]] = []
+
+    class Scripted(Connection):
+        def perform_request(
+            self,
+            method: str,
+            url: str,
+            params: Any = None,
+            body: bytes | None = None,
+            timeout: Any = None,
+            ignore: Any = (),
+            headers: Any = None,
+        ) -> Any:
+            decoded: Any = None
+            if body:
+                lines = body.decode().strip().split("\n")
+                decoded = (
+                    [json.loads(x) for x in lines] if url.endswith("_bulk") else json.loads(body)
+                )
+            sent.append((method, url, dict(params or {}), decoded))
+            status, answer = script(method, url)
+            raw = json.dumps(answer)
+            if not 200 <= status < 300 and status not in ignore:
+                self._raise_error(status, raw)
+            return status, {}, raw
+
+    client = OpenSearch(hosts=["http://opensearch.test:9200"], connection_class=Scripted)
+    return OpenSearchIndex("unused", client=client), sent
+
+
+def ready(extra: Callable[[str, str], Answer | None] = lambda m, u: None) -> Script:
+    """A cluster where the template and the alias already exist."""
+
+    def script(method: str, url: str) -> Answer:
+        found = extra(method, url)
+        if found is not None:
+            return found
+        if url == "/_index_template/velora-products":
+            return 200, {"acknowledged": True}
+        if url == "/_alias/velora-products":
+            return 200, {"velora-products-g000002": {"aliases": {"velora-products": {}}}}
+        raise AssertionError(f"unexpected request {method} {url}")
+
+    return script
+
+
+# -- bodies ---------------------------------------------------------------------------------------
+
+
+def test_the_template_maps_every_field_explicitly_and_strictly() -> None:
+    template = index_template("velora-products", shards=2, replicas=1)
+    assert template["index_patterns"] == ["velora-products-g*"]
+    settings = template["template"]["settings"]
+    assert settings["index"] == {"number_of_shards": 2, "number_of_replicas": 1}
+    assert settings["analysis"]["analyzer"]["velora_text"] == {
+        "type": "custom",
+        "tokenizer": "standard",
+        "filter": ["lowercase", "asciifolding"],
+    }
+    text = {"type": "text", "analyzer": "velora_text"}
+    assert template["template"]["mappings"] == {
+        "dynamic": "strict",
+        "properties": {
+            "product_id": {"type": "keyword"},
+            "tenant_id": {"type": "keyword"},
+            "seller_id": {"type": "keyword"},
+            "currency": {"type": "keyword"},
+            "title": text,
+            "description": text,
+            "category": {**text, "fields": {"key": {"type": "keyword"}}},
+            "price_minor": {"type": "long"},
+            "available": {"type": "long"},
+            "rating_avg": {"type": "double"},
+            "rating_count": {"type": "long"},
+            "created_position": {"type": "long"},
+            "version": {"type": "long"},
+        },
+    }
+    # The mapping names exactly the document's fields: a new field must be mapped on purpose.
+    assert template["template"]["mappings"]["properties"].keys() == document().__dict__.keys()
+
+
+def test_bulk_sends_the_newest_change_per_product_with_its_external_version() -> None:
+    kept, gone = document(), document(product_id="p2", version=4)
+    body = bulk_body(
+        "velora-products",
+        [document(version=8, title="older"), kept],
+        [Removal("p2", T, 4), Removal(P, T, 5)],
+    )
+    meta = {"_index": "velora-products", "version_type": "external"}
+    assert body == [
+        {"index": {**meta, "_id": P, "version": 9}},
+        {**kept.__dict__},
+        {"delete": {**meta, "_id": gone.product_id, "version": 4}},
+    ]
+
+
+def test_search_filters_by_tenant_and_every_parameter_and_asks_for_facets() -> None:
+    query = SearchQuery(
+        text="Red Café",
+        category="Kitchen",
+        seller_id=S,
+        min_price_minor=100,
+        max_price_minor=5000,
+        min_rating=4.0,
+        in_stock=True,
+        sort="relevance",
+        limit=20,
+        offset=40,
+    )
+    body = search_body(TenantScope.only(T), query)
+    fields = ["title^3", "category^2", "description"]
+    assert body["from"] == 40 and body["size"] == 20 and body["track_total_hits"] is True
+    assert body["query"] == {
+        "bool": {
+            "filter": [
+                {"terms": {"tenant_id": [T]}},
+                {"term": {"category.key": "Kitchen"}},
+                {"term": {"seller_id": S}},
+                {"range": {"price_minor": {"gte": 100, "lte": 5000}}},
+                {"range": {"rating_avg": {"gte": 4.0}}},
+                {"range": {"available": {"gte": 1}}},
+            ],
+            "must": [
+                {"multi_match": {"query": "red", "fields": fields, "fuzziness": "AUTO"}},
+                {"multi_match": {"query": "cafe", "fields": fields, "fuzziness": "AUTO"}},
+            ],
+        }
+    }
+    assert body["sort"] == ["_score", {"created_position": "desc"}]
+    aggs = body["aggs"]
+    assert aggs["categories"] == {"terms": {"field": "category.key", "size": 50}}
+    assert aggs["sellers"] == {"terms": {"field": "seller_id", "size": 50}}
+    assert aggs["currencies"]["terms"] == {"field": "currency", "size": 50}
+    ranges = aggs["currencies"]["aggs"]["prices"]["range"]
+    assert ranges["field"] == "price_minor"
+    assert ranges["ranges"][:3] == [{"to": 10}, {"from": 10, "to": 25}, {"from": 25, "to": 50}]
+    assert ranges["ranges"][-1] == {"from": 1_000_000}
+
+
+@pytest.mark.parametrize(
+    ("sort", "text", "expected"),
+    [
+        ("relevance", "", [{"created_position": "desc"}]),
+        ("price_asc", "lamp", [{"price_minor": "asc"}, {"created_position": "desc"}]),
+        ("price_desc", "", [{"price_minor": "desc"}, {"created_position": "desc"}]),
+        ("newest", "lamp", [{"created_position": "desc"}]),
+    ],
+)
+def test_sorts(sort: str, text: str, expected: list[Any]) -> None:
+    body = search_body(TenantScope.only(T), SearchQuery(text=text, sort=sort))  # type: ignore[arg-type]
+    assert body["sort"] == expected
+
+
+def test_the_tenant_filter_follows_the_scope_alone() -> None:
+    assert search_body(TenantScope.every_tenant(), SearchQuery())["query"]["bool"]["filter"] == []
+    nobody = search_body(TenantScope(frozenset()), SearchQuery())["query"]["bool"]["filter"]
+    assert nobody == [{"terms": {"tenant_id": []}}]
+
+
+def test_suggest_completes_titles_and_counts_matching_categories_in_scope() -> None:
+    body = suggest_body(TenantScope.only(T), "run sh", 5)
+    tenant = {"terms": {"tenant_id": [T]}}
+    assert body["size"] == 20 and body["_source"] == ["title"]
+    assert body["query"] == {
+        "function_score": {
+            "query": {
+                "bool": {
+                    "filter": [tenant],
+                    "must": [{"match_phrase_prefix": {"title": {"query": "run sh"}}}],
+                }
+            },
+            "field_value_factor": {"field": "rating_count", "modifier": "log2p"},
+            "boost_mode": "multiply",
+        }
+    }
+    assert body["aggs"] == {
+        "categories": {
+            "global": {},
+            "aggs": {
+                "matching": {
+                    "filter": {
+                        "bool": {
+                            "filter": [
+                                tenant,
+                                {"match_phrase_prefix": {"category": {"query": "run sh"}}},
+                            ]
+                        }
+                    },
+                    "aggs": {"names": {"terms": {"field": "category.key", "size": 5}}},
+                }
+            },
+        }
+    }
+
+
+def test_an_alias_moves_in_one_request() -> None:
+    assert alias_swap("a", "a-g000001", "a-g000002") == {
+        "actions": [
+            {"remove": {"index": "a-g000001", "alias": "a"}},
+            {"add": {"index": "a-g000002", "alias": "a", "is_write_index": True}},
+        ]
+    }
+    assert alias_swap("a", None, "a-g000001") == {
+        "actions": [{"add": {"index": "a-g000001", "alias": "a", "is_write_index": True}}]
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Red Café-au-lait",
+        "  ÉCOLE  naïve_mix 42x ",
+        "tea/pot, kettle!",
+        "ünïcödé Straße",
+        "Smørrebrød Łódź Æsir",
+    ],
+)
+def test_query_words_split_as_the_embedded_analyzer_splits_them(text: str) -> None:
+    assert words(text) == TEXT.analyze(text)
+
+
+# -- the engine through the client -----------------------------------------------------------------
+
+
+def test_first_use_puts_the_template_then_a_first_generation_behind_the_alias() -> None:
+    def script(method: str, url: str) -> Answer:
+        return {
+            ("PUT", "/_index_template/velora-products"): (200, {"acknowledged": True}),
+            ("GET", "/_alias/velora-products"): (404, {"error": "missing", "status": 404}),
+            ("HEAD", "/velora-products-g000001"): (404, {}),
+            ("PUT", "/velora-products-g000001"): (200, {"acknowledged": True}),
+            ("POST", "/_aliases"): (200, {"acknowledged": True}),
+            ("POST", "/_bulk"): (200, {"errors": False, "items": []}),
+        }[(method, url)]
+
+    index, sent = scripted(script)
+    index.apply([document()], [])
+    assert [(m, u) for m, u, _, _ in sent] == [
+        ("PUT", "/_index_template/velora-products"),
+        ("GET", "/_alias/velora-products"),
+        ("HEAD", "/velora-products-g000001"),
+        ("PUT", "/velora-products-g000001"),
+        ("POST", "/_aliases"),
+        ("POST", "/_bulk"),
+    ]
+    assert sent[0][3] == index_template("velora-products")
+    assert sent[4][3] == alias_swap("velora-products", None, "velora-products-g000001")
+    # Live changes go through the alias and wait until a search can see them.
+    assert sent[5][2] == {"refresh": "wait_for"}
+    assert sent[5][3] == bulk_body("velora-products", [document()], [])
+
+
+def _bulk_answer(*items: tuple[str, int]) -> Script:
+    answer = {
+        "errors": True,
+        "items": [{action: {"_id": P, "status": status}} for action, status in items],
+    }
+    return ready(lambda m, u: (200, answer) if u == "/_bulk" else None)
+
+
+def test_an_older_version_is_not_an_error_but_a_refused_document_is() -> None:
+    index, _ = scripted(_bulk_answer(("index", 409), ("delete", 404), ("index", 201)))
+    index.apply([document()], [Removal("p2", T, 3)])  # nothing raised
+
+    index, _ = scripted(_bulk_answer(("index", 400)))
+    with pytest.raises(RuntimeError, match="refused"):
+        index.apply([document()], [])
+    index, _ = scripted(_bulk_answer(("index", 429)))
+    with pytest.raises(SearchUnavailable):
+        index.apply([document()], [])
+
+
+def test_an_unreachable_cluster_is_unavailable_not_a_bug() -> None:
+    index = OpenSearchIndex("http://127.0.0.1:1", client=None)
+    index.client = OpenSearch(hosts=["http://127.0.0.1:1"], max_retries=0, timeout=2)
+    with pytest.raises(SearchUnavailable):
+        index.search(TenantScope.only(T), SearchQuery())
+    with pytest.raises(SearchUnavailable):
+        index.ping()
+
+
+def test_search_reads_hits_total_facets_and_the_next_cursor() -> None:
+    answer = {
+        "hits": {"total": {"value": 3}, "hits": [{"_source": document().__dict__}]},
+        "aggregations": {
+            "categories": {"buckets": [{"key": "Kitchen", "doc_count": 3}]},
+            "sellers": {"buckets": [{"key": S, "doc_count": 3}]},
+            "currencies": {
+                "buckets": [
+                    {
+                        "key": "USD",
+                        "doc_count": 3,
+                        "prices": {
+                            "buckets": [
+                                {"key": "*-10", "to": 10.0, "doc_count": 1},
+                                {"key": "2500-5000", "from": 2500.0, "to": 5000.0, "doc_count": 2},
+                            ]
+                        },
+                    }
+                ]
+            },
+        },
+    }
+    index, sent = scripted(
+        ready(lambda m, u: (200, answer) if u == "/velora-products/_search" else None)
+    )
+    scope, query = TenantScope.only(T), SearchQuery(text="teapot", limit=1)
+    result = index.search(scope, query)
+    assert sent[-1][3] == search_body(scope, query)
+    assert result.items == [document()] and result.total == 3
+    assert result.facets.categories == [Bucket("Kitchen", 3)]
+    assert result.facets.sellers == [Bucket(S, 3)]
+    assert result.facets.prices == [
+        PriceBucket("USD", None, 1000, 1),
+        PriceBucket("USD", 2500, 5000, 2),
+    ]
+    assert result.next_cursor is not None
+
+
+def test_suggest_reads_categories_then_titles() -> None:
+    answer = {
+        "hits": {"hits": [{"_source": {"title": "Running shoes"}}, {"_source": {"title": "Rug"}}]},
+        "aggregations": {
+            "categories": {"matching": {"names": {"buckets": [{"key": "Running", "doc_count": 1}]}}}
+        },
+    }
+    index, sent = scripted(
+        ready(lambda m, u: (200, answer) if u == "/velora-products/_search" else None)
+    )
+    assert index.suggest(TenantScope.only(T), "ru", 2) == ["Running", "Running shoes"]
+    assert sent[-1][3] == suggest_body(TenantScope.only(T), "ru", 2)
+    assert index.suggest(TenantScope.only(T), " - ", 2) == []
+
+
+def test_a_rebuild_fills_the_next_generation_then_swaps_the_alias_once() -> None:
+    generations = {"velora-products-g000001": {}, "velora-products-g000002": {}}
+
+    def extra(method: str, url: str) -> Answer | None:
+        if url == "/velora-products-g*":
+            return 200, generations
+        if url in ("/velora-products-g000003", "/velora-products-g000001") or url.endswith(
+            ("/_refresh", "/_bulk", "/_aliases")
+        ):
+            return 200, {"acknowledged": True, "errors": False, "items": []}
+        return None
+
+    index, sent = scripted(ready(extra))
+    rebuild = index.begin_rebuild()
+    assert rebuild.generation == "velora-products-g000003"
+    rebuild.apply([document()], [])
+    generations["velora-products-g000003"] = {}
+    index.publish(rebuild)
+    calls = [(m, u) for m, u, _, _ in sent]
+    assert calls[-7:] == [
+        ("PUT", "/velora-products-g000003"),
+        ("POST", "/_bulk"),
+        ("POST", "/velora-products-g000003/_refresh"),
+        ("GET", "/_alias/velora-products"),
+        ("POST", "/_aliases"),
+        ("GET", "/velora-products-g*"),
+        ("DELETE", "/velora-products-g000001"),
+    ]
+    bulk = next(s for s in sent if s[1] == "/_bulk")
+    assert bulk[2] == {}  # no refresh per batch while building
+    assert bulk[3][0]["index"]["_index"] == "velora-products-g000003"
+    swap = next(s for s in sent if s[1] == "/_aliases")
+    assert swap[3] == alias_swap(
+        "velora-products", "velora-products-g000002", "velora-products-g000003"
+    )

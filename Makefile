@@ -37,6 +37,7 @@ lint: install-dev
 
 bench: install-dev services
 	. ./.velora-test.env && $(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) .velora .velora-test.env .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,8 @@ TEXT_FIELDS = ["title^3", "category^2", "description"]
 
 # Letters with no decomposition that ASCII folding still spells in ASCII (Lucene's and tantivy's).
 _UNDECOMPOSABLE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th"}
+    | {"\u0131": "i"}  # dotless i
 )
 
 

@@ -18,6 +18,7 @@ import re
 import shutil
 import threading
 from collections.abc import Sequence
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -159,48 +160,15 @@ def build_query(scope: TenantScope, q: SearchQuery) -> Query:
 
 def _as_tantivy(change: ProductDocument | Removal) -> tantivy.Document:
     if isinstance(change, Removal):
-        return tantivy.Document(
-            product_id=change.product_id,
-            tenant_id=change.tenant_id,
-            version=change.version,
-            live=False,
-        )
-    return tantivy.Document(
-        product_id=change.product_id,
-        tenant_id=change.tenant_id,
-        seller_id=change.seller_id,
-        currency=change.currency,
-        title=change.title,
-        description=change.description,
-        category=change.category,
-        category_key=change.category,
-        price_minor=change.price_minor,
-        available=change.available,
-        rating_count=change.rating_count,
-        created_position=change.created_position,
-        version=change.version,
-        rating_avg=change.rating_avg,
-        live=True,
-    )
+        return tantivy.Document(**asdict(change), live=False)
+    return tantivy.Document(**asdict(change), category_key=change.category, live=True)
+
+
+DOCUMENT_FIELDS = tuple(f.name for f in fields(ProductDocument))
 
 
 def _as_document(stored: dict[str, list[Any]]) -> ProductDocument:
-    one = {name: values[0] for name, values in stored.items() if values}
-    return ProductDocument(
-        product_id=one["product_id"],
-        tenant_id=one["tenant_id"],
-        seller_id=one["seller_id"],
-        title=one["title"],
-        description=one.get("description", ""),
-        category=one["category"],
-        price_minor=one["price_minor"],
-        currency=one["currency"],
-        available=one["available"],
-        rating_avg=one["rating_avg"],
-        rating_count=one["rating_count"],
-        created_position=one["created_position"],
-        version=one["version"],
-    )
+    return ProductDocument(**{name: stored[name][0] for name in DOCUMENT_FIELDS})
 
 
 class Generation:

@@ -16,9 +16,11 @@ from tests.contract.search_contract import SearchIndexContract
 
 URL = os.environ.get("VELORA_OPENSEARCH_URL")
 
-pytestmark = pytest.mark.skipif(
-    not URL, reason="VELORA_OPENSEARCH_URL is not set: no OpenSearch to run the contract against"
-)
+if not URL:
+    pytest.skip(
+        "VELORA_OPENSEARCH_URL is not set: no OpenSearch to run the contract against",
+        allow_module_level=True,
+    )
 
 
 class TestOpenSearchSearch(SearchIndexContract):

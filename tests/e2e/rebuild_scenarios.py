@@ -164,3 +164,25 @@ class SearchRebuildScenarios(Shop):
         assert not [n for n in container.read_store.positions() if n.startswith("search@")]
         found = api.get("/v1/search/products", token=buyer, params={"q": "vase"}).json()
         assert {i["id"] for i in found["items"]} == ids
+
+    def test_replaying_the_whole_log_into_the_live_index_changes_nothing(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        buyer, seller, ids = self.catalog(api, root, 4)
+        edited = sorted(ids)[0]
+        api.request(
+            "PATCH",
+            f"/v1/products/{edited}",
+            token=seller,
+            json={"price": {"amount": 5, "currency": "USD"}},
+        )
+        assert container.wait_for_projections(container.log.head(), ("search",), 10)
+        before = indexed(container)
+        assert before == expected(container) and before[edited].price_minor == 5
+        container.stop_projections()
+        with container.read_store.begin() as conn:
+            container.read_store.place(conn, "search", 0)  # as after losing the tracking row
+        container.runner("search").catch_up()
+        assert indexed(container) == before
+        found = api.get("/v1/search/products", token=buyer, params={"q": "vase"}).json()
+        assert {i["id"] for i in found["items"]} == ids

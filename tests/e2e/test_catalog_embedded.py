@@ -1,22 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-from api.bootstrap import Container
+from tests.e2e.backends import Embedded
 from tests.e2e.catalog_scenarios import CatalogScenarios
-from tests.e2e.client import Api
 
 
-class TestCatalogEmbedded(CatalogScenarios):
-    @pytest.fixture
-    def container(self, embedded: Container) -> Container:
-        return embedded
-
-    @pytest.fixture
-    def api(self, container: Container) -> Iterator[Api]:
-        with TestClient(create_app(container, run_projections=True)) as http:
-            yield Api(http)
+class TestCatalogEmbedded(Embedded, CatalogScenarios):
+    pass

@@ -187,3 +187,19 @@ def test_real_servers_without_a_strong_secret_refuse_to_start(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "VELORA_SECRET_KEY" in result.stdout
+
+
+def test_rebuild_names_what_it_can_rebuild_and_rebuilds_search(tmp_path: Path) -> None:
+    data_dir = tmp_path / ".velora"
+    assert run(data_dir, "migrate").returncode == 0
+    unknown = run(data_dir, "projections", "rebuild", "nonsense")
+    assert unknown.returncode == 2 and "rebuildable: search" in unknown.stdout
+    first = run(data_dir, "projections", "rebuild", "search")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "g000001" in first.stdout and "g000002" in first.stdout
+    assert (data_dir / "search" / "CURRENT").read_text() == "g000002"
+    second = run(data_dir, "projections", "rebuild", "search")
+    assert second.returncode == 0 and "g000003" in second.stdout
+    # The generation before the live one stays for readers still finishing; older ones go.
+    kept = sorted(p.name for p in (data_dir / "search").iterdir() if p.is_dir())
+    assert kept == ["g000002", "g000003"]

@@ -1,28 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import Container
 from eventstore.context import CommandContext
 from tests.conftest import built, make_settings
+from tests.e2e.backends import Embedded
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.identity_scenarios import PASSWORD, IdentityScenarios
 
 
-class TestIdentityEmbedded(IdentityScenarios):
-    @pytest.fixture
-    def container(self, embedded: Container) -> Container:
-        return embedded
-
-    @pytest.fixture
-    def api(self, container: Container) -> Iterator[Api]:
-        with TestClient(create_app(container, run_projections=True)) as http:
-            yield Api(http)
+class TestIdentityEmbedded(Embedded, IdentityScenarios):
+    pass
 
 
 def test_idempotency_keys_survive_a_restart(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from api import problems
 from api.bootstrap import Container
 from api.idempotency import IdempotencyMiddleware
 from api.routes import (
+    audit,
     auth,
     carts,
     health,
@@ -72,6 +73,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         refunds.router,
         payouts.router,
         reports.router,
+        audit.router,
         webhooks.router,
         health.router,
     ):

@@ -11,6 +11,7 @@ from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
 from domain.payments import PaymentProvider
+from eventstore.audit import AuditTrail
 from eventstore.catalog import CatalogApplication
 from eventstore.checkout import CheckoutApplication
 from eventstore.fulfilment import FulfilmentApplication
@@ -57,6 +58,7 @@ class Container:
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
     search: SearchIndex
+    audit: AuditTrail
     runners: list[ProjectionRunner] = field(default_factory=list)
 
     def migrate(self) -> None:
@@ -185,5 +187,6 @@ def build(settings: Settings | None = None) -> Container:
         hasher=hasher,
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),
         search=search,
+        audit=AuditTrail(log),
         runners=runners,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Annotated, TypeVar
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -23,6 +28,7 @@ from rich.text import Text
 
 from api.bootstrap import Container, build
 from api.settings import Settings, SettingsError
+from domain.errors import DomainError
 from eventstore.context import CommandContext
 
 app = typer.Typer(help="Velora: event-sourced marketplace backend.", no_args_is_help=True)
@@ -30,6 +36,8 @@ admin = typer.Typer(help="Operator tasks.", no_args_is_help=True)
 projections = typer.Typer(help="Read-model projections.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 app.add_typer(projections, name="projections")
+audit = typer.Typer(help="The audit trail: history and as-of state.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
 console = Console()
 
 
@@ -176,6 +184,69 @@ def projections_status() -> None:
         console.print(table)
     finally:
         container.close()
+
+
+@audit.command("history")
+def audit_history(
+    aggregate_id: Annotated[UUID, typer.Argument(help="the aggregate's id")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per event")] = False,
+) -> None:
+    """Every event recorded for one aggregate, oldest first, with who caused it."""
+    container = _container()
+    try:
+        table = Table("version", "type", "timestamp", "actor", "tenant")
+        after, more = 0, True
+        while more:
+            items, more = _audited(partial(container.audit.history, aggregate_id, after=after))
+            for item in items:
+                if as_json:
+                    typer.echo(json.dumps(item, sort_keys=True))
+                else:
+                    table.add_row(
+                        str(item["version"]),
+                        item["type"],
+                        item["timestamp"],
+                        str(item["actor"]),
+                        str(item["tenant_id"]),
+                    )
+            after += len(items)
+        if not as_json:
+            console.print(table)
+    finally:
+        container.close()
+
+
+@audit.command("state")
+def audit_state(
+    aggregate_id: Annotated[UUID, typer.Argument(help="the aggregate's id")],
+    version: Annotated[int | None, typer.Option(help="the state after this version")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="ISO 8601 with a zone, e.g. 2026-11-21T09:00Z")
+    ] = None,
+) -> None:
+    """The aggregate as it was after a version or at a moment, or now, as JSON."""
+    try:
+        moment = datetime.fromisoformat(at) if at is not None else None
+    except ValueError:
+        console.print(f"[red]not an ISO 8601 time:[/red] {at}")
+        raise typer.Exit(2) from None
+    container = _container()
+    try:
+        state = _audited(partial(container.audit.state, aggregate_id, version=version, at=moment))
+        typer.echo(json.dumps(state, indent=2, sort_keys=True))
+    finally:
+        container.close()
+
+
+T = TypeVar("T")
+
+
+def _audited(read: Callable[[], T]) -> T:
+    try:
+        return read()
+    except DomainError as e:
+        console.print(f"[red]{e.title}:[/red] {e.detail}")
+        raise typer.Exit(1) from None
 
 
 class RateColumn(ProgressColumn):

@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Container
-from api.policy import crosses_tenants, roles_for
+from api.policy import crosses_tenants, roles_for, within_reach
 from api.problems import Problem
 from api.security import InvalidToken, Principal
 from domain.sellers import seller_id_for
@@ -47,11 +47,14 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
             401, "send an access token as 'Authorization: Bearer <token>'", headers=challenge
         )
     try:
-        return container.tokens.verify(token)
+        principal = container.tokens.verify(token)
     except InvalidToken:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
+    if not within_reach(principal.roles, request.method, request.url.path):
+        raise Problem(403, "the auditor role reads only the audit trail and the ledger")
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

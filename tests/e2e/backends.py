@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +13,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import Container
 from tests.e2e.client import Api
+
+VELORA = str(Path(sys.executable).with_name("velora"))
 
 
 class Served:
@@ -38,3 +43,17 @@ class OnServers(Served):
         assert servers_container.log.backend == "postgres"
         assert servers_container.read_store.backend == "mysql"
         return servers_container
+
+
+def cli_env(container: Container) -> dict[str, str]:
+    """The environment an operator's shell would have for this deployment."""
+    s = container.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VELORA_")}
+    env["VELORA_DATA_DIR"] = str(s.data_dir)
+    if s.eventstore_url:
+        env["VELORA_EVENTSTORE_URL"] = s.eventstore_url
+    if s.read_db_url:
+        env["VELORA_READ_DB_URL"] = s.read_db_url
+    if s.secret_key:
+        env["VELORA_SECRET_KEY"] = s.secret_key.get_secret_value()
+    return env

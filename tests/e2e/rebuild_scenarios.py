@@ -3,12 +3,9 @@ same scenarios."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,24 +16,9 @@ from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.projector import changes
 from projections.tables import products
+from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api
 from tests.e2e.shop import Shop
-
-VELORA = str(Path(sys.executable).with_name("velora"))
-
-
-def cli_env(container: Container) -> dict[str, str]:
-    """The environment an operator's shell would have for this deployment."""
-    s = container.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VELORA_")}
-    env["VELORA_DATA_DIR"] = str(s.data_dir)
-    if s.eventstore_url:
-        env["VELORA_EVENTSTORE_URL"] = s.eventstore_url
-    if s.read_db_url:
-        env["VELORA_READ_DB_URL"] = s.read_db_url
-    if s.secret_key:
-        env["VELORA_SECRET_KEY"] = s.secret_key.get_secret_value()
-    return env
 
 
 def indexed(container: Container) -> dict[str, ProductDocument]:

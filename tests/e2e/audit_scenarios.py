@@ -1,0 +1,170 @@
+"""The auditor's view over HTTP and the CLI: history and as-of state. Each backend set runs these
+same scenarios."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from api.bootstrap import Container
+from tests.e2e.backends import VELORA, cli_env
+from tests.e2e.client import Api, assert_problem
+from tests.e2e.shop import Shop
+
+SHIP = {"carrier": "DHL", "tracking_number": "JD014600006281230"}
+
+
+class AuditScenarios(Shop):
+    def delivered_order(self, api: Api, root: str, container: Container) -> dict[str, Any]:
+        m, seller, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 4500, title="Lamp")
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        self.pay(api, container, order["order_id"])
+        (so,) = order["seller_orders"]
+        api.post(f"/v1/seller-orders/{so['id']}/ship", token=seller, json=SHIP)
+        api.post(f"/v1/seller-orders/{so['id']}/deliver", token=seller)
+        buyer_id = api.get("/v1/me", token=buyer).json()["user_id"]
+        return {"m": m, "order": order, "buyer": buyer, "buyer_id": buyer_id, "so": so["id"]}
+
+    def test_history_shows_every_event_with_its_actor_and_tenant(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        shop = self.delivered_order(api, root, container)
+        auditor = self.platform_user(api, root, "auditor")
+        path = f"/v1/audit/streams/{shop['so']}/events"
+        body = api.get(path, token=auditor).json()
+        events = body["items"]
+        assert [e["type"] for e in events] == [
+            "SellerOrder.Placed",
+            "SellerOrder.Paid",
+            "SellerOrder.EscrowHeld",
+            "SellerOrder.Shipped",
+            "SellerOrder.Delivered",
+        ]
+        assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
+        assert {e["tenant_id"] for e in events} == {shop["m"].tenant_id}
+        assert events[0]["actor"] == shop["buyer_id"]  # the buyer placed it
+        assert events[1]["actor"] == "system:test:payment"
+        assert events[3]["data"]["carrier"] == "DHL"
+        times = [datetime.fromisoformat(e["timestamp"]) for e in events]
+        assert times == sorted(times) and all(t.tzinfo is not None for t in times)
+        assert body["next_cursor"] is None
+
+        pages, cursor = [], None
+        while True:
+            params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = api.get(path, token=auditor, params=params).json()
+            pages.append([e["version"] for e in page["items"]])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert pages == [[1, 2, 3], [4, 5]]
+
+    def test_state_as_it_was_at_a_version_or_a_moment(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        shop = self.delivered_order(api, root, container)
+        auditor = self.platform_user(api, root, "auditor")
+        order_id = shop["order"]["order_id"]
+        events = api.get(f"/v1/audit/streams/{order_id}/events", token=auditor).json()["items"]
+        path = f"/v1/audit/streams/{order_id}/state"
+
+        first = api.get(path, token=auditor, params={"version": 1}).json()
+        assert first["type"] == "Order" and first["version"] == 1
+        assert first["state"]["status"] == "pending_payment"
+        now = api.get(path, token=auditor).json()
+        assert now["version"] == len(events) and now["state"]["status"] != "pending_payment"
+        paid_at = next(e["timestamp"] for e in events if e["type"].startswith("Order.Paid"))
+        at_payment = api.get(path, token=auditor, params={"at": paid_at}).json()
+        assert at_payment["state"]["status"] == "paid"
+        assert at_payment["modified_on"] == paid_at
+        just_before = (datetime.fromisoformat(paid_at) - timedelta(microseconds=1)).isoformat()
+        before = api.get(path, token=auditor, params={"at": just_before}).json()
+        assert before["state"]["status"] == "pending_payment"
+
+        created = datetime.fromisoformat(events[0]["timestamp"])
+        too_early = (created - timedelta(seconds=1)).isoformat()
+        assert_problem(api.get(path, token=auditor, params={"at": too_early}), 404)
+        assert_problem(api.get(path, token=auditor, params={"version": 99}), 404)
+        assert_problem(api.get(path, token=auditor, params={"version": 0}), 422)
+        assert_problem(api.get(path, token=auditor, params={"version": 1, "at": paid_at}), 422)
+        assert_problem(api.get(path, token=auditor, params={"at": "2026-11-21T09:00:00"}), 422)
+        assert_problem(api.get(path, token=auditor, params={"at": "yesterday"}), 422)
+        assert_problem(api.get(f"/v1/audit/streams/{uuid4()}/state", token=auditor), 404)
+        assert_problem(api.get(f"/v1/audit/streams/{uuid4()}/events", token=auditor), 404)
+
+    def test_only_auditors_and_super_admins_read_the_audit_trail(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        shop = self.delivered_order(api, root, container)
+        path = f"/v1/audit/streams/{shop['order']['order_id']}/events"
+        for token in (
+            shop["buyer"],
+            shop["m"].admin_token,
+            self.platform_user(api, root, "finance_admin"),
+        ):
+            assert_problem(api.get(path, token=token), 403)
+        assert api.get(path, token=root).status_code == 200
+        assert_problem(api.get(path), 401)
+
+    def test_the_auditor_reaches_only_the_audit_trail_and_the_ledger(
+        self, api: Api, root: str
+    ) -> None:
+        auditor = self.platform_user(api, root, "auditor")
+        anonymous = {"/v1/auth/token", "/v1/auth/signup", "/v1/webhooks/stripe"}
+        spec = api.get("/openapi.json").json()["paths"]
+        reached = []
+        for path, methods in spec.items():
+            if not path.startswith("/v1/") or path in anonymous:
+                continue
+            concrete = path
+            for name in ("{tenant_id}", "{code}"):
+                concrete = concrete.replace(name, str(uuid4()))
+            while "{" in concrete:
+                start, end = concrete.index("{"), concrete.index("}")
+                concrete = concrete[:start] + str(uuid4()) + concrete[end + 1 :]
+            for method in methods:
+                response = api.request(method.upper(), concrete, token=auditor)
+                if response.status_code != 403:
+                    reached.append((method.upper(), path))
+        assert reached, "the auditor must reach something"
+        assert all(
+            m == "GET" and p.startswith(("/v1/audit/", "/v1/ledger/", "/v1/me")) for m, p in reached
+        ), reached
+        assert ("GET", "/v1/ledger/trial-balance") in reached
+        assert ("GET", "/v1/audit/streams/{aggregate_id}/events") in reached
+
+    def test_the_cli_shows_history_and_as_of_state(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        shop = self.delivered_order(api, root, container)
+        order_id = shop["order"]["order_id"]
+
+        def velora(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [VELORA, "audit", *args],
+                env=cli_env(container),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+
+        history = velora("history", order_id, "--json")
+        assert history.returncode == 0, history.stderr
+        lines = [json.loads(line) for line in history.stdout.splitlines()]
+        assert lines == api.get(f"/v1/audit/streams/{order_id}/events", token=root).json()["items"]
+        table = velora("history", order_id)
+        assert "Order.Placed" in table.stdout
+        state = velora("state", order_id, "--version", "1")
+        assert state.returncode == 0 and json.loads(state.stdout)["state"]["status"] == (
+            "pending_payment"
+        )
+        at = velora("state", order_id, "--at", lines[0]["timestamp"])
+        assert json.loads(at.stdout)["version"] == 1
+        missing = velora("state", str(uuid4()))
+        assert missing.returncode == 1 and "No such aggregate" in missing.stdout
+        assert velora("state", order_id, "--at", "yesterday").returncode == 2

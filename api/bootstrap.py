@@ -11,7 +11,7 @@ from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
 from domain.payments import PaymentProvider
-from eventstore.audit import AuditTrail
+from eventstore.audit import AuditTrail, PeriodCloseApplication
 from eventstore.catalog import CatalogApplication
 from eventstore.checkout import CheckoutApplication
 from eventstore.fulfilment import FulfilmentApplication
@@ -22,6 +22,7 @@ from eventstore.payouts import PayoutApplication
 from eventstore.refunds import RefundApplication
 from eventstore.sellers import SellerApplication
 from eventstore.stripe import StripeProvider
+from eventstore.verify import Verifier
 from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
@@ -59,6 +60,8 @@ class Container:
     idempotency: IdempotencyStore
     search: SearchIndex
     audit: AuditTrail
+    verifier: Verifier
+    periods: PeriodCloseApplication
     runners: list[ProjectionRunner] = field(default_factory=list)
 
     def migrate(self) -> None:
@@ -188,5 +191,7 @@ def build(settings: Settings | None = None) -> Container:
         idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),
         search=search,
         audit=AuditTrail(log),
+        verifier=Verifier(log),
+        periods=PeriodCloseApplication(log, on_recorded=wake_projections),
         runners=runners,
     )

@@ -7,7 +7,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, TypeVar
 from uuid import UUID
@@ -238,6 +238,50 @@ def audit_state(
         container.close()
 
 
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recomputes the chain over every stored event, the trial balance and every seal. Exits 1
+    and names the first broken link if anything does not verify."""
+    from api.routes.audit import verification
+
+    container = _container()
+    try:
+        with Progress(*_progress_columns(), console=console) as progress:
+            task = progress.add_task("verifying events", total=None)
+            found = container.verifier.verify(
+                lambda done, total: progress.update(task, completed=done, total=total)
+            )
+        report = verification(found)
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        if not found.intact:
+            console.print("[red]verification failed[/red]")
+            raise typer.Exit(1)
+        console.print("[green]the chain, the books and every seal verify[/green]")
+    finally:
+        container.close()
+
+
+@audit.command("close")
+def audit_close(
+    tenant: Annotated[UUID, typer.Option(help="the tenant whose month to seal")],
+    period: Annotated[str, typer.Option(help="the month, YYYY-MM; it must be over")],
+) -> None:
+    """Seals a tenant's month: records the chain's head and the tenant's trial balance, after
+    verifying the whole log."""
+    container = _container()
+    try:
+        ctx = CommandContext.system("cli:audit-close")
+        result, seal = _audited(
+            partial(container.periods.seal_period, ctx, tenant, period, datetime.now(UTC))
+        )
+        console.print(
+            f"sealed {period} for {tenant}: chain head {seal.position} "
+            f"({seal.chain_hash[:16]}…), recorded at position {result.position}"
+        )
+    finally:
+        container.close()
+
+
 T = TypeVar("T")
 
 
@@ -256,6 +300,16 @@ class RateColumn(ProgressColumn):
         return Text(f"{task.speed:,.0f}/s" if task.speed else "", style="progress.data.speed")
 
 
+def _progress_columns() -> tuple[ProgressColumn, ...]:
+    return (
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+
+
 REBUILDABLE = ("search",)
 
 
@@ -269,15 +323,8 @@ def projections_rebuild(
         console.print(f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(REBUILDABLE)}")
         raise typer.Exit(2)
     container = _container()
-    columns = (
-        TextColumn("{task.description:<18}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeRemainingColumn(),
-    )
     try:
-        with Progress(*columns, console=console) as progress:
+        with Progress(*_progress_columns(), console=console) as progress:
             tasks = {
                 "snapshot": progress.add_task("indexing products", total=None),
                 "catch-up": progress.add_task("catching up events", total=None),

@@ -12,8 +12,14 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.errors import Invalid, NotFound
+from eventsourcing.persistence import IntegrityError
+
+from domain.audit import PeriodAlreadySealed, PeriodSeal, period_end
+from domain.errors import Conflict, Invalid, NotFound
+from eventstore.application import CommandResult, VeloraApplication
+from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from eventstore.verify import Verifier, sealed_balance
 
 
 class StreamNotFound(NotFound):
@@ -125,3 +131,40 @@ class AuditTrail:
             # Every public attribute the events have set, not only those the constructor takes.
             "state": {k: jsonable(v) for k, v in vars(aggregate).items() if not k.startswith("_")},
         }
+
+
+class PeriodCloseApplication(VeloraApplication):
+    """Seals a tenant's month: verifies the whole chain and the books first, then records where
+    the chain stood and the tenant's trial balance there."""
+
+    def seal_period(
+        self, ctx: CommandContext, tenant_id: UUID, period: str, now: datetime
+    ) -> tuple[CommandResult, PeriodSeal]:
+        sealed = PeriodAlreadySealed(f"{period} is already sealed for tenant {tenant_id}")
+        if self.get_or_none(PeriodSeal.create_id(tenant_id, period)) is not None:
+            raise sealed
+        period_end(period)  # a malformed period is refused before the whole log is read
+        found = Verifier(self._log).verify()
+        if not found.intact:
+            raise ChainBroken(
+                "the log does not verify, so nothing can be sealed: run `velora audit verify`"
+            )
+        seal = PeriodSeal.seal(
+            tenant_id,
+            period,
+            now=now,
+            position=found.head_position,
+            chain_hash=found.head_hash,
+            trial_balance=sealed_balance(
+                [row for row in found.trial_balance if row["tenant_id"] == str(tenant_id)]
+            ),
+        )
+        try:
+            position = self.record(ctx, seal)
+        except IntegrityError:
+            raise sealed from None
+        return CommandResult(seal.id, position), seal
+
+
+class ChainBroken(Conflict):
+    title = "The log does not verify"

@@ -31,10 +31,14 @@ class EventLog:
     def read(self, after: int, limit: int) -> list[RecordedEvent]:
         return [self.mapper.to_recorded(n) for n in self.read_raw(after, limit)]
 
-    def read_raw(self, after: int, limit: int) -> Sequence:  # type: ignore[type-arg]
+    def read_raw(self, after: int, limit: int, topics: Sequence[str] = ()) -> Sequence:  # type: ignore[type-arg]
         return self.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
+            start=after, limit=limit, topics=topics, inclusive_of_start=False
         )
+
+    def chain(self, after: int, upto: int) -> dict[int, bytes]:
+        """The tamper-evident chain's stored links for positions in (after, upto]."""
+        return self.recorder.select_chain(after, upto)  # type: ignore[attr-defined,no-any-return]
 
     def stream(self, originator_id: object) -> list:  # type: ignore[type-arg]
         return list(self.recorder.select_events(originator_id))  # type: ignore[arg-type]

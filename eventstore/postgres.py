@@ -40,6 +40,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.sql import SQL, Identifier
 
 EVENTS_TABLE = "velora_events"
+CHAIN_TABLE = "velora_event_chain"
 WRITER_ROLE = "velora_writer"
 # One advisory lock key per events table, derived from its name so two stores never share one.
 _LOCK_KEY = zlib.crc32(f"velora:{EVENTS_TABLE}".encode())
@@ -221,10 +222,31 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         super().create_table()
         schema = self.datastore.schema
         with self.datastore.transaction(commit=True) as curs:
+            for statement in chain_statements(schema):
+                curs.execute(statement)
             curs.execute(append_function(schema))
             for statement in immutability_statements(schema, EVENTS_TABLE):
                 curs.execute(statement)
+            for statement in immutability_statements(schema, CHAIN_TABLE, sequence=False):
+                curs.execute(statement)
+            # Link whatever was recorded before the chain existed, under the writers' lock.
+            curs.execute(
+                SQL("SELECT pg_advisory_xact_lock({key})").format(
+                    key=psycopg.sql.Literal(_LOCK_KEY)
+                )
+            )
+            curs.execute(SQL("SELECT {schema}.velora_chain()").format(schema=Identifier(schema)))
         self.datastore.register_type_adapters()
+
+    def select_chain(self, after: int, upto: int) -> dict[int, bytes]:
+        """The stored links of positions in (after, upto]."""
+        statement = SQL(
+            "SELECT notification_id, hash FROM {schema}.{chain} "
+            "WHERE notification_id > %s AND notification_id <= %s"
+        ).format(schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (after, upto))
+            return {r["notification_id"]: bytes(r["hash"]) for r in curs.fetchall()}
 
 
 def _key(e: StoredEvent) -> tuple[str, int]:
@@ -246,6 +268,8 @@ def append_function(schema: str) -> Any:
         "(originator_id, originator_version, topic, state) "
         "SELECT * FROM unnest(ids, versions, topics, states) "
         "RETURNING t.originator_id, t.originator_version, t.notification_id; "
+        # Still under the lock: link the new events into the chain in this same transaction.
+        "PERFORM {schema}.velora_chain(); "
         "END $$"
     ).format(
         schema=Identifier(schema),
@@ -254,7 +278,38 @@ def append_function(schema: str) -> Any:
     )
 
 
-def immutability_statements(schema: str, table: str) -> list[SQL | Any]:
+def chain_statements(schema: str) -> list[Any]:
+    """The chain's table, and the function that links every event not yet linked, in position
+    order, exactly as eventstore/chain.py computes a link."""
+    return [
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+            "notification_id bigint PRIMARY KEY, hash bytea NOT NULL)"
+        ).format(schema=Identifier(schema), chain=Identifier(CHAIN_TABLE)),
+        SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.velora_chain() RETURNS void "
+            "LANGUAGE plpgsql AS $$ DECLARE prev bytea; last bigint; r record; BEGIN "
+            "SELECT c.notification_id, c.hash INTO last, prev FROM {schema}.{chain} c "
+            "ORDER BY c.notification_id DESC LIMIT 1; "
+            "IF last IS NULL THEN last := 0; prev := ''::bytea; END IF; "
+            "FOR r IN SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
+            "e.state FROM {schema}.{events} e WHERE e.notification_id > last "
+            "ORDER BY e.notification_id LOOP "
+            "prev := sha256(prev || convert_to(r.notification_id::text || '|' || "
+            "r.originator_id::text || '|' || r.originator_version::text || '|' || r.topic || '|', "
+            "'UTF8') || r.state); "
+            "INSERT INTO {schema}.{chain} (notification_id, hash) "
+            "VALUES (r.notification_id, prev); "
+            "END LOOP; END $$"
+        ).format(
+            schema=Identifier(schema),
+            chain=Identifier(CHAIN_TABLE),
+            events=Identifier(EVENTS_TABLE),
+        ),
+    ]
+
+
+def immutability_statements(schema: str, table: str, *, sequence: bool = True) -> list[SQL | Any]:
     """Stored events can be inserted and read, never changed: a trigger refuses UPDATE, DELETE
     and TRUNCATE for everyone (owners and superusers included), and the writer role that the
     application connects through holds only SELECT and INSERT."""
@@ -287,10 +342,19 @@ def immutability_statements(schema: str, table: str) -> list[SQL | Any]:
         SQL("GRANT USAGE ON SCHEMA {schema} TO {role}").format(
             schema=Identifier(schema), role=Identifier(WRITER_ROLE)
         ),
-        SQL("GRANT USAGE, SELECT ON SEQUENCE {seq} TO {role}").format(
-            seq=seq, role=Identifier(WRITER_ROLE)
-        ),
         SQL("GRANT EXECUTE ON FUNCTION {schema}.velora_append TO {role}").format(
             schema=Identifier(schema), role=Identifier(WRITER_ROLE)
+        ),
+        SQL("GRANT EXECUTE ON FUNCTION {schema}.velora_chain TO {role}").format(
+            schema=Identifier(schema), role=Identifier(WRITER_ROLE)
+        ),
+        *(
+            [
+                SQL("GRANT USAGE, SELECT ON SEQUENCE {seq} TO {role}").format(
+                    seq=seq, role=Identifier(WRITER_ROLE)
+                )
+            ]
+            if sequence
+            else []
         ),
     ]

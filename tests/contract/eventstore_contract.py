@@ -10,8 +10,10 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from eventstore.application import VeloraApplication
+from eventstore.chain import GENESIS, link
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from eventstore.verify import Verifier
 from tests.aggregates import Counter
 
 
@@ -170,3 +172,85 @@ class EventStoreContract:
         assert len(committed) == writers * saves_each * 2
         assert seen == sorted(seen)
         assert seen == sorted(committed)
+
+
+class ChainContract:
+    """The tamper-evident chain. Subclasses provide `chained_log` (a migrated EventLog in a store
+    of its own, since these tests break its chain on purpose), `superuser_sql` (statements run as
+    the database's superuser, behind the application's back) and the names of the guards."""
+
+    position_column = "rowid"
+    events_guard: tuple[str, str] = ("", "")  # (statement turning it off, statement back on)
+
+    def superuser_sql(self, statement: str) -> Any:
+        raise NotImplementedError
+
+    def record_counters(self, log: EventLog, count: int) -> list[int]:
+        app = VeloraApplication(log)
+        positions = []
+        for i in range(count):
+            counter = Counter(tenant_id=uuid4())
+            counter.increment(by=i + 1)
+            positions.append(app.record(ctx(), counter))
+        return positions
+
+    def test_every_event_is_linked_as_it_is_recorded(self, chained_log: EventLog) -> None:
+        self.record_counters(chained_log, 5)
+        head = chained_log.head()
+        links = chained_log.chain(0, head)
+        assert sorted(links) == [n.id for n in chained_log.read_raw(0, 100)]
+        previous = GENESIS
+        for n in chained_log.read_raw(0, 100):
+            previous = link(previous, n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            assert links[n.id] == previous
+        found = Verifier(chained_log).verify()
+        assert found.chain_intact and found.first_broken is None
+        assert (found.events_checked, found.head_position) == (head, head)
+        assert found.head_hash == previous.hex()
+
+    def test_an_event_edited_by_a_superuser_breaks_the_chain_exactly_there(
+        self, chained_log: EventLog
+    ) -> None:
+        positions = self.record_counters(chained_log, 6)
+        victim = positions[2]  # the third counter's increment: by=3
+        off, on = self.events_guard
+        self.superuser_sql(off)
+        forged = self.replaced("state", '"by":3', '"by":30')
+        where = f"WHERE {self.position_column} = {victim}"
+        self.superuser_sql(f"UPDATE velora_events SET state = {forged} {where}")
+        self.superuser_sql(on)
+        edited = chained_log.read(victim - 1, 1)[0]
+        assert edited.event.by == 30  # the edit took, and the application would not notice
+
+        found = Verifier(chained_log).verify()
+        assert not found.chain_intact
+        assert found.first_broken is not None
+        assert found.first_broken.position == victim
+        assert found.first_broken.type == "Counter.Incremented"
+        assert found.first_broken.aggregate_id == str(edited.originator_id)
+        assert found.events_checked == chained_log.head()
+
+    def test_a_deleted_event_is_noticed(self, chained_log: EventLog) -> None:
+        positions = self.record_counters(chained_log, 3)
+        off, on = self.events_guard
+        self.superuser_sql(off)
+        self.superuser_sql(
+            f"DELETE FROM velora_events WHERE {self.position_column} = {positions[1]}"
+        )
+        self.superuser_sql(on)
+        found = Verifier(chained_log).verify()
+        assert found.first_broken is not None and found.first_broken.position == positions[1]
+        assert found.first_broken.reason == "a link whose event is gone"
+
+    def test_the_links_are_as_immutable_as_the_events(self, chained_log: EventLog) -> None:
+        self.record_counters(chained_log, 1)
+        for statement in (
+            "UPDATE velora_event_chain SET hash = hash",
+            "DELETE FROM velora_event_chain",
+        ):
+            with pytest.raises(Exception, match="immutable"):
+                self.superuser_sql(statement)
+        assert Verifier(chained_log).verify().chain_intact
+
+    def replaced(self, column: str, old: str, new: str) -> str:
+        raise NotImplementedError

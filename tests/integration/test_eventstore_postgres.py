@@ -18,7 +18,7 @@ from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.postgres import _LOCK_KEY, WRITER_ROLE, GroupCommitRecorder
 from tests.aggregates import Counter
-from tests.contract.eventstore_contract import EventStoreContract, ctx
+from tests.contract.eventstore_contract import ChainContract, EventStoreContract, ctx
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,40 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.005)
+
+
+class TestPostgresChain(ChainContract):
+    position_column = "notification_id"
+    # The database superuser turns the guard off, edits, and turns it back on: exactly what the
+    # chain is there to expose.
+    events_guard = (
+        "ALTER TABLE velora_events DISABLE TRIGGER velora_immutable_rows",
+        "ALTER TABLE velora_events ENABLE TRIGGER velora_immutable_rows",
+    )
+
+    @pytest.fixture
+    def chained_log(self, new_pg_database: Callable[[], str]) -> Iterator[EventLog]:
+        self.url = new_pg_database()
+        log = open_event_log(self.url, None)  # type: ignore[arg-type]
+        log.migrate()
+        yield log
+        log.close()
+
+    def superuser_sql(self, statement: str) -> Any:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(statement)
+
+    def replaced(self, column: str, old: str, new: str) -> str:
+        return f"convert_to(replace(convert_from({column}, 'UTF8'), '{old}', '{new}'), 'UTF8')"
+
+    def test_the_writer_role_cannot_touch_the_links_either(self, chained_log: EventLog) -> None:
+        self.record_counters(chained_log, 1)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SET ROLE velora_writer")
+            for statement in (
+                "UPDATE velora_event_chain SET hash = hash",
+                "DELETE FROM velora_event_chain",
+                "TRUNCATE velora_event_chain",
+            ):
+                with pytest.raises(psycopg.Error):
+                    conn.execute(statement)

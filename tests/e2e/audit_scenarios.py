@@ -18,6 +18,11 @@ from tests.e2e.shop import Shop
 SHIP = {"carrier": "DHL", "tracking_number": "JD014600006281230"}
 
 
+def last_month() -> str:
+    """The month before this one, YYYY-MM: always over, so it can be sealed."""
+    return (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
 class AuditScenarios(Shop):
     def delivered_order(self, api: Api, root: str, container: Container) -> dict[str, Any]:
         m, seller, _, buyer, _ = self.shop(api, root)
@@ -195,7 +200,7 @@ class AuditScenarios(Shop):
     ) -> None:
         shop = self.delivered_order(api, root, container)
         tenant = shop["m"].tenant_id
-        last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        month = last_month()
 
         def close(period: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
@@ -207,18 +212,18 @@ class AuditScenarios(Shop):
                 check=False,
             )
 
-        sealed = close(last_month)
+        sealed = close(month)
         assert sealed.returncode == 0, sealed.stdout + sealed.stderr
         report = api.get("/v1/audit/verify", token=root).json()
         (seal,) = [s for s in report["seals"] if s["tenant_id"] == tenant]
-        assert seal["period"] == last_month and seal["intact"]
+        assert seal["period"] == month and seal["intact"]
         history = api.get(
-            f"/v1/audit/streams/{PeriodSeal.create_id(UUID(tenant), last_month)}/events",
+            f"/v1/audit/streams/{PeriodSeal.create_id(UUID(tenant), month)}/events",
             token=root,
         ).json()["items"]
         assert history[0]["type"] == "PeriodSeal.Sealed"
         assert history[0]["data"]["trial_balance"][0]["debits"] > 0
-        again = close(last_month)
+        again = close(month)
         assert again.returncode == 1 and "already sealed" in again.stdout
         next_year = f"{datetime.now(UTC).year + 1}-01"
         assert "has not ended" in close(next_year).stdout

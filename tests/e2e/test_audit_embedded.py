@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 from api.bootstrap import Container
 from domain.ledger import Account
 from eventstore.context import CommandContext
-from tests.e2e.audit_scenarios import AuditScenarios
+from tests.e2e.audit_scenarios import AuditScenarios, last_month
 from tests.e2e.backends import VELORA, Embedded, cli_env
 from tests.e2e.client import Api
 
@@ -24,9 +24,8 @@ class TestAuditEmbedded(Embedded, AuditScenarios):
     ) -> None:
         shop = self.delivered_order(api, root, container)
         tenant = shop["m"].tenant_id
-        last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         container.periods.seal_period(
-            CommandContext.system("test"), UUID(tenant), last_month, datetime.now(UTC)
+            CommandContext.system("test"), UUID(tenant), last_month(), datetime.now(UTC)
         )
         entered = get_topic(Account.Entered)
         victim = next(n for n in container.log.read_raw(0, 10_000) if n.topic == entered).id

@@ -19,6 +19,7 @@ from api.routes import (
     carts,
     health,
     ledger,
+    ops,
     orders,
     payouts,
     products,
@@ -74,6 +75,7 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         payouts.router,
         reports.router,
         audit.router,
+        ops.router,
         webhooks.router,
         health.router,
     ):

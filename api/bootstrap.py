@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from api.idempotency import IdempotencyStore
 from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings
 from domain.payments import PaymentProvider
-from eventstore.audit import AuditTrail, PeriodCloseApplication
+from eventstore.audit import AuditTrail, NotStoppedThere, OperatorApplication
 from eventstore.catalog import CatalogApplication
 from eventstore.checkout import CheckoutApplication
+from eventstore.context import CommandContext
 from eventstore.fulfilment import FulfilmentApplication
 from eventstore.identity import IdentityApplication
 from eventstore.log import EventLog, open_event_log
@@ -61,7 +63,7 @@ class Container:
     search: SearchIndex
     audit: AuditTrail
     verifier: Verifier
-    periods: PeriodCloseApplication
+    operator: OperatorApplication
     runners: list[ProjectionRunner] = field(default_factory=list)
 
     def migrate(self) -> None:
@@ -92,6 +94,42 @@ class Container:
                 return False
             time.sleep(delay_s)
             delay_s = min(delay_s * 2, 0.2)
+
+    def projection_status(self) -> list[dict[str, Any]]:
+        """Each projector's position, the log's head, the lag, and where it stopped if it did."""
+        head = self.log.head()
+        rows = {r["name"]: r for r in self.read_store.tracking()}
+        status = []
+        for runner in self.runners:
+            row = rows.get(runner.name, {})
+            position = int(row.get("position", 0))
+            status.append(
+                {
+                    "name": runner.name,
+                    "position": position,
+                    "head": head,
+                    "lag": head - position,
+                    "failed_position": row.get("failed_position"),
+                    "failure": row.get("failure"),
+                }
+            )
+        return status
+
+    def skip_event(self, ctx: CommandContext, name: str, position: int) -> int:
+        """Moves a stopped projector past the event it stopped on, and records that decision.
+        Refused unless the projector is stopped at exactly that position."""
+        runner = self.runner(name)
+        failure = next(
+            (r["failure"] for r in self.read_store.tracking() if r["name"] == name), None
+        )
+        if self.read_store.failed_position(name) != position:
+            raise NotStoppedThere(f"{name} is not stopped at position {position}")
+        recorded = self.operator.record_skip(ctx, name, position, failure or "")
+        with self.read_store.begin() as conn:
+            current = self.read_store.lock(conn, name)
+            self.read_store.place(conn, name, max(current, position))
+        runner.wake()
+        return recorded
 
     def rebuild_search(self, on_progress: Progress | None = None) -> RebuildReport:
         """Builds a new search index beside the live one and switches to it once caught up."""
@@ -192,6 +230,6 @@ def build(settings: Settings | None = None) -> Container:
         search=search,
         audit=AuditTrail(log),
         verifier=Verifier(log),
-        periods=PeriodCloseApplication(log, on_recorded=wake_projections),
+        operator=OperatorApplication(log, on_recorded=wake_projections),
         runners=runners,
     )

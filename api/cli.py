@@ -139,7 +139,6 @@ def create_superuser(
     ],
 ) -> None:
     """Creates the platform's super admin (idempotent per email)."""
-    from domain.errors import DomainError
 
     container = _container()
     try:
@@ -173,15 +172,33 @@ def projections_status() -> None:
     """Shows each projector's position, the log's head and the lag."""
     container = _container()
     try:
-        head = container.log.head()
-        rows = {r["name"]: r for r in container.read_store.tracking()}
         table = Table("name", "position", "head", "lag", "state")
-        for runner in container.runners:
-            row = rows.get(runner.name, {})
-            position = row.get("position", 0)
-            state = f"stopped at {row['failed_position']}" if row.get("failed_position") else "ok"
-            table.add_row(runner.name, str(position), str(head), str(head - position), state)
+        for row in container.projection_status():
+            stopped = row["failed_position"]
+            state = f"stopped at {stopped}: {row['failure']}" if stopped else "ok"
+            table.add_row(
+                row["name"], str(row["position"]), str(row["head"]), str(row["lag"]), state
+            )
         console.print(table)
+    finally:
+        container.close()
+
+
+@projections.command("skip")
+def projections_skip(
+    name: Annotated[str, typer.Argument(help="the stopped projector")],
+    position: Annotated[int, typer.Option(help="the position of the event it stopped on")],
+) -> None:
+    """Moves a projector that stopped on a bad event past that event. Its read model will lack
+    that event's effect; the decision is recorded in the log with who made it."""
+    container = _container()
+    try:
+        if name not in {r.name for r in container.runners}:
+            console.print(f"[red]no projector {name!r}[/red]")
+            raise typer.Exit(2)
+        ctx = CommandContext.system("cli:projections-skip")
+        recorded = _audited(partial(container.skip_event, ctx, name, position))
+        console.print(f"{name} moved past {position}; the skip is recorded at {recorded}")
     finally:
         container.close()
 
@@ -272,7 +289,7 @@ def audit_close(
     try:
         ctx = CommandContext.system("cli:audit-close")
         result, seal = _audited(
-            partial(container.periods.seal_period, ctx, tenant, period, datetime.now(UTC))
+            partial(container.operator.seal_period, ctx, tenant, period, datetime.now(UTC))
         )
         console.print(
             f"sealed {period} for {tenant}: chain head {seal.position} "

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain.base import TenantAggregate
+from domain.base import PLATFORM_TENANT_ID, TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -88,4 +88,31 @@ class PeriodSeal(TenantAggregate):
             position=position,
             chain_hash=chain_hash,
             trial_balance=trial_balance,
+        )
+
+
+class ProjectionSkip(TenantAggregate):
+    """An operator's decision to move a projector past an event it cannot apply. The read model
+    then lacks that event's effect, so the decision is kept with who made it and why."""
+
+    class Skipped(TenantAggregate.Created):
+        projector: str
+        position: int
+        failure: str
+
+    @staticmethod
+    def create_id(projector: str, position: int) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:projection-skip:{projector}:{position}")
+
+    @event(Skipped)
+    def __init__(self, tenant_id: UUID, projector: str, position: int, failure: str) -> None:
+        self.tenant_id = tenant_id
+        self.projector = projector
+        self.position = position
+        self.failure = failure
+
+    @classmethod
+    def skip(cls, projector: str, position: int, failure: str) -> ProjectionSkip:
+        return cls(
+            tenant_id=PLATFORM_TENANT_ID, projector=projector, position=position, failure=failure
         )

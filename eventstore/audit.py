@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.audit import PeriodAlreadySealed, PeriodSeal, period_end
+from domain.audit import PeriodAlreadySealed, PeriodSeal, ProjectionSkip, period_end
 from domain.errors import Conflict, Invalid, NotFound
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.context import CommandContext
@@ -133,11 +133,23 @@ class AuditTrail:
         }
 
 
-class PeriodCloseApplication(VeloraApplication):
-    """Seals a tenant's month: verifies the whole chain and the books first, then records where
-    the chain stood and the tenant's trial balance there."""
+class NotStoppedThere(Conflict):
+    title = "The projector is not stopped there"
 
-    def seal_period(
+
+class OperatorApplication(VeloraApplication):
+    """Operators' decisions that the record must keep: period seals and skipped events."""
+
+    def record_skip(self, ctx: CommandContext, projector: str, position: int, failure: str) -> int:
+        """Records that `projector` is moved past the event at `position` (once: a repeat
+        answers the first record's position)."""
+        skip = ProjectionSkip.skip(projector, position, failure)
+        try:
+            return self.record(ctx, skip)
+        except IntegrityError:
+            return self._log.head()
+
+    def seal_period(  # seals a tenant's month, after verifying the whole log
         self, ctx: CommandContext, tenant_id: UUID, period: str, now: datetime
     ) -> tuple[CommandResult, PeriodSeal]:
         sealed = PeriodAlreadySealed(f"{period} is already sealed for tenant {tenant_id}")

@@ -203,6 +203,19 @@ class ProjectionRunner:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def _await_operator(self) -> bool:
+        while not self._stop.is_set():
+            self._wake.wait(1.0)
+            self._wake.clear()
+            try:
+                if self.store.failed_position(self.name) is None:
+                    log.info("projector %s: resuming after an operator's decision", self.name)
+                    self.failure = None
+                    return True
+            except TRANSIENT:
+                continue
+        return False
+
     def _loop(self) -> None:
         backoff_s = self.poll_interval_s
         while not self._stop.is_set():
@@ -210,7 +223,12 @@ class ProjectionRunner:
                 moved = self.run_once()
                 backoff_s = self.poll_interval_s
             except ProjectionFailed:
-                return  # stopped on a bad event, which is recorded; an operator must act
+                # Stopped on a bad event, which is recorded. It stays there until an operator
+                # acts (`velora projections skip`, or a fixed projector that clears the failure),
+                # then goes on from wherever the tracking row says.
+                if not self._await_operator():
+                    return
+                continue
             except TRANSIENT as e:
                 log.warning("projector %s: store unavailable, retrying: %s", self.name, e)
                 moved, backoff_s = 0, min(backoff_s * 2, 5.0)

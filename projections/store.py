@@ -194,6 +194,12 @@ class ReadStore:
             .values(position=new, updated_at=utcnow(), failed_position=None, failure=None)
         )
 
+    def failed_position(self, name: str) -> int | None:
+        """Where a projector stopped on a bad event, or None while it is not stopped."""
+        t = projection_tracking
+        with self.read() as conn:
+            return conn.execute(sa.select(t.c.failed_position).where(t.c.name == name)).scalar()
+
     def record_failure(self, name: str, position: int, failure: str) -> None:
         t = projection_tracking
         with self.begin() as conn:

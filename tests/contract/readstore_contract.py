@@ -5,6 +5,7 @@ Every backend (SQLite, MariaDB) runs these same cases."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from functools import singledispatchmethod
 from pathlib import Path
@@ -205,6 +206,36 @@ class ReadStoreContract:
         assert self.total(store, counter.id) == 19
         row = next(r for r in store.tracking() if r["name"] == name)
         assert row["failed_position"] is None
+
+    def test_a_stopped_runner_resumes_once_an_operator_moves_it_past_the_bad_event(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counter = Counter(tenant_id=uuid4())
+        app.record(ctx(), counter)
+        counter.increment(by=13)  # the poison
+        bad = app.record(ctx(), counter)
+        counter.increment(by=5)
+        app.record(ctx(), counter)
+        name = f"p-{uuid4().hex[:8]}"
+        runner = ProjectionRunner(
+            log, store, CounterProjector(name, poison=13), poll_interval_s=0.01
+        )
+        runner.start()
+        try:
+            deadline = time.monotonic() + 10
+            while store.failed_position(name) != bad and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert store.failed_position(name) == bad and runner.running
+            with store.begin() as conn:
+                store.place(conn, name, bad)  # what `velora projections skip` does
+            runner.wake()
+            while store.position(name) < log.head() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert store.position(name) == log.head()
+            assert self.total(store, counter.id) == 5  # everything but the skipped event
+            assert runner.failure is None and store.failed_position(name) is None
+        finally:
+            runner.stop()
 
     def test_a_projector_never_passes_the_projectors_it_reads_from(
         self, store: ReadStore, log: EventLog, app: VeloraApplication

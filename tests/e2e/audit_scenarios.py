@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.bootstrap import Container
-from domain.audit import PeriodSeal
+from domain.audit import PeriodSeal, ProjectionSkip
 from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import Shop
@@ -228,3 +228,53 @@ class AuditScenarios(Shop):
         next_year = f"{datetime.now(UTC).year + 1}-01"
         assert "has not ended" in close(next_year).stdout
         assert "YYYY-MM" in close("2026-13").stdout
+
+    def test_operators_see_every_projector_and_a_skip_past_a_bad_event_is_recorded(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root)
+        buyer = self.user(api, m, "buyer")
+        auditor = self.platform_user(api, root, "auditor")
+        container.stop_projections()
+        container.catch_up()
+        cart = api.created(api.post("/v1/carts", token=buyer))
+        position = api.position
+        # The carts projector stops on that event, as a runner records a bad one.
+        container.read_store.record_failure("carts", position, "ValueError('cannot apply')")
+
+        status = api.get("/v1/ops/projections", token=root)
+        assert status.status_code == 200
+        rows = {r["name"]: r for r in status.json()}
+        assert {"identity", "catalog", "search", "orders", "carts", "ledger"} <= rows.keys()
+        assert rows["carts"]["failed_position"] == position
+        assert rows["carts"]["lag"] == rows["carts"]["head"] - rows["carts"]["position"] >= 1
+        for token in (auditor, m.admin_token, buyer):
+            assert_problem(api.get("/v1/ops/projections", token=token), 403)
+
+        def skip(at: int) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [VELORA, "projections", "skip", "carts", "--position", str(at)],
+                env=cli_env(container),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+
+        refused = skip(position - 1)
+        assert refused.returncode == 1 and "not stopped" in refused.stdout
+        done = skip(position)
+        assert done.returncode == 0, done.stdout + done.stderr
+        after = {r["name"]: r for r in api.get("/v1/ops/projections", token=root).json()}
+        assert after["carts"]["failed_position"] is None
+        assert after["carts"]["position"] >= position
+        record = api.get(
+            f"/v1/audit/streams/{ProjectionSkip.create_id('carts', position)}/events", token=root
+        ).json()["items"]
+        assert [(e["type"], e["actor"]) for e in record] == [
+            ("ProjectionSkip.Skipped", "system:cli:projections-skip")
+        ]
+        assert record[0]["data"]["failure"] == "ValueError('cannot apply')"
+        # The skipped event's effect is missing from the read model, as the operator chose.
+        container.catch_up()
+        assert_problem(api.get(f"/v1/carts/{cart}", token=buyer), 404)

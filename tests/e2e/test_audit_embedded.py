@@ -24,7 +24,7 @@ class TestAuditEmbedded(Embedded, AuditScenarios):
     ) -> None:
         shop = self.delivered_order(api, root, container)
         tenant = shop["m"].tenant_id
-        container.periods.seal_period(
+        container.operator.seal_period(
             CommandContext.system("test"), UUID(tenant), last_month(), datetime.now(UTC)
         )
         entered = get_topic(Account.Entered)

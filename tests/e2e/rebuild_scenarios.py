@@ -82,7 +82,10 @@ class SearchRebuildScenarios(Shop):
                 check=False,
             )
             switched_at = time.monotonic()
+            deadline = switched_at + 30
             while sum(1 for t, _, _ in answers if t > switched_at) < 20 and not failures:
+                if time.monotonic() > deadline:
+                    break
                 time.sleep(0.01)
         finally:
             stop.set()

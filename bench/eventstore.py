@@ -27,13 +27,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
-from eventstore.log import EventLog
+from eventstore.log import SNAPSHOTS_TABLE, EventLog
 from eventstore.mapper import EnvelopeMapper
 from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url
 from tests.aggregates import Counter
@@ -123,7 +123,8 @@ def stock_log(url: str) -> EventLog:
     datastore = datastore_from_url(url)
     recorder = PostgresApplicationRecorder(datastore, events_table_name="stock_events")
     recorder.create_table()
-    return EventLog(recorder, EnvelopeMapper(), "postgres")
+    snapshots = PostgresAggregateRecorder(datastore, events_table_name="stock_snapshots")
+    return EventLog(recorder, EnvelopeMapper(), "postgres", snapshots)
 
 
 def main() -> None:
@@ -139,8 +140,12 @@ def main() -> None:
 
     url = make_database(args.pg_url)
     try:
+        pg = datastore_from_url(url, pool_size=10)
         velora = EventLog(
-            GroupCommitRecorder(datastore_from_url(url, pool_size=10)), EnvelopeMapper(), "postgres"
+            GroupCommitRecorder(pg),
+            EnvelopeMapper(),
+            "postgres",
+            PostgresAggregateRecorder(pg, events_table_name=SNAPSHOTS_TABLE),
         )
         velora.migrate()
         stock = stock_log(url)

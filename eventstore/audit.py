@@ -6,20 +6,26 @@ projection made of it."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.audit import PeriodAlreadySealed, PeriodSeal, ProjectionSkip, period_end
 from domain.errors import Conflict, Invalid, NotFound
 from eventstore.application import CommandResult, VeloraApplication
-from eventstore.context import CommandContext
+from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
 from eventstore.verify import Verifier, sealed_balance
+
+log = logging.getLogger("velora.audit")
+SNAPSHOT_EVERY = 100
+SNAPSHOTTER = CommandContext.system("audit:snapshot")
 
 
 class StreamNotFound(NotFound):
@@ -100,28 +106,31 @@ class AuditTrail:
         self, aggregate_id: UUID, *, version: int | None = None, at: datetime | None = None
     ) -> dict[str, Any]:
         """The aggregate as it was at `version`, or just after the last event at or before `at`,
-        or now."""
+        or now. Starts from the nearest snapshot at or before that point, and leaves a snapshot
+        every SNAPSHOT_EVERY versions it replays through, so long streams stay fast."""
         if version is not None and at is not None:
             raise InvalidAsOf("ask for a version or a time, not both")
         if at is not None and at.tzinfo is None:
             raise InvalidAsOf("a time must say its zone, e.g. 2026-11-21T09:00:00Z")
         if version is not None and version < 1:
             raise InvalidAsOf("versions start at 1")
-        stored = self._stored(aggregate_id, upto=version)
-        if not stored:
+        aggregate: Any = self._nearest_snapshot(aggregate_id, version, at)
+        start = aggregate.version if aggregate is not None else 0
+        stored = self._stored(aggregate_id, after=start, upto=version)
+        if aggregate is None and not stored:
             raise StreamNotFound(f"no aggregate {aggregate_id} has been recorded")
-        if version is not None and stored[-1].originator_version < version:
-            raise NoSuchVersion(
-                f"aggregate {aggregate_id} has {stored[-1].originator_version} versions"
-            )
-        events: list[Any] = [self.log.mapper.to_domain_event(s) for s in stored]
-        if at is not None:
-            events = [e for e in events if e.timestamp <= at]
-            if not events:
-                raise NoSuchVersion(f"aggregate {aggregate_id} did not exist yet at {at}")
-        aggregate: Any = None
-        for event in events:
+        last = stored[-1].originator_version if stored else start
+        if version is not None and last < version:
+            raise NoSuchVersion(f"aggregate {aggregate_id} has {last} versions")
+        for s in stored:
+            event: Any = self.log.mapper.to_domain_event(s)
+            if at is not None and event.timestamp > at:
+                break
             aggregate = event.mutate(aggregate)
+            if aggregate.version % SNAPSHOT_EVERY == 0:
+                self._snapshot(aggregate)
+        if aggregate is None:
+            raise NoSuchVersion(f"aggregate {aggregate_id} did not exist yet at {at}")
         return {
             "id": str(aggregate_id),
             "type": type(aggregate).__qualname__,
@@ -131,6 +140,29 @@ class AuditTrail:
             # Every public attribute the events have set, not only those the constructor takes.
             "state": {k: jsonable(v) for k, v in vars(aggregate).items() if not k.startswith("_")},
         }
+
+    def _nearest_snapshot(
+        self, aggregate_id: UUID, version: int | None, at: datetime | None
+    ) -> Any | None:
+        for stored in self.log.snapshots.select_events(aggregate_id, lte=version, desc=True):
+            aggregate = self.log.mapper.to_domain_event(stored).mutate(None)  # type: ignore[attr-defined]
+            if at is None or aggregate.modified_on <= at:
+                return aggregate
+        return None
+
+    def _snapshot(self, aggregate: Any) -> None:
+        try:
+            with recording_under(SNAPSHOTTER):
+                stored = self.log.mapper.to_stored_event(Snapshot.take(aggregate))
+        except (TypeError, ValueError):
+            return  # state JSON cannot hold (short-lived aggregates): replayed in full instead
+        try:
+            self.log.snapshots.insert_events([stored])
+        except IntegrityError:
+            pass  # another reader took the same one
+        except PersistenceError as e:
+            # A snapshot only saves time: an answer never fails for want of one.
+            log.warning("could not keep a snapshot of %s: %s", aggregate.id, e)
 
 
 class NotStoppedThere(Conflict):

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
 from eventstore.postgres import GroupCommitRecorder, datastore_from_url
 from eventstore.sqlite import ImmutableSQLiteRecorder, datastore_for
+
+SNAPSHOTS_TABLE = "velora_snapshots"
 
 
 @dataclass
@@ -20,10 +24,17 @@ class EventLog:
     recorder: ApplicationRecorder
     mapper: EnvelopeMapper
     backend: Literal["postgres", "sqlite"]
+    # Aggregates' state every so many versions, for as-of reads of long streams. Derived from
+    # the events and replaceable, so unlike them not immutable.
+    snapshots: AggregateRecorder
 
     def migrate(self) -> None:
-        """Creates the events table, its indexes and its immutability guards (idempotent)."""
+        """Creates the events table, its indexes and its immutability guards, and the snapshots
+        table (idempotent)."""
         self.recorder.create_table()  # type: ignore[attr-defined]
+        self.snapshots.create_table()  # type: ignore[attr-defined]
+        if isinstance(self.recorder, GroupCommitRecorder):
+            self.recorder.grant_writer(SNAPSHOTS_TABLE)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -58,7 +69,11 @@ class EventLog:
 def open_event_log(url: str | None, data_dir: Path) -> EventLog:
     """PostgreSQL when a URL is given, else SQLite under the data dir. Connects lazily."""
     if url:
-        recorder: ApplicationRecorder = GroupCommitRecorder(datastore_from_url(url))
-        return EventLog(recorder, EnvelopeMapper(), "postgres")
-    recorder = ImmutableSQLiteRecorder(datastore_for(data_dir / "events.sqlite3"))
-    return EventLog(recorder, EnvelopeMapper(), "sqlite")
+        pg = datastore_from_url(url)
+        snapshots: AggregateRecorder = PostgresAggregateRecorder(
+            pg, events_table_name=SNAPSHOTS_TABLE
+        )
+        return EventLog(GroupCommitRecorder(pg), EnvelopeMapper(), "postgres", snapshots)
+    lite = datastore_for(data_dir / "events.sqlite3")
+    snapshots = SQLiteAggregateRecorder(lite, events_table_name=SNAPSHOTS_TABLE)
+    return EventLog(ImmutableSQLiteRecorder(lite), EnvelopeMapper(), "sqlite", snapshots)

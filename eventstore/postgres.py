@@ -238,6 +238,16 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             curs.execute(SQL("SELECT {schema}.velora_chain()").format(schema=Identifier(schema)))
         self.datastore.register_type_adapters()
 
+    def grant_writer(self, table: str) -> None:
+        """Lets the writer role read and add rows of a table beside the log (snapshots)."""
+        statement = SQL("GRANT SELECT, INSERT ON {schema}.{table} TO {role}").format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(table),
+            role=Identifier(WRITER_ROLE),
+        )
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(statement)
+
     def select_chain(self, after: int, upto: int) -> dict[int, bytes]:
         """The stored links of positions in (after, upto]."""
         statement = SQL(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -10,6 +11,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from eventstore.application import VeloraApplication
+from eventstore.audit import AuditTrail
 from eventstore.chain import GENESIS, link
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -254,3 +256,41 @@ class ChainContract:
 
     def replaced(self, column: str, old: str, new: str) -> str:
         raise NotImplementedError
+
+
+class AsOfContract:
+    """As-of state on a long stream, from snapshots. Subclasses provide `chained_log`."""
+
+    def test_as_of_state_starts_from_snapshots_and_agrees_with_a_full_replay(
+        self, chained_log: EventLog
+    ) -> None:
+        app = VeloraApplication(chained_log)
+        counter = Counter(tenant_id=uuid4())
+        for batch in range(25):
+            for i in range(10):
+                counter.increment(by=batch * 10 + i + 1)
+            app.record(ctx(), counter)
+        trail = AuditTrail(chained_log)
+
+        def total(version: int) -> int:
+            return sum(range(1, version))  # version 1 started it; version v added v - 1
+
+        assert list(chained_log.snapshots.select_events(counter.id)) == []
+        full = {v: trail.state(counter.id, version=v) for v in (1, 99, 100, 101, 200, 251)}
+        for v, state in full.items():
+            assert (state["version"], state["state"]["count"]) == (v, total(v))
+        snapshots = [s.originator_version for s in chained_log.snapshots.select_events(counter.id)]
+        assert snapshots == [100, 200]  # left behind by the replays through them
+
+        # From the snapshots now, and the same answers as the full replays gave.
+        for v, state in full.items():
+            assert trail.state(counter.id, version=v) == state
+        assert trail.state(counter.id) == full[251]
+        events, _ = trail.history(counter.id, after=149, limit=1)
+        at = datetime.fromisoformat(events[0]["timestamp"])
+        assert trail.state(counter.id, at=at)["version"] == 150
+        first, _ = trail.history(counter.id, limit=1)
+        assert (
+            trail.state(counter.id, at=datetime.fromisoformat(first[0]["timestamp"]))["version"]
+            == 1
+        )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from eventstore.log import EventLog, open_event_log
-from tests.contract.eventstore_contract import ChainContract, EventStoreContract
+from tests.contract.eventstore_contract import AsOfContract, ChainContract, EventStoreContract
 
 
 class TestSQLiteEventStore(EventStoreContract):
@@ -30,7 +30,7 @@ class TestSQLiteEventStore(EventStoreContract):
 REFUSE = "SELECT RAISE(ABORT, 'velora: stored events are immutable')"
 
 
-class TestSQLiteChain(ChainContract):
+class TestSQLiteChain(ChainContract, AsOfContract):
     position_column = "rowid"
     # SQLite has no superuser and no way to disable a trigger: whoever holds the file drops the
     # guards and puts them back.

@@ -15,10 +15,17 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from eventstore.application import VeloraApplication
+from eventstore.audit import SNAPSHOT_EVERY, AuditTrail
 from eventstore.log import EventLog, open_event_log
 from eventstore.postgres import _LOCK_KEY, WRITER_ROLE, GroupCommitRecorder
+from eventstore.verify import Verifier
 from tests.aggregates import Counter
-from tests.contract.eventstore_contract import ChainContract, EventStoreContract, ctx
+from tests.contract.eventstore_contract import (
+    AsOfContract,
+    ChainContract,
+    EventStoreContract,
+    ctx,
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +98,23 @@ def test_the_application_role_can_append_and_read_but_not_change(app_role_url: s
                 conn.execute(statement)
 
 
+def test_the_application_role_chains_events_and_keeps_snapshots(app_role_url: str) -> None:
+    log = open_event_log(app_role_url, None)  # type: ignore[arg-type]
+    try:
+        app = VeloraApplication(log)
+        counter = Counter(tenant_id=uuid4())
+        for _ in range(SNAPSHOT_EVERY):
+            counter.increment(by=1)
+        app.record(ctx(), counter)
+        state = AuditTrail(log).state(counter.id)
+        assert state["state"]["count"] == SNAPSHOT_EVERY
+        kept = [s.originator_version for s in log.snapshots.select_events(counter.id)]
+        assert kept == [SNAPSHOT_EVERY]
+        assert Verifier(log).verify().chain_intact
+    finally:
+        log.close()
+
+
 def test_a_conflict_in_a_group_fails_only_its_own_save(pg_events_url: str) -> None:
     """Holds the writers' lock so that saves pile up into one group, one of which conflicts."""
     log = open_event_log(pg_events_url, None)  # type: ignore[arg-type]
@@ -157,7 +181,7 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-class TestPostgresChain(ChainContract):
+class TestPostgresChain(ChainContract, AsOfContract):
     position_column = "notification_id"
     # The database superuser turns the guard off, edits, and turns it back on: exactly what the
     # chain is there to expose.

@@ -15,20 +15,8 @@ twice."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from domain.ledger import Chart
+from domain.ledger import Books, Chart
 from domain.orders import RefundPlan, SellerOrder
-
-
-class Books(Protocol):
-    def transfer(
-        self, key: str, debit: str, credit: str, amount: int, *, kind: str, pending: bool = False
-    ) -> Any: ...
-
-    def post(self, key: str, amount: int | None = None) -> None: ...
-
-    def void(self, key: str) -> None: ...
 
 
 def _holds(so: SellerOrder, generation: int) -> tuple[str, str]:

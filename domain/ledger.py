@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
+from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -358,6 +359,19 @@ def reverse(key: str, original: Transfer, debit: Account, credit: Account) -> Tr
     )
     original._reversed(reversal_id=reversal.id)
     return reversal
+
+
+class Books(Protocol):
+    """What escrow and payouts need of the ledger: transfers by key, and pending ones resolved
+    exactly once."""
+
+    def transfer(
+        self, key: str, debit: str, credit: str, amount: int, *, kind: str, pending: bool = False
+    ) -> Any: ...
+
+    def post(self, key: str, amount: int | None = None) -> None: ...
+
+    def void(self, key: str) -> None: ...
 
 
 class Chart:

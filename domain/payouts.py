@@ -6,14 +6,14 @@ then moves the rest out of the payable as a pending transfer; the provider's ans
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError
-from domain.ledger import Account, Chart
+from domain.ledger import Account, Books, Chart
 from domain.orders import SellerOrder
 from domain.payments import PayoutSource
 
@@ -24,16 +24,6 @@ class PayoutError(DomainError):
 
 class WrongPayoutStep(PayoutError, Conflict):
     title = "Wrong payout step"
-
-
-class Books(Protocol):
-    def transfer(
-        self, key: str, debit: str, credit: str, amount: int, *, kind: str, pending: bool = False
-    ) -> Any: ...
-
-    def post(self, key: str, amount: int | None = None) -> None: ...
-
-    def void(self, key: str) -> None: ...
 
 
 def payable_now(payable: Account | None, receivable: Account | None) -> tuple[int, int]:

@@ -78,6 +78,19 @@ def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], No
     }
 
 
+def pg_arguments(doc: str | None) -> argparse.Namespace:
+    """The options every PostgreSQL benchmark takes: how long each run lasts, and the server."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    return parser.parse_args()
+
+
 def make_database(server_url: str) -> str:
     name = f"velora_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
@@ -128,15 +141,7 @@ def stock_log(url: str) -> EventLog:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get(
-            "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
-    args = parser.parse_args()
+    args = pg_arguments(__doc__)
 
     url = make_database(args.pg_url)
     try:

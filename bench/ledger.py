@@ -13,9 +13,7 @@ Prints the figures and writes bench/results/ledger.json. Never run by the tests.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -27,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.eventstore import drop_database, make_database
+from bench.eventstore import drop_database, make_database, pg_arguments
 from domain.ledger import HOT_ACCOUNT_SHARDS, Chart
 from eventstore.application import VeloraApplication
 from eventstore.books import Books
@@ -88,15 +86,7 @@ def run_case(app: VeloraApplication, case: str, writers: int, seconds: float) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get(
-            "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
-    args = parser.parse_args()
+    args = pg_arguments(__doc__)
     url = make_database(args.pg_url)
     try:
         log = open_event_log(url, Path("/nonexistent"))

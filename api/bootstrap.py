@@ -119,12 +119,10 @@ class Container:
         """Moves a stopped projector past the event it stopped on, and records that decision.
         Refused unless the projector is stopped at exactly that position."""
         runner = self.runner(name)
-        failure = next(
-            (r["failure"] for r in self.read_store.tracking() if r["name"] == name), None
-        )
-        if self.read_store.failed_position(name) != position:
+        row = next((r for r in self.read_store.tracking() if r["name"] == name), {})
+        if row.get("failed_position") != position:
             raise NotStoppedThere(f"{name} is not stopped at position {position}")
-        recorded = self.operator.record_skip(ctx, name, position, failure or "")
+        recorded = self.operator.record_skip(ctx, name, position, row.get("failure") or "")
         with self.read_store.begin() as conn:
             current = self.read_store.lock(conn, name)
             self.read_store.place(conn, name, max(current, position))

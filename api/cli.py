@@ -6,7 +6,8 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, TypeVar
@@ -49,6 +50,16 @@ def _container() -> Container:
         raise typer.Exit(2) from None
 
 
+@contextmanager
+def _opened() -> Iterator[Container]:
+    """The container for one command, closed however the command ends."""
+    container = _container()
+    try:
+        yield container
+    finally:
+        container.close()
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
@@ -76,15 +87,12 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Creates or upgrades the event store and the read-model schema."""
-    container = _container()
-    try:
+    with _opened() as container:
         container.migrate()
         console.print(
             f"migrated event store ({container.log.backend}) and read models "
             f"({container.read_store.backend})"
         )
-    finally:
-        container.close()
 
 
 @app.command()
@@ -160,18 +168,14 @@ def create_superuser(
 def webhook_secret() -> None:
     """Prints the secret payment webhooks must be signed with (VELORA_STRIPE_WEBHOOK_SECRET, or
     on the embedded default the one derived from the data dir's key)."""
-    container = _container()
-    try:
+    with _opened() as container:
         console.print(container.webhook_secret)
-    finally:
-        container.close()
 
 
 @projections.command("status")
 def projections_status() -> None:
     """Shows each projector's position, the log's head and the lag."""
-    container = _container()
-    try:
+    with _opened() as container:
         table = Table("name", "position", "head", "lag", "state")
         for row in container.projection_status():
             stopped = row["failed_position"]
@@ -180,8 +184,6 @@ def projections_status() -> None:
                 row["name"], str(row["position"]), str(row["head"]), str(row["lag"]), state
             )
         console.print(table)
-    finally:
-        container.close()
 
 
 @projections.command("skip")
@@ -191,16 +193,13 @@ def projections_skip(
 ) -> None:
     """Moves a projector that stopped on a bad event past that event. Its read model will lack
     that event's effect; the decision is recorded in the log with who made it."""
-    container = _container()
-    try:
+    with _opened() as container:
         if name not in {r.name for r in container.runners}:
             console.print(f"[red]no projector {name!r}[/red]")
             raise typer.Exit(2)
         ctx = CommandContext.system("cli:projections-skip")
         recorded = _audited(partial(container.skip_event, ctx, name, position))
         console.print(f"{name} moved past {position}; the skip is recorded at {recorded}")
-    finally:
-        container.close()
 
 
 @audit.command("history")
@@ -209,8 +208,7 @@ def audit_history(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per event")] = False,
 ) -> None:
     """Every event recorded for one aggregate, oldest first, with who caused it."""
-    container = _container()
-    try:
+    with _opened() as container:
         table = Table("version", "type", "timestamp", "actor", "tenant")
         after, more = 0, True
         while more:
@@ -229,8 +227,6 @@ def audit_history(
             after += len(items)
         if not as_json:
             console.print(table)
-    finally:
-        container.close()
 
 
 @audit.command("state")
@@ -247,35 +243,26 @@ def audit_state(
     except ValueError:
         console.print(f"[red]not an ISO 8601 time:[/red] {at}")
         raise typer.Exit(2) from None
-    container = _container()
-    try:
+    with _opened() as container:
         state = _audited(partial(container.audit.state, aggregate_id, version=version, at=moment))
         typer.echo(json.dumps(state, indent=2, sort_keys=True))
-    finally:
-        container.close()
 
 
 @audit.command("verify")
 def audit_verify() -> None:
     """Recomputes the chain over every stored event, the trial balance and every seal. Exits 1
     and names the first broken link if anything does not verify."""
-    from api.routes.audit import verification
-
-    container = _container()
-    try:
+    with _opened() as container:
         with Progress(*_progress_columns(), console=console) as progress:
             task = progress.add_task("verifying events", total=None)
             found = container.verifier.verify(
                 lambda done, total: progress.update(task, completed=done, total=total)
             )
-        report = verification(found)
-        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+        typer.echo(json.dumps(found.report(), indent=2, sort_keys=True))
         if not found.intact:
             console.print("[red]verification failed[/red]")
             raise typer.Exit(1)
         console.print("[green]the chain, the books and every seal verify[/green]")
-    finally:
-        container.close()
 
 
 @audit.command("close")
@@ -285,8 +272,7 @@ def audit_close(
 ) -> None:
     """Seals a tenant's month: records the chain's head and the tenant's trial balance, after
     verifying the whole log."""
-    container = _container()
-    try:
+    with _opened() as container:
         ctx = CommandContext.system("cli:audit-close")
         result, seal = _audited(
             partial(container.operator.seal_period, ctx, tenant, period, datetime.now(UTC))
@@ -295,8 +281,6 @@ def audit_close(
             f"sealed {period} for {tenant}: chain head {seal.position} "
             f"({seal.chain_hash[:16]}…), recorded at position {result.position}"
         )
-    finally:
-        container.close()
 
 
 T = TypeVar("T")
@@ -339,8 +323,7 @@ def projections_rebuild(
     if name not in REBUILDABLE:
         console.print(f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(REBUILDABLE)}")
         raise typer.Exit(2)
-    container = _container()
-    try:
+    with _opened() as container:
         with Progress(*_progress_columns(), console=console) as progress:
             tasks = {
                 "snapshot": progress.add_task("indexing products", total=None),
@@ -363,8 +346,6 @@ def projections_rebuild(
             f"{report.elapsed_s:.2f} s",
         )
         console.print(table)
-    finally:
-        container.close()
 
 
 def main() -> None:

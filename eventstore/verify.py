@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eventsourcing.utils import get_topic
@@ -66,6 +66,19 @@ class Verification:
     @property
     def intact(self) -> bool:
         return self.chain_intact and self.ledger_balanced and all(s.intact for s in self.seals)
+
+    def report(self) -> dict[str, Any]:
+        """The verification as the API and the CLI report it."""
+        return {
+            "events_checked": self.events_checked,
+            "chain_intact": self.chain_intact,
+            "ledger_balanced": self.ledger_balanced,
+            "seals_intact": all(s.intact for s in self.seals),
+            "head": {"position": self.head_position, "hash": self.head_hash},
+            "first_broken": asdict(self.first_broken) if self.first_broken else None,
+            "trial_balance": self.trial_balance,
+            "seals": [asdict(s) for s in self.seals],
+        }
 
 
 class TrialBalance:

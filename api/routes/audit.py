@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -12,24 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Allowed, ContainerDep, Cursor, Limit
 from api.security import Principal
-from eventstore.verify import Verification
 from projections.store import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-
-
-def verification(found: Verification) -> dict[str, Any]:
-    """A verification as the API and the CLI report it."""
-    return {
-        "events_checked": found.events_checked,
-        "chain_intact": found.chain_intact,
-        "ledger_balanced": found.ledger_balanced,
-        "seals_intact": all(s.intact for s in found.seals),
-        "head": {"position": found.head_position, "hash": found.head_hash},
-        "first_broken": asdict(found.first_broken) if found.first_broken else None,
-        "trial_balance": found.trial_balance,
-        "seals": [asdict(s) for s in found.seals],
-    }
 
 
 Auditor = Annotated[Principal, Depends(Allowed("audit:read"))]
@@ -70,4 +54,4 @@ async def verify(container: ContainerDep, _: Auditor) -> dict[str, Any]:
     """Recomputes the tamper-evident chain over every stored event, the ledger's trial balance
     from the ledger's own events, and every period seal. Names the first broken link."""
     found = await run_in_threadpool(container.verifier.verify)
-    return verification(found)
+    return found.report()

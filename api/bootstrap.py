@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +31,12 @@ from projections.catalog import CatalogProjector, CatalogQueries, SellersProject
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
+from projections.rebuild import ModelRebuildReport, Progress, rebuild_models
 from projections.runner import ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
-from projections.search.rebuild import Progress, RebuildReport, rebuild_search
+from projections.search.rebuild import RebuildReport, rebuild_search
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 
@@ -111,6 +113,7 @@ class Container:
                     "lag": head - position,
                     "failed_position": row.get("failed_position"),
                     "failure": row.get("failure"),
+                    "paused_by": row.get("paused_by"),
                 }
             )
         return status
@@ -134,6 +137,22 @@ class Container:
         if on_progress is None:
             return rebuild_search(self.log, self.read_store, self.search)
         return rebuild_search(self.log, self.read_store, self.search, on_progress=on_progress)
+
+    def rebuildable_models(self) -> list[str]:
+        """The projectors whose SQL tables `rebuild_models` can rebuild, upstream first."""
+        return [r.name for r in self.runners if r.projector.writes]
+
+    def rebuild_models(
+        self, names: Sequence[str], *, force: bool = False, on_progress: Progress | None = None
+    ) -> ModelRebuildReport:
+        """Rebuilds the named SQL read models in shadow tables, compares their checksums with
+        the live ones, and swaps them in when they match (or when forced)."""
+        projectors = [self.runner(name).projector for name in names]
+        if on_progress is None:
+            return rebuild_models(self.log, self.read_store, projectors, force=force)
+        return rebuild_models(
+            self.log, self.read_store, projectors, force=force, on_progress=on_progress
+        )
 
     def start_projections(self) -> None:
         for runner in self.runners:

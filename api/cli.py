@@ -31,6 +31,9 @@ from api.bootstrap import Container, build
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
 from eventstore.context import CommandContext
+from projections.rebuild import ModelRebuildReport, RebuildRunning
+from projections.runner import ProjectionFailed
+from projections.search.rebuild import RebuildReport
 
 app = typer.Typer(help="Velora: event-sourced marketplace backend.", no_args_is_help=True)
 admin = typer.Typer(help="Operator tasks.", no_args_is_help=True)
@@ -180,6 +183,8 @@ def projections_status() -> None:
         for row in container.projection_status():
             stopped = row["failed_position"]
             state = f"stopped at {stopped}: {row['failure']}" if stopped else "ok"
+            if row["paused_by"]:
+                state = f"paused by {row['paused_by']}"
             table.add_row(
                 row["name"], str(row["position"]), str(row["head"]), str(row["lag"]), state
             )
@@ -311,41 +316,109 @@ def _progress_columns() -> tuple[ProgressColumn, ...]:
     )
 
 
-REBUILDABLE = ("search",)
-
-
 @projections.command("rebuild")
 def projections_rebuild(
-    name: Annotated[str, typer.Argument(help=f"what to rebuild: {', '.join(REBUILDABLE)}")],
+    name: Annotated[
+        str | None, typer.Argument(help="a projector (see `projections status`), or search")
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="every SQL read model, then the search index")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="swap in rebuilt models whose checksums differ")
+    ] = False,
 ) -> None:
-    """Rebuilds a projection beside the live one and switches over once it has caught up.
-    Queries keep being answered from the live one until the switch, which is atomic."""
-    if name not in REBUILDABLE:
-        console.print(f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(REBUILDABLE)}")
+    """Rebuilds read models beside the live ones while the API keeps serving them, and swaps
+    them in atomically once caught up. SQL models are swapped only if their row counts and
+    money sums match the live ones, unless --force is given."""
+    if every == (name is not None):
+        console.print("[red]name one projection, or give --all[/red]")
         raise typer.Exit(2)
     with _opened() as container:
-        with Progress(*_progress_columns(), console=console) as progress:
-            tasks = {
-                "snapshot": progress.add_task("indexing products", total=None),
-                "catch-up": progress.add_task("catching up events", total=None),
-            }
+        rebuildable = [*container.rebuildable_models(), "search"]
+        if name is not None and name not in rebuildable:
+            console.print(
+                f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(rebuildable)}"
+            )
+            raise typer.Exit(2)
+        if every:
+            models = container.rebuildable_models()
+        else:
+            models = [name] if name is not None and name != "search" else []
+        if models:
+            try:
+                with Progress(*_progress_columns(), console=console) as progress:
+                    report = container.rebuild_models(
+                        models, force=force, on_progress=_tracked(progress, MODEL_PHASES)
+                    )
+            except (RebuildRunning, ProjectionFailed) as e:
+                console.print(f"[red]rebuild failed, the live tables are unchanged:[/red] {e}")
+                raise typer.Exit(1) from None
+            _print_model_report(report)
+            if not report.swapped:
+                raise typer.Exit(1)
+        if every or name == "search":
+            with Progress(*_progress_columns(), console=console) as progress:
+                search = container.rebuild_search(_tracked(progress, SEARCH_PHASES))
+            _print_search_report(search)
 
-            def on_progress(phase: str, done: int, total: int) -> None:
-                if phase in tasks:
-                    progress.update(tasks[phase], completed=done, total=total)
 
-            report = container.rebuild_search(on_progress)
-        table = Table("rebuilt", "was", "now", "documents", "events caught up", "position", "took")
-        table.add_row(
-            name,
-            report.previous,
-            report.generation,
-            str(report.documents),
-            str(report.events),
-            str(report.position),
-            f"{report.elapsed_s:.2f} s",
+MODEL_PHASES = {"build": "folding events", "verify": "comparing tables"}
+SEARCH_PHASES = {"snapshot": "indexing products", "catch-up": "catching up events"}
+
+
+def _tracked(progress: Progress, phases: dict[str, str]) -> Callable[[str, int, int], None]:
+    tasks = {phase: progress.add_task(label, total=None) for phase, label in phases.items()}
+
+    def on_progress(phase: str, done: int, total: int) -> None:
+        if phase in tasks:
+            progress.update(tasks[phase], completed=done, total=total)
+
+    return on_progress
+
+
+def _print_model_report(report: ModelRebuildReport) -> None:
+    counts = Table("table", "live rows", "rebuilt rows")
+    for count in report.tables:
+        counts.add_row(count.table, str(count.live_rows), str(count.rebuilt_rows))
+    console.print(counts)
+    for d in report.differences:
+        group = " ".join(f"{k}={v}" for k, v in d.group.items())
+        console.print(
+            f"[yellow]differs[/yellow] {d.table}.{d.measure} {group}: live {d.live}, "
+            f"rebuilt {d.rebuilt} ({d.rebuilt - d.live:+})",
+            soft_wrap=True,
         )
-        console.print(table)
+    rate = report.position / report.elapsed_s if report.elapsed_s else 0.0
+    summary = (
+        f"{', '.join(report.projectors)} at position {report.position}, "
+        f"{report.elapsed_s:.2f} s ({rate:,.0f} events/s)"
+    )
+    if not report.swapped:
+        console.print(
+            f"[red]not swapped:[/red] {len(report.differences)} checksum(s) differ; the live "
+            f"tables are unchanged. Give --force to swap anyway. ({summary})"
+        )
+    elif report.differences:
+        console.print(
+            f"[yellow]swapped despite {len(report.differences)} difference(s)[/yellow]: {summary}"
+        )
+    else:
+        console.print(f"[green]swapped[/green], every checksum matched: {summary}")
+
+
+def _print_search_report(report: RebuildReport) -> None:
+    table = Table("rebuilt", "was", "now", "documents", "events caught up", "position", "took")
+    table.add_row(
+        "search",
+        report.previous,
+        report.generation,
+        str(report.documents),
+        str(report.events),
+        str(report.position),
+        f"{report.elapsed_s:.2f} s",
+    )
+    console.print(table)
 
 
 def main() -> None:

@@ -17,11 +17,12 @@ from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import products, reviews, sellers, stock_levels
+from projections.tables import products, reviews, sellers
 
 
 class SellersProjector(Projector):
     name = "sellers"
+    writes = ("sellers",)
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -30,7 +31,7 @@ class SellersProjector(Projector):
     @apply.register
     def _registered(self, e: Seller.Registered, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            sellers.insert().values(
+            self.tables.sellers.insert().values(
                 seller_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 user_id=str(e.user_id),
@@ -62,8 +63,8 @@ class SellersProjector(Projector):
     @apply.register
     def _commission(self, e: Seller.CommissionSet, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            sellers.update()
-            .where(sellers.c.seller_id == str(e.originator_id))
+            self.tables.sellers.update()
+            .where(self.tables.sellers.c.seller_id == str(e.originator_id))
             .values(commission_bps=e.commission_bps)
         )
 
@@ -72,15 +73,16 @@ class SellersProjector(Projector):
         self, e: Seller.PayoutAccountSet, conn: Connection, r: RecordedEvent
     ) -> None:
         conn.execute(
-            sellers.update()
-            .where(sellers.c.seller_id == str(e.originator_id))
+            self.tables.sellers.update()
+            .where(self.tables.sellers.c.seller_id == str(e.originator_id))
             .values(payout_account=e.account_id)
         )
 
-    @staticmethod
-    def _status(conn: Connection, seller_id: UUID, status: str) -> None:
+    def _status(self, conn: Connection, seller_id: UUID, status: str) -> None:
         conn.execute(
-            sellers.update().where(sellers.c.seller_id == str(seller_id)).values(status=status)
+            self.tables.sellers.update()
+            .where(self.tables.sellers.c.seller_id == str(seller_id))
+            .values(status=status)
         )
 
 
@@ -91,6 +93,7 @@ class CatalogProjector(Projector):
     # A listing reads its seller's status from the sellers model, so that model must be at least
     # as far along: otherwise a product listed just after its seller's approval read "pending".
     upstream = ("sellers",)
+    writes = ("products", "stock_levels", "reviews")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -99,10 +102,12 @@ class CatalogProjector(Projector):
     @apply.register
     def _listed(self, e: Product.Listed, conn: Connection, r: RecordedEvent) -> None:
         seller_status = conn.execute(
-            sa.select(sellers.c.status).where(sellers.c.seller_id == str(e.seller_id))
+            sa.select(self.tables.sellers.c.status).where(
+                self.tables.sellers.c.seller_id == str(e.seller_id)
+            )
         ).scalar()
         conn.execute(
-            products.insert().values(
+            self.tables.products.insert().values(
                 product_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 seller_id=str(e.seller_id),
@@ -158,50 +163,56 @@ class CatalogProjector(Projector):
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
         key = {"product_id": str(e.product_id), "warehouse": e.warehouse}
         updated = conn.execute(
-            stock_levels.update()
+            self.tables.stock_levels.update()
             .where(
-                stock_levels.c.product_id == key["product_id"],
-                stock_levels.c.warehouse == key["warehouse"],
+                self.tables.stock_levels.c.product_id == key["product_id"],
+                self.tables.stock_levels.c.warehouse == key["warehouse"],
             )
             .values(on_hand=e.on_hand)
         )
         if updated.rowcount == 0:
             conn.execute(
-                stock_levels.insert().values(**key, tenant_id=str(e.tenant_id), on_hand=e.on_hand)
+                self.tables.stock_levels.insert().values(
+                    **key, tenant_id=str(e.tenant_id), on_hand=e.on_hand
+                )
             )
         total = (
-            sa.select(sa.func.coalesce(sa.func.sum(stock_levels.c.on_hand), 0))
-            .where(stock_levels.c.product_id == key["product_id"])
+            sa.select(sa.func.coalesce(sa.func.sum(self.tables.stock_levels.c.on_hand), 0))
+            .where(self.tables.stock_levels.c.product_id == key["product_id"])
             .scalar_subquery()
         )
         conn.execute(
-            products.update()
-            .where(products.c.product_id == key["product_id"])
+            self.tables.products.update()
+            .where(self.tables.products.c.product_id == key["product_id"])
             .values(on_hand=total, updated_at=naive_utc(e.timestamp), updated_position=r.position)
         )
 
     @apply.register
     def _hold_taken(self, e: Stock.HoldTaken, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, held=products.c.held + e.quantity)
+        self._stock(conn, e, r, held=self.tables.products.c.held + e.quantity)
 
     @apply.register
     def _hold_sold(self, e: Stock.HoldSold, conn: Connection, r: RecordedEvent) -> None:
         self._stock(
-            conn, e, r, held=products.c.held - e.quantity, sold=products.c.sold + e.quantity
+            conn,
+            e,
+            r,
+            held=self.tables.products.c.held - e.quantity,
+            sold=self.tables.products.c.sold + e.quantity,
         )
 
     @apply.register
     def _hold_released(self, e: Stock.HoldReleased, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, held=products.c.held - e.quantity)
+        self._stock(conn, e, r, held=self.tables.products.c.held - e.quantity)
 
     @apply.register
     def _sale_reversed(self, e: Stock.SaleReversed, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, sold=products.c.sold - e.quantity)
+        self._stock(conn, e, r, sold=self.tables.products.c.sold - e.quantity)
 
     @apply.register
     def _reviewed(self, e: Review.Written, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            reviews.insert().values(
+            self.tables.reviews.insert().values(
                 review_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 product_id=str(e.product_id),
@@ -214,11 +225,11 @@ class CatalogProjector(Projector):
             )
         )
         conn.execute(
-            products.update()
-            .where(products.c.product_id == str(e.product_id))
+            self.tables.products.update()
+            .where(self.tables.products.c.product_id == str(e.product_id))
             .values(
-                rating_count=products.c.rating_count + 1,
-                rating_sum=products.c.rating_sum + e.rating,
+                rating_count=self.tables.products.c.rating_count + 1,
+                rating_sum=self.tables.products.c.rating_sum + e.rating,
                 updated_position=r.position,
             )
         )
@@ -235,27 +246,24 @@ class CatalogProjector(Projector):
     def _seller_suspended(self, e: Seller.Suspended, conn: Connection, r: RecordedEvent) -> None:
         self._seller(conn, e.originator_id, r, "suspended")
 
-    @staticmethod
-    def _update(conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
+    def _update(self, conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
         conn.execute(
-            products.update()
-            .where(products.c.product_id == str(e.originator_id))
+            self.tables.products.update()
+            .where(self.tables.products.c.product_id == str(e.originator_id))
             .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
         )
 
-    @staticmethod
-    def _stock(conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
+    def _stock(self, conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
         conn.execute(
-            products.update()
-            .where(products.c.product_id == str(e.product_id))
+            self.tables.products.update()
+            .where(self.tables.products.c.product_id == str(e.product_id))
             .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
         )
 
-    @staticmethod
-    def _seller(conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:
+    def _seller(self, conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:
         conn.execute(
-            products.update()
-            .where(products.c.seller_id == str(seller_id))
+            self.tables.products.update()
+            .where(self.tables.products.c.seller_id == str(seller_id))
             .values(seller_status=status, updated_position=r.position)
         )
 

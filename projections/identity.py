@@ -17,6 +17,7 @@ from projections.tables import tenants, users
 
 class IdentityProjector(Projector):
     name = "identity"
+    writes = ("tenants", "users")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -25,7 +26,7 @@ class IdentityProjector(Projector):
     @apply.register
     def _tenant_registered(self, e: Tenant.Registered, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            tenants.insert().values(
+            self.tables.tenants.insert().values(
                 tenant_id=str(e.tenant_id),
                 name=e.name,
                 currency=e.currency,
@@ -43,15 +44,15 @@ class IdentityProjector(Projector):
         self, e: Tenant.MinimumPayoutSet, conn: Connection, r: RecordedEvent
     ) -> None:
         conn.execute(
-            tenants.update()
-            .where(tenants.c.tenant_id == str(e.originator_id))
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
             .values(min_payout_amount=e.amount_minor)
         )
 
     @apply.register
     def _user_registered(self, e: User.Registered, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            users.insert().values(
+            self.tables.users.insert().values(
                 user_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 email=e.email,

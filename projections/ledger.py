@@ -20,6 +20,7 @@ from projections.tables import ledger_accounts, ledger_entries, ledger_transfers
 
 class LedgerProjector(Projector):
     name = "ledger"
+    writes = ("ledger_accounts", "ledger_transfers", "ledger_entries", "payouts")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -28,7 +29,7 @@ class LedgerProjector(Projector):
     @apply.register
     def _opened(self, e: Account.Opened, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            ledger_accounts.insert().values(
+            self.tables.ledger_accounts.insert().values(
                 account_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 currency=e.currency,
@@ -62,7 +63,7 @@ class LedgerProjector(Projector):
     @apply.register
     def _made(self, e: Transfer.Made, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            ledger_transfers.insert().values(
+            self.tables.ledger_transfers.insert().values(
                 transfer_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 transfer_key=e.key,
@@ -82,23 +83,23 @@ class LedgerProjector(Projector):
     @apply.register
     def _posted(self, e: Transfer.Posted, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            ledger_transfers.update()
-            .where(ledger_transfers.c.transfer_id == str(e.originator_id))
+            self.tables.ledger_transfers.update()
+            .where(self.tables.ledger_transfers.c.transfer_id == str(e.originator_id))
             .values(state="posted", posted_amount=e.amount)
         )
 
     @apply.register
     def _voided(self, e: Transfer.Voided, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            ledger_transfers.update()
-            .where(ledger_transfers.c.transfer_id == str(e.originator_id))
+            self.tables.ledger_transfers.update()
+            .where(self.tables.ledger_transfers.c.transfer_id == str(e.originator_id))
             .values(state="voided")
         )
 
     @apply.register
     def _payout(self, e: Payout.Started, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            payouts.insert().values(
+            self.tables.payouts.insert().values(
                 payout_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 seller_id=str(e.seller_id),
@@ -120,32 +121,29 @@ class LedgerProjector(Projector):
     def _payout_failed(self, e: Payout.Failed, conn: Connection, r: RecordedEvent) -> None:
         self._payout_status(conn, e, "failed", failure_reason=e.reason[:500])
 
-    @staticmethod
-    def _payout_status(conn: Connection, e: Any, status: str, **values: Any) -> None:
+    def _payout_status(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
-            payouts.update()
-            .where(payouts.c.payout_id == str(e.originator_id))
+            self.tables.payouts.update()
+            .where(self.tables.payouts.c.payout_id == str(e.originator_id))
             .values(status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
-    @staticmethod
-    def _add(conn: Connection, e: Any, deltas: dict[str, int]) -> None:
-        t = ledger_accounts
+    def _add(self, conn: Connection, e: Any, deltas: dict[str, int]) -> None:
+        t = self.tables.ledger_accounts
         conn.execute(
             t.update()
             .where(t.c.account_id == str(e.originator_id))
             .values(**{column: t.c[column] + delta for column, delta in deltas.items()})
         )
 
-    @staticmethod
-    def _entry(conn: Connection, e: Any, r: RecordedEvent, amount: int) -> None:
+    def _entry(self, conn: Connection, e: Any, r: RecordedEvent, amount: int) -> None:
         account = conn.execute(
-            sa.select(ledger_accounts.c.code, ledger_accounts.c.currency).where(
-                ledger_accounts.c.account_id == str(e.originator_id)
-            )
+            sa.select(
+                self.tables.ledger_accounts.c.code, self.tables.ledger_accounts.c.currency
+            ).where(self.tables.ledger_accounts.c.account_id == str(e.originator_id))
         ).one()
         conn.execute(
-            ledger_entries.insert().values(
+            self.tables.ledger_entries.insert().values(
                 account_id=str(e.originator_id),
                 created_position=r.position,
                 tenant_id=str(e.tenant_id),

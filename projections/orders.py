@@ -50,6 +50,7 @@ def derive_order_status(statuses: list[str], refunded_any: bool = False) -> str:
 
 class OrdersProjector(Projector):
     name = "orders"
+    writes = ("orders", "seller_orders", "refunds", "sales_facts")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -58,7 +59,7 @@ class OrdersProjector(Projector):
     @apply.register
     def _placed(self, e: Order.Placed, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            orders.insert().values(
+            self.tables.orders.insert().values(
                 order_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 buyer_id=str(e.buyer_id),
@@ -76,8 +77,8 @@ class OrdersProjector(Projector):
     @apply.register
     def _intent(self, e: Order.PaymentIntentAttached, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            orders.update()
-            .where(orders.c.order_id == str(e.originator_id))
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
             .values(
                 payment_provider=e.provider,
                 payment_intent_id=e.intent_id,
@@ -90,10 +91,10 @@ class OrdersProjector(Projector):
         self, e: Order.PaymentReturned, conn: Connection, r: RecordedEvent
     ) -> None:
         conn.execute(
-            orders.update()
-            .where(orders.c.order_id == str(e.originator_id))
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
             .values(
-                returned_amount=orders.c.returned_amount + e.amount_minor,
+                returned_amount=self.tables.orders.c.returned_amount + e.amount_minor,
                 updated_at=naive_utc(e.timestamp),
             )
         )
@@ -101,15 +102,15 @@ class OrdersProjector(Projector):
     @apply.register
     def _flagged(self, e: Order.FlaggedForReview, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            orders.update()
-            .where(orders.c.order_id == str(e.originator_id))
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
             .values(needs_review=True, review_reason=e.reason[:500])
         )
 
     @apply.register
     def _so_placed(self, e: SellerOrder.Placed, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            seller_orders.insert().values(
+            self.tables.seller_orders.insert().values(
                 seller_order_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 order_id=str(e.order_id),
@@ -172,9 +173,8 @@ class OrdersProjector(Projector):
     def _returned(self, e: SellerOrder.PayoutReturned, conn: Connection, r: RecordedEvent) -> None:
         self._paid_out(conn, e, -e.amount_minor)
 
-    @staticmethod
-    def _paid_out(conn: Connection, e: Any, amount: int) -> None:
-        so = seller_orders
+    def _paid_out(self, conn: Connection, e: Any, amount: int) -> None:
+        so = self.tables.seller_orders
         conn.execute(
             so.update()
             .where(so.c.seller_order_id == str(e.originator_id))
@@ -198,15 +198,15 @@ class OrdersProjector(Projector):
             commission_reversed_amount=row.commission_amount,
         )
         left = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(sales_facts.c.commission), 0)).where(
-                sales_facts.c.seller_order_id == str(e.originator_id)
+            sa.select(sa.func.coalesce(sa.func.sum(self.tables.sales_facts.c.commission), 0)).where(
+                self.tables.sales_facts.c.seller_order_id == str(e.originator_id)
             )
         ).scalar()
         self._fact(conn, e, r, row, refunds=e.amount_minor, commission=-int(left or 0))
 
     @apply.register
     def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
-        so = seller_orders
+        so = self.tables.seller_orders
         row = conn.execute(
             sa.select(
                 so.c.subtotal_amount,
@@ -238,7 +238,7 @@ class OrdersProjector(Projector):
     @apply.register
     def _refund_requested(self, e: Refund.Requested, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            refunds.insert().values(
+            self.tables.refunds.insert().values(
                 refund_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 seller_order_id=str(e.seller_order_id),
@@ -258,8 +258,8 @@ class OrdersProjector(Projector):
     @apply.register
     def _refund_approved(self, e: Refund.Approved, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            refunds.update()
-            .where(refunds.c.refund_id == str(e.originator_id))
+            self.tables.refunds.update()
+            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
             .values(
                 status="approved",
                 commission_reversed=e.commission_reversed_minor,
@@ -272,18 +272,17 @@ class OrdersProjector(Projector):
     @apply.register
     def _refund_rejected(self, e: Refund.Rejected, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            refunds.update()
-            .where(refunds.c.refund_id == str(e.originator_id))
+            self.tables.refunds.update()
+            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
             .values(status="rejected", updated_at=naive_utc(e.timestamp))
         )
 
-    @staticmethod
-    def _row(conn: Connection, e: Any) -> Any:
-        so = seller_orders
+    def _row(self, conn: Connection, e: Any) -> Any:
+        so = self.tables.seller_orders
         return conn.execute(sa.select(so).where(so.c.seller_order_id == str(e.originator_id))).one()
 
-    @staticmethod
     def _fact(
+        self,
         conn: Connection,
         e: Any,
         r: RecordedEvent,
@@ -294,7 +293,7 @@ class OrdersProjector(Projector):
         refunds: int = 0,
     ) -> None:
         conn.execute(
-            sales_facts.insert().values(
+            self.tables.sales_facts.insert().values(
                 created_position=r.position,
                 tenant_id=row.tenant_id,
                 seller_id=row.seller_id,
@@ -307,11 +306,10 @@ class OrdersProjector(Projector):
             )
         )
 
-    @staticmethod
-    def _escrow(conn: Connection, e: Any, status: str, **values: Any) -> None:
+    def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
-            seller_orders.update()
-            .where(seller_orders.c.seller_order_id == str(e.originator_id))
+            self.tables.seller_orders.update()
+            .where(self.tables.seller_orders.c.seller_order_id == str(e.originator_id))
             .values(escrow_status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
@@ -323,27 +321,24 @@ class OrdersProjector(Projector):
     def _cancelled(self, e: SellerOrder.Cancelled, conn: Connection, r: RecordedEvent) -> None:
         self._step(conn, e, "cancelled")
 
-    @staticmethod
-    def _step(conn: Connection, e: Any, status: str, **values: Any) -> None:
-        so_id = str(e.originator_id)
+    def _step(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
+        so_id, so = str(e.originator_id), self.tables.seller_orders
         conn.execute(
-            seller_orders.update()
-            .where(seller_orders.c.seller_order_id == so_id)
+            so.update()
+            .where(so.c.seller_order_id == so_id)
             .values(status=status, updated_at=naive_utc(e.timestamp), **values)
         )
         order_id = conn.execute(
-            sa.select(seller_orders.c.order_id).where(seller_orders.c.seller_order_id == so_id)
+            sa.select(so.c.order_id).where(so.c.seller_order_id == so_id)
         ).scalar_one()
         parts = conn.execute(
-            sa.select(seller_orders.c.status, seller_orders.c.refunded_amount).where(
-                seller_orders.c.order_id == order_id
-            )
+            sa.select(so.c.status, so.c.refunded_amount).where(so.c.order_id == order_id)
         ).all()
         statuses = [p.status for p in parts]
         refunded_any = any(p.refunded_amount for p in parts)
         conn.execute(
-            orders.update()
-            .where(orders.c.order_id == order_id)
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == order_id)
             .values(
                 status=derive_order_status(statuses, refunded_any),
                 updated_at=naive_utc(e.timestamp),
@@ -353,6 +348,7 @@ class OrdersProjector(Projector):
 
 class CartsProjector(Projector):
     name = "carts"
+    writes = ("carts",)
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -361,7 +357,7 @@ class CartsProjector(Projector):
     @apply.register
     def _opened(self, e: Cart.Opened, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            carts.insert().values(
+            self.tables.carts.insert().values(
                 cart_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 buyer_id=str(e.buyer_id),
@@ -375,7 +371,7 @@ class CartsProjector(Projector):
 
     @apply.register
     def _quantity(self, e: Cart.QuantitySet, conn: Connection, r: RecordedEvent) -> None:
-        cart_id = str(e.originator_id)
+        cart_id, carts = str(e.originator_id), self.tables.carts
         lines = dict(
             conn.execute(sa.select(carts.c.lines).where(carts.c.cart_id == cart_id)).scalar_one()
         )
@@ -384,16 +380,16 @@ class CartsProjector(Projector):
         else:
             lines.pop(str(e.product_id), None)
         conn.execute(
-            carts.update()
-            .where(carts.c.cart_id == cart_id)
+            self.tables.carts.update()
+            .where(self.tables.carts.c.cart_id == cart_id)
             .values(lines=lines, updated_at=naive_utc(e.timestamp))
         )
 
     @apply.register
     def _checked_out(self, e: Cart.CheckedOut, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            carts.update()
-            .where(carts.c.cart_id == str(e.originator_id))
+            self.tables.carts.update()
+            .where(self.tables.carts.c.cart_id == str(e.originator_id))
             .values(
                 status="checked_out", order_id=str(e.order_id), updated_at=naive_utc(e.timestamp)
             )

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from eventstore.log import EventLog
 from eventstore.mapper import RecordedEvent
 from projections.store import ReadStore, TrackingConflict
-from projections.tables import projection_tracking
+from projections.tables import LIVE, SHADOW_SUFFIX, Tables, projection_tracking
 
 log = logging.getLogger("velora.projections")
 
@@ -45,6 +45,20 @@ class Projector:
     # Projectors whose read models this one reads. It never moves past their positions, so what
     # it reads of them always includes the effect of the event it is applying.
     upstream: tuple[str, ...] = ()
+    # The read-model tables this projector alone writes: what a rebuild of it fills and swaps.
+    writes: tuple[str, ...] = ()
+
+    def __init__(self, tables: Tables = LIVE) -> None:
+        self.tables = tables
+
+    def shadow(self, tables: Tables, rebuilding: Iterable[str]) -> Projector:
+        """The same projector writing into a rebuild's shadow tables under its own tracking
+        row, and reading the upstream models that are rebuilt with it from their shadows."""
+        rebuilt = set(rebuilding)
+        copy = type(self)(tables)
+        copy.name = self.name + SHADOW_SUFFIX
+        copy.upstream = tuple(u + SHADOW_SUFFIX if u in rebuilt else u for u in self.upstream)
+        return copy
 
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
         raise NotImplementedError

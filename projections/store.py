@@ -4,7 +4,7 @@ projection tracking rows that make each projector's writes exactly-once."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,24 +157,42 @@ class ReadStore:
         """Locks a projector's tracking row for this transaction and checks it is still at the
         position this runner read. A second runner of the same projector waits here, then backs
         off without applying anything, instead of applying the same events twice."""
-        found = self.lock(conn, name)
+        found, paused_by = self._locked(conn, name)
+        if paused_by is not None:
+            raise TrackingConflict(f"{name} is paused by {paused_by}")
         if found != expected:
             raise TrackingConflict(f"{name} is at {found}, not {expected}")
 
     def lock(self, conn: Connection, name: str) -> int:
         """Locks a projector's tracking row (made at 0 if new) and returns its position."""
+        return self._locked(conn, name)[0]
+
+    def _locked(self, conn: Connection, name: str) -> tuple[int, str | None]:
         t = projection_tracking
         found = conn.execute(
-            sa.select(t.c.position).where(t.c.name == name).with_for_update()
-        ).scalar()
+            sa.select(t.c.position, t.c.paused_by).where(t.c.name == name).with_for_update()
+        ).first()
         if found is None:
             try:
                 with conn.begin_nested():
                     conn.execute(t.insert().values(name=name, position=0, updated_at=utcnow()))
             except sa.exc.IntegrityError:
                 raise TrackingConflict(f"{name} was started by another runner") from None
-            found = 0
-        return int(found)
+            return 0, None
+        return int(found.position), found.paused_by
+
+    def pause(self, conn: Connection, names: Iterable[str], by: str) -> None:
+        """Keeps the named projectors where they are, once this transaction commits, until
+        `resume`: their runners back off instead of applying anything."""
+        t = projection_tracking
+        conn.execute(t.update().where(t.c.name.in_(list(names))).values(paused_by=by))
+
+    def resume(self, conn: Connection, by: str) -> list[str]:
+        """Lifts every pause set by `by`; returns the projectors it applied to."""
+        t = projection_tracking
+        names = list(conn.execute(sa.select(t.c.name).where(t.c.paused_by == by)).scalars())
+        conn.execute(t.update().where(t.c.paused_by == by).values(paused_by=None))
+        return names
 
     def place(self, conn: Connection, name: str, position: int) -> None:
         """Sets a projector's position outright: a rebuilt model that starts where its source

@@ -3,6 +3,9 @@ checks that the migrations and these definitions agree. Every row carries tenant
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
@@ -11,6 +14,10 @@ metadata = sa.MetaData()
 # Microsecond timestamps on MySQL/MariaDB too (their DATETIME defaults to whole seconds).
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 Id = sa.String(36)
+# Column info read by a rebuild's checksums: money columns are summed per account, per seller,
+# or per tenant and currency; a grouping column splits those sums further.
+MONEY = {"money": True}
+GROUPING = {"grouping": True}
 
 projection_tracking = sa.Table(
     "projection_tracking",
@@ -21,6 +28,8 @@ projection_tracking = sa.Table(
     # Set when the projector stopped on an event it could not apply; cleared when it gets past.
     sa.Column("failed_position", sa.BigInteger, nullable=True),
     sa.Column("failure", sa.Text, nullable=True),
+    # Set while a rebuild swaps this projector's tables: the live runner must not move meanwhile.
+    sa.Column("paused_by", sa.String(100), nullable=True),
 )
 
 tenants = sa.Table(
@@ -35,7 +44,7 @@ tenants = sa.Table(
     sa.Column("hold_timeout_s", sa.Integer, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False, unique=True),
-    sa.Column("min_payout_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("min_payout_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
 )
 
 users = sa.Table(
@@ -94,7 +103,7 @@ products = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("category", sa.String(100), nullable=False),
-    sa.Column("price_amount", sa.BigInteger, nullable=False),
+    sa.Column("price_amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("attributes", sa.JSON, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -145,7 +154,7 @@ orders = sa.Table(
     sa.Column("buyer_id", Id, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("total_amount", sa.BigInteger, nullable=False),
+    sa.Column("total_amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("shipping_address", sa.JSON, nullable=False),
     sa.Column("payment_provider", sa.String(20), nullable=True),
     sa.Column("payment_intent_id", sa.String(100), nullable=True),
@@ -154,7 +163,7 @@ orders = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
     # Paid back through the provider (a cancelled order, a payment that came too late).
-    sa.Column("returned_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("returned_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("needs_review", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("review_reason", sa.String(500), nullable=True),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
@@ -172,22 +181,24 @@ seller_orders = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("escrow_status", sa.String(20), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("subtotal_amount", sa.BigInteger, nullable=False),
-    sa.Column("commission_amount", sa.BigInteger, nullable=False),
-    sa.Column("seller_net_amount", sa.BigInteger, nullable=False),
+    sa.Column("subtotal_amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("commission_amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("seller_net_amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("lines", sa.JSON, nullable=False),
     sa.Column("carrier", sa.String(100), nullable=True),
     sa.Column("tracking_number", sa.String(100), nullable=True),
     sa.Column("delivered_at", Timestamp, nullable=True),
     sa.Column("escrow_release_due_at", Timestamp, nullable=True),
-    sa.Column("refunded_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("refunded_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
-    sa.Column("commission_reversed_amount", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("paid_out_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column(
+        "commission_reversed_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column("paid_out_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     # Released to the seller and not yet taken by a payout: where payout runs look.
-    sa.Column("payout_remaining", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("payout_remaining", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("released_at", Timestamp, nullable=True),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
@@ -221,10 +232,10 @@ ledger_accounts = sa.Table(
     sa.Column("shard", sa.Integer, nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("limit_kind", sa.String(40), nullable=False),
-    sa.Column("debits_pending", sa.BigInteger, nullable=False),
-    sa.Column("debits_posted", sa.BigInteger, nullable=False),
-    sa.Column("credits_pending", sa.BigInteger, nullable=False),
-    sa.Column("credits_posted", sa.BigInteger, nullable=False),
+    sa.Column("debits_pending", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("debits_posted", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("credits_pending", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("credits_posted", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Index("ix_ledger_accounts_code", "tenant_id", "currency", "code"),
 )
@@ -237,8 +248,8 @@ ledger_transfers = sa.Table(
     sa.Column("transfer_key", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("posted_amount", sa.BigInteger, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("posted_amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("debit_account_id", Id, nullable=False),
     sa.Column("credit_account_id", Id, nullable=False),
@@ -257,8 +268,8 @@ ledger_entries = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("code", sa.String(120), nullable=False),
     sa.Column("transfer_id", Id, nullable=False),
-    sa.Column("side", sa.String(6), nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("side", sa.String(6), nullable=False, info=GROUPING),
+    sa.Column("amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index("ix_ledger_entries_code", "tenant_id", "currency", "code", "created_position"),
 )
@@ -272,11 +283,11 @@ refunds = sa.Table(
     sa.Column("order_id", Id, nullable=False),
     sa.Column("buyer_id", Id, nullable=False),
     sa.Column("seller_id", Id, nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("commission_reversed", sa.BigInteger, nullable=True),
+    sa.Column("commission_reversed", sa.BigInteger, nullable=True, info=MONEY),
     sa.Column("from_escrow", sa.Boolean, nullable=True),
     sa.Column("provider_refund_id", sa.String(100), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
@@ -291,8 +302,8 @@ payouts = sa.Table(
     sa.Column("payout_id", Id, primary_key=True),
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("seller_id", Id, nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("receivable_netted", sa.BigInteger, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("receivable_netted", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
@@ -313,9 +324,54 @@ sales_facts = sa.Table(
     sa.Column("seller_order_id", Id, nullable=False),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("gmv", sa.BigInteger, nullable=False),
-    sa.Column("commission", sa.BigInteger, nullable=False),
-    sa.Column("refunds", sa.BigInteger, nullable=False),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
     sa.Index("ix_sales_facts_day", "tenant_id", "day"),
     sa.Index("ix_sales_facts_order", "seller_order_id"),
 )
+
+
+SHADOW_SUFFIX = "__rebuild"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The read-model tables a projector writes and reads: the live ones, or, for the models a
+    rebuild is filling, their shadow copies beside them (`<name>__rebuild`)."""
+
+    tenants: sa.Table
+    users: sa.Table
+    sellers: sa.Table
+    products: sa.Table
+    stock_levels: sa.Table
+    carts: sa.Table
+    orders: sa.Table
+    seller_orders: sa.Table
+    reviews: sa.Table
+    ledger_accounts: sa.Table
+    ledger_transfers: sa.Table
+    ledger_entries: sa.Table
+    refunds: sa.Table
+    payouts: sa.Table
+    sales_facts: sa.Table
+
+    def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
+        """These tables with the named ones replaced by shadow copies. SQLite names indexes
+        per database, so there a shadow's indexes carry the suffix too; MySQL names them per
+        table, so there they keep the live names and a rename swaps nothing else."""
+        shadow = sa.MetaData()
+        copies = {}
+        for name in names:
+            copy = getattr(self, name).to_metadata(shadow, name=name + SHADOW_SUFFIX)
+            if dialect == "sqlite":
+                for index in copy.indexes:
+                    index.name = f"{index.name}{SHADOW_SUFFIX}"
+            copies[name] = copy
+        return replace(self, **copies)
+
+    def all(self) -> list[sa.Table]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+LIVE = Tables(**{f.name: metadata.tables[f.name] for f in fields(Tables)})

@@ -68,6 +68,7 @@ class SearchProjector(Projector):
     upstream = ("catalog",)
 
     def __init__(self, sink: DocumentSink, name: str = "search") -> None:
+        super().__init__()
         self.sink = sink
         self.name = name
         self._products: set[str] = set()

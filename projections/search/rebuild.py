@@ -15,19 +15,18 @@ documents' versions make harmless."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from eventstore.log import EventLog
+from projections.rebuild import Progress, quiet
 from projections.runner import ProjectionRunner
 from projections.search.port import Rebuild, SearchIndex
 from projections.search.projector import SearchProjector, changes
 from projections.store import ReadStore
 from projections.tables import products
 
-Progress = Callable[[str, int, int], None]
 SNAPSHOT_BATCH = 1000
 
 
@@ -41,17 +40,13 @@ class RebuildReport:
     elapsed_s: float
 
 
-def _quiet(_phase: str, _done: int, _total: int) -> None:
-    pass
-
-
 def rebuild_search(
     log: EventLog,
     store: ReadStore,
     index: SearchIndex,
     *,
     live_name: str = "search",
-    on_progress: Progress = _quiet,
+    on_progress: Progress = quiet,
     catch_up_lag: int = 500,
 ) -> RebuildReport:
     started = time.monotonic()

@@ -488,19 +488,6 @@ class RefundScenarios(Shop):
 
 
 class PayoutScenarios(Shop):
-    def delivered(self, api: Api, container: Container, seller: str, buyer: str) -> str:
-        product = self.stocked(api, seller, 5, 10_000)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 2})).json()
-        so = order["seller_orders"][0]["id"]
-        self.pay(api, container, order["order_id"])
-        api.post(
-            f"/v1/seller-orders/{so}/ship",
-            token=seller,
-            json={"carrier": "UPS", "tracking_number": "1Z"},
-        )
-        api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
-        return so
-
     def test_payouts_pay_what_is_available_once_per_run(
         self, api: Api, root: str, container: Container
     ) -> None:

@@ -7,15 +7,19 @@ import subprocess
 import threading
 import time
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from api.bootstrap import Container
+from projections.rebuild import PAUSED_BY, RETIRED_SUFFIX
 from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.projector import changes
-from projections.tables import products
+from projections.tables import LIVE, SHADOW_SUFFIX, ledger_accounts, metadata, products
 from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api
 from tests.e2e.shop import Shop
@@ -171,3 +175,218 @@ class SearchRebuildScenarios(Shop):
         assert indexed(container) == before
         found = api.get("/v1/search/products", token=buyer, params={"q": "vase"}).json()
         assert {i["id"] for i in found["items"]} == ids
+
+
+def live_rows(container: Container) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, table by table, in primary-key order."""
+    dump = {}
+    with container.read_store.read() as conn:
+        for table in LIVE.all():
+            stmt = sa.select(table).order_by(*table.primary_key.columns)
+            dump[table.name] = [tuple(r) for r in conn.execute(stmt)]
+    return dump
+
+
+def leftovers(container: Container) -> list[str]:
+    """Shadow or retired tables and shadow tracking rows a rebuild should not leave behind."""
+    tables = sa.inspect(container.read_store.engine).get_table_names()
+    tracked = container.read_store.positions()
+    return [n for n in [*tables, *tracked] if n.endswith((SHADOW_SUFFIX, RETIRED_SUFFIX))]
+
+
+def schema_drift(container: Container) -> list[Any]:
+    """How the read-model schema differs from what the migrations declare (nothing, we hope)."""
+    with container.read_store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+class ModelRebuildScenarios(Shop):
+    """Rebuilding the SQL read models beside the live ones while the marketplace runs."""
+
+    def trade(self, api: Api, root: str, container: Container) -> tuple[str, str]:
+        """Orders in every state money can be in: held, released, refunded, paid out."""
+        m = self.marketplace(api, root, "Rebuilt", moderation="auto", hold_days=0)
+        (seller_a, _), (seller_b, _) = self.approved_seller(api, m), self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        self.delivered(api, container, seller_a, buyer)
+        product = self.stocked(api, seller_b, 10, 4_500)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 3})).json()
+        self.pay(api, container, order["order_id"])
+        refund = {"seller_order_id": order["seller_orders"][0]["id"], "reason": "dented"}
+        refund["amount"] = {"amount": 1_000, "currency": "USD"}
+        refund_id = api.created(api.post("/v1/refunds", token=buyer, json=refund))
+        approved = api.post(f"/v1/refunds/{refund_id}/approve", token=seller_b)
+        assert approved.status_code == 200, approved.text
+        finance = self.platform_user(api, root, "finance_admin")
+        run = api.post(
+            "/v1/payouts/run", token=finance, key=f"run-{uuid4()}", json={"tenant_id": m.tenant_id}
+        )
+        assert run.status_code == 201 and run.json()["payouts"], run.text
+        self.checkout(api, buyer, self.cart(api, buyer, {product: 1}))  # left unpaid
+        return m.admin_token, order["order_id"]
+
+    def rebuild(self, container: Container, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [VELORA, "projections", "rebuild", *args],
+            env=cli_env(container),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def test_the_cli_rebuilds_every_model_and_swaps_while_the_api_serves(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        admin, order_id = self.trade(api, root, container)
+        every = tuple(r.name for r in container.runners)
+        assert container.wait_for_projections(container.log.head(), every, 10)
+        before = live_rows(container)
+        assert all(before[t] for t in ("orders", "ledger_entries", "payouts", "refunds"))
+        seen = api.get(f"/v1/orders/{order_id}", token=admin).json()
+
+        answers: list[tuple[int, Any]] = []
+        stop = threading.Event()
+
+        def read_continuously() -> None:
+            while not stop.is_set():
+                r = api.http.get(
+                    f"/v1/orders/{order_id}", headers={"Authorization": f"Bearer {admin}"}
+                )
+                answers.append((r.status_code, r.json()))
+
+        reader = threading.Thread(target=read_continuously)
+        reader.start()
+        try:
+            done = self.rebuild(container, "--all")
+        finally:
+            stop.set()
+            reader.join(timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "every checksum matched" in done.stdout
+        assert "ledger_entries" in done.stdout and "search" in done.stdout
+        # Readers were answered from the live tables throughout, then from the swapped ones.
+        assert len(answers) >= 5 and all(a == (200, seen) for a in answers), answers[-1]
+        after = live_rows(container)
+        changed = {t: (before[t], r) for t, r in after.items() if r != before[t]}
+        assert not changed, changed
+        assert leftovers(container) == [] and schema_drift(container) == []
+        status = {r["name"]: r for r in container.projection_status()}
+        assert all(r["paused_by"] is None for r in status.values())
+
+        # The swapped tables are live: new events keep reaching them.
+        buyer = self.user(api, self.marketplace(api, root), "buyer")
+        cart = api.created(api.post("/v1/carts", token=buyer))
+        assert api.get(f"/v1/carts/{cart}", token=buyer).status_code == 200
+
+    def test_changes_made_during_a_rebuild_reach_the_swapped_models(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        self.trade(api, root, container)
+        _, seller, _, buyer, _ = self.shop(api, root)
+        made: dict[str, str] = {}
+
+        def order_mid_rebuild(phase: str, done: int, total: int) -> None:
+            if phase == "build" and not made:
+                order, _ = self.order(api, container, seller, buyer)
+                made["order"] = order
+
+        report = container.rebuild_models(["orders", "ledger"], on_progress=order_mid_rebuild)
+        assert report.swapped and report.matched, report.differences
+        assert {t.table for t in report.tables} >= {"orders", "ledger_accounts", "payouts"}
+        assert all(t.live_rows == t.rebuilt_rows for t in report.tables)
+        assert api.get(f"/v1/orders/{made['order']}", token=buyer).json()["status"] == "paid"
+        again = container.rebuild_models(["orders", "ledger"])
+        assert again.swapped and again.matched and leftovers(container) == []
+
+    def order(self, api: Api, container: Container, seller: str, buyer: str) -> tuple[str, str]:
+        product = self.stocked(api, seller, 5, 2_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        self.pay(api, container, order["order_id"])
+        return order["order_id"], order["seller_orders"][0]["id"]
+
+    def test_a_checksum_mismatch_refuses_to_swap_unless_forced(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        self.trade(api, root, container)
+        assert container.wait_for_projections(container.log.head(), ("ledger",), 10)
+        container.stop_projections()
+        container.catch_up()
+        accounts = ledger_accounts
+        with container.read_store.read() as conn:
+            account = conn.execute(
+                sa.select(accounts).where(accounts.c.credits_posted > 0).limit(1)
+            ).one()
+        # A read model gone wrong: a balance that no event explains.
+        with container.read_store.begin() as conn:
+            conn.execute(
+                accounts.update()
+                .where(accounts.c.account_id == account.account_id)
+                .values(credits_posted=account.credits_posted + 100)
+            )
+        tampered = live_rows(container)
+
+        refused = self.rebuild(container, "ledger")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        out = " ".join(refused.stdout.split())
+        assert "not swapped" in out, out
+        assert (
+            f"differs ledger_accounts.credits_posted tenant_id={account.tenant_id} currency=USD "
+            f"account_id={account.account_id}: live {account.credits_posted + 100}, "
+            f"rebuilt {account.credits_posted} (-100)"
+        ) in out
+        assert live_rows(container) == tampered and leftovers(container) == []
+
+        forced = self.rebuild(container, "ledger", "--force")
+        assert forced.returncode == 0, forced.stdout + forced.stderr
+        assert "swapped despite 1 difference" in " ".join(forced.stdout.split())
+        with container.read_store.read() as conn:
+            fixed = conn.execute(
+                sa.select(accounts.c.credits_posted).where(
+                    accounts.c.account_id == account.account_id
+                )
+            ).scalar_one()
+        assert fixed == account.credits_posted
+        assert leftovers(container) == [] and schema_drift(container) == []
+
+    def test_a_failed_rebuild_leaves_the_live_models_as_they_were(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        self.trade(api, root, container)
+        container.stop_projections()
+        container.catch_up()
+        before = live_rows(container)
+
+        def fail(phase: str, done: int, total: int) -> None:
+            raise RuntimeError("operator pressed ctrl-c")
+
+        with pytest.raises(RuntimeError, match="ctrl-c"):
+            container.rebuild_models(["sellers", "catalog"], on_progress=fail)
+        assert live_rows(container) == before and leftovers(container) == []
+
+    def test_a_pause_left_by_an_interrupted_swap_is_lifted_by_the_next_rebuild(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root)
+        buyer = self.user(api, m, "buyer")
+        assert container.wait_for_projections(container.log.head(), ("carts",), 10)
+        with container.read_store.begin() as conn:
+            container.read_store.pause(conn, ["carts"], PAUSED_BY)
+        cart = api.created(api.post("/v1/carts", token=buyer))
+        time.sleep(0.5)
+        assert container.read_store.position("carts") < container.log.head()
+        status = subprocess.run(
+            [VELORA, "projections", "status"],
+            env=cli_env(container),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "paused by rebuild" in status.stdout
+
+        done = self.rebuild(container, "carts")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert container.wait_for_projections(container.log.head(), ("carts",), 10)
+        assert api.get(f"/v1/carts/{cart}", token=buyer).status_code == 200

@@ -92,6 +92,19 @@ class Shop(ApiScenarios):
         )
         api.position = max(api.position, result.position)
 
+    def delivered(self, api: Api, container: Container, seller: str, buyer: str) -> str:
+        product = self.stocked(api, seller, 5, 10_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 2})).json()
+        so = order["seller_orders"][0]["id"]
+        self.pay(api, container, order["order_id"])
+        api.post(
+            f"/v1/seller-orders/{so}/ship",
+            token=seller,
+            json={"carrier": "UPS", "tracking_number": "1Z"},
+        )
+        api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
+        return so
+
     def balance(self, api: Api, token: str, seller_id: str) -> dict[str, int]:
         """A seller's balance as amounts: in_escrow, available, paid_out."""
         body = api.get(f"/v1/sellers/{seller_id}/balance", token=token).json()

@@ -193,7 +193,14 @@ def test_rebuild_names_what_it_can_rebuild_and_rebuilds_search(tmp_path: Path) -
     data_dir = tmp_path / ".velora"
     assert run(data_dir, "migrate").returncode == 0
     unknown = run(data_dir, "projections", "rebuild", "nonsense")
-    assert unknown.returncode == 2 and "rebuildable: search" in unknown.stdout
+    assert unknown.returncode == 2
+    assert "rebuildable: identity, sellers, catalog, orders, carts, ledger, search" in " ".join(
+        unknown.stdout.split()
+    )
+    neither = run(data_dir, "projections", "rebuild")
+    assert neither.returncode == 2 and "--all" in neither.stdout
+    both = run(data_dir, "projections", "rebuild", "ledger", "--all")
+    assert both.returncode == 2
     first = run(data_dir, "projections", "rebuild", "search")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "g000001" in first.stdout and "g000002" in first.stdout

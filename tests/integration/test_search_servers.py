@@ -1,9 +1,10 @@
-"""The search scenarios, rebuilds included, on PostgreSQL + MariaDB with the embedded index."""
+"""The search scenarios and the rebuilds of the search index and the SQL read models, on
+PostgreSQL + MariaDB with the embedded index."""
 
 from __future__ import annotations
 
 from tests.e2e.backends import OnServers
-from tests.e2e.rebuild_scenarios import SearchRebuildScenarios
+from tests.e2e.rebuild_scenarios import ModelRebuildScenarios, SearchRebuildScenarios
 from tests.e2e.search_scenarios import SearchScenarios
 
 
@@ -12,4 +13,8 @@ class TestSearchOnServers(OnServers, SearchScenarios):
 
 
 class TestSearchRebuildOnServers(OnServers, SearchRebuildScenarios):
+    pass
+
+
+class TestModelRebuildOnServers(OnServers, ModelRebuildScenarios):
     pass

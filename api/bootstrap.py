@@ -31,6 +31,7 @@ from projections.catalog import CatalogProjector, CatalogQueries, SellersProject
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
+from projections.personal import PersonalData
 from projections.rebuild import ModelRebuildReport, Progress, rebuild_models
 from projections.runner import ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
@@ -48,6 +49,7 @@ class Container:
     read_store: ReadStore
     identity: IdentityApplication
     identity_queries: IdentityQueries
+    personal_data: PersonalData
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
@@ -196,7 +198,9 @@ def follow_upstreams(runners: list[ProjectionRunner]) -> None:
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
-    log = open_event_log(settings.eventstore_url, settings.data_dir)
+    log = open_event_log(
+        settings.eventstore_url, settings.data_dir, secret=tokens.secret_for("personal-keys")
+    )
     store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
     search = search_index(settings)
     runners = [
@@ -230,6 +234,7 @@ def build(settings: Settings | None = None) -> Container:
         read_store=store,
         identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
         identity_queries=IdentityQueries(store),
+        personal_data=PersonalData(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
         catalog=CatalogApplication(log, on_recorded=wake_projections),
         catalog_queries=CatalogQueries(store),

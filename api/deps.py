@@ -52,6 +52,8 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
+    if container.identity_queries.erased(principal.user_id):
+        raise Problem(401, "this account was erased", headers=challenge)
     if not within_reach(principal.roles, request.method, request.url.path):
         raise Problem(403, "the auditor role reads only the audit trail and the ledger")
     return principal

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -16,6 +16,7 @@ from domain.base import PLATFORM_TENANT_ID, TenantAggregate
 from domain.commission import CommissionRules
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from domain.money import parse_currency
+from domain.personal import erased_marker
 
 
 class IdentityError(DomainError):
@@ -28,6 +29,10 @@ class TenantNotFound(IdentityError, NotFound):
 
 class UserNotFound(IdentityError, NotFound):
     title = "User not found"
+
+
+class UserErased(IdentityError, NotFound):
+    title = "User erased"
 
 
 class EmailAlreadyRegistered(IdentityError, Conflict):
@@ -247,9 +252,13 @@ class User(TenantAggregate):
     """A person who signs in to one tenant (or to the platform) with an email and a password."""
 
     class Registered(TenantAggregate.Created):
+        personal: ClassVar[Mapping[str, str]] = {"email": "originator_id"}
         email: str
         password_hash: str
         roles: list[str]
+
+    class Erased(TenantAggregate.Event):
+        """The person asked to be forgotten: their key is destroyed once this is recorded."""
 
     @event(Registered)
     def __init__(self, tenant_id: UUID, email: str, password_hash: str, roles: list[str]) -> None:
@@ -257,6 +266,19 @@ class User(TenantAggregate):
         self.email = email
         self.password_hash = password_hash
         self.roles = roles
+        self.erased = False
+
+    def erase(self) -> None:
+        if self.erased:
+            raise UserErased(f"user {self.id} was erased")
+        self._erased()
+
+    @event(Erased)
+    def _erased(self) -> None:
+        self.erased = True
+        self.email = erased_marker(self.id)
+        self.password_hash = ""
+        self.roles = []
 
     @classmethod
     def register(

@@ -7,10 +7,11 @@ or cancelled before any shipment. The order itself tracks payment; what it looks
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -453,6 +454,7 @@ class Order(TenantAggregate):
     """The buyer's checkout: what was bought from whom, for how much, and its payment."""
 
     class Placed(TenantAggregate.Created):
+        personal: ClassVar[Mapping[str, str]] = {"shipping_address": "buyer_id"}
         idempotency_key: str
         buyer_id: UUID
         cart_id: UUID

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -54,6 +56,8 @@ def seller_id_for(tenant_id: UUID, user_id: UUID) -> UUID:
 
 class Seller(TenantAggregate):
     class Registered(TenantAggregate.Created):
+        # A sole trader's shop often carries their own name: sealed with the user's key.
+        personal: ClassVar[Mapping[str, str]] = {"display_name": "user_id"}
         user_id: UUID
         display_name: str
         country: str

@@ -16,6 +16,7 @@ from domain.identity import (
     Tenant,
     TenantNotFound,
     User,
+    UserNotFound,
     check_may_grant,
 )
 from domain.money import Money
@@ -109,6 +110,17 @@ class IdentityApplication(VeloraApplication):
         tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
         tenant.set_category_commission(category, commission_bps)
         return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    def erase_user(self, ctx: CommandContext, user_id: UUID, tenant_id: UUID) -> CommandResult:
+        """Forgets a person: records that they were erased, then destroys their key, so every
+        personal field ever sealed for them reads back redacted. Repeating it changes nothing."""
+        user = self.load(User, user_id, tenant_id, UserNotFound)
+        position = self._log.head()
+        if not user.erased:
+            user.erase()
+            position = self.record(ctx, user)
+        self._log.keys.destroy(user.id)
+        return CommandResult(user.id, position)
 
     def _register(
         self, ctx: CommandContext, tenant_id: UUID, email: str, password: str, roles: list[str]

@@ -13,6 +13,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
+from eventstore.personal import KEYS_TABLE, PersonalKeys
 from eventstore.postgres import GroupCommitRecorder, datastore_from_url
 from eventstore.sqlite import ImmutableSQLiteRecorder, datastore_for
 
@@ -27,14 +28,18 @@ class EventLog:
     # Aggregates' state every so many versions, for as-of reads of long streams. Derived from
     # the events and replaceable, so unlike them not immutable.
     snapshots: AggregateRecorder
+    # Per-person keys sealing personal fields: beside the log, destroyed on erasure.
+    keys: PersonalKeys
 
     def migrate(self) -> None:
-        """Creates the events table, its indexes and its immutability guards, and the snapshots
-        table (idempotent)."""
+        """Creates the events table, its indexes and its immutability guards, the snapshots
+        table and the personal keys table (idempotent)."""
         self.recorder.create_table()  # type: ignore[attr-defined]
         self.snapshots.create_table()  # type: ignore[attr-defined]
+        self.keys.create_table()
         if isinstance(self.recorder, GroupCommitRecorder):
             self.recorder.grant_writer(SNAPSHOTS_TABLE)
+            self.recorder.grant_writer(KEYS_TABLE, update=True)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -66,14 +71,17 @@ class EventLog:
             datastore.close()
 
 
-def open_event_log(url: str | None, data_dir: Path) -> EventLog:
-    """PostgreSQL when a URL is given, else SQLite under the data dir. Connects lazily."""
+def open_event_log(url: str | None, data_dir: Path, *, secret: str = "") -> EventLog:
+    """PostgreSQL when a URL is given, else SQLite under the data dir. Connects lazily.
+    `secret` wraps the per-person keys that seal personal data in events."""
     if url:
         pg = datastore_from_url(url)
         snapshots: AggregateRecorder = PostgresAggregateRecorder(
             pg, events_table_name=SNAPSHOTS_TABLE
         )
-        return EventLog(GroupCommitRecorder(pg), EnvelopeMapper(), "postgres", snapshots)
+        keys = PersonalKeys(pg, secret)
+        return EventLog(GroupCommitRecorder(pg), EnvelopeMapper(keys), "postgres", snapshots, keys)
     lite = datastore_for(data_dir / "events.sqlite3")
     snapshots = SQLiteAggregateRecorder(lite, events_table_name=SNAPSHOTS_TABLE)
-    return EventLog(ImmutableSQLiteRecorder(lite), EnvelopeMapper(), "sqlite", snapshots)
+    keys = PersonalKeys(lite, secret)
+    return EventLog(ImmutableSQLiteRecorder(lite), EnvelopeMapper(keys), "sqlite", snapshots, keys)

@@ -20,7 +20,9 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from domain.personal import personal_fields
 from eventstore.context import current_context
+from eventstore.personal import PersonalCipher, PersonalKeys
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,22 @@ def make_transcoder() -> JSONTranscoder:
     return transcoder
 
 
+class PersonalDataUnsealed(RuntimeError):
+    """An event with personal fields reached a mapper that has no keys to seal them with."""
+
+
 class EnvelopeMapper(Mapper[UUID]):
-    def __init__(self) -> None:
+    def __init__(self, keys: PersonalKeys | None = None) -> None:
         super().__init__(transcoder=make_transcoder())
+        self.personal = (
+            PersonalCipher(keys, self.transcoder.encode, self.transcoder.decode) if keys else None
+        )
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
+        self._seal(type(domain_event), state, originator_id)
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -75,9 +85,22 @@ class EnvelopeMapper(Mapper[UUID]):
             state=self.transcoder.encode(envelope),
         )
 
+    def _seal(self, cls: type, state: dict[str, Any], originator_id: UUID) -> None:
+        """Seals the event's personal fields with their person's key, before anything is stored."""
+        for field, whose in personal_fields(cls).items():
+            if self.personal is None:
+                raise PersonalDataUnsealed(f"{cls.__qualname__}.{field} needs a personal key")
+            subject = originator_id if whose == "originator_id" else state[whose]
+            state[field] = self.personal.seal(state[field], subject)
+
     def decode_envelope(self, stored: StoredEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The event's data, personal fields opened (or redacted, once their key is gone), and
+        its envelope's meta."""
         envelope = self.transcoder.decode(stored.state)
-        return envelope["data"], envelope["meta"]
+        data = envelope["data"]
+        if self.personal is not None:
+            data = {k: self.personal.open(v) for k, v in data.items()}
+        return data, envelope["meta"]
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         data, _ = self.decode_envelope(stored_event)

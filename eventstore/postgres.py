@@ -238,9 +238,12 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             curs.execute(SQL("SELECT {schema}.velora_chain()").format(schema=Identifier(schema)))
         self.datastore.register_type_adapters()
 
-    def grant_writer(self, table: str) -> None:
-        """Lets the writer role read and add rows of a table beside the log (snapshots)."""
-        statement = SQL("GRANT SELECT, INSERT ON {schema}.{table} TO {role}").format(
+    def grant_writer(self, table: str, *, update: bool = False) -> None:
+        """Lets the writer role read and add rows of a table beside the log (snapshots), and
+        change them if `update` (the personal keys, which erasure destroys)."""
+        privileges = SQL("SELECT, INSERT, UPDATE" if update else "SELECT, INSERT")
+        statement = SQL("GRANT {privileges} ON {schema}.{table} TO {role}").format(
+            privileges=privileges,
             schema=Identifier(self.datastore.schema),
             table=Identifier(table),
             role=Identifier(WRITER_ROLE),

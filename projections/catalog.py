@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
+from domain.identity import User
 from domain.inventory import Stock
+from domain.personal import erased_marker
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
@@ -59,6 +61,16 @@ class SellersProjector(Projector):
     @apply.register
     def _suspended(self, e: Seller.Suspended, conn: Connection, r: RecordedEvent) -> None:
         self._status(conn, e.originator_id, "suspended")
+
+    @apply.register
+    def _owner_erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
+        """A shop's name may be its owner's own: it goes with them."""
+        sellers = self.tables.sellers
+        conn.execute(
+            sellers.update()
+            .where(sellers.c.user_id == str(e.originator_id))
+            .values(display_name=erased_marker(e.originator_id))
+        )
 
     @apply.register
     def _commission(self, e: Seller.CommissionSet, conn: Connection, r: RecordedEvent) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from domain.identity import Tenant, User
+from domain.personal import erased_marker
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
@@ -63,6 +64,20 @@ class IdentityProjector(Projector):
             )
         )
 
+    @apply.register
+    def _user_erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
+        users = self.tables.users
+        conn.execute(
+            users.update()
+            .where(users.c.user_id == str(e.originator_id))
+            .values(
+                email=erased_marker(e.originator_id),
+                password_hash="",
+                roles=[],
+                erased_at=naive_utc(e.timestamp),
+            )
+        )
+
 
 TENANT_FIELDS = (
     "tenant_id",
@@ -108,6 +123,11 @@ class IdentityQueries:
     def users(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
         page = self.store.page(scope, users, limit=limit, cursor=cursor)
         return Page([_only(r, USER_FIELDS) for r in page.items], page.next_cursor)
+
+    def erased(self, user_id: str) -> bool:
+        """Whether the user was erased: their tokens no longer open anything."""
+        row = self.store.one(TenantScope.every_tenant(), users, users.c.user_id == user_id)
+        return row is not None and row["erased_at"] is not None
 
     def credentials(self, tenant_id: str, email: str) -> dict[str, Any] | None:
         """The password hash and roles for a sign-in, looked up inside the named tenant only."""

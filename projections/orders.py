@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.carts import Cart
+from domain.identity import User
 from domain.orders import Order, SellerOrder
+from domain.personal import redacted
 from domain.refunds import Refund
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
@@ -55,6 +57,20 @@ class OrdersProjector(Projector):
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
         """Other events do not touch the order tables."""
+
+    @apply.register
+    def _buyer_erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
+        """The buyer's addresses go with them, as their events now read; amounts and ids stay."""
+        orders = self.tables.orders
+        theirs = sa.select(orders.c.order_id, orders.c.shipping_address).where(
+            orders.c.tenant_id == str(e.tenant_id), orders.c.buyer_id == str(e.originator_id)
+        )
+        for order_id, address in conn.execute(theirs).all():
+            conn.execute(
+                orders.update()
+                .where(orders.c.order_id == order_id)
+                .values(shipping_address=redacted(address, e.originator_id))
+            )
 
     @apply.register
     def _placed(self, e: Order.Placed, conn: Connection, r: RecordedEvent) -> None:

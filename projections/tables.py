@@ -57,6 +57,8 @@ users = sa.Table(
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # Set when the person was erased: their email is gone and their tokens open nothing.
+    sa.Column("erased_at", Timestamp, nullable=True),
     sa.UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
     sa.Index("ix_users_tenant_position", "tenant_id", "created_position"),
 )

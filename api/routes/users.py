@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from api.deps import Allowed, ContainerDep, CurrentUser, ReadAfter, Scope
+from api.deps import POSITION_HEADER, Allowed, ContainerDep, Ctx, CurrentUser, ReadAfter, Scope
 from api.problems import Problem
 from api.routes.tenants import User
 from api.security import Principal
@@ -39,3 +39,28 @@ def me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
             404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
         )
     return user
+
+
+@router.get(
+    "/me/export",
+    dependencies=[Depends(ReadAfter("identity", "sellers", "catalog", "orders", "carts"))],
+)
+def export_me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """Everything Velora holds about the signed-in person, as JSON (GDPR access and
+    portability): profile, seller profiles, orders with their addresses, carts, reviews and
+    refunds."""
+    data = container.personal_data.export(TenantScope.only(principal.tenant_id), principal.user_id)
+    if data is None:
+        raise Problem(
+            404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
+        )
+    return data
+
+
+@router.delete("/me", status_code=204)
+def erase_me(principal: CurrentUser, container: ContainerDep, ctx: Ctx) -> Response:
+    """Erases the signed-in person (GDPR): their key is destroyed, so their names, emails and
+    addresses read back redacted everywhere, history included; amounts, ids and the ledger stay.
+    Their tokens stop working and they cannot sign in again."""
+    result = container.identity.erase_user(ctx, UUID(principal.user_id), UUID(principal.tenant_id))
+    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})

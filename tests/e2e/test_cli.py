@@ -14,6 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.bootstrap import build
+from api.settings import Settings
+from eventstore.log import open_event_log
+from eventstore.personal import PersonalKeysLocked
+
 VELORA = str(Path(sys.executable).with_name("velora"))
 
 
@@ -100,15 +105,21 @@ def test_serve_runs_the_embedded_default_end_to_end(server: tuple[str, Path]) ->
     )
     assert again.returncode == 0 and "already exists" in again.stdout
     # The operator's command is on record, attributed to the CLI.
-    from eventstore.log import open_event_log
-
-    log = open_event_log(None, data_dir)
+    container = build(Settings(data_dir=data_dir))
     try:
-        recorded = log.read(0, 10)
+        recorded = container.log.read(0, 10)
         assert [r.type_name for r in recorded] == ["User.Registered", "EmailClaim.Claimed"]
         assert {r.meta["actor_id"] for r in recorded} == {"system:cli:create-superuser"}
+        assert recorded[0].event.email == "ops@x.test"  # opened with the deployment's key
     finally:
-        log.close()
+        container.close()
+    # Without the deployment's secret, the personal keys open nothing, and say why.
+    stranger = open_event_log(None, data_dir, secret="not-this-deployment")
+    try:
+        with pytest.raises(PersonalKeysLocked, match="VELORA_SECRET_KEY"):
+            stranger.read(0, 10)
+    finally:
+        stranger.close()
 
     # The in-process projector picks up events another process wrote.
     deadline = time.monotonic() + 20

@@ -1,0 +1,191 @@
+"""Crypto-shredding: personal fields of events are sealed with a key per person, kept beside the
+log in `velora_personal_keys` (which, unlike the log, may change). Erasure destroys the key, so
+the stored events, never rewritten, keep only ciphertext nobody can open, and the event store's
+chain and the ledger stay exactly as they were.
+
+Each person's key is 256 random bits, stored wrapped (AES-GCM) under a key derived from the
+deployment's secret, so the keys table alone opens nothing. A sealed field is stored as
+
+    {"__personal__": "<person id>", "sealed": "<base64 nonce ‖ AES-GCM ciphertext>",
+     "redacted": <the value's shape with no content>}
+
+and reads back as the value while the key exists, else as `redacted`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from domain.personal import redacted
+
+KEYS_TABLE = "velora_personal_keys"
+SEALED = "__personal__"
+NONCE_BYTES = 12
+
+
+class PersonalKeysLocked(RuntimeError):
+    """The keys cannot be unwrapped with this deployment's secret."""
+
+
+class PersonalKeys:
+    """Per-person keys in the event store's database: made on first use, destroyed on
+    erasure. A destroyed key leaves a row behind (erased_at set, no key), so no new key is ever
+    made for that person and nothing about them can be sealed readably again."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, secret: str) -> None:
+        self.datastore = datastore
+        self._wrap = AESGCM(hashlib.sha256(f"velora:personal-keys:{secret}".encode()).digest())
+        self._postgres = isinstance(datastore, PostgresDatastore)
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def create_table(self) -> None:
+        statement: Any
+        if self._postgres:
+            statement = SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "subject_id uuid PRIMARY KEY, wrapped bytea, "
+                "created_at timestamptz NOT NULL, erased_at timestamptz)"
+            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
+        else:
+            statement = (
+                f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} ("
+                "subject_id TEXT PRIMARY KEY, wrapped BLOB, "
+                "created_at TEXT NOT NULL, erased_at TEXT)"
+            )
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(statement)
+
+    def _schema(self) -> str:
+        assert isinstance(self.datastore, PostgresDatastore)
+        return str(self.datastore.schema)
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        """The person's key; made now if `create` and they have none. None once erased."""
+        wrapped, known = self._read(subject)
+        if known or not create:
+            return self._unwrap(subject, wrapped)
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(NONCE_BYTES)
+        self._insert(subject, nonce + self._wrap.encrypt(nonce, key, subject.bytes))
+        # Whoever inserted first won; everyone uses the key that was stored.
+        wrapped, _ = self._read(subject)
+        return self._unwrap(subject, wrapped)
+
+    def destroy(self, subject: UUID) -> None:
+        """Erases the person's key for good (idempotent)."""
+        now = datetime.now(UTC)
+        if self._postgres:
+            statement: Any = SQL(
+                "INSERT INTO {schema}.{table} (subject_id, wrapped, created_at, erased_at) "
+                "VALUES (%s, NULL, %s, %s) ON CONFLICT (subject_id) "
+                "DO UPDATE SET wrapped = NULL, erased_at = COALESCE({table}.erased_at, %s)"
+            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
+            params: tuple[Any, ...] = (subject, now, now, now)
+        else:
+            statement = (
+                f"INSERT INTO {KEYS_TABLE} (subject_id, wrapped, created_at, erased_at) "  # noqa: S608
+                "VALUES (?, NULL, ?, ?) ON CONFLICT (subject_id) "
+                f"DO UPDATE SET wrapped = NULL, erased_at = COALESCE({KEYS_TABLE}.erased_at, ?)"
+            )
+            params = (str(subject), now.isoformat(), now.isoformat(), now.isoformat())
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(statement, params)
+
+    def _read(self, subject: UUID) -> tuple[bytes | None, bool]:
+        if self._postgres:
+            statement: Any = SQL(
+                "SELECT wrapped FROM {schema}.{table} WHERE subject_id = %s"
+            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
+            param: Any = subject
+        else:
+            statement = f"SELECT wrapped FROM {KEYS_TABLE} WHERE subject_id = ?"  # noqa: S608
+            param = str(subject)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (param,))
+            row = c.fetchone()
+        if row is None:
+            return None, False
+        wrapped = row["wrapped"]
+        return (bytes(wrapped) if wrapped is not None else None), True
+
+    def _insert(self, subject: UUID, wrapped: bytes) -> None:
+        now = datetime.now(UTC)
+        if self._postgres:
+            statement: Any = SQL(
+                "INSERT INTO {schema}.{table} (subject_id, wrapped, created_at) "
+                "VALUES (%s, %s, %s) ON CONFLICT (subject_id) DO NOTHING"
+            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
+            params: tuple[Any, ...] = (subject, wrapped, now)
+        else:
+            statement = (
+                f"INSERT OR IGNORE INTO {KEYS_TABLE} (subject_id, wrapped, created_at) "  # noqa: S608
+                "VALUES (?, ?, ?)"
+            )
+            params = (str(subject), sqlite3.Binary(wrapped), now.isoformat())
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(statement, params)
+
+    def _unwrap(self, subject: UUID, wrapped: bytes | None) -> bytes | None:
+        if wrapped is None:
+            return None
+        try:
+            return self._wrap.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject.bytes)
+        except InvalidTag:
+            raise PersonalKeysLocked(
+                "the personal keys were wrapped under another secret: "
+                "VELORA_SECRET_KEY is not the one this event store was written with"
+            ) from None
+
+
+class PersonalCipher:
+    """Seals and opens personal values with their person's key. `encode` and `decode` turn a
+    value into bytes and back (the event store's own transcoder)."""
+
+    def __init__(
+        self,
+        keys: PersonalKeys,
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+    ) -> None:
+        self.keys = keys
+        self._encode = encode
+        self._decode = decode
+
+    def seal(self, value: Any, subject: UUID) -> dict[str, Any]:
+        key = self.keys.key_for(subject, create=True)
+        shape = redacted(value, subject)
+        if key is None:  # the person is erased already: store nothing readable about them
+            return {SEALED: str(subject), "sealed": None, "redacted": shape}
+        nonce = os.urandom(NONCE_BYTES)
+        ciphertext = AESGCM(key).encrypt(nonce, self._encode(value), subject.bytes)
+        sealed = base64.b64encode(nonce + ciphertext).decode()
+        return {SEALED: str(subject), "sealed": sealed, "redacted": shape}
+
+    def open(self, stored: Any) -> Any:
+        """A stored field's value: opened if sealed and its key exists, redacted if the key is
+        gone, and as stored if it was never sealed (events recorded before sealing began)."""
+        if not (isinstance(stored, dict) and SEALED in stored):
+            return stored
+        subject = UUID(stored[SEALED])
+        key = self.keys.key_for(subject, create=False) if stored["sealed"] else None
+        if key is None:
+            return stored["redacted"]
+        raw = base64.b64decode(stored["sealed"])
+        return self._decode(
+            AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], subject.bytes)
+        )

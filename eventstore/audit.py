@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.audit import PeriodAlreadySealed, PeriodSeal, ProjectionSkip, period_end
 from domain.errors import Conflict, Invalid, NotFound
+from domain.personal import personal_fields
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
@@ -122,12 +123,16 @@ class AuditTrail:
         last = stored[-1].originator_version if stored else start
         if version is not None and last < version:
             raise NoSuchVersion(f"aggregate {aggregate_id} has {last} versions")
+        personal = False
         for s in stored:
             event: Any = self.log.mapper.to_domain_event(s)
             if at is not None and event.timestamp > at:
                 break
             aggregate = event.mutate(aggregate)
-            if aggregate.version % SNAPSHOT_EVERY == 0:
+            # State holding personal data is never snapshotted: a snapshot is not sealed, and
+            # would outlive the person's key.
+            personal = personal or bool(personal_fields(type(event)))
+            if aggregate.version % SNAPSHOT_EVERY == 0 and not personal:
                 self._snapshot(aggregate)
         if aggregate is None:
             raise NoSuchVersion(f"aggregate {aggregate_id} did not exist yet at {at}")

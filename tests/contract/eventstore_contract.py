@@ -10,13 +10,14 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from domain.personal import erased_marker
 from eventstore.application import VeloraApplication
 from eventstore.audit import AuditTrail
 from eventstore.chain import GENESIS, link
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.verify import Verifier
-from tests.aggregates import Counter
+from tests.aggregates import Counter, Nickname
 
 
 def ctx(actor: str = "user-1") -> CommandContext:
@@ -294,3 +295,21 @@ class AsOfContract:
             trail.state(counter.id, at=datetime.fromisoformat(first[0]["timestamp"]))["version"]
             == 1
         )
+
+    def test_state_holding_personal_data_is_never_snapshotted_and_reads_redacted_once_erased(
+        self, chained_log: EventLog
+    ) -> None:
+        app = VeloraApplication(chained_log)
+        person = Nickname(tenant_id=uuid4())
+        for i in range(120):
+            person.rename(f"Ada #{i}")
+        app.record(ctx(), person)
+        trail = AuditTrail(chained_log)
+        assert trail.state(person.id, version=110)["state"]["nickname"] == "Ada #108"
+        assert list(chained_log.snapshots.select_events(person.id)) == []
+        stored = b"".join(bytes(s.state) for s in chained_log.stream(person.id))
+        assert b"Ada #" not in stored
+
+        chained_log.keys.destroy(person.id)
+        assert trail.state(person.id)["state"]["nickname"] == erased_marker(person.id)
+        assert Verifier(chained_log).verify().chain_intact

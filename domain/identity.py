@@ -31,10 +31,6 @@ class UserNotFound(IdentityError, NotFound):
     title = "User not found"
 
 
-class UserErased(IdentityError, NotFound):
-    title = "User erased"
-
-
 class EmailAlreadyRegistered(IdentityError, Conflict):
     title = "Email already registered"
 
@@ -269,9 +265,9 @@ class User(TenantAggregate):
         self.erased = False
 
     def erase(self) -> None:
-        if self.erased:
-            raise UserErased(f"user {self.id} was erased")
-        self._erased()
+        """Forgets the person. Erasing someone already erased changes nothing."""
+        if not self.erased:
+            self._erased()
 
     @event(Erased)
     def _erased(self) -> None:

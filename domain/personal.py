@@ -31,10 +31,6 @@ def redacted(value: Any, subject: UUID | str) -> Any:
     return erased_marker(subject)
 
 
-def is_erased(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(ERASED_PREFIX)
-
-
 def personal_fields(event_class: type) -> Mapping[str, str]:
     """The event class's personal fields, each with the field naming whose data it is."""
     fields: Mapping[str, str] = getattr(event_class, "personal", {})

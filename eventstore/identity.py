@@ -115,10 +115,8 @@ class IdentityApplication(VeloraApplication):
         """Forgets a person: records that they were erased, then destroys their key, so every
         personal field ever sealed for them reads back redacted. Repeating it changes nothing."""
         user = self.load(User, user_id, tenant_id, UserNotFound)
-        position = self._log.head()
-        if not user.erased:
-            user.erase()
-            position = self.record(ctx, user)
+        user.erase()
+        position = self.record(ctx, user)
         self._log.keys.destroy(user.id)
         return CommandResult(user.id, position)
 

@@ -32,7 +32,7 @@ from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.personal import PersonalData
-from projections.rebuild import ModelRebuildReport, Progress, rebuild_models
+from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
 from projections.runner import ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
@@ -136,9 +136,9 @@ class Container:
 
     def rebuild_search(self, on_progress: Progress | None = None) -> RebuildReport:
         """Builds a new search index beside the live one and switches to it once caught up."""
-        if on_progress is None:
-            return rebuild_search(self.log, self.read_store, self.search)
-        return rebuild_search(self.log, self.read_store, self.search, on_progress=on_progress)
+        return rebuild_search(
+            self.log, self.read_store, self.search, on_progress=on_progress or quiet
+        )
 
     def rebuildable_models(self) -> list[str]:
         """The projectors whose SQL tables `rebuild_models` can rebuild, upstream first."""
@@ -150,10 +150,8 @@ class Container:
         """Rebuilds the named SQL read models in shadow tables, compares their checksums with
         the live ones, and swaps them in when they match (or when forced)."""
         projectors = [self.runner(name).projector for name in names]
-        if on_progress is None:
-            return rebuild_models(self.log, self.read_store, projectors, force=force)
         return rebuild_models(
-            self.log, self.read_store, projectors, force=force, on_progress=on_progress
+            self.log, self.read_store, projectors, force=force, on_progress=on_progress or quiet
         )
 
     def start_projections(self) -> None:

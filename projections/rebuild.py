@@ -181,7 +181,7 @@ def _drop_leftovers(store: ReadStore) -> None:
     with store.engine.begin() as conn:
         for name in existing:
             if name.endswith((SHADOW_SUFFIX, RETIRED_SUFFIX)):
-                conn.execute(sa.text(f"DROP TABLE {_quoted(store, name)}"))
+                conn.execute(sa.text(f"DROP TABLE {_quoted(conn, name)}"))
     with store.begin() as conn:
         for tracked in store.positions():
             if tracked.endswith(SHADOW_SUFFIX):
@@ -277,10 +277,11 @@ def _swap_sqlite(conn: Connection, pairs: list[tuple[sa.Table, sa.Table]]) -> No
     tables or the new ones. Indexes are named per database there, so the shadow's suffixed
     indexes give way to ones under the live names."""
     for live, shadow in pairs:
-        conn.execute(sa.text(f'DROP TABLE "{live.name}"'))
+        conn.execute(sa.text(f"DROP TABLE {_quoted(conn, live.name)}"))
         for index in shadow.indexes:
-            conn.execute(sa.text(f'DROP INDEX "{index.name}"'))
-        conn.execute(sa.text(f'ALTER TABLE "{shadow.name}" RENAME TO "{live.name}"'))
+            conn.execute(sa.text(f"DROP INDEX {_quoted(conn, str(index.name))}"))
+        renamed = f"{_quoted(conn, shadow.name)} RENAME TO {_quoted(conn, live.name)}"
+        conn.execute(sa.text(f"ALTER TABLE {renamed}"))
         for index in live.indexes:
             index.create(conn)
 
@@ -289,11 +290,12 @@ def _swap_mysql(
     store: ReadStore, pairs: list[tuple[sa.Table, sa.Table]], shadows: list[ProjectionRunner]
 ) -> None:
     """One RENAME TABLE statement, atomic across all its tables, then the pause is lifted."""
-    renames = ", ".join(
-        f"`{live.name}` TO `{live.name}{RETIRED_SUFFIX}`, `{shadow.name}` TO `{live.name}`"
-        for live, shadow in pairs
-    )
     with store.engine.begin() as conn:
+        renames = ", ".join(
+            f"{_quoted(conn, live.name)} TO {_quoted(conn, live.name + RETIRED_SUFFIX)}, "
+            f"{_quoted(conn, shadow.name)} TO {_quoted(conn, live.name)}"
+            for live, shadow in pairs
+        )
         conn.execute(sa.text(f"RENAME TABLE {renames}"))
     with store.begin() as conn:
         store.resume(conn, PAUSED_BY)
@@ -330,10 +332,6 @@ def _exclusive(store: ReadStore) -> Iterator[None]:
             conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
 
 
-def _quoted(store: ReadStore, name: str) -> str:
-    return f'"{name}"' if store.backend == "sqlite" else f"`{name}`"
-
-
-def rebuildable(projectors: Sequence[Projector]) -> list[Projector]:
-    """The projectors whose models are SQL tables of their own, which this module rebuilds."""
-    return [p for p in projectors if p.writes]
+def _quoted(conn: Connection, name: str) -> str:
+    """A table or index name quoted as the connection's dialect quotes identifiers."""
+    return str(conn.dialect.identifier_preparer.quote_identifier(name))

@@ -35,11 +35,19 @@ class PersonalData:
             if user is None:
                 return None
             return {
-                "user": _row(user, "user_id", "tenant_id", "email", "roles", "created_at")
-                | {"erased_at": zoned(user.erased_at) if user.erased_at else None},
+                "user": _row(
+                    user, "user_id", "tenant_id", "email", "roles", "created_at", "erased_at"
+                ),
                 "seller_profiles": [
-                    _row(r, "seller_id", "display_name", "country", "status", "payout_account")
-                    | _row(r, "created_at")
+                    _row(
+                        r,
+                        "seller_id",
+                        "display_name",
+                        "country",
+                        "status",
+                        "payout_account",
+                        "created_at",
+                    )
                     for r in conn.execute(
                         scope.select(sellers, sellers.c.user_id == user_id).order_by(
                             sellers.c.created_position

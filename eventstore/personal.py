@@ -39,6 +39,25 @@ class PersonalKeysLocked(RuntimeError):
     """The keys cannot be unwrapped with this deployment's secret."""
 
 
+# One statement per operation for both databases, which differ only in types and placeholders.
+_STATEMENTS = {
+    "create": (
+        "CREATE TABLE IF NOT EXISTS {table} (subject_id {uuid} PRIMARY KEY, wrapped {blob}, "
+        "created_at {time} NOT NULL, erased_at {time})"
+    ),
+    "read": "SELECT wrapped FROM {table} WHERE subject_id = {p}",
+    "insert": (
+        "INSERT INTO {table} (subject_id, wrapped, created_at) VALUES ({p}, {p}, {p}) "
+        "ON CONFLICT (subject_id) DO NOTHING"
+    ),
+    "destroy": (
+        "INSERT INTO {table} (subject_id, wrapped, created_at, erased_at) "
+        "VALUES ({p}, NULL, {p}, {p}) ON CONFLICT (subject_id) "
+        "DO UPDATE SET wrapped = NULL, erased_at = COALESCE({name}.erased_at, {p})"
+    ),
+}
+
+
 class PersonalKeys:
     """Per-person keys in the event store's database: made on first use, destroyed on
     erasure. A destroyed key leaves a row behind (erased_at set, no key), so no new key is ever
@@ -47,32 +66,27 @@ class PersonalKeys:
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, secret: str) -> None:
         self.datastore = datastore
         self._wrap = AESGCM(hashlib.sha256(f"velora:personal-keys:{secret}".encode()).digest())
-        self._postgres = isinstance(datastore, PostgresDatastore)
-
-    # -- schema ---------------------------------------------------------------------------------
+        self._sql: dict[str, Any]
+        if isinstance(datastore, PostgresDatastore):
+            table = Identifier(datastore.schema, KEYS_TABLE)
+            types = {"uuid": "uuid", "blob": "bytea", "time": "timestamptz", "p": "%s"}
+            self._sql = {
+                op: SQL(text.format(table="{table}", name="{name}", **types)).format(
+                    table=table, name=Identifier(KEYS_TABLE)
+                )
+                for op, text in _STATEMENTS.items()
+            }
+            self._values: Callable[..., tuple[Any, ...]] = lambda *values: values
+        else:
+            types = {"uuid": "TEXT", "blob": "BLOB", "time": "TEXT", "p": "?"}
+            self._sql = {
+                op: text.format(table=KEYS_TABLE, name=KEYS_TABLE, **types)
+                for op, text in _STATEMENTS.items()
+            }
+            self._values = _sqlite_values
 
     def create_table(self) -> None:
-        statement: Any
-        if self._postgres:
-            statement = SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
-                "subject_id uuid PRIMARY KEY, wrapped bytea, "
-                "created_at timestamptz NOT NULL, erased_at timestamptz)"
-            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
-        else:
-            statement = (
-                f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} ("
-                "subject_id TEXT PRIMARY KEY, wrapped BLOB, "
-                "created_at TEXT NOT NULL, erased_at TEXT)"
-            )
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(statement)
-
-    def _schema(self) -> str:
-        assert isinstance(self.datastore, PostgresDatastore)
-        return str(self.datastore.schema)
-
-    # -- keys -----------------------------------------------------------------------------------
+        self._execute("create")
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The person's key; made now if `create` and they have none. None once erased."""
@@ -81,7 +95,8 @@ class PersonalKeys:
             return self._unwrap(subject, wrapped)
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(NONCE_BYTES)
-        self._insert(subject, nonce + self._wrap.encrypt(nonce, key, subject.bytes))
+        wrapped = nonce + self._wrap.encrypt(nonce, key, subject.bytes)
+        self._execute("insert", subject, wrapped, datetime.now(UTC))
         # Whoever inserted first won; everyone uses the key that was stored.
         wrapped, _ = self._read(subject)
         return self._unwrap(subject, wrapped)
@@ -89,56 +104,20 @@ class PersonalKeys:
     def destroy(self, subject: UUID) -> None:
         """Erases the person's key for good (idempotent)."""
         now = datetime.now(UTC)
-        if self._postgres:
-            statement: Any = SQL(
-                "INSERT INTO {schema}.{table} (subject_id, wrapped, created_at, erased_at) "
-                "VALUES (%s, NULL, %s, %s) ON CONFLICT (subject_id) "
-                "DO UPDATE SET wrapped = NULL, erased_at = COALESCE({table}.erased_at, %s)"
-            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
-            params: tuple[Any, ...] = (subject, now, now, now)
-        else:
-            statement = (
-                f"INSERT INTO {KEYS_TABLE} (subject_id, wrapped, created_at, erased_at) "  # noqa: S608
-                "VALUES (?, NULL, ?, ?) ON CONFLICT (subject_id) "
-                f"DO UPDATE SET wrapped = NULL, erased_at = COALESCE({KEYS_TABLE}.erased_at, ?)"
-            )
-            params = (str(subject), now.isoformat(), now.isoformat(), now.isoformat())
+        self._execute("destroy", subject, now, now, now)
+
+    def _execute(self, op: str, *values: Any) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(statement, params)
+            c.execute(self._sql[op], self._values(*values))
 
     def _read(self, subject: UUID) -> tuple[bytes | None, bool]:
-        if self._postgres:
-            statement: Any = SQL(
-                "SELECT wrapped FROM {schema}.{table} WHERE subject_id = %s"
-            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
-            param: Any = subject
-        else:
-            statement = f"SELECT wrapped FROM {KEYS_TABLE} WHERE subject_id = ?"  # noqa: S608
-            param = str(subject)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, (param,))
+            c.execute(self._sql["read"], self._values(subject))
             row = c.fetchone()
         if row is None:
             return None, False
         wrapped = row["wrapped"]
         return (bytes(wrapped) if wrapped is not None else None), True
-
-    def _insert(self, subject: UUID, wrapped: bytes) -> None:
-        now = datetime.now(UTC)
-        if self._postgres:
-            statement: Any = SQL(
-                "INSERT INTO {schema}.{table} (subject_id, wrapped, created_at) "
-                "VALUES (%s, %s, %s) ON CONFLICT (subject_id) DO NOTHING"
-            ).format(schema=Identifier(self._schema()), table=Identifier(KEYS_TABLE))
-            params: tuple[Any, ...] = (subject, wrapped, now)
-        else:
-            statement = (
-                f"INSERT OR IGNORE INTO {KEYS_TABLE} (subject_id, wrapped, created_at) "  # noqa: S608
-                "VALUES (?, ?, ?)"
-            )
-            params = (str(subject), sqlite3.Binary(wrapped), now.isoformat())
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(statement, params)
 
     def _unwrap(self, subject: UUID, wrapped: bytes | None) -> bytes | None:
         if wrapped is None:
@@ -150,6 +129,21 @@ class PersonalKeys:
                 "the personal keys were wrapped under another secret: "
                 "VELORA_SECRET_KEY is not the one this event store was written with"
             ) from None
+
+
+def _sqlite_values(*values: Any) -> tuple[Any, ...]:
+    """SQLite stores ids and times as text and keys as blobs."""
+    converted: list[Any] = []
+    for v in values:
+        if isinstance(v, UUID):
+            converted.append(str(v))
+        elif isinstance(v, datetime):
+            converted.append(v.isoformat())
+        elif isinstance(v, bytes):
+            converted.append(sqlite3.Binary(v))
+        else:
+            converted.append(v)
+    return tuple(converted)
 
 
 class PersonalCipher:

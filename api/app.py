@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from uuid import uuid4
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import make_asgi_app
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from api import problems
 from api.bootstrap import Container
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import Metrics, lag_gauges
+from api.observability import Observed
 from api.routes import (
     audit,
     auth,
@@ -80,7 +80,13 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
         health.router,
     ):
         app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
+    metrics = Metrics()
+    metrics.watch(
+        "lags",
+        lag_gauges(container.log.head, container.projector_positions, container.relay_positions),
+    )
+    app.state.metrics = metrics
+    app.mount("/metrics", make_asgi_app(metrics.registry))
 
     def caller_scope(authorization: str) -> str:
         scheme, _, token = authorization.partition(" ")
@@ -94,13 +100,5 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
     app.add_middleware(
         IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope
     )
-    app.add_middleware(BaseHTTPMiddleware, dispatch=_request_id)
+    app.add_middleware(Observed, metrics=metrics)
     return app
-
-
-async def _request_id(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    request_id = request.headers.get("x-request-id", "")[:100] or uuid4().hex
-    request.state.request_id = request_id
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request_id
-    return response

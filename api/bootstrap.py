@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from api.idempotency import IdempotencyStore
 from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from domain.payments import PaymentProvider
 from eventstore.audit import AuditTrail, NotStoppedThere, OperatorApplication
 from eventstore.catalog import CatalogApplication
@@ -19,10 +19,12 @@ from eventstore.checkout import CheckoutApplication
 from eventstore.context import CommandContext
 from eventstore.fulfilment import FulfilmentApplication
 from eventstore.identity import IdentityApplication
+from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
 from eventstore.payouts import PayoutApplication
 from eventstore.refunds import RefundApplication
+from eventstore.relay import Batch, Relay
 from eventstore.sellers import SellerApplication
 from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
@@ -30,6 +32,9 @@ from projections import migrate as read_migrations
 from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
+from projections.notifications import CONSUMER as NOTIFICATIONS
+from projections.notifications import KINDS as NOTIFIED_KINDS
+from projections.notifications import EmailPort, LoggingEmail, NotificationsConsumer
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.personal import PersonalData
 from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
@@ -40,6 +45,9 @@ from projections.search.projector import SearchProjector
 from projections.search.rebuild import RebuildReport, rebuild_search
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
+
+# The relay's name: its position is kept under it.
+RELAY = "kafka"
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Container:
     verifier: Verifier
     operator: OperatorApplication
     runners: list[ProjectionRunner] = field(default_factory=list)
+    # The Kafka cluster, when VELORA_KAFKA_BOOTSTRAP names one.
+    broker: Broker | None = None
 
     def migrate(self) -> None:
         """Creates or upgrades the event store and the read-model schema (idempotent)."""
@@ -152,6 +162,50 @@ class Container:
         projectors = [self.runner(name).projector for name in names]
         return rebuild_models(
             self.log, self.read_store, projectors, force=force, on_progress=on_progress or quiet
+        )
+
+    def projector_positions(self) -> dict[str, int]:
+        positions = self.read_store.positions()
+        return {runner.name: positions.get(runner.name, 0) for runner in self.runners}
+
+    def relay_positions(self) -> dict[str, int]:
+        """How far the relay has published, when a broker is configured to publish to."""
+        if self.broker is None:
+            return {}
+        return {RELAY: self.log.relay_positions.get(RELAY)}
+
+    def require_broker(self) -> Broker:
+        if self.broker is None:
+            raise SettingsError("set VELORA_KAFKA_BOOTSTRAP to the Kafka brokers (host:port,...)")
+        return self.broker
+
+    def relay(self, on_batch: Callable[[Batch], None] = lambda _: None) -> Relay:
+        """The relay publishing the log to Kafka, its topics created if missing."""
+        broker, s = self.require_broker(), self.settings
+        broker.ensure_topics(
+            topic_names(s.kafka_topic_prefix),
+            partitions=s.kafka_partitions,
+            replication=s.kafka_replication_factor,
+        )
+        return Relay(
+            self.log,
+            KafkaPublisher(broker.bootstrap),
+            name=RELAY,
+            topic_prefix=s.kafka_topic_prefix,
+            on_batch=on_batch,
+        )
+
+    def notifications(self, email: EmailPort | None = None) -> NotificationsConsumer:
+        return NotificationsConsumer(self.read_store, email or LoggingEmail())
+
+    def notification_source(self) -> KafkaSource:
+        """The notifications consumer group's subscription to the order and payment topics."""
+        prefix = self.settings.kafka_topic_prefix
+        return KafkaSource(
+            self.require_broker().bootstrap,
+            group_id=f"{prefix}.{NOTIFICATIONS}",
+            topics=[f"{prefix}.{kind}" for kind in NOTIFIED_KINDS],
+            client_id=f"velora-{NOTIFICATIONS}",
         )
 
     def start_projections(self) -> None:
@@ -252,4 +306,5 @@ def build(settings: Settings | None = None) -> Container:
         verifier=Verifier(log),
         operator=OperatorApplication(log, on_recorded=wake_projections),
         runners=runners,
+        broker=Broker(settings.kafka_bootstrap) if settings.kafka_bootstrap else None,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 import typer
+from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,10 +27,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from api.bootstrap import Container, build
+from api import logs
+from api.bootstrap import RELAY, Container, build
+from api.metrics import Metrics, lag_gauges
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
 from eventstore.context import CommandContext
+from projections.notifications import Handled
 from projections.rebuild import ModelRebuildReport, RebuildRunning
 from projections.runner import ProjectionFailed
 from projections.search.rebuild import RebuildReport
@@ -42,7 +45,38 @@ app.add_typer(admin, name="admin")
 app.add_typer(projections, name="projections")
 audit = typer.Typer(help="The audit trail: history and as-of state.", no_args_is_help=True)
 app.add_typer(audit, name="audit")
+consume = typer.Typer(help="Consumers of the events Velora publishes.", no_args_is_help=True)
+app.add_typer(consume, name="consume")
 console = Console()
+
+
+def _logging(settings: Settings) -> None:
+    logs.configure(settings.log_level, json=settings.log_format == "json")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (docker stop) or SIGINT (Ctrl-C), for a worker to finish on."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _worker_metrics(container: Container, port: int | None) -> Metrics:
+    """A worker's metrics, served on their own port when one is given."""
+    metrics = Metrics()
+    metrics.watch(
+        "lags",
+        lag_gauges(container.log.head, container.projector_positions, container.relay_positions),
+    )
+    if port is not None:
+        start_http_server(port, registry=metrics.registry)
+    return metrics
+
+
+MetricsPort = Annotated[
+    int | None, typer.Option(help="serve Prometheus metrics on this port", min=1, max=65535)
+]
 
 
 def _container() -> Container:
@@ -73,8 +107,8 @@ def serve(
 
     from api.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     container = _container()
+    _logging(container.settings)
     if container.settings.embedded:
         # The laptop default sets itself up; real servers are migrated by `velora migrate`.
         container.migrate()
@@ -82,7 +116,14 @@ def serve(
             f"embedded mode: data in [bold]{container.settings.data_dir.resolve()}[/bold]"
         )
     try:
-        uvicorn.run(create_app(container, run_projections=True), host=host, port=port)
+        # Velora writes its own access log (JSON, with request id, tenant and user).
+        uvicorn.run(
+            create_app(container, run_projections=True),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
     finally:
         container.close()
 
@@ -101,18 +142,15 @@ def migrate() -> None:
 @app.command()
 def project() -> None:
     """Runs the projectors as a worker until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     container = _container()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _logging(container.settings)
+    stop = _stop_on_signals()
     container.start_projections()
     console.print(f"projecting: {', '.join(r.name for r in container.runners)}")
     try:
         while not stop.wait(1.0):
             if all(r.failure is not None for r in container.runners):
                 break
-    except KeyboardInterrupt:
-        pass
     finally:
         container.close()
     failed = [r for r in container.runners if r.failure is not None]
@@ -126,19 +164,64 @@ def scheduler(
     interval_s: Annotated[float, typer.Option(help="seconds between passes")] = 5.0,
 ) -> None:
     """Runs the scheduler (expiry of unpaid orders) as a worker until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     container = _container()
+    _logging(container.settings)
     container.scheduler.interval_s = interval_s
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = _stop_on_signals()
     container.scheduler.start()
     console.print(f"scheduler running every {interval_s} s")
     try:
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         container.scheduler.stop()
+        container.close()
+
+
+@app.command()
+def relay(metrics_port: MetricsPort = None) -> None:
+    """Publishes the event log to Kafka as CloudEvents until stopped (needs
+    VELORA_KAFKA_BOOTSTRAP). Resumes after the last position the broker acknowledged."""
+    container = _container()
+    _logging(container.settings)
+    metrics = _worker_metrics(container, metrics_port)
+    published = metrics.relayed.labels(RELAY)
+    stop = _stop_on_signals()
+    try:
+        worker = container.relay(on_batch=lambda batch: published.inc(batch.messages))
+        console.print(
+            f"relaying to {container.settings.kafka_bootstrap} from position {worker.position()}"
+        )
+        worker.run(stop)
+    except SettingsError as e:
+        console.print(f"[red]refusing to start:[/red] {e}")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+
+
+@consume.command("notifications")
+def consume_notifications(metrics_port: MetricsPort = None) -> None:
+    """Turns published order and payment events into notifications for buyers and sellers,
+    each exactly once, and hands them to the email port (which by default only logs)."""
+    container = _container()
+    _logging(container.settings)
+    metrics = _worker_metrics(container, metrics_port)
+    stop = _stop_on_signals()
+    try:
+        consumer = container.notifications()
+
+        def count(handled: Handled) -> None:
+            for outcome, n in vars(handled).items():
+                metrics.consumed.labels(consumer.name, outcome).inc(n)
+
+        consumer.on_handled = count
+        container.require_broker()
+        console.print(f"consuming {consumer.name} from {container.settings.kafka_bootstrap}")
+        consumer.run(container.notification_source, stop)
+    except SettingsError as e:
+        console.print(f"[red]refusing to start:[/red] {e}")
+        raise typer.Exit(2) from None
+    finally:
         container.close()
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Container
+from api.logs import bind_request
 from api.policy import crosses_tenants, roles_for, within_reach
 from api.problems import Problem
 from api.security import InvalidToken, Principal
@@ -54,6 +55,7 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
         ) from None
     if container.identity_queries.erased(principal.user_id):
         raise Problem(401, "this account was erased", headers=challenge)
+    bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):
         raise Problem(403, "the auditor role reads only the audit trail and the ledger")
     return principal

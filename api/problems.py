@@ -102,7 +102,8 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        request.state.error = type(exc).__name__  # the commands metric's result
         status = status_of(exc)
         errors = [{"loc": ["body"], "msg": exc.detail}] if status == 422 else None
         return problem_response(status, exc.detail, title=exc.title, errors=errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     read_db_url: str | None = None
     opensearch_url: str | None = None
     kafka_bootstrap: str | None = None
+    # Topics are `<prefix>.<kind>` (velora.orders, ...); the relay creates missing ones.
+    kafka_topic_prefix: str = Field(default="velora", pattern=r"^[A-Za-z0-9._-]{1,200}$")
+    kafka_partitions: int = Field(default=6, ge=1, le=1000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=10)
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     # Where the Stripe SDK sends its requests; unset means Stripe itself (tests use localstripe).
@@ -48,6 +53,8 @@ class Settings(BaseSettings):
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     log_level: str = "INFO"
+    # JSON lines for machines; "console" for a person at a terminal.
+    log_format: Literal["json", "console"] = "json"
 
     @property
     def embedded(self) -> bool:

@@ -35,6 +35,8 @@ from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
 from eventstore.log import SNAPSHOTS_TABLE, EventLog
 from eventstore.mapper import EnvelopeMapper
+from eventstore.outbox import RelayPositions
+from eventstore.personal import PersonalKeys
 from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url
 from tests.aggregates import Counter
 
@@ -137,7 +139,14 @@ def stock_log(url: str) -> EventLog:
     recorder = PostgresApplicationRecorder(datastore, events_table_name="stock_events")
     recorder.create_table()
     snapshots = PostgresAggregateRecorder(datastore, events_table_name="stock_snapshots")
-    return EventLog(recorder, EnvelopeMapper(), "postgres", snapshots)
+    return EventLog(
+        recorder,
+        EnvelopeMapper(),
+        "postgres",
+        snapshots,
+        PersonalKeys(datastore, "bench"),
+        RelayPositions(datastore),
+    )
 
 
 def main() -> None:
@@ -151,6 +160,8 @@ def main() -> None:
             EnvelopeMapper(),
             "postgres",
             PostgresAggregateRecorder(pg, events_table_name=SNAPSHOTS_TABLE),
+            PersonalKeys(pg, "bench"),
+            RelayPositions(pg),
         )
         velora.migrate()
         stock = stock_log(url)

@@ -3,16 +3,19 @@ same thing everywhere (the read-your-writes header, projector tracking, the rela
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 
+from eventstore.locks import Busy, file_lock
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
+from eventstore.outbox import POSITIONS_TABLE, RelayPositions
 from eventstore.personal import KEYS_TABLE, PersonalKeys
 from eventstore.postgres import GroupCommitRecorder, datastore_from_url
 from eventstore.sqlite import ImmutableSQLiteRecorder, datastore_for
@@ -30,6 +33,8 @@ class EventLog:
     snapshots: AggregateRecorder
     # Per-person keys sealing personal fields: beside the log, destroyed on erasure.
     keys: PersonalKeys
+    # Where each relay has got to in publishing the log (the log is its outbox).
+    relay_positions: RelayPositions
 
     def migrate(self) -> None:
         """Creates the events table, its indexes and its immutability guards, the snapshots
@@ -37,9 +42,11 @@ class EventLog:
         self.recorder.create_table()  # type: ignore[attr-defined]
         self.snapshots.create_table()  # type: ignore[attr-defined]
         self.keys.create_table()
+        self.relay_positions.create_table()
         if isinstance(self.recorder, GroupCommitRecorder):
             self.recorder.grant_writer(SNAPSHOTS_TABLE)
             self.recorder.grant_writer(KEYS_TABLE, update=True)
+            self.recorder.grant_writer(POSITIONS_TABLE, update=True)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -62,6 +69,29 @@ class EventLog:
     def ping(self) -> None:
         self.head()
 
+    @contextmanager
+    def exclusive(self, job: str) -> Iterator[None]:
+        """Lets one process at a time run `job` against this log (Busy at once otherwise):
+        a file lock beside SQLite, a session advisory lock on PostgreSQL."""
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        if self.backend == "sqlite":
+            with file_lock(f"{datastore.db_name}.{job}.lock", job):
+                yield
+            return
+        key = f"velora:{job}"
+        with datastore.get_connection() as conn:
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s)) AS held", (key,)
+            ).fetchone()
+            conn.commit()  # the lock belongs to the session and outlives the transaction
+            if not row["held"]:
+                raise Busy(f"another {job} is running")
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                conn.commit()
+
     def close(self) -> None:
         close = getattr(self.recorder, "close", None)
         if close is not None:
@@ -80,8 +110,22 @@ def open_event_log(url: str | None, data_dir: Path, *, secret: str = "") -> Even
             pg, events_table_name=SNAPSHOTS_TABLE
         )
         keys = PersonalKeys(pg, secret)
-        return EventLog(GroupCommitRecorder(pg), EnvelopeMapper(keys), "postgres", snapshots, keys)
+        return EventLog(
+            GroupCommitRecorder(pg),
+            EnvelopeMapper(keys),
+            "postgres",
+            snapshots,
+            keys,
+            RelayPositions(pg),
+        )
     lite = datastore_for(data_dir / "events.sqlite3")
     snapshots = SQLiteAggregateRecorder(lite, events_table_name=SNAPSHOTS_TABLE)
     keys = PersonalKeys(lite, secret)
-    return EventLog(ImmutableSQLiteRecorder(lite), EnvelopeMapper(keys), "sqlite", snapshots, keys)
+    return EventLog(
+        ImmutableSQLiteRecorder(lite),
+        EnvelopeMapper(keys),
+        "sqlite",
+        snapshots,
+        keys,
+        RelayPositions(lite),
+    )

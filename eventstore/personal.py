@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +25,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
-from psycopg.sql import SQL, Identifier
 
 from domain.personal import redacted
+from eventstore.sidetable import SideTable
 
 KEYS_TABLE = "velora_personal_keys"
 SEALED = "__personal__"
@@ -39,7 +38,7 @@ class PersonalKeysLocked(RuntimeError):
     """The keys cannot be unwrapped with this deployment's secret."""
 
 
-# One statement per operation for both databases, which differ only in types and placeholders.
+# One statement per operation, for both databases (see SideTable).
 _STATEMENTS = {
     "create": (
         "CREATE TABLE IF NOT EXISTS {table} (subject_id {uuid} PRIMARY KEY, wrapped {blob}, "
@@ -66,24 +65,7 @@ class PersonalKeys:
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, secret: str) -> None:
         self.datastore = datastore
         self._wrap = AESGCM(hashlib.sha256(f"velora:personal-keys:{secret}".encode()).digest())
-        self._sql: dict[str, Any]
-        if isinstance(datastore, PostgresDatastore):
-            table = Identifier(datastore.schema, KEYS_TABLE)
-            types = {"uuid": "uuid", "blob": "bytea", "time": "timestamptz", "p": "%s"}
-            self._sql = {
-                op: SQL(text.format(table="{table}", name="{name}", **types)).format(
-                    table=table, name=Identifier(KEYS_TABLE)
-                )
-                for op, text in _STATEMENTS.items()
-            }
-            self._values: Callable[..., tuple[Any, ...]] = lambda *values: values
-        else:
-            types = {"uuid": "TEXT", "blob": "BLOB", "time": "TEXT", "p": "?"}
-            self._sql = {
-                op: text.format(table=KEYS_TABLE, name=KEYS_TABLE, **types)
-                for op, text in _STATEMENTS.items()
-            }
-            self._values = _sqlite_values
+        self._table = SideTable(datastore, KEYS_TABLE, _STATEMENTS)
 
     def create_table(self) -> None:
         self._execute("create")
@@ -107,13 +89,10 @@ class PersonalKeys:
         self._execute("destroy", subject, now, now, now)
 
     def _execute(self, op: str, *values: Any) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(self._sql[op], self._values(*values))
+        self._table.execute(op, *values)
 
     def _read(self, subject: UUID) -> tuple[bytes | None, bool]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self._sql["read"], self._values(subject))
-            row = c.fetchone()
+        row = self._table.fetchone("read", subject)
         if row is None:
             return None, False
         wrapped = row["wrapped"]
@@ -129,21 +108,6 @@ class PersonalKeys:
                 "the personal keys were wrapped under another secret: "
                 "VELORA_SECRET_KEY is not the one this event store was written with"
             ) from None
-
-
-def _sqlite_values(*values: Any) -> tuple[Any, ...]:
-    """SQLite stores ids and times as text and keys as blobs."""
-    converted: list[Any] = []
-    for v in values:
-        if isinstance(v, UUID):
-            converted.append(str(v))
-        elif isinstance(v, datetime):
-            converted.append(v.isoformat())
-        elif isinstance(v, bytes):
-            converted.append(sqlite3.Binary(v))
-        else:
-            converted.append(v)
-    return tuple(converted)
 
 
 class PersonalCipher:

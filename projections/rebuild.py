@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from eventstore.locks import Busy, file_lock
 from eventstore.log import EventLog
 from projections.runner import ProjectionRunner, Projector
 from projections.store import ReadStore
@@ -315,12 +315,11 @@ class RebuildRunning(RuntimeError):
 def _exclusive(store: ReadStore) -> Iterator[None]:
     """One rebuild at a time per read store: a second would drop the first one's shadows."""
     if store.backend == "sqlite":
-        with open(f"{store.engine.url.database}.rebuild.lock", "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RebuildRunning("another rebuild of these read models is running") from None
-            yield
+        try:
+            with file_lock(f"{store.engine.url.database}.rebuild.lock", "rebuild"):
+                yield
+        except Busy:
+            raise RebuildRunning("another rebuild of these read models is running") from None
         return
     name = f"velora-rebuild:{store.engine.url.database}"
     with store.engine.connect() as conn:

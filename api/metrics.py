@@ -1,0 +1,103 @@
+"""Prometheus metrics. Each app (and each worker) has its own registry, so that several can live
+in one process (the tests) without clashing. Lags are read from the stores at scrape time, so
+/metrics on the API shows the projectors' and the relay's lag wherever those run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger("velora.metrics")
+
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Histogram(
+            "velora_http_request_duration_seconds",
+            "HTTP request latency, by route template, method and status",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.commands = Counter(
+            "velora_commands",
+            "Commands (POST, PUT, PATCH and DELETE requests) by route and result: ok, or why not",
+            ["command", "result"],
+            registry=self.registry,
+        )
+        self.webhooks = Counter(
+            "velora_webhooks",
+            "Payment provider webhooks by provider and outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.relayed = Counter(
+            "velora_relay_messages",
+            "Messages the relay published and the broker acknowledged, by relay",
+            ["relay"],
+            registry=self.registry,
+        )
+        self.consumed = Counter(
+            "velora_consumer_events",
+            "Events a consumer read, by consumer and outcome (applied, duplicates, ...)",
+            ["consumer", "outcome"],
+            registry=self.registry,
+        )
+
+    def watch(self, name: str, collect: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+        """Adds gauges read at scrape time (lags). A store that cannot be read leaves its
+        gauges out of that scrape rather than failing it."""
+        self.registry.register(_Gauges(name, collect))
+
+
+class _Gauges(Collector):
+    def __init__(self, name: str, collect: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+        self.name = name
+        self._collect = collect
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            return list(self._collect())
+        except Exception as e:  # a store is down: /readyz says so; metrics must still answer
+            log.warning("metrics: cannot read %s: %s", self.name, e)
+            return []
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return []  # read at scrape time only, never at registration
+
+
+def lag_gauges(
+    head: Callable[[], int],
+    projector_positions: Callable[[], dict[str, int]],
+    relay_positions: Callable[[], dict[str, int]],
+) -> Callable[[], Iterable[GaugeMetricFamily]]:
+    """The log's head, and how many events each projector and each relay is behind it."""
+
+    def collect() -> Iterable[GaugeMetricFamily]:
+        at = head()
+        head_gauge = GaugeMetricFamily("velora_log_head", "The event log's newest position")
+        head_gauge.add_metric([], at)
+        projectors = GaugeMetricFamily(
+            "velora_projector_lag_events",
+            "Events recorded that the projector has not applied yet",
+            labels=["projector"],
+        )
+        for name, position in sorted(projector_positions().items()):
+            projectors.add_metric([name], max(at - position, 0))
+        relays = GaugeMetricFamily(
+            "velora_relay_lag_events",
+            "Events recorded that the relay has not had acknowledged by the broker yet",
+            labels=["relay"],
+        )
+        for name, position in sorted(relay_positions().items()):
+            relays.add_metric([name], max(at - position, 0))
+        return [head_gauge, projectors, relays]
+
+    return collect

@@ -1,0 +1,277 @@
+"""The notifications consumer (`velora consume notifications`): reads the published order and
+payment events and records a notification for each buyer and seller they concern, then hands
+each one to the email port.
+
+Exactly one effect per event: a batch's notifications and the ids of the events it applied
+commit in one transaction, and an event whose id is already recorded is passed over. Offsets
+are committed to the broker only after that, so a crash redelivers and never loses. Email is
+an outside effect and cannot share the transaction: a notification is marked emailed once the
+port has taken it, and unmarked ones are sent again, so the port sees each at least once and
+gets the notification id to drop repeats with."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import sqlalchemy as sa
+
+from projections.runner import TRANSIENT
+from projections.scope import TenantScope
+from projections.store import ReadStore, utcnow
+from projections.tables import consumed_events, notifications
+
+log = logging.getLogger("velora.notifications")
+
+CONSUMER = "notifications"
+# The topic kinds it reads: `<prefix>.orders` and `<prefix>.payments`.
+KINDS = ("orders", "payments")
+
+SUBJECTS = {
+    "order_paid": "Your order is paid",
+    "new_order": "You have a new paid order to ship",
+    "order_shipped": "Your order is on its way",
+    "order_delivered": "Your order was delivered",
+    "order_delivered_seller": "Your order reached the buyer",
+    "payment_failed": "Your payment did not go through",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification as the email port sees it: whom, what, and about which order. The port
+    looks up the address itself (buyer: the user; seller: the shop's owner)."""
+
+    notification_id: str
+    tenant_id: str
+    recipient_role: str
+    recipient_id: str
+    kind: str
+    subject: str
+    order_id: str
+    amount_minor: int | None
+    currency: str | None
+
+
+class EmailPort(Protocol):
+    def send(self, notice: Notice) -> None:
+        """Takes the message for delivery; raises if it could not."""
+
+
+class LoggingEmail:
+    """The default port: writes one log line per message and sends nothing."""
+
+    def send(self, notice: Notice) -> None:
+        log.info(
+            "email %s to %s %s: %s (order %s)",
+            notice.notification_id,
+            notice.recipient_role,
+            notice.recipient_id,
+            notice.subject,
+            notice.order_id,
+        )
+
+
+class Source(Protocol):
+    def poll(self, timeout_s: float) -> list[Any]: ...
+
+    def commit(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Handled:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    malformed: int = 0
+    notified: int = 0
+
+
+Recipient = tuple[str, str, str, str | None]  # (kind, role, id, seller order id)
+
+
+def _recipients(type_: str, data: dict[str, Any]) -> list[Recipient]:
+    buyer = str(data["buyer_id"])
+    if type_ == "order.paid":
+        sellers = [
+            ("new_order", "seller", s["seller_id"], s["seller_order_id"]) for s in data["sellers"]
+        ]
+        return [("order_paid", "buyer", buyer, None), *sellers]
+    if type_ == "order.shipped":
+        return [("order_shipped", "buyer", buyer, data["seller_order_id"])]
+    if type_ == "order.delivered":
+        part = data["seller_order_id"]
+        return [
+            ("order_delivered", "buyer", buyer, part),
+            ("order_delivered_seller", "seller", data["seller_id"], part),
+        ]
+    if type_ == "payment.failed":
+        return [("payment_failed", "buyer", buyer, None)]
+    return []
+
+
+class NotificationsConsumer:
+    def __init__(self, store: ReadStore, email: EmailPort, *, name: str = CONSUMER) -> None:
+        self.store = store
+        self.email = email
+        self.name = name
+        self.on_handled: Callable[[Handled], None] = lambda _: None
+
+    def handle(self, values: Sequence[bytes]) -> Handled:
+        """Applies a batch of CloudEvents (JSON) in one transaction, then emails what it made."""
+        events, malformed = _decoded(values)
+        counts = {
+            "applied": 0,
+            "duplicates": 0,
+            "ignored": 0,
+            "notified": 0,
+            "malformed": malformed,
+        }
+        with self.store.begin() as conn:
+            ids = [e["id"] for e in events]
+            seen = set(
+                conn.execute(
+                    sa.select(consumed_events.c.event_id).where(
+                        consumed_events.c.consumer == self.name,
+                        consumed_events.c.event_id.in_(ids),
+                    )
+                ).scalars()
+            )
+            now = utcnow()
+            for event in events:
+                if event["id"] in seen:
+                    counts["duplicates"] += 1
+                    continue
+                try:
+                    rows = self._notifications(event, now)
+                except (KeyError, TypeError) as e:
+                    log.error("consumer passed over %s %s: no %s", event["type"], event["id"], e)
+                    counts["malformed"] += 1
+                    continue
+                seen.add(event["id"])
+                conn.execute(
+                    sa.insert(consumed_events).values(
+                        consumer=self.name,
+                        event_id=event["id"],
+                        tenant_id=event["tenantid"],
+                        event_type=event["type"],
+                        consumed_at=now,
+                    )
+                )
+                if rows:
+                    conn.execute(sa.insert(notifications), rows)
+                counts["applied" if rows else "ignored"] += 1
+                counts["notified"] += len(rows)
+        handled = Handled(**counts)
+        self.on_handled(handled)
+        self.send_pending()
+        return handled
+
+    def _notifications(self, event: dict[str, Any], now: Any) -> list[dict[str, Any]]:
+        data = event.get("data") or {}
+        return [
+            {
+                "notification_id": str(uuid5(NAMESPACE_URL, f"{event['id']}:{role}:{who}")),
+                "tenant_id": event["tenantid"],
+                "event_id": event["id"],
+                "event_type": event["type"],
+                "kind": kind,
+                "recipient_role": role,
+                "recipient_id": who,
+                "order_id": data["order_id"],
+                "seller_order_id": part,
+                "amount_minor": data.get("total_minor", data.get("amount_minor")),
+                "currency": data.get("currency"),
+                "created_at": now,
+                "emailed_at": None,
+            }
+            for kind, role, who, part in _recipients(event["type"], data)
+        ]
+
+    def send_pending(self, limit: int = 200) -> int:
+        """Hands unsent notifications to the email port, oldest first. Returns how many."""
+        query = (
+            TenantScope.every_tenant()
+            .select(notifications, notifications.c.emailed_at.is_(None))
+            .order_by(notifications.c.created_at, notifications.c.notification_id)
+            .limit(limit)
+        )
+        with self.store.engine.connect() as conn:
+            pending = conn.execute(query).mappings().all()
+        sent = 0
+        for row in pending:
+            try:
+                self.email.send(_notice(row))
+            except Exception:  # the port's failure: the notification stays unsent, for later
+                log.warning("email %s not sent; will retry", row["notification_id"], exc_info=True)
+                break
+            with self.store.begin() as conn:
+                conn.execute(
+                    sa.update(notifications)
+                    .where(
+                        notifications.c.notification_id == row["notification_id"],
+                        notifications.c.emailed_at.is_(None),
+                    )
+                    .values(emailed_at=utcnow())
+                )
+            sent += 1
+        return sent
+
+    def run(
+        self, open_source: Callable[[], Source], stop: threading.Event, *, poll_s: float = 1.0
+    ) -> None:
+        """Consumes until `stop` is set. After a failure of the store it starts over from the
+        broker's committed offsets, so nothing between is lost."""
+        while not stop.is_set():
+            source = open_source()
+            try:
+                while not stop.is_set():
+                    records = source.poll(poll_s)
+                    if records:
+                        self.handle([r.value for r in records])
+                        source.commit()
+                    else:
+                        self.send_pending()
+            except TRANSIENT as e:
+                log.warning("consumer %s: %s; starting over from committed offsets", self.name, e)
+                stop.wait(2.0)
+            finally:
+                source.close()
+
+
+def _decoded(values: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """The CloudEvents among the values. Anything else is logged and passed over: it can never
+    be applied, and holding the partition up for it would stop every event behind it."""
+    events, malformed = [], 0
+    for value in values:
+        try:
+            event = json.loads(value)
+            if not all(isinstance(event.get(k), str) for k in ("id", "type", "tenantid")):
+                raise ValueError("not a Velora CloudEvent (id, type, tenantid)")
+            UUID(event["id"])
+            events.append(event)
+        except (ValueError, AttributeError) as e:
+            malformed += 1
+            log.error("consumer passed over a malformed record: %s", e)
+    return events, malformed
+
+
+def _notice(row: Any) -> Notice:
+    return Notice(
+        notification_id=row["notification_id"],
+        tenant_id=row["tenant_id"],
+        recipient_role=row["recipient_role"],
+        recipient_id=row["recipient_id"],
+        kind=row["kind"],
+        subject=SUBJECTS[row["kind"]],
+        order_id=row["order_id"],
+        amount_minor=row["amount_minor"],
+        currency=row["currency"],
+    )

@@ -1,0 +1,220 @@
+"""What the relay publishes: a marketplace's whole story (checkout, payment, shipping, delivery,
+release, refund, payout, a failed payment) relayed through a Publisher, checked against the
+public schema in docs/events.md, for personal data, and for order and resends."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from api.bootstrap import Container
+from eventstore.integration import CONTENT_TYPE
+from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
+from tests.brokers import InMemoryPublisher
+from tests.e2e.client import Api
+from tests.e2e.shop import ADDRESS, Shop
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+ENVELOPE = {
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "tenantid",
+    "sequence",
+    "data",
+}
+
+
+def documented() -> dict[str, tuple[str, set[str]]]:
+    """Each type in docs/events.md with its topic kind and the exact keys of its data."""
+    text = DOCS.read_text()
+    groups = {
+        # Field names, without the notes in brackets after some of them.
+        name: {f.strip(" `\n") for f in re.sub(r"\s*\([^)]*\)", "", fields).split(",")}
+        for name, fields in re.findall(r"- \*\*(\w[\w ]*) fields:\*\* (.*?)\.\n", text, re.S)
+    }
+    types = {}
+    for type_, kind, _, fields in re.findall(
+        r"^\| `([a-z_.]+)` \| (\w+) \| ([\w ]+) \| ([^|]+) \|", text, re.M
+    ):
+        keys: set[str] = set()
+        for field in (f.strip() for f in fields.split(",")):
+            group = field.removesuffix(" fields")
+            keys |= groups[group] if field.endswith(" fields") else {field}
+        types[type_] = (kind, keys)
+    return types
+
+
+class PublicationScenarios(Shop):
+    @pytest.fixture
+    def story(self, api: Api, root: str, container: Container) -> dict[str, Any]:
+        m = self.marketplace(api, root, "Events", moderation="auto", hold_days=0)
+        seller_a, seller_a_id = self.approved_seller(api, m)
+        seller_b, seller_b_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        pa = self.stocked(api, seller_a, 5, 10_000)
+        pb = self.stocked(api, seller_b, 5, 3_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {pa: 1, pb: 2})).json()
+        self.pay(api, container, order["order_id"])
+        part_a = next(p["id"] for p in order["seller_orders"] if p["seller_id"] == seller_a_id)
+        shipped = api.post(
+            f"/v1/seller-orders/{part_a}/ship",
+            token=seller_a,
+            json={"carrier": "UPS", "tracking_number": "1Z999"},
+        )
+        assert shipped.status_code == 200, shipped.text
+        assert api.post(f"/v1/seller-orders/{part_a}/deliver", token=seller_a).status_code == 200
+        refund = api.created(
+            api.post(
+                "/v1/refunds",
+                token=buyer,
+                json={
+                    "seller_order_id": part_a,
+                    "reason": "arrived broken",
+                    "amount": {"amount": 1_000, "currency": "USD"},
+                },
+            )
+        )
+        approved = api.post(f"/v1/refunds/{refund}/approve", token=seller_a)
+        assert approved.status_code == 200, approved.text
+        run = api.post("/v1/payouts/run", token=finance, key="run", json={"tenant_id": m.tenant_id})
+        assert run.status_code == 201, run.text
+        failed = self.checkout(api, buyer, self.cart(api, buyer, {pb: 1})).json()
+        self.pay(api, container, failed["order_id"], ok=False)
+        return {
+            "tenant_id": m.tenant_id,
+            "order_id": order["order_id"],
+            "failed_order_id": failed["order_id"],
+            "sellers": {seller_a_id, seller_b_id},
+            "buyer": buyer,
+            "product": pb,
+        }
+
+    def relayed(self, container: Container, publisher: Publisher, name: str = "test") -> Relay:
+        relay = Relay(container.log, publisher, name=name, batch_size=50)
+        assert wait_until_published(relay, container.log.head(), timeout_s=60)
+        return relay
+
+    def test_every_event_is_a_documented_cloudevent(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        schema = documented()
+        messages = [m for topic in publisher.topics for m in publisher.read(topic)]
+        seen: dict[str, Message] = {}
+        for message in messages:
+            event = json.loads(message.value)
+            assert set(event) == ENVELOPE, event
+            assert event["specversion"] == "1.0"
+            assert event["id"] not in seen, f"two events share the id {event['id']}"
+            seen[event["id"]] = message
+            kind, fields = schema[event["type"]]
+            assert message.topic == f"velora.{kind}", (message.topic, event["type"])
+            assert set(event["data"]) == fields, (event["type"], set(event["data"]) ^ fields)
+            assert message.key == event["subject"].encode()
+            UUID(event["subject"])
+            assert event["tenantid"] == story["tenant_id"]
+            assert event["source"] == f"urn:velora:tenant:{story['tenant_id']}"
+            assert event["dataschema"] == f"urn:velora:events:{event['type']}:v1"
+            assert event["time"].endswith("Z")
+            assert dict(message.headers) == {"content-type": CONTENT_TYPE.encode()}
+        types = {json.loads(m.value)["type"] for m in messages}
+        story_types = {
+            "product.listed",
+            "order.placed",
+            "order.paid",
+            "payment.succeeded",
+            "escrow.held",
+            "order.shipped",
+            "order.delivered",
+            "escrow.released",
+            "order.completed",
+            "refund.requested",
+            "refund.approved",
+            "payout.started",
+            "payout.paid",
+            "order.cancelled",
+            "payment.failed",
+            "ledger.transfer_made",
+            "ledger.transfer_posted",
+        }
+        assert story_types <= types, story_types - types
+
+        paid = [json.loads(m.value) for m in messages if b'"order.paid"' in m.value]
+        (order_paid,) = [e for e in paid if e["type"] == "order.paid"]
+        assert order_paid["subject"] == story["order_id"]
+        assert order_paid["data"]["total_minor"] == 16_000
+        assert {s["seller_id"] for s in order_paid["data"]["sellers"]} == story["sellers"]
+        assert sum(s["subtotal_minor"] for s in order_paid["data"]["sellers"]) == 16_000
+
+    def test_no_personal_data_is_published(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        values = [m.value for topic in publisher.topics for m in publisher.read(topic)]
+        assert values
+        for value in values:
+            text = value.decode()
+            assert "@" not in text, text  # no email address
+            for personal in (*ADDRESS.values(), '"Shop"', "arrived broken"):
+                assert personal not in text, (personal, text)
+
+    def test_a_failed_publish_keeps_the_position_and_everything_is_sent_again(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher(fail_after=30)
+        relay = Relay(container.log, publisher, name="flaky", batch_size=200)
+        with pytest.raises(PublishFailed):
+            relay.run_once()
+        assert relay.position() == 0  # nothing acknowledged as a whole: nothing recorded
+        publisher.fail_after = None
+        assert wait_until_published(relay, container.log.head(), timeout_s=60)
+        assert relay.position() == container.log.head()
+
+        whole = InMemoryPublisher()
+        self.relayed(container, whole, name="whole")
+        expected = {json.loads(m.value)["id"] for t in whole.topics for m in whole.read(t)}
+        got = [(t, json.loads(m.value)) for t in publisher.topics for m in publisher.read(t)]
+        assert {e["id"] for _, e in got} == expected  # every event at least once
+        assert len(got) == len(expected) + 30  # the 30 before the failure, twice
+        # Per topic and key, the first time each event arrived follows the log's order.
+        firsts: dict[tuple[str, str], list[int]] = defaultdict(list)
+        ids: set[str] = set()
+        for topic, event in got:
+            if event["id"] not in ids:
+                ids.add(event["id"])
+                firsts[topic, event["subject"]].append(int(event["sequence"]))
+        for key, sequence in firsts.items():
+            assert sequence == sorted(sequence), key
+
+    def test_a_new_relay_resumes_after_the_acknowledged_position(
+        self, api: Api, container: Container, story: dict[str, Any]
+    ) -> None:
+        first = InMemoryPublisher()
+        relay = self.relayed(container, first, name="resumed")
+        before = relay.position()
+        assert before == container.log.head()
+        buyer = story["buyer"]
+        self.checkout(api, buyer, self.cart(api, buyer, {story["product"]: 1}))
+        second = InMemoryPublisher()
+        again = self.relayed(container, second, name="resumed")
+        sequences = [
+            int(json.loads(m.value)["sequence"]) for t in second.topics for m in second.read(t)
+        ]
+        assert sequences, "the new event was not published"
+        assert min(sequences) > before  # nothing acknowledged before was sent again
+        assert again.position() == container.log.head()

@@ -198,7 +198,7 @@ class Container:
     def notifications(self, email: EmailPort | None = None) -> NotificationsConsumer:
         return NotificationsConsumer(self.read_store, email or LoggingEmail())
 
-    def notification_source(self) -> KafkaSource:
+    def notification_source(self, max_records: int = 200) -> KafkaSource:
         """The notifications consumer group's subscription to the order and payment topics."""
         prefix = self.settings.kafka_topic_prefix
         return KafkaSource(
@@ -206,6 +206,7 @@ class Container:
             group_id=f"{prefix}.{NOTIFICATIONS}",
             topics=[f"{prefix}.{kind}" for kind in NOTIFIED_KINDS],
             client_id=f"velora-{NOTIFICATIONS}",
+            max_records=max_records,
         )
 
     def start_projections(self) -> None:

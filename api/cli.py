@@ -178,7 +178,12 @@ def scheduler(
 
 
 @app.command()
-def relay(metrics_port: MetricsPort = None) -> None:
+def relay(
+    metrics_port: MetricsPort = None,
+    batch_size: Annotated[
+        int, typer.Option(help="log events per batch the broker acknowledges", min=1)
+    ] = 500,
+) -> None:
     """Publishes the event log to Kafka as CloudEvents until stopped (needs
     VELORA_KAFKA_BOOTSTRAP). Resumes after the last position the broker acknowledged."""
     container = _container()
@@ -188,6 +193,7 @@ def relay(metrics_port: MetricsPort = None) -> None:
     stop = _stop_on_signals()
     try:
         worker = container.relay(on_batch=lambda batch: published.inc(batch.messages))
+        worker.batch_size = batch_size
         console.print(
             f"relaying to {container.settings.kafka_bootstrap} from position {worker.position()}"
         )
@@ -200,7 +206,12 @@ def relay(metrics_port: MetricsPort = None) -> None:
 
 
 @consume.command("notifications")
-def consume_notifications(metrics_port: MetricsPort = None) -> None:
+def consume_notifications(
+    metrics_port: MetricsPort = None,
+    batch_size: Annotated[
+        int, typer.Option(help="records applied per transaction at most", min=1)
+    ] = 200,
+) -> None:
     """Turns published order and payment events into notifications for buyers and sellers,
     each exactly once, and hands them to the email port (which by default only logs)."""
     container = _container()
@@ -217,7 +228,7 @@ def consume_notifications(metrics_port: MetricsPort = None) -> None:
         consumer.on_handled = count
         container.require_broker()
         console.print(f"consuming {consumer.name} from {container.settings.kafka_bootstrap}")
-        consumer.run(container.notification_source, stop)
+        consumer.run(partial(container.notification_source, max_records=batch_size), stop)
     except SettingsError as e:
         console.print(f"[red]refusing to start:[/red] {e}")
         raise typer.Exit(2) from None

@@ -229,6 +229,7 @@ class NotificationsConsumer:
     ) -> None:
         """Consumes until `stop` is set. After a failure of the store it starts over from the
         broker's committed offsets, so nothing between is lost."""
+        log.info("consumer %s started", self.name)
         while not stop.is_set():
             source = open_source()
             try:

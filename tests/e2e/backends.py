@@ -54,6 +54,10 @@ def cli_env(container: Container) -> dict[str, str]:
         env["VELORA_EVENTSTORE_URL"] = s.eventstore_url
     if s.read_db_url:
         env["VELORA_READ_DB_URL"] = s.read_db_url
+    if s.kafka_bootstrap:
+        env["VELORA_KAFKA_BOOTSTRAP"] = s.kafka_bootstrap
+        env["VELORA_KAFKA_TOPIC_PREFIX"] = s.kafka_topic_prefix
+        env["VELORA_KAFKA_PARTITIONS"] = str(s.kafka_partitions)
     if s.secret_key:
         env["VELORA_SECRET_KEY"] = s.secret_key.get_secret_value()
     return env

@@ -16,6 +16,7 @@ import pytest
 from api.bootstrap import Container
 from eventstore.integration import CONTENT_TYPE
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
+from projections.notifications import KINDS, Notice, NotificationsConsumer
 from tests.brokers import InMemoryPublisher
 from tests.e2e.client import Api
 from tests.e2e.shop import ADDRESS, Shop
@@ -218,3 +219,39 @@ class PublicationScenarios(Shop):
         assert sequences, "the new event was not published"
         assert min(sequences) > before  # nothing acknowledged before was sent again
         assert again.position() == container.log.head()
+
+    def test_the_notifications_consumer_applies_each_event_once(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        values = [m.value for kind in KINDS for m in publisher.read(f"velora.{kind}")]
+        sent: list[Notice] = []
+
+        class Outbox:
+            def send(self, notice: Notice) -> None:
+                sent.append(notice)
+
+        consumer = NotificationsConsumer(container.read_store, Outbox())
+        first = consumer.handle([b"not json", b'{"id": "x"}', *values])
+        assert (first.malformed, first.duplicates) == (2, 0)
+        assert first.applied + first.ignored == len(values)
+        # The paid order tells the buyer and both sellers; the failed payment, the buyer; the
+        # shipped and delivered part, the buyer (twice) and its seller.
+        assert first.notified == 3 + 1 + 1 + 2
+        again = consumer.handle(values)
+        assert (again.duplicates, again.applied, again.notified) == (len(values), 0, 0)
+        assert sorted(n.kind for n in sent) == sorted(
+            [
+                "order_paid",
+                "new_order",
+                "new_order",
+                "payment_failed",
+                "order_shipped",
+                "order_delivered",
+                "order_delivered_seller",
+            ]
+        )
+        assert len({n.notification_id for n in sent}) == len(sent)
+        assert {n.tenant_id for n in sent} == {story["tenant_id"]}
+        assert consumer.send_pending() == 0  # all taken already

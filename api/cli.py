@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from functools import partial
 from typing import Annotated, TypeVar
 from uuid import UUID
 
+import eventsourcing.persistence
+import sqlalchemy.exc
 import typer
 from prometheus_client import start_http_server
 from rich.console import Console
@@ -74,6 +77,14 @@ def _worker_metrics(container: Container, port: int | None) -> Metrics:
     return metrics
 
 
+# A database that is not up yet (or not reachable from here).
+UNREACHABLE = (
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+)
+
 MetricsPort = Annotated[
     int | None, typer.Option(help="serve Prometheus metrics on this port", min=1, max=65535)
 ]
@@ -101,8 +112,15 @@ def _opened() -> Iterator[Container]:
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            help="run the projectors and the scheduler in this process too (--no-workers when "
+            "`velora project` and `velora scheduler` run on their own)"
+        ),
+    ] = True,
 ) -> None:
-    """Runs the API with the projectors in one process."""
+    """Runs the API, by default with the projectors and the scheduler in the same process."""
     import uvicorn
 
     from api.app import create_app
@@ -118,7 +136,7 @@ def serve(
     try:
         # Velora writes its own access log (JSON, with request id, tenant and user).
         uvicorn.run(
-            create_app(container, run_projections=True),
+            create_app(container, run_projections=workers),
             host=host,
             port=port,
             log_config=None,
@@ -129,21 +147,37 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
-    """Creates or upgrades the event store and the read-model schema."""
-    with _opened() as container:
-        container.migrate()
-        console.print(
-            f"migrated event store ({container.log.backend}) and read models "
-            f"({container.read_store.backend})"
-        )
+def migrate(
+    wait_s: Annotated[
+        float, typer.Option(help="keep trying this long while a database is not up yet", min=0)
+    ] = 0.0,
+) -> None:
+    """Creates or upgrades the event store and the read-model schema (a deployment's prestart
+    step: with --wait-s it first waits for the databases to accept connections)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with _opened() as container:
+                container.migrate()
+                console.print(
+                    f"migrated event store ({container.log.backend}) and read models "
+                    f"({container.read_store.backend})"
+                )
+                return
+        except UNREACHABLE as e:
+            if time.monotonic() >= deadline:
+                console.print(f"[red]a database is unreachable:[/red] {e}")
+                raise typer.Exit(1) from None
+            console.print(f"waiting for the databases: {type(e).__name__}")
+            time.sleep(2.0)
 
 
 @app.command()
-def project() -> None:
+def project(metrics_port: MetricsPort = None) -> None:
     """Runs the projectors as a worker until interrupted."""
     container = _container()
     _logging(container.settings)
+    _worker_metrics(container, metrics_port)
     stop = _stop_on_signals()
     container.start_projections()
     console.print(f"projecting: {', '.join(r.name for r in container.runners)}")
@@ -162,10 +196,12 @@ def project() -> None:
 @app.command()
 def scheduler(
     interval_s: Annotated[float, typer.Option(help="seconds between passes")] = 5.0,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Runs the scheduler (expiry of unpaid orders) as a worker until interrupted."""
     container = _container()
     _logging(container.settings)
+    _worker_metrics(container, metrics_port)
     container.scheduler.interval_s = interval_s
     stop = _stop_on_signals()
     container.scheduler.start()

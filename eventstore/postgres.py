@@ -59,7 +59,7 @@ def datastore_from_url(url: str, *, pool_size: int = 8) -> PostgresDatastore:
         password=unquote(parts.password or ""),
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_timeout=10,
+        connect_timeout=5,
         pre_ping=True,
         lock_timeout=10,
     )

@@ -37,6 +37,7 @@ lint: install-dev
 
 bench: install-dev services
 	. ./.velora-test.env && $(BIN)/python bench/eventstore.py
+	. ./.velora-test.env && $(BIN)/python bench/relay.py
 	$(BIN)/python bench/search.py
 
 clean:

@@ -75,7 +75,7 @@ class EventLog:
         a file lock beside SQLite, a session advisory lock on PostgreSQL."""
         datastore: Any = getattr(self.recorder, "datastore", None)
         if self.backend == "sqlite":
-            with file_lock(f"{datastore.db_name}.{job}.lock", job):
+            with file_lock(f"{datastore.pool.db_name}.{job}.lock", job):
                 yield
             return
         key = f"velora:{job}"

@@ -15,6 +15,7 @@ from eventstore.application import VeloraApplication
 from eventstore.audit import AuditTrail
 from eventstore.chain import GENESIS, link
 from eventstore.context import CommandContext
+from eventstore.locks import Busy
 from eventstore.log import EventLog
 from eventstore.verify import Verifier
 from tests.aggregates import Counter, Nickname
@@ -175,6 +176,27 @@ class EventStoreContract:
         assert len(committed) == writers * saves_each * 2
         assert seen == sorted(seen)
         assert seen == sorted(committed)
+
+    def test_one_process_at_a_time_holds_a_job_and_a_crash_would_let_it_go(
+        self, log: EventLog
+    ) -> None:
+        with log.exclusive("relay-contract"):
+            with pytest.raises(Busy), log.exclusive("relay-contract"):
+                pass  # a second relay of the same name must wait
+            with log.exclusive("relay-other"):
+                pass  # another job is not held up
+        with log.exclusive("relay-contract"):
+            pass  # released: the next one takes it
+
+    def test_a_relay_position_only_moves_forward(self, log: EventLog) -> None:
+        positions = log.relay_positions
+        name = f"contract-{uuid4().hex[:8]}"
+        assert positions.get(name) == 0
+        positions.set(name, 7)
+        positions.set(name, 5)  # a relay that resumed late cannot undo newer progress
+        assert positions.get(name) == 7
+        positions.set(name, 9)
+        assert positions.get(name) == 9
 
 
 class ChainContract:

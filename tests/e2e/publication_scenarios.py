@@ -255,3 +255,29 @@ class PublicationScenarios(Shop):
         assert len({n.notification_id for n in sent}) == len(sent)
         assert {n.tenant_id for n in sent} == {story["tenant_id"]}
         assert consumer.send_pending() == 0  # all taken already
+
+    def test_an_email_the_port_refused_is_sent_again_later(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        values = [m.value for m in publisher.read("velora.payments")]
+        taken: list[Notice] = []
+
+        class Flaky:
+            down = True
+
+            def send(self, notice: Notice) -> None:
+                if self.down:
+                    raise ConnectionError("mail server down")
+                taken.append(notice)
+
+        port = Flaky()
+        consumer = NotificationsConsumer(container.read_store, port)
+        handled = consumer.handle(values)
+        assert handled.notified == 1  # the failed payment's buyer
+        assert taken == []  # recorded, not sent
+        port.down = False
+        assert consumer.send_pending() == 1
+        assert [n.kind for n in taken] == ["payment_failed"]
+        assert consumer.send_pending() == 0  # sent once, marked

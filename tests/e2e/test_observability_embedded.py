@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from api import logs
 from api.bootstrap import Container
@@ -20,12 +21,15 @@ from tests.e2e.shop import Shop
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    level = root.level
     stream = io.StringIO()
     logs.configure("INFO", stream=stream)
     yield stream
-    root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == "velora"]:
         root.removeHandler(handler)
+    root.setLevel(level)
+    structlog.reset_defaults()
 
 
 def parsed(stream: io.StringIO) -> list[dict[str, Any]]:

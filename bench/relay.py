@@ -1,0 +1,120 @@
+"""The relay's throughput on PostgreSQL into a Kafka-protocol broker: log events moved past, and
+CloudEvents acknowledged, per second, at several batch sizes.
+
+It records ledger transfers first (each command: the transfer and its two account entries, of
+which the transfer's events are published), then relays the whole log from position 0 once per
+batch size, under a relay name of its own each time, to topics of its own. Prints the figures and
+writes bench/results/relay.json. Never run by the tests.
+
+    python bench/relay.py [--seconds 5] [--pg-url …] [--kafka 127.0.0.1:9092]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.eventstore import drop_database, make_database, pg_arguments
+from domain.ledger import Chart
+from eventstore.application import VeloraApplication
+from eventstore.books import Books
+from eventstore.context import CommandContext
+from eventstore.kafka import Broker, KafkaPublisher, topic_names
+from eventstore.log import EventLog, open_event_log
+from eventstore.relay import Relay
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TRANSFERS = 3_000
+BATCH_SIZES = (50, 500)
+
+
+def record_transfers(log: EventLog, count: int) -> None:
+    app = VeloraApplication(log)
+    tenant = uuid.uuid4()
+    ctx = CommandContext(actor_id="bench", correlation_id="bench", causation_id="bench")
+    for n in range(count):
+        seller = uuid.uuid5(uuid.NAMESPACE_URL, f"bench-seller-{n % 50}")
+        books = Books(app.repository, tenant, "USD")
+        books.transfer(
+            f"bench:{n}",
+            Chart.seller_receivable(seller),
+            Chart.seller_payable(seller),
+            100,
+            kind="bench",
+        )
+        app.record(ctx, *books.changed())
+
+
+def relay_once(log: EventLog, bootstrap: str, batch_size: int) -> dict:
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    Broker(bootstrap).ensure_topics(topic_names(prefix), partitions=6, replication=1)
+    published = []
+    publisher = KafkaPublisher(bootstrap)
+    relay = Relay(
+        log,
+        publisher,
+        name=prefix,
+        topic_prefix=prefix,
+        batch_size=batch_size,
+        on_batch=lambda batch: published.append(batch.messages),
+    )
+    head = log.head()
+    began = time.perf_counter()
+    while relay.position() < head:
+        relay.run_once()
+    elapsed = time.perf_counter() - began
+    publisher.close()
+    return {
+        "batch_size": batch_size,
+        "log_events": head,
+        "messages": sum(published),
+        "seconds": round(elapsed, 3),
+        "log_events_per_s": round(head / elapsed, 1),
+        "messages_per_s": round(sum(published) / elapsed, 1),
+    }
+
+
+def main() -> None:
+    args = pg_arguments(__doc__)
+    bootstrap = os.environ.get("VELORA_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    url = make_database(args.pg_url)
+    try:
+        log = open_event_log(url, Path("/nonexistent"), secret="bench")  # noqa: S106 (a throwaway database)
+        log.migrate()
+        record_transfers(log, TRANSFERS)
+        runs = [relay_once(log, bootstrap, size) for size in BATCH_SIZES]
+        log.close()
+    finally:
+        drop_database(args.pg_url, url)
+    print(f"{'batch':>6}{'log events/s':>14}{'messages/s':>12}")
+    for run in runs:
+        print(
+            f"{run['batch_size']:>6}{run['log_events_per_s']:>14,.0f}{run['messages_per_s']:>12,.0f}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "relay.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "relay",
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "broker": bootstrap,
+                "transfers": TRANSFERS,
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

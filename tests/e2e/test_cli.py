@@ -221,3 +221,10 @@ def test_rebuild_names_what_it_can_rebuild_and_rebuilds_search(tmp_path: Path) -
     # The generation before the live one stays for readers still finishing; older ones go.
     kept = sorted(p.name for p in (data_dir / "search").iterdir() if p.is_dir())
     assert kept == ["g000002", "g000003"]
+
+
+def test_the_relay_and_the_consumer_need_a_broker(tmp_path: Path) -> None:
+    for args in (("relay",), ("consume", "notifications")):
+        result = run(tmp_path, *args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "VELORA_KAFKA_BOOTSTRAP" in result.stdout + result.stderr

@@ -71,7 +71,3 @@ def configure(level: str = "INFO", *, json: bool = True, stream: TextIO | None =
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-
-
-def get(name: str) -> Any:
-    return structlog.get_logger(name)

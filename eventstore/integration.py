@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.utils import get_topic
 
+from domain.base import TenantAggregate
 from domain.catalog import Product
 from domain.ledger import Transfer
 from domain.orders import Order, SellerOrder
@@ -82,10 +83,12 @@ def _json_value(value: Any) -> Any:
 _RULES: dict[type, Callable[[Any, Origin], Published]] = {}
 
 
-def _publishes(*classes: type) -> Callable[[Callable[[Any, Origin], Published]], Any]:
+def _publishes(cls: type) -> Callable[[Callable[[Any, Origin], Published]], Any]:
+    """Registers a rule of its own for one domain event class (one giving several events, or
+    needing more than its aggregate's creation event)."""
+
     def register(rule: Callable[[Any, Origin], Published]) -> Callable[[Any, Origin], Published]:
-        for cls in classes:
-            _RULES[cls] = rule
+        _RULES[cls] = rule
         return rule
 
     return register
@@ -149,23 +152,21 @@ def _order_placed(e: Order.Placed, origin: Origin) -> Published:
     return [("orders", "order.placed", data)]
 
 
+def _payment(placed: Order.Placed) -> dict[str, Any]:
+    return {
+        "order_id": placed.originator_id,
+        "buyer_id": placed.buyer_id,
+        "amount_minor": placed.total_minor,
+        "currency": placed.currency,
+    }
+
+
 @_publishes(Order.Paid)
 def _order_paid(e: Order.Paid, origin: Origin) -> Published:
     placed = origin(e.originator_id)
-    order = _order(placed)
     return [
-        ("orders", "order.paid", {**order, "sellers": _sellers(placed, origin)}),
-        (
-            "payments",
-            "payment.succeeded",
-            {
-                "order_id": placed.originator_id,
-                "buyer_id": placed.buyer_id,
-                "amount_minor": placed.total_minor,
-                "currency": placed.currency,
-                "provider_charge_id": e.charge_id,
-            },
-        ),
+        ("orders", "order.paid", {**_order(placed), "sellers": _sellers(placed, origin)}),
+        ("payments", "payment.succeeded", {**_payment(placed), "provider_charge_id": e.charge_id}),
     ]
 
 
@@ -174,18 +175,7 @@ def _order_cancelled(e: Order.Cancelled, origin: Origin) -> Published:
     placed = origin(e.originator_id)
     published: Published = [("orders", "order.cancelled", {**_order(placed), "reason": e.reason})]
     if e.reason == "payment_failed":
-        published.append(
-            (
-                "payments",
-                "payment.failed",
-                {
-                    "order_id": placed.originator_id,
-                    "buyer_id": placed.buyer_id,
-                    "amount_minor": placed.total_minor,
-                    "currency": placed.currency,
-                },
-            )
-        )
+        published.append(("payments", "payment.failed", _payment(placed)))
     return published
 
 
@@ -204,10 +194,27 @@ def _payment_returned(e: Order.PaymentReturned, origin: Origin) -> Published:
     return [("payments", "payment.refunded", data)]
 
 
-# -- each seller's part of an order (keyed by seller order id) ----------------------------------
+# -- events that are their aggregate's creation fields plus their own -----------------------------
 
 
-def _part(placed: Any) -> dict[str, Any]:
+def _joined(
+    kind: str,
+    type_: str,
+    base: Callable[[Any], dict[str, Any]],
+    extra: Callable[[Any], dict[str, Any]] = lambda _: {},
+) -> Callable[[Any, Origin], Published]:
+    """The rule for one integration event whose data is `base` of the event that created the
+    aggregate (the event itself, if it is that one) and `extra` of the event."""
+
+    def rule(e: Any, origin: Origin) -> Published:
+        created = e if isinstance(e, TenantAggregate.Created) else origin(e.originator_id)
+        return [(kind, type_, {**base(created), **extra(e)})]
+
+    return rule
+
+
+def _part(placed: SellerOrder.Placed) -> dict[str, Any]:
+    """A seller's part of an order (keyed by seller order id)."""
     return {
         "order_id": placed.order_id,
         "seller_order_id": placed.originator_id,
@@ -215,50 +222,6 @@ def _part(placed: Any) -> dict[str, Any]:
         "seller_id": placed.seller_id,
         "currency": placed.currency,
     }
-
-
-@_publishes(SellerOrder.Shipped)
-def _shipped(e: SellerOrder.Shipped, origin: Origin) -> Published:
-    data = {
-        **_part(origin(e.originator_id)),
-        "carrier": e.carrier,
-        "tracking_number": e.tracking_number,
-    }
-    return [("orders", "order.shipped", data)]
-
-
-@_publishes(SellerOrder.Delivered)
-def _delivered(e: SellerOrder.Delivered, origin: Origin) -> Published:
-    data = {
-        **_part(origin(e.originator_id)),
-        "delivered_at": e.delivered_at,
-        "escrow_release_due_at": e.escrow_release_due_at,
-    }
-    return [("orders", "order.delivered", data)]
-
-
-@_publishes(SellerOrder.Completed)
-def _completed(e: SellerOrder.Completed, origin: Origin) -> Published:
-    return [("orders", "order.completed", _part(origin(e.originator_id)))]
-
-
-@_publishes(SellerOrder.EscrowHeld, SellerOrder.EscrowRefunded)
-def _escrow_moved(e: Any, origin: Origin) -> Published:
-    type_ = "escrow.held" if isinstance(e, SellerOrder.EscrowHeld) else "escrow.refunded"
-    return [("escrow", type_, {**_part(origin(e.originator_id)), "amount_minor": e.amount_minor})]
-
-
-@_publishes(SellerOrder.EscrowReleased)
-def _escrow_released(e: SellerOrder.EscrowReleased, origin: Origin) -> Published:
-    data = {
-        **_part(origin(e.originator_id)),
-        "seller_net_minor": e.seller_net_minor,
-        "commission_minor": e.commission_minor,
-    }
-    return [("escrow", "escrow.released", data)]
-
-
-# -- the ledger (keyed by transfer id) -----------------------------------------------------------
 
 
 def _transfer(made: Transfer.Made) -> dict[str, Any]:
@@ -274,25 +237,11 @@ def _transfer(made: Transfer.Made) -> dict[str, Any]:
     }
 
 
-@_publishes(Transfer.Made)
-def _transfer_made(e: Transfer.Made, origin: Origin) -> Published:
-    return [("ledger", "ledger.transfer_made", _transfer(e))]
+def _product(listed: Product.Listed) -> dict[str, Any]:
+    return {"product_id": listed.originator_id, "seller_id": listed.seller_id, "sku": listed.sku}
 
 
-@_publishes(Transfer.Posted, Transfer.Voided, Transfer.Reversed)
-def _transfer_resolved(e: Any, origin: Origin) -> Published:
-    data = _transfer(origin(e.originator_id))
-    if isinstance(e, Transfer.Posted):
-        return [("ledger", "ledger.transfer_posted", {**data, "posted_minor": e.amount})]
-    if isinstance(e, Transfer.Voided):
-        return [("ledger", "ledger.transfer_voided", data)]
-    return [("ledger", "ledger.transfer_reversed", {**data, "reversal_id": e.reversal_id})]
-
-
-# -- the catalogue (keyed by product id) ---------------------------------------------------------
-
-
-def _listing(e: Any) -> dict[str, Any]:
+def _listing(e: Product.Listed | Product.Edited) -> dict[str, Any]:
     return {
         "title": e.title,
         "description": e.description,
@@ -302,25 +251,6 @@ def _listing(e: Any) -> dict[str, Any]:
         "attributes": e.attributes,
         "status": e.status,
     }
-
-
-@_publishes(Product.Listed, Product.Edited)
-def _product_changed(e: Any, origin: Origin) -> Published:
-    listed = e if isinstance(e, Product.Listed) else origin(e.originator_id)
-    ids = {"product_id": e.originator_id, "seller_id": listed.seller_id, "sku": listed.sku}
-    type_ = "product.listed" if e is listed else "product.edited"
-    return [("catalog", type_, {**ids, **_listing(e)})]
-
-
-@_publishes(Product.Approved, Product.Rejected)
-def _product_moderated(e: Any, origin: Origin) -> Published:
-    listed = origin(e.originator_id)
-    type_ = "product.approved" if isinstance(e, Product.Approved) else "product.rejected"
-    data = {"product_id": e.originator_id, "seller_id": listed.seller_id, "sku": listed.sku}
-    return [("catalog", type_, data)]
-
-
-# -- refunds (keyed by refund id) and payouts (keyed by payout id) -------------------------------
 
 
 def _refund(requested: Refund.Requested) -> dict[str, Any]:
@@ -335,22 +265,6 @@ def _refund(requested: Refund.Requested) -> dict[str, Any]:
     }
 
 
-@_publishes(Refund.Requested, Refund.Approved, Refund.Rejected)
-def _refund_changed(e: Any, origin: Origin) -> Published:
-    if isinstance(e, Refund.Requested):
-        return [("refunds", "refund.requested", _refund(e))]
-    data = _refund(origin(e.originator_id))
-    if isinstance(e, Refund.Rejected):
-        return [("refunds", "refund.rejected", data)]
-    approved = {
-        **data,
-        "commission_reversed_minor": e.commission_reversed_minor,
-        "from_escrow": e.from_escrow,
-        "provider_refund_id": e.provider_refund_id,
-    }
-    return [("refunds", "refund.approved", approved)]
-
-
 def _payout(started: Payout.Started) -> dict[str, Any]:
     return {
         "payout_id": started.originator_id,
@@ -361,11 +275,70 @@ def _payout(started: Payout.Started) -> dict[str, Any]:
     }
 
 
-@_publishes(Payout.Started, Payout.Paid, Payout.Failed)
-def _payout_changed(e: Any, origin: Origin) -> Published:
-    if isinstance(e, Payout.Started):
-        return [("payouts", "payout.started", _payout(e))]
-    data = _payout(origin(e.originator_id))
-    if isinstance(e, Payout.Paid):
-        return [("payouts", "payout.paid", {**data, "transfer_ids": e.provider_transfer_ids})]
-    return [("payouts", "payout.failed", data)]
+_RULES.update(
+    {
+        SellerOrder.Shipped: _joined(
+            "orders",
+            "order.shipped",
+            _part,
+            lambda e: {"carrier": e.carrier, "tracking_number": e.tracking_number},
+        ),
+        SellerOrder.Delivered: _joined(
+            "orders",
+            "order.delivered",
+            _part,
+            lambda e: {
+                "delivered_at": e.delivered_at,
+                "escrow_release_due_at": e.escrow_release_due_at,
+            },
+        ),
+        SellerOrder.Completed: _joined("orders", "order.completed", _part),
+        SellerOrder.EscrowHeld: _joined(
+            "escrow", "escrow.held", _part, lambda e: {"amount_minor": e.amount_minor}
+        ),
+        SellerOrder.EscrowRefunded: _joined(
+            "escrow", "escrow.refunded", _part, lambda e: {"amount_minor": e.amount_minor}
+        ),
+        SellerOrder.EscrowReleased: _joined(
+            "escrow",
+            "escrow.released",
+            _part,
+            lambda e: {
+                "seller_net_minor": e.seller_net_minor,
+                "commission_minor": e.commission_minor,
+            },
+        ),
+        Transfer.Made: _joined("ledger", "ledger.transfer_made", _transfer),
+        Transfer.Posted: _joined(
+            "ledger", "ledger.transfer_posted", _transfer, lambda e: {"posted_minor": e.amount}
+        ),
+        Transfer.Voided: _joined("ledger", "ledger.transfer_voided", _transfer),
+        Transfer.Reversed: _joined(
+            "ledger",
+            "ledger.transfer_reversed",
+            _transfer,
+            lambda e: {"reversal_id": e.reversal_id},
+        ),
+        Product.Listed: _joined("catalog", "product.listed", _product, _listing),
+        Product.Edited: _joined("catalog", "product.edited", _product, _listing),
+        Product.Approved: _joined("catalog", "product.approved", _product),
+        Product.Rejected: _joined("catalog", "product.rejected", _product),
+        Refund.Requested: _joined("refunds", "refund.requested", _refund),
+        Refund.Approved: _joined(
+            "refunds",
+            "refund.approved",
+            _refund,
+            lambda e: {
+                "commission_reversed_minor": e.commission_reversed_minor,
+                "from_escrow": e.from_escrow,
+                "provider_refund_id": e.provider_refund_id,
+            },
+        ),
+        Refund.Rejected: _joined("refunds", "refund.rejected", _refund),
+        Payout.Started: _joined("payouts", "payout.started", _payout),
+        Payout.Paid: _joined(
+            "payouts", "payout.paid", _payout, lambda e: {"transfer_ids": e.provider_transfer_ids}
+        ),
+        Payout.Failed: _joined("payouts", "payout.failed", _payout),
+    }
+)

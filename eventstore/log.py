@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
-from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.sqlite import SQLiteAggregateRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore
 
 from eventstore.locks import Busy, file_lock
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
@@ -102,30 +102,24 @@ class EventLog:
 
 
 def open_event_log(url: str | None, data_dir: Path, *, secret: str = "") -> EventLog:
-    """PostgreSQL when a URL is given, else SQLite under the data dir. Connects lazily.
-    `secret` wraps the per-person keys that seal personal data in events."""
+    """PostgreSQL when a URL is given (it connects at once, to learn the stored event type),
+    else SQLite under the data dir. `secret` wraps the per-person keys that seal personal data
+    in events."""
+    datastore: PostgresDatastore | SQLiteDatastore
+    recorder: ApplicationRecorder
+    snapshots: AggregateRecorder
+    backend: Literal["postgres", "sqlite"]
     if url:
-        pg = datastore_from_url(url)
-        snapshots: AggregateRecorder = PostgresAggregateRecorder(
-            pg, events_table_name=SNAPSHOTS_TABLE
-        )
-        keys = PersonalKeys(pg, secret)
-        return EventLog(
-            GroupCommitRecorder(pg),
-            EnvelopeMapper(keys),
-            "postgres",
-            snapshots,
-            keys,
-            RelayPositions(pg),
-        )
-    lite = datastore_for(data_dir / "events.sqlite3")
-    snapshots = SQLiteAggregateRecorder(lite, events_table_name=SNAPSHOTS_TABLE)
-    keys = PersonalKeys(lite, secret)
+        datastore = datastore_from_url(url)
+        recorder = GroupCommitRecorder(datastore)
+        snapshots = PostgresAggregateRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
+        backend = "postgres"
+    else:
+        datastore = datastore_for(data_dir / "events.sqlite3")
+        recorder = ImmutableSQLiteRecorder(datastore)
+        snapshots = SQLiteAggregateRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
+        backend = "sqlite"
+    keys = PersonalKeys(datastore, secret)
     return EventLog(
-        ImmutableSQLiteRecorder(lite),
-        EnvelopeMapper(keys),
-        "sqlite",
-        snapshots,
-        keys,
-        RelayPositions(lite),
+        recorder, EnvelopeMapper(keys), backend, snapshots, keys, RelayPositions(datastore)
     )

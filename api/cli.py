@@ -172,25 +172,34 @@ def migrate(
             time.sleep(2.0)
 
 
+@contextmanager
+def _worker(metrics_port: int | None) -> Iterator[tuple[Container, Metrics, threading.Event]]:
+    """A worker's container, JSON logs, metrics and stop signal, closed however the worker
+    ends. A configuration it cannot run with (no broker, say) is refused with exit code 2."""
+    container = _container()
+    try:
+        _logging(container.settings)
+        yield container, _worker_metrics(container, metrics_port), _stop_on_signals()
+    except SettingsError as e:
+        console.print(f"[red]refusing to start:[/red] {e}")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+
+
 @app.command()
 def project(metrics_port: MetricsPort = None) -> None:
     """Runs the projectors as a worker until interrupted."""
-    container = _container()
-    _logging(container.settings)
-    _worker_metrics(container, metrics_port)
-    stop = _stop_on_signals()
-    container.start_projections()
-    console.print(f"projecting: {', '.join(r.name for r in container.runners)}")
-    try:
+    with _worker(metrics_port) as (container, _, stop):
+        container.start_projections()
+        console.print(f"projecting: {', '.join(r.name for r in container.runners)}")
         while not stop.wait(1.0):
             if all(r.failure is not None for r in container.runners):
                 break
-    finally:
-        container.close()
-    failed = [r for r in container.runners if r.failure is not None]
-    for runner in failed:
-        console.print(f"[red]{runner.failure}[/red]")
-    raise typer.Exit(1 if failed else 0)
+        failed = [r for r in container.runners if r.failure is not None]
+        for runner in failed:
+            console.print(f"[red]{runner.failure}[/red]")
+        raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
@@ -199,18 +208,14 @@ def scheduler(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Runs the scheduler (expiry of unpaid orders) as a worker until interrupted."""
-    container = _container()
-    _logging(container.settings)
-    _worker_metrics(container, metrics_port)
-    container.scheduler.interval_s = interval_s
-    stop = _stop_on_signals()
-    container.scheduler.start()
-    console.print(f"scheduler running every {interval_s} s")
-    try:
-        stop.wait()
-    finally:
-        container.scheduler.stop()
-        container.close()
+    with _worker(metrics_port) as (container, _, stop):
+        container.scheduler.interval_s = interval_s
+        container.scheduler.start()
+        console.print(f"scheduler running every {interval_s} s")
+        try:
+            stop.wait()
+        finally:
+            container.scheduler.stop()
 
 
 @app.command()
@@ -222,23 +227,14 @@ def relay(
 ) -> None:
     """Publishes the event log to Kafka as CloudEvents until stopped (needs
     VELORA_KAFKA_BOOTSTRAP). Resumes after the last position the broker acknowledged."""
-    container = _container()
-    _logging(container.settings)
-    metrics = _worker_metrics(container, metrics_port)
-    published = metrics.relayed.labels(RELAY)
-    stop = _stop_on_signals()
-    try:
+    with _worker(metrics_port) as (container, metrics, stop):
+        published = metrics.relayed.labels(RELAY)
         worker = container.relay(on_batch=lambda batch: published.inc(batch.messages))
         worker.batch_size = batch_size
         console.print(
             f"relaying to {container.settings.kafka_bootstrap} from position {worker.position()}"
         )
         worker.run(stop)
-    except SettingsError as e:
-        console.print(f"[red]refusing to start:[/red] {e}")
-        raise typer.Exit(2) from None
-    finally:
-        container.close()
 
 
 @consume.command("notifications")
@@ -250,11 +246,7 @@ def consume_notifications(
 ) -> None:
     """Turns published order and payment events into notifications for buyers and sellers,
     each exactly once, and hands them to the email port (which by default only logs)."""
-    container = _container()
-    _logging(container.settings)
-    metrics = _worker_metrics(container, metrics_port)
-    stop = _stop_on_signals()
-    try:
+    with _worker(metrics_port) as (container, metrics, stop):
         consumer = container.notifications()
 
         def count(handled: Handled) -> None:
@@ -265,11 +257,6 @@ def consume_notifications(
         container.require_broker()
         console.print(f"consuming {consumer.name} from {container.settings.kafka_bootstrap}")
         consumer.run(partial(container.notification_source, max_records=batch_size), stop)
-    except SettingsError as e:
-        console.print(f"[red]refusing to start:[/red] {e}")
-        raise typer.Exit(2) from None
-    finally:
-        container.close()
 
 
 @admin.command("create-superuser")

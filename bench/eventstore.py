@@ -14,7 +14,6 @@ least half of the raw INSERT rate. Never run by the tests; timing is never asser
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -31,6 +30,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import report
 from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
 from eventstore.log import SNAPSHOTS_TABLE, EventLog
@@ -39,8 +39,6 @@ from eventstore.outbox import RelayPositions
 from eventstore.personal import PersonalKeys
 from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url
 from tests.aggregates import Counter
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], None]]) -> dict:
@@ -205,10 +203,7 @@ def main() -> None:
         f"velora / raw with 8 writers: {ratio_8:.2f} (target >= 0.50: "
         f"{'met' if ratio_8 >= 0.5 else 'NOT met'})"
     )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "eventstore.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    report.write("eventstore", result)
 
 
 if __name__ == "__main__":

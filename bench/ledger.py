@@ -13,7 +13,6 @@ Prints the figures and writes bench/results/ledger.json. Never run by the tests.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import report
 from bench.eventstore import drop_database, make_database, pg_arguments
 from domain.ledger import HOT_ACCOUNT_SHARDS, Chart
 from eventstore.application import VeloraApplication
@@ -32,7 +32,6 @@ from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CASES = {
     "independent": lambda w: Chart.seller_payable(w),
     "hot_sharded": lambda w: Chart.PLATFORM_COMMISSION,
@@ -102,22 +101,16 @@ def main() -> None:
             f"{run['case']:<14}{run['writers']:>8}{run['transfers_per_s']:>13,.0f}"
             f"{run['conflicts_retried']:>11,}"
         )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "ledger.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "ledger",
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "hot_account_shards": HOT_ACCOUNT_SHARDS,
-                "seconds_per_run": args.seconds,
-                "runs": runs,
-            },
-            indent=2,
-        )
-        + "\n"
+    report.write(
+        "ledger",
+        {
+            "benchmark": "ledger",
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "hot_account_shards": HOT_ACCOUNT_SHARDS,
+            "seconds_per_run": args.seconds,
+            "runs": runs,
+        },
     )
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

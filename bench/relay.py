@@ -11,7 +11,6 @@ writes bench/results/relay.json. Never run by the tests.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import report
 from bench.eventstore import drop_database, make_database, pg_arguments
 from domain.ledger import Chart
 from eventstore.application import VeloraApplication
@@ -28,9 +28,8 @@ from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.kafka import Broker, KafkaPublisher, topic_names
 from eventstore.log import EventLog, open_event_log
-from eventstore.relay import Relay
+from eventstore.relay import Relay, wait_until_published
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TRANSFERS = 3_000
 BATCH_SIZES = (50, 500)
 
@@ -67,8 +66,8 @@ def relay_once(log: EventLog, bootstrap: str, batch_size: int) -> dict:
     )
     head = log.head()
     began = time.perf_counter()
-    while relay.position() < head:
-        relay.run_once()
+    if not wait_until_published(relay, head, timeout_s=600):
+        raise SystemExit(f"the relay did not reach {head} in 10 minutes")
     elapsed = time.perf_counter() - began
     publisher.close()
     return {
@@ -98,22 +97,16 @@ def main() -> None:
         print(
             f"{run['batch_size']:>6}{run['log_events_per_s']:>14,.0f}{run['messages_per_s']:>12,.0f}"
         )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "relay.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "relay",
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "broker": bootstrap,
-                "transfers": TRANSFERS,
-                "runs": runs,
-            },
-            indent=2,
-        )
-        + "\n"
+    report.write(
+        "relay",
+        {
+            "benchmark": "relay",
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "broker": bootstrap,
+            "transfers": TRANSFERS,
+            "runs": runs,
+        },
     )
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Prints the figures and writes bench/results/search.json. Never run by the tests.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
+from bench import report
 from eventstore.log import open_event_log
 from projections import migrate as read_migrations
 from projections.scope import TenantScope
@@ -41,7 +41,6 @@ from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from projections.tables import products
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TENANTS = {
     "USD": UUID("00000000-0000-4000-8000-000000000001"),
     "EUR": UUID("00000000-0000-4000-8000-000000000002"),
@@ -267,10 +266,7 @@ def main() -> None:
             f"{r['p99_ms']:>9.2f}{r['max_ms']:>9.2f}"
         )
     print(f"target: search p99 < 10 ms: {'met' if s['p99_ms'] < 10 else 'NOT met'}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "search.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    report.write("search", result)
 
 
 if __name__ == "__main__":

@@ -97,10 +97,6 @@ class Relay:
     def position(self) -> int:
         return self.log.relay_positions.get(self.name)
 
-    def lag(self) -> int:
-        """Log events not yet published."""
-        return self.log.head() - self.position()
-
     def run_once(self) -> int:
         """Publishes the next batch and moves the position past it. Returns how many log
         events it moved past (0: caught up)."""
@@ -153,7 +149,7 @@ class Relay:
 
 
 def wait_until_published(relay: Relay, position: int, timeout_s: float) -> bool:
-    """Drives the relay in this thread until it has published `position` (tests and the CLI)."""
+    """Drives the relay in this thread until it has published `position` (tests, benchmarks)."""
     deadline = time.monotonic() + timeout_s
     while relay.position() < position:
         if time.monotonic() > deadline:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from api.idempotency import IdempotencyStore
@@ -34,7 +35,13 @@ from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
-from projections.notifications import EmailPort, LoggingEmail, NotificationsConsumer
+from projections.notifications import (
+    EmailPort,
+    Handled,
+    LoggingEmail,
+    NotificationsConsumer,
+    forget_consumed,
+)
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.personal import PersonalData
 from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
@@ -195,8 +202,14 @@ class Container:
             on_batch=on_batch,
         )
 
-    def notifications(self, email: EmailPort | None = None) -> NotificationsConsumer:
-        return NotificationsConsumer(self.read_store, email or LoggingEmail())
+    def notifications(
+        self,
+        email: EmailPort | None = None,
+        on_handled: Callable[[Handled], None] = lambda _: None,
+    ) -> NotificationsConsumer:
+        return NotificationsConsumer(
+            self.read_store, email or LoggingEmail(), name=NOTIFICATIONS, on_handled=on_handled
+        )
 
     def notification_source(self, max_records: int = 200) -> KafkaSource:
         """The notifications consumer group's subscription to the order and payment topics."""
@@ -281,6 +294,12 @@ def build(settings: Settings | None = None) -> Container:
     )
     order_queries = OrderQueries(store)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
+    idempotency = IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s)
+    consumed_retention = timedelta(days=settings.consumed_retention_days)
+    chores = {
+        "idempotency_keys": idempotency.purge_expired,
+        "consumed_events": lambda now: forget_consumed(store, now - consumed_retention),
+    }
     return Container(
         settings=settings,
         log=log,
@@ -294,14 +313,14 @@ def build(settings: Settings | None = None) -> Container:
         checkout=checkout,
         fulfilment=fulfilment,
         order_queries=order_queries,
-        scheduler=Scheduler(order_queries, checkout, fulfilment),
+        scheduler=Scheduler(order_queries, checkout, fulfilment, chores=chores),
         ledger_queries=LedgerQueries(store),
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
         payouts=PayoutApplication(log, checkout.payments, on_recorded=wake_projections),
         tokens=tokens,
         hasher=hasher,
-        idempotency=IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s),
+        idempotency=idempotency,
         search=search,
         audit=AuditTrail(log),
         verifier=Verifier(log),

@@ -36,6 +36,7 @@ from api.metrics import Metrics, lag_gauges
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
 from eventstore.context import CommandContext
+from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import Handled
 from projections.rebuild import ModelRebuildReport, RebuildRunning
 from projections.runner import ProjectionFailed
@@ -247,13 +248,12 @@ def consume_notifications(
     """Turns published order and payment events into notifications for buyers and sellers,
     each exactly once, and hands them to the email port (which by default only logs)."""
     with _worker(metrics_port) as (container, metrics, stop):
-        consumer = container.notifications()
 
         def count(handled: Handled) -> None:
             for outcome, n in vars(handled).items():
-                metrics.consumed.labels(consumer.name, outcome).inc(n)
+                metrics.consumed.labels(NOTIFICATIONS, outcome).inc(n)
 
-        consumer.on_handled = count
+        consumer = container.notifications(on_handled=count)
         container.require_broker()
         console.print(f"consuming {consumer.name} from {container.settings.kafka_bootstrap}")
         consumer.run(partial(container.notification_source, max_records=batch_size), stop)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from projections.store import utcnow
+from projections.store import naive_utc, utcnow
 from projections.tables import idempotency_keys as keys
 
 HEADER = "idempotency-key"
@@ -103,9 +103,10 @@ class IdempotencyStore:
         with self.engine.begin() as conn:
             conn.execute(keys.delete().where(keys.c.scope == scope, keys.c.idem_key == key))
 
-    def purge_expired(self) -> int:
+    def purge_expired(self, now: datetime) -> int:
+        """Deletes the keys that expired before `now` (the scheduler's housekeeping)."""
         with self.engine.begin() as conn:
-            return conn.execute(keys.delete().where(keys.c.expires_at < utcnow())).rowcount
+            return conn.execute(keys.delete().where(keys.c.expires_at < naive_utc(now))).rowcount
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

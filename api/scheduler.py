@@ -1,12 +1,14 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
 their holds ran out (releasing the holds and cancelling the order), and releases escrow to sellers
-once their tenant's escrow hold after delivery has passed."""
+once their tenant's escrow hold after delivery has passed. Less often it does the housekeeping:
+chores that delete what has outlived its use (expired idempotency keys, say)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -18,6 +20,9 @@ from projections.orders import OrderQueries
 
 log = logging.getLogger("velora.scheduler")
 
+# A housekeeping chore: deletes what is no longer needed as of `now`, and says how many rows.
+Chore = Callable[[datetime], int]
+
 
 class Scheduler:
     def __init__(
@@ -27,12 +32,17 @@ class Scheduler:
         fulfilment: FulfilmentApplication,
         interval_s: float = 5.0,
         batch: int = 100,
+        *,
+        chores: Mapping[str, Chore] | None = None,
+        housekeeping_every_s: float = 3600.0,
     ) -> None:
         self.queries = queries
         self.checkout = checkout
         self.fulfilment = fulfilment
         self.interval_s = interval_s
         self.batch = batch
+        self.chores = dict(chores or {})
+        self.housekeeping_every_s = housekeeping_every_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -53,6 +63,19 @@ class Scheduler:
         return self._each(self.queries.overdue(now, self.batch), expire) + self._each(
             self.queries.escrow_due(now, self.batch), release
         )
+
+    def housekeep(self, now: datetime | None = None) -> dict[str, int]:
+        """Runs every chore once; returns how many rows each deleted. A chore that fails is
+        logged and left for the next time: the others still run."""
+        now = now or datetime.now(UTC)
+        done = {}
+        for name, chore in self.chores.items():
+            try:
+                done[name] = chore(now)
+            except Exception:
+                log.exception("housekeeping %s failed; trying again next time", name)
+        log.info("housekeeping deleted %s", done)
+        return done
 
     @staticmethod
     def _each(ids: list[str], command: Callable[[UUID], bool]) -> int:
@@ -77,8 +100,12 @@ class Scheduler:
             self._thread = None
 
     def _loop(self) -> None:
+        housekeeping_due = time.monotonic()
         while not self._stop.wait(self.interval_s):
             try:
                 self.run_once()
             except Exception:
                 log.exception("scheduler pass failed; trying again next interval")
+            if time.monotonic() >= housekeeping_due:
+                self.housekeep()
+                housekeeping_due = time.monotonic() + self.housekeeping_every_s

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
+    # How long consumers remember the event ids they applied: longer than the topics' retention.
+    consumed_retention_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
     # JSON lines for machines; "console" for a person at a terminal.
     log_format: Literal["json", "console"] = "json"

@@ -4,7 +4,10 @@ each one to the email port.
 
 Exactly one effect per event: a batch's notifications and the ids of the events it applied
 commit in one transaction, and an event whose id is already recorded is passed over. Offsets
-are committed to the broker only after that, so a crash redelivers and never loses. Email is
+are committed to the broker only after that, so a crash redelivers and never loses. The
+applied ids are kept for a retention period (`forget_consumed`, run by the scheduler); an event
+sent again after that (a relay started over from the beginning, say) still adds nothing, since
+each notification's id is derived from the event's and one already there is not made again. Email is
 an outside effect and cannot share the transaction: a notification is marked emailed once the
 port has taken it, and unmarked ones are sent again, so the port sees each at least once and
 gets the notification id to drop repeats with."""
@@ -14,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -23,7 +28,7 @@ import sqlalchemy as sa
 
 from projections.runner import TRANSIENT
 from projections.scope import TenantScope
-from projections.store import ReadStore, utcnow
+from projections.store import ReadStore, naive_utc, utcnow
 from projections.tables import consumed_events, notifications
 
 log = logging.getLogger("velora.notifications")
@@ -118,44 +123,38 @@ def _recipients(type_: str, data: dict[str, Any]) -> list[Recipient]:
 
 
 class NotificationsConsumer:
-    def __init__(self, store: ReadStore, email: EmailPort, *, name: str = CONSUMER) -> None:
+    def __init__(
+        self,
+        store: ReadStore,
+        email: EmailPort,
+        *,
+        name: str = CONSUMER,
+        on_handled: Callable[[Handled], None] = lambda _: None,
+    ) -> None:
         self.store = store
         self.email = email
         self.name = name
-        self.on_handled: Callable[[Handled], None] = lambda _: None
+        self.on_handled = on_handled
 
     def handle(self, values: Sequence[bytes]) -> Handled:
         """Applies a batch of CloudEvents (JSON) in one transaction, then emails what it made."""
         events, malformed = _decoded(values)
-        counts = {
-            "applied": 0,
-            "duplicates": 0,
-            "ignored": 0,
-            "notified": 0,
-            "malformed": malformed,
-        }
+        counts = Counter(malformed=malformed)
+        now = utcnow()
         with self.store.begin() as conn:
-            ids = [e["id"] for e in events]
-            seen = set(
-                conn.execute(
-                    sa.select(consumed_events.c.event_id).where(
-                        consumed_events.c.consumer == self.name,
-                        consumed_events.c.event_id.in_(ids),
-                    )
-                ).scalars()
-            )
-            now = utcnow()
+            made: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+            seen = self._applied(conn, [e["id"] for e in events])
             for event in events:
-                if event["id"] in seen:
+                if event["id"] in seen or event["id"] in made:
                     counts["duplicates"] += 1
                     continue
                 try:
-                    rows = self._notifications(event, now)
+                    made[event["id"]] = (event, self._notifications(event, now))
                 except (KeyError, TypeError) as e:
                     log.error("consumer passed over %s %s: no %s", event["type"], event["id"], e)
                     counts["malformed"] += 1
-                    continue
-                seen.add(event["id"])
+            there = _existing(conn, [n["notification_id"] for _, ns in made.values() for n in ns])
+            for event, rows in made.values():
                 conn.execute(
                     sa.insert(consumed_events).values(
                         consumer=self.name,
@@ -165,14 +164,22 @@ class NotificationsConsumer:
                         consumed_at=now,
                     )
                 )
-                if rows:
-                    conn.execute(sa.insert(notifications), rows)
-                counts["applied" if rows else "ignored"] += 1
-                counts["notified"] += len(rows)
+                new = [n for n in rows if n["notification_id"] not in there]
+                if new:
+                    conn.execute(sa.insert(notifications), new)
+                # Made before, under an id since forgotten: a duplicate all the same.
+                counts["applied" if new else "duplicates" if rows else "ignored"] += 1
+                counts["notified"] += len(new)
         handled = Handled(**counts)
         self.on_handled(handled)
         self.send_pending()
         return handled
+
+    def _applied(self, conn: sa.Connection, ids: list[str]) -> set[str]:
+        query = sa.select(consumed_events.c.event_id).where(
+            consumed_events.c.consumer == self.name, consumed_events.c.event_id.in_(ids)
+        )
+        return set(conn.execute(query).scalars())
 
     def _notifications(self, event: dict[str, Any], now: Any) -> list[dict[str, Any]]:
         data = event.get("data") or {}
@@ -245,6 +252,21 @@ class NotificationsConsumer:
                 stop.wait(2.0)
             finally:
                 source.close()
+
+
+def _existing(conn: sa.Connection, notification_ids: list[str]) -> set[str]:
+    query = sa.select(notifications.c.notification_id).where(
+        notifications.c.notification_id.in_(notification_ids)
+    )
+    return set(conn.execute(query).scalars())
+
+
+def forget_consumed(store: ReadStore, before: datetime) -> int:
+    """Deletes the applied-event ids every consumer recorded before `before`. Keep them longer
+    than the topics keep their events: until then the broker may deliver an event again."""
+    with store.begin() as conn:
+        query = sa.delete(consumed_events).where(consumed_events.c.consumed_at < naive_utc(before))
+        return conn.execute(query).rowcount
 
 
 def _decoded(values: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:

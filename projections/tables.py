@@ -90,6 +90,7 @@ consumed_events = sa.Table(
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("event_type", sa.String(64), nullable=False),
     sa.Column("consumed_at", Timestamp, nullable=False),
+    sa.Index("ix_consumed_events_age", "consumed_at"),
 )
 
 notifications = sa.Table(

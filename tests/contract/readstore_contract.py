@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from functools import singledispatchmethod
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from eventstore.mapper import RecordedEvent
 from projections.runner import EffectUnavailable, ProjectionFailed, ProjectionRunner, Projector
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore
-from projections.tables import metadata, tenants
+from projections.tables import idempotency_keys, metadata, tenants
 from tests.aggregates import Counter
 from tests.contract.eventstore_contract import ctx
 
@@ -348,3 +349,21 @@ class ReadStoreContract:
         assert replay.headers == [["content-type", "application/json"]]
         keys.release(scope, key)
         assert keys.claim(scope, key, "h2").outcome == "new"
+
+    def test_housekeeping_purges_only_expired_idempotency_keys(self, store: ReadStore) -> None:
+        keys = IdempotencyStore(store.engine, ttl_s=24 * 3600)
+        scope = f"user:{uuid4()}"
+        for key in ("a", "b"):
+            assert keys.claim(scope, key, "h").outcome == "new"
+        keys.complete(scope, "a", 201, [], b"{}")
+
+        def kept() -> int:
+            query = sa.select(sa.func.count()).where(idempotency_keys.c.scope == scope)
+            with store.engine.connect() as conn:
+                return int(conn.execute(query).scalar_one())
+
+        keys.purge_expired(datetime.now(UTC) + timedelta(hours=23))
+        assert kept() == 2  # not yet expired, done or in flight
+        assert keys.purge_expired(datetime.now(UTC) + timedelta(hours=24, minutes=1)) >= 2
+        assert kept() == 0
+        assert keys.claim(scope, "a", "other").outcome == "new"  # the key is free again

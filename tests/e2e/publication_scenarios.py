@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+import sqlalchemy as sa
 
 from api.bootstrap import Container
+from api.scheduler import Scheduler
 from eventstore.integration import CONTENT_TYPE
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
 from projections.notifications import KINDS, Notice, NotificationsConsumer
+from projections.tables import consumed_events, notifications
 from tests.brokers import InMemoryPublisher
 from tests.e2e.client import Api
 from tests.e2e.shop import ADDRESS, Shop
@@ -255,6 +259,56 @@ class PublicationScenarios(Shop):
         assert len({n.notification_id for n in sent}) == len(sent)
         assert {n.tenant_id for n in sent} == {story["tenant_id"]}
         assert consumer.send_pending() == 0  # all taken already
+
+    def test_an_event_sent_again_after_housekeeping_forgot_its_id_adds_nothing(
+        self, container: Container, story: dict[str, Any]
+    ) -> None:
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        values = [m.value for kind in KINDS for m in publisher.read(f"velora.{kind}")]
+        ids = [json.loads(v)["id"] for v in values]
+        sent: list[Notice] = []
+
+        class Outbox:
+            def send(self, notice: Notice) -> None:
+                sent.append(notice)
+
+        def stored(table: sa.Table) -> int:
+            query = sa.select(sa.func.count()).where(table.c.event_id.in_(ids))
+            with container.read_store.engine.connect() as conn:
+                return int(conn.execute(query).scalar_one())
+
+        consumer = NotificationsConsumer(container.read_store, Outbox())
+        consumer.handle(values)
+        made = stored(notifications)
+        assert made >= 7 and stored(consumed_events) == len(values)
+        # Within the retention the ids are kept, and a redelivery is known by them.
+        assert container.scheduler.housekeep(datetime.now(UTC))["consumed_events"] == 0
+        assert consumer.handle(values).duplicates == len(values)
+        # A retention later they are gone; the same events again make no new notification.
+        retention = timedelta(days=container.settings.consumed_retention_days, minutes=1)
+        forgotten = container.scheduler.housekeep(datetime.now(UTC) + retention)
+        assert forgotten["consumed_events"] >= len(values)
+        assert stored(consumed_events) == 0
+        again = consumer.handle(values)
+        assert (again.applied, again.notified) == (0, 0)
+        assert again.duplicates + again.ignored == len(values) and again.duplicates > 0
+        assert stored(notifications) == made
+        assert len({n.notification_id for n in sent}) == len(sent)  # no email twice
+
+    def test_a_failing_housekeeping_chore_does_not_stop_the_others(
+        self, container: Container
+    ) -> None:
+        def broken(_: datetime) -> int:
+            raise ConnectionError("read store down")
+
+        scheduler = Scheduler(
+            container.order_queries,
+            container.checkout,
+            container.fulfilment,
+            chores={"broken": broken, "counted": lambda _: 3},
+        )
+        assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}
 
     def test_an_email_the_port_refused_is_sent_again_later(
         self, container: Container, story: dict[str, Any]

@@ -6,7 +6,7 @@ session."""
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -14,12 +14,25 @@ class Busy(RuntimeError):
     """Another process holds the lock."""
 
 
+class LockLost(RuntimeError):
+    """The lock went while the job ran (its database session was dropped): the job must stop
+    and take it again, for another process may hold it now."""
+
+
+# Raises LockLost once the lock has gone; a job calls it before each step it must not share.
+StillHeld = Callable[[], None]
+
+
+def held() -> None:
+    """The check of a lock that cannot go while its process lives (a file lock)."""
+
+
 @contextmanager
-def file_lock(path: str, what: str) -> Iterator[None]:
+def file_lock(path: str, what: str) -> Iterator[StillHeld]:
     """An exclusive lock on a file beside an embedded database; Busy at once if held."""
     with open(path, "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Busy(f"another {what} is running") from None
-        yield
+        yield held

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import psycopg
 from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore
 
-from eventstore.locks import Busy, file_lock
+from eventstore.locks import Busy, LockLost, StillHeld, file_lock
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
 from eventstore.outbox import POSITIONS_TABLE, RelayPositions
 from eventstore.personal import KEYS_TABLE, PersonalKeys
@@ -70,13 +71,15 @@ class EventLog:
         self.head()
 
     @contextmanager
-    def exclusive(self, job: str) -> Iterator[None]:
+    def exclusive(self, job: str) -> Iterator[StillHeld]:
         """Lets one process at a time run `job` against this log (Busy at once otherwise):
-        a file lock beside SQLite, a session advisory lock on PostgreSQL."""
+        a file lock beside SQLite, a session advisory lock on PostgreSQL. Yields a check that
+        raises LockLost once the lock has gone: PostgreSQL drops it with its session, when the
+        connection is cut or the backend terminated, and a waiting process may then take it."""
         datastore: Any = getattr(self.recorder, "datastore", None)
         if self.backend == "sqlite":
-            with file_lock(f"{datastore.pool.db_name}.{job}.lock", job):
-                yield
+            with file_lock(f"{datastore.pool.db_name}.{job}.lock", job) as still_held:
+                yield still_held
             return
         key = f"velora:{job}"
         with datastore.get_connection() as conn:
@@ -86,11 +89,23 @@ class EventLog:
             conn.commit()  # the lock belongs to the session and outlives the transaction
             if not row["held"]:
                 raise Busy(f"another {job} is running")
+
+            def still_held() -> None:
+                # A session holds its lock until it ends, so a live session still holds it.
+                try:
+                    conn.execute("SELECT 1")
+                    conn.commit()
+                except psycopg.Error as e:
+                    raise LockLost(f"the {job} lock went with its session: {e}") from e
+
             try:
-                yield
+                yield still_held
             finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
-                conn.commit()
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                    conn.commit()
+                except psycopg.Error:
+                    conn.close()  # ends the session, and the lock with it if it still held it
 
     def close(self) -> None:
         close = getattr(self.recorder, "close", None)

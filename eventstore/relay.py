@@ -5,7 +5,9 @@ A batch is published, and the relay's position moves past it only once the broke
 acknowledged every message in it. A crash or a broker failure anywhere before that leaves the
 position where it was, so the batch is published again: every event reaches the broker at
 least once, and consumers drop repeats by the CloudEvents `id`, which is the same every time.
-One relay per log and name runs at a time (`EventLog.exclusive`); a second one waits."""
+One relay per log and name runs at a time (`EventLog.exclusive`); a second one waits. A relay
+that finds its lock gone before a batch (its database session was cut) stops and queues for it
+again, so two relays overlap by one batch at most, and that batch is only sent twice."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from eventstore.integration import CONTENT_TYPE, Translator
-from eventstore.locks import Busy
+from eventstore.locks import Busy, LockLost, StillHeld
 from eventstore.log import EventLog
 
 log = logging.getLogger("velora.relay")
@@ -125,17 +127,20 @@ class Relay:
         retries after a failure, from the stored position, with growing pauses."""
         while not stop.is_set():
             try:
-                with self.log.exclusive(f"relay-{self.name}"):
+                with self.log.exclusive(f"relay-{self.name}") as still_held:
                     log.info("relay %s publishing from position %d", self.name, self.position())
-                    self._follow(stop, max_backoff_s)
+                    self._follow(stop, max_backoff_s, still_held)
                     return
             except Busy:
                 log.info("relay %s: another one is running; waiting", self.name)
                 stop.wait(5.0)
+            except LockLost as e:  # another relay may have it now: stop, and queue for it again
+                log.warning("relay %s: %s; taking it again", self.name, e)
 
-    def _follow(self, stop: threading.Event, max_backoff_s: float) -> None:
+    def _follow(self, stop: threading.Event, max_backoff_s: float, still_held: StillHeld) -> None:
         backoff_s = self.poll_interval_s
         while not stop.is_set():
+            still_held()  # no batch starts without the lock, so two relays share one at most
             try:
                 moved = self.run_once()
             except TRANSIENT as e:  # the broker or the store: publish this batch again later

@@ -180,7 +180,8 @@ class EventStoreContract:
     def test_one_process_at_a_time_holds_a_job_and_a_crash_would_let_it_go(
         self, log: EventLog
     ) -> None:
-        with log.exclusive("relay-contract"):
+        with log.exclusive("relay-contract") as still_held:
+            still_held()  # held, and known to be
             with pytest.raises(Busy), log.exclusive("relay-contract"):
                 pass  # a second relay of the same name must wait
             with log.exclusive("relay-other"):

@@ -16,10 +16,13 @@ from eventsourcing.persistence import IntegrityError
 
 from eventstore.application import VeloraApplication
 from eventstore.audit import SNAPSHOT_EVERY, AuditTrail
+from eventstore.locks import LockLost
 from eventstore.log import EventLog, open_event_log
 from eventstore.postgres import _LOCK_KEY, WRITER_ROLE, GroupCommitRecorder
+from eventstore.relay import Relay
 from eventstore.verify import Verifier
 from tests.aggregates import Counter
+from tests.brokers import InMemoryPublisher
 from tests.contract.eventstore_contract import (
     AsOfContract,
     ChainContract,
@@ -58,6 +61,62 @@ class TestPostgresEventStore(EventStoreContract):
         with pytest.raises(psycopg.Error, match="immutable"):
             self.raw_sql(log, "TRUNCATE velora_events")
         assert log.head() == head
+
+    def session_locks(self) -> list[int]:
+        """The sessions holding a session-level advisory lock in this database."""
+        query = (
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return [row[0] for row in conn.execute(query)]
+
+    def cut(self, pid: int) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    def test_a_job_lock_whose_session_was_cut_is_known_lost_and_free(self, log: EventLog) -> None:
+        with log.exclusive("cut-job") as still_held:
+            still_held()
+            (holder,) = self.session_locks()
+            self.cut(holder)
+            with pytest.raises(LockLost):
+                still_held()
+            with log.exclusive("cut-job"):
+                pass  # a process waiting for the job may take it now
+        assert self.session_locks() == []
+
+    def test_a_relay_whose_lock_was_cut_takes_it_again_and_goes_on(
+        self, log: EventLog, app: VeloraApplication
+    ) -> None:
+        relay = Relay(log, InMemoryPublisher(), name=f"cut-{uuid4().hex[:8]}", poll_interval_s=0.05)
+        stop = threading.Event()
+        worker = threading.Thread(target=relay.run, args=(stop,))
+        worker.start()
+        try:
+            app.record(ctx(), Counter(tenant_id=uuid4()))
+            assert eventually(lambda: relay.position() == log.head())
+            (first,) = self.session_locks()
+            self.cut(first)
+            app.record(ctx(), Counter(tenant_id=uuid4()))
+            assert eventually(lambda: relay.position() == log.head())
+            # It noticed, and holds the lock again, on a new session.
+            assert eventually(
+                lambda: len(locks := self.session_locks()) == 1 and first not in locks
+            )
+        finally:
+            stop.set()
+            worker.join(timeout=10)
+        assert not worker.is_alive()
+
+
+def eventually(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def as_role(url: str, role: str) -> str:

@@ -62,6 +62,10 @@ def configure(level: str = "INFO", *, json: bool = True, stream: TextIO | None =
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # kafka-python narrates every connection and rebalance at INFO: only its warnings, unless
+    # the operator asked for DEBUG.
+    quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("kafka").setLevel(quiet)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

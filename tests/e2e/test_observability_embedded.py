@@ -29,11 +29,24 @@ def log_lines() -> Iterator[io.StringIO]:
     for handler in [h for h in root.handlers if h.get_name() == "velora"]:
         root.removeHandler(handler)
     root.setLevel(level)
+    logging.getLogger("kafka").setLevel(logging.NOTSET)
     structlog.reset_defaults()
 
 
 def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_the_kafka_clients_chatter_is_left_out_but_not_its_warnings(
+    log_lines: io.StringIO,
+) -> None:
+    logging.getLogger("kafka.conn").info("connected to 127.0.0.1:9092")
+    logging.getLogger("kafka.conn").warning("broker went away")
+    logging.getLogger("velora.relay").info("relay publishing")
+    assert [(line["logger"], line["event"]) for line in parsed(log_lines)] == [
+        ("kafka.conn", "broker went away"),
+        ("velora.relay", "relay publishing"),
+    ]
 
 
 class TestObservability(Embedded, Shop):

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from eventstore.locks import Busy, file_lock
+from eventstore.locks import Busy, LockLost, StillHeld, file_lock
 from eventstore.log import EventLog
 from projections.runner import ProjectionRunner, Projector
 from projections.store import ReadStore
@@ -104,10 +104,23 @@ def rebuild_models(
     catch_up_lag: int = 500,
     batch_size: int = 1000,
 ) -> ModelRebuildReport:
-    with _exclusive(store):
-        return _rebuild(
-            log, store, upstream_first(live), force, on_progress, catch_up_lag, batch_size
-        )
+    try:
+        with _exclusive(store) as still_held:
+            return _rebuild(
+                log,
+                store,
+                upstream_first(live),
+                force,
+                on_progress,
+                catch_up_lag,
+                batch_size,
+                still_held,
+            )
+    except LockLost as e:
+        raise RebuildRunning(
+            f"{e}: another rebuild may have started, so this one stopped before its swap; "
+            "the next rebuild clears what it left"
+        ) from None
 
 
 def _rebuild(
@@ -118,6 +131,7 @@ def _rebuild(
     on_progress: Progress,
     catch_up_lag: int,
     batch_size: int,
+    still_held: StillHeld,
 ) -> ModelRebuildReport:
     started = time.monotonic()
     names = [p.name for p in ordered]
@@ -134,6 +148,7 @@ def _rebuild(
     try:
         _create(store, [shadow for _, shadow in pairs], [r.name for r in shadows])
         _build(log, store, shadows, catch_up_lag, on_progress)
+        still_held()  # the swap is the one step two rebuilds must never share
         with store.begin() as conn:
             report.position = _align(log, store, conn, ordered, shadows)
             on_progress("build", report.position, report.position)
@@ -153,7 +168,8 @@ def _rebuild(
     except _Refused:
         pass
     finally:
-        recover(store)
+        if _holds(still_held):  # else the tables may be another rebuild's now: leave them
+            recover(store)
     report.elapsed_s = round(time.monotonic() - started, 3)
     return report
 
@@ -311,24 +327,52 @@ class RebuildRunning(RuntimeError):
     """Another rebuild of the read models is under way."""
 
 
+def lock_name(store: ReadStore) -> str:
+    """The named lock (MySQL's GET_LOCK) a rebuild of this read store holds."""
+    return f"velora-rebuild:{store.engine.url.database}"
+
+
 @contextmanager
-def _exclusive(store: ReadStore) -> Iterator[None]:
-    """One rebuild at a time per read store: a second would drop the first one's shadows."""
+def _exclusive(store: ReadStore) -> Iterator[StillHeld]:
+    """One rebuild at a time per read store: a second would drop the first one's shadows.
+    Yields a check that raises LockLost once the lock has gone: MySQL drops a named lock with
+    its connection, and a second rebuild may then take it."""
     if store.backend == "sqlite":
         try:
-            with file_lock(f"{store.engine.url.database}.rebuild.lock", "rebuild"):
-                yield
+            with file_lock(f"{store.engine.url.database}.rebuild.lock", "rebuild") as still_held:
+                yield still_held
         except Busy:
             raise RebuildRunning("another rebuild of these read models is running") from None
         return
-    name = f"velora-rebuild:{store.engine.url.database}"
+    name = lock_name(store)
     with store.engine.connect() as conn:
         if conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() != 1:
             raise RebuildRunning("another rebuild of these read models is running")
+
+        def still_held() -> None:
+            query = sa.text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()")
+            try:
+                mine = conn.execute(query, {"n": name}).scalar()
+            except sa.exc.SQLAlchemyError as e:  # cut, or invalidated by an earlier cut
+                raise LockLost("the rebuild lock went with its connection") from e
+            if mine != 1:
+                raise LockLost("the rebuild lock is no longer held")
+
         try:
-            yield
+            yield still_held
         finally:
-            conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+            try:
+                conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+            except sa.exc.SQLAlchemyError:
+                conn.invalidate()  # ends the session, and the lock with it if it still held it
+
+
+def _holds(still_held: StillHeld) -> bool:
+    try:
+        still_held()
+    except LockLost:
+        return False
+    return True
 
 
 def _quoted(conn: Connection, name: str) -> str:

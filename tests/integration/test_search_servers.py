@@ -3,8 +3,19 @@ PostgreSQL + MariaDB with the embedded index."""
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
+from api.bootstrap import Container
+from projections.rebuild import RebuildRunning, lock_name
 from tests.e2e.backends import OnServers
-from tests.e2e.rebuild_scenarios import ModelRebuildScenarios, SearchRebuildScenarios
+from tests.e2e.client import Api
+from tests.e2e.rebuild_scenarios import (
+    ModelRebuildScenarios,
+    SearchRebuildScenarios,
+    leftovers,
+    live_rows,
+)
 from tests.e2e.search_scenarios import SearchScenarios
 
 
@@ -17,4 +28,27 @@ class TestSearchRebuildOnServers(OnServers, SearchRebuildScenarios):
 
 
 class TestModelRebuildOnServers(OnServers, ModelRebuildScenarios):
-    pass
+    def test_a_rebuild_whose_lock_connection_was_killed_stops_before_its_swap(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        self.trade(api, root, container)
+        container.stop_projections()
+        container.catch_up()
+        before = live_rows(container)
+        store = container.read_store
+        killed: list[int] = []
+
+        def kill_the_lock_holder(phase: str, done: int, total: int) -> None:
+            if phase != "build" or killed:
+                return
+            with store.engine.connect() as conn:
+                holder = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": lock_name(store)})
+                killed.append(int(holder.scalar_one()))
+                conn.execute(sa.text(f"KILL {killed[0]}"))
+
+        with pytest.raises(RebuildRunning, match="went with its connection"):
+            container.rebuild_models(["sellers", "catalog"], on_progress=kill_the_lock_holder)
+        assert live_rows(container) == before
+        report = container.rebuild_models(["sellers", "catalog"])  # clears what it left
+        assert report.swapped and report.differences == []
+        assert live_rows(container) == before and leftovers(container) == []

@@ -3,9 +3,6 @@ tenant's hold, refunded on cancellation, with the trial balance balanced after e
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +10,7 @@ from uuid import uuid4
 
 from api.bootstrap import Container
 from tests.e2e.client import Api, assert_problem
-from tests.e2e.shop import Shop, price
+from tests.e2e.shop import Shop, intent_event, price, signed
 
 
 def accounts(api: Api, finance: str, tenant_id: str) -> dict[str, int]:
@@ -203,42 +200,7 @@ class MoneyScenarios(Shop):
         balanced(api, finance, m.tenant_id)
 
 
-def signed(secret: str, event: dict[str, Any], *, at: int | None = None) -> tuple[bytes, str]:
-    """A webhook body and its Stripe-Signature, made the way Stripe makes them."""
-    payload = json.dumps(event).encode()
-    timestamp = at if at is not None else int(time.time())
-    digest = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256
-    ).hexdigest()
-    return payload, f"t={timestamp},v1={digest}"
-
-
-def intent_event(kind: str, intent_id: str, amount: int, currency: str = "usd") -> dict[str, Any]:
-    return {
-        "id": f"evt_{uuid4().hex}",
-        "object": "event",
-        "type": kind,
-        "data": {
-            "object": {
-                "id": intent_id,
-                "object": "payment_intent",
-                "amount": amount,
-                "amount_received": amount,
-                "currency": currency,
-            }
-        },
-    }
-
-
 class WebhookScenarios(Shop):
-    def post_event(self, api: Api, container: Container, event: dict[str, Any], **kw: Any) -> Any:
-        payload, signature = signed(kw.pop("secret", container.webhook_secret), event, **kw)
-        response = api.post(
-            "/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature}
-        )
-        api.position = max(api.position, container.log.head())
-        return response
-
     def test_a_signed_payment_event_pays_the_order_once(
         self, api: Api, root: str, container: Container
     ) -> None:

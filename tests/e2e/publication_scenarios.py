@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,16 @@ def documented() -> dict[str, tuple[str, set[str]]]:
     return types
 
 
+class Outbox:
+    """An email port that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notice] = []
+
+    def send(self, notice: Notice) -> None:
+        self.sent.append(notice)
+
+
 class PublicationScenarios(Shop):
     @pytest.fixture
     def story(self, api: Api, root: str, container: Container) -> dict[str, Any]:
@@ -111,6 +122,12 @@ class PublicationScenarios(Shop):
         relay = Relay(container.log, publisher, name=name, batch_size=50)
         assert wait_until_published(relay, container.log.head(), timeout_s=60)
         return relay
+
+    def consumed_values(self, container: Container, kinds: Sequence[str] = KINDS) -> list[bytes]:
+        """The whole log relayed: the records on the topics of `kinds`, in order."""
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        return [m.value for kind in kinds for m in publisher.read(f"velora.{kind}")]
 
     def test_every_event_is_a_documented_cloudevent(
         self, container: Container, story: dict[str, Any]
@@ -227,16 +244,10 @@ class PublicationScenarios(Shop):
     def test_the_notifications_consumer_applies_each_event_once(
         self, container: Container, story: dict[str, Any]
     ) -> None:
-        publisher = InMemoryPublisher()
-        self.relayed(container, publisher)
-        values = [m.value for kind in KINDS for m in publisher.read(f"velora.{kind}")]
-        sent: list[Notice] = []
-
-        class Outbox:
-            def send(self, notice: Notice) -> None:
-                sent.append(notice)
-
-        consumer = NotificationsConsumer(container.read_store, Outbox())
+        values = self.consumed_values(container)
+        outbox = Outbox()
+        sent = outbox.sent
+        consumer = NotificationsConsumer(container.read_store, outbox)
         first = consumer.handle([b"not json", b'{"id": "x"}', *values])
         assert (first.malformed, first.duplicates) == (2, 0)
         assert first.applied + first.ignored == len(values)
@@ -263,22 +274,17 @@ class PublicationScenarios(Shop):
     def test_an_event_sent_again_after_housekeeping_forgot_its_id_adds_nothing(
         self, container: Container, story: dict[str, Any]
     ) -> None:
-        publisher = InMemoryPublisher()
-        self.relayed(container, publisher)
-        values = [m.value for kind in KINDS for m in publisher.read(f"velora.{kind}")]
+        values = self.consumed_values(container)
         ids = [json.loads(v)["id"] for v in values]
-        sent: list[Notice] = []
-
-        class Outbox:
-            def send(self, notice: Notice) -> None:
-                sent.append(notice)
+        outbox = Outbox()
+        sent = outbox.sent
 
         def stored(table: sa.Table) -> int:
             query = sa.select(sa.func.count()).where(table.c.event_id.in_(ids))
             with container.read_store.engine.connect() as conn:
                 return int(conn.execute(query).scalar_one())
 
-        consumer = NotificationsConsumer(container.read_store, Outbox())
+        consumer = NotificationsConsumer(container.read_store, outbox)
         consumer.handle(values)
         made = stored(notifications)
         assert made >= 7 and stored(consumed_events) == len(values)
@@ -313,20 +319,18 @@ class PublicationScenarios(Shop):
     def test_an_email_the_port_refused_is_sent_again_later(
         self, container: Container, story: dict[str, Any]
     ) -> None:
-        publisher = InMemoryPublisher()
-        self.relayed(container, publisher)
-        values = [m.value for m in publisher.read("velora.payments")]
-        taken: list[Notice] = []
+        values = self.consumed_values(container, ["payments"])
 
-        class Flaky:
+        class Flaky(Outbox):
             down = True
 
             def send(self, notice: Notice) -> None:
                 if self.down:
                     raise ConnectionError("mail server down")
-                taken.append(notice)
+                super().send(notice)
 
         port = Flaky()
+        taken = port.sent
         consumer = NotificationsConsumer(container.read_store, port)
         handled = consumer.handle(values)
         assert handled.notified == 1  # the failed payment's buyer

@@ -226,6 +226,15 @@ class ModelRebuildScenarios(Shop):
         self.checkout(api, buyer, self.cart(api, buyer, {product: 1}))  # left unpaid
         return m.admin_token, order["order_id"]
 
+    def settled_trade(
+        self, api: Api, root: str, container: Container
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """Trades, then stops the projectors at the head: returns every live row."""
+        self.trade(api, root, container)
+        container.stop_projections()
+        container.catch_up()
+        return live_rows(container)
+
     def rebuild(self, container: Container, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [VELORA, "projections", "rebuild", *args],
@@ -353,10 +362,7 @@ class ModelRebuildScenarios(Shop):
     def test_a_failed_rebuild_leaves_the_live_models_as_they_were(
         self, api: Api, root: str, container: Container
     ) -> None:
-        self.trade(api, root, container)
-        container.stop_projections()
-        container.catch_up()
-        before = live_rows(container)
+        before = self.settled_trade(api, root, container)
 
         def fail(phase: str, done: int, total: int) -> None:
             raise RuntimeError("operator pressed ctrl-c")

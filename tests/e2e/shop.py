@@ -3,6 +3,10 @@ payment. It holds no tests of its own."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,6 +30,33 @@ ADDRESS = {
 
 def price(amount: int, currency: str = "USD") -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
+
+
+def signed(secret: str, event: dict[str, Any], *, at: int | None = None) -> tuple[bytes, str]:
+    """A webhook body and its Stripe-Signature, made the way Stripe makes them."""
+    payload = json.dumps(event).encode()
+    timestamp = at if at is not None else int(time.time())
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256
+    ).hexdigest()
+    return payload, f"t={timestamp},v1={digest}"
+
+
+def intent_event(kind: str, intent_id: str, amount: int, currency: str = "usd") -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid4().hex}",
+        "object": "event",
+        "type": kind,
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": amount,
+                "currency": currency,
+            }
+        },
+    }
 
 
 class Shop(ApiScenarios):
@@ -85,6 +116,15 @@ class Shop(ApiScenarios):
             key=key or f"co-{uuid4()}",
             json={"cart_id": cart_id, "shipping_address": ADDRESS},
         )
+
+    def post_event(self, api: Api, container: Container, event: dict[str, Any], **kw: Any) -> Any:
+        """Posts a Stripe webhook, signed with the container's secret unless `secret` is given."""
+        payload, signature = signed(kw.pop("secret", container.webhook_secret), event, **kw)
+        response = api.post(
+            "/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature}
+        )
+        api.position = max(api.position, container.log.head())
+        return response
 
     def pay(self, api: Api, container: Container, order_id: str, ok: bool = True) -> None:
         result = container.checkout.record_payment(

@@ -30,8 +30,7 @@ from tests.brokers import Record, kafka_available, read_topics
 from tests.conftest import built, make_settings
 from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api
-from tests.e2e.money_scenarios import intent_event, signed
-from tests.e2e.shop import Shop
+from tests.e2e.shop import Shop, intent_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mysql]
 
@@ -309,12 +308,9 @@ class TestKafka(Shop):
         product = self.stocked(api, seller, 3, 1_500)
         order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
         event = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
-        payload, signature = signed(container.webhook_secret, event)
         for _ in range(2):  # paid, then a duplicate
-            api.post(
-                "/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature}
-            )
-        api.post("/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": "t=1,v1=0"})
+            self.post_event(api, container, event)
+        self.post_event(api, container, event, secret="not-the-webhook-secret")
         refused = api.post("/v1/carts", token=None)
         assert refused.status_code == 401
         assert wait_until_published(container.relay(), container.log.head(), timeout_s=60)

@@ -31,10 +31,7 @@ class TestModelRebuildOnServers(OnServers, ModelRebuildScenarios):
     def test_a_rebuild_whose_lock_connection_was_killed_stops_before_its_swap(
         self, api: Api, root: str, container: Container
     ) -> None:
-        self.trade(api, root, container)
-        container.stop_projections()
-        container.catch_up()
-        before = live_rows(container)
+        before = self.settled_trade(api, root, container)
         store = container.read_store
         killed: list[int] = []
 

@@ -3,6 +3,7 @@ all of them writing to the one shared event log."""
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -10,14 +11,34 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, Mapper
 
 from domain.errors import NotFound
+from eventstore.cache import AggregateCache
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command(method: F) -> F:
+    """Marks an application method as one command: its loads look at the log once, at the
+    first of them, rather than before each (see eventstore/cache.py)."""
+
+    @functools.wraps(method)
+    def run(self: VeloraApplication, *args: Any, **kwargs: Any) -> Any:
+        with self._log.aggregates.command():
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -29,21 +50,37 @@ class CommandResult:
     created: bool = True
 
 
+class CachedRepository(Repository[UUID]):
+    """Loads current aggregates through the process's shared AggregateCache; a past version
+    (the audit trail's) still replays the store."""
+
+    def __init__(self, event_store: EventStore[UUID], cache: AggregateCache) -> None:
+        super().__init__(event_store)
+        self.shared = cache
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is not None or kwargs.get("projector_func", project_aggregate) is not (
+            project_aggregate
+        ):
+            return super().get(aggregate_id, version=version, **kwargs)
+        return self.shared.get(
+            aggregate_id, lambda: self._load(aggregate_id), lambda a: self._forward(a)
+        )
+
+    def _load(self, aggregate_id: UUID) -> MutableOrImmutableAggregate[UUID]:
+        return self._reconstruct_aggregate(aggregate_id, None, project_aggregate)  # type: ignore[arg-type]
+
+    def _forward(self, aggregate: Any) -> Any:
+        """The aggregate with the events stored after its version applied."""
+        newer = self.event_store.get(originator_id=aggregate.id, gt=aggregate.version)
+        return project_aggregate(aggregate, newer)
+
+
 class VeloraApplication(Application[UUID]):
     def __init__(self, log: EventLog, on_recorded: Callable[[int], None] | None = None) -> None:
         self._log = log
         self._on_recorded = on_recorded
-        # A cache that fast-forwards: every load still reads the store, but only the events
-        # after the cached version, so a long-lived aggregate (a ledger account touched by every
-        # order) does not replay its whole history on each command. Callers get a deep copy, and
-        # several processes can write, because the store, not the cache, decides what is current.
-        super().__init__(
-            env={
-                "PERSISTENCE_MODULE": "eventsourcing.popo",
-                "AGGREGATE_CACHE_MAXSIZE": "10000",
-                "AGGREGATE_CACHE_FASTFORWARD": "y",
-            }
-        )
+        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._log.recorder
@@ -51,10 +88,20 @@ class VeloraApplication(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return self._log.mapper
 
+    def construct_repository(self) -> Repository[UUID]:
+        return CachedRepository(self.events, self._log.aggregates)
+
     def record(self, ctx: CommandContext, *aggregates: Any) -> int:
         """Saves the aggregates' new events atomically and returns the last event's position."""
-        with recording_under(ctx):
-            recordings = self.save(*aggregates)
+        cache = self._log.aggregates
+        era = cache.era()
+        try:
+            with recording_under(ctx):
+                recordings = self.save(*aggregates)
+        except IntegrityError:
+            cache.forget([a.id for a in aggregates])
+            raise
+        cache.saved(aggregates, era)
         # Saving nothing new (an unchanged aggregate) answers the log's current position.
         position = max(r.notification.id for r in recordings) if recordings else self._log.head()
         if self._on_recorded is not None:

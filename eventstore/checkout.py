@@ -39,7 +39,7 @@ from domain.payments import (
     UnknownPaymentIntent,
 )
 from domain.refunds import Refund
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -67,10 +67,12 @@ class CheckoutApplication(VeloraApplication):
 
     # -- carts ----------------------------------------------------------------------------------
 
+    @command
     def open_cart(self, ctx: CommandContext, tenant_id: UUID, buyer_id: UUID) -> CommandResult:
         cart = Cart(tenant_id=tenant_id, buyer_id=buyer_id)
         return CommandResult(cart.id, self.record(ctx, cart))
 
+    @command
     def set_quantity(
         self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, product_id: UUID, quantity: int
     ) -> CommandResult:
@@ -82,6 +84,7 @@ class CheckoutApplication(VeloraApplication):
 
     # -- checkout -------------------------------------------------------------------------------
 
+    @command
     def checkout(
         self,
         ctx: CommandContext,
@@ -128,9 +131,11 @@ class CheckoutApplication(VeloraApplication):
             expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
         )
         cart.check_out(order.id)
-        stocks = []
-        for seller_order in seller_orders:
-            for line in seller_order.lines:
+        held = [line for seller_order in seller_orders for line in seller_order.lines]
+        stock_ids = [Stock.create_id(UUID(line["product_id"])) for line in held]
+        with self._log.aggregates.writing(stock_ids):
+            stocks = []
+            for line in held:
                 stock = self._stock(UUID(line["product_id"]))
                 try:
                     stock.take_hold(line["hold_id"], order.id, line["quantity"], order.expires_at)
@@ -140,7 +145,7 @@ class CheckoutApplication(VeloraApplication):
                         f"{e.wanted} wanted"
                     ) from None
                 stocks.append(stock)
-        self.record(ctx, order, *seller_orders, *stocks, cart)
+            self.record(ctx, order, *seller_orders, *stocks, cart)
 
     def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
         product = self._product_in_tenant(product_id, tenant.id)
@@ -164,7 +169,7 @@ class CheckoutApplication(VeloraApplication):
 
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:
         order: Order = self.repository.get(order_id)
-        position = self._log.head()
+        position = 0
         if order.payment is None:
             intent = self.payments.create_intent(
                 order_id=order.id,
@@ -184,11 +189,15 @@ class CheckoutApplication(VeloraApplication):
                 position = self.record(ctx, order, ref)
             except IntegrityError:
                 order = self.repository.get(order_id)  # a concurrent repeat attached it first
+        if not position:
+            # A repeat: nothing new was recorded, so answer the log's current position.
+            position = self._log.head()
         seller_orders: list[SellerOrder] = [self.repository.get(i) for i in order.seller_order_ids]
         return Checkout(order, seller_orders, position)
 
     # -- payment outcomes, cancellation, expiry -------------------------------------------------
 
+    @command
     def record_payment(
         self, ctx: CommandContext, order_id: UUID, *, succeeded: bool, within: UUID | None = None
     ) -> CommandResult:
@@ -204,6 +213,7 @@ class CheckoutApplication(VeloraApplication):
 
         return self._retrying(ctx, order_id, within, settle)
 
+    @command
     def apply_payment_event(
         self,
         ctx: CommandContext,
@@ -232,6 +242,7 @@ class CheckoutApplication(VeloraApplication):
 
         return self._once(ctx, provider, event_id, event_type, intent_id, decide)
 
+    @command
     def flag_from_provider(
         self,
         ctx: CommandContext,
@@ -351,6 +362,7 @@ class CheckoutApplication(VeloraApplication):
                 changed.append(stock)
         return changed + books.changed()
 
+    @command
     def cancel(
         self, ctx: CommandContext, order_id: UUID, within: UUID | None, buyer_id: UUID | None
     ) -> CommandResult:
@@ -364,6 +376,7 @@ class CheckoutApplication(VeloraApplication):
 
         return self._retrying(ctx, order_id, within, cancel)
 
+    @command
     def expire(self, ctx: CommandContext, order_id: UUID, now: datetime) -> CommandResult | None:
         """Cancels an order whose payment did not arrive in time; None if it is not overdue."""
 

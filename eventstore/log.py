@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore
 
+from eventstore.cache import AggregateCache
 from eventstore.locks import Busy, LockLost, StillHeld, file_lock
 from eventstore.mapper import EnvelopeMapper, RecordedEvent
 from eventstore.outbox import POSITIONS_TABLE, RelayPositions
@@ -36,6 +37,13 @@ class EventLog:
     keys: PersonalKeys
     # Where each relay has got to in publishing the log (the log is its outbox).
     relay_positions: RelayPositions
+    # The aggregates this process has loaded or saved, shared by its applications.
+    aggregates: AggregateCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.aggregates = AggregateCache(self.recorder.select_changes, self.head)  # type: ignore[attr-defined]
+        # Cached aggregates hold personal fields opened with keys; an erasure forgets them all.
+        self.keys.on_destroyed = lambda _: self.aggregates.clear()
 
     def migrate(self) -> None:
         """Creates the events table, its indexes and its immutability guards, the snapshots

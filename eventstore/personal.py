@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +34,8 @@ from eventstore.sidetable import SideTable
 KEYS_TABLE = "velora_personal_keys"
 SEALED = "__personal__"
 NONCE_BYTES = 12
+# How many people's sealing keys one process keeps in memory.
+_SEALING_KEYS = 10_000
 
 
 class PersonalKeysLocked(RuntimeError):
@@ -66,9 +70,31 @@ class PersonalKeys:
         self.datastore = datastore
         self._wrap = AESGCM(hashlib.sha256(f"velora:personal-keys:{secret}".encode()).digest())
         self._table = SideTable(datastore, KEYS_TABLE, _STATEMENTS)
+        self._sealing: OrderedDict[UUID, bytes] = OrderedDict()
+        self._sealing_lock = threading.Lock()
+        # Called after a key is destroyed, to drop whatever was opened with it from memory.
+        self.on_destroyed: Callable[[UUID], None] = lambda _: None
 
     def create_table(self) -> None:
         self._execute("create")
+
+    def sealing_key(self, subject: UUID) -> bytes | None:
+        """The key to seal a new value with: made if the person has none, None once erased.
+        Kept in memory for the next seal, so a command does not read the keys table each time.
+        A key erased meanwhile by another process can still seal here, but only ciphertext
+        that nobody can open: opening always reads the table (`key_for`)."""
+        with self._sealing_lock:
+            key = self._sealing.get(subject)
+            if key is not None:
+                self._sealing.move_to_end(subject)
+                return key
+        key = self.key_for(subject, create=True)
+        if key is not None:
+            with self._sealing_lock:
+                self._sealing[subject] = key
+                while len(self._sealing) > _SEALING_KEYS:
+                    self._sealing.popitem(last=False)
+        return key
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The person's key; made now if `create` and they have none. None once erased."""
@@ -85,8 +111,11 @@ class PersonalKeys:
 
     def destroy(self, subject: UUID) -> None:
         """Erases the person's key for good (idempotent)."""
+        with self._sealing_lock:
+            self._sealing.pop(subject, None)
         now = datetime.now(UTC)
         self._execute("destroy", subject, now, now, now)
+        self.on_destroyed(subject)
 
     def _execute(self, op: str, *values: Any) -> None:
         self._table.execute(op, *values)
@@ -125,7 +154,7 @@ class PersonalCipher:
         self._decode = decode
 
     def seal(self, value: Any, subject: UUID) -> dict[str, Any]:
-        key = self.keys.key_for(subject, create=True)
+        key = self.keys.sealing_key(subject)
         shape = redacted(value, subject)
         if key is None:  # the person is erased already: store nothing readable about them
             return {SEALED: str(subject), "sealed": None, "redacted": shape}

@@ -60,7 +60,10 @@ def datastore_from_url(url: str, *, pool_size: int = 8) -> PostgresDatastore:
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_timeout=5,
-        pre_ping=True,
+        # No round trip to test each connection as it leaves the pool: a connection that died
+        # meanwhile fails its first statement, the pool discards it, and the store's reads and
+        # the committer retry on another (eventsourcing's @retry; _append_with_retry).
+        pre_ping=False,
         lock_timeout=10,
     )
 
@@ -103,6 +106,10 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             "SELECT * FROM {schema}.velora_append("
             "%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
         ).format(schema=Identifier(self.datastore.schema))
+        self._changes = SQL(
+            "SELECT notification_id, originator_id, originator_version FROM {schema}.{table} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(EVENTS_TABLE))
 
     # -- the write path -------------------------------------------------------------------------
 
@@ -250,6 +257,16 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         )
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(statement)
+
+    def select_changes(self, after: int, limit: int) -> list[tuple[int, Any, int]]:
+        """(position, aggregate id, version) of the events after `after`, oldest first: what
+        the aggregate cache follows, without the events' state."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._changes, (after, limit), prepare=True)
+            return [
+                (r["notification_id"], r["originator_id"], r["originator_version"])
+                for r in curs.fetchall()
+            ]
 
     def select_chain(self, after: int, upto: int) -> dict[int, bytes]:
         """The stored links of positions in (after, upto]."""

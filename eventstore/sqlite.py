@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
@@ -61,6 +62,12 @@ class ImmutableSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(_LINKS, (after, upto))
             return {row[0]: bytes(row[1]) for row in c.fetchall()}
 
+    def select_changes(self, after: int, limit: int) -> list[tuple[int, UUID, int]]:
+        """(position, aggregate id, version) of the events after `after`, oldest first."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(_CHANGES, (after, limit))
+            return [(row[0], UUID(row[1]), row[2]) for row in c.fetchall()]
+
     def close(self) -> None:
         self.datastore.close()
 
@@ -72,6 +79,10 @@ _UNLINKED = (
     # SQLite's rowid is the event's position (the library's notification id).
     "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
     f"FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid"
+)
+_CHANGES = (
+    "SELECT rowid, originator_id, originator_version "  # noqa: S608
+    f"FROM {EVENTS_TABLE} WHERE rowid > ? ORDER BY rowid LIMIT ?"
 )
 _LINK = f"INSERT INTO {CHAIN_TABLE} (notification_id, hash) VALUES (?, ?)"  # noqa: S608
 _LINKS = f"SELECT notification_id, hash FROM {CHAIN_TABLE} WHERE notification_id > ? AND notification_id <= ?"  # noqa: S608, E501

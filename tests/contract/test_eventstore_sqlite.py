@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 
 from eventstore.log import EventLog, open_event_log
-from tests.contract.eventstore_contract import AsOfContract, ChainContract, EventStoreContract
+from tests.contract.eventstore_contract import (
+    AggregateCacheContract,
+    AsOfContract,
+    ChainContract,
+    EventStoreContract,
+)
 
 
-class TestSQLiteEventStore(EventStoreContract):
+class TestSQLiteEventStore(EventStoreContract, AggregateCacheContract):
     position_column = "rowid"
 
     @pytest.fixture
@@ -21,6 +26,9 @@ class TestSQLiteEventStore(EventStoreContract):
         self.path = tmp_path / "events.sqlite3"
         yield log
         log.close()
+
+    def open_other(self) -> EventLog:
+        return open_event_log(None, self.path.parent)
 
     def raw_sql(self, log: EventLog, statement: str) -> Any:
         with sqlite3.connect(self.path) as conn:

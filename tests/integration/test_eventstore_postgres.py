@@ -24,6 +24,7 @@ from eventstore.verify import Verifier
 from tests.aggregates import Counter
 from tests.brokers import InMemoryPublisher
 from tests.contract.eventstore_contract import (
+    AggregateCacheContract,
     AsOfContract,
     ChainContract,
     EventStoreContract,
@@ -40,7 +41,7 @@ def pg_events_url(new_pg_database: Callable[[], str]) -> str:
     return url
 
 
-class TestPostgresEventStore(EventStoreContract):
+class TestPostgresEventStore(EventStoreContract, AggregateCacheContract):
     position_column = "notification_id"
 
     @pytest.fixture
@@ -49,6 +50,9 @@ class TestPostgresEventStore(EventStoreContract):
         log = open_event_log(pg_events_url, None)  # type: ignore[arg-type]
         yield log
         log.close()
+
+    def open_other(self) -> EventLog:
+        return open_event_log(self.url, None)  # type: ignore[arg-type]
 
     def raw_sql(self, log: EventLog, statement: str) -> Any:
         # As the database owner (a superuser here): only the trigger stands in the way.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import eventsourcing.persistence
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,6 +18,14 @@ from projections.search.port import InvalidSearch, SearchUnavailable
 from projections.store import InvalidCursor
 
 log = logging.getLogger("velora.api")
+
+# A store that cannot be reached for the moment: the read models' or the event log's.
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -124,6 +134,18 @@ def install(app: FastAPI) -> None:
         return problem_response(
             503, "search is unavailable for the moment", headers={"Retry-After": "1"}
         )
+
+    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
+        # A database that restarted or dropped a connection: pools hand out connections without
+        # testing them first, so the request that meets a dead one is told to try again, and
+        # the pool replaces it.
+        log.warning("a store is unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            503, "a store is unavailable for the moment", headers={"Retry-After": "1"}
+        )
+
+    for unavailable in STORE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _store_down)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -76,11 +76,16 @@ def make_engine(url: str | None, data_dir: Path) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
+    # As many pooled connections as the API's worker threads and the projectors can use at
+    # once: a connection beyond the pool is opened and closed per use, and PyMySQL builds a TLS
+    # context for each, which cost more CPU than the queries under load. No ping before each
+    # use either: a dead connection fails its statement, the pool is refreshed, and the API
+    # answers 503 (api/problems.py) or the projector retries.
     return sa.create_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_pre_ping=False,
+        pool_size=48,
+        max_overflow=16,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
     )

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 
-from api import problems
-from api.bootstrap import Container
+from api import logs, problems
+from api.bootstrap import Container, build
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges
 from api.observability import Observed
@@ -33,6 +33,7 @@ from api.routes import (
     webhooks,
 )
 from api.security import InvalidToken
+from api.settings import Settings
 
 DESCRIPTION = """Velora: an event-sourced backend for multi-tenant, multi-vendor marketplaces.
 
@@ -41,9 +42,19 @@ read your own writes. Every POST accepts `Idempotency-Key`. Errors are `applicat
 """
 
 
-def create_app(container: Container, *, run_projections: bool = False) -> FastAPI:
+def api_process() -> FastAPI:
+    """The app of one of `velora serve --workers N`'s API processes: its own container, built
+    from the same settings, with no projectors or scheduler (the supervisor runs those)."""
+    container = build(Settings())
+    logs.configure(container.settings.log_level, json=container.settings.log_format == "json")
+    return create_app(container, owns_container=True)
+
+
+def create_app(
+    container: Container, *, run_projections: bool = False, owns_container: bool = False
+) -> FastAPI:
     """Builds the app. With run_projections, the projectors and the scheduler run in this process
-    (velora serve)."""
+    (velora serve); with owns_container, the app closes the container when it shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +67,8 @@ def create_app(container: Container, *, run_projections: bool = False) -> FastAP
             if run_projections:
                 container.scheduler.stop()
                 container.stop_projections()
+            if owns_container:
+                container.close()
 
     app = FastAPI(title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.container = container

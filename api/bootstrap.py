@@ -45,7 +45,7 @@ from projections.notifications import (
 from projections.orders import CartsProjector, OrderQueries, OrdersProjector
 from projections.personal import PersonalData
 from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionGroup, ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
@@ -84,6 +84,8 @@ class Container:
     verifier: Verifier
     operator: OperatorApplication
     runners: list[ProjectionRunner] = field(default_factory=list)
+    # The one thread that runs every projector when they run in this process.
+    projectors: ProjectionGroup | None = None
     # The Kafka cluster, when VELORA_KAFKA_BOOTSTRAP names one.
     broker: Broker | None = None
 
@@ -100,8 +102,8 @@ class Container:
 
     def catch_up(self) -> None:
         """Brings every projection up to the log's current head (tests and the CLI)."""
-        for runner in self.runners:
-            runner.catch_up()
+        assert self.projectors is not None
+        self.projectors.catch_up()
 
     def wait_for_projections(self, position: int, names: tuple[str, ...], timeout_s: float) -> bool:
         """Waits until the named read models have processed `position`; False on timeout."""
@@ -223,12 +225,12 @@ class Container:
         )
 
     def start_projections(self) -> None:
-        for runner in self.runners:
-            runner.start()
+        assert self.projectors is not None
+        self.projectors.start()
 
     def stop_projections(self) -> None:
-        for runner in self.runners:
-            runner.stop()
+        if self.projectors is not None:
+            self.projectors.stop()
 
     def close(self) -> None:
         self.stop_projections()
@@ -282,11 +284,12 @@ def build(settings: Settings | None = None) -> Container:
         )
     ]
     follow_upstreams(runners)
+    # A short poll: writes by other processes (API workers, the CLI) wake no one here.
+    projectors = ProjectionGroup(log, store, runners, poll_interval_s=0.05)
 
     def wake_projections(_position: int) -> None:
         # In-process projectors start on a new event at once instead of at their next poll.
-        for runner in runners:
-            runner.wake()
+        projectors.wake()
 
     hasher = Argon2Hasher()
     checkout = CheckoutApplication(
@@ -326,5 +329,6 @@ def build(settings: Settings | None = None) -> Container:
         verifier=Verifier(log),
         operator=OperatorApplication(log, on_recorded=wake_projections),
         runners=runners,
+        projectors=projectors,
         broker=Broker(settings.kafka_bootstrap) if settings.kafka_bootstrap else None,
     )

@@ -114,14 +114,18 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[
+        int,
+        typer.Option(help="API processes sharing the port (stateless; scale with cores)", min=1),
+    ] = 1,
+    background: Annotated[
         bool,
         typer.Option(
-            help="run the projectors and the scheduler in this process too (--no-workers when "
-            "`velora project` and `velora scheduler` run on their own)"
+            help="run the projectors and the scheduler here too, once whatever --workers is "
+            "(--no-background when `velora project` and `velora scheduler` run on their own)"
         ),
     ] = True,
 ) -> None:
-    """Runs the API, by default with the projectors and the scheduler in the same process."""
+    """Runs the API, by default with the projectors and the scheduler beside it."""
     import uvicorn
 
     from api.app import create_app
@@ -134,15 +138,22 @@ def serve(
         console.print(
             f"embedded mode: data in [bold]{container.settings.data_dir.resolve()}[/bold]"
         )
+    # Velora writes its own access log (JSON, with request id, tenant and user).
+    quiet = {"host": host, "port": port, "log_config": None, "access_log": False}
     try:
-        # Velora writes its own access log (JSON, with request id, tenant and user).
-        uvicorn.run(
-            create_app(container, run_projections=workers),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-        )
+        if workers == 1:
+            uvicorn.run(create_app(container, run_projections=background), **quiet)  # type: ignore[arg-type]
+            return
+        # N API processes, each with its own container, behind one port; the projectors and the
+        # scheduler run once, in this supervising process, so nothing is projected twice.
+        if background:
+            container.start_projections()
+            container.scheduler.start()
+        try:
+            uvicorn.run("api.app:api_process", factory=True, workers=workers, **quiet)  # type: ignore[arg-type]
+        finally:
+            container.scheduler.stop()
+            container.stop_projections()
     finally:
         container.close()
 

@@ -113,6 +113,8 @@ class ProjectionRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The group that runs this projector, when it runs in one (see ProjectionGroup).
+        self.group: ProjectionGroup | None = None
 
     # -- one step at a time (tests and the CLI drive these directly) ----------------------------
 
@@ -151,11 +153,21 @@ class ProjectionRunner:
             total += moved
         return total
 
-    def _apply_all(self, conn: Connection, batch: Iterable[Any]) -> None:
+    def _apply_all(
+        self,
+        conn: Connection,
+        batch: Iterable[Any],
+        decoded: dict[int, RecordedEvent] | None = None,
+    ) -> None:
+        """Applies the events this projector handles. `decoded` shares each event's decoding
+        between the projectors of a group."""
+        decoded = {} if decoded is None else decoded
         self.projector.start_batch()
         for notification in batch:
             if notification.topic in self._topics:
-                recorded = self.log.mapper.to_recorded(notification)
+                recorded = decoded.get(notification.id)
+                if recorded is None:
+                    recorded = decoded[notification.id] = self.log.mapper.to_recorded(notification)
                 self.projector.apply(recorded.event, conn, recorded)
         self.projector.end_batch(conn)
 
@@ -198,6 +210,8 @@ class ProjectionRunner:
 
     def wake(self) -> None:
         self._wake.set()
+        if self.group is not None:
+            self.group.wake()
 
     def start(self) -> None:
         self._stop.clear()
@@ -222,13 +236,20 @@ class ProjectionRunner:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
-                if self.store.failed_position(self.name) is None:
-                    log.info("projector %s: resuming after an operator's decision", self.name)
-                    self.failure = None
+                if self.resumable():
                     return True
             except TRANSIENT:
                 continue
         return False
+
+    def resumable(self) -> bool:
+        """Whether a stopped projector may go on: an operator moved it past its bad event, or
+        a fixed projector cleared the failure."""
+        if self.store.failed_position(self.name) is not None:
+            return False
+        log.info("projector %s: resuming after an operator's decision", self.name)
+        self.failure = None
+        return True
 
     def _loop(self) -> None:
         backoff_s = self.poll_interval_s
@@ -248,4 +269,140 @@ class ProjectionRunner:
                 moved, backoff_s = 0, min(backoff_s * 2, 5.0)
             if moved == 0:
                 self._wake.wait(backoff_s)
+                self._wake.clear()
+
+
+class ProjectionGroup:
+    """Runs several projectors from one thread. Each batch of the log is read once and each
+    event decoded once; the projectors apply it upstream first, and all their rows and positions
+    commit in one read-model transaction, so a projector still never passes those it reads from.
+
+    One thread instead of one per projector: every runner polled the log, the tracking rows and
+    its own transaction for every write, and their threads took the interpreter from the API.
+
+    A projector that is paused (a rebuild) is passed over, with whatever reads from it. If a
+    batch fails, each projector runs it on its own: everything before the bad event commits,
+    the one that fails stops there (recorded, as a lone runner would), and the rest go on."""
+
+    def __init__(
+        self,
+        log_: EventLog,
+        store: ReadStore,
+        runners: Sequence[ProjectionRunner],
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.25,
+    ) -> None:
+        self.log = log_
+        self.store = store
+        self.runners = list(runners)
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        for runner in self.runners:
+            runner.group = self
+
+    def run_once(self) -> int:
+        """Applies the next batch for every projector that is not stopped. Returns how many
+        events the furthest-behind of them moved past (0: all caught up, or held back)."""
+        members = [r for r in self.runners if r.failure is None]
+        if not members:
+            return 0
+        positions = self.store.positions()
+        start = min(positions.get(r.name, 0) for r in members)
+        batch = self.log.read_raw(start, self.batch_size)
+        if not batch:
+            return 0
+        try:
+            with self.store.begin() as conn:
+                moved = self._apply(conn, members, positions, batch)
+            return moved
+        except TrackingConflict:
+            return 0  # another process ran one of these first; read again from where it is
+        except TRANSIENT:
+            raise
+        except Exception:
+            return self._each_alone(members)
+
+    def _apply(
+        self,
+        conn: Connection,
+        members: list[ProjectionRunner],
+        positions: dict[str, int],
+        batch: Sequence[Any],
+    ) -> int:
+        decoded: dict[int, RecordedEvent] = {}
+        reached = dict(positions)
+        moved = 0
+        for runner in members:
+            position = positions.get(runner.name, 0)
+            events = [n for n in batch if n.id > position]
+            if runner.projector.upstream:
+                limit = min(reached.get(name, 0) for name in runner.projector.upstream)
+                events = [n for n in events if n.id <= limit]
+            if not events or not self.store.claim(conn, runner.name, position):
+                continue
+            runner._apply_all(conn, events, decoded)
+            self.store.advance(conn, runner.name, events[-1].id)
+            reached[runner.name] = events[-1].id
+            moved = max(moved, len(events))
+        return moved
+
+    def _each_alone(self, members: list[ProjectionRunner]) -> int:
+        moved = 0
+        for runner in members:
+            try:
+                moved += runner.run_once()
+            except ProjectionFailed:
+                moved += 1  # recorded and stopped; the others go on
+        return moved
+
+    def catch_up(self) -> int:
+        """Runs batches until every projector has reached the log's head as it was on entry."""
+        head, total = self.log.head(), 0
+        while True:
+            moved = self.run_once()
+            total += moved
+            if moved == 0 or all(
+                self.store.position(r.name) >= head for r in self.runners if r.failure is None
+            ):
+                return total
+
+    # -- as a background thread -----------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="projectors", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        backoff_s = self.poll_interval_s
+        while not self._stop.is_set():
+            try:
+                for runner in self.runners:
+                    if runner.failure is not None:
+                        runner.resumable()
+                moved = self.run_once()
+                backoff_s = self.poll_interval_s
+            except TRANSIENT as e:
+                log.warning("projectors: store unavailable, retrying: %s", e)
+                moved, backoff_s = 0, min(backoff_s * 2, 5.0)
+            if moved == 0:
+                self._wake.wait(backoff_s if all(r.failure is None for r in self.runners) else 1.0)
                 self._wake.clear()

@@ -168,6 +168,16 @@ class ReadStore:
         if found != expected:
             raise TrackingConflict(f"{name} is at {found}, not {expected}")
 
+    def claim(self, conn: Connection, name: str, expected: int) -> bool:
+        """Like `hold`, for a group of projectors: False (and nothing to apply) while the
+        projector is paused, so the others in its transaction go on without it."""
+        found, paused_by = self._locked(conn, name)
+        if paused_by is not None:
+            return False
+        if found != expected:
+            raise TrackingConflict(f"{name} is at {found}, not {expected}")
+        return True
+
     def lock(self, conn: Connection, name: str) -> int:
         """Locks a projector's tracking row (made at 0 if new) and returns its position."""
         return self._locked(conn, name)[0]

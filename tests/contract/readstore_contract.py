@@ -23,7 +23,13 @@ from api.idempotency import IdempotencyStore
 from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
-from projections.runner import EffectUnavailable, ProjectionFailed, ProjectionRunner, Projector
+from projections.runner import (
+    EffectUnavailable,
+    ProjectionFailed,
+    ProjectionGroup,
+    ProjectionRunner,
+    Projector,
+)
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore
 from projections.tables import idempotency_keys, metadata, tenants
@@ -308,6 +314,90 @@ class ReadStoreContract:
         runners[0].catch_up()
 
         assert [self.total(store, c.id) for c in counters] == [i + 1 for i in range(20)]
+
+    def counters(self, app: VeloraApplication, n: int, poison_at: int | None = None) -> list[Any]:
+        made = []
+        for i in range(n):
+            counter = Counter(tenant_id=uuid4())
+            counter.increment(by=13 if i == poison_at else i + 1)
+            app.record(ctx(), counter)
+            made.append(counter)
+        return made
+
+    def test_a_group_applies_each_batch_once_for_all_its_projectors_upstream_first(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counters = self.counters(app, 9)
+        source = ProjectionRunner(log, store, CounterProjector(f"src-{uuid4().hex[:8]}"))
+        follower = Follower(f"dst-{uuid4().hex[:8]}", upstream=(source.name,))
+        reader = ProjectionRunner(log, store, follower)
+        # The follower comes first in the group, yet never runs ahead of its source.
+        group = ProjectionGroup(log, store, [source, reader], batch_size=4)
+        while group.run_once():
+            assert store.position(reader.name) <= store.position(source.name)
+        assert [self.total(store, c.id) for c in counters] == [i + 1 for i in range(9)]
+        assert store.position(source.name) == store.position(reader.name) == log.head()
+        assert len(follower.seen) == 9
+
+    def test_a_bad_event_stops_only_its_projector_and_those_reading_from_it(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counters = self.counters(app, 6, poison_at=3)
+        bad = log.head() - 4  # the poisoned counter's increment
+        poisoned = ProjectionRunner(log, store, CounterProjector(f"bad-{uuid4().hex[:8]}", 13))
+        healthy = ProjectionRunner(log, store, Follower(f"ok-{uuid4().hex[:8]}", upstream=()))
+        follower = Follower(f"dst-{uuid4().hex[:8]}", upstream=(poisoned.name,))
+        reader = ProjectionRunner(log, store, follower)
+        group = ProjectionGroup(log, store, [poisoned, healthy, reader])
+        group.catch_up()
+        assert store.position(healthy.name) == log.head()
+        assert [self.total(store, c.id) for c in counters][:3] == [1, 2, 3]
+        assert store.failed_position(poisoned.name) == bad and poisoned.failure is not None
+        assert store.position(poisoned.name) == bad - 1
+        assert store.position(reader.name) <= bad - 1
+        with store.begin() as conn:
+            store.place(conn, poisoned.name, bad)  # an operator skips it
+        assert poisoned.resumable()
+        group.catch_up()
+        assert store.position(poisoned.name) == store.position(reader.name) == log.head()
+
+    def test_a_paused_projector_is_passed_over_and_the_rest_of_its_group_goes_on(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        self.counters(app, 3)
+        paused = ProjectionRunner(log, store, CounterProjector(f"paused-{uuid4().hex[:8]}"))
+        going = ProjectionRunner(log, store, CounterProjector(f"going-{uuid4().hex[:8]}"))
+        with store.begin() as conn:
+            store.place(conn, paused.name, 0)
+            store.pause(conn, [paused.name], by="a rebuild")
+        ProjectionGroup(log, store, [paused, going]).catch_up()
+        assert (store.position(paused.name), store.position(going.name)) == (0, log.head())
+
+    def test_two_groups_of_the_same_projectors_still_apply_each_event_once(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        counters = self.counters(app, 20)
+        names = [f"p-{uuid4().hex[:8]}", f"f-{uuid4().hex[:8]}"]
+        groups = [
+            ProjectionGroup(
+                log,
+                store,
+                [
+                    ProjectionRunner(log, store, CounterProjector(names[0])),
+                    ProjectionRunner(log, store, Follower(names[1], upstream=(names[0],))),
+                ],
+                batch_size=3,
+            )
+            for _ in range(2)
+        ]
+        threads = [threading.Thread(target=g.catch_up) for g in groups]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        groups[0].catch_up()
+        assert [self.total(store, c.id) for c in counters] == [i + 1 for i in range(20)]
+        assert all(store.position(n) == log.head() for n in names)
 
     def test_every_scoped_query_sees_only_its_tenants(self, store: ReadStore) -> None:
         a, b = str(uuid4()), str(uuid4())

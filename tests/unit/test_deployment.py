@@ -97,7 +97,7 @@ def test_every_command_is_one_the_cli_accepts(compose: dict[str, Any]) -> None:
         ctx = command.make_context(argv[0], words)
         assert not ctx.args, (name, ctx.args)
     api = compose["services"]["api"]["command"]
-    assert "--no-workers" in api  # the projector and scheduler services do that work
+    assert "--no-background" in api  # the projector and scheduler services do that work
     migrate = compose["services"]["migrate"]["command"]
     assert "--wait-s" in migrate
 

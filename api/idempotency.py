@@ -42,47 +42,53 @@ class IdempotencyStore:
         self.ttl = timedelta(seconds=ttl_s)
 
     def claim(self, scope: str, key: str, request_hash: str) -> Claim:
+        """Claims a key for a first request, or says what became of the request that holds it.
+        A first request costs one insert; only a key already present is read, and one that
+        expired or whose request was abandoned (its process died) is taken over."""
         now = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(
-                keys.delete().where(
-                    keys.c.scope == scope, keys.c.idem_key == key, keys.c.expires_at < now
-                )
-            )
-            conn.execute(
-                keys.delete().where(
-                    keys.c.scope == scope,
-                    keys.c.idem_key == key,
-                    keys.c.state == "in_flight",
-                    keys.c.created_at < now - timedelta(seconds=IN_FLIGHT_TIMEOUT_S),
-                )
-            )
+        fresh = keys.insert().values(
+            scope=scope,
+            idem_key=key,
+            request_hash=request_hash,
+            state="in_flight",
+            created_at=now,
+            expires_at=now + self.ttl,
+        )
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    keys.insert().values(
-                        scope=scope,
-                        idem_key=key,
-                        request_hash=request_hash,
-                        state="in_flight",
-                        created_at=now,
-                        expires_at=now + self.ttl,
-                    )
-                )
+                conn.execute(fresh)
             return Claim("new")
         except sa.exc.IntegrityError:
             pass
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(keys).where(keys.c.scope == scope, keys.c.idem_key == key)
-            ).first()
-        if row is None:  # released between our insert and our read: take it again
-            return self.claim(scope, key, request_hash)
+        try:
+            row = self._existing(scope, key, now, fresh)
+        except sa.exc.IntegrityError:
+            return self.claim(scope, key, request_hash)  # another request took it meanwhile
+        if row is None:
+            return Claim("new")
         if row.request_hash != request_hash:
             return Claim("mismatch")
         if row.state == "in_flight":
             return Claim("in_flight")
         return Claim("replay", row.status_code, row.response_headers, row.response_body)
+
+    def _existing(self, scope: str, key: str, now: datetime, fresh: Any) -> Any:
+        """The row holding the key, or None once this request has taken the key over: it was
+        released, has expired, or its request was abandoned."""
+        with self.engine.begin() as conn:
+            this = (keys.c.scope == scope) & (keys.c.idem_key == key)
+            row = conn.execute(sa.select(keys).where(this).with_for_update()).first()
+            if row is None:
+                conn.execute(fresh)
+                return None
+            abandoned = row.state == "in_flight" and row.created_at < now - timedelta(
+                seconds=IN_FLIGHT_TIMEOUT_S
+            )
+            if row.expires_at < now or abandoned:
+                conn.execute(keys.delete().where(this))
+                conn.execute(fresh)
+                return None
+            return row
 
     def complete(
         self, scope: str, key: str, status_code: int, headers: list[list[str]], body: bytes

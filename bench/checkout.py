@@ -524,6 +524,71 @@ async def sequential_cart_commands(api: Client, shop: Shop, n: int) -> dict[str,
     return {"commands": n, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
 
 
+async def probe(api: Client, shop: Shop, n: int, rng: random.Random) -> dict[str, Any]:
+    """One client, one command at a time: the latency of a cart command, a product listing and
+    a checkout, for comparing a young store with a grown one."""
+    carts = await build_carts(api, shop, shop.spread, n, rng, [])
+    timings: dict[str, list[float]] = {"cart_command": [], "list_product": [], "checkout": []}
+    seller = shop.sellers[0]
+    for i, cart in enumerate(carts):
+        product = shop.spread[1][i % len(shop.spread[1])]
+        t0 = time.perf_counter()
+        await api.ok(
+            "PUT", f"/v1/carts/{cart.id}/items/{product}", token=cart.buyer, json={"quantity": 2}
+        )
+        t1 = time.perf_counter()
+        await api.ok(
+            "POST",
+            "/v1/products",
+            expect=201,
+            token=seller,
+            json={
+                "title": "Probe",
+                "description": "",
+                "category": "bench",
+                "sku": f"P-{uuid.uuid4().hex[:8]}",
+                "price": {"amount": 999, "currency": "USD"},
+            },
+        )
+        t2 = time.perf_counter()
+        out = Outcome()
+        await checkout(api, cart, out, time.perf_counter())
+        timings["cart_command"].append((t1 - t0) * 1000)
+        timings["list_product"].append((t2 - t1) * 1000)
+        timings["checkout"] += out.latencies_ms
+    return {k: pct(sorted(v), 50) for k, v in timings.items()}
+
+
+async def grow(api: Client, shop: Shop, products: int, orders: int, rng: random.Random) -> float:
+    """Adds products and checked-out orders until the store holds at least that many."""
+    t0 = time.perf_counter()
+
+    async def product(n: int) -> None:
+        await api.ok(
+            "POST",
+            "/v1/products",
+            expect=201,
+            token=shop.sellers[n % 2],
+            json={
+                "title": f"Filler {n}",
+                "description": "",
+                "category": "filler",
+                "sku": f"F-{uuid.uuid4().hex[:10]}",
+                "price": {"amount": 500, "currency": "USD"},
+            },
+        )
+
+    await gather_limited(16, [product(n) for n in range(products)])
+    done = 0
+    while done < orders:
+        chunk = min(2000, orders - done)
+        carts = await build_carts(api, shop, shop.spread, chunk, rng, [])
+        await closed_loop(api, carts, CLIENTS)
+        done += chunk
+        print(f"  grown by {done} orders", flush=True)
+    return time.perf_counter() - t0
+
+
 async def lag(api: Client, root: str) -> int:
     rows = await api.ok("GET", "/v1/ops/projections", token=root)
     return max(int(r["lag"]) for r in rows)
@@ -609,6 +674,7 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
             "cart_command_sequential": await sequential_cart_commands(api, shop, 300),
             "phases": {},
         }
+        young = await probe(api, shop, 100, rng) if args.grow else {}
         held: dict[str, int] = {}
         unknown: list[Cart] = []
         cpu_total: dict[str, float] = {}
@@ -638,6 +704,20 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
             lag_at_end, catch_up_s = await catch_up(api, root)
             summary["lag_at_end"] = lag_at_end
             summary["catch_up_s"] = round(catch_up_s, 2)
+        if args.grow:
+            result["young_store"] = young
+            grew_s = await grow(api, shop, args.grow, args.grow, rng)
+            await catch_up(api, root)
+            result["grown_store"] = {
+                "products_added": args.grow,
+                "orders_added": args.grow,
+                "grow_s": round(grew_s, 1),
+                **await probe(api, shop, 100, rng),
+            }
+            result["grown_over_young"] = {
+                k: round(result["grown_store"][k] / young[k], 2) for k in young if young[k]
+            }
+            print(f"  young store: {young}\n  grown store: {result['grown_store']}", flush=True)
         result["cpu_s_per_checkout"] = {
             k: round(v / max(checkouts_total, 1), 5) for k, v in cpu_total.items()
         }
@@ -689,6 +769,12 @@ def main() -> None:
     parser.add_argument(
         "--mysql-url",
         default=os.environ.get("VELORA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+    )
+    parser.add_argument(
+        "--grow",
+        type=int,
+        default=0,
+        help="then add this many products and orders and compare command latency (100000)",
     )
     parser.add_argument("--tag", default="", help="suffix of the results file")
     args = parser.parse_args()

@@ -317,8 +317,12 @@ def chain_statements(schema: str) -> list[Any]:
             "notification_id bigint PRIMARY KEY, hash bytea NOT NULL)"
         ).format(schema=Identifier(schema), chain=Identifier(CHAIN_TABLE)),
         SQL(
+            # A custom plan every time: PL/pgSQL caches a generic plan after five calls, and the
+            # generic plan of `notification_id > last` scans the whole events table, so every
+            # commit cost more the longer the log grew.
             "CREATE OR REPLACE FUNCTION {schema}.velora_chain() RETURNS void "
-            "LANGUAGE plpgsql AS $$ DECLARE prev bytea; last bigint; r record; BEGIN "
+            "LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan "
+            "AS $$ DECLARE prev bytea; last bigint; r record; BEGIN "
             "SELECT c.notification_id, c.hash INTO last, prev FROM {schema}.{chain} c "
             "ORDER BY c.notification_id DESC LIMIT 1; "
             "IF last IS NULL THEN last := 0; prev := ''::bytea; END IF; "

@@ -39,6 +39,7 @@ bench: install-dev services
 	. ./.velora-test.env && $(BIN)/python bench/eventstore.py
 	. ./.velora-test.env && $(BIN)/python bench/relay.py
 	$(BIN)/python bench/search.py
+	. ./.velora-test.env && $(BIN)/python bench/checkout.py --quick
 
 clean:
 	rm -rf $(VENV) .velora .velora-test.env .pytest_cache .mypy_cache .ruff_cache

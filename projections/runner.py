@@ -90,7 +90,39 @@ class ProjectionFailed(RuntimeError):
         )
 
 
-class ProjectionRunner:
+class Background:
+    """A daemon thread running `_loop` until `stop`; `wake` cuts its current wait short."""
+
+    def __init__(self, thread_name: str) -> None:
+        self.thread_name = thread_name
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class ProjectionRunner(Background):
     def __init__(
         self,
         log_: EventLog,
@@ -110,9 +142,7 @@ class ProjectionRunner:
         # Runners to wake whenever this one moves on (those whose projectors read its models).
         self.followers: list[ProjectionRunner] = []
         self._topics = projector.topics()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(f"projector-{self.name}")
         # The group that runs this projector, when it runs in one (see ProjectionGroup).
         self.group: ProjectionGroup | None = None
 
@@ -209,27 +239,9 @@ class ProjectionRunner:
     # -- as a background thread -----------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        super().wake()
         if self.group is not None:
             self.group.wake()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"projector-{self.name}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _await_operator(self) -> bool:
         while not self._stop.is_set():
@@ -272,7 +284,7 @@ class ProjectionRunner:
                 self._wake.clear()
 
 
-class ProjectionGroup:
+class ProjectionGroup(Background):
     """Runs several projectors from one thread. Each batch of the log is read once and each
     event decoded once; the projectors apply it upstream first, and all their rows and positions
     commit in one read-model transaction, so a projector still never passes those it reads from.
@@ -298,9 +310,7 @@ class ProjectionGroup:
         self.runners = list(runners)
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("projectors")
         for runner in self.runners:
             runner.group = self
 
@@ -371,25 +381,6 @@ class ProjectionGroup:
                 return total
 
     # -- as a background thread -----------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="projectors", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         backoff_s = self.poll_interval_s

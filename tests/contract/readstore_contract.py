@@ -366,7 +366,7 @@ class ReadStoreContract:
     ) -> None:
         self.counters(app, 3)
         paused = ProjectionRunner(log, store, CounterProjector(f"paused-{uuid4().hex[:8]}"))
-        going = ProjectionRunner(log, store, CounterProjector(f"going-{uuid4().hex[:8]}"))
+        going = ProjectionRunner(log, store, Follower(f"going-{uuid4().hex[:8]}", upstream=()))
         with store.begin() as conn:
             store.place(conn, paused.name, 0)
             store.pause(conn, [paused.name], by="a rebuild")

@@ -183,9 +183,10 @@ class AggregateCache:
             return self._era
 
     def saved(self, aggregates: Sequence[Any], era: int) -> None:
-        """Keeps what a save just appended; `era` is `era()` from before the save."""
+        """Keeps what a save just appended; `era` is `era()` from before the save. A copy: the
+        caller may go on changing its aggregate, and only what was stored may be cached."""
         for aggregate in aggregates:
-            self._offer(aggregate, era)
+            self._offer(deepcopy(aggregate), era)
 
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
         """Marks copies a conflicting save held as behind: the store has moved past at least

@@ -260,6 +260,13 @@ class AggregateCacheContract:
         assert second.count == 0
         assert log.aggregates.misses == misses  # kept when saved, so never read back
 
+    def test_changes_made_after_a_save_and_never_stored_are_not_cached(self, log: EventLog) -> None:
+        app = VeloraApplication(log)
+        counter = Counter(tenant_id=uuid4())
+        app.record(ctx(), counter)
+        counter.increment(by=4)  # the caller goes on with the object it saved, and never saves
+        assert app.repository.get(counter.id).count == 0
+
     def test_a_past_version_still_replays_the_store(self, log: EventLog) -> None:
         app = VeloraApplication(log)
         counter = Counter(tenant_id=uuid4())

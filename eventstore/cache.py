@@ -120,7 +120,10 @@ class AggregateCache:
             self._begun += 1
             mine = self._begun
             if self._position is None:
-                self._position = self._head()  # nothing cached yet, so nothing to drop
+                # The first look: nothing kept before it can be checked against the log.
+                head = self._head()
+                self.clear()
+                self._position = head
             else:
                 self._follow()
             self._completed = mine

@@ -242,9 +242,19 @@ class Client:
             headers["Authorization"] = f"Bearer {token}"
         if key:
             headers["Idempotency-Key"] = key
-        async with self.session.request(method, self.base + path, json=json, headers=headers) as r:
-            body = await r.json(content_type=None) if r.content_length != 0 else None
-            return r.status, body
+        for attempt in (1, 2):
+            try:
+                async with self.session.request(
+                    method, self.base + path, json=json, headers=headers
+                ) as r:
+                    body = await r.json(content_type=None) if r.content_length != 0 else None
+                    return r.status, body
+            except aiohttp.ServerDisconnectedError:
+                # The server closed an idle keep-alive connection as this request went out on
+                # it. A GET, or a POST with an Idempotency-Key, is safe to send again, once.
+                if attempt == 2 or not (method == "GET" or key):
+                    raise
+        raise AssertionError("unreachable")
 
     async def ok(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
         status, body = await self.call(method, path, **kw)

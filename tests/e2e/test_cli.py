@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -57,27 +58,35 @@ def wait_for(url: str, timeout_s: float = 30.0) -> httpx.Response:
             time.sleep(0.1)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    data_dir, port = tmp_path / ".velora", free_port()
+@contextmanager
+def serving(cwd: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """`velora serve` on a free port, as an operator starts it; yields its base URL, and stops
+    it with Ctrl-C (killed if it will not stop)."""
+    port = free_port()
     proc = subprocess.Popen(
-        [VELORA, "serve", "--port", str(port)],
-        env=clean_env(data_dir),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
+        [VELORA, "serve", "--port", str(port), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/healthz")
-        yield base, data_dir
+        yield base
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    data_dir = tmp_path / ".velora"
+    with serving(tmp_path, clean_env(data_dir)) as base:
+        yield base, data_dir
 
 
 def test_serve_runs_the_embedded_default_end_to_end(server: tuple[str, Path]) -> None:

@@ -4,8 +4,6 @@ exactly that many units are held, never more, in the aggregate and in the read m
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ from domain.money import Money
 from eventstore.context import CommandContext
 from tests.conftest import TEST_SECRET, make_settings
 from tests.e2e.shop import ADDRESS
-from tests.e2e.test_cli import VELORA, clean_env, free_port, wait_for
+from tests.e2e.test_cli import clean_env, serving
 
 WORKERS, UNITS, BUYERS = 3, 9, 40
 
@@ -49,24 +47,10 @@ def deployment(
         )
     )
     container.migrate()
-    port = free_port()
-    server = subprocess.Popen(
-        [VELORA, "serve", "--port", str(port), "--workers", str(WORKERS)],
-        env=clean_env(data_dir, **urls),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/healthz")
-        yield base, container
+        with serving(tmp_path, clean_env(data_dir, **urls), "--workers", str(WORKERS)) as base:
+            yield base, container
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         container.close()
 
 

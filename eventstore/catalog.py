@@ -12,7 +12,7 @@ from domain.identity import ProductModeration, Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.money import Money
 from domain.sellers import Seller, SellerNotFound
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 
 
@@ -27,6 +27,7 @@ class ProductEdit:
 class CatalogApplication(VeloraApplication):
     name = "catalog"
 
+    @command
     def list_product(
         self,
         ctx: CommandContext,
@@ -58,6 +59,7 @@ class CatalogApplication(VeloraApplication):
             raise SkuTaken(f"sku {product.sku!r} is already in this seller's catalog") from None
         return CommandResult(product.id, position), product.status
 
+    @command
     def approve(
         self, ctx: CommandContext, product_id: UUID, within: UUID | None
     ) -> tuple[CommandResult, str]:
@@ -65,6 +67,7 @@ class CatalogApplication(VeloraApplication):
         product.approve()
         return CommandResult(product.id, self.record(ctx, product)), product.status
 
+    @command
     def reject(
         self, ctx: CommandContext, product_id: UUID, within: UUID | None, reason: str
     ) -> tuple[CommandResult, str]:
@@ -72,6 +75,7 @@ class CatalogApplication(VeloraApplication):
         product.reject(reason)
         return CommandResult(product.id, self.record(ctx, product)), product.status
 
+    @command
     def edit(
         self, ctx: CommandContext, product_id: UUID, seller_id: UUID, edit: ProductEdit
     ) -> tuple[CommandResult, str]:
@@ -85,6 +89,7 @@ class CatalogApplication(VeloraApplication):
         )
         return CommandResult(product.id, self.record(ctx, product)), product.status
 
+    @command
     def set_stock(
         self, ctx: CommandContext, product_id: UUID, seller_id: UUID, warehouse: str, on_hand: int
     ) -> tuple[CommandResult, int]:
@@ -93,6 +98,7 @@ class CatalogApplication(VeloraApplication):
         stock.set_on_hand(warehouse, on_hand)
         return CommandResult(product.id, self.record(ctx, stock)), stock.available
 
+    @command
     def set_commission(
         self,
         ctx: CommandContext,

@@ -14,7 +14,7 @@ from domain.catalog import Product, ProductNotFound
 from domain.identity import Tenant, TenantNotFound
 from domain.orders import Order, OrderNotFound, SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.reviews import AlreadyReviewed, Review
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 
@@ -24,6 +24,7 @@ DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
 class FulfilmentApplication(VeloraApplication):
     name = "fulfilment"
 
+    @command
     def ship(
         self,
         ctx: CommandContext,
@@ -37,6 +38,7 @@ class FulfilmentApplication(VeloraApplication):
         seller_order.ship(carrier, tracking_number)
         return CommandResult(seller_order.id, self.record(ctx, seller_order)), seller_order.status
 
+    @command
     def deliver(
         self,
         ctx: CommandContext,
@@ -56,6 +58,7 @@ class FulfilmentApplication(VeloraApplication):
             changed += self._release(seller_order, now)
         return CommandResult(seller_order.id, self.record(ctx, *changed)), seller_order.status
 
+    @command
     def release_escrow(
         self, ctx: CommandContext, seller_order_id: UUID, now: datetime
     ) -> CommandResult:
@@ -70,6 +73,7 @@ class FulfilmentApplication(VeloraApplication):
         escrow.release(books, seller_order)
         return books.changed()
 
+    @command
     def review(
         self,
         ctx: CommandContext,

@@ -20,7 +20,7 @@ from domain.identity import (
     check_may_grant,
 )
 from domain.money import Money
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 
@@ -32,6 +32,7 @@ class IdentityApplication(VeloraApplication):
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self._hasher = hasher
 
+    @command
     def register_tenant(
         self,
         ctx: CommandContext,
@@ -57,6 +58,7 @@ class IdentityApplication(VeloraApplication):
             tenant.set_minimum_payout(min_payout.amount_minor, min_payout.currency)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
+    @command
     def set_minimum_payout(
         self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, amount: Money
     ) -> CommandResult:
@@ -64,6 +66,7 @@ class IdentityApplication(VeloraApplication):
         tenant.set_minimum_payout(amount.amount_minor, amount.currency)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
+    @command
     def register_user(
         self,
         ctx: CommandContext,
@@ -79,6 +82,7 @@ class IdentityApplication(VeloraApplication):
         self._require_tenant(tenant_id)
         return self._register(ctx, tenant_id, email, password, roles)
 
+    @command
     def sign_up_buyer(
         self, ctx: CommandContext, *, tenant_id: UUID, email: str, password: str
     ) -> CommandResult:
@@ -87,6 +91,7 @@ class IdentityApplication(VeloraApplication):
         self._require_tenant(tenant_id)
         return self._register(ctx, tenant_id, email, password, [Role.BUYER])
 
+    @command
     def ensure_superuser(self, ctx: CommandContext, *, email: str, password: str) -> CommandResult:
         """Creates the platform's super admin, or returns the one that already has this email."""
         claim = self.get_or_none(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
@@ -99,6 +104,7 @@ class IdentityApplication(VeloraApplication):
             claim = self.repository.get(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
             return CommandResult(claim.user_id, self._log.head(), created=False)
 
+    @command
     def set_category_commission(
         self,
         ctx: CommandContext,
@@ -111,6 +117,7 @@ class IdentityApplication(VeloraApplication):
         tenant.set_category_commission(category, commission_bps)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
+    @command
     def erase_user(self, ctx: CommandContext, user_id: UUID, tenant_id: UUID) -> CommandResult:
         """Forgets a person: records that they were erased, then destroys their key, so every
         personal field ever sealed for them reads back redacted. Repeating it changes nothing."""

@@ -21,7 +21,7 @@ from domain.orders import Order, SellerOrder
 from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
 from domain.payouts import Payout, payable_now
 from domain.sellers import Seller
-from eventstore.application import VeloraApplication
+from eventstore.application import VeloraApplication, command
 from eventstore.books import Books
 from eventstore.checkout import MAX_ATTEMPTS, Contention
 from eventstore.context import CommandContext
@@ -56,6 +56,7 @@ class PayoutApplication(VeloraApplication):
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self.payments = payments
 
+    @command
     def run(
         self,
         ctx: CommandContext,
@@ -75,6 +76,7 @@ class PayoutApplication(VeloraApplication):
                 run.made.append(self.complete(ctx, started, run))
         return run
 
+    @command
     def complete(self, ctx: CommandContext, payout_id: UUID, run: PayoutRun) -> PayoutMade:
         """Asks the provider to make a started payout's transfers and records its answer. Safe
         to call again: the provider sees the same idempotency keys."""

@@ -11,7 +11,7 @@ from domain.money import Money
 from domain.orders import Order, SellerOrder, SellerOrderNotFound
 from domain.payments import PaymentProvider
 from domain.refunds import InvalidRefund, Refund, RefundNotFound
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.checkout import MAX_ATTEMPTS, Contention
 from eventstore.context import CommandContext
@@ -25,6 +25,7 @@ class RefundApplication(VeloraApplication):
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self.payments = payments
 
+    @command
     def request(
         self,
         ctx: CommandContext,
@@ -64,6 +65,7 @@ class RefundApplication(VeloraApplication):
                 self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this seller order; try again")
 
+    @command
     def approve(
         self, ctx: CommandContext, refund_id: UUID, *, within: UUID | None, seller_id: UUID | None
     ) -> CommandResult:
@@ -88,6 +90,7 @@ class RefundApplication(VeloraApplication):
                 self.pause_after_conflict(attempt)
         raise Contention("too many concurrent changes to this seller order; try again")
 
+    @command
     def reject(
         self,
         ctx: CommandContext,

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.sellers import Seller, SellerAlreadyExists, SellerNotFound
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 
 
@@ -22,6 +22,7 @@ class Changed:
 class SellerApplication(VeloraApplication):
     name = "sellers"
 
+    @command
     def register_seller(
         self,
         ctx: CommandContext,
@@ -37,15 +38,19 @@ class SellerApplication(VeloraApplication):
         except IntegrityError:
             raise SellerAlreadyExists("this user already has a seller profile") from None
 
+    @command
     def approve(self, ctx: CommandContext, seller_id: UUID, within: UUID | None) -> Changed:
         return self._change(ctx, seller_id, within, Seller.approve)
 
+    @command
     def reject(self, ctx: CommandContext, seller_id: UUID, within: UUID | None) -> Changed:
         return self._change(ctx, seller_id, within, Seller.reject)
 
+    @command
     def suspend(self, ctx: CommandContext, seller_id: UUID, within: UUID | None) -> Changed:
         return self._change(ctx, seller_id, within, Seller.suspend)
 
+    @command
     def set_commission(
         self, ctx: CommandContext, seller_id: UUID, within: UUID | None, commission_bps: int | None
     ) -> Changed:
@@ -53,6 +58,7 @@ class SellerApplication(VeloraApplication):
             ctx, seller_id, within, lambda seller: seller.set_commission(commission_bps)
         )
 
+    @command
     def set_payout_account(
         self, ctx: CommandContext, seller_id: UUID, within: UUID | None, account_id: str
     ) -> Changed:

@@ -168,7 +168,10 @@ class Container:
     ) -> ModelRebuildReport:
         """Rebuilds the named SQL read models in shadow tables, compares their checksums with
         the live ones, and swaps them in when they match (or when forced)."""
-        projectors = [self.runner(name).projector for name in names]
+        wanted = {self.runner(name).name for name in names}  # an unknown name raises here
+        # In the projection group's order, upstream first: locking their tracking rows in
+        # another order could deadlock with the group applying a batch.
+        projectors = [r.projector for r in self.runners if r.name in wanted]
         return rebuild_models(
             self.log, self.read_store, projectors, force=force, on_progress=on_progress or quiet
         )

@@ -60,8 +60,10 @@ def rebuild_search(
             store.place(conn, name, from_position)
         _catch_up(runner, store, from_position, catch_up_lag, on_progress)
         with store.begin() as conn:
-            store.lock(conn, live_name)
+            # Upstream first, the order the projection group takes them in: the other order
+            # deadlocks with a group applying a batch at the same moment.
             until = store.lock(conn, "catalog")
+            store.lock(conn, live_name)
             position = runner.apply_within(conn, until)
             index.publish(rebuild)
             store.place(conn, live_name, position)

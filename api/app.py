@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from starlette.types import Scope
 
 from api import logs, problems
+from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
+from api.deps import authenticated
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges
 from api.observability import Observed
+from api.problems import Problem
 from api.routes import (
     audit,
     auth,
@@ -32,7 +36,6 @@ from api.routes import (
     users,
     webhooks,
 )
-from api.security import InvalidToken
 from api.settings import Settings
 
 DESCRIPTION = """Velora: an event-sourced backend for multi-tenant, multi-vendor marketplaces.
@@ -101,17 +104,21 @@ def create_app(
     app.state.metrics = metrics
     app.mount("/metrics", make_asgi_app(metrics.registry))
 
-    def caller_scope(authorization: str) -> str:
+    def caller_scope(scope: Scope) -> str | None:
+        """Keys are kept per user, or per client address for a caller without a token."""
+        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            try:
-                return f"user:{container.tokens.verify(token.strip()).user_id}"
-            except InvalidToken:
-                pass
-        return "anonymous"
+        if scheme.lower() != "bearer" or not token.strip():
+            client = scope.get("client") or ("unknown", 0)
+            return f"anonymous:{client[0]}"
+        try:
+            return f"user:{authenticated(container, token.strip()).user_id}"
+        except Problem:
+            return None  # the route refuses it as it would without a key
 
     app.add_middleware(
         IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope
     )
+    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(Observed, metrics=metrics)
     return app

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.idempotency import IdempotencyStore
+from api.ratelimit import RateLimits
 from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings, SettingsError
@@ -79,6 +80,7 @@ class Container:
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
+    limits: RateLimits
     search: SearchIndex
     audit: AuditTrail
     verifier: Verifier
@@ -294,7 +296,7 @@ def build(settings: Settings | None = None) -> Container:
         # In-process projectors start on a new event at once instead of at their next poll.
         projectors.wake()
 
-    hasher = Argon2Hasher()
+    hasher = Argon2Hasher(concurrent=settings.password_checks)
     checkout = CheckoutApplication(
         log, payment_provider(settings, tokens), on_recorded=wake_projections
     )
@@ -327,6 +329,7 @@ def build(settings: Settings | None = None) -> Container:
         tokens=tokens,
         hasher=hasher,
         idempotency=idempotency,
+        limits=RateLimits.from_settings(settings),
         search=search,
         audit=AuditTrail(log),
         verifier=Verifier(log),

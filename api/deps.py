@@ -34,27 +34,45 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server saw it (behind a proxy, as uvicorn's
+    --proxy-headers and --forwarded-allow-ips let the proxy tell it)."""
+    return request.client.host if request.client else "unknown"
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def current_principal(request: Request, container: ContainerDep) -> Principal:
-    token = bearer_token(request)
+def authenticated(container: Container, token: str) -> Principal:
+    """The caller a token names, if the token is sound and names an account that stands now:
+    read from the log, so an erasure shuts its tokens at once in every process."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    if token is None:
-        raise Problem(
-            401, "send an access token as 'Authorization: Bearer <token>'", headers=challenge
-        )
     try:
         principal = container.tokens.verify(token)
     except InvalidToken:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
-    if container.identity_queries.erased(principal.user_id):
-        raise Problem(401, "this account was erased", headers=challenge)
+    if container.identity.active_user(UUID(principal.user_id), UUID(principal.tenant_id)) is None:
+        raise Problem(
+            401, "the account of this token was erased or never existed", headers=challenge
+        )
+    return principal
+
+
+def current_principal(request: Request, container: ContainerDep) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise Problem(
+            401,
+            "send an access token as 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = authenticated(container, token)
+    container.limits.tenant_request(principal.tenant_id)
     bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):
         raise Problem(403, "the auditor role reads only the audit trail and the ledger")
@@ -128,21 +146,17 @@ class ReadAfter:
     """Holds a query until the projections it reads have reached the position the client sent
     in X-Velora-Min-Position (read-your-writes); after 5 s answers 503 with Retry-After."""
 
-    def __init__(self, *projections: str, anonymous: bool = False) -> None:
+    def __init__(self, *projections: str) -> None:
         self.projections = projections
-        self.anonymous = anonymous
 
     async def __call__(
         self,
-        request: Request,
+        _: CurrentUser,  # nobody waits for the read models before proving who they are
         container: ContainerDep,
         min_position: Annotated[
             int | None, Header(alias=MIN_POSITION_HEADER, ge=0, description="read-your-writes")
         ] = None,
     ) -> None:
-        if not self.anonymous:
-            # Nobody waits for the read models before proving who they are.
-            current_principal(request, container)
         if not min_position:
             return
         deadline = time.monotonic() + READ_WAIT_S

@@ -131,7 +131,9 @@ class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, store_of: Any, scope_of: Any) -> None:
         self.app = app
         self.store_of = store_of  # () -> IdempotencyStore, resolved per request (built lazily)
-        self.scope_of = scope_of  # (authorization header) -> caller scope string
+        # (ASGI scope) -> the caller's key scope, or None for a caller whose token is refused:
+        # nothing is kept for it, and the route answers 401 as it would without a key.
+        self.scope_of = scope_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -153,8 +155,11 @@ class IdempotencyMiddleware:
                 ),
             )
             return
+        caller = await run_in_threadpool(self.scope_of, scope)
+        if caller is None:
+            await self.app(scope, receive, send)
+            return
         body = await _read_body(receive)
-        caller = self.scope_of(headers.get(b"authorization", b"").decode("latin-1"))
         digest = hashlib.sha256(
             b"\n".join(
                 [
@@ -223,8 +228,9 @@ class IdempotencyMiddleware:
             raise
         response = b"".join(chunks)
         # Record the outcome before the client sees it, so an immediate repeat replays it.
-        if status >= 500:
-            # Nothing trustworthy to replay: let the client try again with the same key.
+        if status >= 500 or _no_store(headers):
+            # Nothing trustworthy to replay (a 5xx), or a secret no table may keep (a token):
+            # let the client send it again with the same key.
             await run_in_threadpool(store.release, caller, key)
         else:
             kept = [
@@ -236,6 +242,10 @@ class IdempotencyMiddleware:
         await _send(
             send, status, [h for h in headers if h[0].lower() != b"content-length"], response
         )
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
 
 
 async def _read_body(receive: Receive) -> bytes:

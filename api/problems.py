@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import eventsourcing.persistence
+import redis.exceptions
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,12 +20,14 @@ from projections.store import InvalidCursor
 
 log = logging.getLogger("velora.api")
 
-# A store that cannot be reached for the moment: the read models' or the event log's.
+# A store that cannot be reached for the moment: the read models', the event log's, or Redis.
 STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     eventsourcing.persistence.OperationalError,
     eventsourcing.persistence.InterfaceError,
+    redis.exceptions.ConnectionError,  # the shared rate-limit counters
+    redis.exceptions.TimeoutError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -45,6 +48,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Request body too large",
     415: "Unsupported media type",
     422: "Validation failed",
     429: "Too many requests",

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import jwt
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from api.problems import Problem
 
 _ALGORITHM = "HS256"
 _ISSUER = "velora"
@@ -19,22 +24,44 @@ _ISSUER = "velora"
 class Argon2Hasher:
     """Implements the domain's PasswordHasher port with argon2id."""
 
-    def __init__(self, *, time_cost: int = 3, memory_cost_kib: int = 65536) -> None:
+    def __init__(
+        self,
+        *,
+        time_cost: int = 3,
+        memory_cost_kib: int = 65536,
+        concurrent: int = 4,
+        wait_s: float = 10.0,
+    ) -> None:
         self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_cost_kib)
+        # Each check takes memory_cost_kib: at most `concurrent` at once, so a burst of logins
+        # waits its turn instead of taking gigabytes; past `wait_s` in line it is refused.
+        self._turns = threading.BoundedSemaphore(concurrent)
+        self._wait_s = wait_s
         # Verifying against this when the email is unknown costs the same as a real check, so
         # response times do not tell which emails are registered.
         self._decoy = self._argon2.hash(uuid4().hex)
 
     def hash(self, password: str) -> str:
-        return self._argon2.hash(password)
+        with self._turn():
+            return self._argon2.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
+        with self._turn():
+            try:
+                return self._argon2.verify(password_hash or self._decoy, password) and bool(
+                    password_hash
+                )
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if not self._turns.acquire(timeout=self._wait_s):
+            raise Problem(503, "too many password checks at once", headers={"Retry-After": "1"})
         try:
-            return self._argon2.verify(password_hash or self._decoy, password) and bool(
-                password_hash
-            )
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+            yield
+        finally:
+            self._turns.release()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from limits import parse
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that appear in examples and must never guard a real deployment.
@@ -54,9 +55,36 @@ class Settings(BaseSettings):
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     # How long consumers remember the event ids they applied: longer than the topics' retention.
     consumed_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Shared rate-limit counters for several API processes; unset: counted in each process.
+    redis_url: str | None = None
+    # Every key Velora keeps in Redis starts with this: deployments sharing a Redis set their own.
+    redis_key_prefix: str = Field(default="velora", pattern=r"^[A-Za-z0-9._:-]{1,100}$")
+    # Abuse limits, in the `limits` library's notation ("10/minute", "10 per 15 minutes").
+    rate_sign_in_per_address: str = "30/minute"
+    rate_sign_in_per_account: str = "10 per 15 minutes"
+    rate_sign_up_per_address: str = "20/minute"
+    rate_tenant_requests: str = "2000/second"
+    # The largest request body read, checked before any of it is: 413 beyond it.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    # Password hashes checked or made at once (argon2 takes 64 MiB each); more wait their turn.
+    password_checks: int = Field(default=4, ge=1, le=64)
     log_level: str = "INFO"
     # JSON lines for machines; "console" for a person at a terminal.
     log_format: Literal["json", "console"] = "json"
+
+    @field_validator(
+        "rate_sign_in_per_address",
+        "rate_sign_in_per_account",
+        "rate_sign_up_per_address",
+        "rate_tenant_requests",
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a rate like '10/minute': {e}") from None
+        return value
 
     @property
     def embedded(self) -> bool:
@@ -68,6 +96,7 @@ class Settings(BaseSettings):
                 self.opensearch_url,
                 self.kafka_bootstrap,
                 self.stripe_api_key,
+                self.redis_url,
             )
         )
 

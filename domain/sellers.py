@@ -11,7 +11,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
-from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 
 
 class SellerError(DomainError):
@@ -32,6 +32,10 @@ class WrongSellerStep(SellerError, Conflict):
 
 class SellerNotApproved(SellerError, Conflict):
     title = "Seller not approved"
+
+
+class SellerSuspended(SellerError, NotAllowed):
+    title = "Seller suspended"
 
 
 class InvalidSeller(SellerError, Invalid):
@@ -147,6 +151,14 @@ class Seller(TenantAggregate):
     def require_selling(self) -> None:
         if not self.can_sell:
             raise SellerNotApproved(f"seller {self.id} is {self.status}, not approved")
+
+    def require_acting(self) -> None:
+        """A seller whose marketplace suspended or rejected it no longer acts on its products,
+        orders and refunds: from the moment that is recorded, whatever its users' tokens say."""
+        if self.status in (SellerStatus.SUSPENDED, SellerStatus.REJECTED):
+            raise SellerSuspended(
+                f"seller {self.id} is {self.status}: it cannot act until reinstated"
+            )
 
     @event(Approved)
     def _approved(self) -> None:

@@ -21,6 +21,7 @@ from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, Mapper
 
 from domain.errors import NotFound
+from domain.sellers import Seller
 from eventstore.cache import AggregateCache
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
@@ -119,6 +120,15 @@ class VeloraApplication(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def require_acting(self, seller_id: UUID | None) -> None:
+        """Refuses a seller's own command once its marketplace suspended it (None: an admin
+        acts, not a seller). Read from the log, so it holds at once in every process."""
+        if seller_id is None:
+            return
+        seller = self.get_or_none(seller_id)
+        if isinstance(seller, Seller):
+            seller.require_acting()
 
     def load(
         self, kind: type[T], aggregate_id: UUID, within: UUID | None, missing: type[NotFound]

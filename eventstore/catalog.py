@@ -115,6 +115,7 @@ class CatalogApplication(VeloraApplication):
         product = self.load(Product, product_id, None, ProductNotFound)
         if product.seller_id != seller_id:
             raise ProductNotFound(f"product {product_id} not found")
+        self.require_acting(seller_id)
         return product
 
     def _moderation_required(self, tenant_id: UUID) -> bool:

@@ -113,4 +113,5 @@ class FulfilmentApplication(VeloraApplication):
         seller_order = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
         if seller_id is not None and seller_order.seller_id != seller_id:
             raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
+        self.require_acting(seller_id)
         return seller_order

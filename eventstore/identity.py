@@ -11,6 +11,7 @@ from domain.base import PLATFORM_TENANT_ID
 from domain.identity import (
     EmailAlreadyRegistered,
     EmailClaim,
+    InvalidEmail,
     PasswordHasher,
     Role,
     Tenant,
@@ -126,6 +127,27 @@ class IdentityApplication(VeloraApplication):
         position = self.record(ctx, user)
         self._log.keys.destroy(user.id)
         return CommandResult(user.id, position)
+
+    @command
+    def signing_in(self, tenant_id: UUID, email: str) -> User | None:
+        """The user who signs in with this email in this tenant, as the log holds them now: a
+        sign-in right after the sign-up finds them, and one after their erasure does not."""
+        try:
+            claim = self.get_or_none(EmailClaim.id_for(tenant_id, email))
+        except InvalidEmail:
+            return None
+        if not isinstance(claim, EmailClaim):
+            return None
+        return self.active_user(claim.user_id, tenant_id)
+
+    @command
+    def active_user(self, user_id: UUID, tenant_id: UUID) -> User | None:
+        """The user a token names, unless they are unknown, of another tenant, or erased: read
+        from the log, so an erasure shuts every token at once in every process."""
+        user = self.get_or_none(user_id)
+        if not isinstance(user, User) or user.tenant_id != tenant_id or user.erased:
+            return None
+        return user
 
     def _register(
         self, ctx: CommandContext, tenant_id: UUID, email: str, password: str, roles: list[str]

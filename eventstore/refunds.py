@@ -110,4 +110,5 @@ class RefundApplication(VeloraApplication):
         refund = self.load(Refund, refund_id, within, RefundNotFound)
         if seller_id is not None and refund.seller_id != seller_id:
             raise RefundNotFound(f"refund {refund_id} not found")
+        self.require_acting(seller_id)
         return refund

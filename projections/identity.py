@@ -57,7 +57,6 @@ class IdentityProjector(Projector):
                 user_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 email=e.email,
-                password_hash=e.password_hash,
                 roles=list(e.roles),
                 created_at=naive_utc(e.timestamp),
                 created_position=r.position,
@@ -72,7 +71,6 @@ class IdentityProjector(Projector):
             .where(users.c.user_id == str(e.originator_id))
             .values(
                 email=erased_marker(e.originator_id),
-                password_hash="",
                 roles=[],
                 erased_at=naive_utc(e.timestamp),
             )
@@ -124,12 +122,3 @@ class IdentityQueries:
         page = self.store.page(scope, users, limit=limit, cursor=cursor)
         return Page([_only(r, USER_FIELDS) for r in page.items], page.next_cursor)
 
-    def erased(self, user_id: str) -> bool:
-        """Whether the user was erased: their tokens no longer open anything."""
-        row = self.store.one(TenantScope.every_tenant(), users, users.c.user_id == user_id)
-        return row is not None and row["erased_at"] is not None
-
-    def credentials(self, tenant_id: str, email: str) -> dict[str, Any] | None:
-        """The password hash and roles for a sign-in, looked up inside the named tenant only."""
-        scope = TenantScope.only(tenant_id)
-        return self.store.one(scope, users, users.c.email == email.strip().lower())

@@ -53,7 +53,6 @@ users = sa.Table(
     sa.Column("user_id", Id, primary_key=True),
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("email", sa.String(254), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),

@@ -7,6 +7,7 @@ PG_PORT=${VELORA_TEST_PG_PORT:-5432}
 MY_PORT=${VELORA_TEST_MYSQL_PORT:-3306}
 STRIPE_PORT=${VELORA_TEST_STRIPE_PORT:-8420}
 KAFKA_PORT=${VELORA_TEST_KAFKA_PORT:-9092}
+REDIS_PORT=${VELORA_TEST_REDIS_PORT:-6379}
 PY=${VELORA_PYTHON:-.venv/bin/python}
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -52,6 +53,17 @@ start_mariadb() {
   echo "services: started MariaDB"
 }
 
+start_redis() {
+  answers "$REDIS_PORT" && { echo "services: Redis already answers on $REDIS_PORT"; return 0; }
+  if [ ! -x /usr/bin/redis-server ]; then apt_install redis-server; fi
+  mkdir -p .velora
+  # The rate-limit counters only: nothing kept on disk.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+    --appendonly no --dir "$PWD/.velora" --logfile "$PWD/.velora/redis.log"
+  wait_for "$REDIS_PORT" Redis
+  echo "services: started Redis"
+}
+
 start_localstripe() {
   answers "$STRIPE_PORT" && { echo "services: localstripe already answers on $STRIPE_PORT"; return 0; }
   mkdir -p .velora
@@ -76,6 +88,7 @@ start_kafka() {
 
 start_postgres
 start_mariadb
+start_redis
 start_localstripe
 start_kafka
 
@@ -84,5 +97,6 @@ export VELORA_TEST_PG_URL=\${VELORA_TEST_PG_URL:-postgresql://postgres@127.0.0.1
 export VELORA_TEST_MYSQL_URL=\${VELORA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:$MY_PORT/test}
 export VELORA_TEST_STRIPE_URL=\${VELORA_TEST_STRIPE_URL:-http://127.0.0.1:$STRIPE_PORT}
 export VELORA_TEST_KAFKA_BOOTSTRAP=\${VELORA_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
+export VELORA_TEST_REDIS_URL=\${VELORA_TEST_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
 ENV
 echo "services: wrote $out"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pymysql
 import pytest
+import redis
 
 from api.bootstrap import Container, build
 from api.settings import Settings
@@ -24,7 +25,15 @@ REQUIRE_SERVICES = os.environ.get("VELORA_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = os.environ.get("VELORA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 STRIPE_URL = os.environ.get("VELORA_TEST_STRIPE_URL", "http://127.0.0.1:8420")
+REDIS_URL = os.environ.get("VELORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# Every test client calls from one address and signs in far more often than a person would: the
+# scenarios run with the limits an operator raises for a load test. tests/e2e/test_limits*.py
+# try the real ones.
+UNLIMITED = {
+    "rate_sign_in_per_address": "100000/minute",
+    "rate_sign_up_per_address": "100000/minute",
+}
 
 
 def _unavailable(service: str, error: Exception) -> None:
@@ -46,6 +55,15 @@ def pg_server() -> str:
     except psycopg.Error as e:
         _unavailable("PostgreSQL", e)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as e:
+        _unavailable("Redis", e)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +140,7 @@ def new_mysql_database(mysql_server: str) -> Iterator[Callable[[], str]]:
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "secret_key": TEST_SECRET}
+    values: dict[str, object] = {"data_dir": data_dir, "secret_key": TEST_SECRET, **UNLIMITED}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

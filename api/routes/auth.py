@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ContainerDep, Ctx, ReadAfter, commanded
+from api.deps import ContainerDep, Ctx, client_address, commanded
 from api.problems import Problem
 from domain.base import PLATFORM_TENANT_ID
 
@@ -42,28 +42,44 @@ class IdResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    dependencies=[Depends(ReadAfter("identity", anonymous=True))],
-    responses={401: {"description": "bad credentials"}},
+    responses={
+        401: {"description": "bad credentials"},
+        429: {"description": "too many attempts from this address or on this account"},
+    },
 )
-async def issue_token(body: TokenRequest, container: ContainerDep) -> TokenResponse:
+async def issue_token(
+    body: TokenRequest, container: ContainerDep, request: Request, response: Response
+) -> TokenResponse:
     """Exchanges an email and password for a signed access token (JWT with sub, tenant_id, roles).
-    Without `tenant_id` it signs in platform staff such as the super admin."""
-    tenant_id = str(body.tenant_id or PLATFORM_TENANT_ID)
-    row = await run_in_threadpool(container.identity_queries.credentials, tenant_id, body.email)
-    ok = await run_in_threadpool(
-        container.hasher.verify, row["password_hash"] if row else None, body.password
+    Without `tenant_id` it signs in platform staff such as the super admin. The account is read
+    where it is written, so a sign-in right after the sign-up succeeds."""
+    tenant_id = body.tenant_id or PLATFORM_TENANT_ID
+    await run_in_threadpool(
+        container.limits.sign_in, client_address(request), str(tenant_id), body.email
     )
-    if row is None or not ok:
+    user = await run_in_threadpool(container.identity.signing_in, tenant_id, body.email)
+    ok = await run_in_threadpool(
+        container.hasher.verify, user.password_hash if user else None, body.password
+    )
+    if user is None or not ok:
         raise Problem(401, "the email or password is wrong", headers={"WWW-Authenticate": "Bearer"})
-    token = container.tokens.issue(row["user_id"], row["tenant_id"], list(row["roles"]))
+    # A token is a secret: no cache, and no idempotent replay, may keep it (RFC 6749 5.1).
+    response.headers["Cache-Control"] = "no-store"
+    token = container.tokens.issue(str(user.id), str(user.tenant_id), list(user.roles))
     return TokenResponse(access_token=token, expires_in=container.tokens.ttl_s)
 
 
-@router.post("/signup", status_code=201, response_model=IdResponse)
+@router.post(
+    "/signup",
+    status_code=201,
+    response_model=IdResponse,
+    responses={429: {"description": "too many sign-ups from this address"}},
+)
 def sign_up(
-    body: SignupRequest, container: ContainerDep, ctx: Ctx, response: Response
+    body: SignupRequest, container: ContainerDep, ctx: Ctx, request: Request, response: Response
 ) -> dict[str, str]:
     """Registers a buyer of the given tenant."""
+    container.limits.sign_up(client_address(request))
     result = container.identity.sign_up_buyer(
         ctx, tenant_id=body.tenant_id, email=body.email, password=body.password
     )

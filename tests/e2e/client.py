@@ -52,8 +52,8 @@ class Api:
         body: dict[str, Any] = {"email": email, "password": password}
         if tenant_id:
             body["tenant_id"] = tenant_id
-        headers = {"X-Velora-Min-Position": str(self.position)} if self.position else None
-        response = self.http.post("/v1/auth/token", json=body, headers=headers)
+        # As API.md has a client sign in: no position header, right after the sign-up or all.
+        response = self.http.post("/v1/auth/token", json=body)
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 

@@ -28,10 +28,9 @@ class ApiScenarios:
     @pytest.fixture
     def root(self, container: Container, api: Api) -> str:
         email = f"root-{uuid4().hex[:8]}@velora.dev"
-        result = container.identity.ensure_superuser(
+        container.identity.ensure_superuser(
             CommandContext.system("test"), email=email, password=PASSWORD
         )
-        api.position = max(api.position, result.position)
         return api.sign_in(email, PASSWORD)
 
     def marketplace(

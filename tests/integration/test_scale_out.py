@@ -21,6 +21,7 @@ from tests.e2e.shop import ADDRESS
 from tests.e2e.test_cli import clean_env, serving
 
 WORKERS, UNITS, BUYERS = 3, 9, 40
+PASSWORD = "long-enough-pw"
 
 
 def ctx() -> CommandContext:
@@ -88,8 +89,10 @@ def test_hot_checkouts_across_api_processes_never_oversell(
 
     # Every buyer wants one of each; the API's processes learn of all this from the log.
     buyers = []
-    for _ in range(BUYERS):
-        buyer = uuid4()
+    for i in range(BUYERS):
+        buyer = c.identity.sign_up_buyer(
+            ctx(), tenant_id=tenant, email=f"buyer-{i}@scale.test", password=PASSWORD
+        ).id
         cart = c.checkout.open_cart(ctx(), tenant, buyer).id
         for product in hot:
             c.checkout.set_quantity(ctx(), cart, buyer, product, 1)
@@ -124,7 +127,15 @@ def test_hot_checkouts_across_api_processes_never_oversell(
         assert (stock.held, stock.sold, stock.available) == (UNITS, 0, 0)
 
     # The read model, read the way a storefront reads its own writes.
-    admin = c.tokens.issue(str(uuid4()), str(tenant), ["marketplace_admin"])
+    admin_id = c.identity.register_user(
+        ctx(),
+        tenant_id=tenant,
+        email="admin@scale.test",
+        password=PASSWORD,
+        roles=["marketplace_admin"],
+        granter_roles=["super_admin"],
+    ).id
+    admin = c.tokens.issue(str(admin_id), str(tenant), ["marketplace_admin"])
     for product in hot:
         body = httpx.get(
             f"{base}/v1/products/{product}",

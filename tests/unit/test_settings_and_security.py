@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import jwt
 import pytest
 
 from api.bootstrap import payment_provider
+from api.problems import Problem
 from api.security import Argon2Hasher, InvalidToken, TokenService
 from api.settings import SettingsError
 from tests.conftest import make_settings
@@ -88,6 +92,64 @@ def test_argon2_hashes_verify_only_the_right_password() -> None:
     assert not hasher.verify(digest, "wrong horse")
     assert not hasher.verify(None, "correct horse")
     assert not hasher.verify("not-a-hash", "correct horse")
+
+
+class Watched:
+    """argon2's own hasher, with a count of how many of its checks run at once."""
+
+    def __init__(self, real: Any, gate: threading.Event | None = None) -> None:
+        self.real, self.gate = real, gate
+        self.running = self.peak = 0
+        self.lock = threading.Lock()
+        self.entered = threading.Event()
+
+    def verify(self, digest: str, password: str) -> bool:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        self.entered.set()
+        try:
+            if self.gate is not None:
+                self.gate.wait(10)
+            return bool(self.real.verify(digest, password))
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_a_burst_of_password_checks_runs_a_bounded_number_at_once() -> None:
+    hasher = Argon2Hasher(time_cost=1, memory_cost_kib=8192, concurrent=2)
+    digest = hasher.hash("correct horse")
+    watched = Watched(hasher._argon2)
+    hasher._argon2 = watched
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda _: hasher.verify(digest, "correct horse"), range(12)))
+    assert results == [True] * 12
+    assert watched.peak == 2
+
+
+def test_a_password_check_that_cannot_get_a_turn_in_time_is_refused_as_busy() -> None:
+    hasher = Argon2Hasher(time_cost=1, memory_cost_kib=8192, concurrent=1, wait_s=0.05)
+    digest = hasher.hash("correct horse")
+    gate = threading.Event()
+    watched = Watched(hasher._argon2, gate)
+    hasher._argon2 = watched
+    holder = threading.Thread(target=hasher.verify, args=(digest, "correct horse"))
+    holder.start()
+    try:
+        assert watched.entered.wait(10)
+        with pytest.raises(Problem) as refused:
+            hasher.verify(digest, "correct horse")
+        assert refused.value.status == 503 and refused.value.headers["Retry-After"] == "1"
+    finally:
+        gate.set()
+        holder.join()
+    assert hasher.verify(digest, "correct horse")  # its turn is free again
+
+
+def test_rates_that_do_not_parse_refuse_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a rate"):
+        make_settings(tmp_path, rate_sign_in_per_account="often")
 
 
 def test_a_stripe_key_without_a_webhook_secret_refuses_to_start(tmp_path: Path) -> None:

@@ -1,0 +1,78 @@
+"""The request body limit: a body larger than the limit is refused with 413 before it is read,
+by its Content-Length when it states one, else as soon as the chunks received pass the limit."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing lets it through to the problem handler
+    instead of calling it a malformed body."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body is larger than {max_bytes} bytes")
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send, declared.isdigit())
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:
+                raise
+            await self._refuse(send, True)
+
+    async def _refuse(self, send: Send, too_large: bool) -> None:
+        status = 413 if too_large else 400
+        detail = (
+            f"the request body is larger than {self.max_bytes} bytes"
+            if too_large
+            else "the Content-Length header is not a number"
+        )
+        body = json.dumps(
+            {
+                "type": f"https://velora.dev/problems/{status}",
+                "title": "Request body too large" if too_large else "Malformed request",
+                "status": status,
+                "detail": detail,
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,82 @@
+"""Abuse limits (API.md's 429): sign-in and sign-up per client address and per account, and a
+request budget per tenant. The counting is the `limits` library's; the counters live in Redis
+when VELORA_REDIS_URL is set, so every API process shares them, else in this process's memory
+(the embedded default runs one process)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from typing import cast
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+
+from api.problems import Problem
+from api.settings import Settings
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    # Sign-in and sign-up are few and costly (an argon2 check each): a moving window, so no
+    # burst fits at a window's edge. The tenant budget is counted on every request: a fixed
+    # window, one counter and one round trip.
+    careful: RateLimiter
+    cheap: RateLimiter
+    sign_in_per_address: RateLimitItem
+    sign_in_per_account: RateLimitItem
+    sign_up_per_address: RateLimitItem
+    tenant_requests: RateLimitItem
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        store = (
+            cast(
+                Storage,
+                storage_from_string(settings.redis_url, key_prefix=settings.redis_key_prefix),
+            )
+            if settings.redis_url
+            else MemoryStorage()
+        )
+        return cls(
+            careful=MovingWindowRateLimiter(store),
+            cheap=FixedWindowRateLimiter(store),
+            sign_in_per_address=parse(settings.rate_sign_in_per_address),
+            sign_in_per_account=parse(settings.rate_sign_in_per_account),
+            sign_up_per_address=parse(settings.rate_sign_up_per_address),
+            tenant_requests=parse(settings.rate_tenant_requests),
+        )
+
+    def sign_in(self, address: str, tenant_id: str, email: str) -> None:
+        """Counts a sign-in attempt, right or wrong: guessing a password costs the guesser."""
+        self._hit(self.careful, self.sign_in_per_address, "sign-in", address)
+        self._hit(
+            self.careful, self.sign_in_per_account, "sign-in-account", _account(tenant_id, email)
+        )
+
+    def sign_up(self, address: str) -> None:
+        self._hit(self.careful, self.sign_up_per_address, "sign-up", address)
+
+    def tenant_request(self, tenant_id: str) -> None:
+        self._hit(self.cheap, self.tenant_requests, "tenant", tenant_id)
+
+    @staticmethod
+    def _hit(limiter: RateLimiter, item: RateLimitItem, *identifiers: str) -> None:
+        if limiter.hit(item, *identifiers):
+            return
+        reset_at = limiter.get_window_stats(item, *identifiers).reset_time
+        wait_s = max(1, math.ceil(reset_at - time.time()))
+        raise Problem(
+            429,
+            f"more than {item.amount} per {item.multiples} {item.GRANULARITY.name}"
+            f"{'s' if item.multiples != 1 else ''}; try again in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+
+
+def _account(tenant_id: str, email: str) -> str:
+    """The account an attempt names, as a digest: the counters never hold an email address."""
+    return hashlib.sha256(f"{tenant_id}:{email.strip().lower()}".encode()).hexdigest()[:32]

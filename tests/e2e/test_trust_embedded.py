@@ -1,0 +1,10 @@
+"""The trust-at-the-edges scenarios on the embedded default."""
+
+from __future__ import annotations
+
+from tests.e2e.backends import Embedded
+from tests.e2e.trust_scenarios import TrustScenarios
+
+
+class TestTrustEmbedded(Embedded, TrustScenarios):
+    pass

@@ -1,0 +1,173 @@
+"""Trust at the edges, tried as a storefront that has read only API.md: it signs in the moment it
+signed up, and an account or seller shut by the marketplace stops acting at once. No request here
+sends X-Velora-Min-Position: nothing in these scenarios may depend on the read models."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from uuid import uuid4
+
+import httpx
+import jwt
+import sqlalchemy as sa
+
+from api.bootstrap import Container
+from projections.tables import idempotency_keys
+from tests.conftest import TEST_SECRET
+from tests.e2e.client import Api, assert_problem
+from tests.e2e.shop import Shop
+from tests.e2e.world import PASSWORD
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class TrustScenarios(Shop):
+    def test_a_buyer_signs_in_the_moment_they_sign_up(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root)
+        for i in range(12):
+            email = f"fresh-{i}-{uuid4().hex[:6]}@m.test"
+            body = {"tenant_id": m.tenant_id, "email": email, "password": PASSWORD}
+            assert api.http.post("/v1/auth/signup", json=body).status_code == 201
+            signed_in = api.http.post("/v1/auth/token", json=body)
+            assert signed_in.status_code == 200, signed_in.text
+            # and the token opens the routes at once, before any read model has the buyer
+            assert api.http.post("/v1/carts", headers=bearer(signed_in.json()["access_token"]))
+
+    def test_a_user_created_by_an_admin_signs_in_at_once(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root)
+        for role in ("seller", "buyer", "marketplace_admin"):
+            email = f"{role}-{uuid4().hex[:6]}@m.test"
+            created = api.http.post(
+                f"/v1/tenants/{m.tenant_id}/users",
+                headers=bearer(m.admin_token),
+                json={"email": email, "password": PASSWORD, "roles": [role]},
+            )
+            assert created.status_code == 201, created.text
+            signed_in = api.http.post(
+                "/v1/auth/token",
+                json={"email": email, "password": PASSWORD, "tenant_id": m.tenant_id},
+            )
+            assert signed_in.status_code == 200, signed_in.text
+        wrong = api.http.post(
+            "/v1/auth/token",
+            json={"email": email, "password": PASSWORD + "x", "tenant_id": m.tenant_id},
+        )
+        assert_problem(wrong, 401)
+
+    def test_an_erased_users_tokens_stop_at_once(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root)
+        token = self.user(api, m, "buyer")
+        first = api.http.post("/v1/carts", headers={**bearer(token), "Idempotency-Key": "cart-1"})
+        assert first.status_code == 201, first.text
+        cart = first.json()["id"]
+        assert api.http.request("DELETE", "/v1/me", headers=bearer(token)).status_code == 204
+        assert_problem(api.http.get(f"/v1/carts/{cart}", headers=bearer(token)), 401)
+        # A replay of the earlier POST under the same key is refused, not answered 201 again.
+        replay = api.http.post("/v1/carts", headers={**bearer(token), "Idempotency-Key": "cart-1"})
+        assert_problem(replay, 401)
+        assert "Idempotent-Replayed" not in replay.headers
+
+    def test_a_token_for_an_account_that_never_existed_opens_nothing(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root)
+        now = int(time.time())
+        forged = jwt.encode(
+            {
+                "sub": str(uuid4()),
+                "tenant_id": m.tenant_id,
+                "roles": ["marketplace_admin"],
+                "iat": now,
+                "exp": now + 600,
+                "iss": "velora",
+            },
+            TEST_SECRET,
+            algorithm="HS256",
+        )
+        assert_problem(api.http.get(f"/v1/tenants/{m.tenant_id}", headers=bearer(forged)), 401)
+        key = f"k-{uuid4()}"
+        for _ in range(2):
+            response = api.http.post(
+                f"/v1/tenants/{m.tenant_id}/users",
+                headers={**bearer(forged), "Idempotency-Key": key},
+                json={"email": "x@m.test", "password": PASSWORD, "roles": ["buyer"]},
+            )
+            assert_problem(response, 401)
+        assert kept_keys(container, key) == 0  # nothing kept for a caller who is nobody
+
+    def test_a_suspended_seller_stops_acting_at_once(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root, moderation="auto")
+        seller, seller_id = self.approved_seller(api, m)
+        product = self.stocked(api, seller, 5, 1000)
+        suspended = api.http.post(f"/v1/sellers/{seller_id}/suspend", headers=bearer(m.admin_token))
+        assert suspended.status_code == 200, suspended.text
+        edit = api.http.patch(
+            f"/v1/products/{product}", headers=bearer(seller), json={"title": "Sneaky"}
+        )
+        assert_problem(edit, 403)
+        stock = api.http.post(
+            f"/v1/products/{product}/stock",
+            headers=bearer(seller),
+            json={"warehouse": "main", "on_hand": 99},
+        )
+        assert_problem(stock, 403)
+        # Reinstated, the same token acts again.
+        assert api.http.post(
+            f"/v1/sellers/{seller_id}/approve", headers=bearer(m.admin_token)
+        ).is_success
+        edit = api.http.patch(
+            f"/v1/products/{product}", headers=bearer(seller), json={"title": "Honest"}
+        )
+        assert edit.status_code == 200, edit.text
+
+    def test_an_access_token_is_never_kept_for_replay(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root)
+        key = f"login-{uuid4()}"
+        body = {"email": m.admin_email, "password": PASSWORD, "tenant_id": m.tenant_id}
+        answers = [
+            api.http.post("/v1/auth/token", json=body, headers={"Idempotency-Key": key})
+            for _ in range(2)
+        ]
+        for answer in answers:
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["Cache-Control"] == "no-store"
+            assert "Idempotent-Replayed" not in answer.headers
+        assert answers[0].json()["access_token"] != answers[1].json()["access_token"]
+        assert kept_keys(container, key) == 0
+
+    def test_anonymous_idempotency_keys_belong_to_their_client(self, api: Api, root: str) -> None:
+        """Two storefront visitors who happen to pick the same key do not see each other's
+        answers: an anonymous key is scoped to the client's address."""
+        m = self.marketplace(api, root)
+        key = f"signup-{uuid4()}"
+
+        async def sign_up(address: str, email: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=api.http.app, client=(address, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return await client.post(
+                    "/v1/auth/signup",
+                    json={"tenant_id": m.tenant_id, "email": email, "password": PASSWORD},
+                    headers={"Idempotency-Key": key},
+                )
+
+        one = asyncio.run(sign_up("203.0.113.1", f"one-{uuid4().hex[:6]}@m.test"))
+        two = asyncio.run(sign_up("203.0.113.2", f"two-{uuid4().hex[:6]}@m.test"))
+        assert one.status_code == two.status_code == 201, (one.text, two.text)
+        assert one.json()["id"] != two.json()["id"]
+        again = asyncio.run(sign_up("203.0.113.1", "ignored@m.test"))
+        assert_problem(again, 422)  # the same client, the same key, another body
+
+
+def kept_keys(container: Container, key: str) -> int:
+    with container.read_store.read() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(idempotency_keys)
+            .where(idempotency_keys.c.idem_key == key)
+        ).scalar_one()
+    return int(count)

@@ -1,0 +1,10 @@
+"""The trust-at-the-edges scenarios on PostgreSQL + MariaDB."""
+
+from __future__ import annotations
+
+from tests.e2e.backends import OnServers
+from tests.e2e.trust_scenarios import TrustScenarios
+
+
+class TestTrustOnServers(OnServers, TrustScenarios):
+    pass

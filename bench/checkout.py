@@ -124,6 +124,11 @@ def started(extra_env: dict[str, str], serve_args: list[str], root_email: str) -
         **extra_env,
         "VELORA_DATA_DIR": data_dir,
         "VELORA_LOG_LEVEL": "WARNING",
+        # Every simulated buyer signs in from this one address, as no real crowd would: the
+        # per-address limits are raised as an operator would for a load test. The per-account
+        # limit and the tenant's request budget stay as deployed.
+        "VELORA_RATE_SIGN_IN_PER_ADDRESS": "1000000/minute",
+        "VELORA_RATE_SIGN_UP_PER_ADDRESS": "1000000/minute",
     }
     cwd = tempfile.mkdtemp(prefix="velora-bench-cwd-")  # no stray .env is read
     if "VELORA_EVENTSTORE_URL" in extra_env:

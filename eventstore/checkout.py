@@ -277,11 +277,23 @@ class CheckoutApplication(VeloraApplication):
         if not isinstance(ref, PaymentIntentRef):
             raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
         receipt_id = ProviderEventReceipt.create_id(provider, event_id)
+        looked_again = False
         for attempt in range(MAX_ATTEMPTS):
             if self.get_or_none(receipt_id) is not None:
                 return "duplicate"
             order: Order = self.repository.get(ref.order_id)
-            outcome, changed = decide(order)
+            try:
+                outcome, changed = decide(order)
+            except DomainError:
+                # A copy of this event applied by another request since this one looked at the
+                # log leaves the order as it was here but its holds as they are now, and they
+                # disagree. Look again once: a duplicate is then seen as one, and an error that
+                # stands on fresh state is real.
+                if looked_again:
+                    raise
+                looked_again = True
+                self._log.aggregates.refresh()
+                continue
             receipt = ProviderEventReceipt(
                 tenant_id=order.tenant_id,
                 provider=provider,

@@ -3,7 +3,9 @@ tenant's hold, refunded on cancellation, with the trial balance balanced after e
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -247,6 +249,73 @@ class WebhookScenarios(Shop):
             api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()["status"]
             == "pending_payment"
         )
+
+    def test_signed_events_that_are_not_stripe_events_are_refused_and_change_nothing(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _, seller, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 1_500)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        good = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
+        intent = good["data"]["object"]
+        without_id = {k: v for k, v in intent.items() if k != "id"}
+        malformed: list[Any] = [
+            {**good, "data": {}},
+            {**good, "data": {"object": without_id}},
+            {**good, "data": {"object": {**intent, "amount": "abc", "amount_received": "abc"}}},
+            {**good, "data": "str"},
+            {**good, "data": {"object": {**intent, "amount_received": -5}}},
+            {**good, "id": 12},
+            {**good, "type": "charge.dispute.created", "data": {"object": {"payment_intent": 7}}},
+            [good],
+        ]
+        head = container.log.head()
+        for body in malformed:
+            payload, signature = signed(container.webhook_secret, body)
+            response = api.post(
+                "/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature}
+            )
+            assert_problem(response, 400)
+        assert container.log.head() == head
+        seen = api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()
+        assert seen["status"] == "pending_payment" and seen["needs_review"] is False
+
+    def test_a_signature_dated_too_far_either_way_is_refused(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _, seller, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 1_500)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        event = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
+        head = container.log.head()
+        for skew in (-3600, 3600):
+            assert_problem(self.post_event(api, container, event, at=int(time.time()) + skew), 400)
+        assert container.log.head() == head
+        assert self.post_event(api, container, event).json()["outcome"] == "paid"
+
+    def test_every_simultaneous_copy_of_one_event_answers_2xx_and_one_pays(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _, seller, _, buyer, _ = self.shop(api, root)
+        products = [self.stocked(api, seller, 3, 1_500) for _ in range(3)]
+        order = self.checkout(api, buyer, self.cart(api, buyer, dict.fromkeys(products, 1)))
+        event = intent_event(
+            "payment_intent.succeeded", order.json()["payment"]["intent_id"], 4_500
+        )
+        payload, signature = signed(container.webhook_secret, event)
+        start = threading.Barrier(20)
+
+        def deliver(_: int) -> Any:
+            start.wait()
+            return api.http.post(
+                "/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature}
+            )
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(deliver, range(20)))
+        assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
+        outcomes = sorted(a.json()["outcome"] for a in answers)
+        assert outcomes == ["duplicate"] * 19 + ["paid"]
 
     def test_a_payment_that_does_not_match_is_flagged_not_paid(
         self, api: Api, root: str, container: Container

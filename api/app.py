@@ -12,6 +12,7 @@ from starlette.types import Scope
 from api import logs, problems
 from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
+from api.controls import RefuseControls
 from api.deps import authenticated
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges
@@ -119,6 +120,7 @@ def create_app(
     app.add_middleware(
         IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope
     )
+    app.add_middleware(RefuseControls, exempt=("/v1/webhooks/stripe",))
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(Observed, metrics=metrics)
     return app

@@ -41,7 +41,9 @@ async def stream_state(
     aggregate_id: UUID,
     container: ContainerDep,
     _: Auditor,
-    version: Annotated[int | None, Query(ge=1, description="the state after this version")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="the state after this version")
+    ] = None,
     at: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
 ) -> dict[str, Any]:
     """The aggregate as it was after `version`, or at the moment `at`, or now: rebuilt by

@@ -163,6 +163,58 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
+class InputScenarios(Shop):
+    def test_control_characters_are_refused_everywhere_and_change_nothing(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m, seller, _, buyer, _ = self.shop(api, root)
+        product = self.product(api, seller)
+        head = container.log.head()
+        body = {
+            "title": "Tea\u0000pot",
+            "description": "",
+            "category": "kitchen",
+            "sku": f"S-{uuid4().hex[:6]}",
+            "price": {"amount": 100, "currency": "USD"},
+        }
+        refused = [
+            api.http.post("/v1/products", headers=bearer(seller), json=body),  # as \u0000
+            api.http.post("/v1/products", headers=bearer(seller), json={**body, "title": "A\x07"}),
+            api.http.post(
+                "/v1/products", headers=bearer(seller), json={**body, "category": "k\x1bit"}
+            ),
+            api.http.post(
+                "/v1/auth/signup",
+                json={"tenant_id": m.tenant_id, "email": "a\x00b@m.test", "password": PASSWORD},
+            ),
+            api.http.patch(
+                f"/v1/products/{product}", headers=bearer(seller), json={"title": "Pot\x85"}
+            ),
+            api.http.get(f"/v1/products/{product}%00", headers=bearer(buyer)),
+            api.http.get("/v1/search/products", headers=bearer(buyer), params={"q": "tea\x00"}),
+        ]
+        for response in refused:
+            assert_problem(response, 422)
+        assert container.log.head() == head
+        # Line breaks and tabs in free text, and a backslash that only looks like an escape,
+        # are text like any other.
+        kept = api.http.post(
+            "/v1/products",
+            headers=bearer(seller),
+            json={**body, "title": "Tea\\u0000pot", "description": "Cast iron.\n\tHeavy."},
+        )
+        assert kept.status_code == 201, kept.text
+
+    def test_a_version_beyond_any_stream_is_422_not_500(self, api: Api, root: str) -> None:
+        m = self.marketplace(api, root)
+        answer = api.http.get(
+            f"/v1/audit/streams/{m.tenant_id}/state",
+            headers=bearer(root),
+            params={"version": 2**63},
+        )
+        assert_problem(answer, 422)
+
+
 def kept_keys(container: Container, key: str) -> int:
     with container.read_store.read() as conn:
         count = conn.execute(

@@ -1,0 +1,66 @@
+"""What the generated-request runs share: a marketplace staffed with one real user per role, so
+schemathesis reaches every route as each caller API.md names, and the check every answer must
+pass: never a 5xx, and every error problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+
+from api.bootstrap import Container
+from domain.base import PLATFORM_TENANT_ID
+from eventstore.context import CommandContext
+
+ROLES = (
+    "anonymous",
+    "buyer",
+    "seller",
+    "marketplace_admin",
+    "finance_admin",
+    "auditor",
+    "super_admin",
+)
+PASSWORD = "long-enough-pw"
+
+
+def staffed(container: Container) -> dict[str, dict[str, str]]:
+    """The headers each role sends: one marketplace, one user per role, an approved seller."""
+    ctx = CommandContext.system("fuzz")
+    identity = container.identity
+    root = identity.ensure_superuser(ctx, email="root@fuzz.test", password=PASSWORD).id
+    tenant = identity.register_tenant(
+        ctx, name="Fuzz", currency="USD", commission_bps=1000, escrow_hold_days=7
+    ).id
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+
+    def signed_in(user_id: Any, tenant_id: Any, role: str) -> None:
+        token = container.tokens.issue(str(user_id), str(tenant_id), [role])
+        headers[role] = {"Authorization": f"Bearer {token}"}
+
+    signed_in(root, PLATFORM_TENANT_ID, "super_admin")
+    for role in ROLES[1:-1]:
+        where = PLATFORM_TENANT_ID if role in ("finance_admin", "auditor") else tenant
+        user = identity.register_user(
+            ctx,
+            tenant_id=where,
+            email=f"{role}@fuzz.test",
+            password=PASSWORD,
+            roles=[role],
+            granter_roles=["super_admin"],
+        ).id
+        signed_in(user, where, role)
+        if role == "seller":
+            seller = container.sellers.register_seller(
+                ctx, tenant_id=tenant, user_id=user, display_name="Fuzz shop", country="DE"
+            ).id
+            container.sellers.approve(ctx, seller, None)
+    return headers
+
+
+def check(case: schemathesis.Case, response: Any) -> None:
+    assert response.status_code < 500, (case.method, case.path, response.text[:300])
+    if response.status_code >= 400:
+        content_type = {k.lower(): v for k, v in response.headers.items()}["content-type"][0]
+        assert content_type.startswith("application/problem+json")
+        assert response.json()["status"] == response.status_code

@@ -112,6 +112,10 @@ class TokenService:
                 issuer=_ISSUER,
                 options={"require": ["sub", "tenant_id", "roles", "exp", "iat"]},
             )
+            # A token signed with our key but claiming a longer life than we issue (or issued
+            # in the future) was not made by this service as configured: refuse it.
+            if claims["exp"] - claims["iat"] > self.ttl_s or claims["iat"] > time.time() + 60:
+                raise InvalidToken("the token claims a lifetime this service does not issue")
             roles = claims["roles"]
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
                 raise InvalidToken("roles claim is not a list of strings")

@@ -39,6 +39,7 @@ from domain.payments import (
     UnknownPaymentIntent,
 )
 from domain.refunds import Refund
+from domain.sellers import Seller
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -77,7 +78,8 @@ class CheckoutApplication(VeloraApplication):
         self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, product_id: UUID, quantity: int
     ) -> CommandResult:
         cart = self._own_cart(cart_id, buyer_id)
-        if quantity and self._product_in_tenant(product_id, cart.tenant_id) is None:
+        if quantity and self._buyable(product_id, cart.tenant_id) is None:
+            # Hidden from buyers (pending, rejected, its seller suspended): as if unknown.
             raise ProductNotFound(f"product {product_id} not found")
         cart.set_quantity(product_id, quantity)
         return CommandResult(cart.id, self.record(ctx, cart))
@@ -148,10 +150,10 @@ class CheckoutApplication(VeloraApplication):
             self.record(ctx, order, *seller_orders, *stocks, cart)
 
     def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
-        product = self._product_in_tenant(product_id, tenant.id)
-        seller = self.get_or_none(product.seller_id) if product else None
-        if product is None or not product.is_active or seller is None or not seller.can_sell:
+        buyable = self._buyable(product_id, tenant.id)
+        if buyable is None:
             raise LineUnavailable(f"line {product_id}: this product cannot be bought now")
+        product, seller = buyable
         rate = tenant.commission_rules().rate(
             product_bps=product.commission_bps,
             category=product.category,
@@ -476,9 +478,15 @@ class CheckoutApplication(VeloraApplication):
             raise CartNotFound(f"cart {cart_id} not found")
         return cart
 
-    def _product_in_tenant(self, product_id: UUID, tenant_id: UUID) -> Product | None:
+    def _buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
+        """The product and its seller, if a buyer of this tenant may buy it now."""
         product = self.get_or_none(product_id)
-        return product if isinstance(product, Product) and product.tenant_id == tenant_id else None
+        if not isinstance(product, Product) or product.tenant_id != tenant_id:
+            return None
+        seller = self.get_or_none(product.seller_id)
+        if not product.is_active or not isinstance(seller, Seller) or not seller.can_sell:
+            return None
+        return product, seller
 
 
 class _NotOverdue(Exception):

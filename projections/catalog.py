@@ -372,8 +372,6 @@ class CatalogQueries:
                 {
                     "id": r["review_id"],
                     "product_id": r["product_id"],
-                    "buyer_id": r["buyer_id"],
-                    "order_id": r["order_id"],
                     "rating": r["rating"],
                     "body": r["body"],
                     "created_at": r["created_at"],

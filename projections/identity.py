@@ -121,4 +121,3 @@ class IdentityQueries:
     def users(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
         page = self.store.page(scope, users, limit=limit, cursor=cursor)
         return Page([_only(r, USER_FIELDS) for r in page.items], page.next_cursor)
-

@@ -590,7 +590,16 @@ class OrderQueries:
             found = (
                 {
                     r.product_id: r
-                    for r in conn.execute(scope.select(products, products.c.product_id.in_(ids)))
+                    for r in conn.execute(
+                        # A product hidden from buyers since (pending, or its seller suspended)
+                        # shows as a bare line: no title, seller or price of it.
+                        scope.select(
+                            products,
+                            products.c.product_id.in_(ids),
+                            products.c.status == "active",
+                            products.c.seller_status == "approved",
+                        )
+                    )
                 }
                 if ids
                 else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from api.deps import ContainerDep
 from projections import migrate as read_migrations
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("velora.api")
 
 
 @router.get("/healthz")
@@ -45,10 +47,14 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         try:
             await run_in_threadpool(check)
             checks[name] = "ok"
-        except Exception as e:
-            checks[name] = f"unavailable: {type(e).__name__}: {e}"[:300]
+        except Exception:
+            # Why goes to the log, for the operator: the answer is open to anyone and says only
+            # which part is down, never an error's text (hosts, users, paths).
+            log.warning("readiness: %s unavailable", name, exc_info=True)
+            checks[name] = "unavailable"
     for runner in container.runners:
         if runner.failure is not None:
-            checks[f"projector:{runner.name}"] = f"stopped: {runner.failure}"[:300]
+            log.warning("readiness: projector %s stopped: %s", runner.name, runner.failure)
+            checks[f"projector:{runner.name}"] = "stopped"
     ready = all(v == "ok" for k, v in checks.items() if not k.startswith("projector:"))
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

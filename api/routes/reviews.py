@@ -35,10 +35,11 @@ class ReviewIn(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    """A review as everyone in the tenant reads it: who wrote it and for which order stay out
+    (buyers have no public name yet)."""
+
     id: str
     product_id: str
-    buyer_id: str
-    order_id: str
     rating: int
     body: str
     created_at: datetime

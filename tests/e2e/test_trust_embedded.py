@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import Embedded
-from tests.e2e.trust_scenarios import InputScenarios, TrustScenarios
+from tests.e2e.trust_scenarios import InputScenarios, LeakScenarios, TrustScenarios
 
 
-class TestTrustEmbedded(Embedded, TrustScenarios, InputScenarios):
+class TestTrustEmbedded(Embedded, TrustScenarios, InputScenarios, LeakScenarios):
     pass

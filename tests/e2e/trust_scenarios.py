@@ -163,6 +163,49 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
+class LeakScenarios(Shop):
+    def test_a_product_hidden_from_buyers_is_404_on_the_cart_route_too(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root)  # products wait for moderation
+        seller, seller_id = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        pending = self.product(api, seller)
+        cart = api.created(api.post("/v1/carts", token=buyer))
+        line = {"quantity": 1}
+        put = f"/v1/carts/{cart}/items/{{}}"
+        assert_problem(api.http.put(put.format(pending), headers=bearer(buyer), json=line), 404)
+        assert_problem(api.http.get(f"/v1/products/{pending}", headers=bearer(buyer)), 404)
+
+        approved = self.product(api, seller)
+        assert api.post(f"/v1/products/{approved}/approve", token=m.admin_token).is_success
+        in_cart = api.request("PUT", put.format(approved), token=buyer, json=line)
+        assert in_cart.status_code == 200, in_cart.text
+        api.post(f"/v1/sellers/{seller_id}/suspend", token=m.admin_token)
+        assert_problem(api.http.put(put.format(approved), headers=bearer(buyer), json=line), 404)
+        # Already in the cart: the line stays, bare, with nothing of the hidden product shown.
+        lines = api.get(f"/v1/carts/{cart}", token=buyer).json()["lines"]
+        shown = {k: v for k, v in lines[0].items() if v is not None}
+        assert (len(lines), shown) == (1, {"product_id": approved, "quantity": 1})
+
+    def test_a_review_does_not_name_its_buyer_or_order(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        _, seller, _, buyer, other = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 1_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        self.pay(api, container, order["order_id"])
+        so = order["seller_orders"][0]["id"]
+        ship = {"carrier": "DHL", "tracking_number": "JD1"}
+        assert api.post(f"/v1/seller-orders/{so}/ship", token=seller, json=ship).is_success
+        assert api.post(f"/v1/seller-orders/{so}/deliver", token=seller).is_success
+        review = {"order_id": order["order_id"], "rating": 5, "body": "lovely"}
+        api.created(api.post(f"/v1/products/{product}/reviews", token=buyer, json=review))
+        items = api.get(f"/v1/products/{product}/reviews", token=other).json()["items"]
+        assert [(i["rating"], i["body"]) for i in items] == [(5, "lovely")]
+        assert not {"buyer_id", "order_id"} & set(items[0])
+
+
 class InputScenarios(Shop):
     def test_control_characters_are_refused_everywhere_and_change_nothing(
         self, api: Api, root: str, container: Container

@@ -345,7 +345,7 @@ def test_readiness_names_an_unreachable_broker(
         with TestClient(create_app(container)) as http:
             ready = http.get("/readyz")
         assert ready.status_code == 503
-        assert ready.json()["checks"]["broker"].startswith("unavailable")
+        assert ready.json()["checks"]["broker"] == "unavailable"  # why is in the log only
         assert ready.json()["checks"]["event_store"] == "ok"
     finally:
         container.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import OnServers
-from tests.e2e.trust_scenarios import InputScenarios, TrustScenarios
+from tests.e2e.trust_scenarios import InputScenarios, LeakScenarios, TrustScenarios
 
 
-class TestTrustOnServers(OnServers, TrustScenarios, InputScenarios):
+class TestTrustOnServers(OnServers, TrustScenarios, InputScenarios, LeakScenarios):
     pass

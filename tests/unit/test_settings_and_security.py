@@ -84,6 +84,20 @@ def test_tokens_round_trip_and_reject_tampering_and_expiry() -> None:
         tokens.verify(unsigned)
 
 
+def test_a_token_claiming_a_longer_life_than_the_service_issues_is_refused() -> None:
+    tokens = TokenService("k" * 40, ttl_s=3600)
+    now = int(time.time())
+
+    def signed(iat: int, exp: int) -> str:
+        claims = {"sub": str(uuid4()), "tenant_id": str(uuid4()), "roles": ["buyer"]}
+        return jwt.encode({**claims, "iat": iat, "exp": exp, "iss": "velora"}, "k" * 40, "HS256")
+
+    tokens.verify(signed(now, now + 3600))  # as issued
+    for iat, exp in ((now, now + 10 * 365 * 86400), (now + 3600, now + 3700)):
+        with pytest.raises(InvalidToken):
+            tokens.verify(signed(iat, exp))
+
+
 def test_argon2_hashes_verify_only_the_right_password() -> None:
     hasher = Argon2Hasher()
     digest = hasher.hash("correct horse")

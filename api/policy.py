@@ -19,7 +19,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "sellers:create": frozenset({Role.SELLER}),
     "sellers:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "sellers:payout_account": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
-    "sellers:read": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    # API.md: "admin; the seller itself". Finance reads a seller's profile as it reads its
+    # balance and payouts.
+    "sellers:read": frozenset(
+        {Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN}
+    ),
     "products:create": frozenset({Role.SELLER}),
     "products:edit": frozenset({Role.SELLER}),
     "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
@@ -59,13 +63,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 ADMINS = frozenset({Role.MARKETPLACE_ADMIN.value, Role.SUPER_ADMIN.value, Role.FINANCE_ADMIN.value})
 
 # The auditor reads across tenants, but only the audit trail, the books and its own profile, and
-# changes nothing. Checked for every signed-in request, so no route can forget it.
+# changes nothing but its own erasure ("any user" may ask to be forgotten). Checked for every
+# signed-in request, so no route can forget it.
 AUDITOR_READS = ("/v1/audit/", "/v1/ledger/", "/v1/me")
 
 
 def within_reach(roles: frozenset[str], method: str, path: str) -> bool:
     if roles - {Role.AUDITOR.value}:
         return True  # any other role: the permission table decides
+    if method == "DELETE" and path == "/v1/me":
+        return True
     return method in ("GET", "HEAD") and path.startswith(AUDITOR_READS)
 
 

@@ -163,6 +163,27 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
+class RoleScenarios(Shop):
+    def test_an_auditor_may_ask_to_be_forgotten_like_any_user(self, api: Api, root: str) -> None:
+        auditor = self.platform_user(api, root, "auditor")
+        assert_problem(api.http.post("/v1/carts", headers=bearer(auditor)), 403)  # reads only
+        erased = api.http.request("DELETE", "/v1/me", headers=bearer(auditor))
+        assert erased.status_code == 204, erased.text
+        assert_problem(api.http.get("/v1/ledger/accounts", headers=bearer(auditor)), 401)
+
+    def test_finance_reads_a_sellers_profile_as_it_reads_its_balance(
+        self, api: Api, root: str
+    ) -> None:
+        m = self.marketplace(api, root)
+        _, seller_id = self.approved_seller(api, m)
+        finance = self.platform_user(api, root, "finance_admin")
+        for path in (f"/v1/sellers/{seller_id}", f"/v1/sellers/{seller_id}/balance"):
+            answer = api.get(path, token=finance)
+            assert answer.status_code == 200, (path, answer.text)
+        listed = api.get("/v1/sellers", token=finance, params={"tenant_id": m.tenant_id})
+        assert seller_id in {s["seller_id"] for s in listed.json()["items"]}
+
+
 class LeakScenarios(Shop):
     def test_a_product_hidden_from_buyers_is_404_on_the_cart_route_too(
         self, api: Api, root: str

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from tests.e2e.backends import OnServers
-from tests.e2e.trust_scenarios import InputScenarios, LeakScenarios, TrustScenarios
+from tests.e2e.trust_scenarios import (
+    InputScenarios,
+    LeakScenarios,
+    RoleScenarios,
+    TrustScenarios,
+)
 
 
-class TestTrustOnServers(OnServers, TrustScenarios, InputScenarios, LeakScenarios):
+class TestTrustOnServers(OnServers, TrustScenarios, InputScenarios, LeakScenarios, RoleScenarios):
     pass

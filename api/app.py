@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from prometheus_client import make_asgi_app
 from starlette.types import Scope
 
@@ -74,7 +75,11 @@ def create_app(
             if owns_container:
                 container.close()
 
-    app = FastAPI(title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan)
+    # Swagger UI's script and styles are served from the installed fastapi-offline package, not
+    # a CDN: /docs works on a machine with no internet.
+    app = FastAPIOffline(
+        title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan, redoc_url=None
+    )
     app.state.container = container
     problems.install(app)
     for router in (

@@ -239,6 +239,7 @@ class Container:
 
     def close(self) -> None:
         self.stop_projections()
+        self.idempotency.stop()
         self.search.close()
         self.log.close()
         self.read_store.engine.dispose()
@@ -302,7 +303,7 @@ def build(settings: Settings | None = None) -> Container:
     )
     order_queries = OrderQueries(store)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
-    idempotency = IdempotencyStore(store.engine, ttl_s=settings.idempotency_ttl_s)
+    idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
     consumed_retention = timedelta(days=settings.consumed_retention_days)
     chores = {
         "idempotency_keys": idempotency.purge_expired,

@@ -1,29 +1,38 @@
 """Idempotency-Key for every POST, as API.md says: a repeat with the same key and body replays the
 first response (header Idempotent-Replayed: true) without a second effect; the same key with
 another body answers 422; a repeat while the first is still running answers 409. Keys are scoped
-per user and kept in the read-model database (durable across restarts) for at least 24 hours."""
+per user (per client address without a token) and kept in the read-model database (durable
+across restarts) for at least 24 hours. A key in flight names the process running its request;
+once that process stops beating (it crashed), the key lapses and the next repeat runs afresh."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from uuid import uuid4
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from projections.store import naive_utc, utcnow
+from projections.runner import Background
+from projections.store import ReadStore, naive_utc, utcnow
+from projections.tables import api_processes
 from projections.tables import idempotency_keys as keys
+
+log = logging.getLogger("velora.api")
 
 HEADER = "idempotency-key"
 REPLAYED = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# A claim whose request never finished (the process died mid-request) is abandoned after this.
-IN_FLIGHT_TIMEOUT_S = 120
+# Each API process beats this often; one silent for LAPSE_S has died, and so have its requests.
+HEARTBEAT_S = 2.0
+LAPSE_S = 10.0
 # Headers that describe the first response itself rather than its meaning are not replayed.
 _NOT_REPLAYED = {b"content-length", b"date", b"server", b"x-request-id"}
 
@@ -36,15 +45,71 @@ class Claim:
     body: bytes | None = None
 
 
+class Heartbeat(Background):
+    """Says, every HEARTBEAT_S, that this process is alive and running the requests it owns."""
+
+    def __init__(self, store: IdempotencyStore) -> None:
+        super().__init__("idempotency-heartbeat")
+        self.store = store
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.store.beat()
+            except sa.exc.SQLAlchemyError as e:  # the read database is away: try again
+                log.warning("idempotency heartbeat failed: %s", e)
+            self._stop.wait(self.store.heartbeat_s)
+
+
 class IdempotencyStore:
-    def __init__(self, engine: Engine, ttl_s: int) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        store: ReadStore,
+        ttl_s: int,
+        *,
+        heartbeat_s: float = HEARTBEAT_S,
+        lapse_s: float = LAPSE_S,
+    ) -> None:
+        # Every write in a write transaction (BEGIN IMMEDIATE on SQLite: a read that turns into
+        # a write could otherwise find the database locked instead of waiting its turn).
+        self.store = store
         self.ttl = timedelta(seconds=ttl_s)
+        self.heartbeat_s = heartbeat_s
+        self.lapse = timedelta(seconds=lapse_s)
+        self.process_id = uuid4().hex
+        self._heartbeat = Heartbeat(self)
+        self._started = threading.Lock()
+
+    def beat(self) -> None:
+        with self.store.begin() as conn:
+            this = api_processes.c.process_id == self.process_id
+            seen = conn.execute(api_processes.update().where(this).values(seen_at=utcnow()))
+            if seen.rowcount == 0:
+                conn.execute(
+                    api_processes.insert().values(process_id=self.process_id, seen_at=utcnow())
+                )
+
+    def start(self) -> None:
+        """Beats once, then on a thread: before this process claims its first key."""
+        with self._started:
+            if not self._heartbeat.running:
+                self.beat()
+                self._heartbeat.start()
+
+    def stop(self) -> None:
+        """A clean stop: nothing of this process is running any more, so its claims lapse now."""
+        self._heartbeat.stop()
+        with self.store.begin() as conn:
+            conn.execute(
+                api_processes.delete().where(api_processes.c.process_id == self.process_id)
+            )
 
     def claim(self, scope: str, key: str, request_hash: str) -> Claim:
         """Claims a key for a first request, or says what became of the request that holds it.
         A first request costs one insert; only a key already present is read, and one that
         expired or whose request was abandoned (its process died) is taken over."""
+        if not self._heartbeat.running:
+            self.start()
         now = utcnow()
         fresh = keys.insert().values(
             scope=scope,
@@ -53,9 +118,10 @@ class IdempotencyStore:
             state="in_flight",
             created_at=now,
             expires_at=now + self.ttl,
+            owner=self.process_id,
         )
         try:
-            with self.engine.begin() as conn:
+            with self.store.begin() as conn:
                 conn.execute(fresh)
             return Claim("new")
         except sa.exc.IntegrityError:
@@ -75,25 +141,32 @@ class IdempotencyStore:
     def _existing(self, scope: str, key: str, now: datetime, fresh: Any) -> Any:
         """The row holding the key, or None once this request has taken the key over: it was
         released, has expired, or its request was abandoned."""
-        with self.engine.begin() as conn:
+        with self.store.begin() as conn:
             this = (keys.c.scope == scope) & (keys.c.idem_key == key)
             row = conn.execute(sa.select(keys).where(this).with_for_update()).first()
             if row is None:
                 conn.execute(fresh)
                 return None
-            abandoned = row.state == "in_flight" and row.created_at < now - timedelta(
-                seconds=IN_FLIGHT_TIMEOUT_S
-            )
+            abandoned = row.state == "in_flight" and not self._alive(conn, row.owner, now)
             if row.expires_at < now or abandoned:
                 conn.execute(keys.delete().where(this))
                 conn.execute(fresh)
                 return None
             return row
 
+    def _alive(self, conn: Any, owner: str | None, now: datetime) -> bool:
+        """Whether the process that claimed a key may still be running its request."""
+        if owner == self.process_id:
+            return True
+        seen = conn.execute(
+            sa.select(api_processes.c.seen_at).where(api_processes.c.process_id == owner)
+        ).scalar()
+        return seen is not None and seen >= now - self.lapse
+
     def complete(
         self, scope: str, key: str, status_code: int, headers: list[list[str]], body: bytes
     ) -> None:
-        with self.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(
                 keys.update()
                 .where(keys.c.scope == scope, keys.c.idem_key == key)
@@ -106,12 +179,15 @@ class IdempotencyStore:
             )
 
     def release(self, scope: str, key: str) -> None:
-        with self.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(keys.delete().where(keys.c.scope == scope, keys.c.idem_key == key))
 
     def purge_expired(self, now: datetime) -> int:
-        """Deletes the keys that expired before `now` (the scheduler's housekeeping)."""
-        with self.engine.begin() as conn:
+        """Deletes the keys that expired before `now`, and the heartbeats of processes gone for
+        a day (the scheduler's housekeeping)."""
+        with self.store.begin() as conn:
+            gone = naive_utc(now) - timedelta(days=1)
+            conn.execute(api_processes.delete().where(api_processes.c.seen_at < gone))
             return conn.execute(keys.delete().where(keys.c.expires_at < naive_utc(now))).rowcount
 
 

@@ -75,7 +75,18 @@ idempotency_keys = sa.Table(
     sa.Column("response_body", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("expires_at", Timestamp, nullable=False),
+    # The API process (api_processes) running the request while the key is in flight.
+    sa.Column("owner", sa.String(32), nullable=True),
     sa.Index("ix_idempotency_expires", "expires_at"),
+)
+
+# Every running API process beats here every few seconds: a process that stopped beating
+# crashed, and the requests it was running can no longer finish.
+api_processes = sa.Table(
+    "api_processes",
+    metadata,
+    sa.Column("process_id", sa.String(32), primary_key=True),
+    sa.Column("seen_at", Timestamp, nullable=False),
 )
 
 # Not read models either: what consumers of the published events made of them. Each consumer

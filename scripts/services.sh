@@ -86,9 +86,17 @@ start_kafka() {
   echo "services: started Tansu"
 }
 
+# The browser the /docs test opens the running API in (Debian's, headless).
+install_chromium() {
+  command -v chromium >/dev/null && return 0
+  apt_install chromium
+  echo "services: installed Chromium"
+}
+
 start_postgres
 start_mariadb
 start_redis
+install_chromium
 start_localstripe
 start_kafka
 

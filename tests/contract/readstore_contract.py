@@ -427,7 +427,7 @@ class ReadStoreContract:
             store.page(scope, tenants, limit=2, cursor="not-a-cursor")
 
     def test_idempotency_keys_replay_refuse_and_expire(self, store: ReadStore) -> None:
-        keys = IdempotencyStore(store.engine, ttl_s=24 * 3600)
+        keys = IdempotencyStore(store, ttl_s=24 * 3600)
         scope, key = f"user:{uuid4()}", "key-1"
         assert keys.claim(scope, key, "h1").outcome == "new"
         assert keys.claim(scope, key, "h1").outcome == "in_flight"
@@ -439,9 +439,37 @@ class ReadStoreContract:
         assert replay.headers == [["content-type", "application/json"]]
         keys.release(scope, key)
         assert keys.claim(scope, key, "h2").outcome == "new"
+        keys.stop()
+
+    def test_a_key_in_flight_lapses_once_its_process_stops_beating(self, store: ReadStore) -> None:
+        """Three API processes: one crashes mid-request, one runs a long request, one retries."""
+        ttl = 24 * 3600
+        crashed, busy, retrier = (
+            IdempotencyStore(store, ttl_s=ttl, heartbeat_s=0.05, lapse_s=2.0)
+            for _ in range(3)
+        )
+        try:
+            scope = f"user:{uuid4()}"
+            assert crashed.claim(scope, "lost", "h").outcome == "new"
+            assert busy.claim(scope, "long", "h").outcome == "new"
+            assert retrier.claim(scope, "lost", "h").outcome == "in_flight"  # still beating
+            crashed._heartbeat.stop()  # the process dies: no more beats, and no goodbye
+            outcome, deadline = "in_flight", time.monotonic() + 30
+            while outcome == "in_flight" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                outcome = retrier.claim(scope, "lost", "h").outcome
+            assert outcome == "new"  # its request can no longer be running: the key lapsed
+            # A long request in a process that still beats keeps its key, however long.
+            time.sleep(3.0)
+            assert retrier.claim(scope, "long", "h").outcome == "in_flight"
+            busy.stop()  # a clean stop lets its keys go at once
+            assert retrier.claim(scope, "long", "h").outcome == "new"
+        finally:
+            for keys in (crashed, busy, retrier):
+                keys.stop()
 
     def test_housekeeping_purges_only_expired_idempotency_keys(self, store: ReadStore) -> None:
-        keys = IdempotencyStore(store.engine, ttl_s=24 * 3600)
+        keys = IdempotencyStore(store, ttl_s=24 * 3600)
         scope = f"user:{uuid4()}"
         for key in ("a", "b"):
             assert keys.claim(scope, key, "h").outcome == "new"
@@ -457,3 +485,4 @@ class ReadStoreContract:
         assert keys.purge_expired(datetime.now(UTC) + timedelta(hours=24, minutes=1)) >= 2
         assert kept() == 0
         assert keys.claim(scope, "a", "other").outcome == "new"  # the key is free again
+        keys.stop()

@@ -79,6 +79,7 @@ class IdempotencyStore:
         self.process_id = uuid4().hex
         self._heartbeat = Heartbeat(self)
         self._started = threading.Lock()
+        self._beaten = False  # whether this process ever said it was alive
 
     def beat(self) -> None:
         with self.store.begin() as conn:
@@ -94,11 +95,14 @@ class IdempotencyStore:
         with self._started:
             if not self._heartbeat.running:
                 self.beat()
+                self._beaten = True
                 self._heartbeat.start()
 
     def stop(self) -> None:
         """A clean stop: nothing of this process is running any more, so its claims lapse now."""
         self._heartbeat.stop()
+        if not self._beaten:
+            return  # it claimed nothing (a CLI command, say): nothing to take back
         with self.store.begin() as conn:
             conn.execute(
                 api_processes.delete().where(api_processes.c.process_id == self.process_id)

@@ -129,6 +129,8 @@ def started(extra_env: dict[str, str], serve_args: list[str], root_email: str) -
         # limit and the tenant's request budget stay as deployed.
         "VELORA_RATE_SIGN_IN_PER_ADDRESS": "1000000/minute",
         "VELORA_RATE_SIGN_UP_PER_ADDRESS": "1000000/minute",
+        # The buyers sign in once and shop for as long as the run lasts (a --grow run, hours).
+        "VELORA_TOKEN_TTL_S": "86400",
     }
     cwd = tempfile.mkdtemp(prefix="velora-bench-cwd-")  # no stray .env is read
     if "VELORA_EVENTSTORE_URL" in extra_env:
@@ -398,9 +400,11 @@ class Cart:
     lines: dict[str, int]
 
 
-def cart_lines(pool: list[list[str]], rng: random.Random) -> dict[str, int]:
-    """Three lines spanning both sellers: two from one, one from the other."""
+def cart_lines(pool: list[list[str]], rng: random.Random, lines: int = 3) -> dict[str, int]:
+    """Three lines spanning both sellers: two from one, one from the other (or one line)."""
     first, second = rng.sample([0, 1], 2)
+    if lines == 1:
+        return {rng.choice(pool[first]): 1}
     a, b = rng.sample(pool[first], 2)
     c = rng.choice(pool[second])
     return {a: 1, b: 1, c: 1}
@@ -413,12 +417,13 @@ async def build_carts(
     n: int,
     rng: random.Random,
     put_latencies_ms: list[float],
+    lines: int = 3,
 ) -> list[Cart]:
     async def one(i: int) -> Cart:
         buyer = shop.buyers[i % len(shop.buyers)]
         cart = await api.ok("POST", "/v1/carts", expect=201, token=buyer)
-        lines = cart_lines(pool, rng)
-        for product_id, qty in lines.items():
+        lines_of = cart_lines(pool, rng, lines)
+        for product_id, qty in lines_of.items():
             t0 = time.perf_counter()
             await api.ok(
                 "PUT",
@@ -427,7 +432,7 @@ async def build_carts(
                 json={"quantity": qty},
             )
             put_latencies_ms.append((time.perf_counter() - t0) * 1000)
-        return Cart(buyer, cart["id"], lines)
+        return Cart(buyer, cart["id"], lines_of)
 
     return list(await gather_limited(16, [one(i) for i in range(n)]))
 
@@ -593,11 +598,12 @@ async def grow(api: Client, shop: Shop, products: int, orders: int, rng: random.
             },
         )
 
-    await gather_limited(16, [product(n) for n in range(products)])
+    await gather_limited(32, [product(n) for n in range(products)])
     done = 0
     while done < orders:
         chunk = min(2000, orders - done)
-        carts = await build_carts(api, shop, shop.spread, chunk, rng, [])
+        # One-line carts: the store grows by orders, and sooner than with three lines each.
+        carts = await build_carts(api, shop, shop.spread, chunk, rng, [], lines=1)
         await closed_loop(api, carts, CLIENTS)
         done += chunk
         print(f"  grown by {done} orders", flush=True)

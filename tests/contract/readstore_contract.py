@@ -445,8 +445,7 @@ class ReadStoreContract:
         """Three API processes: one crashes mid-request, one runs a long request, one retries."""
         ttl = 24 * 3600
         crashed, busy, retrier = (
-            IdempotencyStore(store, ttl_s=ttl, heartbeat_s=0.05, lapse_s=2.0)
-            for _ in range(3)
+            IdempotencyStore(store, ttl_s=ttl, heartbeat_s=0.05, lapse_s=2.0) for _ in range(3)
         )
         try:
             scope = f"user:{uuid4()}"

@@ -163,7 +163,94 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
+B, S, M, F, A, SA = (
+    "buyer",
+    "seller",
+    "marketplace_admin",
+    "finance_admin",
+    "auditor",
+    "super_admin",
+)
+IN_TENANT = {B, S, M, F, SA}  # "anyone in tenant": the auditor reads only audit and ledger
+# API.md's "who" column, route by route, plus the grants the README's security section lists
+# (finance and super admin read orders; finance reads a seller's profile).
+WHO: list[tuple[str, str, set[str]]] = [
+    ("POST", "/v1/tenants", {SA}),
+    ("POST", "/v1/tenants/{tenant}/users", {SA, M}),
+    ("POST", "/v1/sellers", {S}),
+    ("POST", "/v1/sellers/{id}/approve", {M}),
+    ("POST", "/v1/sellers/{id}/reject", {M}),
+    ("POST", "/v1/sellers/{id}/suspend", {M}),
+    ("GET", "/v1/sellers/{id}", {S, M, F, SA}),
+    ("GET", "/v1/sellers", {S, M, F, SA}),
+    ("GET", "/v1/sellers/{id}/balance", {S, F}),
+    ("POST", "/v1/products", {S}),
+    ("POST", "/v1/products/{id}/approve", {M}),
+    ("POST", "/v1/products/{id}/reject", {M}),
+    ("PATCH", "/v1/products/{id}", {S}),
+    ("POST", "/v1/products/{id}/stock", {S}),
+    ("GET", "/v1/products/{id}", IN_TENANT),
+    ("GET", "/v1/search/products", IN_TENANT),
+    ("GET", "/v1/search/suggest?q=te", IN_TENANT),
+    ("POST", "/v1/products/{id}/reviews", {B}),
+    ("GET", "/v1/products/{id}/reviews", IN_TENANT),
+    ("POST", "/v1/carts", {B}),
+    ("PUT", "/v1/carts/{id}/items/{id}", {B}),
+    ("GET", "/v1/carts/{id}", {B}),
+    ("POST", "/v1/checkout", {B}),
+    ("GET", "/v1/orders/{id}", {B, M, F, SA}),
+    ("GET", "/v1/orders", {B, M, F, SA}),
+    ("POST", "/v1/orders/{id}/cancel", {B, M}),
+    ("GET", "/v1/seller-orders/{id}", {S, M, F, SA}),
+    ("GET", "/v1/seller-orders", {S, M, F, SA}),
+    ("POST", "/v1/seller-orders/{id}/ship", {S}),
+    ("POST", "/v1/seller-orders/{id}/deliver", {S, M}),
+    ("POST", "/v1/refunds", {B, M}),
+    ("POST", "/v1/refunds/{id}/approve", {S, M}),
+    ("POST", "/v1/refunds/{id}/reject", {S, M}),
+    ("POST", "/v1/payouts/run", {F}),
+    ("GET", "/v1/payouts", {S, F}),
+    ("GET", "/v1/ledger/accounts", {F, A}),
+    ("GET", "/v1/ledger/accounts/{code}/entries", {F, A}),
+    ("GET", "/v1/ledger/trial-balance", {F, A}),
+    ("GET", "/v1/reports/sales", {F, M}),
+    ("GET", "/v1/audit/streams/{id}/events", {A, SA}),
+    ("GET", "/v1/audit/streams/{id}/state", {A, SA}),
+    ("GET", "/v1/audit/verify", {A, SA}),
+    ("GET", "/v1/me/export", {B, S, M, F, A, SA}),
+    ("GET", "/v1/ops/projections", {SA}),
+]
+
+
 class RoleScenarios(Shop):
+    def test_every_route_answers_each_role_as_api_md_says(self, api: Api, root: str) -> None:
+        """Each role calls each route (with ids nobody has): a role the route is not for gets
+        403 before anything is looked up; a role it is for gets past the check (a 2xx, or the
+        404 or 422 that the unknown ids and empty bodies earn)."""
+        m = self.marketplace(api, root)
+        tokens = {
+            B: self.user(api, m, B),
+            S: self.user(api, m, S),
+            M: m.admin_token,
+            F: self.platform_user(api, root, F),
+            A: self.platform_user(api, root, A),
+            SA: root,
+        }
+        wrong: list[tuple[str, str, str, int]] = []
+        for method, template, allowed in WHO:
+            path = template.replace("{tenant}", m.tenant_id).replace("{code}", "cash")
+            while "{id}" in path:
+                path = path.replace("{id}", str(uuid4()), 1)
+            for role, token in tokens.items():
+                body = {} if method in ("POST", "PUT", "PATCH") else None
+                status = api.http.request(
+                    method, path, headers=bearer(token), json=body
+                ).status_code
+                refused = status == 403
+                if refused == (role in allowed) or status in (401, 500):
+                    wrong.append((method, template, role, status))
+        assert wrong == [], wrong
+
     def test_an_auditor_may_ask_to_be_forgotten_like_any_user(self, api: Api, root: str) -> None:
         auditor = self.platform_user(api, root, "auditor")
         assert_problem(api.http.post("/v1/carts", headers=bearer(auditor)), 403)  # reads only

@@ -14,7 +14,7 @@ from api import logs, problems
 from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
 from api.controls import RefuseControls
-from api.deps import authenticated
+from api.deps import AUTHENTICATED, authenticated
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges
 from api.observability import Observed
@@ -118,9 +118,12 @@ def create_app(
             client = scope.get("client") or ("unknown", 0)
             return f"anonymous:{client[0]}"
         try:
-            return f"user:{authenticated(container, token.strip()).user_id}"
+            principal = authenticated(container, token.strip())
         except Problem:
             return None  # the route refuses it as it would without a key
+        # The route's own check of this same token then reads it from here (request.state).
+        scope.setdefault("state", {})[AUTHENTICATED] = (token.strip(), principal)
+        return f"user:{principal.user_id}"
 
     app.add_middleware(
         IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope

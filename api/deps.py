@@ -25,6 +25,8 @@ from projections.store import MAX_LIMIT
 POSITION_HEADER = "X-Velora-Position"
 MIN_POSITION_HEADER = "X-Velora-Min-Position"
 READ_WAIT_S = 5.0
+# Where a request's already-checked (token, Principal) waits for its route.
+AUTHENTICATED = "velora_authenticated"
 
 
 def get_container(request: Request) -> Container:
@@ -71,7 +73,12 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
             "send an access token as 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = authenticated(container, token)
+    checked: tuple[str, Principal] | None = getattr(request.state, AUTHENTICATED, None)
+    principal = (
+        checked[1]  # the idempotency middleware has just checked this very token
+        if checked is not None and checked[0] == token
+        else authenticated(container, token)
+    )
     container.limits.tenant_request(principal.tenant_id)
     bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):

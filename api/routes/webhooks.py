@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import stripe
@@ -125,42 +127,36 @@ async def _apply(
     container: Container, ctx: CommandContext, provider: str, event: StripeEvent
 ) -> str:
     """What the event did: its object is checked (ValidationError) before anything is applied."""
+    command: Callable[..., str]
     if event.type in PAYMENT_EVENTS:
         intent = IntentObject.model_validate(event.data.object)
-        try:
-            return str(
-                await run_in_threadpool(
-                    container.checkout.apply_payment_event,
-                    ctx,
-                    provider=provider,
-                    event_id=event.id,
-                    event_type=event.type,
-                    intent_id=intent.id,
-                    amount_minor=intent.paid_minor,
-                    currency=intent.currency,
-                    succeeded=PAYMENT_EVENTS[event.type],
-                    charge_id=intent.charge_id,
-                )
-            )
-        except UnknownPaymentIntent:
-            return "ignored"  # not one of ours: acknowledged so the provider stops retrying
-    if event.type in REVIEW_EVENTS:
+        intent_id = intent.id
+        command = functools.partial(
+            container.checkout.apply_payment_event,
+            amount_minor=intent.paid_minor,
+            currency=intent.currency,
+            succeeded=PAYMENT_EVENTS[event.type],
+            charge_id=intent.charge_id,
+        )
+    elif event.type in REVIEW_EVENTS:
         charge = ChargeObject.model_validate(event.data.object)
-        try:
-            return str(
-                await run_in_threadpool(
-                    container.checkout.flag_from_provider,
-                    ctx,
-                    provider=provider,
-                    event_id=event.id,
-                    event_type=event.type,
-                    intent_id=charge.payment_intent or "",
-                    reason=REVIEW_EVENTS[event.type],
-                )
-            )
-        except UnknownPaymentIntent:
-            return "ignored"
-    return "ignored"
+        intent_id = charge.payment_intent or ""
+        command = functools.partial(
+            container.checkout.flag_from_provider, reason=REVIEW_EVENTS[event.type]
+        )
+    else:
+        return "ignored"
+    try:
+        return await run_in_threadpool(
+            command,
+            ctx,
+            provider=provider,
+            event_id=event.id,
+            event_type=event.type,
+            intent_id=intent_id,
+        )
+    except UnknownPaymentIntent:
+        return "ignored"  # not one of ours: acknowledged so the provider stops retrying
 
 
 def _signed_at(signature: str) -> int:

@@ -203,6 +203,12 @@ class MoneyScenarios(Shop):
 
 
 class WebhookScenarios(Shop):
+    def awaiting_payment(self, api: Api, root: str) -> tuple[str, dict[str, Any]]:
+        """A buyer's token and their order of one 15.00 product, awaiting its payment."""
+        _, seller, _, buyer, _ = self.shop(api, root)
+        product = self.stocked(api, seller, 3, 1_500)
+        return buyer, self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+
     def test_a_signed_payment_event_pays_the_order_once(
         self, api: Api, root: str, container: Container
     ) -> None:
@@ -228,9 +234,7 @@ class WebhookScenarios(Shop):
     def test_bad_signatures_are_refused_and_change_nothing(
         self, api: Api, root: str, container: Container
     ) -> None:
-        _, seller, _, buyer, _ = self.shop(api, root)
-        product = self.stocked(api, seller, 3, 1_500)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        buyer, order = self.awaiting_payment(api, root)
         event = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
         head = container.log.head()
         assert_problem(self.post_event(api, container, event, secret="whsec_wrong"), 400)
@@ -253,9 +257,7 @@ class WebhookScenarios(Shop):
     def test_signed_events_that_are_not_stripe_events_are_refused_and_change_nothing(
         self, api: Api, root: str, container: Container
     ) -> None:
-        _, seller, _, buyer, _ = self.shop(api, root)
-        product = self.stocked(api, seller, 3, 1_500)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        buyer, order = self.awaiting_payment(api, root)
         good = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
         intent = good["data"]["object"]
         without_id = {k: v for k, v in intent.items() if k != "id"}
@@ -283,9 +285,7 @@ class WebhookScenarios(Shop):
     def test_a_signature_dated_too_far_either_way_is_refused(
         self, api: Api, root: str, container: Container
     ) -> None:
-        _, seller, _, buyer, _ = self.shop(api, root)
-        product = self.stocked(api, seller, 3, 1_500)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        _, order = self.awaiting_payment(api, root)
         event = intent_event("payment_intent.succeeded", order["payment"]["intent_id"], 1_500)
         head = container.log.head()
         for skew in (-3600, 3600):
@@ -320,9 +320,7 @@ class WebhookScenarios(Shop):
     def test_a_payment_that_does_not_match_is_flagged_not_paid(
         self, api: Api, root: str, container: Container
     ) -> None:
-        _, seller, _, buyer, _ = self.shop(api, root)
-        product = self.stocked(api, seller, 3, 1_500)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        buyer, order = self.awaiting_payment(api, root)
         intent = order["payment"]["intent_id"]
         for event in (
             intent_event("payment_intent.succeeded", intent, 1_499),
@@ -344,9 +342,7 @@ class WebhookScenarios(Shop):
     def test_disputes_and_outside_refunds_flag_the_order_once(
         self, api: Api, root: str, container: Container
     ) -> None:
-        _, seller, _, buyer, _ = self.shop(api, root)
-        product = self.stocked(api, seller, 3, 1_500)
-        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        _, order = self.awaiting_payment(api, root)
         intent = order["payment"]["intent_id"]
         self.post_event(api, container, intent_event("payment_intent.succeeded", intent, 1_500))
         for kind, obj in (("charge.dispute.created", "dispute"), ("charge.refunded", "charge")):

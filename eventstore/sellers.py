@@ -60,11 +60,23 @@ class SellerApplication(VeloraApplication):
 
     @command
     def set_payout_account(
-        self, ctx: CommandContext, seller_id: UUID, within: UUID | None, account_id: str
+        self,
+        ctx: CommandContext,
+        seller_id: UUID,
+        within: UUID | None,
+        account_id: str,
+        *,
+        by_itself: bool = False,
     ) -> Changed:
-        return self._change(
-            ctx, seller_id, within, lambda seller: seller.set_payout_account(account_id)
-        )
+        """Names where payouts go: by its admin, or by the seller itself while it may act (a
+        suspended seller cannot redirect what it is owed)."""
+
+        def change(seller: Seller) -> None:
+            if by_itself:
+                seller.require_acting()
+            seller.set_payout_account(account_id)
+
+        return self._change(ctx, seller_id, within, change)
 
     def _change(
         self,

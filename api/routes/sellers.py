@@ -151,10 +151,11 @@ def set_payout_account(
     principal: Annotated[Principal, Depends(Allowed("sellers:payout_account"))],
 ) -> dict[str, str]:
     """Names the account payouts go to: the seller's own, or any seller's for its admin."""
-    if not is_admin(principal.roles) and acting_seller_id(principal) != seller_id:
+    by_itself = not is_admin(principal.roles)
+    if by_itself and acting_seller_id(principal) != seller_id:
         raise Problem(404, f"seller {seller_id} not found")
     changed = container.sellers.set_payout_account(
-        ctx, seller_id, confinement(principal), body.account_id
+        ctx, seller_id, confinement(principal), body.account_id, by_itself=by_itself
     )
     return _status(response, changed.result, changed.status)
 

@@ -114,6 +114,12 @@ class TrustScenarios(Shop):
             json={"warehouse": "main", "on_hand": 99},
         )
         assert_problem(stock, 403)
+        account = api.http.put(
+            f"/v1/sellers/{seller_id}/payout-account",
+            headers=bearer(seller),
+            json={"account_id": "acct_elsewhere"},
+        )
+        assert_problem(account, 403)  # nor redirect what it is owed
         # Reinstated, the same token acts again.
         assert api.http.post(
             f"/v1/sellers/{seller_id}/approve", headers=bearer(m.admin_token)

@@ -36,7 +36,13 @@ class RateLimits:
         store = (
             cast(
                 Storage,
-                storage_from_string(settings.redis_url, key_prefix=settings.redis_key_prefix),
+                storage_from_string(
+                    settings.redis_url,
+                    key_prefix=settings.redis_key_prefix,
+                    # A Redis that is away answers 503 within a second, not a hung request.
+                    socket_connect_timeout=1.0,
+                    socket_timeout=1.0,
+                ),
             )
             if settings.redis_url
             else MemoryStorage()
@@ -49,6 +55,11 @@ class RateLimits:
             sign_up_per_address=parse(settings.rate_sign_up_per_address),
             tenant_requests=parse(settings.rate_tenant_requests),
         )
+
+    def ping(self) -> None:
+        """Raises unless the counters' storage answers (Redis, when one is configured)."""
+        if not self.careful.storage.check():
+            raise ConnectionError("the rate-limit counters' storage does not answer")
 
     def sign_in(self, address: str, tenant_id: str, email: str) -> None:
         """Counts a sign-in attempt, right or wrong: guessing a password costs the guesser."""

@@ -40,6 +40,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         ("event_store", check_event_store),
         ("read_models", check_read_db),
         ("search", container.search.ping),
+        ("rate_limits", container.limits.ping),
     ]
     if container.broker is not None:
         checks_to_run.append(("broker", container.broker.ping))

@@ -67,3 +67,25 @@ def test_two_api_processes_count_one_limit_between_them(servers_deploy: Deploy) 
         assert_problem(first.post("/v1/auth/token", json=wrong), 401)
         # The fourth attempt on the account, whichever process takes it, is over the limit.
         limited(second.post("/v1/auth/token", json={"email": email, "password": PASSWORD}))
+
+
+def test_with_its_redis_away_velora_says_so_and_answers_503_not_500(
+    tmp_path: Path, redis_server: str
+) -> None:
+    container = built(make_settings(tmp_path / "velora", redis_url="redis://127.0.0.1:1/0"))
+    try:
+        with TestClient(create_app(container, run_projections=False)) as http:
+            ready = http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["rate_limits"] == "unavailable"
+            attempt = http.post("/v1/auth/token", json={"email": "a@b.test", "password": "x"})
+            assert_problem(attempt, 503)
+            assert attempt.headers["Retry-After"]
+    finally:
+        container.close()
+    reachable = built(make_settings(tmp_path / "ok", redis_url=redis_server))
+    try:
+        with TestClient(create_app(reachable, run_projections=False)) as http:
+            assert http.get("/readyz").json()["checks"]["rate_limits"] == "ok"
+    finally:
+        reachable.close()

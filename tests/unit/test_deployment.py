@@ -24,6 +24,7 @@ BACKING = {
     "mysql": "mysql:8",
     "opensearch": "opensearchproject/opensearch:2",
     "kafka": "apache/kafka:",
+    "redis": "redis:7",
 }
 
 
@@ -80,6 +81,7 @@ def test_services_start_in_order(compose: dict[str, Any]) -> None:
     for name in ("api", "relay", "notifications"):
         assert waits_for(name)["kafka"] == "service_healthy", name
     assert waits_for("api")["opensearch"] == "service_healthy"
+    assert waits_for("api")["redis"] == "service_healthy"  # the shared rate-limit counters
 
 
 def test_every_command_is_one_the_cli_accepts(compose: dict[str, Any]) -> None:

@@ -708,6 +708,13 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
             lag_at_end, catch_up_s = await catch_up(api, root)
             summary["lag_at_end"] = lag_at_end
             summary["catch_up_s"] = round(catch_up_s, 2)
+        result["cpu_s_per_checkout"] = {
+            k: round(v / max(checkouts_total, 1), 5) for k, v in cpu_total.items()
+        }
+        # Before any growing: the holds of unpaid orders expire after the tenant's hold timeout
+        # (30 min), and a long --grow run would see their stock come back.
+        await settle_unknown(api, unknown, held)
+        result["oversold"] = await oversold(api, shop, held)
         if args.grow:
             result["young_store"] = young
             grew_s = await grow(api, shop, args.grow, args.grow, rng)
@@ -722,11 +729,6 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
                 k: round(result["grown_store"][k] / young[k], 2) for k in young if young[k]
             }
             print(f"  young store: {young}\n  grown store: {result['grown_store']}", flush=True)
-        result["cpu_s_per_checkout"] = {
-            k: round(v / max(checkouts_total, 1), 5) for k, v in cpu_total.items()
-        }
-        await settle_unknown(api, unknown, held)
-        result["oversold"] = await oversold(api, shop, held)
         return result
 
 

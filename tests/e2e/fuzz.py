@@ -10,17 +10,10 @@ import schemathesis
 
 from api.bootstrap import Container
 from domain.base import PLATFORM_TENANT_ID
+from domain.identity import Role
 from eventstore.context import CommandContext
 
-ROLES = (
-    "anonymous",
-    "buyer",
-    "seller",
-    "marketplace_admin",
-    "finance_admin",
-    "auditor",
-    "super_admin",
-)
+ROLES = ("anonymous", *(role.value for role in Role))
 PASSWORD = "long-enough-pw"
 
 

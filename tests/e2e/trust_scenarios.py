@@ -13,6 +13,7 @@ import jwt
 import sqlalchemy as sa
 
 from api.bootstrap import Container
+from domain.identity import Role
 from projections.tables import idempotency_keys
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
@@ -169,14 +170,7 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
-B, S, M, F, A, SA = (
-    "buyer",
-    "seller",
-    "marketplace_admin",
-    "finance_admin",
-    "auditor",
-    "super_admin",
-)
+B, S, M, F, A, SA = (role.value for role in Role)
 IN_TENANT = {B, S, M, F, SA}  # "anyone in tenant": the auditor reads only audit and ledger
 # API.md's "who" column, route by route, plus the grants the README's security section lists
 # (finance and super admin read orders; finance reads a seller's profile).

@@ -79,6 +79,7 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
         if checked is not None and checked[0] == token
         else authenticated(container, token)
     )
+    setattr(request.state, AUTHENTICATED, (token, principal))
     container.limits.tenant_request(principal.tenant_id)
     bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):
@@ -130,7 +131,10 @@ def command_context(request: Request) -> CommandContext:
     container: Container = request.app.state.container
     token = bearer_token(request)
     actor = None
-    if token is not None:
+    checked: tuple[str, Principal] | None = getattr(request.state, AUTHENTICATED, None)
+    if checked is not None and checked[0] == token:
+        actor = checked[1].user_id  # the caller's token, checked already for this request
+    elif token is not None:
         try:
             actor = container.tokens.verify(token).user_id
         except InvalidToken:

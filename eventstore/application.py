@@ -57,15 +57,19 @@ class CachedRepository(Repository[UUID]):
 
     def __init__(self, event_store: EventStore[UUID], cache: AggregateCache) -> None:
         super().__init__(event_store)
-        self.shared = cache
+        self.shared_cache = cache
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
         if version is not None or kwargs.get("projector_func", project_aggregate) is not (
             project_aggregate
         ):
             return super().get(aggregate_id, version=version, **kwargs)
-        return self.shared.get(
-            aggregate_id, lambda: self._load(aggregate_id), lambda a: self._forward(a)
+        return self.shared_cache.get(aggregate_id, lambda: self._load(aggregate_id), self._forward)
+
+    def shared(self, aggregate_id: UUID) -> Any:
+        """The current aggregate as the cache keeps it, shared by every thread: to read only."""
+        return self.shared_cache.get(
+            aggregate_id, lambda: self._load(aggregate_id), self._forward, shared=True
         )
 
     def _load(self, aggregate_id: UUID) -> MutableOrImmutableAggregate[UUID]:
@@ -116,8 +120,20 @@ class VeloraApplication(Application[UUID]):
         time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
     def get_or_none(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate's current state, a private copy the command may change and save."""
         try:
             return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def read_or_none(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate's current state to read, never to change: the copy the process's cache
+        keeps, shared with every thread, so no copy is made (a request's account check, the
+        products a checkout prices). A command that changes an aggregate uses `get_or_none`."""
+        repository = self.repository
+        assert isinstance(repository, CachedRepository)
+        try:
+            return repository.shared(aggregate_id)
         except AggregateNotFoundError:
             return None
 
@@ -126,16 +142,23 @@ class VeloraApplication(Application[UUID]):
         acts, not a seller). Read from the log, so it holds at once in every process."""
         if seller_id is None:
             return
-        seller = self.get_or_none(seller_id)
+        seller = self.read_or_none(seller_id)
         if isinstance(seller, Seller):
             seller.require_acting()
 
     def load(
-        self, kind: type[T], aggregate_id: UUID, within: UUID | None, missing: type[NotFound]
+        self,
+        kind: type[T],
+        aggregate_id: UUID,
+        within: UUID | None,
+        missing: type[NotFound],
+        *,
+        reading: bool = False,
     ) -> T:
-        """Loads an aggregate of one kind for a command. Unknown, of another kind, or of another
-        tenant than `within` (None: the actor crosses tenants) all raise the same not-found."""
-        aggregate = self.get_or_none(aggregate_id)
+        """Loads an aggregate of one kind for a command (`reading`: only to read it, see
+        `read_or_none`). Unknown, of another kind, or of another tenant than `within` (None:
+        the actor crosses tenants) all raise the same not-found."""
+        aggregate = self.read_or_none(aggregate_id) if reading else self.get_or_none(aggregate_id)
         if not isinstance(aggregate, kind) or (
             within is not None and getattr(aggregate, "tenant_id", None) != within
         ):

@@ -155,12 +155,19 @@ class AggregateCache:
     # -- loads and saves -------------------------------------------------------------------------
 
     def get(
-        self, aggregate_id: UUID, load: Callable[[], Any], forward: Callable[[Any], Any]
+        self,
+        aggregate_id: UUID,
+        load: Callable[[], Any],
+        forward: Callable[[Any], Any],
+        *,
+        shared: bool = False,
     ) -> Any:
         """A private copy of the aggregate: from memory if current; brought up to date with
         `forward` (which applies the events after its version) if the log or a conflict showed
         it is behind; else from `load` (which raises if the store has no such aggregate;
-        absence is never cached)."""
+        absence is never cached). With `shared`, the kept copy itself instead of a private one,
+        for a caller that only reads it: the cache never changes a copy it keeps (it replaces
+        it), so a reader sees one consistent version."""
         self._freshen()
         with self._lock:
             era = self._era
@@ -170,7 +177,7 @@ class AggregateCache:
                 behind = self._behind.get(aggregate_id)
                 if behind is None:
                     self.hits += 1
-                    return deepcopy(found)
+                    return found if shared else deepcopy(found)
         if found is None:
             self.misses += 1
             found = load()
@@ -179,7 +186,7 @@ class AggregateCache:
             self.forwarded += 1
             found = forward(deepcopy(found))
             self._offer(found, era, caught_up=behind)
-        return deepcopy(found)
+        return found if shared else deepcopy(found)
 
     def era(self) -> int:
         with self._lock:

@@ -99,7 +99,7 @@ class CheckoutApplication(VeloraApplication):
     ) -> Checkout:
         order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
         for attempt in range(MAX_ATTEMPTS):
-            if self.get_or_none(order_id) is None:
+            if self.read_or_none(order_id) is None:
                 try:
                     self._place(
                         ctx, tenant_id, buyer_id, cart_id, shipping_address, idempotency_key
@@ -120,7 +120,7 @@ class CheckoutApplication(VeloraApplication):
         shipping_address: dict[str, str],
         idempotency_key: str,
     ) -> None:
-        tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound)
+        tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
         cart = self._own_cart(cart_id, buyer_id)
         lines = [self._priced(tenant, product_id, qty) for product_id, qty in cart.lines.items()]
         order, seller_orders = place(
@@ -480,10 +480,10 @@ class CheckoutApplication(VeloraApplication):
 
     def _buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
         """The product and its seller, if a buyer of this tenant may buy it now."""
-        product = self.get_or_none(product_id)
+        product = self.read_or_none(product_id)
         if not isinstance(product, Product) or product.tenant_id != tenant_id:
             return None
-        seller = self.get_or_none(product.seller_id)
+        seller = self.read_or_none(product.seller_id)
         if not product.is_active or not isinstance(seller, Seller) or not seller.can_sell:
             return None
         return product, seller

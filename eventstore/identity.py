@@ -133,7 +133,7 @@ class IdentityApplication(VeloraApplication):
         """The user who signs in with this email in this tenant, as the log holds them now: a
         sign-in right after the sign-up finds them, and one after their erasure does not."""
         try:
-            claim = self.get_or_none(EmailClaim.id_for(tenant_id, email))
+            claim = self.read_or_none(EmailClaim.id_for(tenant_id, email))
         except InvalidEmail:
             return None
         if not isinstance(claim, EmailClaim):
@@ -144,7 +144,7 @@ class IdentityApplication(VeloraApplication):
     def active_user(self, user_id: UUID, tenant_id: UUID) -> User | None:
         """The user a token names, unless they are unknown, of another tenant, or erased: read
         from the log, so an erasure shuts every token at once in every process."""
-        user = self.get_or_none(user_id)
+        user = self.read_or_none(user_id)
         if not isinstance(user, User) or user.tenant_id != tenant_id or user.erased:
             return None
         return user
@@ -165,5 +165,5 @@ class IdentityApplication(VeloraApplication):
     def _require_tenant(self, tenant_id: UUID) -> None:
         if tenant_id == PLATFORM_TENANT_ID:
             return
-        if self.get_or_none(tenant_id) is None:
+        if self.read_or_none(tenant_id) is None:
             raise TenantNotFound(f"tenant {tenant_id} not found")

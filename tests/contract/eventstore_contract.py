@@ -261,6 +261,25 @@ class AggregateCacheContract:
         assert second.count == 0
         assert log.aggregates.misses == misses  # kept when saved, so never read back
 
+    def test_a_shared_read_is_the_kept_copy_which_no_command_changes_in_place(
+        self, log: EventLog, other: EventLog
+    ) -> None:
+        here, there = VeloraApplication(log), VeloraApplication(other)
+        counter = Counter(tenant_id=uuid4())
+        here.record(ctx(), counter)
+        read = here.read_or_none(counter.id)
+        assert read is here.read_or_none(counter.id)  # no copy made
+        mine = here.repository.get(counter.id)
+        mine.increment(by=2)
+        here.record(ctx(), mine)
+        theirs = there.repository.get(counter.id)
+        theirs.increment(by=5)
+        there.record(ctx(), theirs)
+        # What a reader holds stays the version it read; the next read is the log's latest.
+        assert read.count == 0
+        assert here.read_or_none(counter.id).count == 7
+        assert here.read_or_none(uuid4()) is None
+
     def test_changes_made_after_a_save_and_never_stored_are_not_cached(self, log: EventLog) -> None:
         app = VeloraApplication(log)
         counter = Counter(tenant_id=uuid4())

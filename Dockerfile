@@ -5,6 +5,7 @@ RUN python -m venv /opt/velora
 COPY pyproject.toml README.md alembic.ini ./
 COPY domain domain
 COPY eventstore eventstore
+COPY services services
 COPY projections projections
 COPY api api
 COPY migrations migrations

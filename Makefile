@@ -31,8 +31,8 @@ services:
 	bash scripts/services.sh .velora-test.env
 
 lint: install-dev
-	$(BIN)/ruff check domain eventstore projections api migrations tests bench scripts
-	$(BIN)/mypy domain eventstore projections api
+	$(BIN)/ruff check domain eventstore projections services api migrations tests bench scripts
+	$(BIN)/mypy domain eventstore projections services api
 	$(BIN)/lint-imports
 
 bench: install-dev services

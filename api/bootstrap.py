@@ -3,35 +3,25 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from api.idempotency import IdempotencyStore
+from api.operations import Operations
 from api.ratelimit import RateLimits
-from api.scheduler import Scheduler
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings, SettingsError
 from domain.payments import PaymentProvider
-from eventstore.audit import AuditTrail, NotStoppedThere, OperatorApplication
-from eventstore.catalog import CatalogApplication
-from eventstore.checkout import CheckoutApplication
-from eventstore.context import CommandContext
-from eventstore.fulfilment import FulfilmentApplication
-from eventstore.identity import IdentityApplication
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
-from eventstore.payouts import PayoutApplication
-from eventstore.refunds import RefundApplication
 from eventstore.relay import Batch, Relay
-from eventstore.sellers import SellerApplication
 from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
 from projections import migrate as read_migrations
-from projections.catalog import CatalogProjector, CatalogQueries, SellersProjector
+from projections.catalog.projector import CatalogProjector, SellersProjector
+from projections.catalog.queries import CatalogQueries
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.notifications import CONSUMER as NOTIFICATIONS
@@ -43,16 +33,25 @@ from projections.notifications import (
     NotificationsConsumer,
     forget_consumed,
 )
-from projections.orders import CartsProjector, OrderQueries, OrdersProjector
+from projections.orders.projector import CartsProjector, OrdersProjector
+from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
-from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
 from projections.runner import ProjectionGroup, ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
-from projections.search.rebuild import RebuildReport, rebuild_search
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
+from services.audit import AuditTrail, OperatorApplication
+from services.catalog import CatalogApplication
+from services.checkout import CheckoutApplication
+from services.fulfilment import FulfilmentApplication
+from services.identity import IdentityApplication
+from services.payout_runs import PayoutRuns
+from services.payouts import PayoutApplication
+from services.refunds import RefundApplication
+from services.scheduler import Scheduler
+from services.sellers import SellerApplication
 
 # The relay's name: its position is kept under it.
 RELAY = "kafka"
@@ -77,6 +76,7 @@ class Container:
     webhook_secret: str
     refunds: RefundApplication
     payouts: PayoutApplication
+    payout_runs: PayoutRuns
     tokens: TokenService
     hasher: Argon2Hasher
     idempotency: IdempotencyStore
@@ -84,7 +84,7 @@ class Container:
     search: SearchIndex
     audit: AuditTrail
     verifier: Verifier
-    operator: OperatorApplication
+    operations: Operations
     runners: list[ProjectionRunner] = field(default_factory=list)
     # The one thread that runs every projector when they run in this process.
     projectors: ProjectionGroup | None = None
@@ -96,12 +96,6 @@ class Container:
         self.log.migrate()
         read_migrations.upgrade(self.read_store.engine)
 
-    def runner(self, name: str) -> ProjectionRunner:
-        for runner in self.runners:
-            if runner.name == name:
-                return runner
-        raise KeyError(name)
-
     def catch_up(self) -> None:
         """Brings every projection up to the log's current head (tests and the CLI)."""
         assert self.projectors is not None
@@ -109,74 +103,7 @@ class Container:
 
     def wait_for_projections(self, position: int, names: tuple[str, ...], timeout_s: float) -> bool:
         """Waits until the named read models have processed `position`; False on timeout."""
-        deadline = time.monotonic() + timeout_s
-        delay_s = 0.005
-        while True:
-            positions = self.read_store.positions()
-            if all(positions.get(name, 0) >= position for name in names):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(delay_s)
-            delay_s = min(delay_s * 2, 0.2)
-
-    def projection_status(self) -> list[dict[str, Any]]:
-        """Each projector's position, the log's head, the lag, and where it stopped if it did."""
-        head = self.log.head()
-        rows = {r["name"]: r for r in self.read_store.tracking()}
-        status = []
-        for runner in self.runners:
-            row = rows.get(runner.name, {})
-            position = int(row.get("position", 0))
-            status.append(
-                {
-                    "name": runner.name,
-                    "position": position,
-                    "head": head,
-                    "lag": head - position,
-                    "failed_position": row.get("failed_position"),
-                    "failure": row.get("failure"),
-                    "paused_by": row.get("paused_by"),
-                }
-            )
-        return status
-
-    def skip_event(self, ctx: CommandContext, name: str, position: int) -> int:
-        """Moves a stopped projector past the event it stopped on, and records that decision.
-        Refused unless the projector is stopped at exactly that position."""
-        runner = self.runner(name)
-        row = next((r for r in self.read_store.tracking() if r["name"] == name), {})
-        if row.get("failed_position") != position:
-            raise NotStoppedThere(f"{name} is not stopped at position {position}")
-        recorded = self.operator.record_skip(ctx, name, position, row.get("failure") or "")
-        with self.read_store.begin() as conn:
-            current = self.read_store.lock(conn, name)
-            self.read_store.place(conn, name, max(current, position))
-        runner.wake()
-        return recorded
-
-    def rebuild_search(self, on_progress: Progress | None = None) -> RebuildReport:
-        """Builds a new search index beside the live one and switches to it once caught up."""
-        return rebuild_search(
-            self.log, self.read_store, self.search, on_progress=on_progress or quiet
-        )
-
-    def rebuildable_models(self) -> list[str]:
-        """The projectors whose SQL tables `rebuild_models` can rebuild, upstream first."""
-        return [r.name for r in self.runners if r.projector.writes]
-
-    def rebuild_models(
-        self, names: Sequence[str], *, force: bool = False, on_progress: Progress | None = None
-    ) -> ModelRebuildReport:
-        """Rebuilds the named SQL read models in shadow tables, compares their checksums with
-        the live ones, and swaps them in when they match (or when forced)."""
-        wanted = {self.runner(name).name for name in names}  # an unknown name raises here
-        # In the projection group's order, upstream first: locking their tracking rows in
-        # another order could deadlock with the group applying a batch.
-        projectors = [r.projector for r in self.runners if r.name in wanted]
-        return rebuild_models(
-            self.log, self.read_store, projectors, force=force, on_progress=on_progress or quiet
-        )
+        return self.read_store.wait_for(position, names, timeout_s)
 
     def projector_positions(self) -> dict[str, int]:
         positions = self.read_store.positions()
@@ -302,6 +229,10 @@ def build(settings: Settings | None = None) -> Container:
         log, payment_provider(settings, tokens), on_recorded=wake_projections
     )
     order_queries = OrderQueries(store)
+    identity_queries = IdentityQueries(store)
+    catalog_queries = CatalogQueries(store)
+    ledger_queries = LedgerQueries(store)
+    payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
     idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
     consumed_retention = timedelta(days=settings.consumed_retention_days)
@@ -314,19 +245,22 @@ def build(settings: Settings | None = None) -> Container:
         log=log,
         read_store=store,
         identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
-        identity_queries=IdentityQueries(store),
+        identity_queries=identity_queries,
         personal_data=PersonalData(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
         catalog=CatalogApplication(log, on_recorded=wake_projections),
-        catalog_queries=CatalogQueries(store),
+        catalog_queries=catalog_queries,
         checkout=checkout,
         fulfilment=fulfilment,
         order_queries=order_queries,
         scheduler=Scheduler(order_queries, checkout, fulfilment, chores=chores),
-        ledger_queries=LedgerQueries(store),
+        ledger_queries=ledger_queries,
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
-        payouts=PayoutApplication(log, checkout.payments, on_recorded=wake_projections),
+        payouts=payouts,
+        payout_runs=PayoutRuns(
+            log, store, payouts, identity_queries, catalog_queries, order_queries, ledger_queries
+        ),
         tokens=tokens,
         hasher=hasher,
         idempotency=idempotency,
@@ -334,7 +268,9 @@ def build(settings: Settings | None = None) -> Container:
         search=search,
         audit=AuditTrail(log),
         verifier=Verifier(log),
-        operator=OperatorApplication(log, on_recorded=wake_projections),
+        operations=Operations(
+            log, store, search, OperatorApplication(log, on_recorded=wake_projections), runners
+        ),
         runners=runners,
         projectors=projectors,
         broker=Broker(settings.kafka_bootstrap) if settings.kafka_bootstrap else None,

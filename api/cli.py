@@ -308,7 +308,7 @@ def projections_status() -> None:
     """Shows each projector's position, the log's head and the lag."""
     with _opened() as container:
         table = Table("name", "position", "head", "lag", "state")
-        for row in container.projection_status():
+        for row in container.operations.projection_status():
             stopped = row["failed_position"]
             state = f"stopped at {stopped}: {row['failure']}" if stopped else "ok"
             if row["paused_by"]:
@@ -331,7 +331,7 @@ def projections_skip(
             console.print(f"[red]no projector {name!r}[/red]")
             raise typer.Exit(2)
         ctx = CommandContext.system("cli:projections-skip")
-        recorded = _audited(partial(container.skip_event, ctx, name, position))
+        recorded = _audited(partial(container.operations.skip_event, ctx, name, position))
         console.print(f"{name} moved past {position}; the skip is recorded at {recorded}")
 
 
@@ -408,7 +408,9 @@ def audit_close(
     with _opened() as container:
         ctx = CommandContext.system("cli:audit-close")
         result, seal = _audited(
-            partial(container.operator.seal_period, ctx, tenant, period, datetime.now(UTC))
+            partial(
+                container.operations.operator.seal_period, ctx, tenant, period, datetime.now(UTC)
+            )
         )
         console.print(
             f"sealed {period} for {tenant}: chain head {seal.position} "
@@ -463,20 +465,20 @@ def projections_rebuild(
         console.print("[red]name one projection, or give --all[/red]")
         raise typer.Exit(2)
     with _opened() as container:
-        rebuildable = [*container.rebuildable_models(), "search"]
+        rebuildable = [*container.operations.rebuildable_models(), "search"]
         if name is not None and name not in rebuildable:
             console.print(
                 f"[red]cannot rebuild {name!r}:[/red] rebuildable: {', '.join(rebuildable)}"
             )
             raise typer.Exit(2)
         if every:
-            models = container.rebuildable_models()
+            models = container.operations.rebuildable_models()
         else:
             models = [name] if name is not None and name != "search" else []
         if models:
             try:
                 with Progress(*_progress_columns(), console=console) as progress:
-                    report = container.rebuild_models(
+                    report = container.operations.rebuild_models(
                         models, force=force, on_progress=_tracked(progress, MODEL_PHASES)
                     )
             except (RebuildRunning, ProjectionFailed) as e:
@@ -487,7 +489,7 @@ def projections_rebuild(
                 raise typer.Exit(1)
         if every or name == "search":
             with Progress(*_progress_columns(), console=console) as progress:
-                search = container.rebuild_search(_tracked(progress, SEARCH_PHASES))
+                search = container.operations.rebuild_search(_tracked(progress, SEARCH_PHASES))
             _print_search_report(search)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, Query, Request, Response
@@ -13,14 +13,33 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Container
 from api.logs import bind_request
-from api.policy import crosses_tenants, roles_for, within_reach
+from api.operations import Operations
+from api.policy import acts_for_marketplace, crosses_tenants, roles_for, within_reach
 from api.problems import Problem
-from api.security import InvalidToken, Principal
+from api.ratelimit import RateLimits
+from api.security import Argon2Hasher, InvalidToken, Principal, TokenService
 from domain.sellers import seller_id_for
 from eventstore.application import CommandResult
 from eventstore.context import CommandContext
+from eventstore.log import EventLog
+from eventstore.verify import Verifier
+from projections.catalog.queries import CatalogQueries
+from projections.identity import IdentityQueries
+from projections.ledger import LedgerQueries
+from projections.orders.queries import OrderQueries
+from projections.personal import PersonalData
 from projections.scope import TenantScope
-from projections.store import MAX_LIMIT
+from projections.search.port import SearchIndex
+from projections.store import MAX_LIMIT, ReadStore
+from services.audit import AuditTrail
+from services.catalog import CatalogApplication
+from services.checkout import CheckoutApplication
+from services.fulfilment import FulfilmentApplication
+from services.identity import IdentityApplication
+from services.payout_runs import PayoutRuns
+from services.payouts import PayoutApplication
+from services.refunds import RefundApplication
+from services.sellers import SellerApplication
 
 POSITION_HEADER = "X-Velora-Position"
 MIN_POSITION_HEADER = "X-Velora-Min-Position"
@@ -34,6 +53,41 @@ def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def _part(attribute: str) -> Any:
+    """A dependency on one part of the container, so a route's signature names what it uses."""
+
+    def part(request: Request) -> Any:
+        return getattr(request.app.state.container, attribute)
+
+    part.__name__ = f"get_{attribute}"
+    return Depends(part)
+
+
+IdentityDep = Annotated[IdentityApplication, _part("identity")]
+SellersDep = Annotated[SellerApplication, _part("sellers")]
+CatalogDep = Annotated[CatalogApplication, _part("catalog")]
+CheckoutDep = Annotated[CheckoutApplication, _part("checkout")]
+FulfilmentDep = Annotated[FulfilmentApplication, _part("fulfilment")]
+RefundsDep = Annotated[RefundApplication, _part("refunds")]
+PayoutsDep = Annotated[PayoutApplication, _part("payouts")]
+IdentityQueriesDep = Annotated[IdentityQueries, _part("identity_queries")]
+CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]
+OrderQueriesDep = Annotated[OrderQueries, _part("order_queries")]
+LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
+PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
+SearchDep = Annotated[SearchIndex, _part("search")]
+AuditDep = Annotated[AuditTrail, _part("audit")]
+VerifierDep = Annotated[Verifier, _part("verifier")]
+LimitsDep = Annotated[RateLimits, _part("limits")]
+TokensDep = Annotated[TokenService, _part("tokens")]
+HasherDep = Annotated[Argon2Hasher, _part("hasher")]
+ReadStoreDep = Annotated[ReadStore, _part("read_store")]
+OperationsDep = Annotated[Operations, _part("operations")]
+EventLogDep = Annotated[EventLog, _part("log")]
+PayoutRunsDep = Annotated[PayoutRuns, _part("payout_runs")]
+WebhookSecretDep = Annotated[str, _part("webhook_secret")]
 
 
 def client_address(request: Request) -> str:
@@ -120,6 +174,17 @@ def confinement(principal: Principal) -> UUID | None:
 def acting_seller_id(principal: Principal) -> UUID:
     """The seller a seller user acts for (its id derives from the user's)."""
     return seller_id_for(UUID(principal.tenant_id), UUID(principal.user_id))
+
+
+def confined_seller(principal: Principal) -> UUID | None:
+    """The seller a command is confined to: the caller's own, or None for a marketplace admin,
+    who acts for any seller of its tenant."""
+    return None if acts_for_marketplace(principal.roles) else acting_seller_id(principal)
+
+
+def confined_buyer(principal: Principal) -> UUID | None:
+    """The buyer a command is confined to: the caller itself, or None for a marketplace admin."""
+    return None if acts_for_marketplace(principal.roles) else UUID(principal.user_id)
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (1..500)")]

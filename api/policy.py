@@ -85,7 +85,15 @@ def crosses_tenants(roles: frozenset[str]) -> bool:
 
 
 def is_admin(roles: frozenset[str]) -> bool:
+    """Whether the caller oversees its whole tenant (reads every seller's and product's data),
+    rather than only its own."""
     return bool(roles & ADMINS)
+
+
+def acts_for_marketplace(roles: frozenset[str]) -> bool:
+    """Whether the caller's commands act for the marketplace, on any buyer's or seller's order
+    or refund of its tenant, rather than only as that buyer or seller."""
+    return Role.MARKETPLACE_ADMIN.value in roles
 
 
 def can_see_seller(roles: frozenset[str], own_seller_id: str, seller: dict[str, Any]) -> bool:

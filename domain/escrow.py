@@ -1,14 +1,20 @@
 """How a seller order's money moves through the ledger (docs/ledger.md draws it).
 
 - Paid: the buyer's money for the seller order arrives in processor clearing and is owed to the
-  seller's escrow (posted); escrow then holds it, pending, toward the seller's payable (net) and
-  the platform's commission revenue.
-- Released (delivered, and the hold has passed): both pending transfers are posted.
-- Cancelled while held: both pending transfers are voided and escrow pays the subtotal back out
-  through processor clearing.
-
-- Refunded while held: the holds are voided, the refund leaves escrow, the rest is held again.
+  seller's escrow (posted); two pending transfers then reserve it toward the seller's payable
+  (net) and the platform's commission revenue.
+- Released (delivered, and the tenant's release delay has passed): both pending transfers are
+  posted.
+- Cancelled while in escrow: both pending transfers are voided and escrow pays the subtotal back
+  out through processor clearing.
+- Refunded while in escrow: the pending transfers are voided, the refund leaves escrow, and new
+  pending transfers reserve what remains.
 - Refunded after release: charged back to the seller's receivable, commission reversed.
+
+Words: a *hold* is only ever units of stock kept for an unpaid order (domain/inventory.py); money
+waiting in escrow is in *pending transfers*; the wait after delivery is the *release delay* (the
+tenant setting `escrow_hold_days`, a name the API fixed). The ledger kind `escrow_hold` of those
+pending transfers is stored in the log and keeps its name.
 
 Transfer keys name the seller order (and refund), so the same fact recorded twice moves nothing
 twice."""
@@ -19,13 +25,14 @@ from domain.ledger import Books, Chart
 from domain.orders import RefundPlan, SellerOrder
 
 
-def _holds(so: SellerOrder, generation: int) -> tuple[str, str]:
-    """The keys of one generation of escrow holds; each refund from escrow starts a new one."""
+def _pending_keys(so: SellerOrder, generation: int) -> tuple[str, str]:
+    """The keys of one generation of escrow's pending transfers; each refund from escrow starts
+    a new one."""
     return f"escrow:{so.id}:{generation}:net", f"escrow:{so.id}:{generation}:commission"
 
 
-def _hold(books: Books, so: SellerOrder, generation: int) -> None:
-    net, commission = _holds(so, generation)
+def _pend(books: Books, so: SellerOrder, generation: int) -> None:
+    net, commission = _pending_keys(so, generation)
     escrow = Chart.escrow(so.seller_id)
     books.transfer(
         net,
@@ -46,11 +53,13 @@ def _hold(books: Books, so: SellerOrder, generation: int) -> None:
 
 
 def _void(books: Books, so: SellerOrder, generation: int) -> None:
-    for key in _holds(so, generation):
+    for key in _pending_keys(so, generation):
         books.void(key)
 
 
-def hold(books: Books, so: SellerOrder) -> None:
+def receive_payment(books: Books, so: SellerOrder) -> None:
+    """A paid seller order's money enters its seller's escrow, pending toward payable and
+    commission."""
     books.transfer(
         f"payment:{so.id}",
         Chart.PROCESSOR_CLEARING,
@@ -58,11 +67,11 @@ def hold(books: Books, so: SellerOrder) -> None:
         so.subtotal_minor,
         kind="payment",
     )
-    _hold(books, so, so.escrow_generation)
+    _pend(books, so, so.escrow_generation)
 
 
 def release(books: Books, so: SellerOrder) -> None:
-    for key in _holds(so, so.escrow_generation):
+    for key in _pending_keys(so, so.escrow_generation):
         books.post(key)
 
 
@@ -78,10 +87,10 @@ def refund_cancelled(books: Books, so: SellerOrder) -> None:
 
 
 def refund(books: Books, so: SellerOrder, plan: RefundPlan, refund_key: str) -> None:
-    """Moves an approved refund. From escrow while it is held: the holds are voided, the refund
-    leaves escrow, and what remains is held again (a new generation). After release: the seller's
-    part is charged to its receivable (netted against its next payout) and the commission is
-    reversed out of revenue."""
+    """Moves an approved refund. From escrow before release: the pending transfers are voided,
+    the refund leaves escrow, and new ones reserve what remains (a new generation). After
+    release: the seller's part is charged to its receivable (netted against its next payout)
+    and the commission is reversed out of revenue."""
     if plan.from_escrow:
         _void(books, so, plan.generation_before)
         books.transfer(
@@ -92,7 +101,7 @@ def refund(books: Books, so: SellerOrder, plan: RefundPlan, refund_key: str) -> 
             kind="refund",
         )
         if so.escrow_net_minor or so.escrow_commission_minor:
-            _hold(books, so, so.escrow_generation)
+            _pend(books, so, so.escrow_generation)
         return
     books.transfer(
         f"{refund_key}:net",

@@ -58,5 +58,11 @@ class Money:
         self._same_currency(other)
         return Money(self.amount_minor - other.amount_minor, self.currency)
 
-    def as_dict(self) -> dict[str, int | str]:
-        return {"amount": self.amount_minor, "currency": self.currency}
+    def as_json(self) -> dict[str, int | str]:
+        return money_json(self.amount_minor, self.currency)
+
+
+def money_json(amount_minor: int, currency: str) -> dict[str, int | str]:
+    """Money as every API answer, read model and export writes it: integer minor units and the
+    ISO 4217 code, never a float."""
+    return {"amount": amount_minor, "currency": currency}

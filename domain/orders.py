@@ -98,6 +98,29 @@ class SellerOrderStatus(StrEnum):
 
 
 S = SellerOrderStatus
+
+
+def order_status(seller_order_statuses: list[str], refunded_any: bool = False) -> str:
+    """An order's status as buyers see it, from its seller orders': cancelled when all are;
+    among the others, refunded when all are, partially_refunded once any money went back,
+    pending_payment while all await payment, completed when all are, fulfilled when all are
+    delivered (or completed), and paid in between."""
+    live = [s for s in seller_order_statuses if s != S.CANCELLED]
+    if not live:
+        return "cancelled"
+    if all(s == S.REFUNDED for s in live):
+        return "refunded"
+    if refunded_any:
+        return "partially_refunded"
+    if all(s == S.PENDING_PAYMENT for s in live):
+        return "pending_payment"
+    if all(s == S.COMPLETED for s in live):
+        return "completed"
+    if all(s in (S.DELIVERED, S.COMPLETED) for s in live):
+        return "fulfilled"
+    return "paid"
+
+
 # The seller order's whole lifecycle: command -> {from: to}. Anything else is a wrong step (409).
 TRANSITIONS: dict[str, dict[SellerOrderStatus, SellerOrderStatus]] = {
     "pay": {S.PENDING_PAYMENT: S.PAID},
@@ -124,16 +147,57 @@ class PricedLine:
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
 
-    def as_record(self, hold_id: str) -> dict[str, Any]:
+    def ordered(self, hold_id: str) -> OrderLine:
+        """The line as its seller order records it, its commission worked out."""
+        return OrderLine(
+            product_id=self.product_id,
+            title=self.title,
+            quantity=self.quantity,
+            unit_price_minor=self.unit_price_minor,
+            line_total_minor=self.total_minor,
+            commission_bps=self.rate_bps,
+            commission_minor=commission_of(self.total_minor, self.rate_bps),
+            hold_id=hold_id,
+        )
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One line of a seller order as placed: what was bought, at what price and commission, and
+    the stock hold that keeps its units. Events and read models store it as a plain record."""
+
+    product_id: UUID
+    title: str
+    quantity: int
+    unit_price_minor: int
+    line_total_minor: int
+    commission_bps: int
+    commission_minor: int
+    hold_id: str
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> OrderLine:
+        return cls(
+            product_id=UUID(str(record["product_id"])),
+            title=str(record["title"]),
+            quantity=int(record["quantity"]),
+            unit_price_minor=int(record["unit_price_minor"]),
+            line_total_minor=int(record["line_total_minor"]),
+            commission_bps=int(record["commission_bps"]),
+            commission_minor=int(record["commission_minor"]),
+            hold_id=str(record["hold_id"]),
+        )
+
+    def as_record(self) -> dict[str, Any]:
         return {
             "product_id": str(self.product_id),
             "title": self.title,
             "quantity": self.quantity,
             "unit_price_minor": self.unit_price_minor,
-            "line_total_minor": self.total_minor,
-            "commission_bps": self.rate_bps,
-            "commission_minor": commission_of(self.total_minor, self.rate_bps),
-            "hold_id": hold_id,
+            "line_total_minor": self.line_total_minor,
+            "commission_bps": self.commission_bps,
+            "commission_minor": self.commission_minor,
+            "hold_id": self.hold_id,
         }
 
 
@@ -230,7 +294,7 @@ class SellerOrder(TenantAggregate):
         self.escrow = EscrowStatus.NONE.value
         self.delivered_at: datetime | None = None
         self.escrow_release_due_at: datetime | None = None
-        # What escrow holds toward the seller and the platform now; refunds reduce both.
+        # What escrow keeps toward the seller and the platform now; refunds reduce both.
         self.escrow_net_minor = seller_net_minor
         self.escrow_commission_minor = commission_minor
         self.escrow_generation = 0
@@ -274,7 +338,8 @@ class SellerOrder(TenantAggregate):
         return self.subtotal_minor - self.refunded_minor - sum(self.requested_refunds.values())
 
     def request_refund(self, refund_id: UUID, amount_minor: int | None) -> int:
-        """Reserves a refund of `amount_minor` (default: all that remains refundable)."""
+        """Records a request to refund `amount_minor` (default: all that remains refundable);
+        until it is decided, that amount can no longer be asked for again."""
         refundable = self.refundable_minor
         amount = refundable if amount_minor is None else amount_minor
         if refundable == 0:
@@ -316,11 +381,15 @@ class SellerOrder(TenantAggregate):
         return self.requested_refunds[str(refund_id)]
 
     @property
+    def order_lines(self) -> list[OrderLine]:
+        return [OrderLine.from_record(record) for record in self.lines]
+
+    @property
     def holds(self) -> list[tuple[UUID, str]]:
-        return [(UUID(line["product_id"]), line["hold_id"]) for line in self.lines]
+        return [(line.product_id, line.hold_id) for line in self.order_lines]
 
     def contains(self, product_id: UUID) -> bool:
-        return any(line["product_id"] == str(product_id) for line in self.lines)
+        return any(line.product_id == product_id for line in self.order_lines)
 
     def _next(self, command: str) -> SellerOrderStatus:
         allowed = TRANSITIONS[command]
@@ -336,7 +405,8 @@ class SellerOrder(TenantAggregate):
         self._escrow_held(amount_minor=self.subtotal_minor)
 
     def release_escrow(self, now: datetime) -> None:
-        """Releases escrow to the seller once delivered and the hold has passed; completes it."""
+        """Releases escrow to the seller once delivered and the release delay has passed;
+        completes it."""
         if not self.escrow_is_held or self.status != S.DELIVERED:
             raise WrongOrderStep(
                 f"escrow is {self.escrow} and the order {self.status}: "
@@ -630,6 +700,7 @@ class Order(TenantAggregate):
 
 def place(
     *,
+    order_id: UUID,
     tenant_id: UUID,
     idempotency_key: str,
     buyer_id: UUID,
@@ -638,20 +709,21 @@ def place(
     shipping_address: dict[str, str],
     expires_at: datetime,
 ) -> tuple[Order, list[SellerOrder]]:
-    """Splits priced lines into one seller order per seller, under one order."""
+    """Splits priced lines into one seller order per seller, under one order. `order_id` is
+    `Order.create_id(tenant_id, buyer_id, idempotency_key)`, which the caller derives once: it
+    needs it first, to see whether this checkout ran already."""
     currencies = {line.currency for line in lines}
     if len(currencies) != 1:
         raise MixedCurrencies(f"a cart must be in one currency, this one has {sorted(currencies)}")
     (currency,) = currencies
-    order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
     by_seller: dict[UUID, list[PricedLine]] = defaultdict(list)
     for line in lines:
         by_seller[line.seller_id].append(line)
     seller_orders = []
     for seller_id, seller_lines in by_seller.items():
-        records = [line.as_record(hold_id_for(order_id, line.product_id)) for line in seller_lines]
-        subtotal = sum(r["line_total_minor"] for r in records)
-        commission = sum(r["commission_minor"] for r in records)
+        ordered = [line.ordered(hold_id_for(order_id, line.product_id)) for line in seller_lines]
+        subtotal = sum(line.line_total_minor for line in ordered)
+        commission = sum(line.commission_minor for line in ordered)
         seller_orders.append(
             SellerOrder(
                 tenant_id=tenant_id,
@@ -659,7 +731,7 @@ def place(
                 buyer_id=buyer_id,
                 seller_id=seller_id,
                 currency=currency,
-                lines=records,
+                lines=[line.as_record() for line in ordered],
                 subtotal_minor=subtotal,
                 commission_minor=commission,
                 seller_net_minor=subtotal - commission,
@@ -676,4 +748,5 @@ def place(
         shipping_address=dict(shipping_address),
         expires_at=expires_at,
     )
+    assert order.id == order_id, "order_id must be Order.create_id(tenant, buyer, key)"
     return order, seller_orders

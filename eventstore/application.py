@@ -20,7 +20,7 @@ from eventsourcing.application import (
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, Mapper
 
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.sellers import Seller
 from eventstore.cache import AggregateCache
 from eventstore.context import CommandContext, recording_under
@@ -28,6 +28,15 @@ from eventstore.log import EventLog
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+
+# How often a command runs again after a conflicting save before it gives up (see `retrying`).
+MAX_ATTEMPTS = 80
+
+
+class Contention(Conflict):
+    """A command lost the race to save MAX_ATTEMPTS times in a row: the caller may try again."""
+
+    title = "Too much contention"
 
 
 def command(method: F) -> F:
@@ -113,11 +122,18 @@ class VeloraApplication(Application[UUID]):
             self._on_recorded(position)
         return position
 
-    @staticmethod
-    def pause_after_conflict(attempt: int) -> None:
-        """Waits a little, randomly and longer each time, before a command runs again on fresh
-        state, so racing commands stop colliding in lockstep."""
-        time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+    def retrying(self, attempt: Callable[[], T], gave_up: str) -> T:
+        """Runs one attempt of a command (load, decide, record) until its save goes through.
+        A save conflicts (IntegrityError) when another command changed one of its aggregates
+        first; the attempt then runs again on fresh state after a short random pause, longer
+        each time, so racing commands stop colliding in lockstep. After MAX_ATTEMPTS conflicts
+        in a row it raises Contention with `gave_up` as the detail."""
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
+        raise Contention(gave_up)
 
     def get_or_none(self, aggregate_id: UUID) -> Any | None:
         """The aggregate's current state, a private copy the command may change and save."""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from domain.identity import Tenant, User
+from domain.money import money_json
 from domain.personal import erased_marker
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
@@ -93,7 +94,7 @@ USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")
 def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     picked = {f: row[f] for f in fields}
     if "min_payout_amount" in row and "currency" in row:
-        picked["min_payout"] = {"amount": row["min_payout_amount"], "currency": row["currency"]}
+        picked["min_payout"] = money_json(row["min_payout_amount"], row["currency"])
     if picked.get("created_at") is not None:
         # Stored as naive UTC (MySQL DATETIME has no zone); answered with the zone stated.
         picked["created_at"] = zoned(picked["created_at"])

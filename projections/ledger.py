@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.ledger import Account, AccountType, Chart, Transfer
+from domain.money import money_json
 from domain.payouts import Payout
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
@@ -157,10 +158,6 @@ class LedgerProjector(Projector):
         )
 
 
-def _money(amount: int, currency: str) -> dict[str, Any]:
-    return {"amount": amount, "currency": currency}
-
-
 class LedgerQueries:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
@@ -202,11 +199,11 @@ class LedgerQueries:
                     "tenant_id": acc["tenant_id"],
                     "code": acc["code"],
                     "type": acc["type"],
-                    "balance": _money(balance, c),
-                    "debits_posted": _money(acc["dpo"], c),
-                    "credits_posted": _money(acc["cpo"], c),
-                    "debits_pending": _money(acc["dp"], c),
-                    "credits_pending": _money(acc["cp"], c),
+                    "balance": money_json(balance, c),
+                    "debits_posted": money_json(acc["dpo"], c),
+                    "credits_posted": money_json(acc["cpo"], c),
+                    "debits_pending": money_json(acc["dp"], c),
+                    "credits_pending": money_json(acc["cp"], c),
                 }
             )
         return out
@@ -231,7 +228,7 @@ class LedgerQueries:
                     "tenant_id": row["tenant_id"],
                     "position": row["created_position"],
                     "side": row["side"],
-                    "amount": _money(row["amount"], row["currency"]),
+                    "amount": money_json(row["amount"], row["currency"]),
                     "transfer_id": row["transfer_id"],
                     "transfer_key": t.transfer_key if t else None,
                     "kind": t.kind if t else None,
@@ -254,8 +251,8 @@ class LedgerQueries:
         with self.store.read() as conn:
             rows = [(c, int(d or 0), int(k or 0)) for c, d, k in conn.execute(stmt)]
         return {
-            "debits": [_money(d, c) for c, d, _ in rows],
-            "credits": [_money(k, c) for c, _, k in rows],
+            "debits": [money_json(d, c) for c, d, _ in rows],
+            "credits": [money_json(k, c) for c, _, k in rows],
             "balanced": all(d == k for _, d, k in rows),
         }
 
@@ -291,9 +288,9 @@ class LedgerQueries:
             else max(0, receivable.debits_posted - receivable.credits_posted)
         )
         return {
-            "in_escrow": _money(payable.credits_pending if payable else 0, currency),
-            "available": _money(owed - owes, currency),
-            "paid_out": _money(int(paid or 0), currency),
+            "in_escrow": money_json(payable.credits_pending if payable else 0, currency),
+            "available": money_json(owed - owes, currency),
+            "paid_out": money_json(int(paid or 0), currency),
         }
 
     def payouts(
@@ -307,8 +304,8 @@ class LedgerQueries:
                     "id": r["payout_id"],
                     "tenant_id": r["tenant_id"],
                     "seller_id": r["seller_id"],
-                    "amount": _money(r["amount"], r["currency"]),
-                    "receivable_netted": _money(r["receivable_netted"], r["currency"]),
+                    "amount": money_json(r["amount"], r["currency"]),
+                    "receivable_netted": money_json(r["receivable_netted"], r["currency"]),
                     "status": r["status"],
                     "failure_reason": r["failure_reason"],
                     "created_at": zoned(r["created_at"]),

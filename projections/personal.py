@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from domain.money import money_json
 from projections.scope import TenantScope
 from projections.store import ReadStore, zoned
 from projections.tables import carts, orders, refunds, reviews, sellers, users
@@ -17,10 +18,6 @@ def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:
         if out.get(f) is not None:
             out[f] = zoned(out[f])
     return out
-
-
-def _money(amount: int, currency: str) -> dict[str, Any]:
-    return {"amount": amount, "currency": currency}
 
 
 class PersonalData:
@@ -56,7 +53,7 @@ class PersonalData:
                 ],
                 "orders": [
                     _row(r, "order_id", "status", "shipping_address", "created_at")
-                    | {"total": _money(r.total_amount, r.currency)}
+                    | {"total": money_json(r.total_amount, r.currency)}
                     for r in conn.execute(
                         scope.select(orders, orders.c.buyer_id == user_id).order_by(
                             orders.c.created_position
@@ -81,7 +78,7 @@ class PersonalData:
                 ],
                 "refunds": [
                     _row(r, "refund_id", "seller_order_id", "reason", "status", "created_at")
-                    | {"amount": _money(r.amount, r.currency)}
+                    | {"amount": money_json(r.amount, r.currency)}
                     for r in conn.execute(
                         scope.select(refunds, refunds.c.buyer_id == user_id).order_by(
                             refunds.c.created_position

@@ -4,6 +4,7 @@ projection tracking rows that make each projector's writes exactly-once."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,6 +155,19 @@ class ReadStore:
         with self.read() as conn:
             rows = conn.execute(sa.select(projection_tracking).order_by(projection_tracking.c.name))
             return [dict(r._mapping) for r in rows]
+
+    def wait_for(self, position: int, names: Iterable[str], timeout_s: float) -> bool:
+        """Waits until the named read models have processed `position`; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        delay_s = 0.005
+        while True:
+            positions = self.positions()
+            if all(positions.get(name, 0) >= position for name in names):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.2)
 
     def position(self, name: str) -> int:
         return self.positions().get(name, 0)

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ContainerDep, Ctx, client_address, commanded
+from api.deps import (
+    Ctx,
+    HasherDep,
+    IdentityDep,
+    LimitsDep,
+    TokensDep,
+    client_address,
+    commanded,
+)
 from api.problems import Problem
 from domain.base import PLATFORM_TENANT_ID
 
@@ -48,25 +56,27 @@ class IdResponse(BaseModel):
     },
 )
 async def issue_token(
-    body: TokenRequest, container: ContainerDep, request: Request, response: Response
+    body: TokenRequest,
+    hasher: HasherDep,
+    identity: IdentityDep,
+    limits: LimitsDep,
+    tokens: TokensDep,
+    request: Request,
+    response: Response,
 ) -> TokenResponse:
     """Exchanges an email and password for a signed access token (JWT with sub, tenant_id, roles).
     Without `tenant_id` it signs in platform staff such as the super admin. The account is read
     where it is written, so a sign-in right after the sign-up succeeds."""
     tenant_id = body.tenant_id or PLATFORM_TENANT_ID
-    await run_in_threadpool(
-        container.limits.sign_in, client_address(request), str(tenant_id), body.email
-    )
-    user = await run_in_threadpool(container.identity.signing_in, tenant_id, body.email)
-    ok = await run_in_threadpool(
-        container.hasher.verify, user.password_hash if user else None, body.password
-    )
+    await run_in_threadpool(limits.sign_in, client_address(request), str(tenant_id), body.email)
+    user = await run_in_threadpool(identity.signing_in, tenant_id, body.email)
+    ok = await run_in_threadpool(hasher.verify, user.password_hash if user else None, body.password)
     if user is None or not ok:
         raise Problem(401, "the email or password is wrong", headers={"WWW-Authenticate": "Bearer"})
     # A token is a secret: no cache, and no idempotent replay, may keep it (RFC 6749 5.1).
     response.headers["Cache-Control"] = "no-store"
-    token = container.tokens.issue(str(user.id), str(user.tenant_id), list(user.roles))
-    return TokenResponse(access_token=token, expires_in=container.tokens.ttl_s)
+    token = tokens.issue(str(user.id), str(user.tenant_id), list(user.roles))
+    return TokenResponse(access_token=token, expires_in=tokens.ttl_s)
 
 
 @router.post(
@@ -76,11 +86,16 @@ async def issue_token(
     responses={429: {"description": "too many sign-ups from this address"}},
 )
 def sign_up(
-    body: SignupRequest, container: ContainerDep, ctx: Ctx, request: Request, response: Response
+    body: SignupRequest,
+    identity: IdentityDep,
+    limits: LimitsDep,
+    ctx: Ctx,
+    request: Request,
+    response: Response,
 ) -> dict[str, str]:
     """Registers a buyer of the given tenant."""
-    container.limits.sign_up(client_address(request))
-    result = container.identity.sign_up_buyer(
+    limits.sign_up(client_address(request))
+    result = identity.sign_up_buyer(
         ctx, tenant_id=body.tenant_id, email=body.email, password=body.password
     )
     return commanded(response, result)

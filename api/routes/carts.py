@@ -8,10 +8,19 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Allowed, ContainerDep, Ctx, ReadAfter, Scope, commanded
+from api.deps import (
+    Allowed,
+    CheckoutDep,
+    Ctx,
+    OrderQueriesDep,
+    ReadAfter,
+    Scope,
+    commanded,
+)
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
+from domain.money import money_json
 
 router = APIRouter(prefix="/v1", tags=["carts and checkout"])
 Buyer = Annotated[Principal, Depends(Allowed("carts:use"))]
@@ -82,10 +91,10 @@ class CheckoutOut(BaseModel):
 
 @router.post("/carts", status_code=201, response_model=dict[str, str])
 def open_cart(
-    container: ContainerDep, ctx: Ctx, response: Response, principal: Buyer
+    checkout: CheckoutDep, ctx: Ctx, response: Response, principal: Buyer
 ) -> dict[str, str]:
     """Opens an empty cart for the calling buyer."""
-    result = container.checkout.open_cart(ctx, UUID(principal.tenant_id), UUID(principal.user_id))
+    result = checkout.open_cart(ctx, UUID(principal.tenant_id), UUID(principal.user_id))
     return commanded(response, result)
 
 
@@ -94,15 +103,13 @@ def set_quantity(
     cart_id: UUID,
     product_id: UUID,
     body: QuantityIn,
-    container: ContainerDep,
+    checkout: CheckoutDep,
     ctx: Ctx,
     response: Response,
     principal: Buyer,
 ) -> dict[str, str]:
     """Sets how many of a product the cart holds (1..999); 0 removes the line."""
-    result = container.checkout.set_quantity(
-        ctx, cart_id, UUID(principal.user_id), product_id, body.quantity
-    )
+    result = checkout.set_quantity(ctx, cart_id, UUID(principal.user_id), product_id, body.quantity)
     return commanded(response, result)
 
 
@@ -112,10 +119,10 @@ def set_quantity(
     dependencies=[Depends(ReadAfter("carts", "catalog"))],
 )
 def get_cart(
-    cart_id: UUID, container: ContainerDep, scope: Scope, principal: Buyer
+    cart_id: UUID, order_queries: OrderQueriesDep, scope: Scope, principal: Buyer
 ) -> dict[str, Any]:
     """The caller's cart: its lines at today's prices and totals per currency."""
-    cart = container.order_queries.cart(scope, str(cart_id), principal.user_id)
+    cart = order_queries.cart(scope, str(cart_id), principal.user_id)
     if cart is None:
         raise Problem(404, f"cart {cart_id} not found")
     return cart
@@ -129,7 +136,7 @@ def get_cart(
 )
 def checkout(
     body: CheckoutIn,
-    container: ContainerDep,
+    checkout: CheckoutDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("checkout"))],
@@ -138,7 +145,7 @@ def checkout(
     """Turns the buyer's cart into one order and one seller order per seller, holds every line's
     stock (all or none), snapshots prices and commission, and creates the payment intent.
     Requires `Idempotency-Key`."""
-    done = container.checkout.checkout(
+    done = checkout.checkout(
         ctx,
         tenant_id=UUID(principal.tenant_id),
         buyer_id=UUID(principal.user_id),
@@ -150,20 +157,17 @@ def checkout(
     response.headers["X-Velora-Position"] = str(done.position)
     payment = order.payment or {}
 
-    def money(amount: int) -> dict[str, Any]:
-        return {"amount": amount, "currency": currency}
-
     return {
         "order_id": str(order.id),
         "status": "pending_payment",
-        "total": money(order.total_minor),
+        "total": money_json(order.total_minor, currency),
         "seller_orders": [
             {
                 "id": str(so.id),
                 "seller_id": str(so.seller_id),
-                "subtotal": money(so.subtotal_minor),
-                "commission": money(so.commission_minor),
-                "seller_net": money(so.seller_net_minor),
+                "subtotal": money_json(so.subtotal_minor, currency),
+                "commission": money_json(so.commission_minor, currency),
+                "seller_net": money_json(so.seller_net_minor, currency),
             }
             for so in done.seller_orders
         ],
@@ -171,6 +175,6 @@ def checkout(
             "provider": payment.get("provider"),
             "intent_id": payment.get("intent_id"),
             "client_secret": payment.get("client_secret"),
-            "amount": money(payment.get("amount_minor", order.total_minor)),
+            "amount": money_json(payment.get("amount_minor", order.total_minor), currency),
         },
     }

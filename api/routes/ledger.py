@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
-from api.deps import Allowed, ContainerDep, Cursor, Limit, ReadAfter, Scope
+from api.deps import Allowed, Cursor, LedgerQueriesDep, Limit, ReadAfter, Scope
 from api.schemas import MoneyOut
 from api.security import Principal
 from projections.scope import TenantScope
@@ -65,7 +65,7 @@ def _narrow(scope: TenantScope, tenant_id: UUID | None) -> TenantScope:
 
 @router.get("/accounts", response_model=AccountList)
 def accounts(
-    container: ContainerDep,
+    ledger_queries: LedgerQueriesDep,
     scope: Scope,
     _: Reader,
     tenant_id: TenantFilter = None,
@@ -73,15 +73,13 @@ def accounts(
 ) -> dict[str, Any]:
     """Every ledger account with its posted balance on its normal side, and its pending amounts;
     a hot account's shards are summed into one."""
-    return {
-        "items": container.ledger_queries.accounts(_narrow(scope, tenant_id), currency=currency)
-    }
+    return {"items": ledger_queries.accounts(_narrow(scope, tenant_id), currency=currency)}
 
 
 @router.get("/accounts/{code}/entries", response_model=EntryPage)
 def entries(
     code: Annotated[str, Path(min_length=1, max_length=120)],
-    container: ContainerDep,
+    ledger_queries: LedgerQueriesDep,
     scope: Scope,
     _: Reader,
     tenant_id: TenantFilter = None,
@@ -89,15 +87,13 @@ def entries(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """An account's statement, oldest first: each posted movement and the transfer behind it."""
-    page = container.ledger_queries.entries(
-        _narrow(scope, tenant_id), code, limit=limit, cursor=cursor
-    )
+    page = ledger_queries.entries(_narrow(scope, tenant_id), code, limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/trial-balance", response_model=TrialBalance)
 def trial_balance(
-    container: ContainerDep, scope: Scope, _: Reader, tenant_id: TenantFilter = None
+    ledger_queries: LedgerQueriesDep, scope: Scope, _: Reader, tenant_id: TenantFilter = None
 ) -> dict[str, Any]:
     """Posted debits and credits over every account, per currency, and whether they balance."""
-    return container.ledger_queries.trial_balance(_narrow(scope, tenant_id))
+    return ledger_queries.trial_balance(_narrow(scope, tenant_id))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Allowed, ContainerDep
+from api.deps import Allowed, OperationsDep
 from api.security import Principal
 
 router = APIRouter(prefix="/v1/ops", tags=["operations"])
@@ -25,8 +25,8 @@ class ProjectionOut(BaseModel):
 
 @router.get("/projections", response_model=list[ProjectionOut])
 async def projections(
-    container: ContainerDep, _: Annotated[Principal, Depends(Allowed("ops:read"))]
+    operations: OperationsDep, _: Annotated[Principal, Depends(Allowed("ops:read"))]
 ) -> list[dict[str, Any]]:
     """Each projector's position, the event log's head and the lag between them; a projector
     stopped on a bad event says where and why."""
-    return await run_in_threadpool(container.projection_status)
+    return await run_in_threadpool(operations.projection_status)

@@ -11,21 +11,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     Allowed,
-    ContainerDep,
+    CheckoutDep,
     Ctx,
     Cursor,
+    FulfilmentDep,
     Limit,
+    OrderQueriesDep,
     ReadAfter,
     Scope,
     acting_seller_id,
     commanded,
+    confined_buyer,
+    confined_seller,
     confinement,
 )
 from api.policy import is_admin
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from domain.identity import Role
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
@@ -123,10 +126,10 @@ SellerOrderReader = Annotated[Principal, Depends(Allowed("seller_orders:read"))]
     "/orders/{order_id}", response_model=OrderOut, dependencies=[Depends(ReadAfter("orders"))]
 )
 def get_order(
-    order_id: UUID, container: ContainerDep, scope: Scope, principal: OrderReader
+    order_id: UUID, order_queries: OrderQueriesDep, scope: Scope, principal: OrderReader
 ) -> dict[str, Any]:
     """An order with its seller orders: for its buyer, and for marketplace admins."""
-    order = container.order_queries.order(scope, str(order_id), _own_buyer(principal))
+    order = order_queries.order(scope, str(order_id), _own_buyer(principal))
     if order is None:
         raise Problem(404, f"order {order_id} not found")
     return order
@@ -134,7 +137,7 @@ def get_order(
 
 @router.get("/orders", response_model=OrderPage, dependencies=[Depends(ReadAfter("orders"))])
 def list_orders(
-    container: ContainerDep,
+    order_queries: OrderQueriesDep,
     scope: Scope,
     principal: OrderReader,
     status: Annotated[str | None, Query(pattern=ORDER_STATUS)] = None,
@@ -142,7 +145,7 @@ def list_orders(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Orders, oldest first: a buyer's own, or all of the tenant's for admins."""
-    page = container.order_queries.orders(
+    page = order_queries.orders(
         scope, buyer_id=_own_buyer(principal), status=status, limit=limit, cursor=cursor
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -151,15 +154,14 @@ def list_orders(
 @router.post("/orders/{order_id}/cancel", response_model=StatusOut)
 def cancel_order(
     order_id: UUID,
-    container: ContainerDep,
+    checkout: CheckoutDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("orders:cancel"))],
 ) -> dict[str, str]:
     """Cancels an order before any of it has shipped: holds are released and sold units go back
     to stock."""
-    buyer = None if Role.MARKETPLACE_ADMIN.value in principal.roles else UUID(principal.user_id)
-    result = container.checkout.cancel(ctx, order_id, confinement(principal), buyer)
+    result = checkout.cancel(ctx, order_id, confinement(principal), confined_buyer(principal))
     return {**commanded(response, result), "status": "cancelled"}
 
 
@@ -169,12 +171,13 @@ def cancel_order(
     dependencies=[Depends(ReadAfter("orders"))],
 )
 def get_seller_order(
-    seller_order_id: UUID, container: ContainerDep, scope: Scope, principal: SellerOrderReader
+    seller_order_id: UUID,
+    order_queries: OrderQueriesDep,
+    scope: Scope,
+    principal: SellerOrderReader,
 ) -> dict[str, Any]:
     """A seller order with its lines and escrow status: for its seller and for admins."""
-    found = container.order_queries.seller_order(
-        scope, str(seller_order_id), _own_seller(principal)
-    )
+    found = order_queries.seller_order(scope, str(seller_order_id), _own_seller(principal))
     if found is None:
         raise Problem(404, f"seller order {seller_order_id} not found")
     return found
@@ -184,7 +187,7 @@ def get_seller_order(
     "/seller-orders", response_model=SellerOrderPage, dependencies=[Depends(ReadAfter("orders"))]
 )
 def list_seller_orders(
-    container: ContainerDep,
+    order_queries: OrderQueriesDep,
     scope: Scope,
     principal: SellerOrderReader,
     status: Annotated[str | None, Query(pattern=SELLER_ORDER_STATUS)] = None,
@@ -192,7 +195,7 @@ def list_seller_orders(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Seller orders, oldest first: a seller's own, or all of the tenant's for admins."""
-    page = container.order_queries.seller_orders(
+    page = order_queries.seller_orders(
         scope, seller_id=_own_seller(principal), status=status, limit=limit, cursor=cursor
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -202,13 +205,13 @@ def list_seller_orders(
 def ship(
     seller_order_id: UUID,
     body: ShipIn,
-    container: ContainerDep,
+    fulfilment: FulfilmentDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("seller_orders:ship"))],
 ) -> dict[str, str]:
     """Ships a paid seller order with a carrier and tracking number."""
-    result, status = container.fulfilment.ship(
+    result, status = fulfilment.ship(
         ctx,
         seller_order_id,
         seller_id=acting_seller_id(principal),
@@ -221,17 +224,16 @@ def ship(
 @router.post("/seller-orders/{seller_order_id}/deliver", response_model=StatusOut)
 def deliver(
     seller_order_id: UUID,
-    container: ContainerDep,
+    fulfilment: FulfilmentDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("seller_orders:deliver"))],
 ) -> dict[str, str]:
     """Marks a shipped seller order delivered (its seller, or a marketplace admin)."""
-    admin = Role.MARKETPLACE_ADMIN.value in principal.roles
-    result, status = container.fulfilment.deliver(
+    result, status = fulfilment.deliver(
         ctx,
         seller_order_id,
         within=confinement(principal),
-        seller_id=None if admin else acting_seller_id(principal),
+        seller_id=confined_seller(principal),
     )
     return {**commanded(response, result), "status": status}

@@ -9,14 +9,17 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict
 
-from api import workflows
 from api.deps import (
     POSITION_HEADER,
     Allowed,
-    ContainerDep,
+    CatalogQueriesDep,
     Ctx,
     Cursor,
+    IdentityQueriesDep,
+    LedgerQueriesDep,
     Limit,
+    OrderQueriesDep,
+    PayoutRunsDep,
     ReadAfter,
     Scope,
     acting_seller_id,
@@ -25,6 +28,7 @@ from api.policy import can_see_seller, is_admin
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
+from projections.catalog.queries import CatalogQueries
 
 router = APIRouter(prefix="/v1", tags=["payouts"])
 
@@ -95,7 +99,7 @@ class BalanceOut(BaseModel):
 
 @router.post("/payouts/run", status_code=201, response_model=RunOut)
 def run_payouts(
-    container: ContainerDep,
+    payout_runs: PayoutRunsDep,
     ctx: Ctx,
     scope: Scope,
     response: Response,
@@ -109,14 +113,14 @@ def run_payouts(
     its money is available again. A run with the same Idempotency-Key pays nobody twice."""
     if body and body.tenant_id:
         scope = scope.narrowed_to(body.tenant_id)
-    run = workflows.run_payouts(container, ctx, scope, idempotency_key or str(uuid4()))
+    run = payout_runs.run(ctx, scope, idempotency_key or str(uuid4()))
     response.headers[POSITION_HEADER] = str(run.position)
     return {
         "payouts": [
             {
                 "id": str(p.id),
                 "seller_id": str(p.seller_id),
-                "amount": p.amount.as_dict(),
+                "amount": p.amount.as_json(),
                 "status": p.status,
             }
             for p in run.made
@@ -127,7 +131,7 @@ def run_payouts(
 
 @router.get("/payouts", response_model=PayoutPage, dependencies=[Depends(ReadAfter("ledger"))])
 def list_payouts(
-    container: ContainerDep,
+    ledger_queries: LedgerQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
     seller_id: UUID | None = None,
@@ -138,18 +142,18 @@ def list_payouts(
     own = None if is_admin(principal.roles) else str(acting_seller_id(principal))
     if own is not None and seller_id is not None and str(seller_id) != own:
         raise Problem(404, f"seller {seller_id} not found")
-    page = container.ledger_queries.payouts(
+    page = ledger_queries.payouts(
         scope, seller_id=own or (str(seller_id) if seller_id else None), limit=limit, cursor=cursor
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 def _visible_seller(
-    container: ContainerDep, scope: Scope, principal: Principal, seller_id: UUID
+    catalog_queries: CatalogQueries, scope: Scope, principal: Principal, seller_id: UUID
 ) -> dict[str, Any]:
     """The seller, for finance or for the seller itself; anyone else gets 404, as for an
     unknown id."""
-    seller = container.catalog_queries.seller(scope, str(seller_id))
+    seller = catalog_queries.seller(scope, str(seller_id))
     if seller is None or not can_see_seller(
         principal.roles, str(acting_seller_id(principal)), seller
     ):
@@ -164,15 +168,17 @@ def _visible_seller(
 )
 def seller_balance(
     seller_id: UUID,
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
+    identity_queries: IdentityQueriesDep,
+    ledger_queries: LedgerQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
 ) -> dict[str, Any]:
     """What is in escrow toward the seller, available to pay out, and paid out so far."""
-    seller = _visible_seller(container, scope, principal, seller_id)
-    tenant = container.identity_queries.tenant(scope, seller["tenant_id"])
+    seller = _visible_seller(catalog_queries, scope, principal, seller_id)
+    tenant = identity_queries.tenant(scope, seller["tenant_id"])
     assert tenant is not None
-    return container.ledger_queries.seller_balance(scope, str(seller_id), tenant["currency"])
+    return ledger_queries.seller_balance(scope, str(seller_id), tenant["currency"])
 
 
 @router.get(
@@ -182,7 +188,8 @@ def seller_balance(
 )
 def seller_earnings(
     seller_id: UUID,
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
+    order_queries: OrderQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
     limit: Limit = 50,
@@ -191,6 +198,6 @@ def seller_earnings(
     """The seller's earnings statement, one line per paid seller order, oldest first: gross,
     commission after reversals, refunds, net (gross - refunds - commission), what payouts have
     paid of it, and when escrow is or was released."""
-    _visible_seller(container, scope, principal, seller_id)
-    page = container.order_queries.earnings(scope, str(seller_id), limit=limit, cursor=cursor)
+    _visible_seller(catalog_queries, scope, principal, seller_id)
+    page = order_queries.earnings(scope, str(seller_id), limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

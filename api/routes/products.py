@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import (
     Allowed,
-    ContainerDep,
+    CatalogDep,
+    CatalogQueriesDep,
     Ctx,
     Cursor,
     Limit,
@@ -26,7 +27,7 @@ from api.problems import Problem
 from api.routes.sellers import CommissionIn
 from api.schemas import MoneyIn, MoneyOut
 from api.security import Principal
-from eventstore.catalog import ProductEdit
+from services.catalog import ProductEdit
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
@@ -110,14 +111,14 @@ Moderator = Annotated[Principal, Depends(Allowed("products:moderate"))]
 @router.post("", status_code=201, response_model=ProductStatusOut)
 def create_product(
     body: ProductCreate,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("products:create"))],
 ) -> dict[str, str]:
     """Lists a product of the calling (approved) seller: `pending_approval` where the tenant
     moderates its catalog, else `active`."""
-    result, status = container.catalog.list_product(
+    result, status = catalog.list_product(
         ctx,
         seller_id=acting_seller_id(principal),
         within=confinement(principal),
@@ -134,20 +135,20 @@ def create_product(
 @router.post("/{product_id}/approve", response_model=ProductStatusOut)
 def approve_product(
     product_id: UUID,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Moderator,
 ) -> dict[str, str]:
     """Approves a product awaiting moderation: it becomes active."""
-    result, status = container.catalog.approve(ctx, product_id, confinement(principal))
+    result, status = catalog.approve(ctx, product_id, confinement(principal))
     return {**commanded(response, result), "status": status}
 
 
 @router.post("/{product_id}/reject", response_model=ProductStatusOut)
 def reject_product(
     product_id: UUID,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Moderator,
@@ -155,7 +156,7 @@ def reject_product(
 ) -> dict[str, str]:
     """Rejects a product awaiting moderation; an edit by its seller resubmits it."""
     reason = body.reason if body else ""
-    result, status = container.catalog.reject(ctx, product_id, confinement(principal), reason)
+    result, status = catalog.reject(ctx, product_id, confinement(principal), reason)
     return {**commanded(response, result), "status": status}
 
 
@@ -163,7 +164,7 @@ def reject_product(
 def edit_product(
     product_id: UUID,
     body: ProductPatch,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Seller,
@@ -175,7 +176,7 @@ def edit_product(
         category=body.category,
         price=body.price.money() if body.price else None,
     )
-    result, status = container.catalog.edit(ctx, product_id, acting_seller_id(principal), edit)
+    result, status = catalog.edit(ctx, product_id, acting_seller_id(principal), edit)
     return {**commanded(response, result), "status": status}
 
 
@@ -183,13 +184,13 @@ def edit_product(
 def set_stock(
     product_id: UUID,
     body: StockIn,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Seller,
 ) -> dict[str, int]:
     """Sets the on-hand stock of the caller's own product in one warehouse."""
-    result, available = container.catalog.set_stock(
+    result, available = catalog.set_stock(
         ctx, product_id, acting_seller_id(principal), body.warehouse, body.on_hand
     )
     commanded(response, result)
@@ -200,15 +201,13 @@ def set_stock(
 def set_product_commission(
     product_id: UUID,
     body: CommissionIn,
-    container: ContainerDep,
+    catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("commission:set"))],
 ) -> dict[str, str]:
     """Overrides the commission rate for this product, the most specific rule there is."""
-    result = container.catalog.set_commission(
-        ctx, product_id, confinement(principal), body.commission_bps
-    )
+    result = catalog.set_commission(ctx, product_id, confinement(principal), body.commission_bps)
     return {**commanded(response, result), "status": "ok"}
 
 
@@ -217,12 +216,12 @@ def set_product_commission(
 )
 def get_product(
     product_id: UUID,
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
 ) -> dict[str, Any]:
     """A product with its available stock and average rating."""
-    product = container.catalog_queries.product(scope, str(product_id))
+    product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
@@ -232,7 +231,7 @@ def get_product(
 
 @router.get("", response_model=ProductPage, dependencies=[Depends(ReadAfter("catalog"))])
 def list_products(
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
     status: Annotated[str | None, Query(pattern="^(pending_approval|active|rejected)$")] = None,
@@ -243,7 +242,7 @@ def list_products(
     """Products in creation order, filtered by status and seller; the moderation queue is
     `?status=pending_approval`."""
     visible_to = None if is_admin(principal.roles) else str(acting_seller_id(principal))
-    page = container.catalog_queries.products(
+    page = catalog_queries.products(
         scope,
         status=status,
         seller_id=str(seller_id) if seller_id else None,

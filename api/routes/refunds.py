@@ -11,19 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     Allowed,
-    ContainerDep,
     Ctx,
+    OrderQueriesDep,
     ReadAfter,
+    RefundsDep,
     Scope,
     acting_seller_id,
     commanded,
+    confined_buyer,
+    confined_seller,
     confinement,
 )
 from api.policy import is_admin
 from api.problems import Problem
 from api.schemas import MoneyIn, MoneyOut
 from api.security import Principal
-from domain.identity import Role
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
 
@@ -71,40 +73,34 @@ class RefundOut(BaseModel):
 Decider = Annotated[Principal, Depends(Allowed("refunds:decide"))]
 
 
-def _seller_of(principal: Principal) -> UUID | None:
-    """Sellers decide only their own seller orders' refunds; admins decide their tenant's."""
-    return None if Role.MARKETPLACE_ADMIN.value in principal.roles else acting_seller_id(principal)
-
-
 @router.post("", status_code=201, response_model=RefundCreated)
 def request_refund(
     body: RefundIn,
-    container: ContainerDep,
+    refunds: RefundsDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("refunds:request"))],
 ) -> dict[str, Any]:
     """Asks for money back on a seller order; the amount defaults to what remains refundable."""
-    admin = Role.MARKETPLACE_ADMIN.value in principal.roles
-    result, amount = container.refunds.request(
+    result, amount = refunds.request(
         ctx,
         seller_order_id=body.seller_order_id,
         within=confinement(principal),
-        buyer_id=None if admin else UUID(principal.user_id),
+        buyer_id=confined_buyer(principal),
         amount=body.amount.money() if body.amount else None,
         reason=body.reason,
     )
-    return {**commanded(response, result), "status": "requested", "amount": amount.as_dict()}
+    return {**commanded(response, result), "status": "requested", "amount": amount.as_json()}
 
 
 @router.post("/{refund_id}/approve", response_model=RefundStatus)
 def approve_refund(
-    refund_id: UUID, container: ContainerDep, ctx: Ctx, response: Response, principal: Decider
+    refund_id: UUID, refunds: RefundsDep, ctx: Ctx, response: Response, principal: Decider
 ) -> dict[str, str]:
     """Approves a refund: paid back through the payment provider, out of escrow while it is
     held, else charged back to the seller's balance. Commission is reversed pro rata."""
-    result = container.refunds.approve(
-        ctx, refund_id, within=confinement(principal), seller_id=_seller_of(principal)
+    result = refunds.approve(
+        ctx, refund_id, within=confinement(principal), seller_id=confined_seller(principal)
     )
     return {**commanded(response, result), "status": "approved"}
 
@@ -112,18 +108,18 @@ def approve_refund(
 @router.post("/{refund_id}/reject", response_model=RefundStatus)
 def reject_refund(
     refund_id: UUID,
-    container: ContainerDep,
+    refunds: RefundsDep,
     ctx: Ctx,
     response: Response,
     principal: Decider,
     body: DecisionIn | None = None,
 ) -> dict[str, str]:
     """Rejects a refund request; the amount becomes refundable again."""
-    result = container.refunds.reject(
+    result = refunds.reject(
         ctx,
         refund_id,
         within=confinement(principal),
-        seller_id=_seller_of(principal),
+        seller_id=confined_seller(principal),
         reason=body.reason if body else "",
     )
     return {**commanded(response, result), "status": "rejected"}
@@ -132,12 +128,12 @@ def reject_refund(
 @router.get("/{refund_id}", response_model=RefundOut, dependencies=[Depends(ReadAfter("orders"))])
 def get_refund(
     refund_id: UUID,
-    container: ContainerDep,
+    order_queries: OrderQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("refunds:read"))],
 ) -> dict[str, Any]:
     """A refund and its outcome: for its buyer, its seller and admins."""
-    refund = container.order_queries.refund(scope, str(refund_id))
+    refund = order_queries.refund(scope, str(refund_id))
     mine = refund is not None and (
         is_admin(principal.roles)
         or refund["buyer_id"] == principal.user_id

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import Allowed, ContainerDep, ReadAfter, Scope
+from api.deps import Allowed, ReadAfter, ReadStoreDep, Scope
 from api.problems import Problem
 from api.security import Principal
-from projections.orders import sales_report
+from domain.money import money_json
+from projections.orders.queries import sales_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 MAX_RANGE_DAYS = 3660
@@ -46,7 +47,7 @@ class SalesReport(BaseModel):
     dependencies=[Depends(ReadAfter("orders"))],
 )
 def sales(
-    container: ContainerDep,
+    read_store: ReadStoreDep,
     scope: Scope,
     _: Annotated[Principal, Depends(Allowed("reports:read"))],
     start: Annotated[date, Query(alias="from", description="first day, UTC (inclusive)")],
@@ -62,16 +63,13 @@ def sales(
             "`to` must be on or after `from`, at most ten years later",
             errors=[{"loc": ["query", "to"], "msg": "invalid range"}],
         )
-    rows = sales_report(container.read_store, scope, start=start, end=end, group_by=group_by)
+    rows = sales_report(read_store, scope, start=start, end=end, group_by=group_by)
     if format == "csv":
         return StreamingResponse(
             _csv(rows, group_by),
             media_type="text/csv",
             headers={"Content-Disposition": "attachment; filename=sales.csv"},
         )
-
-    def money(row: dict[str, Any], field: str) -> dict[str, Any]:
-        return {"amount": row[field], "currency": row["currency"]}
 
     return {
         "group_by": group_by,
@@ -81,7 +79,7 @@ def sales(
             {
                 group_by: row[group_by],
                 "currency": row["currency"],
-                **{f: money(row, f) for f in FIELDS[1:]},
+                **{f: money_json(row[f], row["currency"]) for f in FIELDS[1:]},
             }
             for row in rows
         ],

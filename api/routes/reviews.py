@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     Allowed,
-    ContainerDep,
+    CatalogQueriesDep,
     Ctx,
     Cursor,
+    FulfilmentDep,
     Limit,
     ReadAfter,
     Scope,
@@ -59,14 +60,14 @@ class ReviewPage(BaseModel):
 def write_review(
     product_id: UUID,
     body: ReviewIn,
-    container: ContainerDep,
+    fulfilment: FulfilmentDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("reviews:write"))],
 ) -> dict[str, str]:
     """Reviews a product bought in the given order, once that seller order was delivered; one
     review per product, buyer and order."""
-    result = container.fulfilment.review(
+    result = fulfilment.review(
         ctx,
         tenant_id=UUID(principal.tenant_id),
         buyer_id=UUID(principal.user_id),
@@ -83,17 +84,17 @@ def write_review(
 )
 def list_reviews(
     product_id: UUID,
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """A product's reviews, oldest first."""
-    product = container.catalog_queries.product(scope, str(product_id))
+    product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
         raise Problem(404, f"product {product_id} not found")
-    page = container.catalog_queries.reviews(scope, str(product_id), limit=limit, cursor=cursor)
+    page = catalog_queries.reviews(scope, str(product_id), limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ContainerDep, Cursor, Limit, ReadAfter, Scope
+from api.deps import Cursor, Limit, ReadAfter, Scope, SearchDep
 from api.schemas import MoneyOut
+from domain.money import money_json
 from projections.search.port import (
     ProductDocument,
     SearchQuery,
@@ -76,14 +77,10 @@ def _hit(d: ProductDocument) -> dict[str, Any]:
         "title": d.title,
         "description": d.description,
         "category": d.category,
-        "price": {"amount": d.price_minor, "currency": d.currency},
+        "price": money_json(d.price_minor, d.currency),
         "available": d.available,
         "rating": {"average": d.rating_avg if d.rating_count else None, "count": d.rating_count},
     }
-
-
-def _money(amount: int | None, currency: str) -> dict[str, Any] | None:
-    return None if amount is None else {"amount": amount, "currency": currency}
 
 
 def _answer(result: SearchResult) -> dict[str, Any]:
@@ -96,8 +93,8 @@ def _answer(result: SearchResult) -> dict[str, Any]:
             "seller_id": [{"value": b.value, "count": b.count} for b in f.sellers],
             "price": [
                 {
-                    "from_": _money(b.from_minor, b.currency),
-                    "to": _money(b.to_minor, b.currency),
+                    "from_": None if b.from_minor is None else money_json(b.from_minor, b.currency),
+                    "to": None if b.to_minor is None else money_json(b.to_minor, b.currency),
                     "count": b.count,
                 }
                 for b in f.prices
@@ -114,7 +111,7 @@ Price = Annotated[
 
 @router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
 async def search_products(
-    container: ContainerDep,
+    search: SearchDep,
     scope: Scope,
     q: Annotated[str, Query(max_length=200, description="words to find")] = "",
     category: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -142,18 +139,18 @@ async def search_products(
         sort=sort,
         limit=limit,
     )
-    result = await run_in_threadpool(container.search.search, scope, page(scope, query, cursor))
+    result = await run_in_threadpool(search.search, scope, page(scope, query, cursor))
     return _answer(result)
 
 
 @router.get("/suggest", response_model=SuggestOut, dependencies=[Depends(ReadAfter("search"))])
 async def suggest(
-    container: ContainerDep,
+    search: SearchDep,
     scope: Scope,
     q: Annotated[str, Query(min_length=1, max_length=100, description="what was typed so far")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, list[str]]:
     """Completions of what a buyer has typed so far: matching categories first, then product
     titles."""
-    found = await run_in_threadpool(container.search.suggest, scope, q, limit)
+    found = await run_in_threadpool(search.suggest, scope, q, limit)
     return {"suggestions": found}

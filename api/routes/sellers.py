@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     Allowed,
-    ContainerDep,
+    CatalogQueriesDep,
     Ctx,
     Cursor,
     Limit,
     ReadAfter,
     Scope,
+    SellersDep,
     acting_seller_id,
     commanded,
     confinement,
@@ -79,14 +80,14 @@ def _status(response: Response, result: CommandResult, status: str) -> dict[str,
 @router.post("", status_code=201, response_model=SellerStatusOut)
 def create_seller(
     body: SellerCreate,
-    container: ContainerDep,
+    sellers: SellersDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("sellers:create"))],
 ) -> dict[str, str]:
     """Creates the calling seller user's seller profile, pending approval. The user then acts for
     this seller."""
-    result = container.sellers.register_seller(
+    result = sellers.register_seller(
         ctx,
         tenant_id=UUID(principal.tenant_id),
         user_id=UUID(principal.user_id),
@@ -99,12 +100,12 @@ def create_seller(
 def _moderate(action: str) -> Any:
     def moderate(
         seller_id: UUID,
-        container: ContainerDep,
+        sellers: SellersDep,
         ctx: Ctx,
         response: Response,
         principal: Annotated[Principal, Depends(Allowed("sellers:moderate"))],
     ) -> dict[str, str]:
-        changed = getattr(container.sellers, action)(ctx, seller_id, confinement(principal))
+        changed = getattr(sellers, action)(ctx, seller_id, confinement(principal))
         return _status(response, changed.result, changed.status)
 
     moderate.__doc__ = {
@@ -129,15 +130,13 @@ for _action in ("approve", "reject", "suspend"):
 def set_seller_commission(
     seller_id: UUID,
     body: CommissionIn,
-    container: ContainerDep,
+    sellers: SellersDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("commission:set"))],
 ) -> dict[str, str]:
     """Overrides the tenant's commission rate for this seller (null restores the default)."""
-    changed = container.sellers.set_commission(
-        ctx, seller_id, confinement(principal), body.commission_bps
-    )
+    changed = sellers.set_commission(ctx, seller_id, confinement(principal), body.commission_bps)
     return _status(response, changed.result, changed.status)
 
 
@@ -145,7 +144,7 @@ def set_seller_commission(
 def set_payout_account(
     seller_id: UUID,
     body: PayoutAccountIn,
-    container: ContainerDep,
+    sellers: SellersDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("sellers:payout_account"))],
@@ -154,7 +153,7 @@ def set_payout_account(
     by_itself = not is_admin(principal.roles)
     if by_itself and acting_seller_id(principal) != seller_id:
         raise Problem(404, f"seller {seller_id} not found")
-    changed = container.sellers.set_payout_account(
+    changed = sellers.set_payout_account(
         ctx, seller_id, confinement(principal), body.account_id, by_itself=by_itself
     )
     return _status(response, changed.result, changed.status)
@@ -163,12 +162,12 @@ def set_payout_account(
 @router.get("/{seller_id}", response_model=SellerOut, dependencies=[Depends(ReadAfter("sellers"))])
 def get_seller(
     seller_id: UUID,
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
 ) -> dict[str, Any]:
     """A seller's profile and status: for admins, and for the seller itself."""
-    seller = container.catalog_queries.seller(scope, str(seller_id))
+    seller = catalog_queries.seller(scope, str(seller_id))
     if seller is None or not can_see_seller(
         principal.roles, str(acting_seller_id(principal)), seller
     ):
@@ -178,7 +177,7 @@ def get_seller(
 
 @router.get("", response_model=SellerPage, dependencies=[Depends(ReadAfter("sellers"))])
 def list_sellers(
-    container: ContainerDep,
+    catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|suspended)$")] = None,
@@ -187,7 +186,5 @@ def list_sellers(
 ) -> dict[str, Any]:
     """Sellers in creation order; a seller user sees only itself."""
     only = None if is_admin(principal.roles) else str(acting_seller_id(principal))
-    page = container.catalog_queries.sellers(
-        scope, status=status, only=only, limit=limit, cursor=cursor
-    )
+    page = catalog_queries.sellers(scope, status=status, only=only, limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

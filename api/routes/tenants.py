@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     Allowed,
-    ContainerDep,
     Ctx,
     Cursor,
+    IdentityDep,
+    IdentityQueriesDep,
     Limit,
     ReadAfter,
     Scope,
@@ -89,7 +90,7 @@ def _require_visible(scope: Scope, tenant_id: UUID) -> None:
 @router.post("", status_code=201, response_model=IdResponse)
 def create_tenant(
     body: TenantCreate,
-    container: ContainerDep,
+    identity: IdentityDep,
     ctx: Ctx,
     response: Response,
     _: Annotated[Principal, Depends(Allowed("tenants:create"))],
@@ -97,32 +98,32 @@ def create_tenant(
     """Creates a marketplace tenant with its currency, commission and escrow settings."""
     fields = body.model_dump(exclude={"min_payout"})
     minimum = body.min_payout.money() if body.min_payout else None
-    result = container.identity.register_tenant(ctx, **fields, min_payout=minimum)
+    result = identity.register_tenant(ctx, **fields, min_payout=minimum)
     return commanded(response, result)
 
 
 @router.get("", response_model=TenantPage, dependencies=[Depends(ReadAfter("identity"))])
 def list_tenants(
-    container: ContainerDep,
+    identity_queries: IdentityQueriesDep,
     scope: Scope,
     _: Annotated[Principal, Depends(Allowed("tenants:read"))],
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Lists the tenants the caller may see, oldest first."""
-    page = container.identity_queries.tenants(scope, limit=limit, cursor=cursor)
+    page = identity_queries.tenants(scope, limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{tenant_id}", response_model=Tenant, dependencies=[Depends(ReadAfter("identity"))])
 def get_tenant(
     tenant_id: UUID,
-    container: ContainerDep,
+    identity_queries: IdentityQueriesDep,
     scope: Scope,
     _: Annotated[Principal, Depends(Allowed("tenants:read"))],
 ) -> dict[str, Any]:
     """One tenant and its settings."""
-    tenant = container.identity_queries.tenant(scope, str(tenant_id))
+    tenant = identity_queries.tenant(scope, str(tenant_id))
     if tenant is None:
         raise Problem(404, f"tenant {tenant_id} not found")
     return tenant
@@ -132,7 +133,7 @@ def get_tenant(
 def create_user(
     tenant_id: UUID,
     body: UserCreate,
-    container: ContainerDep,
+    identity: IdentityDep,
     scope: Scope,
     ctx: Ctx,
     response: Response,
@@ -143,7 +144,7 @@ def create_user(
     _require_visible(scope, tenant_id)
     if tenant_id == PLATFORM_TENANT_ID and Role.SUPER_ADMIN.value not in principal.roles:
         raise Problem(404, f"tenant {tenant_id} not found")
-    result = container.identity.register_user(
+    result = identity.register_user(
         ctx,
         tenant_id=tenant_id,
         email=body.email,
@@ -164,14 +165,14 @@ def set_category_commission(
     tenant_id: UUID,
     category: Annotated[str, Path(min_length=1, max_length=100)],
     body: CategoryCommissionIn,
-    container: ContainerDep,
+    identity: IdentityDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("commission:set"))],
 ) -> dict[str, str]:
     """Sets the commission rate for one category of this tenant's products. It overrides the
     seller's and the tenant's rates; a product's own rate overrides it."""
-    result = container.identity.set_category_commission(
+    result = identity.set_category_commission(
         ctx, tenant_id, confinement(principal), category, body.commission_bps
     )
     return commanded(response, result)
@@ -181,15 +182,13 @@ def set_category_commission(
 def set_minimum_payout(
     tenant_id: UUID,
     body: AmountIn,
-    container: ContainerDep,
+    identity: IdentityDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("payouts:configure"))],
 ) -> dict[str, str]:
     """Sets the smallest balance a payout run pays out to a seller of this tenant."""
-    result = container.identity.set_minimum_payout(
-        ctx, tenant_id, confinement(principal), body.money()
-    )
+    result = identity.set_minimum_payout(ctx, tenant_id, confinement(principal), body.money())
     return commanded(response, result)
 
 
@@ -198,7 +197,7 @@ def set_minimum_payout(
 )
 def list_users(
     tenant_id: UUID,
-    container: ContainerDep,
+    identity_queries: IdentityQueriesDep,
     scope: Scope,
     _: Annotated[Principal, Depends(Allowed("users:read"))],
     limit: Limit = 50,
@@ -206,7 +205,5 @@ def list_users(
 ) -> dict[str, Any]:
     """Lists a tenant's users, oldest first."""
     _require_visible(scope, tenant_id)
-    page = container.identity_queries.users(
-        scope.narrowed_to(tenant_id), limit=limit, cursor=cursor
-    )
+    page = identity_queries.users(scope.narrowed_to(tenant_id), limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

@@ -7,7 +7,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import POSITION_HEADER, Allowed, ContainerDep, Ctx, CurrentUser, ReadAfter, Scope
+from api.deps import (
+    POSITION_HEADER,
+    Allowed,
+    Ctx,
+    CurrentUser,
+    IdentityDep,
+    IdentityQueriesDep,
+    PersonalDataDep,
+    ReadAfter,
+    Scope,
+)
 from api.problems import Problem
 from api.routes.tenants import User
 from api.security import Principal
@@ -19,21 +29,21 @@ router = APIRouter(prefix="/v1", tags=["users"])
 @router.get("/users/{user_id}", response_model=User, dependencies=[Depends(ReadAfter("identity"))])
 def get_user(
     user_id: UUID,
-    container: ContainerDep,
+    identity_queries: IdentityQueriesDep,
     scope: Scope,
     _: Annotated[Principal, Depends(Allowed("users:read"))],
 ) -> dict[str, Any]:
     """One user of a tenant the caller may see."""
-    user = container.identity_queries.user(scope, str(user_id))
+    user = identity_queries.user(scope, str(user_id))
     if user is None:
         raise Problem(404, f"user {user_id} not found")
     return user
 
 
 @router.get("/me", response_model=User, dependencies=[Depends(ReadAfter("identity"))])
-def me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+def me(principal: CurrentUser, identity_queries: IdentityQueriesDep) -> dict[str, Any]:
     """The signed-in user's own profile."""
-    user = container.identity_queries.user(TenantScope.only(principal.tenant_id), principal.user_id)
+    user = identity_queries.user(TenantScope.only(principal.tenant_id), principal.user_id)
     if user is None:
         raise Problem(
             404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
@@ -45,11 +55,11 @@ def me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     "/me/export",
     dependencies=[Depends(ReadAfter("identity", "sellers", "catalog", "orders", "carts"))],
 )
-def export_me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+def export_me(principal: CurrentUser, personal_data: PersonalDataDep) -> dict[str, Any]:
     """Everything Velora holds about the signed-in person, as JSON (GDPR access and
     portability): profile, seller profiles, orders with their addresses, carts, reviews and
     refunds."""
-    data = container.personal_data.export(TenantScope.only(principal.tenant_id), principal.user_id)
+    data = personal_data.export(TenantScope.only(principal.tenant_id), principal.user_id)
     if data is None:
         raise Problem(
             404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
@@ -58,9 +68,9 @@ def export_me(principal: CurrentUser, container: ContainerDep) -> dict[str, Any]
 
 
 @router.delete("/me", status_code=204)
-def erase_me(principal: CurrentUser, container: ContainerDep, ctx: Ctx) -> Response:
+def erase_me(principal: CurrentUser, identity: IdentityDep, ctx: Ctx) -> Response:
     """Erases the signed-in person (GDPR): their key is destroyed, so their names, emails and
     addresses read back redacted everywhere, history included; amounts, ids and the ledger stay.
     Their tokens stop working and they cannot sign in again."""
-    result = container.identity.erase_user(ctx, UUID(principal.user_id), UUID(principal.tenant_id))
+    result = identity.erase_user(ctx, UUID(principal.user_id), UUID(principal.tenant_id))
     return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})

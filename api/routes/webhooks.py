@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from starlette.concurrency import run_in_threadpool
 from stripe._error import SignatureVerificationError
 
-from api.bootstrap import Container
-from api.deps import POSITION_HEADER, ContainerDep, Ctx
+from api.deps import POSITION_HEADER, CheckoutDep, Ctx, EventLogDep, WebhookSecretDep
 from api.problems import Problem
 from domain.payments import UnknownPaymentIntent
 from eventstore.context import CommandContext
+from services.checkout import CheckoutApplication
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -83,14 +83,16 @@ def _malformed(counted: Any, provider: str, why: str) -> Problem:
 async def stripe_webhook(
     request: Request,
     response: Response,
-    container: ContainerDep,
+    checkout: CheckoutDep,
+    log: EventLogDep,
+    secret: WebhookSecretDep,
     ctx: Ctx,
     signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> dict[str, Any]:
     """Receives the payment provider's events, verified with the official SDK against
     VELORA_STRIPE_WEBHOOK_SECRET. A repeated event id has no second effect; a signature dated
     more than five minutes away from now, either way, or a body that is not an event, is 400."""
-    provider = container.checkout.payments.name
+    provider = checkout.payments.name
     counted = request.app.state.metrics.webhooks
     payload = await request.body()
     if not signature:
@@ -99,9 +101,7 @@ async def stripe_webhook(
     try:
         # Only the signature: the SDK's own parsing of the body fails on some shapes with
         # errors of its own; the body is read below, strictly, as plain JSON.
-        stripe.WebhookSignature.verify_header(
-            payload, signature, container.webhook_secret, tolerance=TOLERANCE_S
-        )
+        stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=TOLERANCE_S)
     except (SignatureVerificationError, UnicodeDecodeError):
         counted.labels(provider, "bad_signature").inc()
         raise Problem(
@@ -114,17 +114,17 @@ async def stripe_webhook(
     # Verified: read the very bytes the signature covers.
     try:
         event = StripeEvent.model_validate_json(payload)
-        outcome = await _apply(container, ctx, provider, event)
+        outcome = await _apply(checkout, ctx, provider, event)
     except ValidationError as e:
         raise _malformed(counted, provider, _first_error(e)) from None
     counted.labels(provider, outcome).inc()
     # The head after the event was applied covers its effects: reads may wait for it.
-    response.headers[POSITION_HEADER] = str(await run_in_threadpool(container.log.head))
+    response.headers[POSITION_HEADER] = str(await run_in_threadpool(log.head))
     return {"received": True, "id": event.id, "type": event.type, "outcome": outcome}
 
 
 async def _apply(
-    container: Container, ctx: CommandContext, provider: str, event: StripeEvent
+    checkout: CheckoutApplication, ctx: CommandContext, provider: str, event: StripeEvent
 ) -> str:
     """What the event did: its object is checked (ValidationError) before anything is applied."""
     command: Callable[..., str]
@@ -132,7 +132,7 @@ async def _apply(
         intent = IntentObject.model_validate(event.data.object)
         intent_id = intent.id
         command = functools.partial(
-            container.checkout.apply_payment_event,
+            checkout.apply_payment_event,
             amount_minor=intent.paid_minor,
             currency=intent.currency,
             succeeded=PAYMENT_EVENTS[event.type],
@@ -141,9 +141,7 @@ async def _apply(
     elif event.type in REVIEW_EVENTS:
         charge = ChargeObject.model_validate(event.data.object)
         intent_id = charge.payment_intent or ""
-        command = functools.partial(
-            container.checkout.flag_from_provider, reason=REVIEW_EVENTS[event.type]
-        )
+        command = functools.partial(checkout.flag_from_provider, reason=REVIEW_EVENTS[event.type])
     else:
         return "ignored"
     try:

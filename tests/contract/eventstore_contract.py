@@ -13,12 +13,12 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.personal import erased_marker
 from eventstore.application import VeloraApplication
-from eventstore.audit import AuditTrail
 from eventstore.chain import GENESIS, link
 from eventstore.context import CommandContext
 from eventstore.locks import Busy
 from eventstore.log import EventLog
 from eventstore.verify import Verifier
+from services.audit import AuditTrail
 from tests.aggregates import Counter, Nickname
 
 

@@ -149,7 +149,7 @@ class PrivacyScenarios(Shop):
         assert container.personal_data.export(scope, w["buyer_id"])["user"]["erased_at"]
 
         # A rebuild from the log agrees: the models match and come back redacted.
-        rebuilt = container.rebuild_models(["identity", "orders"])
+        rebuilt = container.operations.rebuild_models(["identity", "orders"])
         assert rebuilt.swapped and rebuilt.matched, rebuilt.differences
         order = api.get(f"/v1/orders/{order_ids[0]}", token=admin).json()
         assert order["shipping_address"] == redacted_address

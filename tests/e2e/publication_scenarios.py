@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from api.bootstrap import Container
-from api.scheduler import Scheduler
 from eventstore.integration import CONTENT_TYPE
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
 from projections.notifications import KINDS, Notice, NotificationsConsumer
 from projections.tables import consumed_events, notifications
+from services.scheduler import Scheduler
 from tests.brokers import InMemoryPublisher
 from tests.e2e.client import Api
 from tests.e2e.shop import ADDRESS, Shop

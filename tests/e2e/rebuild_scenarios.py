@@ -124,7 +124,7 @@ class SearchRebuildScenarios(Shop):
             made["new"] = self.product(api, seller, title="Vase new")
 
         before = container.search.generation()
-        report = container.rebuild_search(change_things_mid_rebuild)
+        report = container.operations.rebuild_search(change_things_mid_rebuild)
         assert report.previous == before and report.generation == container.search.generation()
 
         # Once caught up, the new index must hold exactly what the catalog holds.
@@ -147,7 +147,7 @@ class SearchRebuildScenarios(Shop):
             raise RuntimeError("operator pressed ctrl-c")
 
         with pytest.raises(RuntimeError, match="ctrl-c"):
-            container.rebuild_search(fail)
+            container.operations.rebuild_search(fail)
         assert container.search.generation() == before
         assert indexed(container) == live
         assert not [n for n in container.read_store.positions() if n.startswith("search@")]
@@ -171,7 +171,7 @@ class SearchRebuildScenarios(Shop):
         container.stop_projections()
         with container.read_store.begin() as conn:
             container.read_store.place(conn, "search", 0)  # as after losing the tracking row
-        container.runner("search").catch_up()
+        container.operations.runner("search").catch_up()
         assert indexed(container) == before
         found = api.get("/v1/search/products", token=buyer, params={"q": "vase"}).json()
         assert {i["id"] for i in found["items"]} == ids
@@ -281,7 +281,7 @@ class ModelRebuildScenarios(Shop):
         changed = {t: (before[t], r) for t, r in after.items() if r != before[t]}
         assert not changed, changed
         assert leftovers(container) == [] and schema_drift(container) == []
-        status = {r["name"]: r for r in container.projection_status()}
+        status = {r["name"]: r for r in container.operations.projection_status()}
         assert all(r["paused_by"] is None for r in status.values())
 
         # The swapped tables are live: new events keep reaching them.
@@ -301,12 +301,14 @@ class ModelRebuildScenarios(Shop):
                 order, _ = self.order(api, container, seller, buyer)
                 made["order"] = order
 
-        report = container.rebuild_models(["orders", "ledger"], on_progress=order_mid_rebuild)
+        report = container.operations.rebuild_models(
+            ["orders", "ledger"], on_progress=order_mid_rebuild
+        )
         assert report.swapped and report.matched, report.differences
         assert {t.table for t in report.tables} >= {"orders", "ledger_accounts", "payouts"}
         assert all(t.live_rows == t.rebuilt_rows for t in report.tables)
         assert api.get(f"/v1/orders/{made['order']}", token=buyer).json()["status"] == "paid"
-        again = container.rebuild_models(["orders", "ledger"])
+        again = container.operations.rebuild_models(["orders", "ledger"])
         assert again.swapped and again.matched and leftovers(container) == []
 
     def order(self, api: Api, container: Container, seller: str, buyer: str) -> tuple[str, str]:
@@ -368,7 +370,7 @@ class ModelRebuildScenarios(Shop):
             raise RuntimeError("operator pressed ctrl-c")
 
         with pytest.raises(RuntimeError, match="ctrl-c"):
-            container.rebuild_models(["sellers", "catalog"], on_progress=fail)
+            container.operations.rebuild_models(["sellers", "catalog"], on_progress=fail)
         assert live_rows(container) == before and leftovers(container) == []
 
     def test_a_pause_left_by_an_interrupted_swap_is_lifted_by_the_next_rebuild(

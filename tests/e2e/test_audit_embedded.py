@@ -24,7 +24,7 @@ class TestAuditEmbedded(Embedded, AuditScenarios):
     ) -> None:
         shop = self.delivered_order(api, root, container)
         tenant = shop["m"].tenant_id
-        container.operator.seal_period(
+        container.operations.operator.seal_period(
             CommandContext.system("test"), UUID(tenant), last_month(), datetime.now(UTC)
         )
         # The read models have folded the true events before anyone tampers with the store (the

@@ -15,12 +15,12 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from eventstore.application import VeloraApplication
-from eventstore.audit import SNAPSHOT_EVERY, AuditTrail
 from eventstore.locks import LockLost
 from eventstore.log import EventLog, open_event_log
 from eventstore.postgres import _LOCK_KEY, WRITER_ROLE, GroupCommitRecorder
 from eventstore.relay import Relay
 from eventstore.verify import Verifier
+from services.audit import SNAPSHOT_EVERY, AuditTrail
 from tests.aggregates import Counter
 from tests.brokers import InMemoryPublisher
 from tests.contract.eventstore_contract import (

@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.bootstrap import RELAY, Container
 from domain.money import Money
-from eventstore.catalog import ProductEdit
 from eventstore.context import CommandContext
 from eventstore.kafka import KafkaPublisher
 from eventstore.relay import Relay, wait_until_published
 from projections.tables import consumed_events, notifications
+from services.catalog import ProductEdit
 from tests.brokers import Record, kafka_available, read_topics
 from tests.conftest import built, make_settings
 from tests.e2e.backends import VELORA, cli_env

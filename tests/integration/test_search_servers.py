@@ -44,8 +44,10 @@ class TestModelRebuildOnServers(OnServers, ModelRebuildScenarios):
                 conn.execute(sa.text(f"KILL {killed[0]}"))
 
         with pytest.raises(RebuildRunning, match="went with its connection"):
-            container.rebuild_models(["sellers", "catalog"], on_progress=kill_the_lock_holder)
+            container.operations.rebuild_models(
+                ["sellers", "catalog"], on_progress=kill_the_lock_holder
+            )
         assert live_rows(container) == before
-        report = container.rebuild_models(["sellers", "catalog"])  # clears what it left
+        report = container.operations.rebuild_models(["sellers", "catalog"])  # clears what it left
         assert report.swapped and report.differences == []
         assert live_rows(container) == before and leftovers(container) == []

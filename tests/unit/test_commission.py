@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.commission import CommissionRules, commission_of
-from domain.orders import PricedLine
+from domain.orders import OrderLine, PricedLine
 
 
 @pytest.mark.parametrize(
@@ -62,6 +62,7 @@ def test_the_most_specific_commission_rule_wins(
 
 def test_a_priced_line_records_its_commission() -> None:
     line = PricedLine(uuid4(), uuid4(), "Pen", 3, 333, "EUR", 1250)
-    record = line.as_record("h1")
-    assert record["line_total_minor"] == 999
-    assert record["commission_minor"] == commission_of(999, 1250) == 125  # 124.875
+    ordered = line.ordered("h1")
+    assert ordered.line_total_minor == 999
+    assert ordered.commission_minor == commission_of(999, 1250) == 125  # 124.875
+    assert OrderLine.from_record(ordered.as_record()) == ordered

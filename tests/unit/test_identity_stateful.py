@@ -16,13 +16,13 @@ from api.security import Argon2Hasher
 from domain.errors import DomainError
 from domain.identity import EmailAlreadyRegistered, InvalidRoles, RoleNotGrantable, TenantNotFound
 from eventstore.context import CommandContext
-from eventstore.identity import IdentityApplication
 from eventstore.log import open_event_log
 from projections import migrate
 from projections.identity import IdentityProjector
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
 from projections.tables import tenants, users
+from services.identity import IdentityApplication
 
 EMAILS = [f"{n}@shop.test" for n in ("ann", "Ann", "bob", "cy")]
 ROLES = ["buyer", "seller", "marketplace_admin", "finance_admin", "auditor", "super_admin"]

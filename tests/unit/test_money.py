@@ -9,7 +9,7 @@ from domain.money import CurrencyMismatch, InvalidCurrency, Money
 def test_money_adds_and_subtracts_in_minor_units() -> None:
     assert Money(1050, "USD") + Money(1, "USD") == Money(1051, "USD")
     assert Money(100, "EUR") - Money(250, "EUR") == Money(-150, "EUR")
-    assert Money(5, "JPY").as_dict() == {"amount": 5, "currency": "JPY"}
+    assert Money(5, "JPY").as_json() == {"amount": 5, "currency": "JPY"}
 
 
 @pytest.mark.parametrize("amount", [1.5, "10", True, None])

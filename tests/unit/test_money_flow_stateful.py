@@ -14,7 +14,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from api import workflows
 from api.bootstrap import Container
 from domain.errors import DomainError
 from domain.ledger import Chart
@@ -208,9 +207,7 @@ class MoneyFlow(RuleBasedStateMachine):
     @rule()
     def payouts(self) -> None:
         self.c.catch_up()
-        run = workflows.run_payouts(
-            self.c, ctx(), TenantScope.only(self.tenant), run_key=str(uuid4())
-        )
+        run = self.c.payout_runs.run(ctx(), TenantScope.only(self.tenant), run_key=str(uuid4()))
         self.paid_out += sum(p.amount.amount_minor for p in run.made if p.status == "paid")
 
     @invariant()

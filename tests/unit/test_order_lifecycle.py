@@ -7,8 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.orders import Order, SellerOrder, SellerOrderStatus, WrongOrderStep
-from projections.orders import derive_order_status
+from domain.orders import Order, SellerOrder, SellerOrderStatus, WrongOrderStep, order_status
 
 S = SellerOrderStatus
 COMMANDS = ("pay", "ship", "deliver", "complete", "cancel")
@@ -172,4 +171,4 @@ def test_an_order_is_paid_once_and_cancelled_once() -> None:
 def test_the_order_status_is_derived_from_its_seller_orders(
     seller_orders: list[str], order: str
 ) -> None:
-    assert derive_order_status(seller_orders) == order
+    assert order_status(seller_orders) == order

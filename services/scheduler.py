@@ -1,7 +1,7 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
-their holds ran out (releasing the holds and cancelling the order), and releases escrow to sellers
-once their tenant's escrow hold after delivery has passed. Less often it does the housekeeping:
-chores that delete what has outlived its use (expired idempotency keys, say)."""
+their stock holds ran out (releasing the holds and cancelling the order), and releases escrow to
+sellers once their tenant's release delay after delivery has passed. Less often it does the
+housekeeping: chores that delete what has outlived its use (expired idempotency keys, say)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.errors import DomainError
-from eventstore.checkout import CheckoutApplication
 from eventstore.context import CommandContext
-from eventstore.fulfilment import FulfilmentApplication
-from projections.orders import OrderQueries
+from projections.orders.queries import OrderQueries
+from services.checkout import CheckoutApplication
+from services.fulfilment import FulfilmentApplication
 
 log = logging.getLogger("velora.scheduler")
 

@@ -48,7 +48,7 @@ class FulfilmentApplication(VeloraApplication):
         seller_id: UUID | None,
     ) -> tuple[CommandResult, str]:
         """Marks a shipment delivered: by its seller, or (seller_id None) by a marketplace admin.
-        With an escrow hold of 0 days the escrow is released in the same step."""
+        With a release delay of 0 days the escrow is released in the same step."""
         seller_order = self._owned(seller_order_id, within, seller_id)
         tenant = self.load(Tenant, seller_order.tenant_id, seller_order.tenant_id, TenantNotFound)
         now = datetime.now(UTC)

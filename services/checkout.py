@@ -14,10 +14,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from domain import checkout as order_rules
 from domain import escrow
 from domain.carts import Cart, CartNotFound
 from domain.catalog import Product, ProductNotFound
-from domain.errors import Conflict, DomainError
+from domain.checkout import PaymentOutcome
+from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
 from domain.money import Money
@@ -25,11 +27,8 @@ from domain.orders import (
     LineUnavailable,
     Order,
     OrderNotFound,
-    OrderStatus,
     PricedLine,
     SellerOrder,
-    SellerOrderStatus,
-    WrongOrderStep,
     place,
 )
 from domain.payments import (
@@ -38,18 +37,11 @@ from domain.payments import (
     ProviderEventReceipt,
     UnknownPaymentIntent,
 )
-from domain.refunds import Refund
 from domain.sellers import Seller
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
-
-MAX_ATTEMPTS = 80
-
-
-class Contention(Conflict):
-    title = "Too much contention"
 
 
 @dataclass(frozen=True)
@@ -97,23 +89,35 @@ class CheckoutApplication(VeloraApplication):
         shipping_address: dict[str, str],
         idempotency_key: str,
     ) -> Checkout:
+        """Places the order for the buyer's cart (or finds the one this key placed already) and
+        attaches its payment intent.
+
+        A checkout is kept from running twice by two mechanisms, each for its own failure:
+        - the HTTP layer's Idempotency-Key store (api/idempotency.py) answers a repeat of a
+          request that finished with the first response, byte for byte, and a repeat of one
+          still running with 409; it is what a client sees, for every POST, for 24 hours;
+        - the order's id, derived here once from (tenant, buyer, Idempotency-Key), makes the
+          checkout idempotent in the log itself: when the stored response is not there to
+          replay (the first attempt crashed mid-request, answered 5xx, or its key expired), a
+          repeat resumes the same order instead of placing a second, and the payment intent's
+          provider key derives from that id, so the provider also sees one intent."""
         order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
-        for attempt in range(MAX_ATTEMPTS):
+
+        def place_unless_placed() -> None:
             if self.read_or_none(order_id) is None:
-                try:
-                    self._place(
-                        ctx, tenant_id, buyer_id, cart_id, shipping_address, idempotency_key
-                    )
-                except IntegrityError:
-                    # Someone changed a stock or the cart first: run again on fresh state.
-                    self.pause_after_conflict(attempt)
-                    continue
-            return self._with_payment_intent(ctx, order_id)
-        raise Contention("too many concurrent checkouts for these products; try again")
+                self._place(
+                    ctx, order_id, tenant_id, buyer_id, cart_id, shipping_address, idempotency_key
+                )
+
+        self.retrying(
+            place_unless_placed, "too many concurrent checkouts for these products; try again"
+        )
+        return self._with_payment_intent(ctx, order_id)
 
     def _place(
         self,
         ctx: CommandContext,
+        order_id: UUID,
         tenant_id: UUID,
         buyer_id: UUID,
         cart_id: UUID,
@@ -124,6 +128,7 @@ class CheckoutApplication(VeloraApplication):
         cart = self._own_cart(cart_id, buyer_id)
         lines = [self._priced(tenant, product_id, qty) for product_id, qty in cart.lines.items()]
         order, seller_orders = place(
+            order_id=order_id,
             tenant_id=tenant_id,
             idempotency_key=idempotency_key,
             buyer_id=buyer_id,
@@ -133,17 +138,17 @@ class CheckoutApplication(VeloraApplication):
             expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
         )
         cart.check_out(order.id)
-        held = [line for seller_order in seller_orders for line in seller_order.lines]
-        stock_ids = [Stock.create_id(UUID(line["product_id"])) for line in held]
+        held = [line for seller_order in seller_orders for line in seller_order.order_lines]
+        stock_ids = [Stock.create_id(line.product_id) for line in held]
         with self._log.aggregates.writing(stock_ids):
             stocks = []
             for line in held:
-                stock = self._stock(UUID(line["product_id"]))
+                stock = self._stock(line.product_id)
                 try:
-                    stock.take_hold(line["hold_id"], order.id, line["quantity"], order.expires_at)
+                    stock.take_hold(line.hold_id, order.id, line.quantity, order.expires_at)
                 except InsufficientStock as e:
                     raise LineUnavailable(
-                        f"line {line['product_id']} ({line['title']}): {e.available} available, "
+                        f"line {line.product_id} ({line.title}): {e.available} available, "
                         f"{e.wanted} wanted"
                     ) from None
                 stocks.append(stock)
@@ -208,12 +213,12 @@ class CheckoutApplication(VeloraApplication):
 
         def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if succeeded:
-                return self._settle_paid(order, seller_orders, charge_id="")
-            return self._cancel_all(
+                return self._pay(order, seller_orders, charge_id="")
+            return self._cancel(
                 order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
             )
 
-        return self._retrying(ctx, order_id, within, settle)
+        return self._changing_order(ctx, order_id, within, settle)
 
     @command
     def apply_payment_event(
@@ -237,10 +242,20 @@ class CheckoutApplication(VeloraApplication):
             seller_orders: list[SellerOrder] = [
                 self.repository.get(i) for i in order.seller_order_ids
             ]
-            outcome, changed = self._outcome(
-                order, seller_orders, succeeded, amount_minor, currency, charge_id
+            outcome = order_rules.outcome_of_payment(
+                order, succeeded=succeeded, amount_minor=amount_minor, currency=currency
             )
-            return outcome, [*seller_orders, *changed]
+            if outcome == PaymentOutcome.PAID:
+                changed = self._pay(order, seller_orders, charge_id)
+            elif outcome == PaymentOutcome.CANCELLED:
+                changed = self._cancel(
+                    order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
+                )
+            elif outcome == PaymentOutcome.REFUNDED:
+                changed = self._return_late_payment(order, Money(amount_minor, currency.upper()))
+            else:
+                changed = []
+            return outcome.value, [*seller_orders, *changed]
 
         return self._once(ctx, provider, event_id, event_type, intent_id, decide)
 
@@ -280,7 +295,9 @@ class CheckoutApplication(VeloraApplication):
             raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
         receipt_id = ProviderEventReceipt.create_id(provider, event_id)
         looked_again = False
-        for attempt in range(MAX_ATTEMPTS):
+
+        def apply_once() -> str:
+            nonlocal looked_again
             if self.get_or_none(receipt_id) is not None:
                 return "duplicate"
             order: Order = self.repository.get(ref.order_id)
@@ -295,7 +312,7 @@ class CheckoutApplication(VeloraApplication):
                     raise
                 looked_again = True
                 self._log.aggregates.refresh()
-                continue
+                return apply_once()
             receipt = ProviderEventReceipt(
                 tenant_id=order.tenant_id,
                 provider=provider,
@@ -303,44 +320,12 @@ class CheckoutApplication(VeloraApplication):
                 event_type=event_type,
                 outcome=outcome,
             )
-            try:
-                self.record(ctx, receipt, order, *changed)
-                return outcome
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-        raise Contention("too many concurrent changes to this order; the provider will retry")
+            self.record(ctx, receipt, order, *changed)
+            return outcome
 
-    def _outcome(
-        self,
-        order: Order,
-        seller_orders: list[SellerOrder],
-        succeeded: bool,
-        amount_minor: int,
-        currency: str,
-        charge_id: str,
-    ) -> tuple[str, list[Any]]:
-        if not succeeded:
-            if order.status != OrderStatus.PENDING_PAYMENT:
-                return "ignored", []  # a failure after success, or for a cancelled order
-            return "cancelled", self._cancel_all(
-                order, seller_orders, "payment_failed", ReleaseReason.PAYMENT_FAILED
-            )
-        try:
-            paid = Money(amount_minor, currency.upper())  # Stripe writes currencies in lower case
-        except DomainError:
-            order.flag_for_review(f"payment of {amount_minor} in unknown currency {currency!r}")
-            return "flagged", []
-        if order.status == OrderStatus.CANCELLED:
-            if order.late_payment_returned:
-                return "ignored", []  # its intent succeeded once; this is a stray repeat
-            return "refunded", self._return_late_payment(order, paid)
-        mismatch = order.check_payment(paid.amount_minor, paid.currency)
-        if mismatch is not None:
-            order.flag_for_review(f"payment does not match the order: {mismatch}")
-            return "flagged", []
-        if order.status == OrderStatus.PAID:
-            return "ignored", []
-        return "paid", self._settle_paid(order, seller_orders, charge_id)
+        return self.retrying(
+            apply_once, "too many concurrent changes to this order; the provider will retry"
+        )
 
     def _return_late_payment(self, order: Order, paid: Money) -> list[Any]:
         """A payment that succeeded after its order was cancelled or expired goes straight back:
@@ -361,20 +346,10 @@ class CheckoutApplication(VeloraApplication):
         escrow.return_late_payment(books, f"late-payment:{order.intent_id}", paid.amount_minor)
         return books.changed()
 
-    def _settle_paid(
-        self, order: Order, seller_orders: list[SellerOrder], charge_id: str
-    ) -> list[Any]:
-        order.pay(charge_id)
-        changed: list[Any] = []
+    def _pay(self, order: Order, seller_orders: list[SellerOrder], charge_id: str) -> list[Any]:
         books = Books(self.repository, order.tenant_id, order.currency)
-        for seller_order in seller_orders:
-            seller_order.pay()
-            escrow.hold(books, seller_order)
-            for product_id, hold_id in seller_order.holds:
-                stock = self._stock(product_id)
-                stock.sell(hold_id)
-                changed.append(stock)
-        return changed + books.changed()
+        stocks = order_rules.pay(order, seller_orders, books, self._stock, charge_id)
+        return [*stocks, *books.changed()]
 
     @command
     def cancel(
@@ -386,9 +361,9 @@ class CheckoutApplication(VeloraApplication):
         def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if buyer_id is not None and order.buyer_id != buyer_id:
                 raise OrderNotFound(f"order {order_id} not found")
-            return self._cancel_all(order, seller_orders, "cancelled", ReleaseReason.CANCELLED)
+            return self._cancel(order, seller_orders, "cancelled", ReleaseReason.CANCELLED)
 
-        return self._retrying(ctx, order_id, within, cancel)
+        return self._changing_order(ctx, order_id, within, cancel)
 
     @command
     def expire(self, ctx: CommandContext, order_id: UUID, now: datetime) -> CommandResult | None:
@@ -397,74 +372,50 @@ class CheckoutApplication(VeloraApplication):
         def expire(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if not order.is_overdue(now):
                 raise _NotOverdue
-            return self._cancel_all(order, seller_orders, "expired", ReleaseReason.EXPIRED)
+            return self._cancel(order, seller_orders, "expired", ReleaseReason.EXPIRED)
 
         try:
-            return self._retrying(ctx, order_id, None, expire)
+            return self._changing_order(ctx, order_id, None, expire)
         except _NotOverdue:
             return None
 
-    def _cancel_all(
+    def _cancel(
         self, order: Order, seller_orders: list[SellerOrder], reason: str, release: ReleaseReason
     ) -> list[Any]:
-        shipped = [
-            so.id
-            for so in seller_orders
-            if so.status not in (SellerOrderStatus.PENDING_PAYMENT, SellerOrderStatus.PAID)
-        ]
-        if shipped or order.status == OrderStatus.CANCELLED:
-            raise WrongOrderStep("only an order with nothing shipped yet can be cancelled")
-        changed: list[Any] = []
         books = Books(self.repository, order.tenant_id, order.currency)
-        paid_back = 0
-        for seller_order in seller_orders:
-            was_paid = seller_order.status == SellerOrderStatus.PAID
-            changed += self._close_refund_requests(seller_order)
-            seller_order.cancel(reason)
-            if was_paid:
-                paid_back += seller_order.subtotal_minor - seller_order.refunded_minor
-                escrow.refund_cancelled(books, seller_order)
-            for product_id, hold_id in seller_order.holds:
-                stock = self._stock(product_id)
-                if was_paid:
-                    stock.reverse_sale(hold_id)
-                else:
-                    stock.release(hold_id, release)
-                changed.append(stock)
-        order.cancel(reason)
-        if paid_back:
+        done = order_rules.cancel(
+            order, seller_orders, books, self._stock, self.repository.get, reason, release
+        )
+        if done.paid_back_minor:
             refund_id = self.payments.refund(
                 intent_id=order.intent_id,
-                amount=Money(paid_back, order.currency),
+                amount=Money(done.paid_back_minor, order.currency),
                 idempotency_key=f"velora-cancel-{order.id}",
             )
-            order.record_payment_returned(refund_id, paid_back, order.currency, reason)
-        return changed + books.changed()
+            order.record_payment_returned(refund_id, done.paid_back_minor, order.currency, reason)
+        return [*done.changed, *books.changed()]
 
-    def _close_refund_requests(self, seller_order: SellerOrder) -> list[Refund]:
-        """Cancelling pays everything back, so refunds still awaiting a decision are rejected."""
-        closed = []
-        for refund_id in [UUID(r) for r in seller_order.requested_refunds]:
-            seller_order.decline_refund(refund_id)
-            refund: Refund = self.repository.get(refund_id)
-            refund.reject("the order was cancelled and everything paid was refunded")
-            closed.append(refund)
-        return closed
-
-    def _retrying(
-        self, ctx: CommandContext, order_id: UUID, within: UUID | None, change: object
+    def _changing_order(
+        self,
+        ctx: CommandContext,
+        order_id: UUID,
+        within: UUID | None,
+        change: Callable[[Order, list[SellerOrder]], list[Any]],
     ) -> CommandResult:
-        for attempt in range(MAX_ATTEMPTS):
+        """Loads an order and its seller orders, lets `change` decide (it returns the other
+        aggregates it changed) and saves them all, again on fresh state after a conflict."""
+
+        def attempt() -> CommandResult:
             order = self.load(Order, order_id, within, OrderNotFound)
             seller_orders: list[SellerOrder] = [
                 self.repository.get(i) for i in order.seller_order_ids
             ]
-            stocks = change(order, seller_orders)  # type: ignore[operator]
-            try:
-                return CommandResult(order.id, self.record(ctx, order, *seller_orders, *stocks))
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-        raise Contention("too many concurrent changes to this order's stock; try again")
+            others = change(order, seller_orders)
+            return CommandResult(order.id, self.record(ctx, order, *seller_orders, *others))
+
+        return self.retrying(
+            attempt, "too many concurrent changes to this order's stock; try again"
+        )
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from domain import escrow
 from domain.money import Money
 from domain.orders import Order, SellerOrder, SellerOrderNotFound
@@ -13,7 +11,6 @@ from domain.payments import PaymentProvider
 from domain.refunds import InvalidRefund, Refund, RefundNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
-from eventstore.checkout import MAX_ATTEMPTS, Contention
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 
@@ -39,7 +36,8 @@ class RefundApplication(VeloraApplication):
         """Asks for money back on a seller order (its buyer, or an admin when buyer_id is None).
         The amount defaults to everything still refundable."""
         reason = Refund.check_reason(reason)
-        for attempt in range(MAX_ATTEMPTS):
+
+        def request() -> tuple[CommandResult, Money]:
             so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
             if buyer_id is not None and so.buyer_id != buyer_id:
                 raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
@@ -57,13 +55,10 @@ class RefundApplication(VeloraApplication):
                 reason=reason,
             )
             granted = so.request_refund(refund.id, wanted)  # the seller order's rules decide
-            try:
-                return CommandResult(refund.id, self.record(ctx, refund, so)), Money(
-                    granted, so.currency
-                )
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-        raise Contention("too many concurrent changes to this seller order; try again")
+            position = self.record(ctx, refund, so)
+            return CommandResult(refund.id, position), Money(granted, so.currency)
+
+        return self.retrying(request, "too many concurrent changes to this seller order; try again")
 
     @command
     def approve(
@@ -71,7 +66,8 @@ class RefundApplication(VeloraApplication):
     ) -> CommandResult:
         """Approves a refund: paid back through the provider, out of escrow while it is held,
         else charged back to the seller."""
-        for attempt in range(MAX_ATTEMPTS):
+
+        def approve() -> CommandResult:
             refund = self._decidable(refund_id, within, seller_id)
             so: SellerOrder = self.repository.get(refund.seller_order_id)
             order: Order = self.repository.get(refund.order_id)
@@ -84,11 +80,9 @@ class RefundApplication(VeloraApplication):
             refund.approve(provider_refund_id, plan)
             books = Books(self.repository, so.tenant_id, so.currency)
             escrow.refund(books, so, plan, f"refund:{refund.id}")
-            try:
-                return CommandResult(refund.id, self.record(ctx, refund, so, *books.changed()))
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-        raise Contention("too many concurrent changes to this seller order; try again")
+            return CommandResult(refund.id, self.record(ctx, refund, so, *books.changed()))
+
+        return self.retrying(approve, "too many concurrent changes to this seller order; try again")
 
     @command
     def reject(

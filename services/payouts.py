@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from domain.identity import Tenant, TenantNotFound
 from domain.ledger import Account, Chart, account_id
 from domain.money import Money
@@ -23,7 +21,6 @@ from domain.payouts import Payout, payable_now
 from domain.sellers import Seller
 from eventstore.application import VeloraApplication, command
 from eventstore.books import Books
-from eventstore.checkout import MAX_ATTEMPTS, Contention
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 
@@ -95,21 +92,21 @@ class PayoutApplication(VeloraApplication):
             return _made(payout)  # still pending, its money reserved: the next run asks again
         except ProviderRejected as e:
             transfer_ids, failure = None, e.detail
-        for attempt in range(MAX_ATTEMPTS):
-            payout = self.repository.get(payout_id)
+
+        def settle() -> PayoutMade:
+            payout: Payout = self.repository.get(payout_id)
             if payout.status != "pending":
                 return _made(payout)  # a concurrent run recorded the answer first
             books = Books(self.repository, payout.tenant_id, payout.currency)
             seller_orders = self._seller_orders(payout.seller_order_ids)
             payout.settle(books, seller_orders, transfer_ids, failure)
-            try:
-                position = self.record(ctx, payout, *seller_orders, *books.changed())
-            except IntegrityError:
-                self.pause_after_conflict(attempt)
-                continue
+            position = self.record(ctx, payout, *seller_orders, *books.changed())
             run.position = max(run.position, position)
             return _made(payout)
-        raise Contention("too many concurrent changes to this payout; run payouts again")
+
+        return self.retrying(
+            settle, "too many concurrent changes to this payout; run payouts again"
+        )
 
     def _start(
         self,
@@ -121,7 +118,8 @@ class PayoutApplication(VeloraApplication):
         run: PayoutRun,
     ) -> UUID | None:
         payout_id = Payout.create_id(tenant.id, run_key, seller_id)
-        for attempt in range(MAX_ATTEMPTS):
+
+        def start() -> UUID | None:
             if self.get_or_none(payout_id) is not None:
                 return payout_id  # this run started it already: finish it
             amount, netted = payable_now(
@@ -154,14 +152,13 @@ class PayoutApplication(VeloraApplication):
                 sources=sources,
             )
             changed = [so for so, _ in sources]
-            try:
-                run.position = max(
-                    run.position, self.record(ctx, payout, *changed, *books.changed())
-                )
-                return payout.id
-            except IntegrityError:
-                self.pause_after_conflict(attempt)  # another run moved this seller's money
-        raise Contention("too many concurrent payout runs for this seller; run payouts again")
+            # A conflict: another run moved this seller's money first; look again.
+            run.position = max(run.position, self.record(ctx, payout, *changed, *books.changed()))
+            return payout.id
+
+        return self.retrying(
+            start, "too many concurrent payout runs for this seller; run payouts again"
+        )
 
     def _sources(
         self, seller_order_ids: list[UUID], amount: int

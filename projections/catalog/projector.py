@@ -1,4 +1,4 @@
-"""Sellers and catalog read models: sellers, and products with their stock and rating folded in."""
+"""The projectors of sellers and the catalog: products with their stock and rating folded in."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
-from projections.scope import TenantScope
-from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import products, reviews, sellers
+from projections.store import naive_utc
 
 
 class SellersProjector(Projector):
@@ -278,133 +276,3 @@ class CatalogProjector(Projector):
             .where(self.tables.products.c.seller_id == str(seller_id))
             .values(seller_status=status, updated_position=r.position)
         )
-
-
-SELLER_FIELDS = (
-    "seller_id",
-    "tenant_id",
-    "user_id",
-    "display_name",
-    "country",
-    "status",
-    "commission_bps",
-    "payout_account",
-    "created_at",
-)
-
-
-def _zoned(row: dict[str, Any], *fields: str) -> dict[str, Any]:
-    for f in fields:
-        if row.get(f) is not None:
-            row[f] = zoned(row[f])
-    return row
-
-
-def product_view(row: dict[str, Any]) -> dict[str, Any]:
-    available = max(0, row["on_hand"] - row["held"] - row["sold"])
-    if row["seller_status"] != "approved":
-        available = 0  # a suspended seller's products cannot be bought
-    count = row["rating_count"]
-    return _zoned(
-        {
-            "id": row["product_id"],
-            "tenant_id": row["tenant_id"],
-            "seller_id": row["seller_id"],
-            "sku": row["sku"],
-            "title": row["title"],
-            "description": row["description"],
-            "category": row["category"],
-            "price": {"amount": row["price_amount"], "currency": row["currency"]},
-            "attributes": row["attributes"],
-            "status": row["status"],
-            "seller_status": row["seller_status"],
-            "available": available,
-            "rating": {
-                "average": round(row["rating_sum"] / count, 2) if count else None,
-                "count": count,
-            },
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-        },
-        "created_at",
-        "updated_at",
-    )
-
-
-class CatalogQueries:
-    def __init__(self, store: ReadStore) -> None:
-        self.store = store
-
-    def seller(self, scope: TenantScope, seller_id: str) -> dict[str, Any] | None:
-        row = self.store.one(scope, sellers, sellers.c.seller_id == seller_id)
-        return _zoned({f: row[f] for f in SELLER_FIELDS}, "created_at") if row else None
-
-    def sellers(
-        self,
-        scope: TenantScope,
-        *,
-        status: str | None,
-        only: str | None,
-        limit: int,
-        cursor: str | None,
-    ) -> Page:
-        where = [sellers.c.status == status] if status else []
-        if only is not None:
-            where.append(sellers.c.seller_id == only)
-        page = self.store.page(scope, sellers, *where, limit=limit, cursor=cursor)
-        return Page(
-            [_zoned({f: r[f] for f in SELLER_FIELDS}, "created_at") for r in page.items],
-            page.next_cursor,
-        )
-
-    def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
-        row = self.store.one(scope, products, products.c.product_id == product_id)
-        return product_view(row) if row else None
-
-    def reviews(
-        self, scope: TenantScope, product_id: str, *, limit: int, cursor: str | None
-    ) -> Page:
-        page = self.store.page(
-            scope, reviews, reviews.c.product_id == product_id, limit=limit, cursor=cursor
-        )
-        items = [
-            _zoned(
-                {
-                    "id": r["review_id"],
-                    "product_id": r["product_id"],
-                    "rating": r["rating"],
-                    "body": r["body"],
-                    "created_at": r["created_at"],
-                },
-                "created_at",
-            )
-            for r in page.items
-        ]
-        return Page(items, page.next_cursor)
-
-    def products(
-        self,
-        scope: TenantScope,
-        *,
-        status: str | None,
-        seller_id: str | None,
-        visible_to_seller: str | None,
-        limit: int,
-        cursor: str | None,
-    ) -> Page:
-        """Products in creation order. With visible_to_seller set (a non-admin caller), only what
-        that caller may see: its own products, and what can be bought."""
-        where: list[Any] = []
-        if visible_to_seller is not None:
-            where.append(
-                sa.or_(
-                    products.c.seller_id == visible_to_seller,
-                    sa.and_(products.c.status == "active", products.c.seller_status == "approved"),
-                )
-            )
-        if status:
-            where.append(products.c.status == status)
-        if seller_id:
-            where.append(products.c.seller_id == seller_id)
-        page = self.store.page(scope, products, *where, limit=limit, cursor=cursor)
-        return Page([product_view(r) for r in page.items], page.next_cursor)

@@ -1,0 +1,58 @@
+"""Seller and product rows shaped as API.md answers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.money import money_json
+from projections.store import zoned
+
+SELLER_FIELDS = (
+    "seller_id",
+    "tenant_id",
+    "user_id",
+    "display_name",
+    "country",
+    "status",
+    "commission_bps",
+    "payout_account",
+    "created_at",
+)
+
+
+def zoned_fields(row: dict[str, Any], *fields: str) -> dict[str, Any]:
+    for f in fields:
+        if row.get(f) is not None:
+            row[f] = zoned(row[f])
+    return row
+
+
+def product_view(row: dict[str, Any]) -> dict[str, Any]:
+    available = max(0, row["on_hand"] - row["held"] - row["sold"])
+    if row["seller_status"] != "approved":
+        available = 0  # a suspended seller's products cannot be bought
+    count = row["rating_count"]
+    return zoned_fields(
+        {
+            "id": row["product_id"],
+            "tenant_id": row["tenant_id"],
+            "seller_id": row["seller_id"],
+            "sku": row["sku"],
+            "title": row["title"],
+            "description": row["description"],
+            "category": row["category"],
+            "price": money_json(row["price_amount"], row["currency"]),
+            "attributes": row["attributes"],
+            "status": row["status"],
+            "seller_status": row["seller_status"],
+            "available": available,
+            "rating": {
+                "average": round(row["rating_sum"] / count, 2) if count else None,
+                "count": count,
+            },
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        },
+        "created_at",
+        "updated_at",
+    )

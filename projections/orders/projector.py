@@ -1,0 +1,382 @@
+"""The projectors of orders, seller orders and carts: each event of the log folded into its
+rows. An order's status is derived from its seller orders' by the domain's `order_status`."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from functools import singledispatchmethod
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from domain.carts import Cart
+from domain.identity import User
+from domain.orders import Order, SellerOrder, order_status
+from domain.personal import redacted
+from domain.refunds import Refund
+from eventstore.mapper import RecordedEvent
+from projections.runner import Projector
+from projections.store import naive_utc
+
+
+class OrdersProjector(Projector):
+    name = "orders"
+    writes = ("orders", "seller_orders", "refunds", "sales_facts")
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the order tables."""
+
+    @apply.register
+    def _buyer_erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
+        """The buyer's addresses go with them, as their events now read; amounts and ids stay."""
+        orders = self.tables.orders
+        theirs = sa.select(orders.c.order_id, orders.c.shipping_address).where(
+            orders.c.tenant_id == str(e.tenant_id), orders.c.buyer_id == str(e.originator_id)
+        )
+        for order_id, address in conn.execute(theirs).all():
+            conn.execute(
+                orders.update()
+                .where(orders.c.order_id == order_id)
+                .values(shipping_address=redacted(address, e.originator_id))
+            )
+
+    @apply.register
+    def _placed(self, e: Order.Placed, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.orders.insert().values(
+                order_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                buyer_id=str(e.buyer_id),
+                status="pending_payment",
+                currency=e.currency,
+                total_amount=e.total_minor,
+                shipping_address=dict(e.shipping_address),
+                expires_at=naive_utc(e.expires_at),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _intent(self, e: Order.PaymentIntentAttached, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
+            .values(
+                payment_provider=e.provider,
+                payment_intent_id=e.intent_id,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _returned_payment(
+        self, e: Order.PaymentReturned, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
+            .values(
+                returned_amount=self.tables.orders.c.returned_amount + e.amount_minor,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _flagged(self, e: Order.FlaggedForReview, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == str(e.originator_id))
+            .values(needs_review=True, review_reason=e.reason[:500])
+        )
+
+    @apply.register
+    def _so_placed(self, e: SellerOrder.Placed, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.seller_orders.insert().values(
+                seller_order_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                order_id=str(e.order_id),
+                buyer_id=str(e.buyer_id),
+                seller_id=str(e.seller_id),
+                status="pending_payment",
+                escrow_status="none",
+                currency=e.currency,
+                subtotal_amount=e.subtotal_minor,
+                commission_amount=e.commission_minor,
+                seller_net_amount=e.seller_net_minor,
+                lines=list(e.lines),
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "paid")
+        row = self._row(conn, e)
+        self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
+
+    @apply.register
+    def _shipped(self, e: SellerOrder.Shipped, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "shipped", carrier=e.carrier, tracking_number=e.tracking_number)
+
+    @apply.register
+    def _delivered(self, e: SellerOrder.Delivered, conn: Connection, r: RecordedEvent) -> None:
+        self._step(
+            conn,
+            e,
+            "delivered",
+            delivered_at=naive_utc(e.delivered_at),
+            escrow_release_due_at=naive_utc(e.escrow_release_due_at),
+        )
+
+    @apply.register
+    def _held(self, e: SellerOrder.EscrowHeld, conn: Connection, r: RecordedEvent) -> None:
+        self._escrow(conn, e, "held")
+
+    @apply.register
+    def _released(self, e: SellerOrder.EscrowReleased, conn: Connection, r: RecordedEvent) -> None:
+        self._escrow(
+            conn,
+            e,
+            "released",
+            released_at=naive_utc(e.timestamp),
+            payout_remaining=e.seller_net_minor,
+        )
+
+    @apply.register
+    def _allocated(
+        self, e: SellerOrder.PayoutAllocated, conn: Connection, r: RecordedEvent
+    ) -> None:
+        self._paid_out(conn, e, e.amount_minor)
+
+    @apply.register
+    def _returned(self, e: SellerOrder.PayoutReturned, conn: Connection, r: RecordedEvent) -> None:
+        self._paid_out(conn, e, -e.amount_minor)
+
+    def _paid_out(self, conn: Connection, e: Any, amount: int) -> None:
+        so = self.tables.seller_orders
+        conn.execute(
+            so.update()
+            .where(so.c.seller_order_id == str(e.originator_id))
+            .values(
+                paid_out_amount=so.c.paid_out_amount + amount,
+                payout_remaining=so.c.payout_remaining - amount,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
+        """A paid seller order was cancelled: what remained is refunded, and with it whatever
+        commission had not been reversed yet."""
+        row = self._row(conn, e)
+        self._escrow(
+            conn,
+            e,
+            "refunded",
+            refunded_amount=row.subtotal_amount,
+            commission_reversed_amount=row.commission_amount,
+        )
+        left = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(self.tables.sales_facts.c.commission), 0)).where(
+                self.tables.sales_facts.c.seller_order_id == str(e.originator_id)
+            )
+        ).scalar()
+        self._fact(conn, e, r, row, refunds=e.amount_minor, commission=-int(left or 0))
+
+    @apply.register
+    def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
+        so = self.tables.seller_orders
+        row = conn.execute(
+            sa.select(
+                so.c.subtotal_amount,
+                so.c.refunded_amount,
+                so.c.status,
+                so.c.commission_reversed_amount,
+            ).where(so.c.seller_order_id == str(e.originator_id))
+        ).one()
+        refunded = row.refunded_amount + e.amount_minor
+        whole = refunded == row.subtotal_amount
+        values: dict[str, Any] = {
+            "refunded_amount": refunded,
+            "commission_reversed_amount": (
+                row.commission_reversed_amount + e.commission_reversed_minor
+            ),
+        }
+        if e.from_escrow:
+            values["escrow_status"] = "refunded" if whole else "partially_refunded"
+        self._step(conn, e, "refunded" if whole else row.status, **values)
+        self._fact(
+            conn,
+            e,
+            r,
+            self._row(conn, e),
+            refunds=e.amount_minor,
+            commission=-e.commission_reversed_minor,
+        )
+
+    @apply.register
+    def _refund_requested(self, e: Refund.Requested, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.refunds.insert().values(
+                refund_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                seller_order_id=str(e.seller_order_id),
+                order_id=str(e.order_id),
+                buyer_id=str(e.buyer_id),
+                seller_id=str(e.seller_id),
+                amount=e.amount_minor,
+                currency=e.currency,
+                reason=e.reason,
+                status="requested",
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _refund_approved(self, e: Refund.Approved, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.refunds.update()
+            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
+            .values(
+                status="approved",
+                commission_reversed=e.commission_reversed_minor,
+                from_escrow=e.from_escrow,
+                provider_refund_id=e.provider_refund_id,
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+    @apply.register
+    def _refund_rejected(self, e: Refund.Rejected, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.refunds.update()
+            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
+            .values(status="rejected", updated_at=naive_utc(e.timestamp))
+        )
+
+    def _row(self, conn: Connection, e: Any) -> Any:
+        so = self.tables.seller_orders
+        return conn.execute(sa.select(so).where(so.c.seller_order_id == str(e.originator_id))).one()
+
+    def _fact(
+        self,
+        conn: Connection,
+        e: Any,
+        r: RecordedEvent,
+        row: Any,
+        *,
+        gmv: int = 0,
+        commission: int = 0,
+        refunds: int = 0,
+    ) -> None:
+        conn.execute(
+            self.tables.sales_facts.insert().values(
+                created_position=r.position,
+                tenant_id=row.tenant_id,
+                seller_id=row.seller_id,
+                seller_order_id=row.seller_order_id,
+                day=e.timestamp.astimezone(UTC).date(),
+                currency=row.currency,
+                gmv=gmv,
+                commission=commission,
+                refunds=refunds,
+            )
+        )
+
+    def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
+        conn.execute(
+            self.tables.seller_orders.update()
+            .where(self.tables.seller_orders.c.seller_order_id == str(e.originator_id))
+            .values(escrow_status=status, updated_at=naive_utc(e.timestamp), **values)
+        )
+
+    @apply.register
+    def _completed(self, e: SellerOrder.Completed, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "completed")
+
+    @apply.register
+    def _cancelled(self, e: SellerOrder.Cancelled, conn: Connection, r: RecordedEvent) -> None:
+        self._step(conn, e, "cancelled")
+
+    def _step(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
+        so_id, so = str(e.originator_id), self.tables.seller_orders
+        conn.execute(
+            so.update()
+            .where(so.c.seller_order_id == so_id)
+            .values(status=status, updated_at=naive_utc(e.timestamp), **values)
+        )
+        order_id = conn.execute(
+            sa.select(so.c.order_id).where(so.c.seller_order_id == so_id)
+        ).scalar_one()
+        parts = conn.execute(
+            sa.select(so.c.status, so.c.refunded_amount).where(so.c.order_id == order_id)
+        ).all()
+        statuses = [p.status for p in parts]
+        refunded_any = any(p.refunded_amount for p in parts)
+        conn.execute(
+            self.tables.orders.update()
+            .where(self.tables.orders.c.order_id == order_id)
+            .values(
+                status=order_status(statuses, refunded_any),
+                updated_at=naive_utc(e.timestamp),
+            )
+        )
+
+
+class CartsProjector(Projector):
+    name = "carts"
+    writes = ("carts",)
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch the carts table."""
+
+    @apply.register
+    def _opened(self, e: Cart.Opened, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.carts.insert().values(
+                cart_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                buyer_id=str(e.buyer_id),
+                status="open",
+                lines={},
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _quantity(self, e: Cart.QuantitySet, conn: Connection, r: RecordedEvent) -> None:
+        cart_id, carts = str(e.originator_id), self.tables.carts
+        lines = dict(
+            conn.execute(sa.select(carts.c.lines).where(carts.c.cart_id == cart_id)).scalar_one()
+        )
+        if e.quantity:
+            lines[str(e.product_id)] = e.quantity
+        else:
+            lines.pop(str(e.product_id), None)
+        conn.execute(
+            self.tables.carts.update()
+            .where(self.tables.carts.c.cart_id == cart_id)
+            .values(lines=lines, updated_at=naive_utc(e.timestamp))
+        )
+
+    @apply.register
+    def _checked_out(self, e: Cart.CheckedOut, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.carts.update()
+            .where(self.tables.carts.c.cart_id == str(e.originator_id))
+            .values(
+                status="checked_out", order_id=str(e.order_id), updated_at=naive_utc(e.timestamp)
+            )
+        )

@@ -1,0 +1,286 @@
+"""Queries over the order read models: orders, seller orders, earnings and the sales report,
+all within the caller's tenant scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.money import money_json
+from projections.orders.views import earnings_line, seller_order_view
+from projections.scope import TenantScope
+from projections.store import Page, ReadStore, naive_utc, zoned
+from projections.tables import (
+    carts,
+    orders,
+    products,
+    refunds,
+    sales_facts,
+    seller_orders,
+)
+
+
+class OrderQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def order(
+        self, scope: TenantScope, order_id: str, buyer_id: str | None
+    ) -> dict[str, Any] | None:
+        """An order with its seller orders; with buyer_id set, only that buyer's."""
+        where = [orders.c.order_id == order_id]
+        if buyer_id is not None:
+            where.append(orders.c.buyer_id == buyer_id)
+        row = self.store.one(scope, orders, *where)
+        if row is None:
+            return None
+        return self._order_view(row, self._parts(scope, [order_id])[order_id])
+
+    def orders(
+        self,
+        scope: TenantScope,
+        *,
+        buyer_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        where = []
+        if buyer_id is not None:
+            where.append(orders.c.buyer_id == buyer_id)
+        if status:
+            where.append(orders.c.status == status)
+        page = self.store.page(scope, orders, *where, limit=limit, cursor=cursor)
+        parts = self._parts(scope, [r["order_id"] for r in page.items])
+        return Page(
+            [self._order_view(r, parts[r["order_id"]]) for r in page.items], page.next_cursor
+        )
+
+    def _parts(self, scope: TenantScope, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The seller orders of several orders, in one query, each order's in creation order."""
+        found: dict[str, list[dict[str, Any]]] = {order_id: [] for order_id in order_ids}
+        if not order_ids:
+            return found
+        so = seller_orders
+        with self.store.read() as conn:
+            for r in conn.execute(
+                scope.select(so, so.c.order_id.in_(order_ids)).order_by(so.c.created_position)
+            ):
+                found[r.order_id].append(dict(r._mapping))
+        return found
+
+    def seller_order(
+        self, scope: TenantScope, seller_order_id: str, seller_id: str | None
+    ) -> dict[str, Any] | None:
+        where = [seller_orders.c.seller_order_id == seller_order_id]
+        if seller_id is not None:
+            where.append(seller_orders.c.seller_id == seller_id)
+        row = self.store.one(scope, seller_orders, *where)
+        return seller_order_view(row) if row else None
+
+    def seller_orders(
+        self,
+        scope: TenantScope,
+        *,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        where = []
+        if seller_id is not None:
+            where.append(seller_orders.c.seller_id == seller_id)
+        if status:
+            where.append(seller_orders.c.status == status)
+        page = self.store.page(scope, seller_orders, *where, limit=limit, cursor=cursor)
+        return Page([seller_order_view(r) for r in page.items], page.next_cursor)
+
+    def earnings(
+        self, scope: TenantScope, seller_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        """The seller's earnings statement: one line per seller order that was paid."""
+        so = seller_orders
+        page = self.store.page(
+            scope,
+            so,
+            so.c.seller_id == seller_id,
+            so.c.escrow_status != "none",
+            limit=limit,
+            cursor=cursor,
+        )
+        return Page([earnings_line(r) for r in page.items], page.next_cursor)
+
+    def payout_candidates(self, tenant_id: str, seller_id: str, limit: int = 500) -> list[str]:
+        """A seller's seller orders with released money not yet paid out, oldest first. The
+        payouts application checks each against its aggregate; this only says where to look."""
+        so = seller_orders
+        query = (
+            TenantScope.only(tenant_id)
+            .select(so, so.c.seller_id == seller_id, so.c.payout_remaining > 0)
+            .with_only_columns(so.c.seller_order_id)
+            .order_by(so.c.created_position)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [row.seller_order_id for row in conn.execute(query)]
+
+    def cart(self, scope: TenantScope, cart_id: str, buyer_id: str) -> dict[str, Any] | None:
+        """A cart's lines at today's prices, with totals per currency."""
+        row = self.store.one(scope, carts, carts.c.cart_id == cart_id, carts.c.buyer_id == buyer_id)
+        if row is None:
+            return None
+        ids = list(row["lines"])
+        with self.store.read() as conn:
+            found = (
+                {
+                    r.product_id: r
+                    for r in conn.execute(
+                        # A product hidden from buyers since (pending, or its seller suspended)
+                        # shows as a bare line: no title, seller or price of it.
+                        scope.select(
+                            products,
+                            products.c.product_id.in_(ids),
+                            products.c.status == "active",
+                            products.c.seller_status == "approved",
+                        )
+                    )
+                }
+                if ids
+                else {}
+            )
+        lines, totals = [], {}  # type: ignore[var-annotated]
+        for product_id, quantity in row["lines"].items():
+            product = found.get(product_id)
+            line: dict[str, Any] = {"product_id": product_id, "quantity": quantity}
+            if product is not None:
+                total = product.price_amount * quantity
+                line.update(
+                    title=product.title,
+                    seller_id=product.seller_id,
+                    unit_price=money_json(product.price_amount, product.currency),
+                    line_total=money_json(total, product.currency),
+                )
+                totals[product.currency] = totals.get(product.currency, 0) + total
+            lines.append(line)
+        return {
+            "id": row["cart_id"],
+            "buyer_id": row["buyer_id"],
+            "status": row["status"],
+            "order_id": row["order_id"],
+            "lines": lines,
+            "totals": [money_json(a, c) for c, a in sorted(totals.items())],
+        }
+
+    def escrow_due(self, now: datetime, limit: int) -> list[str]:
+        """Delivered seller orders whose release delay has passed, across every tenant."""
+        so = seller_orders
+        stmt = (
+            TenantScope.every_tenant()
+            .select(
+                so,
+                so.c.status == "delivered",
+                so.c.escrow_status.in_(["held", "partially_refunded"]),
+                so.c.escrow_release_due_at <= naive_utc(now),
+            )
+            .order_by(so.c.escrow_release_due_at)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [r.seller_order_id for r in conn.execute(stmt)]
+
+    def refund(self, scope: TenantScope, refund_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, refunds, refunds.c.refund_id == refund_id)
+        if row is None:
+            return None
+        return {
+            "id": row["refund_id"],
+            "tenant_id": row["tenant_id"],
+            "seller_order_id": row["seller_order_id"],
+            "order_id": row["order_id"],
+            "buyer_id": row["buyer_id"],
+            "seller_id": row["seller_id"],
+            "amount": money_json(row["amount"], row["currency"]),
+            "reason": row["reason"],
+            "status": row["status"],
+            "from_escrow": row["from_escrow"],
+            "commission_reversed": (
+                money_json(row["commission_reversed"], row["currency"])
+                if row["commission_reversed"] is not None
+                else None
+            ),
+            "provider_refund_id": row["provider_refund_id"],
+            "created_at": zoned(row["created_at"]),
+            "updated_at": zoned(row["updated_at"]),
+        }
+
+    def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Orders still awaiting payment after their holds expired, across every tenant: the
+        scheduler's work list."""
+        stmt = (
+            TenantScope.every_tenant()
+            .select(
+                orders, orders.c.status == "pending_payment", orders.c.expires_at <= naive_utc(now)
+            )
+            .order_by(orders.c.expires_at)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [r.order_id for r in conn.execute(stmt)]
+
+    @staticmethod
+    def _order_view(row: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": row["order_id"],
+            "tenant_id": row["tenant_id"],
+            "buyer_id": row["buyer_id"],
+            "status": row["status"],
+            "total": money_json(row["total_amount"], row["currency"]),
+            "shipping_address": row["shipping_address"],
+            "payment": {
+                "provider": row["payment_provider"],
+                "intent_id": row["payment_intent_id"],
+                "returned": money_json(row["returned_amount"], row["currency"]),
+            },
+            "needs_review": bool(row["needs_review"]),
+            "review_reason": row["review_reason"],
+            "expires_at": zoned(row["expires_at"]),
+            "seller_orders": [seller_order_view(p) for p in parts],
+            "created_at": zoned(row["created_at"]),
+            "updated_at": zoned(row["updated_at"]),
+        }
+
+
+def sales_report(
+    store: ReadStore, scope: TenantScope, *, start: date, end: date, group_by: str
+) -> Iterator[dict[str, Any]]:
+    """GMV, commission, refunds and net per seller or per day over [start, end], streamed from
+    the database in key order, so a long range never sits in memory at once."""
+    f = sales_facts
+    key = f.c.seller_id if group_by == "seller" else f.c.day
+    stmt = (
+        scope.select(f, f.c.day >= start, f.c.day <= end)
+        .with_only_columns(
+            key.label("key"),
+            f.c.currency,
+            sa.func.sum(f.c.gmv),
+            sa.func.sum(f.c.commission),
+            sa.func.sum(f.c.refunds),
+        )
+        .group_by(key, f.c.currency)
+        .order_by(key, f.c.currency)
+    )
+    with store.read() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+        for group, currency, gmv, commission, refunded in result:
+            gmv, commission, refunded = int(gmv), int(commission), int(refunded)
+            yield {
+                group_by: str(group),
+                "currency": currency,
+                "gmv": gmv,
+                "commission": commission,
+                "refunds": refunded,
+                "net": gmv - refunded - commission,
+            }

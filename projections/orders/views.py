@@ -1,0 +1,69 @@
+"""Read-model rows of orders and seller orders shaped as API.md answers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.money import money_json
+from domain.orders import OrderLine
+from projections.store import zoned
+
+
+def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    return {
+        "id": row["seller_order_id"],
+        "order_id": row["order_id"],
+        "tenant_id": row["tenant_id"],
+        "buyer_id": row["buyer_id"],
+        "seller_id": row["seller_id"],
+        "status": row["status"],
+        "escrow_status": row["escrow_status"],
+        "subtotal": money_json(row["subtotal_amount"], currency),
+        "commission": money_json(row["commission_amount"], currency),
+        "seller_net": money_json(row["seller_net_amount"], currency),
+        "lines": [
+            {
+                "product_id": str(line.product_id),
+                "title": line.title,
+                "quantity": line.quantity,
+                "unit_price": money_json(line.unit_price_minor, currency),
+                "line_total": money_json(line.line_total_minor, currency),
+                "commission_bps": line.commission_bps,
+            }
+            for line in map(OrderLine.from_record, row["lines"])
+        ],
+        "refunded": money_json(row["refunded_amount"], currency),
+        "carrier": row["carrier"],
+        "tracking_number": row["tracking_number"],
+        "delivered_at": zoned(row["delivered_at"]) if row["delivered_at"] else None,
+        "escrow_release_due_at": (
+            zoned(row["escrow_release_due_at"]) if row["escrow_release_due_at"] else None
+        ),
+        "created_at": zoned(row["created_at"]),
+        "updated_at": zoned(row["updated_at"]),
+    }
+
+
+def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
+    """Gross, commission (after reversals), refunds and net of one seller order; gross minus
+    refunds minus commission is exactly net."""
+    currency = row["currency"]
+    gross, refunds = row["subtotal_amount"], row["refunded_amount"]
+    commission = row["commission_amount"] - row["commission_reversed_amount"]
+    return {
+        "seller_order_id": row["seller_order_id"],
+        "order_id": row["order_id"],
+        "status": row["status"],
+        "escrow_status": row["escrow_status"],
+        "gross": money_json(gross, currency),
+        "commission": money_json(commission, currency),
+        "refunds": money_json(refunds, currency),
+        "net": money_json(gross - refunds - commission, currency),
+        "paid_out": money_json(row["paid_out_amount"], currency),
+        "release_due_at": (
+            zoned(row["escrow_release_due_at"]) if row["escrow_release_due_at"] else None
+        ),
+        "released_at": zoned(row["released_at"]) if row["released_at"] else None,
+        "created_at": zoned(row["created_at"]),
+    }

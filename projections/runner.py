@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from functools import singledispatchmethod
 from typing import Any
@@ -47,6 +48,9 @@ class Projector:
     upstream: tuple[str, ...] = ()
     # The read-model tables this projector alone writes: what a rebuild of it fills and swaps.
     writes: tuple[str, ...] = ()
+    # At most one batch per this many seconds in a running group (0: every batch). For a sink
+    # whose every batch has a fixed cost whatever its size, as a search index's commit has.
+    pace_s: float = 0.0
 
     def __init__(self, tables: Tables = LIVE) -> None:
         self.tables = tables
@@ -138,6 +142,7 @@ class ProjectionRunner(Background):
         self.name = projector.name
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.applied_at = 0.0  # time.monotonic() of the last batch a paced group gave it
         self.failure: ProjectionFailed | None = None
         # Runners to wake whenever this one moves on (those whose projectors read its models).
         self.followers: list[ProjectionRunner] = []
@@ -314,10 +319,14 @@ class ProjectionGroup(Background):
         for runner in self.runners:
             runner.group = self
 
-    def run_once(self) -> int:
-        """Applies the next batch for every projector that is not stopped. Returns how many
-        events the furthest-behind of them moved past (0: all caught up, or held back)."""
+    def run_once(self, paced: bool = False) -> int:
+        """Applies the next batch for every projector that is not stopped (`paced`: and whose
+        pace allows one now). Returns how many events the furthest-behind of them moved past
+        (0: all caught up, or held back)."""
         members = [r for r in self.runners if r.failure is None]
+        if paced:
+            now = time.monotonic()
+            members = [r for r in members if now - r.applied_at >= r.projector.pace_s]
         if not members:
             return 0
         positions = self.store.positions()
@@ -345,6 +354,7 @@ class ProjectionGroup(Background):
     ) -> int:
         decoded: dict[int, RecordedEvent] = {}
         reached = dict(positions)
+        advanced: dict[str, int] = {}
         moved = 0
         for runner in members:
             position = positions.get(runner.name, 0)
@@ -355,9 +365,11 @@ class ProjectionGroup(Background):
             if not events or not self.store.claim(conn, runner.name, position):
                 continue
             runner._apply_all(conn, events, decoded)
-            self.store.advance(conn, runner.name, events[-1].id)
-            reached[runner.name] = events[-1].id
+            runner.applied_at = time.monotonic()
+            reached[runner.name] = advanced[runner.name] = events[-1].id
             moved = max(moved, len(events))
+        # Every claimed row is locked already: advancing them together cannot deadlock.
+        self.store.advance_all(conn, advanced)
         return moved
 
     def _each_alone(self, members: list[ProjectionRunner]) -> int:
@@ -389,7 +401,7 @@ class ProjectionGroup(Background):
                 for runner in self.runners:
                     if runner.failure is not None:
                         runner.resumable()
-                moved = self.run_once()
+                moved = self.run_once(paced=True)
                 backoff_s = self.poll_interval_s
             except TRANSIENT as e:
                 log.warning("projectors: store unavailable, retrying: %s", e)

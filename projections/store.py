@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -239,6 +239,22 @@ class ReadStore:
             t.update()
             .where(t.c.name == name)
             .values(position=new, updated_at=utcnow(), failed_position=None, failure=None)
+        )
+
+    def advance_all(self, conn: Connection, reached: Mapping[str, int]) -> None:
+        """`advance` for several held projectors at once: one statement, not one each."""
+        if not reached:
+            return
+        t = projection_tracking
+        conn.execute(
+            t.update()
+            .where(t.c.name.in_(list(reached)))
+            .values(
+                position=sa.case(reached, value=t.c.name),
+                updated_at=utcnow(),
+                failed_position=None,
+                failure=None,
+            )
         )
 
     def failed_position(self, name: str) -> int | None:

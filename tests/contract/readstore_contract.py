@@ -361,6 +361,24 @@ class ReadStoreContract:
         group.catch_up()
         assert store.position(poisoned.name) == store.position(reader.name) == log.head()
 
+    def test_a_paced_projector_takes_one_batch_per_pace_while_running_and_catches_up_fully(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        self.counters(app, 2)
+        slow = Follower(f"paced-{uuid4().hex[:8]}", upstream=())
+        slow.pace_s = 3600.0  # one batch an hour: the second run comes too soon
+        paced = ProjectionRunner(log, store, slow)
+        every = ProjectionRunner(log, store, Follower(f"every-{uuid4().hex[:8]}", upstream=()))
+        group = ProjectionGroup(log, store, [paced, every])
+        group.run_once(paced=True)
+        first = log.head()
+        self.counters(app, 2)
+        group.run_once(paced=True)
+        assert (store.position(paced.name), store.position(every.name)) == (first, log.head())
+        group.catch_up()  # unpaced: tests, the CLI and rebuilds wait for everything
+        assert store.position(paced.name) == log.head()
+        assert len(slow.seen) == len(set(slow.seen)) == 4  # each counter seen once
+
     def test_a_paused_projector_is_passed_over_and_the_rest_of_its_group_goes_on(
         self, store: ReadStore, log: EventLog, app: VeloraApplication
     ) -> None:

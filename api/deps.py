@@ -112,7 +112,7 @@ def authenticated(container: Container, token: str) -> Principal:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
-    if container.identity.active_user(UUID(principal.user_id), UUID(principal.tenant_id)) is None:
+    if container.identity.active_user(principal.user_id, principal.tenant_id) is None:
         raise Problem(
             401, "the account of this token was erased or never existed", headers=challenge
         )
@@ -134,7 +134,7 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
         else authenticated(container, token)
     )
     setattr(request.state, AUTHENTICATED, (token, principal))
-    container.limits.tenant_request(principal.tenant_id)
+    container.limits.tenant_request(str(principal.tenant_id))
     bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):
         raise Problem(403, "the auditor role reads only the audit trail and the ledger")
@@ -168,12 +168,12 @@ Scope = Annotated[TenantScope, Depends(tenant_scope)]
 
 def confinement(principal: Principal) -> UUID | None:
     """The tenant a command may touch: the caller's own, or None for the cross-tenant roles."""
-    return None if crosses_tenants(principal.roles) else UUID(principal.tenant_id)
+    return None if crosses_tenants(principal.roles) else principal.tenant_id
 
 
 def acting_seller_id(principal: Principal) -> UUID:
     """The seller a seller user acts for (its id derives from the user's)."""
-    return seller_id_for(UUID(principal.tenant_id), UUID(principal.user_id))
+    return seller_id_for(principal.tenant_id, principal.user_id)
 
 
 def confined_seller(principal: Principal) -> UUID | None:
@@ -184,7 +184,7 @@ def confined_seller(principal: Principal) -> UUID | None:
 
 def confined_buyer(principal: Principal) -> UUID | None:
     """The buyer a command is confined to: the caller itself, or None for a marketplace admin."""
-    return None if acts_for_marketplace(principal.roles) else UUID(principal.user_id)
+    return None if acts_for_marketplace(principal.roles) else principal.user_id
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (1..500)")]
@@ -198,10 +198,10 @@ def command_context(request: Request) -> CommandContext:
     actor = None
     checked: tuple[str, Principal] | None = getattr(request.state, AUTHENTICATED, None)
     if checked is not None and checked[0] == token:
-        actor = checked[1].user_id  # the caller's token, checked already for this request
+        actor = str(checked[1].user_id)  # the caller's token, checked already for this request
     elif token is not None:
         try:
-            actor = container.tokens.verify(token).user_id
+            actor = str(container.tokens.verify(token).user_id)
         except InvalidToken:
             actor = None
     request_id = getattr(request.state, "request_id", None) or uuid4().hex

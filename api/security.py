@@ -66,10 +66,11 @@ class Argon2Hasher:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as their token says."""
+    """Who is calling, as their token says. Ids are UUIDs here, as in the applications and the
+    domain; the read models store them as text, and `TenantScope` and the queries take either."""
 
-    user_id: str
-    tenant_id: str
+    user_id: UUID
+    tenant_id: UUID
     roles: frozenset[str]
 
     def has_any(self, roles: frozenset[str]) -> bool:
@@ -119,8 +120,6 @@ class TokenService:
             roles = claims["roles"]
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
                 raise InvalidToken("roles claim is not a list of strings")
-            return Principal(
-                str(UUID(claims["sub"])), str(UUID(claims["tenant_id"])), frozenset(roles)
-            )
+            return Principal(UUID(claims["sub"]), UUID(claims["tenant_id"]), frozenset(roles))
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
             raise InvalidToken(str(e)) from None

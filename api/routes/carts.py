@@ -94,7 +94,7 @@ def open_cart(
     checkout: CheckoutDep, ctx: Ctx, response: Response, principal: Buyer
 ) -> dict[str, str]:
     """Opens an empty cart for the calling buyer."""
-    result = checkout.open_cart(ctx, UUID(principal.tenant_id), UUID(principal.user_id))
+    result = checkout.open_cart(ctx, principal.tenant_id, principal.user_id)
     return commanded(response, result)
 
 
@@ -109,7 +109,7 @@ def set_quantity(
     principal: Buyer,
 ) -> dict[str, str]:
     """Sets how many of a product the cart holds (1..999); 0 removes the line."""
-    result = checkout.set_quantity(ctx, cart_id, UUID(principal.user_id), product_id, body.quantity)
+    result = checkout.set_quantity(ctx, cart_id, principal.user_id, product_id, body.quantity)
     return commanded(response, result)
 
 
@@ -122,7 +122,7 @@ def get_cart(
     cart_id: UUID, order_queries: OrderQueriesDep, scope: Scope, principal: Buyer
 ) -> dict[str, Any]:
     """The caller's cart: its lines at today's prices and totals per currency."""
-    cart = order_queries.cart(scope, str(cart_id), principal.user_id)
+    cart = order_queries.cart(scope, str(cart_id), str(principal.user_id))
     if cart is None:
         raise Problem(404, f"cart {cart_id} not found")
     return cart
@@ -147,8 +147,8 @@ def checkout(
     Requires `Idempotency-Key`."""
     done = checkout.checkout(
         ctx,
-        tenant_id=UUID(principal.tenant_id),
-        buyer_id=UUID(principal.user_id),
+        tenant_id=principal.tenant_id,
+        buyer_id=principal.user_id,
         cart_id=body.cart_id,
         shipping_address=body.shipping_address.model_dump(),
         idempotency_key=idempotency_key,

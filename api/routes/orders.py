@@ -111,7 +111,7 @@ class StatusOut(BaseModel):
 
 def _own_buyer(principal: Principal) -> str | None:
     """A buyer sees only its own orders; admins see their tenant's."""
-    return None if is_admin(principal.roles) else principal.user_id
+    return None if is_admin(principal.roles) else str(principal.user_id)
 
 
 def _own_seller(principal: Principal) -> str | None:

@@ -136,7 +136,7 @@ def get_refund(
     refund = order_queries.refund(scope, str(refund_id))
     mine = refund is not None and (
         is_admin(principal.roles)
-        or refund["buyer_id"] == principal.user_id
+        or refund["buyer_id"] == str(principal.user_id)
         or refund["seller_id"] == str(acting_seller_id(principal))
     )
     if refund is None or not mine:

@@ -69,8 +69,8 @@ def write_review(
     review per product, buyer and order."""
     result = fulfilment.review(
         ctx,
-        tenant_id=UUID(principal.tenant_id),
-        buyer_id=UUID(principal.user_id),
+        tenant_id=principal.tenant_id,
+        buyer_id=principal.user_id,
         product_id=product_id,
         order_id=body.order_id,
         rating=body.rating,

@@ -89,8 +89,8 @@ def create_seller(
     this seller."""
     result = sellers.register_seller(
         ctx,
-        tenant_id=UUID(principal.tenant_id),
-        user_id=UUID(principal.user_id),
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
         display_name=body.display_name,
         country=body.country,
     )

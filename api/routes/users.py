@@ -43,7 +43,7 @@ def get_user(
 @router.get("/me", response_model=User, dependencies=[Depends(ReadAfter("identity"))])
 def me(principal: CurrentUser, identity_queries: IdentityQueriesDep) -> dict[str, Any]:
     """The signed-in user's own profile."""
-    user = identity_queries.user(TenantScope.only(principal.tenant_id), principal.user_id)
+    user = identity_queries.user(TenantScope.only(principal.tenant_id), str(principal.user_id))
     if user is None:
         raise Problem(
             404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
@@ -59,7 +59,7 @@ def export_me(principal: CurrentUser, personal_data: PersonalDataDep) -> dict[st
     """Everything Velora holds about the signed-in person, as JSON (GDPR access and
     portability): profile, seller profiles, orders with their addresses, carts, reviews and
     refunds."""
-    data = personal_data.export(TenantScope.only(principal.tenant_id), principal.user_id)
+    data = personal_data.export(TenantScope.only(principal.tenant_id), str(principal.user_id))
     if data is None:
         raise Problem(
             404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
@@ -72,5 +72,5 @@ def erase_me(principal: CurrentUser, identity: IdentityDep, ctx: Ctx) -> Respons
     """Erases the signed-in person (GDPR): their key is destroyed, so their names, emails and
     addresses read back redacted everywhere, history included; amounts, ids and the ledger stay.
     Their tokens stop working and they cannot sign in again."""
-    result = identity.erase_user(ctx, UUID(principal.user_id), UUID(principal.tenant_id))
+    result = identity.erase_user(ctx, principal.user_id, principal.tenant_id)
     return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})

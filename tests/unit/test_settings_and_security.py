@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import jwt
 import pytest
@@ -48,8 +48,8 @@ def test_tokens_round_trip_and_reject_tampering_and_expiry() -> None:
     user, tenant = str(uuid4()), str(uuid4())
     principal = tokens.verify(tokens.issue(user, tenant, ["buyer"]))
     assert (principal.user_id, principal.tenant_id, principal.roles) == (
-        user,
-        tenant,
+        UUID(user),
+        UUID(tenant),
         frozenset({"buyer"}),
     )
     with pytest.raises(InvalidToken):

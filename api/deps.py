@@ -14,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from api.bootstrap import Container
 from api.logs import bind_request
 from api.operations import Operations
-from api.policy import acts_for_marketplace, crosses_tenants, roles_for, within_reach
+from api.policy import (
+    acts_for_marketplace,
+    can_see_seller,
+    crosses_tenants,
+    roles_for,
+    within_reach,
+)
 from api.problems import Problem
 from api.ratelimit import RateLimits
 from api.security import Argon2Hasher, InvalidToken, Principal, TokenService
@@ -174,6 +180,19 @@ def confinement(principal: Principal) -> UUID | None:
 def acting_seller_id(principal: Principal) -> UUID:
     """The seller a seller user acts for (its id derives from the user's)."""
     return seller_id_for(principal.tenant_id, principal.user_id)
+
+
+def visible_seller(
+    catalog_queries: CatalogQueries, scope: TenantScope, principal: Principal, seller_id: UUID
+) -> dict[str, Any]:
+    """The seller, for those who oversee the tenant or for the seller itself; anyone else gets
+    404, as for an unknown id."""
+    seller = catalog_queries.seller(scope, str(seller_id))
+    if seller is None or not can_see_seller(
+        principal.roles, str(acting_seller_id(principal)), seller
+    ):
+        raise Problem(404, f"seller {seller_id} not found")
+    return seller
 
 
 def confined_seller(principal: Principal) -> UUID | None:

@@ -23,12 +23,12 @@ from api.deps import (
     ReadAfter,
     Scope,
     acting_seller_id,
+    visible_seller,
 )
-from api.policy import can_see_seller, is_admin
+from api.policy import is_admin
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from projections.catalog.queries import CatalogQueries
 
 router = APIRouter(prefix="/v1", tags=["payouts"])
 
@@ -148,19 +148,6 @@ def list_payouts(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-def _visible_seller(
-    catalog_queries: CatalogQueries, scope: Scope, principal: Principal, seller_id: UUID
-) -> dict[str, Any]:
-    """The seller, for finance or for the seller itself; anyone else gets 404, as for an
-    unknown id."""
-    seller = catalog_queries.seller(scope, str(seller_id))
-    if seller is None or not can_see_seller(
-        principal.roles, str(acting_seller_id(principal)), seller
-    ):
-        raise Problem(404, f"seller {seller_id} not found")
-    return seller
-
-
 @router.get(
     "/sellers/{seller_id}/balance",
     response_model=BalanceOut,
@@ -175,7 +162,7 @@ def seller_balance(
     principal: Annotated[Principal, Depends(Allowed("payouts:read"))],
 ) -> dict[str, Any]:
     """What is in escrow toward the seller, available to pay out, and paid out so far."""
-    seller = _visible_seller(catalog_queries, scope, principal, seller_id)
+    seller = visible_seller(catalog_queries, scope, principal, seller_id)
     tenant = identity_queries.tenant(scope, seller["tenant_id"])
     assert tenant is not None
     return ledger_queries.seller_balance(scope, str(seller_id), tenant["currency"])
@@ -198,6 +185,6 @@ def seller_earnings(
     """The seller's earnings statement, one line per paid seller order, oldest first: gross,
     commission after reversals, refunds, net (gross - refunds - commission), what payouts have
     paid of it, and when escrow is or was released."""
-    _visible_seller(catalog_queries, scope, principal, seller_id)
+    visible_seller(catalog_queries, scope, principal, seller_id)
     page = order_queries.earnings(scope, str(seller_id), limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

@@ -21,8 +21,9 @@ from api.deps import (
     acting_seller_id,
     commanded,
     confinement,
+    visible_seller,
 )
-from api.policy import can_see_seller, is_admin
+from api.policy import is_admin
 from api.problems import Problem
 from api.security import Principal
 from eventstore.application import CommandResult
@@ -167,12 +168,7 @@ def get_seller(
     principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
 ) -> dict[str, Any]:
     """A seller's profile and status: for admins, and for the seller itself."""
-    seller = catalog_queries.seller(scope, str(seller_id))
-    if seller is None or not can_see_seller(
-        principal.roles, str(acting_seller_id(principal)), seller
-    ):
-        raise Problem(404, f"seller {seller_id} not found")
-    return seller
+    return visible_seller(catalog_queries, scope, principal, seller_id)
 
 
 @router.get("", response_model=SellerPage, dependencies=[Depends(ReadAfter("sellers"))])

@@ -234,12 +234,7 @@ class ReadStore:
 
     def advance(self, conn: Connection, name: str, new: int) -> None:
         """Moves a held projector's position, in the same transaction as its row changes."""
-        t = projection_tracking
-        conn.execute(
-            t.update()
-            .where(t.c.name == name)
-            .values(position=new, updated_at=utcnow(), failed_position=None, failure=None)
-        )
+        self.advance_all(conn, {name: new})
 
     def advance_all(self, conn: Connection, reached: Mapping[str, int]) -> None:
         """`advance` for several held projectors at once: one statement, not one each."""

@@ -208,8 +208,8 @@ class CheckoutApplication(VeloraApplication):
     def record_payment(
         self, ctx: CommandContext, order_id: UUID, *, succeeded: bool, within: UUID | None = None
     ) -> CommandResult:
-        """A payment succeeded (holds become sales, escrow is held) or failed (the order is
-        cancelled and its holds released)."""
+        """A payment succeeded (held units are sold, the money enters escrow) or failed (the
+        order is cancelled and its holds released)."""
 
         def settle(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
             if succeeded:

@@ -8,6 +8,7 @@ which one it was, and does not move past it."""
 from __future__ import annotations
 
 import inspect
+import math
 import logging
 import threading
 import time
@@ -142,7 +143,9 @@ class ProjectionRunner(Background):
         self.name = projector.name
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        self.applied_at = 0.0  # time.monotonic() of the last batch a paced group gave it
+        # time.monotonic() of the last batch a paced group gave it; none yet (the clock counts
+        # from boot, so a 0 here would hold a paced projector back in its first pace after it)
+        self.applied_at = -math.inf
         self.failure: ProjectionFailed | None = None
         # Runners to wake whenever this one moves on (those whose projectors read its models).
         self.followers: list[ProjectionRunner] = []

@@ -36,6 +36,7 @@ from projections.notifications import (
 from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
+from projections.profiles import ProfileQueries, ProfilesProjector
 from projections.runner import ProjectionGroup, ProjectionRunner
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
@@ -49,6 +50,7 @@ from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
 from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
+from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
 from services.scheduler import Scheduler
 from services.sellers import SellerApplication
@@ -65,6 +67,8 @@ class Container:
     identity: IdentityApplication
     identity_queries: IdentityQueries
     personal_data: PersonalData
+    profiles: ProfileApplication
+    profile_queries: ProfileQueries
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
@@ -208,6 +212,7 @@ def build(settings: Settings | None = None) -> Container:
         ProjectionRunner(log, store, projector)
         for projector in (
             IdentityProjector(),
+            ProfilesProjector(),
             SellersProjector(),
             CatalogProjector(),
             SearchProjector(search),
@@ -247,6 +252,8 @@ def build(settings: Settings | None = None) -> Container:
         identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
         identity_queries=identity_queries,
         personal_data=PersonalData(store),
+        profiles=ProfileApplication(log, on_recorded=wake_projections),
+        profile_queries=ProfileQueries(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
         catalog=CatalogApplication(log, on_recorded=wake_projections),
         catalog_queries=catalog_queries,

@@ -34,6 +34,7 @@ from projections.identity import IdentityQueries
 from projections.ledger import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
+from projections.profiles import ProfileQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
@@ -44,6 +45,7 @@ from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
 from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
+from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
 from services.sellers import SellerApplication
 
@@ -83,6 +85,8 @@ CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]
 OrderQueriesDep = Annotated[OrderQueries, _part("order_queries")]
 LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
 PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
+ProfilesDep = Annotated[ProfileApplication, _part("profiles")]
+ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 AuditDep = Annotated[AuditTrail, _part("audit")]
 VerifierDep = Annotated[Verifier, _part("verifier")]

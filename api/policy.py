@@ -63,16 +63,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 ADMINS = frozenset({Role.MARKETPLACE_ADMIN.value, Role.SUPER_ADMIN.value, Role.FINANCE_ADMIN.value})
 
 # The auditor reads across tenants, but only the audit trail, the books and its own profile, and
-# changes nothing but its own erasure ("any user" may ask to be forgotten). Checked for every
-# signed-in request, so no route can forget it.
+# changes nothing but its own profile, addresses and erasure (what API.md gives "any user").
+# Checked for every signed-in request, so no route can forget it.
 AUDITOR_READS = ("/v1/audit/", "/v1/ledger/", "/v1/me")
 
 
 def within_reach(roles: frozenset[str], method: str, path: str) -> bool:
     if roles - {Role.AUDITOR.value}:
         return True  # any other role: the permission table decides
-    if method == "DELETE" and path == "/v1/me":
-        return True
+    if path == "/v1/me" or path.startswith("/v1/me/addresses"):
+        return True  # their own profile and addresses, and their erasure
     return method in ("GET", "HEAD") and path.startswith(AUDITOR_READS)
 
 

@@ -27,3 +27,16 @@ class MoneyIn(AmountIn):
 class MoneyOut(BaseModel):
     amount: int
     currency: str
+
+
+class Address(BaseModel):
+    """A shipping address, given at checkout or saved in the buyer's address book."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field(default="", max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    region: str = Field(default="", max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, e.g. DE")

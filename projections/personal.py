@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from domain.money import money_json
+from projections.profiles import address_json, profile_json
 from projections.scope import TenantScope
 from projections.store import ReadStore, zoned
-from projections.tables import carts, orders, refunds, reviews, sellers, users
+from projections.tables import addresses, carts, orders, profiles, refunds, reviews, sellers, users
 
 
 def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:
@@ -18,6 +20,11 @@ def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:
         if out.get(f) is not None:
             out[f] = zoned(out[f])
     return out
+
+
+def _first(conn: Connection, stmt: sa.Select[Any]) -> dict[str, Any] | None:
+    row = conn.execute(stmt).first()
+    return dict(row._mapping) if row is not None else None
 
 
 class PersonalData:
@@ -35,6 +42,17 @@ class PersonalData:
                 "user": _row(
                     user, "user_id", "tenant_id", "email", "roles", "created_at", "erased_at"
                 ),
+                "profile": profile_json(
+                    _first(conn, scope.select(profiles, profiles.c.user_id == user_id))
+                ),
+                "addresses": [
+                    address_json(dict(r._mapping))
+                    for r in conn.execute(
+                        scope.select(addresses, addresses.c.user_id == user_id).order_by(
+                            addresses.c.created_position
+                        )
+                    )
+                ],
                 "seller_profiles": [
                     _row(
                         r,

@@ -37,6 +37,7 @@ from domain.payments import (
     ProviderEventReceipt,
     UnknownPaymentIntent,
 )
+from domain.profiles import AddressNotFound, Profile
 from domain.sellers import Seller
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
@@ -86,7 +87,7 @@ class CheckoutApplication(VeloraApplication):
         tenant_id: UUID,
         buyer_id: UUID,
         cart_id: UUID,
-        shipping_address: dict[str, str],
+        shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
     ) -> Checkout:
         """Places the order for the buyer's cart (or finds the one this key placed already) and
@@ -100,7 +101,10 @@ class CheckoutApplication(VeloraApplication):
           checkout idempotent in the log itself: when the stored response is not there to
           replay (the first attempt crashed mid-request, answered 5xx, or its key expired), a
           repeat resumes the same order instead of placing a second, and the payment intent's
-          provider key derives from that id, so the provider also sees one intent."""
+          provider key derives from that id, so the provider also sees one intent.
+
+        `shipping_address` is the address itself or the id of one the buyer saved; a saved one
+        is read from the buyer's profile when the order is placed, and copied into it."""
         order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
 
         def place_unless_placed() -> None:
@@ -121,10 +125,12 @@ class CheckoutApplication(VeloraApplication):
         tenant_id: UUID,
         buyer_id: UUID,
         cart_id: UUID,
-        shipping_address: dict[str, str],
+        shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
     ) -> None:
         tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
+        if isinstance(shipping_address, UUID):
+            shipping_address = self._saved_address(buyer_id, shipping_address)
         cart = self._own_cart(cart_id, buyer_id)
         lines = [self._priced(tenant, product_id, qty) for product_id, qty in cart.lines.items()]
         order, seller_orders = place(
@@ -153,6 +159,12 @@ class CheckoutApplication(VeloraApplication):
                     ) from None
                 stocks.append(stock)
             self.record(ctx, order, *seller_orders, *stocks, cart)
+
+    def _saved_address(self, buyer_id: UUID, address_id: UUID) -> dict[str, str]:
+        profile = self.read_or_none(Profile.create_id(buyer_id))
+        if not isinstance(profile, Profile):
+            raise AddressNotFound(f"address {address_id} not found")
+        return profile.address(address_id)
 
     def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
         buyable = self._buyable(product_id, tenant.id)

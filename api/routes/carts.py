@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import (
     Allowed,
@@ -18,7 +18,7 @@ from api.deps import (
     commanded,
 )
 from api.problems import Problem
-from api.schemas import MoneyOut
+from api.schemas import Address, MoneyOut
 from api.security import Principal
 from domain.money import money_json
 
@@ -31,21 +31,25 @@ class QuantityIn(BaseModel):
     quantity: int = Field(ge=0, le=999, strict=True, description="0 removes the line")
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str = Field(default="", max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    postal_code: str = Field(min_length=1, max_length=20)
-    region: str = Field(default="", max_length=100)
-    country: str = Field(pattern=r"^[A-Z]{2}$")
-
-
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cart_id: UUID
-    shipping_address: Address
+    shipping_address: Address | None = Field(default=None, description="the address itself")
+    shipping_address_id: UUID | None = Field(
+        default=None, description="or the id of an address the buyer saved (/v1/me/addresses)"
+    )
+
+    @model_validator(mode="after")
+    def _one_address(self) -> CheckoutIn:
+        if (self.shipping_address is None) == (self.shipping_address_id is None):
+            raise ValueError("send either shipping_address or shipping_address_id")
+        return self
+
+    def address(self) -> dict[str, str] | UUID:
+        if self.shipping_address is not None:
+            return self.shipping_address.model_dump()
+        assert self.shipping_address_id is not None
+        return self.shipping_address_id
 
 
 class CartLineOut(BaseModel):
@@ -132,7 +136,10 @@ def get_cart(
     "/checkout",
     status_code=201,
     response_model=CheckoutOut,
-    responses={409: {"description": "a line lacks stock or cannot be bought"}},
+    responses={
+        404: {"description": "unknown cart, or a shipping_address_id the buyer has not saved"},
+        409: {"description": "a line lacks stock or cannot be bought"},
+    },
 )
 def checkout(
     body: CheckoutIn,
@@ -143,14 +150,15 @@ def checkout(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     """Turns the buyer's cart into one order and one seller order per seller, holds every line's
-    stock (all or none), snapshots prices and commission, and creates the payment intent.
-    Requires `Idempotency-Key`."""
+    stock (all or none), snapshots prices and commission, and creates the payment intent. Ships
+    to `shipping_address`, or to the saved address `shipping_address_id` names. Requires
+    `Idempotency-Key`."""
     done = checkout.checkout(
         ctx,
         tenant_id=principal.tenant_id,
         buyer_id=principal.user_id,
         cart_id=body.cart_id,
-        shipping_address=body.shipping_address.model_dump(),
+        shipping_address=body.address(),
         idempotency_key=idempotency_key,
     )
     order, currency = done.order, done.order.currency

@@ -40,17 +40,6 @@ def get_user(
     return user
 
 
-@router.get("/me", response_model=User, dependencies=[Depends(ReadAfter("identity"))])
-def me(principal: CurrentUser, identity_queries: IdentityQueriesDep) -> dict[str, Any]:
-    """The signed-in user's own profile."""
-    user = identity_queries.user(TenantScope.only(principal.tenant_id), str(principal.user_id))
-    if user is None:
-        raise Problem(
-            404, "your user is not in the read model yet; retry with X-Velora-Min-Position"
-        )
-    return user
-
-
 @router.get(
     "/me/export",
     dependencies=[Depends(ReadAfter("identity", "sellers", "catalog", "orders", "carts"))],

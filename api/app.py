@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     carts,
     health,
+    images,
     ledger,
     ops,
     orders,
@@ -90,6 +91,8 @@ def create_app(
         profiles.router,
         sellers.router,
         products.router,
+        images.router,
+        images.media,
         reviews.router,
         search.router,
         carts.router,
@@ -131,6 +134,10 @@ def create_app(
         IdempotencyMiddleware, store_of=lambda: container.idempotency, scope_of=caller_scope
     )
     app.add_middleware(RefuseControls, exempt=("/v1/webhooks/stripe",))
-    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=container.settings.max_body_bytes,
+        larger=[(images.UPLOAD_PATH, images.UPLOAD_MAX_BYTES)],
+    )
     app.add_middleware(Observed, metrics=metrics)
     return app

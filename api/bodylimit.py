@@ -4,6 +4,8 @@ by its Content-Length when it states one, else as soon as the chunks received pa
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,17 +20,33 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`larger`: (path pattern, limit) pairs for the few routes that take more, such as image
+    uploads; every other path has `max_bytes`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = list(larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next(
+            (most for pattern, most in self.larger if pattern.match(scope["path"])),
+            self.default_bytes,
+        )
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send, declared.isdigit())
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, declared.isdigit(), limit)
             return
         received = 0
         started = False
@@ -38,8 +56,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if received > limit:
+                    raise _TooLarge(limit)
             return message
 
         async def watched(message: Message) -> None:
@@ -52,12 +70,12 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(send, True)
+            await self._refuse(send, True, limit)
 
-    async def _refuse(self, send: Send, too_large: bool) -> None:
+    async def _refuse(self, send: Send, too_large: bool, limit: int) -> None:
         status = 413 if too_large else 400
         detail = (
-            f"the request body is larger than {self.max_bytes} bytes"
+            f"the request body is larger than {limit} bytes"
             if too_large
             else "the Content-Length header is not a number"
         )

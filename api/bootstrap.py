@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from api.idempotency import IdempotencyStore
+from api.media import MediaUrls
 from api.operations import Operations
 from api.ratelimit import RateLimits
 from api.security import Argon2Hasher, TokenService
 from api.settings import Settings, SettingsError
+from domain.media import BlobStore
 from domain.payments import PaymentProvider
+from eventstore.blobs import FileBlobStore, S3BlobStore
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
@@ -72,6 +75,8 @@ class Container:
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
+    blobs: BlobStore
+    media_urls: MediaUrls
     checkout: CheckoutApplication
     fulfilment: FulfilmentApplication
     order_queries: OrderQueries
@@ -185,6 +190,20 @@ def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvide
     return LocalPaymentProvider(tokens.secret_for("local-payments"))
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """An S3 bucket when VELORA_S3_BUCKET names one, else files under the data directory."""
+    if settings.s3_bucket:
+        secret = settings.s3_secret_access_key
+        return S3BlobStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+        )
+    return FileBlobStore(settings.data_dir / "media")
+
+
 def search_index(settings: Settings) -> SearchIndex:
     """OpenSearch when a URL is configured, else tantivy under the data directory."""
     if settings.opensearch_url:
@@ -208,6 +227,7 @@ def build(settings: Settings | None = None) -> Container:
     )
     store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
     search = search_index(settings)
+    blobs = blob_store(settings)
     runners = [
         ProjectionRunner(log, store, projector)
         for projector in (
@@ -255,7 +275,9 @@ def build(settings: Settings | None = None) -> Container:
         profiles=ProfileApplication(log, on_recorded=wake_projections),
         profile_queries=ProfileQueries(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
-        catalog=CatalogApplication(log, on_recorded=wake_projections),
+        catalog=CatalogApplication(log, blobs, on_recorded=wake_projections),
+        blobs=blobs,
+        media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
         catalog_queries=catalog_queries,
         checkout=checkout,
         fulfilment=fulfilment,

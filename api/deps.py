@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Container
 from api.logs import bind_request
+from api.media import MediaUrls
 from api.operations import Operations
 from api.policy import (
     acts_for_marketplace,
@@ -24,6 +25,7 @@ from api.policy import (
 from api.problems import Problem
 from api.ratelimit import RateLimits
 from api.security import Argon2Hasher, InvalidToken, Principal, TokenService
+from domain.media import BlobStore
 from domain.sellers import seller_id_for
 from eventstore.application import CommandResult
 from eventstore.context import CommandContext
@@ -98,6 +100,8 @@ OperationsDep = Annotated[Operations, _part("operations")]
 EventLogDep = Annotated[EventLog, _part("log")]
 PayoutRunsDep = Annotated[PayoutRuns, _part("payout_runs")]
 WebhookSecretDep = Annotated[str, _part("webhook_secret")]
+MediaUrlsDep = Annotated[MediaUrls, _part("media_urls")]
+BlobsDep = Annotated[BlobStore, _part("blobs")]
 
 
 def client_address(request: Request) -> str:

@@ -14,7 +14,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Upstream
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    TooLarge,
+    Unsupported,
+    Upstream,
+)
+from domain.media import BlobStoreUnavailable
 from projections.search.port import InvalidSearch, SearchUnavailable
 from projections.store import InvalidCursor
 
@@ -28,6 +38,7 @@ STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
     eventsourcing.persistence.InterfaceError,
     redis.exceptions.ConnectionError,  # the shared rate-limit counters
     redis.exceptions.TimeoutError,
+    BlobStoreUnavailable,  # where images are kept (files or S3)
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -38,6 +49,8 @@ STATUS_OF: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (NotAllowed, 403),
     (Invalid, 422),
+    (TooLarge, 413),
+    (Unsupported, 415),
     (Upstream, 502),
 ]
 

@@ -40,3 +40,11 @@ class Address(BaseModel):
     postal_code: str = Field(min_length=1, max_length=20)
     region: str = Field(default="", max_length=100)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, e.g. DE")
+
+
+class ImageOut(BaseModel):
+    id: str
+    url: str = Field(description="the image, cleaned, at full size: a signed URL that expires")
+    width: int
+    height: int
+    sizes: dict[str, str] = Field(description="signed URLs by size: original, large, thumb")

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # Where the Stripe SDK sends its requests; unset means Stripe itself (tests use localstripe).
     stripe_api_base: str | None = None
     secret_key: SecretStr | None = None
+    # Product images: an S3 bucket when one is named (AWS, MinIO, ...), else files in the data dir.
+    s3_bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # How long a signed image URL stays valid; URLs are stable within a tenth of it (caching).
+    media_url_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=24 * 3600)
     # How long consumers remember the event ids they applied: longer than the topics' retention.
@@ -97,6 +105,7 @@ class Settings(BaseSettings):
                 self.kafka_bootstrap,
                 self.stripe_api_key,
                 self.redis_url,
+                self.s3_bucket,
             )
         )
 

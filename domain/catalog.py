@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
 from domain.money import Money, parse_currency
 from domain.sellers import Seller
 
@@ -97,6 +100,20 @@ class Product(TenantAggregate):
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
 
+    class ImageAdded(TenantAggregate.Event):
+        image_id: UUID
+        content_type: str
+        width: int
+        height: int
+        # Each size's blob key: "original" (cleaned of metadata), "large", "thumb".
+        keys: dict[str, str]
+
+    class ImageRemoved(TenantAggregate.Event):
+        image_id: UUID
+
+    class ImagesReordered(TenantAggregate.Event):
+        image_ids: list[UUID]
+
     @event(Listed)
     def __init__(
         self,
@@ -122,6 +139,8 @@ class Product(TenantAggregate):
         self.attributes = attributes
         self.status = status
         self.commission_bps: int | None = None
+        # In the order buyers see them: the first is the product's main image.
+        self.images: list[dict[str, Any]] = []
 
     @classmethod
     def list(
@@ -206,6 +225,62 @@ class Product(TenantAggregate):
         if commission_bps is not None and not 0 <= commission_bps <= 10_000:
             raise InvalidProduct("commission_bps must be between 0 and 10000")
         self._commission_set(commission_bps=commission_bps)
+
+    def add_image(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        """Shows one more image, last. Its bytes are stored already, under `keys`."""
+        self.require_room_for_image()
+        self._image_added(
+            image_id=image_id, content_type=content_type, width=width, height=height, keys=keys
+        )
+
+    def require_room_for_image(self) -> None:
+        if len(self.images) >= MAX_IMAGES_PER_PRODUCT:
+            raise TooManyImages(f"a product shows at most {MAX_IMAGES_PER_PRODUCT} images")
+
+    def remove_image(self, image_id: UUID) -> dict[str, str]:
+        """Stops showing an image; returns its blob keys, for the caller to delete."""
+        image = self.image(image_id)
+        self._image_removed(image_id=image_id)
+        return dict(image["keys"])
+
+    def reorder_images(self, image_ids: Sequence[UUID]) -> None:
+        """Puts the images in this order; it must name each of them exactly once."""
+        current = [image["image_id"] for image in self.images]
+        if sorted(image_ids) != sorted(current):
+            raise InvalidProduct("image_ids must name each of the product's images once")
+        if list(image_ids) != current:
+            self._images_reordered(image_ids=list(image_ids))
+
+    def image(self, image_id: UUID) -> dict[str, Any]:
+        for image in self.images:
+            if image["image_id"] == image_id:
+                return image
+        raise ImageNotFound(f"image {image_id} not found")
+
+    @event(ImageAdded)
+    def _image_added(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        self.images.append(
+            {
+                "image_id": image_id,
+                "content_type": content_type,
+                "width": width,
+                "height": height,
+                "keys": keys,
+            }
+        )
+
+    @event(ImageRemoved)
+    def _image_removed(self, image_id: UUID) -> None:
+        self.images = [i for i in self.images if i["image_id"] != image_id]
+
+    @event(ImagesReordered)
+    def _images_reordered(self, image_ids: Sequence[UUID]) -> None:
+        by_id = {image["image_id"]: image for image in self.images}
+        self.images = [by_id[image_id] for image_id in image_ids]
 
     def _require_pending(self, command: str) -> None:
         if self.status != ProductStatus.PENDING_APPROVAL:

@@ -42,3 +42,15 @@ class Upstream(DomainError):
     """A service Velora depends on (the payment provider) refused or failed; nothing changed."""
 
     title = "Upstream service failed"
+
+
+class Unsupported(DomainError):
+    """The content is not of a kind Velora takes (a file that is not an image)."""
+
+    title = "Unsupported media type"
+
+
+class TooLarge(DomainError):
+    """The content is larger than Velora takes (bytes, or pixels once decoded)."""
+
+    title = "Too large"

@@ -8,8 +8,8 @@ which one it was, and does not move past it."""
 from __future__ import annotations
 
 import inspect
-import math
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence

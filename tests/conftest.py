@@ -26,6 +26,7 @@ PG_URL = os.environ.get("VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5
 MYSQL_URL = os.environ.get("VELORA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 STRIPE_URL = os.environ.get("VELORA_TEST_STRIPE_URL", "http://127.0.0.1:8420")
 REDIS_URL = os.environ.get("VELORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+S3_URL = os.environ.get("VELORA_TEST_S3_URL", "http://127.0.0.1:8430")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # Every test client calls from one address and signs in far more often than a person would: the
 # scenarios run with the limits an operator raises for a load test. tests/e2e/test_limits*.py
@@ -91,6 +92,27 @@ def stripe_server() -> str:
     except OSError as e:
         _unavailable("localstripe", e)
     return STRIPE_URL
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> str:
+    """moto's S3 server (scripts/services.sh), the S3 API the blob store is tested against."""
+    parts = urlsplit(S3_URL)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=3).close()
+    except OSError as e:
+        _unavailable("moto's S3 server", e)
+    return S3_URL
+
+
+def s3_settings(s3_server: str) -> dict[str, object]:
+    """Settings for a fresh bucket of its own on the S3 server."""
+    return {
+        "s3_bucket": f"velora-t-{uuid.uuid4().hex[:12]}",
+        "s3_endpoint_url": s3_server,
+        "s3_access_key_id": "velora-test",
+        "s3_secret_access_key": "velora-test-secret",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -164,12 +186,15 @@ def servers_container(
     tmp_path_factory: pytest.TempPathFactory,
     new_pg_database: Callable[[], str],
     new_mysql_database: Callable[[], str],
+    s3_server: str,
 ) -> Iterator[Container]:
-    """A migrated container on real servers (PostgreSQL event store, MariaDB read models)."""
+    """A migrated container on real servers (PostgreSQL event store, MariaDB read models, images
+    in an S3 bucket)."""
     settings = make_settings(
         tmp_path_factory.mktemp("velora"),
         eventstore_url=new_pg_database(),
         read_db_url=new_mysql_database(),
+        **s3_settings(s3_server),
     )
     container = built(settings)
     yield container

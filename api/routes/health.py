@@ -41,6 +41,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         ("read_models", check_read_db),
         ("search", container.search.ping),
         ("rate_limits", container.limits.ping),
+        ("media", container.blobs.ping),
     ]
     if container.broker is not None:
         checks_to_run.append(("broker", container.broker.ping))

@@ -16,6 +16,7 @@ from api.deps import (
     Ctx,
     Cursor,
     Limit,
+    MediaUrlsDep,
     ReadAfter,
     Scope,
     acting_seller_id,
@@ -25,7 +26,7 @@ from api.deps import (
 from api.policy import can_see_product, is_admin
 from api.problems import Problem
 from api.routes.sellers import CommissionIn
-from api.schemas import MoneyIn, MoneyOut
+from api.schemas import ImageOut, MoneyIn, MoneyOut
 from api.security import Principal
 from services.catalog import ProductEdit
 
@@ -91,6 +92,7 @@ class ProductOut(BaseModel):
     category: str
     price: MoneyOut
     attributes: dict[str, str]
+    images: list[ImageOut]
     status: str
     seller_status: str
     available: int
@@ -217,21 +219,23 @@ def set_product_commission(
 def get_product(
     product_id: UUID,
     catalog_queries: CatalogQueriesDep,
+    media_urls: MediaUrlsDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
 ) -> dict[str, Any]:
-    """A product with its available stock and average rating."""
+    """A product with its available stock, average rating and images (signed URLs)."""
     product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
         raise Problem(404, f"product {product_id} not found")
-    return product
+    return product | {"images": media_urls.images(product["images"])}
 
 
 @router.get("", response_model=ProductPage, dependencies=[Depends(ReadAfter("catalog"))])
 def list_products(
     catalog_queries: CatalogQueriesDep,
+    media_urls: MediaUrlsDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
     status: Annotated[str | None, Query(pattern="^(pending_approval|active|rejected)$")] = None,
@@ -250,4 +254,5 @@ def list_products(
         limit=limit,
         cursor=cursor,
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    items = [p | {"images": media_urls.images(p["images"])} for p in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}

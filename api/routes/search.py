@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Cursor, Limit, ReadAfter, Scope, SearchDep
-from api.schemas import MoneyOut
+from api.deps import Cursor, Limit, MediaUrlsDep, ReadAfter, Scope, SearchDep
+from api.media import MediaUrls
+from api.schemas import ImageOut, MoneyOut
 from domain.money import money_json
 from projections.search.port import (
     ProductDocument,
@@ -38,6 +40,7 @@ class HitOut(BaseModel):
     price: MoneyOut
     available: int
     rating: RatingOut
+    images: list[ImageOut]
 
 
 class BucketOut(BaseModel):
@@ -69,7 +72,7 @@ class SuggestOut(BaseModel):
     suggestions: list[str]
 
 
-def _hit(d: ProductDocument) -> dict[str, Any]:
+def _hit(d: ProductDocument, media_urls: MediaUrls) -> dict[str, Any]:
     return {
         "id": d.product_id,
         "tenant_id": d.tenant_id,
@@ -80,13 +83,14 @@ def _hit(d: ProductDocument) -> dict[str, Any]:
         "price": money_json(d.price_minor, d.currency),
         "available": d.available,
         "rating": {"average": d.rating_avg if d.rating_count else None, "count": d.rating_count},
+        "images": media_urls.images(json.loads(d.images)),
     }
 
 
-def _answer(result: SearchResult) -> dict[str, Any]:
+def _answer(result: SearchResult, media_urls: MediaUrls) -> dict[str, Any]:
     f = result.facets
     return {
-        "items": [_hit(d) for d in result.items],
+        "items": [_hit(d, media_urls) for d in result.items],
         "total": result.total,
         "facets": {
             "category": [{"value": b.value, "count": b.count} for b in f.categories],
@@ -112,6 +116,7 @@ Price = Annotated[
 @router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
 async def search_products(
     search: SearchDep,
+    media_urls: MediaUrlsDep,
     scope: Scope,
     q: Annotated[str, Query(max_length=200, description="words to find")] = "",
     category: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -140,7 +145,7 @@ async def search_products(
         limit=limit,
     )
     result = await run_in_threadpool(search.search, scope, page(scope, query, cursor))
-    return _answer(result)
+    return _answer(result, media_urls)
 
 
 @router.get("/suggest", response_model=SuggestOut, dependencies=[Depends(ReadAfter("search"))])

@@ -170,6 +170,36 @@ class CatalogProjector(Projector):
         self._update(conn, e, r, commission_bps=e.commission_bps)
 
     @apply.register
+    def _image_added(self, e: Product.ImageAdded, conn: Connection, r: RecordedEvent) -> None:
+        image = {
+            "image_id": str(e.image_id),
+            "content_type": e.content_type,
+            "width": e.width,
+            "height": e.height,
+            "keys": dict(e.keys),
+        }
+        self._update(conn, e, r, images=[*self._images(conn, e.originator_id), image])
+
+    @apply.register
+    def _image_removed(self, e: Product.ImageRemoved, conn: Connection, r: RecordedEvent) -> None:
+        kept = [i for i in self._images(conn, e.originator_id) if i["image_id"] != str(e.image_id)]
+        self._update(conn, e, r, images=kept)
+
+    @apply.register
+    def _images_reordered(
+        self, e: Product.ImagesReordered, conn: Connection, r: RecordedEvent
+    ) -> None:
+        by_id = {i["image_id"]: i for i in self._images(conn, e.originator_id)}
+        self._update(conn, e, r, images=[by_id[str(i)] for i in e.image_ids])
+
+    def _images(self, conn: Connection, product_id: UUID) -> list[dict[str, Any]]:
+        products = self.tables.products
+        images = conn.execute(
+            sa.select(products.c.images).where(products.c.product_id == str(product_id))
+        ).scalar()
+        return list(images or [])
+
+    @apply.register
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
         key = {"product_id": str(e.product_id), "warehouse": e.warehouse}
         updated = conn.execute(

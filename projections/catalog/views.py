@@ -43,6 +43,8 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
             "category": row["category"],
             "price": money_json(row["price_amount"], row["currency"]),
             "attributes": row["attributes"],
+            # Blob keys: the API signs a URL for each when it answers.
+            "images": row.get("images") or [],
             "status": row["status"],
             "seller_status": row["seller_status"],
             "available": available,

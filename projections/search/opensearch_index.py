@@ -94,6 +94,8 @@ def index_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[s
                     "rating_count": {"type": "long"},
                     "created_position": {"type": "long"},
                     "version": {"type": "long"},
+                    # Shown with a hit, never searched.
+                    "images": {"type": "keyword", "index": False, "doc_values": False},
                 },
             },
         },

@@ -45,6 +45,9 @@ class ProductDocument:
     rating_count: int
     created_position: int
     version: int
+    # The product's images as the catalog model keeps them (blob keys), as JSON text: shown,
+    # never searched; the API signs their URLs when it answers.
+    images: str = "[]"
 
 
 @dataclass(frozen=True)

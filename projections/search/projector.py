@@ -8,6 +8,7 @@ is the document's version."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from functools import singledispatchmethod
 from typing import Any
@@ -46,6 +47,7 @@ def document(row: Mapping[Any, Any]) -> ProductDocument:
         rating_count=count,
         created_position=row["created_position"],
         version=row["updated_position"],
+        images=json.dumps(row["images"] or [], separators=(",", ":")),
     )
 
 
@@ -86,6 +88,9 @@ class SearchProjector(Projector):
     @apply.register(Product.Approved)
     @apply.register(Product.Rejected)
     @apply.register(Product.Edited)
+    @apply.register(Product.ImageAdded)
+    @apply.register(Product.ImageRemoved)
+    @apply.register(Product.ImagesReordered)
     def _product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
         self._products.add(str(e.originator_id))
 

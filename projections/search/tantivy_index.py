@@ -72,6 +72,7 @@ def _schema() -> tantivy.Schema:
         b.add_integer_field(name, stored=True, indexed=True, fast=True)
     b.add_float_field("rating_avg", stored=True, indexed=True, fast=True)
     b.add_boolean_field("live", stored=True, indexed=True, fast=True)
+    b.add_bytes_field("images", stored=True, indexed=False)
     return b.build()
 
 
@@ -161,14 +162,18 @@ def build_query(scope: TenantScope, q: SearchQuery) -> Query:
 def _as_tantivy(change: ProductDocument | Removal) -> tantivy.Document:
     if isinstance(change, Removal):
         return tantivy.Document(**asdict(change), live=False)
-    return tantivy.Document(**asdict(change), category_key=change.category, live=True)
+    stored = asdict(change) | {"images": change.images.encode()}
+    return tantivy.Document(**stored, category_key=change.category, live=True)
 
 
 DOCUMENT_FIELDS = tuple(f.name for f in fields(ProductDocument))
 
 
 def _as_document(stored: dict[str, list[Any]]) -> ProductDocument:
-    return ProductDocument(**{name: stored[name][0] for name in DOCUMENT_FIELDS})
+    values = {name: stored[name][0] for name in DOCUMENT_FIELDS if name in stored}
+    if "images" in values:
+        values["images"] = bytes(values["images"]).decode()
+    return ProductDocument(**values)
 
 
 class Generation:
@@ -181,7 +186,13 @@ class Generation:
         try:
             self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         except (OSError, ValueError) as e:
-            raise SearchUnavailable(f"cannot open the search index at {path}: {e}") from e
+            hint = (
+                " (it was built by an earlier Velora with other fields: "
+                "`velora projections rebuild search` builds it anew)"
+                if "schema does not match" in str(e)
+                else ""
+            )
+            raise SearchUnavailable(f"cannot open the search index at {path}: {e}{hint}") from e
         self.index.register_tokenizer(ANALYZER, TEXT)
         self._lock = threading.Lock()
         self._seen_commit: tuple[int, int] | None = None

@@ -25,6 +25,7 @@ class Api:
         key: str | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
     ) -> httpx.Response:
         sent = dict(headers or {})
         if token:
@@ -36,7 +37,7 @@ class Api:
         if content is not None:
             sent.setdefault("Content-Type", "application/json")
         response = self.http.request(
-            method, path, json=json, content=content, headers=sent, params=params
+            method, path, json=json, content=content, headers=sent, params=params, files=files
         )
         if "X-Velora-Position" in response.headers:
             self.position = max(self.position, int(response.headers["X-Velora-Position"]))

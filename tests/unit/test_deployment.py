@@ -25,6 +25,7 @@ BACKING = {
     "opensearch": "opensearchproject/opensearch:2",
     "kafka": "apache/kafka:",
     "redis": "redis:7",
+    "minio": "minio/minio:",
 }
 
 
@@ -82,6 +83,7 @@ def test_services_start_in_order(compose: dict[str, Any]) -> None:
         assert waits_for(name)["kafka"] == "service_healthy", name
     assert waits_for("api")["opensearch"] == "service_healthy"
     assert waits_for("api")["redis"] == "service_healthy"  # the shared rate-limit counters
+    assert waits_for("api")["minio"] == "service_healthy"  # where product images are kept
 
 
 def test_every_command_is_one_the_cli_accepts(compose: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from eventstore.verify import Verifier
 from projections import migrate as read_migrations
 from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
+from projections.categories import CategoriesProjector, CategoryQueries
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
 from projections.notifications import CONSUMER as NOTIFICATIONS
@@ -48,6 +49,7 @@ from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from services.audit import AuditTrail, OperatorApplication
 from services.catalog import CatalogApplication
+from services.categories import CategoryApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
@@ -75,6 +77,8 @@ class Container:
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
+    categories: CategoryApplication
+    category_queries: CategoryQueries
     blobs: BlobStore
     media_urls: MediaUrls
     checkout: CheckoutApplication
@@ -234,6 +238,7 @@ def build(settings: Settings | None = None) -> Container:
             IdentityProjector(),
             ProfilesProjector(),
             SellersProjector(),
+            CategoriesProjector(),
             CatalogProjector(),
             SearchProjector(search),
             OrdersProjector(),
@@ -256,6 +261,7 @@ def build(settings: Settings | None = None) -> Container:
     order_queries = OrderQueries(store)
     identity_queries = IdentityQueries(store)
     catalog_queries = CatalogQueries(store)
+    category_queries = CategoryQueries(store)
     ledger_queries = LedgerQueries(store)
     payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
@@ -279,6 +285,10 @@ def build(settings: Settings | None = None) -> Container:
         blobs=blobs,
         media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
         catalog_queries=catalog_queries,
+        categories=CategoryApplication(
+            log, category_queries.products_named, on_recorded=wake_projections
+        ),
+        category_queries=category_queries,
         checkout=checkout,
         fulfilment=fulfilment,
         order_queries=order_queries,

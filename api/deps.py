@@ -32,6 +32,7 @@ from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.verify import Verifier
 from projections.catalog.queries import CatalogQueries
+from projections.categories import CategoryQueries
 from projections.identity import IdentityQueries
 from projections.ledger import LedgerQueries
 from projections.orders.queries import OrderQueries
@@ -42,6 +43,7 @@ from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
 from services.audit import AuditTrail
 from services.catalog import CatalogApplication
+from services.categories import CategoryApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
@@ -84,6 +86,8 @@ RefundsDep = Annotated[RefundApplication, _part("refunds")]
 PayoutsDep = Annotated[PayoutApplication, _part("payouts")]
 IdentityQueriesDep = Annotated[IdentityQueries, _part("identity_queries")]
 CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]
+CategoriesDep = Annotated[CategoryApplication, _part("categories")]
+CategoryQueriesDep = Annotated[CategoryQueries, _part("category_queries")]
 OrderQueriesDep = Annotated[OrderQueries, _part("order_queries")]
 LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
 PersonalDataDep = Annotated[PersonalData, _part("personal_data")]

@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "products:read": ANYONE_SIGNED_IN,
     "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
+    "categories:read": ANYONE_SIGNED_IN,
+    "categories:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "carts:use": frozenset({Role.BUYER}),
     "checkout": frozenset({Role.BUYER}),
     "orders:read": frozenset(

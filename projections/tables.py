@@ -172,6 +172,19 @@ sellers = sa.Table(
     sa.Index("ix_sellers_tenant_position", "tenant_id", "created_position"),
 )
 
+categories = sa.Table(
+    "categories",
+    metadata,
+    sa.Column("category_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_categories_tenant", "tenant_id", "created_position"),
+)
+
 products = sa.Table(
     "products",
     metadata,
@@ -202,6 +215,7 @@ products = sa.Table(
     sa.Column("images", sa.JSON, nullable=True),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
+    sa.Index("ix_products_category", "tenant_id", "category"),
 )
 
 stock_levels = sa.Table(
@@ -426,6 +440,7 @@ class Tables:
     profiles: sa.Table
     addresses: sa.Table
     sellers: sa.Table
+    categories: sa.Table
     products: sa.Table
     stock_levels: sa.Table
     carts: sa.Table

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from domain.catalog import Product, ProductNotFound, SkuClaim, SkuTaken
+from domain.categories import CategoryTree
 from domain.errors import DomainError
 from domain.identity import ProductModeration, Tenant, TenantNotFound
 from domain.inventory import Stock
@@ -60,7 +61,7 @@ class CatalogApplication(VeloraApplication):
             sku=sku,
             title=title,
             description=description,
-            category=category,
+            category=self._category(seller.tenant_id, category),
             price=price,
             attributes=attributes,
             moderation_required=self._moderation_required(seller.tenant_id),
@@ -96,7 +97,11 @@ class CatalogApplication(VeloraApplication):
         product.edit(
             title=edit.title,
             description=edit.description,
-            category=edit.category,
+            category=(
+                self._category(product.tenant_id, edit.category)
+                if edit.category is not None
+                else None
+            ),
             price=edit.price,
             moderation_required=self._moderation_required(product.tenant_id),
         )
@@ -187,6 +192,12 @@ class CatalogApplication(VeloraApplication):
             raise ProductNotFound(f"product {product_id} not found")
         self.require_acting(seller_id)
         return product
+
+    def _category(self, tenant_id: UUID, name: str) -> str:
+        """The category a product names, as its tenant's tree spells it (any name while the
+        tenant has no categories)."""
+        tree = self.read_or_none(CategoryTree.create_id(tenant_id))
+        return tree.named(name) if isinstance(tree, CategoryTree) else name
 
     def _moderation_required(self, tenant_id: UUID) -> bool:
         tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound)

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from domain.base import PLATFORM_TENANT_ID
+from domain.categories import CategoryTree
 from domain.identity import (
     EmailAlreadyRegistered,
     EmailClaim,
@@ -115,6 +116,9 @@ class IdentityApplication(VeloraApplication):
         commission_bps: int | None,
     ) -> CommandResult:
         tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tree = self.read_or_none(CategoryTree.create_id(tenant.id))
+        if commission_bps is not None and isinstance(tree, CategoryTree):
+            category = tree.named(category)  # an override names a real category
         tenant.set_category_commission(category, commission_bps)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 

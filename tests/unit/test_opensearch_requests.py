@@ -138,6 +138,7 @@ def test_the_template_maps_every_field_explicitly_and_strictly() -> None:
             "rating_count": {"type": "long"},
             "created_position": {"type": "long"},
             "version": {"type": "long"},
+            "images": {"type": "keyword", "index": False, "doc_values": False},
         },
     }
     # The mapping names exactly the document's fields: a new field must be mapped on purpose.

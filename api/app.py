@@ -40,6 +40,7 @@ from api.routes import (
     tenants,
     users,
     webhooks,
+    wishlists,
 )
 from api.settings import Settings
 
@@ -90,6 +91,7 @@ def create_app(
         tenants.router,
         users.router,
         profiles.router,
+        wishlists.router,
         sellers.router,
         categories.router,
         products.router,

@@ -47,6 +47,7 @@ from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
+from projections.wishlists import WishlistQueries, WishlistsProjector
 from services.audit import AuditTrail, OperatorApplication
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication
@@ -59,6 +60,7 @@ from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
 from services.scheduler import Scheduler
 from services.sellers import SellerApplication
+from services.wishlists import WishlistApplication
 
 # The relay's name: its position is kept under it.
 RELAY = "kafka"
@@ -74,6 +76,8 @@ class Container:
     personal_data: PersonalData
     profiles: ProfileApplication
     profile_queries: ProfileQueries
+    wishlists: WishlistApplication
+    wishlist_queries: WishlistQueries
     sellers: SellerApplication
     catalog: CatalogApplication
     catalog_queries: CatalogQueries
@@ -243,6 +247,7 @@ def build(settings: Settings | None = None) -> Container:
             SearchProjector(search),
             OrdersProjector(),
             CartsProjector(),
+            WishlistsProjector(),
             LedgerProjector(),
         )
     ]
@@ -280,6 +285,8 @@ def build(settings: Settings | None = None) -> Container:
         personal_data=PersonalData(store),
         profiles=ProfileApplication(log, on_recorded=wake_projections),
         profile_queries=ProfileQueries(store),
+        wishlists=WishlistApplication(log, on_recorded=wake_projections),
+        wishlist_queries=WishlistQueries(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
         catalog=CatalogApplication(log, blobs, on_recorded=wake_projections),
         blobs=blobs,

@@ -41,6 +41,7 @@ from projections.profiles import ProfileQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
+from projections.wishlists import WishlistQueries
 from services.audit import AuditTrail
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication
@@ -52,6 +53,7 @@ from services.payouts import PayoutApplication
 from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
 from services.sellers import SellerApplication
+from services.wishlists import WishlistApplication
 
 POSITION_HEADER = "X-Velora-Position"
 MIN_POSITION_HEADER = "X-Velora-Min-Position"
@@ -93,6 +95,8 @@ LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
 PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
 ProfilesDep = Annotated[ProfileApplication, _part("profiles")]
 ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]
+WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
+WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 AuditDep = Annotated[AuditTrail, _part("audit")]
 VerifierDep = Annotated[Verifier, _part("verifier")]

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "categories:read": ANYONE_SIGNED_IN,
     "categories:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "carts:use": frozenset({Role.BUYER}),
+    "wishlist:use": frozenset({Role.BUYER}),
     "checkout": frozenset({Role.BUYER}),
     "orders:read": frozenset(
         {Role.BUYER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN}

@@ -100,6 +100,13 @@ class Product(TenantAggregate):
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
 
+    class PriceLowered(TenantAggregate.Event):
+        """Recorded beside the edit that lowers a price: news for whoever wishes for it."""
+
+        from_minor: int
+        price_minor: int
+        currency: str
+
     class ImageAdded(TenantAggregate.Event):
         image_id: UUID
         content_type: str
@@ -207,6 +214,8 @@ class Product(TenantAggregate):
                 ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
             ).value
         new_price = _price(price) if price is not None else self.price
+        lowered = new_price.currency == self.currency and new_price.amount_minor < self.price_minor
+        from_minor = self.price_minor
         self._edited(
             title=_text("title", title, 200) if title is not None else self.title,
             description=(
@@ -220,6 +229,10 @@ class Product(TenantAggregate):
             attributes=self.attributes,
             status=status,
         )
+        if lowered:
+            self._price_lowered(
+                from_minor=from_minor, price_minor=self.price_minor, currency=self.currency
+            )
 
     def set_commission(self, commission_bps: int | None) -> None:
         if commission_bps is not None and not 0 <= commission_bps <= 10_000:
@@ -308,6 +321,10 @@ class Product(TenantAggregate):
         self.title, self.description, self.category = title, description, category
         self.price_minor, self.currency = price_minor, currency
         self.attributes, self.status = attributes, status
+
+    @event(PriceLowered)
+    def _price_lowered(self, from_minor: int, price_minor: int, currency: str) -> None:
+        pass
 
     @event(CommissionSet)
     def _commission_set(self, commission_bps: int | None) -> None:

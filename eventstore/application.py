@@ -20,6 +20,7 @@ from eventsourcing.application import (
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, Mapper
 
+from domain.catalog import Product
 from domain.errors import Conflict, NotFound
 from domain.sellers import Seller
 from eventstore.cache import AggregateCache
@@ -152,6 +153,17 @@ class VeloraApplication(Application[UUID]):
             return repository.shared(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
+        """The product and its seller, if a buyer of this tenant may see and buy it now (it is
+        active and its seller approved). Read from the log, as `read_or_none` reads."""
+        product = self.read_or_none(product_id)
+        if not isinstance(product, Product) or product.tenant_id != tenant_id:
+            return None
+        seller = self.read_or_none(product.seller_id)
+        if not product.is_active or not isinstance(seller, Seller) or not seller.can_sell:
+            return None
+        return product, seller
 
     def require_acting(self, seller_id: UUID | None) -> None:
         """Refuses a seller's own command once its marketplace suspended it (None: an admin

@@ -323,6 +323,16 @@ _RULES.update(
         Product.Edited: _joined("catalog", "product.edited", _product, _listing),
         Product.Approved: _joined("catalog", "product.approved", _product),
         Product.Rejected: _joined("catalog", "product.rejected", _product),
+        Product.PriceLowered: _joined(
+            "catalog",
+            "product.price_lowered",
+            _product,
+            lambda e: {
+                "from_minor": e.from_minor,
+                "price_minor": e.price_minor,
+                "currency": e.currency,
+            },
+        ),
         Refund.Requested: _joined("refunds", "refund.requested", _refund),
         Refund.Approved: _joined(
             "refunds",

@@ -1,6 +1,7 @@
-"""The notifications consumer (`velora consume notifications`): reads the published order and
-payment events and records a notification for each buyer and seller they concern, then hands
-each one to the email port.
+"""The notifications consumer (`velora consume notifications`): reads the published order,
+payment and catalog events and records a notification for each buyer and seller they concern
+(a wished product's price drop goes to everyone who wishes for it, as the wishlist model has
+them), then hands each one to the email port.
 
 Exactly one effect per event: a batch's notifications and the ids of the events it applied
 commit in one transaction, and an event whose id is already recorded is passed over. Offsets
@@ -29,13 +30,13 @@ import sqlalchemy as sa
 from projections.runner import TRANSIENT
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, utcnow
-from projections.tables import consumed_events, notifications
+from projections.tables import consumed_events, notifications, wishlist_items
 
 log = logging.getLogger("velora.notifications")
 
 CONSUMER = "notifications"
-# The topic kinds it reads: `<prefix>.orders` and `<prefix>.payments`.
-KINDS = ("orders", "payments")
+# The topic kinds it reads: `<prefix>.orders`, `<prefix>.payments` and `<prefix>.catalog`.
+KINDS = ("orders", "payments", "catalog")
 
 SUBJECTS = {
     "order_paid": "Your order is paid",
@@ -44,6 +45,8 @@ SUBJECTS = {
     "order_delivered": "Your order was delivered",
     "order_delivered_seller": "Your order reached the buyer",
     "payment_failed": "Your payment did not go through",
+    "price_dropped": "A product on your wishlist costs less now",
+    "stock_low": "A product is running low on stock",
 }
 
 
@@ -58,7 +61,8 @@ class Notice:
     recipient_id: str
     kind: str
     subject: str
-    order_id: str
+    order_id: str | None
+    product_id: str | None
     amount_minor: int | None
     currency: str | None
 
@@ -73,12 +77,12 @@ class LoggingEmail:
 
     def send(self, notice: Notice) -> None:
         log.info(
-            "email %s to %s %s: %s (order %s)",
+            "email %s to %s %s: %s (%s)",
             notice.notification_id,
             notice.recipient_role,
             notice.recipient_id,
             notice.subject,
-            notice.order_id,
+            f"order {notice.order_id}" if notice.order_id else f"product {notice.product_id}",
         )
 
 
@@ -102,7 +106,19 @@ class Handled:
 Recipient = tuple[str, str, str, str | None]  # (kind, role, id, seller order id)
 
 
-def _recipients(type_: str, data: dict[str, Any]) -> list[Recipient]:
+def _recipients(
+    conn: sa.Connection, tenant_id: str, type_: str, data: dict[str, Any]
+) -> list[Recipient]:
+    if type_ == "product.price_lowered":
+        wish = wishlist_items
+        wishers = TenantScope.only(tenant_id).select(
+            wish, wish.c.product_id == str(data["product_id"])
+        )
+        return [("price_dropped", "buyer", row.buyer_id, None) for row in conn.execute(wishers)]
+    if type_ == "stock.alert_raised":
+        return [("stock_low", "seller", str(data["seller_id"]), None)]
+    if "buyer_id" not in data:
+        return []  # the rest of the catalog's events tell no one anything
     buyer = str(data["buyer_id"])
     if type_ == "order.paid":
         sellers = [
@@ -149,7 +165,7 @@ class NotificationsConsumer:
                     counts["duplicates"] += 1
                     continue
                 try:
-                    made[event["id"]] = (event, self._notifications(event, now))
+                    made[event["id"]] = (event, self._notifications(conn, event, now))
                 except (KeyError, TypeError) as e:
                     log.error("consumer passed over %s %s: no %s", event["type"], event["id"], e)
                     counts["malformed"] += 1
@@ -181,7 +197,9 @@ class NotificationsConsumer:
         )
         return set(conn.execute(query).scalars())
 
-    def _notifications(self, event: dict[str, Any], now: Any) -> list[dict[str, Any]]:
+    def _notifications(
+        self, conn: sa.Connection, event: dict[str, Any], now: Any
+    ) -> list[dict[str, Any]]:
         data = event.get("data") or {}
         return [
             {
@@ -192,14 +210,17 @@ class NotificationsConsumer:
                 "kind": kind,
                 "recipient_role": role,
                 "recipient_id": who,
-                "order_id": data["order_id"],
+                "order_id": data.get("order_id"),
                 "seller_order_id": part,
-                "amount_minor": data.get("total_minor", data.get("amount_minor")),
+                "product_id": data.get("product_id"),
+                "amount_minor": data.get(
+                    "total_minor", data.get("amount_minor", data.get("price_minor"))
+                ),
                 "currency": data.get("currency"),
                 "created_at": now,
                 "emailed_at": None,
             }
-            for kind, role, who, part in _recipients(event["type"], data)
+            for kind, role, who, part in _recipients(conn, event["tenantid"], event["type"], data)
         ]
 
     def send_pending(self, limit: int = 200) -> int:
@@ -295,6 +316,7 @@ def _notice(row: Any) -> Notice:
         kind=row["kind"],
         subject=SUBJECTS[row["kind"]],
         order_id=row["order_id"],
+        product_id=row["product_id"],
         amount_minor=row["amount_minor"],
         currency=row["currency"],
     )

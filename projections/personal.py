@@ -11,7 +11,17 @@ from domain.money import money_json
 from projections.profiles import address_json, profile_json
 from projections.scope import TenantScope
 from projections.store import ReadStore, zoned
-from projections.tables import addresses, carts, orders, profiles, refunds, reviews, sellers, users
+from projections.tables import (
+    addresses,
+    carts,
+    orders,
+    profiles,
+    refunds,
+    reviews,
+    sellers,
+    users,
+    wishlist_items,
+)
 
 
 def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:
@@ -50,6 +60,14 @@ class PersonalData:
                     for r in conn.execute(
                         scope.select(addresses, addresses.c.user_id == user_id).order_by(
                             addresses.c.created_position
+                        )
+                    )
+                ],
+                "wishlist": [
+                    {"product_id": r.product_id, "added_at": zoned(r.added_at)}
+                    for r in conn.execute(
+                        scope.select(wishlist_items, wishlist_items.c.buyer_id == user_id).order_by(
+                            wishlist_items.c.created_position
                         )
                     )
                 ],

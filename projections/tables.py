@@ -114,8 +114,10 @@ notifications = sa.Table(
     # "buyer" (a user id) or "seller" (a seller id): the email port finds where to write.
     sa.Column("recipient_role", sa.String(16), nullable=False),
     sa.Column("recipient_id", Id, nullable=False),
-    sa.Column("order_id", Id, nullable=False),
+    # What it is about: an order (and one seller's part of it), or a product.
+    sa.Column("order_id", Id, nullable=True),
     sa.Column("seller_order_id", Id, nullable=True),
+    sa.Column("product_id", Id, nullable=True),
     sa.Column("amount_minor", sa.BigInteger, nullable=True),
     sa.Column("currency", sa.String(3), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
@@ -154,6 +156,18 @@ addresses = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Index("ix_addresses_user", "tenant_id", "user_id", "created_position"),
+)
+
+wishlist_items = sa.Table(
+    "wishlist_items",
+    metadata,
+    sa.Column("buyer_id", Id, primary_key=True),
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_wishlist_items_buyer", "tenant_id", "buyer_id", "created_position"),
+    sa.Index("ix_wishlist_items_product", "tenant_id", "product_id"),
 )
 
 sellers = sa.Table(
@@ -439,6 +453,7 @@ class Tables:
     users: sa.Table
     profiles: sa.Table
     addresses: sa.Table
+    wishlist_items: sa.Table
     sellers: sa.Table
     categories: sa.Table
     products: sa.Table

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from domain import checkout as order_rules
 from domain import escrow
 from domain.carts import Cart, CartNotFound
-from domain.catalog import Product, ProductNotFound
+from domain.catalog import ProductNotFound
 from domain.checkout import PaymentOutcome
 from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
@@ -38,7 +38,6 @@ from domain.payments import (
     UnknownPaymentIntent,
 )
 from domain.profiles import AddressNotFound, Profile
-from domain.sellers import Seller
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -71,7 +70,7 @@ class CheckoutApplication(VeloraApplication):
         self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, product_id: UUID, quantity: int
     ) -> CommandResult:
         cart = self._own_cart(cart_id, buyer_id)
-        if quantity and self._buyable(product_id, cart.tenant_id) is None:
+        if quantity and self.buyable(product_id, cart.tenant_id) is None:
             # Hidden from buyers (pending, rejected, its seller suspended): as if unknown.
             raise ProductNotFound(f"product {product_id} not found")
         cart.set_quantity(product_id, quantity)
@@ -167,7 +166,7 @@ class CheckoutApplication(VeloraApplication):
         return profile.address(address_id)
 
     def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
-        buyable = self._buyable(product_id, tenant.id)
+        buyable = self.buyable(product_id, tenant.id)
         if buyable is None:
             raise LineUnavailable(f"line {product_id}: this product cannot be bought now")
         product, seller = buyable
@@ -440,16 +439,6 @@ class CheckoutApplication(VeloraApplication):
         if not isinstance(cart, Cart) or cart.buyer_id != buyer_id:
             raise CartNotFound(f"cart {cart_id} not found")
         return cart
-
-    def _buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
-        """The product and its seller, if a buyer of this tenant may buy it now."""
-        product = self.read_or_none(product_id)
-        if not isinstance(product, Product) or product.tenant_id != tenant_id:
-            return None
-        seller = self.read_or_none(product.seller_id)
-        if not product.is_active or not isinstance(seller, Seller) or not seller.can_sell:
-            return None
-        return product, seller
 
 
 class _NotOverdue(Exception):

@@ -253,12 +253,14 @@ class TestKafka(Shop):
         )
         assert wait_until_published(twice, head, timeout_s=60)
         twice.publisher.close()
-        kinds = [topic(container, "orders"), topic(container, "payments")]
+        # Everything the consumer reads: the catalog's events too (most of them tell no one).
+        kinds = [topic(container, kind) for kind in ("orders", "payments", "catalog")]
         records = read_topics(
             container.settings.kafka_bootstrap or "",
             kinds,
             until=lambda got: (
-                any(r.event()["subject"] == failed["order_id"] for r in got) and len(got) % 2 == 0
+                any(r.event()["subject"] == failed["order_id"] for r in got)
+                and len(got) == 2 * len({r.event()["id"] for r in got})
             ),
         )
         distinct = {r.event()["id"] for r in records}
@@ -295,6 +297,54 @@ class TestKafka(Shop):
         }
         assert all(r["tenant_id"] == m.tenant_id for r in rows)
         assert any(line["event"].startswith("email ") for line in logged), logged
+
+    def test_a_price_drop_reaches_whoever_wishes_for_the_product(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, moderation="auto")
+        seller, _ = self.approved_seller(api, m)
+        wisher, bystander = self.user(api, m, "buyer"), self.user(api, m, "buyer")
+        product = self.stocked(api, seller, 5, 4_000)
+        assert api.request("PUT", f"/v1/me/wishlist/{product}", token=wisher).is_success
+        wisher_id = api.get("/v1/me", token=wisher).json()["user_id"]
+        assert api.get("/v1/me", token=bystander).is_success
+        path = f"/v1/products/{product}"
+        for amount in (4_500, 3_600):  # up: no news; down: news for the wisher alone
+            body = {"price": {"amount": amount, "currency": "USD"}}
+            assert api.request("PATCH", path, token=seller, json=body).is_success
+        position = api.position
+        assert container.wait_for_projections(position, ("wishlists",), timeout_s=10)
+        assert wait_until_published(container.relay(), container.log.head(), timeout_s=60)
+        records = read_topics(
+            container.settings.kafka_bootstrap or "",
+            [topic(container, "catalog")],
+            until=lambda got: any(
+                r.event()["type"] == "product.price_lowered"
+                and r.event()["data"]["product_id"] == product
+                for r in got
+            ),
+        )
+        lowered = [r.event() for r in records if r.event()["type"] == "product.price_lowered"]
+        drops = [
+            (e["data"]["from_minor"], e["data"]["price_minor"])
+            for e in lowered
+            if e["data"]["product_id"] == product
+        ]
+        assert drops == [(4_500, 3_600)]
+        consumer = container.notifications()
+        consumer.handle([r.value for r in records])
+        consumer.handle([r.value for r in records])  # delivered twice: one effect
+        with container.read_store.engine.connect() as conn:
+            rows = (
+                conn.execute(sa.select(notifications).where(notifications.c.product_id == product))
+                .mappings()
+                .all()
+            )
+        assert [(r["kind"], r["recipient_role"], r["recipient_id"]) for r in rows] == [
+            ("price_dropped", "buyer", wisher_id)
+        ]
+        assert rows[0]["amount_minor"] == 3_600 and rows[0]["order_id"] is None
+        assert rows[0]["emailed_at"] is not None
 
     def test_readiness_checks_the_broker(self, api: Api, container: Container) -> None:
         ready = api.get("/readyz")

@@ -80,6 +80,20 @@ class Stock(TenantAggregate):
         hold_id: str
         quantity: int
 
+    class AlertSet(Event):
+        """The seller wants to hear when available stock falls below `threshold` (0: never)."""
+
+        warehouse: str
+        threshold: int
+
+    class AlertRaised(Event):
+        """Available stock fell below a threshold; not raised again until it is back up."""
+
+        seller_id: UUID
+        warehouse: str
+        threshold: int
+        available: int
+
     @staticmethod
     def create_id(product_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:stock:{product_id}")
@@ -97,6 +111,10 @@ class Stock(TenantAggregate):
         self.holds: dict[str, int] = {}
         self.sales: dict[str, int] = {}  # holds that became sales, so a sale reverses only once
         self.sold = 0
+        # Alert thresholds per warehouse, and whether each may be raised (it was not raised
+        # since available last stood at or above it).
+        self.alerts: dict[str, int] = {}
+        self.armed: dict[str, bool] = {}
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Stock:
         """Each command gets its own copy of a cached stock. A hot product's holds run to
@@ -127,6 +145,7 @@ class Stock(TenantAggregate):
         if not 0 <= on_hand <= MAX_ON_HAND:
             raise InvalidStock("on_hand must be between 0 and 1000000000")
         self._on_hand_set(warehouse=warehouse, on_hand=on_hand)
+        self._raise_alerts()
 
     def take_hold(self, hold_id: str, order_id: UUID, quantity: int, expires_at: datetime) -> None:
         if quantity < 1:
@@ -138,6 +157,7 @@ class Stock(TenantAggregate):
         self._hold_taken(
             hold_id=hold_id, order_id=order_id, quantity=quantity, expires_at=expires_at
         )
+        self._raise_alerts()
 
     def sell(self, hold_id: str) -> None:
         """Turns a hold into a sale: payment arrived."""
@@ -152,6 +172,36 @@ class Stock(TenantAggregate):
             raise HoldNotOpen(f"hold {hold_id} was not sold, or its sale was already reversed")
         self._sale_reversed(hold_id=hold_id, quantity=self.sales[hold_id])
 
+    def set_alert(self, warehouse: str, threshold: int) -> None:
+        """Alerts the seller when available stock falls below `threshold` (0 removes the
+        alert): once per fall, and at once if it stands below already."""
+        if not _WAREHOUSE.match(warehouse):
+            raise InvalidStock("warehouse must be 1 to 64 letters, digits or . _ -")
+        if isinstance(threshold, bool) or not 0 <= threshold <= MAX_ON_HAND:
+            raise InvalidStock("threshold must be between 0 and 1000000000")
+        if self.alerts.get(warehouse, 0) == threshold:
+            return
+        self._alert_set(warehouse=warehouse, threshold=threshold)
+        self._raise_alerts()
+
+    def _raise_alerts(self) -> None:
+        available = self.available
+        for warehouse, threshold in sorted(self.alerts.items()):
+            if self.armed.get(warehouse) and available < threshold:
+                self._alert_raised(
+                    seller_id=self.seller_id,
+                    warehouse=warehouse,
+                    threshold=threshold,
+                    available=available,
+                )
+
+    def _rearm(self) -> None:
+        """Every alert whose threshold available stock has reached again may be raised again."""
+        available = self.available
+        for warehouse, threshold in self.alerts.items():
+            if available >= threshold:
+                self.armed[warehouse] = True
+
     def _open(self, hold_id: str) -> int:
         if hold_id not in self.holds:
             raise HoldNotOpen(f"hold {hold_id} is not open (never taken, sold or released)")
@@ -160,6 +210,22 @@ class Stock(TenantAggregate):
     @event(OnHandSet)
     def _on_hand_set(self, warehouse: str, on_hand: int) -> None:
         self.on_hand[warehouse] = on_hand
+        self._rearm()
+
+    @event(AlertSet)
+    def _alert_set(self, warehouse: str, threshold: int) -> None:
+        if threshold:
+            self.alerts[warehouse] = threshold
+            self.armed[warehouse] = True
+        else:
+            self.alerts.pop(warehouse, None)
+            self.armed.pop(warehouse, None)
+
+    @event(AlertRaised)
+    def _alert_raised(
+        self, seller_id: UUID, warehouse: str, threshold: int, available: int
+    ) -> None:
+        self.armed[warehouse] = False
 
     @event(HoldTaken)
     def _hold_taken(
@@ -177,7 +243,9 @@ class Stock(TenantAggregate):
     def _sale_reversed(self, hold_id: str, quantity: int) -> None:
         del self.sales[hold_id]
         self.sold -= quantity
+        self._rearm()
 
     @event(HoldReleased)
     def _hold_released(self, hold_id: str, quantity: int, reason: str) -> None:
         del self.holds[hold_id]
+        self._rearm()

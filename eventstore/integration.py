@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 
 from domain.base import TenantAggregate
 from domain.catalog import Product
+from domain.inventory import Stock
 from domain.ledger import Transfer
 from domain.orders import Order, SellerOrder
 from domain.payouts import Payout
@@ -331,6 +332,16 @@ _RULES.update(
                 "from_minor": e.from_minor,
                 "price_minor": e.price_minor,
                 "currency": e.currency,
+            },
+        ),
+        Stock.AlertRaised: _joined(
+            "catalog",
+            "stock.alert_raised",
+            lambda opened: {"product_id": opened.product_id, "seller_id": opened.seller_id},
+            lambda e: {
+                "warehouse": e.warehouse,
+                "threshold": e.threshold,
+                "available": e.available,
             },
         ),
         Refund.Requested: _joined("refunds", "refund.requested", _refund),

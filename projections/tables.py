@@ -241,6 +241,22 @@ stock_levels = sa.Table(
     sa.Column("on_hand", sa.BigInteger, nullable=False),
 )
 
+stock_alerts = sa.Table(
+    "stock_alerts",
+    metadata,
+    # Derived from the event's id: one row per raised alert, whatever replays.
+    sa.Column("alert_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("product_id", Id, nullable=False),
+    sa.Column("warehouse", sa.String(64), nullable=False),
+    sa.Column("threshold", sa.BigInteger, nullable=False),
+    sa.Column("available", sa.BigInteger, nullable=False),
+    sa.Column("raised_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_stock_alerts_seller", "tenant_id", "seller_id", "created_position"),
+)
+
 carts = sa.Table(
     "carts",
     metadata,
@@ -458,6 +474,7 @@ class Tables:
     categories: sa.Table
     products: sa.Table
     stock_levels: sa.Table
+    stock_alerts: sa.Table
     carts: sa.Table
     orders: sa.Table
     seller_orders: sa.Table

@@ -117,6 +117,24 @@ class CatalogApplication(VeloraApplication):
         return CommandResult(product.id, self.record(ctx, stock)), stock.available
 
     @command
+    def set_stock_alert(
+        self,
+        ctx: CommandContext,
+        product_id: UUID,
+        seller_id: UUID,
+        warehouse: str,
+        threshold: int,
+    ) -> CommandResult:
+        product = self._owned(product_id, seller_id)
+
+        def attempt() -> CommandResult:
+            stock: Stock = self.repository.get(Stock.create_id(product.id))
+            stock.set_alert(warehouse, threshold)
+            return CommandResult(product.id, self.record(ctx, stock))
+
+        return self.retrying(attempt, "too many concurrent changes to this product's stock")
+
+    @command
     def set_commission(
         self,
         ctx: CommandContext,

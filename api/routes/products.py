@@ -68,6 +68,12 @@ class StockIn(BaseModel):
     on_hand: int = Field(ge=0, le=10**9, strict=True)
 
 
+class StockAlertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    warehouse: str = Field(min_length=1, max_length=64)
+    threshold: int = Field(ge=0, le=10**9, strict=True, description="0 removes the alert")
+
+
 class ProductStatusOut(BaseModel):
     id: str
     status: str
@@ -197,6 +203,26 @@ def set_stock(
     )
     commanded(response, result)
     return {"available": available}
+
+
+@router.put("/{product_id}/stock-alert", response_model=dict[str, str])
+def set_stock_alert(
+    product_id: UUID,
+    body: StockAlertIn,
+    catalog: CatalogDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Seller,
+) -> dict[str, str]:
+    """Alerts the caller when its product's available stock falls below `threshold`: once per
+    fall (and at once if it is below already), not again until it has risen back to it. The
+    alert lists in GET /v1/sellers/{id}/alerts and is sent by the notifications consumer.
+    Available stock is the product's across its warehouses; `warehouse` names the one to
+    restock, and each warehouse has its own threshold."""
+    result = catalog.set_stock_alert(
+        ctx, product_id, acting_seller_id(principal), body.warehouse, body.threshold
+    )
+    return commanded(response, result)
 
 
 @router.put("/{product_id}/commission", response_model=ProductStatusOut)

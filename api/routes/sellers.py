@@ -184,3 +184,37 @@ def list_sellers(
     only = None if is_admin(principal.roles) else str(acting_seller_id(principal))
     page = catalog_queries.sellers(scope, status=status, only=only, limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+class StockAlertOut(BaseModel):
+    id: str
+    product_id: str
+    warehouse: str
+    threshold: int
+    available: int
+    raised_at: datetime
+
+
+class StockAlertPage(BaseModel):
+    items: list[StockAlertOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/{seller_id}/alerts",
+    response_model=StockAlertPage,
+    dependencies=[Depends(ReadAfter("catalog"))],
+)
+def stock_alerts(
+    seller_id: UUID,
+    catalog_queries: CatalogQueriesDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The stock alerts the seller's products raised (PUT /v1/products/{id}/stock-alert sets
+    them), oldest first: for the seller itself and its marketplace's admins."""
+    visible_seller(catalog_queries, scope, principal, seller_id)
+    page = catalog_queries.stock_alerts(scope, str(seller_id), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}

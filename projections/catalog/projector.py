@@ -103,7 +103,7 @@ class CatalogProjector(Projector):
     # A listing reads its seller's status from the sellers model, so that model must be at least
     # as far along: otherwise a product listed just after its seller's approval read "pending".
     upstream = ("sellers",)
-    writes = ("products", "stock_levels", "reviews")
+    writes = ("products", "stock_levels", "stock_alerts", "reviews")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -198,6 +198,22 @@ class CatalogProjector(Projector):
             sa.select(products.c.images).where(products.c.product_id == str(product_id))
         ).scalar()
         return list(images or [])
+
+    @apply.register
+    def _alert_raised(self, e: Stock.AlertRaised, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.stock_alerts.insert().values(
+                alert_id=str(r.event_id),
+                tenant_id=str(e.tenant_id),
+                seller_id=str(e.seller_id),
+                product_id=str(e.product_id),
+                warehouse=e.warehouse,
+                threshold=e.threshold,
+                available=e.available,
+                raised_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
 
     @apply.register
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from projections.catalog.views import SELLER_FIELDS, product_view, zoned_fields
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore
-from projections.tables import products, reviews, sellers
+from projections.store import Page, ReadStore, zoned
+from projections.tables import products, reviews, sellers, stock_alerts
 
 
 class CatalogQueries:
@@ -37,6 +37,25 @@ class CatalogQueries:
             [zoned_fields({f: r[f] for f in SELLER_FIELDS}, "created_at") for r in page.items],
             page.next_cursor,
         )
+
+    def stock_alerts(
+        self, scope: TenantScope, seller_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        """The alerts a seller's stock raised, oldest first."""
+        a = stock_alerts
+        page = self.store.page(scope, a, a.c.seller_id == seller_id, limit=limit, cursor=cursor)
+        items = [
+            {
+                "id": r["alert_id"],
+                "product_id": r["product_id"],
+                "warehouse": r["warehouse"],
+                "threshold": r["threshold"],
+                "available": r["available"],
+                "raised_at": zoned(r["raised_at"]),
+            }
+            for r in page.items
+        ]
+        return Page(items, page.next_cursor)
 
     def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, products, products.c.product_id == product_id)

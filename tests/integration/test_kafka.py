@@ -298,11 +298,11 @@ class TestKafka(Shop):
         assert all(r["tenant_id"] == m.tenant_id for r in rows)
         assert any(line["event"].startswith("email ") for line in logged), logged
 
-    def test_a_price_drop_reaches_whoever_wishes_for_the_product(
+    def test_a_price_drop_reaches_its_wishers_and_a_stock_alert_its_seller(
         self, api: Api, root: str, container: Container
     ) -> None:
         m = self.marketplace(api, root, moderation="auto")
-        seller, _ = self.approved_seller(api, m)
+        seller, seller_id = self.approved_seller(api, m)
         wisher, bystander = self.user(api, m, "buyer"), self.user(api, m, "buyer")
         product = self.stocked(api, seller, 5, 4_000)
         assert api.request("PUT", f"/v1/me/wishlist/{product}", token=wisher).is_success
@@ -312,16 +312,19 @@ class TestKafka(Shop):
         for amount in (4_500, 3_600):  # up: no news; down: news for the wisher alone
             body = {"price": {"amount": amount, "currency": "USD"}}
             assert api.request("PATCH", path, token=seller, json=body).is_success
+        alert = {"warehouse": "main", "threshold": 10}  # 5 on hand: below it at once
+        assert api.request("PUT", f"{path}/stock-alert", token=seller, json=alert).is_success
         position = api.position
         assert container.wait_for_projections(position, ("wishlists",), timeout_s=10)
         assert wait_until_published(container.relay(), container.log.head(), timeout_s=60)
         records = read_topics(
             container.settings.kafka_bootstrap or "",
             [topic(container, "catalog")],
-            until=lambda got: any(
-                r.event()["type"] == "product.price_lowered"
-                and r.event()["data"]["product_id"] == product
-                for r in got
+            until=lambda got: (
+                {"stock.alert_raised", "product.price_lowered"}
+                <= {
+                    r.event()["type"] for r in got if r.event()["data"].get("product_id") == product
+                }
             ),
         )
         lowered = [r.event() for r in records if r.event()["type"] == "product.price_lowered"]
@@ -335,16 +338,14 @@ class TestKafka(Shop):
         consumer.handle([r.value for r in records])
         consumer.handle([r.value for r in records])  # delivered twice: one effect
         with container.read_store.engine.connect() as conn:
-            rows = (
-                conn.execute(sa.select(notifications).where(notifications.c.product_id == product))
-                .mappings()
-                .all()
-            )
+            about = sa.select(notifications).where(notifications.c.product_id == product)
+            rows = conn.execute(about.order_by(notifications.c.kind)).mappings().all()
         assert [(r["kind"], r["recipient_role"], r["recipient_id"]) for r in rows] == [
-            ("price_dropped", "buyer", wisher_id)
+            ("price_dropped", "buyer", wisher_id),
+            ("stock_low", "seller", seller_id),
         ]
         assert rows[0]["amount_minor"] == 3_600 and rows[0]["order_id"] is None
-        assert rows[0]["emailed_at"] is not None
+        assert all(r["emailed_at"] is not None for r in rows)
 
     def test_readiness_checks_the_broker(self, api: Api, container: Container) -> None:
         ready = api.get("/readyz")

@@ -1,6 +1,7 @@
 """Model-based test of inventory: random stock changes, holds, payments, cancellations, failed
-payments and expiry against a plain reference model, with the invariants checked after every
-step, and the aggregate rebuilt from its stored events checked against the live one."""
+payments, expiry and stock alerts against a plain reference model, with the invariants checked
+after every step, and the aggregate rebuilt from its stored events checked against the live
+one. An alert is raised exactly when available stock falls below its threshold, once per fall."""
 
 from __future__ import annotations
 
@@ -29,10 +30,41 @@ class InventoryMachine(RuleBasedStateMachine):
         self.resolved: set[str] = set()
         self.sold = 0
         self.count = 0
+        self.alerts: dict[str, int] = {}
+        self.armed: dict[str, bool] = {}
 
     def model_available(self) -> int:
         held = sum(q for q, _ in self.holds.values())
         return max(0, sum(self.on_hand.values()) - held - self.sold)
+
+    def alerts_follow_the_model(self) -> None:
+        """After a step: the alerts the stock raised are those whose threshold available
+        stock is now below and that were not raised since it last stood at or above it."""
+        available, expected = self.model_available(), []
+        for warehouse, threshold in sorted(self.alerts.items()):
+            if available >= threshold:
+                self.armed[warehouse] = True
+            elif self.armed[warehouse]:
+                expected.append((warehouse, threshold, available))
+                self.armed[warehouse] = False
+        raised = [
+            (e.warehouse, e.threshold, e.available)
+            for e in self.stock.pending_events
+            if isinstance(e, Stock.AlertRaised)
+        ]
+        assert raised == expected
+
+    @rule(warehouse=st.sampled_from(WAREHOUSES), threshold=st.integers(0, 30))
+    def set_alert(self, warehouse: str, threshold: int) -> None:
+        self.stock.set_alert(warehouse, threshold)
+        if threshold == self.alerts.get(warehouse, 0):
+            pass  # unchanged: nothing recorded, the alert's state stays
+        elif threshold:
+            self.alerts[warehouse], self.armed[warehouse] = threshold, True
+        else:
+            self.alerts.pop(warehouse, None)
+            self.armed.pop(warehouse, None)
+        self.alerts_follow_the_model()
 
     @rule(warehouse=st.sampled_from(WAREHOUSES), on_hand=st.integers(-2, 40))
     def set_on_hand(self, warehouse: str, on_hand: int) -> None:
@@ -44,6 +76,7 @@ class InventoryMachine(RuleBasedStateMachine):
             raise AssertionError("negative stock was accepted")
         self.stock.set_on_hand(warehouse, on_hand)
         self.on_hand[warehouse] = on_hand
+        self.alerts_follow_the_model()
 
     @rule(quantity=st.integers(1, 12))
     def take_hold(self, quantity: int) -> None:
@@ -58,6 +91,7 @@ class InventoryMachine(RuleBasedStateMachine):
             return
         assert quantity <= before, "a hold was granted beyond what was available"
         self.holds[hold_id] = (quantity, expires)
+        self.alerts_follow_the_model()
 
     @precondition(lambda self: self.holds)
     @rule(data=st.data())
@@ -66,6 +100,7 @@ class InventoryMachine(RuleBasedStateMachine):
         self.stock.sell(hold_id)
         self.sold += self.holds.pop(hold_id)[0]
         self.resolved.add(hold_id)
+        self.alerts_follow_the_model()
 
     @precondition(lambda self: self.holds)
     @rule(
@@ -77,6 +112,7 @@ class InventoryMachine(RuleBasedStateMachine):
         self.stock.release(hold_id, reason)
         del self.holds[hold_id]
         self.resolved.add(hold_id)
+        self.alerts_follow_the_model()
 
     @rule(minutes=st.integers(1, 45))
     def time_passes_and_the_scheduler_expires_holds(self, minutes: int) -> None:
@@ -86,6 +122,7 @@ class InventoryMachine(RuleBasedStateMachine):
                 self.stock.release(hold_id, ReleaseReason.EXPIRED)
                 del self.holds[hold_id]
                 self.resolved.add(hold_id)
+                self.alerts_follow_the_model()
 
     @precondition(lambda self: self.resolved)
     @rule(data=st.data(), sell=st.booleans())
@@ -116,10 +153,11 @@ class InventoryMachine(RuleBasedStateMachine):
             return
         self.store.save(self.stock)
         replayed = self.store.repository.get(self.stock.id)
-        assert (replayed.on_hand, replayed.holds, replayed.sold) == (
+        assert (replayed.on_hand, replayed.holds, replayed.sold, replayed.armed) == (
             self.stock.on_hand,
             self.stock.holds,
             self.stock.sold,
+            self.stock.armed,
         )
 
 

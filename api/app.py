@@ -98,6 +98,7 @@ def create_app(
         images.router,
         images.media,
         reviews.router,
+        reviews.moderation,
         search.router,
         carts.router,
         orders.router,

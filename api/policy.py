@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "seller_orders:ship": frozenset({Role.SELLER}),
     "seller_orders:deliver": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "reviews:write": frozenset({Role.BUYER}),
+    "reviews:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
+    "reviews:reply": frozenset({Role.SELLER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
     "payouts:configure": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),

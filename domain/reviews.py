@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
-from domain.errors import Conflict, DomainError, Invalid
+from domain.errors import Conflict, DomainError, Invalid, NotFound
 
 
 class ReviewError(DomainError):
@@ -26,12 +26,49 @@ class InvalidReview(ReviewError, Invalid):
     title = "Invalid review"
 
 
+class ReviewNotFound(ReviewError, NotFound):
+    title = "Review not found"
+
+
+class WrongReviewStep(ReviewError, Conflict):
+    title = "Wrong moderation step"
+
+
+class AlreadyReplied(ReviewError, Conflict):
+    title = "Already replied"
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 500:
+        raise InvalidReview("a moderation reason has 1 to 500 characters")
+    return reason
+
+
 class Review(TenantAggregate):
+    """A buyer's review. Marketplace admins hide it (and restore it) with a reason; the
+    product's seller answers it once. A hidden review leaves lists and ratings."""
+
     class Written(TenantAggregate.Created):
         product_id: UUID
         buyer_id: UUID
         order_id: UUID
         rating: int
+        body: str
+
+    class Hidden(TenantAggregate.Event):
+        product_id: UUID
+        rating: int
+        reason: str
+
+    class Restored(TenantAggregate.Event):
+        product_id: UUID
+        rating: int
+        reason: str
+
+    class Replied(TenantAggregate.Event):
+        product_id: UUID
+        seller_id: UUID
         body: str
 
     @staticmethod
@@ -54,6 +91,39 @@ class Review(TenantAggregate):
         self.order_id = order_id
         self.rating = rating
         self.body = body
+        self.hidden = False
+        self.reply: str | None = None
+
+    def hide(self, reason: str) -> None:
+        if self.hidden:
+            raise WrongReviewStep("this review is hidden already")
+        self._hidden(product_id=self.product_id, rating=self.rating, reason=_reason(reason))
+
+    def restore(self, reason: str) -> None:
+        if not self.hidden:
+            raise WrongReviewStep("this review is not hidden")
+        self._restored(product_id=self.product_id, rating=self.rating, reason=_reason(reason))
+
+    def answer(self, seller_id: UUID, body: str) -> None:
+        """The product's seller answers, once (the caller checks it is that seller)."""
+        if self.reply is not None:
+            raise AlreadyReplied("the seller has answered this review already")
+        body = body.strip()
+        if not 1 <= len(body) <= 2000:
+            raise InvalidReview("a reply has 1 to 2000 characters")
+        self._replied(product_id=self.product_id, seller_id=seller_id, body=body)
+
+    @event(Hidden)
+    def _hidden(self, product_id: UUID, rating: int, reason: str) -> None:
+        self.hidden = True
+
+    @event(Restored)
+    def _restored(self, product_id: UUID, rating: int, reason: str) -> None:
+        self.hidden = False
+
+    @event(Replied)
+    def _replied(self, product_id: UUID, seller_id: UUID, body: str) -> None:
+        self.reply = body
 
     @classmethod
     def write(

@@ -344,7 +344,24 @@ reviews = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # Hidden by a marketplace admin (with the reason): out of lists and ratings.
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("hidden_reason", sa.String(500), nullable=True),
+    sa.Column("reply", sa.Text, nullable=True),
+    sa.Column("replied_at", Timestamp, nullable=True),
     sa.Index("ix_reviews_product", "product_id", "created_position"),
+)
+
+# A seller's rating: its products' visible reviews, counted per star.
+seller_ratings = sa.Table(
+    "seller_ratings",
+    metadata,
+    sa.Column("seller_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("rating_count", sa.Integer, nullable=False),
+    sa.Column("rating_sum", sa.Integer, nullable=False),
+    *(sa.Column(f"stars_{n}", sa.Integer, nullable=False) for n in range(1, 6)),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
 )
 
 ledger_accounts = sa.Table(
@@ -479,6 +496,7 @@ class Tables:
     orders: sa.Table
     seller_orders: sa.Table
     reviews: sa.Table
+    seller_ratings: sa.Table
     ledger_accounts: sa.Table
     ledger_transfers: sa.Table
     ledger_entries: sa.Table

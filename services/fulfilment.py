@@ -13,7 +13,7 @@ from domain import escrow
 from domain.catalog import Product, ProductNotFound
 from domain.identity import Tenant, TenantNotFound
 from domain.orders import Order, OrderNotFound, SellerOrder, SellerOrderNotFound, SellerOrderStatus
-from domain.reviews import AlreadyReviewed, Review
+from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -106,6 +106,31 @@ class FulfilmentApplication(VeloraApplication):
             return CommandResult(review.id, self.record(ctx, review))
         except IntegrityError:
             raise AlreadyReviewed("you already reviewed this product for this order") from None
+
+    @command
+    def moderate_review(
+        self, ctx: CommandContext, review_id: UUID, within: UUID | None, hide: bool, reason: str
+    ) -> CommandResult:
+        """Hides a review (or restores a hidden one), with the reason on the record."""
+        review = self.load(Review, review_id, within, ReviewNotFound)
+        if hide:
+            review.hide(reason)
+        else:
+            review.restore(reason)
+        return CommandResult(review.id, self.record(ctx, review))
+
+    @command
+    def reply_to_review(
+        self, ctx: CommandContext, review_id: UUID, tenant_id: UUID, seller_id: UUID, body: str
+    ) -> CommandResult:
+        """The reviewed product's seller answers the review, once."""
+        review = self.load(Review, review_id, tenant_id, ReviewNotFound)
+        product = self.load(Product, review.product_id, tenant_id, ProductNotFound, reading=True)
+        if product.seller_id != seller_id or review.hidden:
+            raise ReviewNotFound(f"review {review_id} not found")
+        self.require_acting(seller_id)
+        review.answer(seller_id, body)
+        return CommandResult(review.id, self.record(ctx, review))
 
     def _owned(
         self, seller_order_id: UUID, within: UUID | None, seller_id: UUID | None

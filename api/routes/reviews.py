@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
@@ -20,8 +20,9 @@ from api.deps import (
     Scope,
     acting_seller_id,
     commanded,
+    confinement,
 )
-from api.policy import can_see_product
+from api.policy import can_see_product, roles_for
 from api.problems import Problem
 from api.security import Principal
 
@@ -35,6 +36,11 @@ class ReviewIn(BaseModel):
     body: str = Field(default="", max_length=5000)
 
 
+class ReplyOut(BaseModel):
+    body: str
+    created_at: datetime
+
+
 class ReviewOut(BaseModel):
     """A review as everyone in the tenant reads it: who wrote it and for which order stay out
     (buyers have no public name yet)."""
@@ -44,6 +50,18 @@ class ReviewOut(BaseModel):
     rating: int
     body: str
     created_at: datetime
+    reply: ReplyOut | None = Field(description="the seller's answer, if it gave one")
+    hidden_reason: str | None = Field(default=None, description="only in ?hidden=true lists")
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=2000)
 
 
 class ReviewPage(BaseModel):
@@ -87,14 +105,81 @@ def list_reviews(
     catalog_queries: CatalogQueriesDep,
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
+    hidden: Annotated[
+        bool, Query(description="marketplace admins: the hidden reviews, with their reasons")
+    ] = False,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """A product's reviews, oldest first."""
+    """A product's reviews, oldest first, each with its seller's answer. Hidden ones are left
+    out (and out of every rating); moderators list them with `?hidden=true`."""
     product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
         raise Problem(404, f"product {product_id} not found")
-    page = catalog_queries.reviews(scope, str(product_id), limit=limit, cursor=cursor)
+    if hidden and not principal.has_any(roles_for("reviews:moderate")):
+        raise Problem(403, "only the marketplace's admins list hidden reviews")
+    page = catalog_queries.reviews(
+        scope, str(product_id), hidden=hidden, limit=limit, cursor=cursor
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+moderation = APIRouter(prefix="/v1/reviews", tags=["reviews"])
+
+
+def _moderate(hide: bool) -> Any:
+    def moderate(
+        review_id: UUID,
+        body: ReasonIn,
+        fulfilment: FulfilmentDep,
+        ctx: Ctx,
+        response: Response,
+        principal: Annotated[Principal, Depends(Allowed("reviews:moderate"))],
+    ) -> dict[str, str]:
+        result = fulfilment.moderate_review(
+            ctx, review_id, confinement(principal), hide, body.reason
+        )
+        return commanded(response, result)
+
+    moderate.__doc__ = (
+        "Hides a review, with the reason on the record (audited): it leaves the product's "
+        "reviews and every rating. 409 if hidden already."
+        if hide
+        else "Shows a hidden review again, with the reason on the record; the ratings count it "
+        "again. 409 if it is not hidden."
+    )
+    return moderate
+
+
+for _action, _hide in (("hide", True), ("restore", False)):
+    moderation.add_api_route(
+        f"/{{review_id}}/{_action}",
+        _moderate(_hide),
+        methods=["POST"],
+        response_model=dict[str, str],
+        name=f"{_action}_review",
+        responses={409: {"description": "already in that state"}},
+    )
+
+
+@moderation.post(
+    "/{review_id}/reply",
+    status_code=201,
+    response_model=dict[str, str],
+    responses={409: {"description": "the seller has answered already"}},
+)
+def reply_to_review(
+    review_id: UUID,
+    body: ReplyIn,
+    fulfilment: FulfilmentDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("reviews:reply"))],
+) -> dict[str, str]:
+    """The reviewed product's seller answers the review, once; it shows under the review."""
+    result = fulfilment.reply_to_review(
+        ctx, review_id, principal.tenant_id, acting_seller_id(principal), body.body
+    )
+    return commanded(response, result)

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Cursor, Limit, MediaUrlsDep, ReadAfter, Scope, SearchDep
+from api.deps import CatalogQueriesDep, Cursor, Limit, MediaUrlsDep, ReadAfter, Scope, SearchDep
 from api.media import MediaUrls
+from api.routes.sellers import SellerRatingOut
 from api.schemas import ImageOut, MoneyOut
 from domain.money import money_json
 from projections.search.port import (
@@ -55,9 +56,13 @@ class PriceBucketOut(BaseModel):
     count: int
 
 
+class SellerBucketOut(BucketOut):
+    rating: SellerRatingOut = Field(description="the seller's rating, from its visible reviews")
+
+
 class FacetsOut(BaseModel):
     category: list[BucketOut]
-    seller_id: list[BucketOut]
+    seller_id: list[SellerBucketOut]
     price: list[PriceBucketOut]
 
 
@@ -87,14 +92,16 @@ def _hit(d: ProductDocument, media_urls: MediaUrls) -> dict[str, Any]:
     }
 
 
-def _answer(result: SearchResult, media_urls: MediaUrls) -> dict[str, Any]:
+def _answer(result: SearchResult, media_urls: MediaUrls, ratings: dict[str, Any]) -> dict[str, Any]:
     f = result.facets
     return {
         "items": [_hit(d, media_urls) for d in result.items],
         "total": result.total,
         "facets": {
             "category": [{"value": b.value, "count": b.count} for b in f.categories],
-            "seller_id": [{"value": b.value, "count": b.count} for b in f.sellers],
+            "seller_id": [
+                {"value": b.value, "count": b.count, "rating": ratings[b.value]} for b in f.sellers
+            ],
             "price": [
                 {
                     "from_": None if b.from_minor is None else money_json(b.from_minor, b.currency),
@@ -116,6 +123,7 @@ Price = Annotated[
 @router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
 async def search_products(
     search: SearchDep,
+    catalog_queries: CatalogQueriesDep,
     media_urls: MediaUrlsDep,
     scope: Scope,
     q: Annotated[str, Query(max_length=200, description="words to find")] = "",
@@ -131,8 +139,8 @@ async def search_products(
 ) -> dict[str, Any]:
     """Active products of approved sellers in the caller's marketplace. `q` is ranked by BM25 over
     title, category and description and tolerates typos; filters narrow the results; `facets`
-    count categories, sellers and price ranges of everything that matched. Results are paged to a
-    depth of 10,000."""
+    count categories, sellers (each with its rating) and price ranges of everything that
+    matched. Results are paged to a depth of 10,000."""
     query = SearchQuery(
         text=q,
         category=category,
@@ -145,7 +153,9 @@ async def search_products(
         limit=limit,
     )
     result = await run_in_threadpool(search.search, scope, page(scope, query, cursor))
-    return _answer(result, media_urls)
+    sellers = [b.value for b in result.facets.sellers]
+    ratings = await run_in_threadpool(catalog_queries.seller_ratings, scope, sellers)
+    return _answer(result, media_urls, ratings)
 
 
 @router.get("/suggest", response_model=SuggestOut, dependencies=[Depends(ReadAfter("search"))])

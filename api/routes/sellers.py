@@ -57,6 +57,12 @@ class PayoutAccountIn(BaseModel):
     )
 
 
+class SellerRatingOut(BaseModel):
+    average: float | None = Field(description="over its products' visible reviews; null: none")
+    count: int
+    distribution: dict[str, int] = Field(description="reviews per star, '1' to '5'")
+
+
 class SellerOut(BaseModel):
     seller_id: str
     tenant_id: str
@@ -67,6 +73,7 @@ class SellerOut(BaseModel):
     commission_bps: int | None
     payout_account: str | None
     created_at: datetime
+    rating: SellerRatingOut
 
 
 class SellerPage(BaseModel):

@@ -103,7 +103,7 @@ class CatalogProjector(Projector):
     # A listing reads its seller's status from the sellers model, so that model must be at least
     # as far along: otherwise a product listed just after its seller's approval read "pending".
     upstream = ("sellers",)
-    writes = ("products", "stock_levels", "stock_alerts", "reviews")
+    writes = ("products", "stock_levels", "stock_alerts", "reviews", "seller_ratings")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -280,15 +280,77 @@ class CatalogProjector(Projector):
                 created_position=r.position,
             )
         )
+        self._rate(conn, e, r, +1)
+
+    @apply.register
+    def _review_hidden(self, e: Review.Hidden, conn: Connection, r: RecordedEvent) -> None:
+        t = self.tables.reviews
         conn.execute(
-            self.tables.products.update()
-            .where(self.tables.products.c.product_id == str(e.product_id))
+            t.update()
+            .where(t.c.review_id == str(e.originator_id))
+            .values(hidden=True, hidden_reason=e.reason)
+        )
+        self._rate(conn, e, r, -1)
+
+    @apply.register
+    def _review_restored(self, e: Review.Restored, conn: Connection, r: RecordedEvent) -> None:
+        t = self.tables.reviews
+        conn.execute(
+            t.update()
+            .where(t.c.review_id == str(e.originator_id))
+            .values(hidden=False, hidden_reason=None)
+        )
+        self._rate(conn, e, r, +1)
+
+    @apply.register
+    def _review_replied(self, e: Review.Replied, conn: Connection, r: RecordedEvent) -> None:
+        t = self.tables.reviews
+        conn.execute(
+            t.update()
+            .where(t.c.review_id == str(e.originator_id))
+            .values(reply=e.body, replied_at=naive_utc(e.timestamp))
+        )
+
+    def _rate(self, conn: Connection, e: Any, r: RecordedEvent, delta: int) -> None:
+        """Counts a review's rating in (+1) or out (-1) of its product's and its seller's."""
+        products = self.tables.products
+        conn.execute(
+            products.update()
+            .where(products.c.product_id == str(e.product_id))
             .values(
-                rating_count=self.tables.products.c.rating_count + 1,
-                rating_sum=self.tables.products.c.rating_sum + e.rating,
+                rating_count=products.c.rating_count + delta,
+                rating_sum=products.c.rating_sum + delta * e.rating,
                 updated_position=r.position,
             )
         )
+        seller_id = conn.execute(
+            sa.select(products.c.seller_id).where(products.c.product_id == str(e.product_id))
+        ).scalar()
+        ratings = self.tables.seller_ratings
+        star = ratings.c[f"stars_{e.rating}"]
+        changed = conn.execute(
+            ratings.update()
+            .where(ratings.c.seller_id == seller_id)
+            .values(
+                {
+                    ratings.c.rating_count: ratings.c.rating_count + delta,
+                    ratings.c.rating_sum: ratings.c.rating_sum + delta * e.rating,
+                    star: star + delta,
+                }
+            )
+        )
+        if changed.rowcount == 0:
+            stars = {f"stars_{n}": int(n == e.rating) * delta for n in range(1, 6)}
+            conn.execute(
+                ratings.insert().values(
+                    seller_id=seller_id,
+                    tenant_id=str(e.tenant_id),
+                    rating_count=delta,
+                    rating_sum=delta * e.rating,
+                    **stars,
+                    created_position=r.position,
+                )
+            )
 
     @apply.register
     def _seller_approved(self, e: Seller.Approved, conn: Connection, r: RecordedEvent) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.catalog.views import SELLER_FIELDS, product_view, zoned_fields
+from projections.catalog.views import SELLER_FIELDS, product_view, rating_view, zoned_fields
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, zoned
-from projections.tables import products, reviews, sellers, stock_alerts
+from projections.tables import products, reviews, seller_ratings, sellers, stock_alerts
 
 
 class CatalogQueries:
@@ -18,7 +18,20 @@ class CatalogQueries:
 
     def seller(self, scope: TenantScope, seller_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, sellers, sellers.c.seller_id == seller_id)
-        return zoned_fields({f: row[f] for f in SELLER_FIELDS}, "created_at") if row else None
+        if row is None:
+            return None
+        shown = zoned_fields({f: row[f] for f in SELLER_FIELDS}, "created_at")
+        return shown | {"rating": self.seller_ratings(scope, [seller_id])[seller_id]}
+
+    def seller_ratings(self, scope: TenantScope, seller_ids: list[str]) -> dict[str, Any]:
+        """Each seller's rating from its products' visible reviews (none yet: count 0)."""
+        r = seller_ratings
+        with self.store.read() as conn:
+            rows = {
+                row.seller_id: row
+                for row in conn.execute(scope.select(r, r.c.seller_id.in_(seller_ids)))
+            }
+        return {seller_id: rating_view(rows.get(seller_id)) for seller_id in seller_ids}
 
     def sellers(
         self,
@@ -33,8 +46,13 @@ class CatalogQueries:
         if only is not None:
             where.append(sellers.c.seller_id == only)
         page = self.store.page(scope, sellers, *where, limit=limit, cursor=cursor)
+        ratings = self.seller_ratings(scope, [r["seller_id"] for r in page.items])
         return Page(
-            [zoned_fields({f: r[f] for f in SELLER_FIELDS}, "created_at") for r in page.items],
+            [
+                zoned_fields({f: r[f] for f in SELLER_FIELDS}, "created_at")
+                | {"rating": ratings[r["seller_id"]]}
+                for r in page.items
+            ],
             page.next_cursor,
         )
 
@@ -62,11 +80,17 @@ class CatalogQueries:
         return product_view(row) if row else None
 
     def reviews(
-        self, scope: TenantScope, product_id: str, *, limit: int, cursor: str | None
+        self,
+        scope: TenantScope,
+        product_id: str,
+        *,
+        hidden: bool = False,
+        limit: int,
+        cursor: str | None,
     ) -> Page:
-        page = self.store.page(
-            scope, reviews, reviews.c.product_id == product_id, limit=limit, cursor=cursor
-        )
+        """A product's visible reviews (or, for moderators, its hidden ones), oldest first."""
+        where = (reviews.c.product_id == product_id, reviews.c.hidden.is_(hidden))
+        page = self.store.page(scope, reviews, *where, limit=limit, cursor=cursor)
         items = [
             zoned_fields(
                 {
@@ -75,6 +99,12 @@ class CatalogQueries:
                     "rating": r["rating"],
                     "body": r["body"],
                     "created_at": r["created_at"],
+                    "reply": (
+                        {"body": r["reply"], "created_at": zoned(r["replied_at"])}
+                        if r["reply"] is not None
+                        else None
+                    ),
+                    **({"hidden_reason": r["hidden_reason"]} if hidden else {}),
                 },
                 "created_at",
             )

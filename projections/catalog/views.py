@@ -27,6 +27,17 @@ def zoned_fields(row: dict[str, Any], *fields: str) -> dict[str, Any]:
     return row
 
 
+def rating_view(row: Any | None) -> dict[str, Any]:
+    """A seller's rating: average, count and how many reviews gave each star."""
+    if row is None or not row.rating_count:
+        return {"average": None, "count": 0, "distribution": {str(n): 0 for n in range(1, 6)}}
+    return {
+        "average": round(row.rating_sum / row.rating_count, 2),
+        "count": row.rating_count,
+        "distribution": {str(n): getattr(row, f"stars_{n}") for n in range(1, 6)},
+    }
+
+
 def product_view(row: dict[str, Any]) -> dict[str, Any]:
     available = max(0, row["on_hand"] - row["held"] - row["sold"])
     if row["seller_status"] != "approved":

@@ -100,6 +100,8 @@ class SearchProjector(Projector):
     @apply.register(Stock.HoldReleased)
     @apply.register(Stock.SaleReversed)
     @apply.register(Review.Written)
+    @apply.register(Review.Hidden)
+    @apply.register(Review.Restored)
     def _about_product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
         self._products.add(str(e.product_id))
 

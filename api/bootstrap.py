@@ -270,6 +270,7 @@ def build(settings: Settings | None = None) -> Container:
     ledger_queries = LedgerQueries(store)
     payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
+    catalog = CatalogApplication(log, blobs, on_recorded=wake_projections)
     idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
     consumed_retention = timedelta(days=settings.consumed_retention_days)
     chores = {
@@ -288,7 +289,7 @@ def build(settings: Settings | None = None) -> Container:
         wishlists=WishlistApplication(log, on_recorded=wake_projections),
         wishlist_queries=WishlistQueries(store),
         sellers=SellerApplication(log, on_recorded=wake_projections),
-        catalog=CatalogApplication(log, blobs, on_recorded=wake_projections),
+        catalog=catalog,
         blobs=blobs,
         media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
         catalog_queries=catalog_queries,
@@ -299,7 +300,9 @@ def build(settings: Settings | None = None) -> Container:
         checkout=checkout,
         fulfilment=fulfilment,
         order_queries=order_queries,
-        scheduler=Scheduler(order_queries, checkout, fulfilment, chores=chores),
+        scheduler=Scheduler(
+            order_queries, checkout, fulfilment, catalog, catalog_queries, chores=chores
+        ),
         ledger_queries=ledger_queries,
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),

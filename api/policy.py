@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "products:create": frozenset({Role.SELLER}),
     "products:edit": frozenset({Role.SELLER}),
     "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
+    "products:feature": frozenset({Role.MARKETPLACE_ADMIN}),
     "products:read": ANYONE_SIGNED_IN,
     "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
     "categories:read": ANYONE_SIGNED_IN,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -46,6 +47,7 @@ class ProductStatus(StrEnum):
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 MAX_ATTRIBUTES = 50
 MAX_PRICE_MINOR = 10**12
+MAX_FEATURE = timedelta(days=366)
 
 
 def _text(name: str, value: str, max_length: int, *, required: bool = True) -> str:
@@ -100,6 +102,16 @@ class Product(TenantAggregate):
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
 
+    class Featured(TenantAggregate.Event):
+        """A marketplace admin features the product until then."""
+
+        until: datetime
+
+    class Unfeatured(TenantAggregate.Event):
+        """No longer featured: an admin ended it early, or its time ran out."""
+
+        reason: str
+
     class PriceLowered(TenantAggregate.Event):
         """Recorded beside the edit that lowers a price: news for whoever wishes for it."""
 
@@ -148,6 +160,7 @@ class Product(TenantAggregate):
         self.commission_bps: int | None = None
         # In the order buyers see them: the first is the product's main image.
         self.images: list[dict[str, Any]] = []
+        self.featured_until: datetime | None = None
 
     @classmethod
     def list(
@@ -247,6 +260,36 @@ class Product(TenantAggregate):
         self._image_added(
             image_id=image_id, content_type=content_type, width=width, height=height, keys=keys
         )
+
+    def feature(self, until: datetime, now: datetime) -> None:
+        """Features the product until `until` (again: the new end replaces the old)."""
+        if until.tzinfo is None:
+            raise InvalidProduct("until must name its time zone, e.g. 2027-01-31T23:59:59Z")
+        if not now < until <= now + MAX_FEATURE:
+            raise InvalidProduct("until must be in the future, at most a year ahead")
+        if not self.is_active:
+            raise WrongProductStep(f"cannot feature a product that is {self.status}")
+        self._featured(until=until)
+
+    def unfeature(self) -> None:
+        if self.featured_until is None:
+            raise WrongProductStep("this product is not featured")
+        self._unfeatured(reason="ended")
+
+    def expire_feature(self, now: datetime) -> bool:
+        """Ends a feature whose time has come; False if there is none to end yet."""
+        if self.featured_until is None or self.featured_until > now:
+            return False
+        self._unfeatured(reason="expired")
+        return True
+
+    @event(Featured)
+    def _featured(self, until: datetime) -> None:
+        self.featured_until = until
+
+    @event(Unfeatured)
+    def _unfeatured(self, reason: str) -> None:
+        self.featured_until = None
 
     def require_room_for_image(self) -> None:
         if len(self.images) >= MAX_IMAGES_PER_PRODUCT:

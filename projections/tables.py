@@ -227,9 +227,12 @@ products = sa.Table(
     sa.Column("updated_position", sa.BigInteger, nullable=False, server_default="0"),
     # Shown in this order: [{image_id, content_type, width, height, keys: {size: blob key}}].
     sa.Column("images", sa.JSON, nullable=True),
+    # Featured by a marketplace admin until then (null: not featured).
+    sa.Column("featured_until", Timestamp, nullable=True),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
     sa.Index("ix_products_category", "tenant_id", "category"),
+    sa.Index("ix_products_featured", "featured_until"),
 )
 
 stock_levels = sa.Table(

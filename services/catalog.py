@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -133,6 +134,32 @@ class CatalogApplication(VeloraApplication):
             return CommandResult(product.id, self.record(ctx, stock))
 
         return self.retrying(attempt, "too many concurrent changes to this product's stock")
+
+    @command
+    def feature(
+        self, ctx: CommandContext, product_id: UUID, within: UUID | None, until: datetime
+    ) -> CommandResult:
+        product = self.load(Product, product_id, within, ProductNotFound)
+        product.feature(until, datetime.now(UTC))
+        return CommandResult(product.id, self.record(ctx, product))
+
+    @command
+    def unfeature(
+        self, ctx: CommandContext, product_id: UUID, within: UUID | None
+    ) -> CommandResult:
+        product = self.load(Product, product_id, within, ProductNotFound)
+        product.unfeature()
+        return CommandResult(product.id, self.record(ctx, product))
+
+    @command
+    def expire_feature(
+        self, ctx: CommandContext, product_id: UUID, now: datetime
+    ) -> CommandResult | None:
+        """Ends the product's feature if its time has come (the scheduler's command)."""
+        product = self.load(Product, product_id, None, ProductNotFound)
+        if not product.expire_feature(now):
+            return None
+        return CommandResult(product.id, self.record(ctx, product))
 
     @command
     def set_commission(

@@ -1,6 +1,7 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
-their stock holds ran out (releasing the holds and cancelling the order), and releases escrow to
-sellers once their tenant's release delay after delivery has passed. Less often it does the
+their stock holds ran out (releasing the holds and cancelling the order), releases escrow to
+sellers once their tenant's release delay after delivery has passed, and ends features whose
+time has run out. Less often it does the
 housekeeping: chores that delete what has outlived its use (expired idempotency keys, say)."""
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from uuid import UUID
 
 from domain.errors import DomainError
 from eventstore.context import CommandContext
+from projections.catalog.queries import CatalogQueries
 from projections.orders.queries import OrderQueries
+from services.catalog import CatalogApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 
@@ -30,6 +33,8 @@ class Scheduler:
         queries: OrderQueries,
         checkout: CheckoutApplication,
         fulfilment: FulfilmentApplication,
+        catalog: CatalogApplication,
+        catalog_queries: CatalogQueries,
         interval_s: float = 5.0,
         batch: int = 100,
         *,
@@ -39,6 +44,8 @@ class Scheduler:
         self.queries = queries
         self.checkout = checkout
         self.fulfilment = fulfilment
+        self.catalog = catalog
+        self.catalog_queries = catalog_queries
         self.interval_s = interval_s
         self.batch = batch
         self.chores = dict(chores or {})
@@ -47,8 +54,8 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass: expires overdue unpaid orders and releases escrow that has fallen due.
-        Returns how many orders it moved on."""
+        """One pass: expires overdue unpaid orders, releases escrow that has fallen due and ends
+        features that ran out. Returns how many orders and products it moved on."""
         now = now or datetime.now(UTC)
 
         def expire(order_id: UUID) -> bool:
@@ -60,8 +67,14 @@ class Scheduler:
             self.fulfilment.release_escrow(ctx, seller_order_id, now)
             return True
 
-        return self._each(self.queries.overdue(now, self.batch), expire) + self._each(
-            self.queries.escrow_due(now, self.batch), release
+        def unfeature(product_id: UUID) -> bool:
+            ctx = CommandContext.system("scheduler:unfeature")
+            return self.catalog.expire_feature(ctx, product_id, now) is not None
+
+        return (
+            self._each(self.queries.overdue(now, self.batch), expire)
+            + self._each(self.queries.escrow_due(now, self.batch), release)
+            + self._each(self.catalog_queries.featured_due(now, self.batch), unfeature)
         )
 
     def housekeep(self, now: datetime | None = None) -> dict[str, int]:

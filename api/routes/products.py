@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import (
     Allowed,
@@ -68,6 +68,11 @@ class StockIn(BaseModel):
     on_hand: int = Field(ge=0, le=10**9, strict=True)
 
 
+class FeatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: AwareDatetime = Field(description="ISO 8601 with its zone; at most a year ahead")
+
+
 class StockAlertIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     warehouse: str = Field(min_length=1, max_length=64)
@@ -99,6 +104,7 @@ class ProductOut(BaseModel):
     price: MoneyOut
     attributes: dict[str, str]
     images: list[ImageOut]
+    featured_until: datetime | None
     status: str
     seller_status: str
     available: int
@@ -203,6 +209,36 @@ def set_stock(
     )
     commanded(response, result)
     return {"available": available}
+
+
+@router.post("/{product_id}/feature", response_model=dict[str, str])
+def feature_product(
+    product_id: UUID,
+    body: FeatureIn,
+    catalog: CatalogDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("products:feature"))],
+) -> dict[str, str]:
+    """Features an active product until `until`: `GET /v1/search/products?featured=true` finds
+    it and `sort=featured` puts it first. The scheduler ends it when its time is up; featuring
+    it again sets a new end."""
+    result = catalog.feature(ctx, product_id, confinement(principal), body.until)
+    return commanded(response, result)
+
+
+@router.delete("/{product_id}/feature", status_code=204)
+def unfeature_product(
+    product_id: UUID,
+    catalog: CatalogDep,
+    ctx: Ctx,
+    principal: Annotated[Principal, Depends(Allowed("products:feature"))],
+) -> Response:
+    """Ends a product's feature before its time. 409 if it is not featured."""
+    result = catalog.unfeature(ctx, product_id, confinement(principal))
+    response = Response(status_code=204)
+    commanded(response, result)
+    return response
 
 
 @router.put("/{product_id}/stock-alert", response_model=dict[str, str])

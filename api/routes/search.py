@@ -33,6 +33,7 @@ class RatingOut(BaseModel):
 
 class HitOut(BaseModel):
     id: str
+    featured: bool
     tenant_id: str
     seller_id: str
     title: str
@@ -80,6 +81,7 @@ class SuggestOut(BaseModel):
 def _hit(d: ProductDocument, media_urls: MediaUrls) -> dict[str, Any]:
     return {
         "id": d.product_id,
+        "featured": d.featured,
         "tenant_id": d.tenant_id,
         "seller_id": d.seller_id,
         "title": d.title,
@@ -133,7 +135,10 @@ async def search_products(
     max_price: Price = None,
     min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
     in_stock: bool = False,
-    sort: Sort = "relevance",
+    featured: Annotated[bool, Query(description="only products featured now")] = False,
+    sort: Annotated[
+        Sort, Query(description="`featured`: featured products first, newest first in each")
+    ] = "relevance",
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -149,6 +154,7 @@ async def search_products(
         max_price_minor=max_price,
         min_rating=min_rating,
         in_stock=in_stock,
+        featured=featured,
         sort=sort,
         limit=limit,
     )

@@ -170,6 +170,14 @@ class CatalogProjector(Projector):
         self._update(conn, e, r, commission_bps=e.commission_bps)
 
     @apply.register
+    def _featured(self, e: Product.Featured, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, r, featured_until=naive_utc(e.until))
+
+    @apply.register
+    def _unfeatured(self, e: Product.Unfeatured, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, r, featured_until=None)
+
+    @apply.register
     def _image_added(self, e: Product.ImageAdded, conn: Connection, r: RecordedEvent) -> None:
         image = {
             "image_id": str(e.image_id),

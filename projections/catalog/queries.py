@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from projections.catalog.views import SELLER_FIELDS, product_view, rating_view, zoned_fields
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore, zoned
+from projections.store import Page, ReadStore, naive_utc, zoned
 from projections.tables import products, reviews, seller_ratings, sellers, stock_alerts
 
 
@@ -74,6 +75,15 @@ class CatalogQueries:
             for r in page.items
         ]
         return Page(items, page.next_cursor)
+
+    def featured_due(self, now: datetime, limit: int) -> list[str]:
+        """Products, of every tenant, whose feature has run out (the scheduler ends them)."""
+        due = TenantScope.every_tenant().select(
+            products, products.c.featured_until <= naive_utc(now)
+        )
+        with self.store.read() as conn:
+            rows = conn.execute(due.order_by(products.c.featured_until).limit(limit))
+            return [row.product_id for row in rows]
 
     def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, products, products.c.product_id == product_id)

@@ -56,6 +56,7 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
             "attributes": row["attributes"],
             # Blob keys: the API signs a URL for each when it answers.
             "images": row.get("images") or [],
+            "featured_until": row.get("featured_until"),
             "status": row["status"],
             "seller_status": row["seller_status"],
             "available": available,
@@ -68,4 +69,5 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
         },
         "created_at",
         "updated_at",
+        "featured_until",
     )

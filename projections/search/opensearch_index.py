@@ -96,6 +96,7 @@ def index_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[s
                     "version": {"type": "long"},
                     # Shown with a hit, never searched.
                     "images": {"type": "keyword", "index": False, "doc_values": False},
+                    "featured": {"type": "boolean"},
                 },
             },
         },
@@ -143,6 +144,8 @@ def filters(scope: TenantScope, q: SearchQuery) -> list[dict[str, Any]]:
         found.append({"range": {"rating_avg": {"gte": q.min_rating}}})
     if q.in_stock:
         found.append({"range": {"available": {"gte": 1}}})
+    if q.featured:
+        found.append({"term": {"featured": True}})
     return found
 
 
@@ -158,6 +161,8 @@ def search_body(scope: TenantScope, q: SearchQuery) -> dict[str, Any]:
         sort = [{"price_minor": "asc"}, {"created_position": "desc"}]
     elif q.sort == "price_desc":
         sort = [{"price_minor": "desc"}, {"created_position": "desc"}]
+    elif q.sort == "featured":
+        sort = [{"featured": "desc"}, {"created_position": "desc"}]
     else:
         sort = [{"created_position": "desc"}]
     return {

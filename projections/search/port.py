@@ -19,8 +19,8 @@ from typing import Any, Literal, Protocol
 from projections.runner import EffectUnavailable
 from projections.scope import TenantScope
 
-Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
-SORTS: tuple[Sort, ...] = ("relevance", "price_asc", "price_desc", "newest")
+Sort = Literal["relevance", "price_asc", "price_desc", "newest", "featured"]
+SORTS: tuple[Sort, ...] = ("relevance", "price_asc", "price_desc", "newest", "featured")
 
 # Results are paged up to this depth, as in OpenSearch's max_result_window. Beyond it a client
 # narrows the query instead of paging through the whole catalog.
@@ -48,6 +48,8 @@ class ProductDocument:
     # The product's images as the catalog model keeps them (blob keys), as JSON text: shown,
     # never searched; the API signs their URLs when it answers.
     images: str = "[]"
+    # Featured by a marketplace admin (the scheduler ends it when its time is up).
+    featured: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class SearchQuery:
     max_price_minor: int | None = None
     min_rating: float | None = None
     in_stock: bool = False
+    featured: bool = False
     sort: Sort = "relevance"
     limit: int = 50
     offset: int = 0

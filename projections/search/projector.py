@@ -48,6 +48,7 @@ def document(row: Mapping[Any, Any]) -> ProductDocument:
         created_position=row["created_position"],
         version=row["updated_position"],
         images=json.dumps(row["images"] or [], separators=(",", ":")),
+        featured=row["featured_until"] is not None,
     )
 
 
@@ -88,6 +89,8 @@ class SearchProjector(Projector):
     @apply.register(Product.Approved)
     @apply.register(Product.Rejected)
     @apply.register(Product.Edited)
+    @apply.register(Product.Featured)
+    @apply.register(Product.Unfeatured)
     @apply.register(Product.ImageAdded)
     @apply.register(Product.ImageRemoved)
     @apply.register(Product.ImagesReordered)

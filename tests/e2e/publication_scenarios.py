@@ -312,6 +312,8 @@ class PublicationScenarios(Shop):
             container.order_queries,
             container.checkout,
             container.fulfilment,
+            container.catalog,
+            container.catalog_queries,
             chores={"broken": broken, "counted": lambda _: 3},
         )
         assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}

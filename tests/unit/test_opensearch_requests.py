@@ -139,6 +139,7 @@ def test_the_template_maps_every_field_explicitly_and_strictly() -> None:
             "created_position": {"type": "long"},
             "version": {"type": "long"},
             "images": {"type": "keyword", "index": False, "doc_values": False},
+            "featured": {"type": "boolean"},
         },
     }
     # The mapping names exactly the document's fields: a new field must be mapped on purpose.

@@ -4,6 +4,7 @@ personal data. Each backend set runs these same scenarios."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from uuid import uuid4
 
@@ -76,6 +77,23 @@ class ProfileScenarios(Shop):
         me = api.get("/v1/me", token=token).json()
         assert me["marketing_opt_in"] is True and me["marketing_changed_at"] is not None
         assert me["phone"] is None and me["display_name"] == "Grace"
+
+    def test_a_fresh_buyers_profile_waits_for_read_models_that_lag(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root, "Lagging")
+        # The projectors stop (a slow worker, say): the sign-up is in the log, not yet in the
+        # read models. GET /v1/me, sent with no position as a storefront sends it, waits for them.
+        container.stop_projections()
+        try:
+            token, user_id = self.signed_up(api, m)
+            threading.Timer(0.5, container.start_projections).start()
+            fresh = api.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        finally:
+            if not container.projectors or not container.projectors.running:
+                container.start_projections()
+        assert fresh.status_code == 200, fresh.text
+        assert fresh.json()["user_id"] == user_id
 
     def test_the_address_book_keeps_one_default(self, api: Api, root: str) -> None:
         m = self.marketplace(api, root, "Addresses")

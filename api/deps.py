@@ -247,6 +247,11 @@ def command_context(request: Request) -> CommandContext:
 Ctx = Annotated[CommandContext, Depends(command_context)]
 
 
+def no_content(result: CommandResult) -> Response:
+    """The 204 answer of a command (a DELETE, say), with its event-log position."""
+    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})
+
+
 def commanded(response: Response, result: CommandResult) -> dict[str, str]:
     """Marks a command response with its event-log position and returns its id body."""
     response.headers[POSITION_HEADER] = str(result.position)

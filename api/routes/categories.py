@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
-    POSITION_HEADER,
     Allowed,
     CategoriesDep,
     CategoryQueriesDep,
@@ -18,6 +17,7 @@ from api.deps import (
     ReadAfter,
     Scope,
     commanded,
+    no_content,
 )
 from api.policy import crosses_tenants
 from api.problems import Problem
@@ -150,4 +150,4 @@ def remove_category(
 ) -> Response:
     """Removes a category that has no subcategories and that nothing names."""
     result = categories.remove(ctx, principal.tenant_id, category_id)
-    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})
+    return no_content(result)

@@ -18,6 +18,7 @@ from api.deps import (
     MediaUrlsDep,
     acting_seller_id,
     commanded,
+    no_content,
 )
 from api.problems import Problem
 from api.schemas import ImageOut
@@ -83,9 +84,7 @@ def delete_image(
 ) -> Response:
     """Stops showing an image of the caller's own product and deletes its files."""
     result = catalog.remove_image(ctx, product_id, acting_seller_id(principal), image_id)
-    response = Response(status_code=204)
-    commanded(response, result)
-    return response
+    return no_content(result)
 
 
 @router.put("/{product_id}/images/order", response_model=dict[str, str])

@@ -22,6 +22,7 @@ from api.deps import (
     acting_seller_id,
     commanded,
     confinement,
+    no_content,
 )
 from api.policy import can_see_product, is_admin
 from api.problems import Problem
@@ -236,9 +237,7 @@ def unfeature_product(
 ) -> Response:
     """Ends a product's feature before its time. 409 if it is not featured."""
     result = catalog.unfeature(ctx, product_id, confinement(principal))
-    response = Response(status_code=204)
-    commanded(response, result)
-    return response
+    return no_content(result)
 
 
 @router.put("/{product_id}/stock-alert", response_model=dict[str, str])

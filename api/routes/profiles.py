@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
-    POSITION_HEADER,
     READ_WAIT_S,
     Ctx,
     CurrentUser,
@@ -23,6 +22,7 @@ from api.deps import (
     ReadAfter,
     ReadStoreDep,
     commanded,
+    no_content,
 )
 from api.problems import Problem
 from api.schemas import Address
@@ -190,4 +190,4 @@ def remove_address(
 ) -> Response:
     """Forgets one of the caller's addresses. Orders already shipped to it keep their copy."""
     result = profiles.remove_address(ctx, principal.tenant_id, principal.user_id, address_id)
-    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})
+    return no_content(result)

@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import (
-    POSITION_HEADER,
     Allowed,
     Ctx,
     CurrentUser,
@@ -17,6 +16,7 @@ from api.deps import (
     PersonalDataDep,
     ReadAfter,
     Scope,
+    no_content,
 )
 from api.problems import Problem
 from api.routes.tenants import User
@@ -62,4 +62,4 @@ def erase_me(principal: CurrentUser, identity: IdentityDep, ctx: Ctx) -> Respons
     addresses read back redacted everywhere, history included; amounts, ids and the ledger stay.
     Their tokens stop working and they cannot sign in again."""
     result = identity.erase_user(ctx, principal.user_id, principal.tenant_id)
-    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})
+    return no_content(result)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.deps import (
-    POSITION_HEADER,
     Allowed,
     Ctx,
     Cursor,
@@ -20,6 +19,7 @@ from api.deps import (
     WishlistQueriesDep,
     WishlistsDep,
     commanded,
+    no_content,
 )
 from api.schemas import ImageOut, MoneyOut
 from api.security import Principal
@@ -83,4 +83,4 @@ def wish(
 def unwish(product_id: UUID, principal: Buyer, wishlists: WishlistsDep, ctx: Ctx) -> Response:
     """Takes a product off the caller's wishlist."""
     result = wishlists.unwish(ctx, principal.tenant_id, principal.user_id, product_id)
-    return Response(status_code=204, headers={POSITION_HEADER: str(result.position)})
+    return no_content(result)

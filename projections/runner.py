@@ -358,7 +358,6 @@ class ProjectionGroup(Background):
         decoded: dict[int, RecordedEvent] = {}
         reached = dict(positions)
         advanced: dict[str, int] = {}
-        idle: dict[str, tuple[int, int]] = {}
         moved = 0
         for runner in members:
             position = positions.get(runner.name, 0)
@@ -366,24 +365,13 @@ class ProjectionGroup(Background):
             if runner.projector.upstream:
                 limit = min(reached.get(name, 0) for name in runner.projector.upstream)
                 events = [n for n in events if n.id <= limit]
-            if not events:
-                continue
-            if runner.name in positions and not any(n.topic in runner._topics for n in events):
-                # Nothing in it for this projector: it only moves past the batch (below).
-                idle[runner.name] = (position, events[-1].id)
-                continue
-            if not self.store.claim(conn, runner.name, position):
+            if not events or not self.store.claim(conn, runner.name, position):
                 continue
             runner._apply_all(conn, events, decoded)
             runner.applied_at = time.monotonic()
             reached[runner.name] = advanced[runner.name] = events[-1].id
             moved = max(moved, len(events))
-        # Every claimed row is locked already: advancing them together cannot deadlock. The
-        # idle ones are taken in one statement that never waits for a row another transaction
-        # holds (a rebuild, another process's group): those stay for a later batch.
-        for name, new in self.store.claim_idle(conn, idle).items():
-            advanced[name] = new
-            moved = max(moved, sum(1 for n in batch if idle[name][0] < n.id <= new))
+        # Every claimed row is locked already: advancing them together cannot deadlock.
         self.store.advance_all(conn, advanced)
         return moved
 

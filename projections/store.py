@@ -192,21 +192,6 @@ class ReadStore:
             raise TrackingConflict(f"{name} is at {found}, not {expected}")
         return True
 
-    def claim_idle(self, conn: Connection, moves: Mapping[str, tuple[int, int]]) -> dict[str, int]:
-        """For projectors a batch holds nothing for, `{name: (expected, new)}`: locks, in one
-        statement, the rows of those still at their expected position, not paused and not
-        locked by another transaction (those are passed over, never waited for), and returns
-        the positions to advance them to."""
-        if not moves:
-            return {}
-        t = projection_tracking
-        rows = conn.execute(
-            sa.select(t.c.name, t.c.position)
-            .where(t.c.name.in_(sorted(moves)), t.c.paused_by.is_(None))
-            .with_for_update(skip_locked=True)
-        ).all()
-        return {name: moves[name][1] for name, position in rows if int(position) == moves[name][0]}
-
     def lock(self, conn: Connection, name: str) -> int:
         """Locks a projector's tracking row (made at 0 if new) and returns its position."""
         return self._locked(conn, name)[0]

@@ -20,7 +20,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from api.idempotency import IdempotencyStore
-from domain.identity import User
 from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
@@ -379,38 +378,6 @@ class ReadStoreContract:
         group.catch_up()  # unpaced: tests, the CLI and rebuilds wait for everything
         assert store.position(paced.name) == log.head()
         assert len(slow.seen) == len(set(slow.seen)) == 4  # each counter seen once
-
-    def test_a_projector_a_batch_holds_nothing_for_moves_past_it_without_applying(
-        self, store: ReadStore, log: EventLog, app: VeloraApplication
-    ) -> None:
-        """A group advances a projector with no event of its kind in the batch (one statement
-        for all such), so `X-Velora-Min-Position` waits on it find it current; a paused one
-        stays where it is."""
-
-        class Uninterested(Follower):
-            @singledispatchmethod
-            def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
-                pass
-
-            @apply.register
-            def _erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
-                self.seen.append(r.position)
-
-        self.counters(app, 1)
-        idle = Uninterested(f"idle-{uuid4().hex[:8]}", upstream=())
-        paused = Uninterested(f"held-{uuid4().hex[:8]}", upstream=())
-        busy = Follower(f"busy-{uuid4().hex[:8]}", upstream=())
-        runners = [ProjectionRunner(log, store, p) for p in (idle, paused, busy)]
-        group = ProjectionGroup(log, store, runners)
-        group.catch_up()  # the first batch makes every tracking row
-        with store.begin() as conn:
-            store.pause(conn, [paused.name], by="a test")
-        before = store.position(paused.name)
-        self.counters(app, 3)
-        group.catch_up()
-        assert store.position(idle.name) == store.position(busy.name) == log.head()
-        assert store.position(paused.name) == before
-        assert idle.seen == [] and len(busy.seen) == 4
 
     def test_a_paused_projector_is_passed_over_and_the_rest_of_its_group_goes_on(
         self, store: ReadStore, log: EventLog, app: VeloraApplication

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
 
 from api.idempotency import IdempotencyStore
 from api.media import MediaUrls
@@ -15,6 +16,7 @@ from api.security import Argon2Hasher, TokenService
 from api.settings import Settings, SettingsError
 from domain.media import BlobStore
 from domain.payments import PaymentProvider
+from eventstore.application import Contention
 from eventstore.blobs import FileBlobStore, S3BlobStore
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
@@ -219,6 +221,21 @@ def search_index(settings: Settings) -> SearchIndex:
     return TantivyIndex(settings.data_dir / "search")
 
 
+def settled_products_named(
+    log: EventLog, store: ReadStore, queries: CategoryQueries
+) -> Callable[[UUID, str], int]:
+    """How many products name a category, counted once the catalog model has every event
+    recorded so far: a product listed a moment ago is counted, so a category in use is never
+    renamed or removed from under it."""
+
+    def products_named(tenant_id: UUID, name: str) -> int:
+        if not store.wait_for(log.head(), ("catalog",), timeout_s=5.0):
+            raise Contention("the catalog is catching up; try again in a moment")
+        return queries.products_named(tenant_id, name)
+
+    return products_named
+
+
 def follow_upstreams(runners: list[ProjectionRunner]) -> None:
     """Wakes each runner whenever a projector it reads from moves on."""
     by_name = {runner.name: runner for runner in runners}
@@ -294,7 +311,7 @@ def build(settings: Settings | None = None) -> Container:
         media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
         catalog_queries=catalog_queries,
         categories=CategoryApplication(
-            log, category_queries.products_named, on_recorded=wake_projections
+            log, settled_products_named(log, store, category_queries), on_recorded=wake_projections
         ),
         category_queries=category_queries,
         checkout=checkout,

@@ -236,6 +236,20 @@ def settled_products_named(
     return products_named
 
 
+def settled_products_of(
+    log: EventLog, store: ReadStore, queries: CatalogQueries
+) -> Callable[[UUID, UUID], int]:
+    """How many of a seller's products count against a plan's limit, counted once the catalog
+    model has every event recorded so far (a product listed a moment ago counts)."""
+
+    def products_of(tenant_id: UUID, seller_id: UUID) -> int:
+        if not store.wait_for(log.head(), ("catalog",), timeout_s=5.0):
+            raise Contention("the catalog is catching up; try again in a moment")
+        return queries.products_counted(tenant_id, seller_id)
+
+    return products_of
+
+
 def follow_upstreams(runners: list[ProjectionRunner]) -> None:
     """Wakes each runner whenever a projector it reads from moves on."""
     by_name = {runner.name: runner for runner in runners}
@@ -287,7 +301,9 @@ def build(settings: Settings | None = None) -> Container:
     ledger_queries = LedgerQueries(store)
     payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
-    catalog = CatalogApplication(log, blobs, on_recorded=wake_projections)
+    products_of = settled_products_of(log, store, catalog_queries)
+    catalog = CatalogApplication(log, blobs, products_of, on_recorded=wake_projections)
+    sellers = SellerApplication(log, products_of, on_recorded=wake_projections)
     idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
     consumed_retention = timedelta(days=settings.consumed_retention_days)
     chores = {
@@ -305,7 +321,7 @@ def build(settings: Settings | None = None) -> Container:
         profile_queries=ProfileQueries(store),
         wishlists=WishlistApplication(log, on_recorded=wake_projections),
         wishlist_queries=WishlistQueries(store),
-        sellers=SellerApplication(log, on_recorded=wake_projections),
+        sellers=sellers,
         catalog=catalog,
         blobs=blobs,
         media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
@@ -318,7 +334,7 @@ def build(settings: Settings | None = None) -> Container:
         fulfilment=fulfilment,
         order_queries=order_queries,
         scheduler=Scheduler(
-            order_queries, checkout, fulfilment, catalog, catalog_queries, chores=chores
+            order_queries, checkout, fulfilment, catalog, catalog_queries, sellers, chores=chores
         ),
         ledger_queries=ledger_queries,
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),

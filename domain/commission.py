@@ -2,6 +2,7 @@
 
 The rate is the most specific rule that is set: the product's own rate, else the tenant's rate
 for the product's category, else the seller's rate, else the tenant's default, all in basis points.
+A seller on a plan with a commission discount pays that rate less the discount, never below 0.
 
 Rounding: each line's commission is line total x rate / 10,000, rounded half to even, in integer
 arithmetic. A seller order's commission is the sum of its lines' commissions, and the seller's net
@@ -21,7 +22,17 @@ class CommissionRules:
     tenant_bps: int
     category_bps: dict[str, int]
 
-    def rate(self, *, product_bps: int | None, category: str, seller_bps: int | None) -> int:
+    def rate(
+        self,
+        *,
+        product_bps: int | None,
+        category: str,
+        seller_bps: int | None,
+        discount_bps: int = 0,
+    ) -> int:
+        return max(0, self._base(product_bps, category, seller_bps) - discount_bps)
+
+    def _base(self, product_bps: int | None, category: str, seller_bps: int | None) -> int:
         if product_bps is not None:
             return product_bps
         if category in self.category_bps:

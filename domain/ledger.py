@@ -373,6 +373,8 @@ class Books(Protocol):
 
     def void(self, key: str) -> None: ...
 
+    def balance(self, code: str) -> int: ...
+
 
 class Chart:
     """The chart of accounts of one tenant and currency (docs/ledger.md explains each)."""
@@ -380,6 +382,8 @@ class Chart:
     PROCESSOR_CLEARING = "processor:clearing"
     PLATFORM_COMMISSION = "platform:commission"
     PROCESSOR_FEES = "processor:fees"
+    # Sellers' plan fees (domain/plans.py), net of what changes and cancellations credited back.
+    PLAN_FEES = "platform:plan_fees"
     REFUNDS = "refunds"
     # Payments that belong to no live order (it was cancelled first), owed back to the buyer.
     UNAPPLIED_PAYMENTS = "payments:unapplied"
@@ -406,7 +410,7 @@ class Chart:
             return AccountType.ASSET, Limit.NONE
         if code.startswith(("escrow:", "seller:payable:")) or code == cls.UNAPPLIED_PAYMENTS:
             return AccountType.LIABILITY, Limit.DEBITS_MUST_NOT_EXCEED_CREDITS
-        if code == cls.PLATFORM_COMMISSION:
+        if code in (cls.PLATFORM_COMMISSION, cls.PLAN_FEES):
             return AccountType.REVENUE, Limit.NONE
         if code in (cls.PROCESSOR_FEES, cls.REFUNDS):
             return AccountType.EXPENSE, Limit.NONE

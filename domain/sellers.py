@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -53,6 +55,22 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PAYOUT_ACCOUNT = re.compile(r"^[A-Za-z0-9_-]{3,255}$")
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """The terms of a plan as the seller subscribed to them, and how the current month's
+    segment of it was charged (see domain/plans.py)."""
+
+    plan_id: UUID
+    name: str
+    fee_minor: int
+    currency: str
+    product_limit: int | None
+    discount_bps: int
+    period: str = ""
+    started_at: datetime | None = None
+    charged_minor: int = 0
+
+
 def seller_id_for(tenant_id: UUID, user_id: UUID) -> UUID:
     """A seller user acts for exactly one seller, whose id derives from the user's."""
     return uuid5(NAMESPACE_URL, f"velora:seller:{tenant_id}:{user_id}")
@@ -84,6 +102,38 @@ class Seller(TenantAggregate):
     class PayoutAccountSet(TenantAggregate.Event):
         account_id: str
 
+    class PlanStarted(TenantAggregate.Event):
+        """Subscribed to a plan (or moved to it from another), charged for the rest of the month
+        and credited for what the old plan had left."""
+
+        plan_id: UUID
+        name: str
+        fee_minor: int
+        currency: str
+        product_limit: int | None
+        discount_bps: int
+        period: str
+        started_at: datetime
+        charged_minor: int
+        credited_minor: int
+        segment: int
+
+    class PlanRenewed(TenantAggregate.Event):
+        period: str
+        started_at: datetime
+        charged_minor: int
+        segment: int
+
+    class PlanEnded(TenantAggregate.Event):
+        ended_at: datetime
+        credited_minor: int
+
+    class ListingCounted(TenantAggregate.Event):
+        """A product listed against the plan's product limit. Recorded with the listing, so two
+        listings at once by one seller are counted one after the other, never both as the last."""
+
+        product_id: UUID
+
     @staticmethod
     def create_id(tenant_id: UUID, user_id: UUID) -> UUID:
         return seller_id_for(tenant_id, user_id)
@@ -97,6 +147,8 @@ class Seller(TenantAggregate):
         self.status = SellerStatus.PENDING.value
         self.commission_bps: int | None = None
         self.payout_account: str | None = None
+        self.plan: Subscription | None = None
+        self.plan_segment = 0
 
     @classmethod
     def register(cls, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> Seller:
@@ -139,6 +191,84 @@ class Seller(TenantAggregate):
             raise InvalidSeller("account_id must be 3 to 255 letters, digits, '_' or '-'")
         if account_id != self.payout_account:
             self._payout_account_set(account_id=account_id)
+
+    @property
+    def commission_discount_bps(self) -> int:
+        return self.plan.discount_bps if self.plan is not None else 0
+
+    def start_plan(
+        self, terms: Subscription, period: str, at: datetime, charged: int, credited: int
+    ) -> None:
+        self._plan_started(
+            plan_id=terms.plan_id,
+            name=terms.name,
+            fee_minor=terms.fee_minor,
+            currency=terms.currency,
+            product_limit=terms.product_limit,
+            discount_bps=terms.discount_bps,
+            period=period,
+            started_at=at,
+            charged_minor=charged,
+            credited_minor=credited,
+            segment=self.plan_segment + 1,
+        )
+
+    def renew_plan(self, period: str, at: datetime, charged: int) -> None:
+        self._plan_renewed(
+            period=period, started_at=at, charged_minor=charged, segment=self.plan_segment + 1
+        )
+
+    def end_plan(self, at: datetime, credited: int) -> None:
+        self._plan_ended(ended_at=at, credited_minor=credited)
+
+    def count_listing(self, product_id: UUID) -> None:
+        self._listing_counted(product_id=product_id)
+
+    @event(PlanStarted)
+    def _plan_started(
+        self,
+        plan_id: UUID,
+        name: str,
+        fee_minor: int,
+        currency: str,
+        product_limit: int | None,
+        discount_bps: int,
+        period: str,
+        started_at: datetime,
+        charged_minor: int,
+        credited_minor: int,
+        segment: int,
+    ) -> None:
+        self.plan = Subscription(
+            plan_id,
+            name,
+            fee_minor,
+            currency,
+            product_limit,
+            discount_bps,
+            period,
+            started_at,
+            charged_minor,
+        )
+        self.plan_segment = segment
+
+    @event(PlanRenewed)
+    def _plan_renewed(
+        self, period: str, started_at: datetime, charged_minor: int, segment: int
+    ) -> None:
+        assert self.plan is not None
+        self.plan = replace(
+            self.plan, period=period, started_at=started_at, charged_minor=charged_minor
+        )
+        self.plan_segment = segment
+
+    @event(PlanEnded)
+    def _plan_ended(self, ended_at: datetime, credited_minor: int) -> None:
+        self.plan = None
+
+    @event(ListingCounted)
+    def _listing_counted(self, product_id: UUID) -> None:
+        pass
 
     @event(PayoutAccountSet)
     def _payout_account_set(self, account_id: str) -> None:

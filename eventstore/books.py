@@ -83,6 +83,17 @@ class Books:
         if found is not None:
             void(*found)
 
+    def balance(self, code: str) -> int:
+        """The posted balance of an account that is not split into shards (a seller's)."""
+        assert code not in Chart.HOT, "a sharded account has no single balance here"
+        aid = account_id(self.tenant_id, self.currency, code)
+        if aid not in self._touched:
+            try:
+                self._touched[aid] = self.repository.get(aid)
+            except AggregateNotFoundError:
+                return 0  # never used: nothing on it, and nothing opened for asking
+        return self._touched[aid].balance  # type: ignore[no-any-return]
+
     def _by_id(self, aid: UUID) -> Account:
         if aid not in self._touched:
             self._touched[aid] = self.repository.get(aid)

@@ -183,7 +183,48 @@ sellers = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
     sa.Column("payout_account", sa.String(255), nullable=True),
+    sa.Column("plan_id", Id, nullable=True),
+    sa.Column("plan_name", sa.String(60), nullable=True),
+    sa.Column("plan_since", Timestamp, nullable=True),
+    sa.Column("plan_period", sa.String(7), nullable=True),  # the last month charged, YYYY-MM
     sa.Index("ix_sellers_tenant_position", "tenant_id", "created_position"),
+    sa.Index("ix_sellers_plan", "plan_id"),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("plan_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("monthly_fee", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("product_limit", sa.Integer, nullable=True),
+    sa.Column("commission_discount_bps", sa.Integer, nullable=False),
+    sa.Column("subscribers", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_plans_tenant_position", "tenant_id", "created_position"),
+)
+
+# What sellers were charged for their plans, and credited back on a change or cancellation:
+# lines of the earnings statement beside the seller orders.
+plan_charges = sa.Table(
+    "plan_charges",
+    metadata,
+    sa.Column("charge_id", Id, primary_key=True),  # the event's id: one line per event
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("plan_id", Id, nullable=False),
+    sa.Column("plan_name", sa.String(60), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("charged", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("credited", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("charged_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_plan_charges_seller", "tenant_id", "seller_id", "created_position"),
 )
 
 categories = sa.Table(
@@ -491,6 +532,8 @@ class Tables:
     addresses: sa.Table
     wishlist_items: sa.Table
     sellers: sa.Table
+    plans: sa.Table
+    plan_charges: sa.Table
     categories: sa.Table
     products: sa.Table
     stock_levels: sa.Table

@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.persistence import IntegrityError
-
 from domain.catalog import Product, ProductNotFound, SkuClaim, SkuTaken
 from domain.categories import CategoryTree
 from domain.errors import DomainError
@@ -18,11 +16,13 @@ from domain.identity import ProductModeration, Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
 from domain.money import Money
+from domain.plans import product_limit_reached
 from domain.sellers import Seller, SellerNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.media import clean_image
+from services.sellers import ProductsOf
 
 log = logging.getLogger("velora.catalog")
 
@@ -38,9 +38,12 @@ class ProductEdit:
 class CatalogApplication(VeloraApplication):
     name = "catalog"
 
-    def __init__(self, log: EventLog, blobs: BlobStore, **kwargs: Any) -> None:
+    def __init__(
+        self, log: EventLog, blobs: BlobStore, products_of: ProductsOf, **kwargs: Any
+    ) -> None:
         super().__init__(log, **kwargs)
         self._blobs = blobs
+        self._products_of = products_of
 
     @command
     def list_product(
@@ -56,23 +59,35 @@ class CatalogApplication(VeloraApplication):
         price: Money,
         attributes: dict[str, str],
     ) -> tuple[CommandResult, str]:
-        seller = self.load(Seller, seller_id, within, SellerNotFound)
-        product = Product.list(
-            seller,
-            sku=sku,
-            title=title,
-            description=description,
-            category=self._category(seller.tenant_id, category),
-            price=price,
-            attributes=attributes,
-            moderation_required=self._moderation_required(seller.tenant_id),
-        )
-        stock = Stock(tenant_id=product.tenant_id, product_id=product.id, seller_id=seller.id)
-        try:
-            position = self.record(ctx, product, SkuClaim.claim(product), stock)
-        except IntegrityError:
-            raise SkuTaken(f"sku {product.sku!r} is already in this seller's catalog") from None
-        return CommandResult(product.id, position), product.status
+        def attempt() -> tuple[CommandResult, str]:
+            seller = self.load(Seller, seller_id, within, SellerNotFound)
+            product = Product.list(
+                seller,
+                sku=sku,
+                title=title,
+                description=description,
+                category=self._category(seller.tenant_id, category),
+                price=price,
+                attributes=attributes,
+                moderation_required=self._moderation_required(seller.tenant_id),
+            )
+            claim = SkuClaim.claim(product)
+            if self.get_or_none(claim.id) is not None:
+                raise SkuTaken(f"sku {product.sku!r} is already in this seller's catalog")
+            stock = Stock(tenant_id=product.tenant_id, product_id=product.id, seller_id=seller.id)
+            counted = []
+            if seller.plan is not None and seller.plan.product_limit is not None:
+                # Counted under the seller's version: a listing racing this one conflicts and
+                # is counted again once this one is in the catalog model.
+                product_limit_reached(seller, self._products_of(seller.tenant_id, seller.id))
+                seller.count_listing(product.id)
+                counted.append(seller)
+            position = self.record(ctx, product, claim, stock, *counted)
+            return CommandResult(product.id, position), product.status
+
+        # A conflict is a racing listing of the same sku (the next attempt finds its claim) or,
+        # on a plan with a limit, another listing by this seller (the next one counts it).
+        return self.retrying(attempt, "too many listings at once by this seller; try again")
 
     @command
     def approve(

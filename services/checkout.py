@@ -174,6 +174,7 @@ class CheckoutApplication(VeloraApplication):
             product_bps=product.commission_bps,
             category=product.category,
             seller_bps=seller.commission_bps,
+            discount_bps=seller.commission_discount_bps,
         )
         return PricedLine(
             product.id,

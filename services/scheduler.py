@@ -1,7 +1,7 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
 their stock holds ran out (releasing the holds and cancelling the order), releases escrow to
-sellers once their tenant's release delay after delivery has passed, and ends features whose
-time has run out. Less often it does the
+sellers once their tenant's release delay after delivery has passed, ends features whose
+time has run out, and charges sellers' plans for each month as it begins. Less often it does the
 housekeeping: chores that delete what has outlived its use (expired idempotency keys, say)."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from projections.orders.queries import OrderQueries
 from services.catalog import CatalogApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
+from services.sellers import SellerApplication
 
 log = logging.getLogger("velora.scheduler")
 
@@ -35,6 +36,7 @@ class Scheduler:
         fulfilment: FulfilmentApplication,
         catalog: CatalogApplication,
         catalog_queries: CatalogQueries,
+        sellers: SellerApplication,
         interval_s: float = 5.0,
         batch: int = 100,
         *,
@@ -46,6 +48,7 @@ class Scheduler:
         self.fulfilment = fulfilment
         self.catalog = catalog
         self.catalog_queries = catalog_queries
+        self.sellers = sellers
         self.interval_s = interval_s
         self.batch = batch
         self.chores = dict(chores or {})
@@ -54,8 +57,8 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass: expires overdue unpaid orders, releases escrow that has fallen due and ends
-        features that ran out. Returns how many orders and products it moved on."""
+        """One pass: expires overdue unpaid orders, releases escrow that has fallen due, ends
+        features that ran out and renews plans whose month began. Returns how many it moved on."""
         now = now or datetime.now(UTC)
 
         def expire(order_id: UUID) -> bool:
@@ -71,10 +74,15 @@ class Scheduler:
             ctx = CommandContext.system("scheduler:unfeature")
             return self.catalog.expire_feature(ctx, product_id, now) is not None
 
+        def renew(seller_id: UUID) -> bool:
+            ctx = CommandContext.system("scheduler:renew-plan")
+            return self.sellers.renew_plan(ctx, seller_id, now) > 0
+
         return (
             self._each(self.queries.overdue(now, self.batch), expire)
             + self._each(self.queries.escrow_due(now, self.batch), release)
             + self._each(self.catalog_queries.featured_due(now, self.batch), unfeature)
+            + self._each(self.catalog_queries.plans_due(now, self.batch), renew)
         )
 
     def housekeep(self, now: datetime | None = None) -> dict[str, int]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
     POSITION_HEADER,
@@ -71,9 +71,18 @@ class PayoutPage(BaseModel):
     next_cursor: str | None
 
 
+class PlanFeeOut(BaseModel):
+    id: str
+    name: str
+    period: str = Field(description="the month, YYYY-MM (UTC)")
+    charged: MoneyOut
+    credited: MoneyOut
+
+
 class EarningsLine(BaseModel):
-    seller_order_id: str
-    order_id: str
+    kind: str = Field(description="seller_order, or plan_fee (then status says what happened)")
+    seller_order_id: str | None
+    order_id: str | None
     status: str
     escrow_status: str
     gross: MoneyOut
@@ -84,6 +93,7 @@ class EarningsLine(BaseModel):
     release_due_at: datetime | None
     released_at: datetime | None
     created_at: datetime
+    plan: PlanFeeOut | None = Field(description="for a plan_fee line: the plan and its amounts")
 
 
 class EarningsPage(BaseModel):
@@ -182,9 +192,10 @@ def seller_earnings(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The seller's earnings statement, one line per paid seller order, oldest first: gross,
-    commission after reversals, refunds, net (gross - refunds - commission), what payouts have
-    paid of it, and when escrow is or was released."""
+    """The seller's earnings statement, oldest first: one line per paid seller order (gross,
+    commission after reversals, refunds, net = gross - refunds - commission, what payouts have
+    paid of it, when escrow is or was released), and one per plan fee charged or credited back
+    (`kind: plan_fee`, net = credited - charged)."""
     visible_seller(catalog_queries, scope, principal, seller_id)
     page = order_queries.earnings(scope, str(seller_id), limit=limit, cursor=cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}

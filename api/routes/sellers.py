@@ -63,6 +63,12 @@ class SellerRatingOut(BaseModel):
     distribution: dict[str, int] = Field(description="reviews per star, '1' to '5'")
 
 
+class SellerPlanOut(BaseModel):
+    id: str
+    name: str
+    since: datetime
+
+
 class SellerOut(BaseModel):
     seller_id: str
     tenant_id: str
@@ -74,6 +80,7 @@ class SellerOut(BaseModel):
     payout_account: str | None
     created_at: datetime
     rating: SellerRatingOut
+    plan: SellerPlanOut | None = Field(description="the plan the seller is on; null: none")
 
 
 class SellerPage(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from domain.catalog import Product
 from domain.identity import User
 from domain.inventory import Stock
 from domain.personal import erased_marker
+from domain.plans import Plan
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
@@ -21,8 +23,10 @@ from projections.store import naive_utc
 
 
 class SellersProjector(Projector):
+    """Sellers, the tenant's plans and what each seller's plan charged and credited."""
+
     name = "sellers"
-    writes = ("sellers",)
+    writes = ("sellers", "plans", "plan_charges")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -86,6 +90,124 @@ class SellersProjector(Projector):
             self.tables.sellers.update()
             .where(self.tables.sellers.c.seller_id == str(e.originator_id))
             .values(payout_account=e.account_id)
+        )
+
+    @apply.register
+    def _plan_defined(self, e: Plan.Defined, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.plans.insert().values(
+                plan_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                name=e.name,
+                monthly_fee=e.monthly_fee_minor,
+                currency=e.currency,
+                product_limit=e.product_limit,
+                commission_discount_bps=e.commission_discount_bps,
+                subscribers=0,
+                created_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _plan_started(self, e: Seller.PlanStarted, conn: Connection, r: RecordedEvent) -> None:
+        before = self._plan_of(conn, e.originator_id)
+        if before is not None:
+            self._subscribers(conn, before[0], -1)
+        self._subscribers(conn, str(e.plan_id), +1)
+        kind = "changed" if before is not None else "subscribed"
+        plan = (str(e.plan_id), e.name)
+        self._plan_line(conn, e, r, plan, kind, e.period, e.charged_minor, e.credited_minor)
+        self._seller_plan(conn, e.originator_id, str(e.plan_id), e.name, e.started_at, e.period)
+
+    @apply.register
+    def _plan_renewed(self, e: Seller.PlanRenewed, conn: Connection, r: RecordedEvent) -> None:
+        plan = self._plan_of(conn, e.originator_id)
+        if plan is not None:
+            self._plan_line(conn, e, r, plan, "renewed", e.period, e.charged_minor, 0)
+        sellers = self.tables.sellers
+        conn.execute(
+            sellers.update()
+            .where(sellers.c.seller_id == str(e.originator_id))
+            .values(plan_period=e.period)
+        )
+
+    @apply.register
+    def _plan_ended(self, e: Seller.PlanEnded, conn: Connection, r: RecordedEvent) -> None:
+        plan = self._plan_of(conn, e.originator_id)
+        if plan is not None:
+            period = f"{e.ended_at.year:04d}-{e.ended_at.month:02d}"
+            self._plan_line(conn, e, r, plan, "cancelled", period, 0, e.credited_minor)
+            self._subscribers(conn, plan[0], -1)
+        self._seller_plan(conn, e.originator_id, None, None, None, None)
+
+    def _plan_of(self, conn: Connection, seller_id: UUID) -> tuple[str, str] | None:
+        s = self.tables.sellers
+        row = conn.execute(
+            sa.select(s.c.plan_id, s.c.plan_name).where(s.c.seller_id == str(seller_id))
+        ).first()
+        return None if row is None or row.plan_id is None else (row.plan_id, row.plan_name)
+
+    def _plan_line(
+        self,
+        conn: Connection,
+        e: Any,
+        r: RecordedEvent,
+        plan: tuple[str, str],
+        kind: str,
+        period: str,
+        charged: int,
+        credited: int,
+    ) -> None:
+        """One line of the earnings statement per plan event (`plan` is the one charged, or
+        the one that ended)."""
+        plans = self.tables.plans
+        currency = conn.execute(
+            sa.select(plans.c.currency).where(plans.c.plan_id == plan[0])
+        ).scalar()
+        conn.execute(
+            self.tables.plan_charges.insert().values(
+                charge_id=str(r.event_id),
+                tenant_id=str(e.tenant_id),
+                seller_id=str(e.originator_id),
+                plan_id=plan[0],
+                plan_name=plan[1],
+                period=period,
+                kind=kind,
+                charged=charged,
+                credited=credited,
+                currency=currency,
+                charged_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    def _subscribers(self, conn: Connection, plan_id: str, change: int) -> None:
+        plans = self.tables.plans
+        conn.execute(
+            plans.update()
+            .where(plans.c.plan_id == plan_id)
+            .values(subscribers=plans.c.subscribers + change)
+        )
+
+    def _seller_plan(
+        self,
+        conn: Connection,
+        seller_id: UUID,
+        plan_id: str | None,
+        name: str | None,
+        since: datetime | None,
+        period: str | None,
+    ) -> None:
+        conn.execute(
+            self.tables.sellers.update()
+            .where(self.tables.sellers.c.seller_id == str(seller_id))
+            .values(
+                plan_id=plan_id,
+                plan_name=name,
+                plan_since=naive_utc(since) if since else None,
+                plan_period=period,
+            )
         )
 
     def _status(self, conn: Connection, seller_id: UUID, status: str) -> None:

@@ -7,10 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.catalog.views import SELLER_FIELDS, product_view, rating_view, zoned_fields
+from projections.catalog.views import (
+    plan_view,
+    product_view,
+    rating_view,
+    seller_view,
+    zoned_fields,
+)
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import products, reviews, seller_ratings, sellers, stock_alerts
+from projections.tables import plans, products, reviews, seller_ratings, sellers, stock_alerts
 
 
 class CatalogQueries:
@@ -21,8 +27,39 @@ class CatalogQueries:
         row = self.store.one(scope, sellers, sellers.c.seller_id == seller_id)
         if row is None:
             return None
-        shown = zoned_fields({f: row[f] for f in SELLER_FIELDS}, "created_at")
-        return shown | {"rating": self.seller_ratings(scope, [seller_id])[seller_id]}
+        return seller_view(row) | {"rating": self.seller_ratings(scope, [seller_id])[seller_id]}
+
+    def plans(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
+        page = self.store.page(scope, plans, limit=limit, cursor=cursor)
+        return Page([plan_view(r) for r in page.items], page.next_cursor)
+
+    def plan(self, scope: TenantScope, plan_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, plans, plans.c.plan_id == plan_id)
+        return None if row is None else plan_view(row)
+
+    def plans_due(self, now: datetime, limit: int) -> list[str]:
+        """Sellers, in any tenant, whose plan has a month begun by `now` not charged yet."""
+        month = f"{now.year:04d}-{now.month:02d}"
+        s = sellers
+        query = (
+            sa.select(s.c.seller_id)
+            .where(s.c.plan_id.is_not(None), s.c.plan_period < month)
+            .order_by(s.c.plan_period, s.c.seller_id)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [row.seller_id for row in conn.execute(query)]
+
+    def products_counted(self, tenant_id: object, seller_id: object) -> int:
+        """How many of the seller's products count against a plan's limit: all but rejected."""
+        p = products
+        with self.store.read() as conn:
+            count = conn.execute(
+                TenantScope.only(str(tenant_id))
+                .select(p, p.c.seller_id == str(seller_id), p.c.status != "rejected")
+                .with_only_columns(sa.func.count())
+            ).scalar()
+        return int(count or 0)
 
     def seller_ratings(self, scope: TenantScope, seller_ids: list[str]) -> dict[str, Any]:
         """Each seller's rating from its products' visible reviews (none yet: count 0)."""
@@ -49,11 +86,7 @@ class CatalogQueries:
         page = self.store.page(scope, sellers, *where, limit=limit, cursor=cursor)
         ratings = self.seller_ratings(scope, [r["seller_id"] for r in page.items])
         return Page(
-            [
-                zoned_fields({f: r[f] for f in SELLER_FIELDS}, "created_at")
-                | {"rating": ratings[r["seller_id"]]}
-                for r in page.items
-            ],
+            [seller_view(r) | {"rating": ratings[r["seller_id"]]} for r in page.items],
             page.next_cursor,
         )
 

@@ -27,6 +27,30 @@ def zoned_fields(row: dict[str, Any], *fields: str) -> dict[str, Any]:
     return row
 
 
+def seller_view(row: Any) -> dict[str, Any]:
+    """A seller row as the API shows it, with the plan it is on (null: none)."""
+    shown = zoned_fields({f: row[f] for f in SELLER_FIELDS}, "created_at")
+    plan = (
+        {"id": row["plan_id"], "name": row["plan_name"], "since": zoned(row["plan_since"])}
+        if row["plan_id"]
+        else None
+    )
+    return shown | {"plan": plan}
+
+
+def plan_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["plan_id"],
+        "tenant_id": row["tenant_id"],
+        "name": row["name"],
+        "monthly_fee": money_json(row["monthly_fee"], row["currency"]),
+        "product_limit": row["product_limit"],
+        "commission_discount_bps": row["commission_discount_bps"],
+        "subscribers": row["subscribers"],
+        "created_at": zoned(row["created_at"]),
+    }
+
+
 def rating_view(row: Any | None) -> dict[str, Any]:
     """A seller's rating: average, count and how many reviews gave each star."""
     if row is None or not row.rating_count:

@@ -10,12 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.money import money_json
-from projections.orders.views import earnings_line, seller_order_view
+from projections.orders.views import earnings_line, plan_fee_line, seller_order_view
 from projections.scope import TenantScope
-from projections.store import Page, ReadStore, naive_utc, zoned
+from projections.store import Page, ReadStore, encode_cursor, naive_utc, zoned
 from projections.tables import (
     carts,
     orders,
+    plan_charges,
     products,
     refunds,
     sales_facts,
@@ -101,9 +102,10 @@ class OrderQueries:
     def earnings(
         self, scope: TenantScope, seller_id: str, *, limit: int, cursor: str | None
     ) -> Page:
-        """The seller's earnings statement: one line per seller order that was paid."""
-        so = seller_orders
-        page = self.store.page(
+        """The seller's earnings statement: one line per seller order that was paid, and one per
+        plan fee charged or credited, in the order they happened."""
+        so, fees = seller_orders, plan_charges
+        orders = self.store.page(
             scope,
             so,
             so.c.seller_id == seller_id,
@@ -111,7 +113,19 @@ class OrderQueries:
             limit=limit,
             cursor=cursor,
         )
-        return Page([earnings_line(r) for r in page.items], page.next_cursor)
+        charges = self.store.page(
+            scope, fees, fees.c.seller_id == seller_id, limit=limit, cursor=cursor
+        )
+        lines = sorted(
+            [(r["created_position"], earnings_line(r)) for r in orders.items]
+            + [(r["created_position"], plan_fee_line(r)) for r in charges.items],
+            key=lambda line: line[0],
+        )
+        more = (
+            len(lines) > limit or orders.next_cursor is not None or charges.next_cursor is not None
+        )
+        lines = lines[:limit]
+        return Page([line for _, line in lines], encode_cursor(lines[-1][0]) if more else None)
 
     def payout_candidates(self, tenant_id: str, seller_id: str, limit: int = 500) -> list[str]:
         """A seller's seller orders with released money not yet paid out, oldest first. The

@@ -45,6 +45,35 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def plan_fee_line(row: dict[str, Any]) -> dict[str, Any]:
+    """A plan's fee charged (subscribed, changed, renewed) or credited back (changed,
+    cancelled) as a line of the earnings statement: its net is what was credited less what was
+    charged, and it touches no seller order."""
+    currency, zero = row["currency"], money_json(0, row["currency"])
+    return {
+        "kind": "plan_fee",
+        "seller_order_id": None,
+        "order_id": None,
+        "status": row["kind"],
+        "escrow_status": "none",
+        "gross": zero,
+        "commission": zero,
+        "refunds": zero,
+        "net": money_json(row["credited"] - row["charged"], currency),
+        "paid_out": zero,
+        "release_due_at": None,
+        "released_at": None,
+        "created_at": zoned(row["charged_at"]),
+        "plan": {
+            "id": row["plan_id"],
+            "name": row["plan_name"],
+            "period": row["period"],
+            "charged": money_json(row["charged"], currency),
+            "credited": money_json(row["credited"], currency),
+        },
+    }
+
+
 def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
     """Gross, commission (after reversals), refunds and net of one seller order; gross minus
     refunds minus commission is exactly net."""
@@ -52,6 +81,7 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
     gross, refunds = row["subtotal_amount"], row["refunded_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {
+        "kind": "seller_order",
         "seller_order_id": row["seller_order_id"],
         "order_id": row["order_id"],
         "status": row["status"],
@@ -66,4 +96,5 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
         ),
         "released_at": zoned(row["released_at"]) if row["released_at"] else None,
         "created_at": zoned(row["created_at"]),
+        "plan": None,
     }

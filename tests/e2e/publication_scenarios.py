@@ -314,6 +314,7 @@ class PublicationScenarios(Shop):
             container.fulfilment,
             container.catalog,
             container.catalog_queries,
+            container.sellers,
             chores={"broken": broken, "counted": lambda _: 3},
         )
         assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}

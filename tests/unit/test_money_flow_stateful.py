@@ -1,12 +1,19 @@
 """Model-based test of the whole money flow, through the real applications and projections on
 the embedded store: checkout, payment webhooks (duplicated and out of order), shipping,
-delivery and escrow release, partial refunds, cancellation and payouts in random interleavings.
-After every step the books must balance, escrow and payables must not be negative, processor
-clearing must equal what buyers paid less refunds and payouts, and no order is paid twice."""
+delivery and escrow release, partial refunds, cancellation, payouts, and sellers' plans (chosen,
+changed and left at random moments, renewed as months pass, renewals repeated) in random
+interleavings. After every step the books must balance, escrow, payables and receivables must
+not be negative, processor clearing must equal what buyers paid less refunds and payouts, no
+order is paid twice, plan fee revenue must equal a reference computed from the timeline of plans
+(each stretch on a plan pro rata to the second, rounded half to even, each month charged once),
+and a seller's payable never exceeds what its seller orders have left for payouts to take (a
+payout's money must come from a charge)."""
 
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -15,8 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from api.bootstrap import Container
+from domain.commission import commission_of
 from domain.errors import DomainError
-from domain.ledger import Chart
+from domain.ledger import Chart, account_id
 from domain.money import Money
 from domain.orders import SellerOrder
 from eventstore.context import CommandContext
@@ -30,9 +38,29 @@ def ctx() -> CommandContext:
     return CommandContext.system("model")
 
 
+def month_end(at: datetime) -> datetime:
+    return datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def month_seconds(at: datetime) -> int:
+    return int((month_end(at) - datetime(at.year, at.month, 1, tzinfo=UTC)).total_seconds())
+
+
+def fee_for(fee: int, start: datetime, end: datetime) -> int:
+    """The reference: a stretch on a plan within one month, pro rata, half to even (Python's
+    round of a Fraction rounds half to even)."""
+    return round(Fraction(fee * int((end - start).total_seconds()), month_seconds(start)))
+
+
 class MoneyFlow(RuleBasedStateMachine):
-    @initialize(commission=st.integers(0, 3000))
-    def open_marketplace(self, commission: int) -> None:
+    @initialize(
+        commission=st.integers(0, 3000),
+        fees=st.tuples(st.integers(0, 5_000), st.integers(1, 99_999)),
+        discounts=st.tuples(st.integers(0, 4000), st.integers(0, 10_000)),
+    )
+    def open_marketplace(
+        self, commission: int, fees: tuple[int, int], discounts: tuple[int, int]
+    ) -> None:
         self.c: Container = built(make_settings(Path(tempfile.mkdtemp())))
         c = self.c
         self.tenant = c.identity.register_tenant(
@@ -43,12 +71,15 @@ class MoneyFlow(RuleBasedStateMachine):
             escrow_hold_days=0,
             product_moderation="auto",
         ).id
+        self.commission = commission
         self.products: list[UUID] = []
+        self.sellers: list[UUID] = []
         for i in range(2):
             seller = c.sellers.register_seller(
                 ctx(), tenant_id=self.tenant, user_id=uuid4(), display_name=f"S{i}", country="DE"
             ).id
             c.sellers.approve(ctx(), seller, self.tenant)
+            self.sellers.append(seller)
             listed, _ = c.catalog.list_product(
                 ctx(),
                 seller_id=seller,
@@ -69,6 +100,26 @@ class MoneyFlow(RuleBasedStateMachine):
         self.events: list[tuple[str, str, int, bool]] = []  # sent (event id, intent, amount, ok)
         self.cancelled_unpaid: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
         self.paid_in = self.refunded = self.paid_out = 0
+        # Plans: (id, fee, discount); the model's clock, moved on by the rules; per seller the
+        # stretches on a plan that ended (fee, start, end) and the one under way (fee, start).
+        self.plans = [
+            (
+                c.sellers.define_plan(
+                    ctx(),
+                    self.tenant,
+                    name=f"plan {n}",
+                    monthly_fee=Money(fee, "USD"),
+                    product_limit=None,
+                    commission_discount_bps=discount,
+                ).id,
+                fee,
+                discount,
+            )
+            for n, (fee, discount) in enumerate(zip(fees, discounts, strict=True))
+        ]
+        self.now = datetime(2026, 1, 30, 12, tzinfo=UTC)
+        self.on_plan: dict[UUID, tuple[int, int, datetime]] = {}  # seller -> (plan, fee, start)
+        self.stretches: list[tuple[int, datetime, datetime]] = []
 
     def seller_orders(self, *statuses: str) -> list[SellerOrder]:
         found = []
@@ -103,6 +154,12 @@ class MoneyFlow(RuleBasedStateMachine):
         )
         assert done.order.payment is not None
         self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
+        for so_id in done.order.seller_order_ids:
+            so = self.c.checkout.repository.get(so_id)
+            on = self.on_plan.get(so.seller_id)
+            discount = self.plans[on[0]][2] if on else 0
+            rate = max(0, self.commission - discount)
+            assert so.commission_minor == commission_of(so.subtotal_minor, rate)
 
     def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
         kind = "payment_intent.succeeded" if ok else "payment_intent.payment_failed"
@@ -204,6 +261,53 @@ class MoneyFlow(RuleBasedStateMachine):
         if order_id in self.pending:
             self.cancelled_unpaid[order_id] = self.pending.pop(order_id)
 
+    def roll(self, seller: UUID) -> None:
+        """The reference's renewal: a stretch that reached its month's end ends there, and the
+        next month's begins."""
+        while seller in self.on_plan and month_end(self.on_plan[seller][2]) <= self.now:
+            index, fee, start = self.on_plan[seller]
+            self.stretches.append((fee, start, month_end(start)))
+            self.on_plan[seller] = (index, fee, month_end(start))
+
+    @rule(
+        seller=st.integers(0, 1),
+        plan=st.integers(0, 1),
+        after=st.integers(0, 20 * 86_400),
+    )
+    def choose_plan(self, seller: int, plan: int, after: int) -> None:
+        self.now += timedelta(seconds=after)
+        seller_id = self.sellers[seller]
+        self.c.sellers.subscribe(ctx(), seller_id, self.plans[plan][0], self.now)
+        self.roll(seller_id)
+        on = self.on_plan.get(seller_id)
+        if on is not None and on[0] == plan:
+            return  # the plan it is on: nothing changes
+        if on is not None:
+            self.stretches.append((on[1], on[2], self.now))
+        self.on_plan[seller_id] = (plan, self.plans[plan][1], self.now)
+
+    @rule(seller=st.integers(0, 1), after=st.integers(0, 20 * 86_400))
+    def leave_plan(self, seller: int, after: int) -> None:
+        self.now += timedelta(seconds=after)
+        seller_id = self.sellers[seller]
+        try:
+            self.c.sellers.cancel_plan(ctx(), seller_id, self.now)
+        except DomainError:
+            assert seller_id not in self.on_plan
+            return
+        self.roll(seller_id)
+        _, fee, start = self.on_plan.pop(seller_id)
+        self.stretches.append((fee, start, self.now))
+
+    @rule(days=st.integers(1, 70), again=st.booleans())
+    def months_pass(self, days: int, again: bool) -> None:
+        """The scheduler renews every plan (and, again, renews nothing twice)."""
+        self.now += timedelta(days=days)
+        for seller_id in self.sellers:
+            for _ in range(2 if again else 1):
+                self.c.sellers.renew_plan(ctx(), seller_id, self.now)
+            self.roll(seller_id)
+
     @rule()
     def payouts(self) -> None:
         self.c.catch_up()
@@ -222,8 +326,31 @@ class MoneyFlow(RuleBasedStateMachine):
             for a in self.c.ledger_queries.accounts(scope, currency="USD")
         }
         for code, balance in balances.items():
-            if code.startswith(("escrow:", "seller:payable:")):
+            if code.startswith(("escrow:", "seller:payable:", "seller:receivable:")):
                 assert balance >= 0, (code, balance)
+        expected_fees = sum(fee_for(fee, start, end) for fee, start, end in self.stretches) + sum(
+            fee_for(fee, start, month_end(start)) for _, fee, start in self.on_plan.values()
+        )
+        assert balances.get(Chart.PLAN_FEES, 0) == expected_fees
+        for seller_id in self.sellers:
+            payable = (
+                self.c.checkout.repository.get(
+                    account_id(self.tenant, "USD", Chart.seller_payable(seller_id))
+                )
+                if balances.get(Chart.seller_payable(seller_id)) is not None
+                else None
+            )
+            owed = (
+                0
+                if payable is None
+                else payable.credits_posted - payable.debits_posted - payable.debits_pending
+            )
+            left = sum(
+                so.payout_remaining_minor
+                for so in self.seller_orders("completed", "refunded", "partially_refunded")
+                if so.seller_id == seller_id
+            )
+            assert owed <= left, (owed, left)
         assert balances.get(Chart.UNAPPLIED_PAYMENTS, 0) == 0  # late payments all went back
         released_and_paid_out = sum(
             sum(so.payouts.values()) for so in self.seller_orders("completed", "refunded")

@@ -20,6 +20,7 @@ from api.metrics import Metrics, lag_gauges
 from api.observability import Observed
 from api.problems import Problem
 from api.routes import (
+    analytics,
     audit,
     auth,
     carts,
@@ -108,6 +109,7 @@ def create_app(
         refunds.router,
         payouts.router,
         reports.router,
+        analytics.router,
         audit.router,
         ops.router,
         webhooks.router,

@@ -39,6 +39,7 @@ from projections.notifications import (
     NotificationsConsumer,
     forget_consumed,
 )
+from projections.orders.analytics import AnalyticsQueries
 from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
@@ -90,6 +91,7 @@ class Container:
     checkout: CheckoutApplication
     fulfilment: FulfilmentApplication
     order_queries: OrderQueries
+    analytics_queries: AnalyticsQueries
     scheduler: Scheduler
     ledger_queries: LedgerQueries
     webhook_secret: str
@@ -333,6 +335,7 @@ def build(settings: Settings | None = None) -> Container:
         checkout=checkout,
         fulfilment=fulfilment,
         order_queries=order_queries,
+        analytics_queries=AnalyticsQueries(store),
         scheduler=Scheduler(
             order_queries, checkout, fulfilment, catalog, catalog_queries, sellers, chores=chores
         ),

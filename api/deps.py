@@ -35,6 +35,7 @@ from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoryQueries
 from projections.identity import IdentityQueries
 from projections.ledger import LedgerQueries
+from projections.orders.analytics import AnalyticsQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries
@@ -91,6 +92,7 @@ CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]
 CategoriesDep = Annotated[CategoryApplication, _part("categories")]
 CategoryQueriesDep = Annotated[CategoryQueries, _part("category_queries")]
 OrderQueriesDep = Annotated[OrderQueries, _part("order_queries")]
+AnalyticsQueriesDep = Annotated[AnalyticsQueries, _part("analytics_queries")]
 LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
 PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
 ProfilesDep = Annotated[ProfileApplication, _part("profiles")]

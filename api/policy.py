@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
     "payouts:configure": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "reports:read": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
+    "analytics:marketplace": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
+    "analytics:seller": frozenset({Role.SELLER, Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "payouts:read": frozenset({Role.SELLER, Role.FINANCE_ADMIN}),
     "refunds:request": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
     "refunds:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),

@@ -517,6 +517,69 @@ sales_facts = sa.Table(
     sa.Index("ix_sales_facts_order", "seller_order_id"),
 )
 
+# The analytics dashboards' facts, summed per day as the events arrive (the orders projector
+# writes the first four, the carts projector the last), so a dashboard reads at most a row per
+# seller, product or buyer per day of its range, never the orders themselves.
+seller_daily = sa.Table(
+    "seller_daily",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("seller_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("orders", sa.Integer, nullable=False),  # seller orders paid
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("placed", sa.Integer, nullable=False),  # seller orders placed (paid or not)
+    sa.Index("ix_seller_daily_day", "tenant_id", "day"),
+)
+
+product_daily = sa.Table(
+    "product_daily",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Index("ix_product_daily_day", "tenant_id", "day"),
+    sa.Index("ix_product_daily_seller", "tenant_id", "seller_id", "day"),
+)
+
+buyer_days = sa.Table(
+    "buyer_days",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("buyer_id", Id, primary_key=True),
+)
+
+marketplace_daily = sa.Table(
+    "marketplace_daily",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("orders", sa.Integer, nullable=False),  # buyers' orders paid
+)
+
+# Each seller once per cart that held its products (on the day the first went in): the
+# denominator of its cart-to-order conversion.
+cart_sellers = sa.Table(
+    "cart_sellers",
+    metadata,
+    sa.Column("cart_id", Id, primary_key=True),
+    sa.Column("seller_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Index("ix_cart_sellers_day", "tenant_id", "seller_id", "day"),
+)
+
 
 SHADOW_SUFFIX = "__rebuild"
 
@@ -549,6 +612,11 @@ class Tables:
     refunds: sa.Table
     payouts: sa.Table
     sales_facts: sa.Table
+    seller_daily: sa.Table
+    product_daily: sa.Table
+    buyer_days: sa.Table
+    marketplace_daily: sa.Table
+    cart_sellers: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes

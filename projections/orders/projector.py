@@ -1,9 +1,10 @@
 """The projectors of orders, seller orders and carts: each event of the log folded into its
-rows. An order's status is derived from its seller orders' by the domain's `order_status`."""
+rows. An order's status is derived from its seller orders' by the domain's `order_status`.
+Beside them, the daily facts the analytics dashboards read (projections/orders/analytics.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 from functools import singledispatchmethod
 from typing import Any
 
@@ -22,7 +23,16 @@ from projections.store import naive_utc
 
 class OrdersProjector(Projector):
     name = "orders"
-    writes = ("orders", "seller_orders", "refunds", "sales_facts")
+    writes = (
+        "orders",
+        "seller_orders",
+        "refunds",
+        "sales_facts",
+        "seller_daily",
+        "product_daily",
+        "buyer_days",
+        "marketplace_daily",
+    )
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -114,12 +124,40 @@ class OrdersProjector(Projector):
                 created_position=r.position,
             )
         )
+        key = {"seller_id": str(e.seller_id), "day": day_of(e), "currency": e.currency}
+        bump(conn, self.tables.seller_daily, e.tenant_id, key, placed=1)
 
     @apply.register
     def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
         self._step(conn, e, "paid")
         row = self._row(conn, e)
         self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
+        day = day_of(e)
+        units = 0
+        for line in row.lines:
+            units += int(line["quantity"])
+            bump(
+                conn,
+                self.tables.product_daily,
+                e.tenant_id,
+                {"product_id": str(line["product_id"]), "day": day, "currency": row.currency},
+                seller_id=row.seller_id,
+                title=str(line["title"])[:200],
+                units=int(line["quantity"]),
+                gmv=int(line["line_total_minor"]),
+            )
+        key = {"seller_id": row.seller_id, "day": day, "currency": row.currency}
+        bump(conn, self.tables.seller_daily, e.tenant_id, key, orders=1, units=units)
+        bump(conn, self.tables.buyer_days, e.tenant_id, {"day": day, "buyer_id": row.buyer_id})
+
+    @apply.register
+    def _order_paid(self, e: Order.Paid, conn: Connection, r: RecordedEvent) -> None:
+        orders = self.tables.orders
+        currency = conn.execute(
+            sa.select(orders.c.currency).where(orders.c.order_id == str(e.originator_id))
+        ).scalar_one()
+        key = {"day": day_of(e), "currency": currency}
+        bump(conn, self.tables.marketplace_daily, e.tenant_id, key, orders=1)
 
     @apply.register
     def _shipped(self, e: SellerOrder.Shipped, conn: Connection, r: RecordedEvent) -> None:
@@ -284,12 +322,22 @@ class OrdersProjector(Projector):
                 tenant_id=row.tenant_id,
                 seller_id=row.seller_id,
                 seller_order_id=row.seller_order_id,
-                day=e.timestamp.astimezone(UTC).date(),
+                day=day_of(e),
                 currency=row.currency,
                 gmv=gmv,
                 commission=commission,
                 refunds=refunds,
             )
+        )
+        key = {"seller_id": row.seller_id, "day": day_of(e), "currency": row.currency}
+        bump(
+            conn,
+            self.tables.seller_daily,
+            row.tenant_id,
+            key,
+            gmv=gmv,
+            commission=commission,
+            refunds=refunds,
         )
 
     def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
@@ -334,7 +382,10 @@ class OrdersProjector(Projector):
 
 class CartsProjector(Projector):
     name = "carts"
-    writes = ("carts",)
+    writes = ("carts", "cart_sellers")
+    # A cart line's seller is read from the catalog model, so that model must be at least as
+    # far along as this one.
+    upstream = ("catalog",)
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -363,6 +414,7 @@ class CartsProjector(Projector):
         )
         if e.quantity:
             lines[str(e.product_id)] = e.quantity
+            self._seller_carted(conn, e)
         else:
             lines.pop(str(e.product_id), None)
         conn.execute(
@@ -380,3 +432,38 @@ class CartsProjector(Projector):
                 status="checked_out", order_id=str(e.order_id), updated_at=naive_utc(e.timestamp)
             )
         )
+
+    def _seller_carted(self, conn: Connection, e: Cart.QuantitySet) -> None:
+        """Counts the cart once for the product's seller, on the day its first product went in."""
+        products = self.tables.products
+        seller_id = conn.execute(
+            sa.select(products.c.seller_id).where(products.c.product_id == str(e.product_id))
+        ).scalar()
+        if seller_id is not None:
+            key = {"cart_id": str(e.originator_id), "seller_id": seller_id}
+            bump(conn, self.tables.cart_sellers, e.tenant_id, key, day=day_of(e))
+
+
+def day_of(e: Any) -> date:
+    """The UTC day an event happened on: the day the dashboards count it."""
+    return e.timestamp.astimezone(UTC).date()  # type: ignore[no-any-return]
+
+
+def bump(
+    conn: Connection, table: sa.Table, tenant_id: object, key: dict[str, Any], **values: Any
+) -> None:
+    """Adds the integer `values` to the row with `key`, or makes it with them. A row that exists
+    keeps its other values (non-integers given are set only on making it)."""
+    where = [table.c.tenant_id == str(tenant_id), *(table.c[k] == v for k, v in key.items())]
+    found = conn.execute(sa.select(sa.literal(1)).where(*where)).first()
+    if found is None:
+        counters = {
+            c.name: 0
+            for c in table.columns
+            if isinstance(c.type, sa.Integer) and c.name not in key and not c.primary_key
+        }
+        conn.execute(table.insert().values(tenant_id=str(tenant_id), **key, **counters | values))
+        return
+    added = {k: table.c[k] + v for k, v in values.items() if isinstance(v, int) and v}
+    if added:
+        conn.execute(table.update().where(*where).values(**added))

@@ -1,0 +1,288 @@
+"""The analytics dashboards, read from the daily facts the order and cart projectors keep
+(`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`).
+
+Every figure is in the tenant's currency, in minor units. A range is whole UTC days, both ends
+included; a series has one point per day, ISO week (from its Monday) or calendar month that the
+range touches, empty ones included, so a chart needs no gaps filled. Each query reads at most a
+row per seller, product or buyer per day of the range, grouped in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.commission import BPS_DENOMINATOR
+from domain.money import divide_half_even, money_json
+from projections.scope import TenantScope
+from projections.store import ReadStore
+from projections.tables import (
+    buyer_days,
+    cart_sellers,
+    marketplace_daily,
+    product_daily,
+    products,
+    seller_daily,
+    sellers,
+)
+
+TOP = 10
+INTERVALS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Range:
+    start: date
+    end: date  # inclusive
+    interval: str
+
+    def bucket(self, day: date) -> date:
+        """The first day of the series point `day` falls in."""
+        if self.interval == "week":
+            return day - timedelta(days=day.weekday())
+        if self.interval == "month":
+            return day.replace(day=1)
+        return day
+
+    def buckets(self) -> list[date]:
+        found: list[date] = []
+        day = self.start
+        while day <= self.end:
+            bucket = self.bucket(day)
+            if not found or found[-1] != bucket:
+                found.append(bucket)
+            day += timedelta(days=1)
+        return found
+
+
+def _ratio_bps(part: int, whole: int) -> int | None:
+    return divide_half_even(part * BPS_DENOMINATOR, whole) if whole else None
+
+
+class AnalyticsQueries:
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+
+    def seller(
+        self, scope: TenantScope, seller_id: str, currency: str, period: Range
+    ) -> dict[str, Any]:
+        """GMV, orders, units, average order value, refunds, commission and net per point and
+        in total; the seller's top products by GMV; and how many of the carts that held its
+        products became orders of it."""
+        d = seller_daily
+        where = [
+            d.c.seller_id == seller_id,
+            d.c.currency == currency,
+            d.c.day >= period.start,
+            d.c.day <= period.end,
+        ]
+        with self.store.read() as conn:
+            days = conn.execute(
+                scope.select(d, *where).with_only_columns(
+                    d.c.day,
+                    d.c.gmv,
+                    d.c.commission,
+                    d.c.refunds,
+                    d.c.orders,
+                    d.c.units,
+                    d.c.placed,
+                )
+            ).all()
+            top = self._top_products(conn, scope, currency, period, seller_id)
+            c = cart_sellers
+            carts = conn.execute(
+                scope.select(
+                    c, c.c.seller_id == seller_id, c.c.day >= period.start, c.c.day <= period.end
+                ).with_only_columns(sa.func.count())
+            ).scalar()
+        fields = ("gmv", "commission", "refunds", "orders", "units", "placed")
+        series = _series(period, days, fields)
+        totals = {f: sum(point[f] for point in series.values()) for f in fields}
+        return {
+            "currency": currency,
+            "totals": _seller_figures(totals, currency)
+            | {
+                "conversion": {
+                    "carts": int(carts or 0),
+                    "orders": totals["placed"],
+                    "rate_bps": _ratio_bps(totals["placed"], int(carts or 0)),
+                }
+            },
+            "series": [
+                {"start": start} | _seller_figures(point, currency)
+                for start, point in series.items()
+            ],
+            "top_products": top,
+        }
+
+    def marketplace(self, scope: TenantScope, currency: str, period: Range) -> dict[str, Any]:
+        """GMV, commission, take rate, orders, active buyers and new sellers in total, GMV,
+        commission and orders per point, and the top sellers and products by GMV."""
+        d, m = seller_daily, marketplace_daily
+        in_range = (d.c.day >= period.start, d.c.day <= period.end)
+        with self.store.read() as conn:
+            money = conn.execute(
+                scope.select(d, d.c.currency == currency, *in_range)
+                .with_only_columns(
+                    d.c.day,
+                    sa.func.sum(d.c.gmv),
+                    sa.func.sum(d.c.commission),
+                    sa.func.sum(d.c.refunds),
+                )
+                .group_by(d.c.day)
+            ).all()
+            orders = conn.execute(
+                scope.select(
+                    m, m.c.currency == currency, m.c.day >= period.start, m.c.day <= period.end
+                ).with_only_columns(m.c.day, m.c.orders)
+            ).all()
+            b = buyer_days
+            buyers = conn.execute(
+                scope.select(b, b.c.day >= period.start, b.c.day <= period.end).with_only_columns(
+                    sa.func.count(sa.distinct(b.c.buyer_id))
+                )
+            ).scalar()
+            s = sellers
+            new_sellers = conn.execute(
+                scope.select(
+                    s,
+                    s.c.created_at >= datetime.combine(period.start, time()),
+                    s.c.created_at < datetime.combine(period.end + timedelta(days=1), time()),
+                ).with_only_columns(sa.func.count())
+            ).scalar()
+            top_sellers = self._top_sellers(conn, scope, currency, period)
+            top_products = self._top_products(conn, scope, currency, period, None)
+        series = _series(period, money, ("gmv", "commission", "refunds"))
+        for day, count in orders:
+            series[period.bucket(day)]["orders"] = (
+                series[period.bucket(day)].get("orders", 0) + count
+            )
+        gmv = sum(point["gmv"] for point in series.values())
+        commission = sum(point["commission"] for point in series.values())
+        return {
+            "currency": currency,
+            "totals": {
+                "gmv": money_json(gmv, currency),
+                "commission": money_json(commission, currency),
+                "refunds": money_json(sum(p["refunds"] for p in series.values()), currency),
+                "take_rate_bps": _ratio_bps(commission, gmv),
+                "orders": sum(p.get("orders", 0) for p in series.values()),
+                "active_buyers": int(buyers or 0),
+                "new_sellers": int(new_sellers or 0),
+            },
+            "series": [
+                {
+                    "start": start,
+                    "gmv": money_json(point["gmv"], currency),
+                    "commission": money_json(point["commission"], currency),
+                    "refunds": money_json(point["refunds"], currency),
+                    "orders": point.get("orders", 0),
+                }
+                for start, point in series.items()
+            ],
+            "top_sellers": top_sellers,
+            "top_products": top_products,
+        }
+
+    def _top_products(
+        self,
+        conn: sa.Connection,
+        scope: TenantScope,
+        currency: str,
+        period: Range,
+        seller_id: str | None,
+    ) -> list[dict[str, Any]]:
+        p = product_daily
+        where = [p.c.currency == currency, p.c.day >= period.start, p.c.day <= period.end]
+        if seller_id is not None:
+            where.append(p.c.seller_id == seller_id)
+        gmv, units = sa.func.sum(p.c.gmv).label("gmv"), sa.func.sum(p.c.units).label("units")
+        rows = conn.execute(
+            scope.select(p, *where)
+            .with_only_columns(p.c.product_id, p.c.seller_id, gmv, units)
+            .group_by(p.c.product_id, p.c.seller_id)
+            .order_by(gmv.desc(), p.c.product_id)
+            .limit(TOP)
+        ).all()
+        titles = dict(
+            conn.execute(
+                sa.select(products.c.product_id, products.c.title).where(
+                    products.c.product_id.in_([r.product_id for r in rows])
+                )
+            ).all()
+        )
+        return [
+            {
+                "product_id": r.product_id,
+                "seller_id": r.seller_id,
+                "title": titles.get(r.product_id, ""),
+                "units": int(r.units),
+                "gmv": money_json(int(r.gmv), currency),
+            }
+            for r in rows
+        ]
+
+    def _top_sellers(
+        self, conn: sa.Connection, scope: TenantScope, currency: str, period: Range
+    ) -> list[dict[str, Any]]:
+        d = seller_daily
+        gmv = sa.func.sum(d.c.gmv).label("gmv")
+        rows = conn.execute(
+            scope.select(
+                d, d.c.currency == currency, d.c.day >= period.start, d.c.day <= period.end
+            )
+            .with_only_columns(
+                d.c.seller_id,
+                gmv,
+                sa.func.sum(d.c.commission).label("commission"),
+                sa.func.sum(d.c.orders).label("orders"),
+            )
+            .group_by(d.c.seller_id)
+            .order_by(gmv.desc(), d.c.seller_id)
+            .limit(TOP)
+        ).all()
+        names = dict(
+            conn.execute(
+                sa.select(sellers.c.seller_id, sellers.c.display_name).where(
+                    sellers.c.seller_id.in_([r.seller_id for r in rows])
+                )
+            ).all()
+        )
+        return [
+            {
+                "seller_id": r.seller_id,
+                "display_name": names.get(r.seller_id, ""),
+                "orders": int(r.orders),
+                "gmv": money_json(int(r.gmv), currency),
+                "commission": money_json(int(r.commission), currency),
+            }
+            for r in rows
+        ]
+
+
+def _series(
+    period: Range, rows: Iterable[Any], fields: tuple[str, ...]
+) -> dict[date, dict[str, int]]:
+    """Rows of (day, *fields) summed into the range's points, empty ones included."""
+    series = {start: dict.fromkeys(fields, 0) for start in period.buckets()}
+    for row in rows:
+        point = series[period.bucket(row[0])]
+        for name, value in zip(fields, row[1:], strict=True):
+            point[name] += int(value or 0)
+    return series
+
+
+def _seller_figures(point: dict[str, int], currency: str) -> dict[str, Any]:
+    gmv, orders = point["gmv"], point["orders"]
+    return {
+        "gmv": money_json(gmv, currency),
+        "orders": orders,
+        "units": point["units"],
+        "average_order_value": money_json(divide_half_even(gmv, orders) if orders else 0, currency),
+        "refunds": money_json(point["refunds"], currency),
+        "commission": money_json(point["commission"], currency),
+        "net": money_json(gmv - point["refunds"] - point["commission"], currency),
+    }

@@ -359,13 +359,24 @@ class ProjectionGroup(Background):
         reached = dict(positions)
         advanced: dict[str, int] = {}
         moved = 0
+        # One statement locks the rows of every projector the batch takes further.
+        claimed = self.store.claim_all(
+            conn,
+            {
+                r.name: positions.get(r.name, 0)
+                for r in members
+                if batch[-1].id > positions.get(r.name, 0)
+            },
+        )
         for runner in members:
+            if runner.name not in claimed:
+                continue
             position = positions.get(runner.name, 0)
             events = [n for n in batch if n.id > position]
             if runner.projector.upstream:
                 limit = min(reached.get(name, 0) for name in runner.projector.upstream)
                 events = [n for n in events if n.id <= limit]
-            if not events or not self.store.claim(conn, runner.name, position):
+            if not events:
                 continue
             runner._apply_all(conn, events, decoded)
             runner.applied_at = time.monotonic()

@@ -31,7 +31,7 @@ from projections.runner import (
     Projector,
 )
 from projections.scope import TenantScope
-from projections.store import InvalidCursor, ReadStore
+from projections.store import InvalidCursor, ReadStore, TrackingConflict
 from projections.tables import idempotency_keys, metadata, tenants
 from tests.aggregates import Counter
 from tests.contract.eventstore_contract import ctx
@@ -390,6 +390,20 @@ class ReadStoreContract:
             store.pause(conn, [paused.name], by="a rebuild")
         ProjectionGroup(log, store, [paused, going]).catch_up()
         assert (store.position(paused.name), store.position(going.name)) == (0, log.head())
+
+    def test_a_group_claims_its_projectors_rows_in_one_go_passing_over_paused_ones(
+        self, store: ReadStore
+    ) -> None:
+        going, paused, new = (f"{kind}-{uuid4().hex[:8]}" for kind in ("a", "b", "c"))
+        with store.begin() as conn:
+            store.place(conn, going, 5)
+            store.place(conn, paused, 7)
+            store.pause(conn, [paused], by="a rebuild")
+        with store.begin() as conn:
+            assert store.claim_all(conn, {going: 5, paused: 7, new: 0}) == {going, new}
+        assert store.positions()[new] == 0  # its row is made on its first claim
+        with store.begin() as conn, pytest.raises(TrackingConflict):
+            store.claim_all(conn, {going: 4})  # another runner moved it meanwhile
 
     def test_two_groups_of_the_same_projectors_still_apply_each_event_once(
         self, store: ReadStore, log: EventLog, app: VeloraApplication

@@ -239,8 +239,8 @@ def subscribe(books: Books, seller: Seller, plan: Plan, now: datetime, products:
 
 
 def cancel(books: Books, seller: Seller, now: datetime) -> Billed:
-    """Ends the seller's plan as of `now`, crediting the unused part of this month's fee."""
-    seller.require_acting()
+    """Ends the seller's plan as of `now`, crediting the unused part of this month's fee. A
+    suspended seller may leave its plan too: its fees would otherwise run on."""
     renew(books, seller, now)
     if seller.plan is None:
         raise NotSubscribed(f"seller {seller.id} has no plan")

@@ -246,3 +246,8 @@ class PlanScenarios(Shop):
         names = [p["name"] for p in api.get("/v1/plans", token=other_seller).json()["items"]]
         assert names == ["Basic", "Gold"]
         assert self.choose(api, other_seller, other_id, plan).status_code == 200
+        # Suspended, a seller cannot take on a plan, but it can leave the one it has.
+        api.post(f"/v1/sellers/{other_id}/suspend", token=m.admin_token)
+        assert_problem(self.choose(api, other_seller, other_id, first.json()["id"]), 403)
+        left = api.request("DELETE", f"/v1/sellers/{other_id}/plan", token=other_seller)
+        assert left.status_code == 200, left.text

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import statistics
@@ -268,9 +269,15 @@ def run(env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> di
         check=True,
         capture_output=True,
     )
-    print(f"recording {args.orders:,} orders ...")
-    world = seed(env, args.orders, rng)
-    print(f"  recorded in {world['record_s']:.0f} s")
+    recorded = Path(cwd) / "bench-world.json"
+    if recorded.exists():
+        world = json.loads(recorded.read_text())
+        print(f"reusing the {args.orders:,} orders recorded in {cwd}")
+    else:
+        print(f"recording {args.orders:,} orders ...")
+        world = seed(env, args.orders, rng)
+        print(f"  recorded in {world['record_s']:.0f} s")
+        recorded.write_text(json.dumps(world))
     with serving(env) as url, httpx.Client(base_url=url, timeout=60) as client:
         root_token = sign_in(client, root)
         print("projecting ...")
@@ -315,10 +322,20 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60, help="per dashboard and range")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="embedded only: record into DIR and keep it; a DIR recorded before is reused",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    base = {"VELORA_LOG_LEVEL": "WARNING", "VELORA_SECRET_KEY": "bench-" + uuid4().hex * 2}
-    with tempfile.TemporaryDirectory(prefix="velora-analytics-") as data_dir:
+    base = {"VELORA_LOG_LEVEL": "WARNING", "VELORA_SECRET_KEY": "bench-analytics-" + "k" * 40}
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            data_dir = args.keep
+        else:
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="velora-analytics-"))
         env = {**os.environ, **base, "VELORA_DATA_DIR": data_dir}
         if args.backend == "servers":
             pg = os.environ.get(

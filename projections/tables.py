@@ -517,9 +517,10 @@ sales_facts = sa.Table(
     sa.Index("ix_sales_facts_order", "seller_order_id"),
 )
 
-# The analytics dashboards' facts, summed per day as the events arrive (the orders projector
-# writes the first four, the carts projector the last), so a dashboard reads at most a row per
-# seller, product or buyer per day of its range, never the orders themselves.
+# The analytics dashboards' facts, summed per day (and per seller and product also per month) as
+# the events arrive; the orders projector writes all but the last, the carts projector that. A
+# dashboard reads a row per month for the whole months of its range and a row per day for the
+# days at its ends, never the orders themselves.
 seller_daily = sa.Table(
     "seller_daily",
     metadata,
@@ -534,6 +535,22 @@ seller_daily = sa.Table(
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("placed", sa.Integer, nullable=False),  # seller orders placed (paid or not)
     sa.Index("ix_seller_daily_day", "tenant_id", "day"),
+)
+
+seller_monthly = sa.Table(
+    "seller_monthly",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("seller_id", Id, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),  # its first day
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("placed", sa.Integer, nullable=False),
+    sa.Index("ix_seller_monthly_month", "tenant_id", "month"),
 )
 
 product_daily = sa.Table(
@@ -551,12 +568,32 @@ product_daily = sa.Table(
     sa.Index("ix_product_daily_seller", "tenant_id", "seller_id", "day"),
 )
 
+product_monthly = sa.Table(
+    "product_monthly",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Index("ix_product_monthly_month", "tenant_id", "month"),
+    sa.Index("ix_product_monthly_seller", "tenant_id", "seller_id", "month"),
+)
+
+# A buyer's days with a paid order, each with the one before it: the buyers active in a range
+# are its rows whose previous day falls before the range (or is none), counted without DISTINCT.
 buyer_days = sa.Table(
     "buyer_days",
     metadata,
     sa.Column("tenant_id", Id, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("buyer_id", Id, primary_key=True),
+    sa.Column("previous_day", sa.Date, nullable=True),
+    sa.Index("ix_buyer_days_buyer", "tenant_id", "buyer_id", "day"),
+    sa.Index("ix_buyer_days_first", "tenant_id", "day", "previous_day"),
 )
 
 marketplace_daily = sa.Table(
@@ -566,6 +603,9 @@ marketplace_daily = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("currency", sa.String(3), primary_key=True),
     sa.Column("orders", sa.Integer, nullable=False),  # buyers' orders paid
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
 )
 
 # Each seller once per cart that held its products (on the day the first went in): the
@@ -613,7 +653,9 @@ class Tables:
     payouts: sa.Table
     sales_facts: sa.Table
     seller_daily: sa.Table
+    seller_monthly: sa.Table
     product_daily: sa.Table
+    product_monthly: sa.Table
     buyer_days: sa.Table
     marketplace_daily: sa.Table
     cart_sellers: sa.Table

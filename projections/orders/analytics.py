@@ -1,10 +1,14 @@
-"""The analytics dashboards, read from the daily facts the order and cart projectors keep
-(`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`).
+"""The analytics dashboards, read from the facts the order and cart projectors keep per day
+(`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`) and per
+month (`seller_monthly`, `product_monthly`).
 
 Every figure is in the tenant's currency, in minor units. A range is whole UTC days, both ends
 included; a series has one point per day, ISO week (from its Monday) or calendar month that the
-range touches, empty ones included, so a chart needs no gaps filled. Each query reads at most a
-row per seller, product or buyer per day of the range, grouped in the database."""
+range touches, empty ones included, so a chart needs no gaps filled. What a dashboard reads is
+bounded by its range, not by the number of orders: the marketplace's series is a row per day;
+its best sellers and products sum a row per month for the whole months of the range and a row
+per day for the days at its ends; its active buyers count each buyer's first day in the range
+(the day whose previous one falls before it), so no DISTINCT is needed."""
 
 from __future__ import annotations
 
@@ -24,8 +28,10 @@ from projections.tables import (
     cart_sellers,
     marketplace_daily,
     product_daily,
+    product_monthly,
     products,
     seller_daily,
+    seller_monthly,
     sellers,
 )
 
@@ -47,6 +53,21 @@ class Range:
             return day.replace(day=1)
         return day
 
+    def spans(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """(first and last month wholly inside the range, or None; the day spans left over)."""
+        first = self.start if self.start.day == 1 else _next_month(self.start)
+        ends_a_month = _next_month(self.end) - timedelta(days=1) == self.end
+        after = _next_month(self.end) if ends_a_month else self.end.replace(day=1)
+        if first >= after:
+            return None, [(self.start, self.end)]
+        days = []
+        if self.start < first:
+            days.append((self.start, first - timedelta(days=1)))
+        if after <= self.end:
+            days.append((after, self.end))
+        last = (after - timedelta(days=1)).replace(day=1)
+        return (first, last), days
+
     def buckets(self) -> list[date]:
         found: list[date] = []
         day = self.start
@@ -56,6 +77,10 @@ class Range:
                 found.append(bucket)
             day += timedelta(days=1)
         return found
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _ratio_bps(part: int, whole: int) -> int | None:
@@ -121,31 +146,21 @@ class AnalyticsQueries:
     def marketplace(self, scope: TenantScope, currency: str, period: Range) -> dict[str, Any]:
         """GMV, commission, take rate, orders, active buyers and new sellers in total, GMV,
         commission and orders per point, and the top sellers and products by GMV."""
-        d, m = seller_daily, marketplace_daily
-        in_range = (d.c.day >= period.start, d.c.day <= period.end)
+        m, b, s = marketplace_daily, buyer_days, sellers
         with self.store.read() as conn:
-            money = conn.execute(
-                scope.select(d, d.c.currency == currency, *in_range)
-                .with_only_columns(
-                    d.c.day,
-                    sa.func.sum(d.c.gmv),
-                    sa.func.sum(d.c.commission),
-                    sa.func.sum(d.c.refunds),
-                )
-                .group_by(d.c.day)
-            ).all()
-            orders = conn.execute(
+            days = conn.execute(
                 scope.select(
                     m, m.c.currency == currency, m.c.day >= period.start, m.c.day <= period.end
-                ).with_only_columns(m.c.day, m.c.orders)
+                ).with_only_columns(m.c.day, m.c.gmv, m.c.commission, m.c.refunds, m.c.orders)
             ).all()
-            b = buyer_days
             buyers = conn.execute(
-                scope.select(b, b.c.day >= period.start, b.c.day <= period.end).with_only_columns(
-                    sa.func.count(sa.distinct(b.c.buyer_id))
-                )
+                scope.select(
+                    b,
+                    b.c.day >= period.start,
+                    b.c.day <= period.end,
+                    sa.or_(b.c.previous_day.is_(None), b.c.previous_day < period.start),
+                ).with_only_columns(sa.func.count())
             ).scalar()
-            s = sellers
             new_sellers = conn.execute(
                 scope.select(
                     s,
@@ -155,21 +170,17 @@ class AnalyticsQueries:
             ).scalar()
             top_sellers = self._top_sellers(conn, scope, currency, period)
             top_products = self._top_products(conn, scope, currency, period, None)
-        series = _series(period, money, ("gmv", "commission", "refunds"))
-        for day, count in orders:
-            series[period.bucket(day)]["orders"] = (
-                series[period.bucket(day)].get("orders", 0) + count
-            )
-        gmv = sum(point["gmv"] for point in series.values())
-        commission = sum(point["commission"] for point in series.values())
+        fields = ("gmv", "commission", "refunds", "orders")
+        series = _series(period, days, fields)
+        totals = {f: sum(point[f] for point in series.values()) for f in fields}
         return {
             "currency": currency,
             "totals": {
-                "gmv": money_json(gmv, currency),
-                "commission": money_json(commission, currency),
-                "refunds": money_json(sum(p["refunds"] for p in series.values()), currency),
-                "take_rate_bps": _ratio_bps(commission, gmv),
-                "orders": sum(p.get("orders", 0) for p in series.values()),
+                "gmv": money_json(totals["gmv"], currency),
+                "commission": money_json(totals["commission"], currency),
+                "refunds": money_json(totals["refunds"], currency),
+                "take_rate_bps": _ratio_bps(totals["commission"], totals["gmv"]),
+                "orders": totals["orders"],
                 "active_buyers": int(buyers or 0),
                 "new_sellers": int(new_sellers or 0),
             },
@@ -179,13 +190,41 @@ class AnalyticsQueries:
                     "gmv": money_json(point["gmv"], currency),
                     "commission": money_json(point["commission"], currency),
                     "refunds": money_json(point["refunds"], currency),
-                    "orders": point.get("orders", 0),
+                    "orders": point["orders"],
                 }
                 for start, point in series.items()
             ],
             "top_sellers": top_sellers,
             "top_products": top_products,
         }
+
+    @staticmethod
+    def _rolled(
+        scope: TenantScope,
+        daily: sa.Table,
+        monthly: sa.Table,
+        period: Range,
+        columns: tuple[str, ...],
+        *where: Any,
+    ) -> sa.Subquery:
+        """The rows of `daily` and `monthly` that together cover the range once: the months
+        wholly inside it, and the days at its ends."""
+        months, spans = period.spans()
+        parts = []
+        if spans:
+            in_spans = sa.or_(*(daily.c.day.between(a, b) for a, b in spans))
+            parts.append(
+                scope.select(daily, *(w(daily) for w in where), in_spans).with_only_columns(
+                    *(daily.c[c] for c in columns)
+                )
+            )
+        if months is not None:
+            parts.append(
+                scope.select(
+                    monthly, *(w(monthly) for w in where), monthly.c.month.between(*months)
+                ).with_only_columns(*(monthly.c[c] for c in columns))
+            )
+        return sa.union_all(*parts).subquery()
 
     def _top_products(
         self,
@@ -195,14 +234,20 @@ class AnalyticsQueries:
         period: Range,
         seller_id: str | None,
     ) -> list[dict[str, Any]]:
-        p = product_daily
-        where = [p.c.currency == currency, p.c.day >= period.start, p.c.day <= period.end]
+        where = [lambda t: t.c.currency == currency]
         if seller_id is not None:
-            where.append(p.c.seller_id == seller_id)
+            where.append(lambda t: t.c.seller_id == seller_id)
+        p = self._rolled(
+            scope,
+            product_daily,
+            product_monthly,
+            period,
+            ("product_id", "seller_id", "gmv", "units"),
+            *where,
+        )
         gmv, units = sa.func.sum(p.c.gmv).label("gmv"), sa.func.sum(p.c.units).label("units")
         rows = conn.execute(
-            scope.select(p, *where)
-            .with_only_columns(p.c.product_id, p.c.seller_id, gmv, units)
+            sa.select(p.c.product_id, p.c.seller_id, gmv, units)
             .group_by(p.c.product_id, p.c.seller_id)
             .order_by(gmv.desc(), p.c.product_id)
             .limit(TOP)
@@ -228,13 +273,17 @@ class AnalyticsQueries:
     def _top_sellers(
         self, conn: sa.Connection, scope: TenantScope, currency: str, period: Range
     ) -> list[dict[str, Any]]:
-        d = seller_daily
+        d = self._rolled(
+            scope,
+            seller_daily,
+            seller_monthly,
+            period,
+            ("seller_id", "gmv", "commission", "orders"),
+            lambda t: t.c.currency == currency,
+        )
         gmv = sa.func.sum(d.c.gmv).label("gmv")
         rows = conn.execute(
-            scope.select(
-                d, d.c.currency == currency, d.c.day >= period.start, d.c.day <= period.end
-            )
-            .with_only_columns(
+            sa.select(
                 d.c.seller_id,
                 gmv,
                 sa.func.sum(d.c.commission).label("commission"),

@@ -29,7 +29,9 @@ class OrdersProjector(Projector):
         "refunds",
         "sales_facts",
         "seller_daily",
+        "seller_monthly",
         "product_daily",
+        "product_monthly",
         "buyer_days",
         "marketplace_daily",
     )
@@ -124,31 +126,71 @@ class OrdersProjector(Projector):
                 created_position=r.position,
             )
         )
-        key = {"seller_id": str(e.seller_id), "day": day_of(e), "currency": e.currency}
-        bump(conn, self.tables.seller_daily, e.tenant_id, key, placed=1)
+        self._seller_fact(conn, e.tenant_id, str(e.seller_id), day_of(e), e.currency, placed=1)
 
     @apply.register
     def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
         self._step(conn, e, "paid")
         row = self._row(conn, e)
         self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
-        day = day_of(e)
-        units = 0
+        day, units = day_of(e), 0
         for line in row.lines:
             units += int(line["quantity"])
-            bump(
-                conn,
-                self.tables.product_daily,
-                e.tenant_id,
-                {"product_id": str(line["product_id"]), "day": day, "currency": row.currency},
-                seller_id=row.seller_id,
-                title=str(line["title"])[:200],
-                units=int(line["quantity"]),
-                gmv=int(line["line_total_minor"]),
+            for table, when in (
+                (self.tables.product_daily, {"day": day}),
+                (self.tables.product_monthly, {"month": day.replace(day=1)}),
+            ):
+                key = {"product_id": str(line["product_id"]), **when, "currency": row.currency}
+                bump(
+                    conn,
+                    table,
+                    e.tenant_id,
+                    key,
+                    seller_id=row.seller_id,
+                    title=str(line["title"])[:200],
+                    units=int(line["quantity"]),
+                    gmv=int(line["line_total_minor"]),
+                )
+        self._seller_fact(
+            conn, e.tenant_id, row.seller_id, day, row.currency, orders=1, units=units
+        )
+        self._buyer_active(conn, e.tenant_id, row.buyer_id, day)
+
+    def _seller_fact(
+        self,
+        conn: Connection,
+        tenant_id: object,
+        seller_id: str,
+        day: date,
+        currency: str,
+        **values: int,
+    ) -> None:
+        """Adds to the seller's figures for the day and for its month."""
+        for table, when in (
+            (self.tables.seller_daily, {"day": day}),
+            (self.tables.seller_monthly, {"month": day.replace(day=1)}),
+        ):
+            key = {"seller_id": seller_id, **when, "currency": currency}
+            bump(conn, table, tenant_id, key, **values)
+
+    def _buyer_active(self, conn: Connection, tenant_id: object, buyer_id: str, day: date) -> None:
+        """Notes a day the buyer paid for an order, linked to its day before (and a later day
+        noted first, should events arrive out of day order, linked to this one)."""
+        b = self.tables.buyer_days
+        theirs = (b.c.tenant_id == str(tenant_id), b.c.buyer_id == buyer_id)
+        if conn.execute(sa.select(sa.literal(1)).where(*theirs, b.c.day == day)).first():
+            return
+        before = conn.execute(
+            sa.select(sa.func.max(b.c.day)).where(*theirs, b.c.day < day)
+        ).scalar()
+        conn.execute(
+            b.insert().values(
+                tenant_id=str(tenant_id), day=day, buyer_id=buyer_id, previous_day=before
             )
-        key = {"seller_id": row.seller_id, "day": day, "currency": row.currency}
-        bump(conn, self.tables.seller_daily, e.tenant_id, key, orders=1, units=units)
-        bump(conn, self.tables.buyer_days, e.tenant_id, {"day": day, "buyer_id": row.buyer_id})
+        )
+        after = conn.execute(sa.select(sa.func.min(b.c.day)).where(*theirs, b.c.day > day)).scalar()
+        if after is not None:
+            conn.execute(b.update().where(*theirs, b.c.day == after).values(previous_day=day))
 
     @apply.register
     def _order_paid(self, e: Order.Paid, conn: Connection, r: RecordedEvent) -> None:
@@ -329,16 +371,11 @@ class OrdersProjector(Projector):
                 refunds=refunds,
             )
         )
-        key = {"seller_id": row.seller_id, "day": day_of(e), "currency": row.currency}
-        bump(
-            conn,
-            self.tables.seller_daily,
-            row.tenant_id,
-            key,
-            gmv=gmv,
-            commission=commission,
-            refunds=refunds,
-        )
+        money = {"gmv": gmv, "commission": commission, "refunds": refunds}
+        day = day_of(e)
+        self._seller_fact(conn, row.tenant_id, row.seller_id, day, row.currency, **money)
+        key = {"day": day, "currency": row.currency}
+        bump(conn, self.tables.marketplace_daily, row.tenant_id, key, **money)
 
     def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(

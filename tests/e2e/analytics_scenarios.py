@@ -144,6 +144,18 @@ class AnalyticsScenarios(Shop):
             (world["b_id"], 5_000),
         ]
         assert [p["title"] for p in body["top_products"]] == ["Teapot", "Lamp", "Mug"]
+        # This whole month, read from the monthly facts: the same figures.
+        today = datetime.now(UTC).date()
+        first = today.replace(day=1)
+        last = date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+        month = self.dashboard(
+            api, m.admin_token, "/v1/analytics/marketplace", **{"from": str(first), "to": str(last)}
+        )
+        assert month["totals"] == body["totals"]
+        assert (month["top_sellers"], month["top_products"]) == (
+            body["top_sellers"],
+            body["top_products"],
+        )
         finance = self.platform_user(api, root, "finance_admin")
         as_finance = self.dashboard(
             api, finance, "/v1/analytics/marketplace", interval="month", tenant_id=m.tenant_id

@@ -41,3 +41,37 @@ def test_every_day_falls_in_one_of_its_ranges_points() -> None:
         assert period.bucket(day) in points
         assert (day - period.bucket(day)).days < 7
         day = date.fromordinal(day.toordinal() + 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "days"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 31), ("2026-01-01", "2026-01-01"), []),
+        (date(2026, 1, 5), date(2026, 1, 20), None, [("2026-01-05", "2026-01-20")]),
+        (
+            date(2025, 12, 5),
+            date(2026, 12, 4),
+            ("2026-01-01", "2026-11-01"),
+            [("2025-12-05", "2025-12-31"), ("2026-12-01", "2026-12-04")],
+        ),
+        (
+            date(2028, 1, 31),
+            date(2028, 2, 29),
+            ("2028-02-01", "2028-02-01"),
+            [("2028-01-31", "2028-01-31")],
+        ),
+    ],
+)
+def test_a_range_is_its_whole_months_and_the_days_at_its_ends(
+    start: date, end: date, months: tuple[str, str] | None, days: list[tuple[str, str]]
+) -> None:
+    whole, spans = Range(start, end, "day").spans()
+    assert (tuple(str(m) for m in whole) if whole else None) == months
+    assert [(str(a), str(b)) for a, b in spans] == days
+    # Together they cover every day of the range once.
+    covered = sum((b - a).days + 1 for a, b in spans)
+    if whole:
+        first, last = whole
+        covered += (Range(first, last, "day").buckets()[-1] - first).days
+        covered += (date(last.year + last.month // 12, last.month % 12 + 1, 1) - last).days
+    assert covered == (end - start).days + 1

@@ -534,7 +534,17 @@ seller_daily = sa.Table(
     sa.Column("orders", sa.Integer, nullable=False),  # seller orders paid
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("placed", sa.Integer, nullable=False),  # seller orders placed (paid or not)
-    sa.Index("ix_seller_daily_day", "tenant_id", "day"),
+    # Covers the best sellers' query, so it reads no table rows.
+    sa.Index(
+        "ix_seller_daily_day",
+        "tenant_id",
+        "day",
+        "currency",
+        "seller_id",
+        "gmv",
+        "commission",
+        "orders",
+    ),
 )
 
 seller_monthly = sa.Table(
@@ -550,7 +560,10 @@ seller_monthly = sa.Table(
     sa.Column("orders", sa.Integer, nullable=False),
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("placed", sa.Integer, nullable=False),
-    sa.Index("ix_seller_monthly_month", "tenant_id", "month"),
+    sa.Index(
+        "ix_seller_monthly_month",
+        *("tenant_id", "month", "currency", "seller_id", "gmv", "commission", "orders"),
+    ),
 )
 
 product_daily = sa.Table(
@@ -564,7 +577,17 @@ product_daily = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
-    sa.Index("ix_product_daily_day", "tenant_id", "day"),
+    # Covers the best products' query, so it reads no table rows.
+    sa.Index(
+        "ix_product_daily_day",
+        "tenant_id",
+        "day",
+        "currency",
+        "product_id",
+        "seller_id",
+        "gmv",
+        "units",
+    ),
     sa.Index("ix_product_daily_seller", "tenant_id", "seller_id", "day"),
 )
 
@@ -579,7 +602,10 @@ product_monthly = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
-    sa.Index("ix_product_monthly_month", "tenant_id", "month"),
+    sa.Index(
+        "ix_product_monthly_month",
+        *("tenant_id", "month", "currency", "product_id", "seller_id", "gmv", "units"),
+    ),
     sa.Index("ix_product_monthly_seller", "tenant_id", "seller_id", "month"),
 )
 

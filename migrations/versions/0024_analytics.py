@@ -34,7 +34,11 @@ def upgrade() -> None:
         sa.Column("units", sa.Integer, nullable=False),
         sa.Column("placed", sa.Integer, nullable=False),
     )
-    op.create_index("ix_seller_daily_day", "seller_daily", ["tenant_id", "day"])
+    op.create_index(
+        "ix_seller_daily_day",
+        "seller_daily",
+        ["tenant_id", "day", "currency", "seller_id", "gmv", "commission", "orders"],
+    )
     op.create_table(
         "seller_monthly",
         sa.Column("tenant_id", Id, primary_key=True),
@@ -48,7 +52,11 @@ def upgrade() -> None:
         sa.Column("units", sa.Integer, nullable=False),
         sa.Column("placed", sa.Integer, nullable=False),
     )
-    op.create_index("ix_seller_monthly_month", "seller_monthly", ["tenant_id", "month"])
+    op.create_index(
+        "ix_seller_monthly_month",
+        "seller_monthly",
+        ["tenant_id", "month", "currency", "seller_id", "gmv", "commission", "orders"],
+    )
     op.create_table(
         "product_daily",
         sa.Column("tenant_id", Id, primary_key=True),
@@ -60,7 +68,11 @@ def upgrade() -> None:
         sa.Column("units", sa.Integer, nullable=False),
         sa.Column("gmv", sa.BigInteger, nullable=False),
     )
-    op.create_index("ix_product_daily_day", "product_daily", ["tenant_id", "day"])
+    op.create_index(
+        "ix_product_daily_day",
+        "product_daily",
+        ["tenant_id", "day", "currency", "product_id", "seller_id", "gmv", "units"],
+    )
     op.create_index("ix_product_daily_seller", "product_daily", ["tenant_id", "seller_id", "day"])
     op.create_table(
         "product_monthly",
@@ -73,7 +85,11 @@ def upgrade() -> None:
         sa.Column("units", sa.Integer, nullable=False),
         sa.Column("gmv", sa.BigInteger, nullable=False),
     )
-    op.create_index("ix_product_monthly_month", "product_monthly", ["tenant_id", "month"])
+    op.create_index(
+        "ix_product_monthly_month",
+        "product_monthly",
+        ["tenant_id", "month", "currency", "product_id", "seller_id", "gmv", "units"],
+    )
     op.create_index(
         "ix_product_monthly_seller", "product_monthly", ["tenant_id", "seller_id", "month"]
     )

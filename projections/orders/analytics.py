@@ -210,14 +210,12 @@ class AnalyticsQueries:
         """The rows of `daily` and `monthly` that together cover the range once: the months
         wholly inside it, and the days at its ends."""
         months, spans = period.spans()
-        parts = []
-        if spans:
-            in_spans = sa.or_(*(daily.c.day.between(a, b) for a, b in spans))
-            parts.append(
-                scope.select(daily, *(w(daily) for w in where), in_spans).with_only_columns(
-                    *(daily.c[c] for c in columns)
-                )
-            )
+        parts = [  # one per span, so each reads one range of the index
+            scope.select(
+                daily, *(w(daily) for w in where), daily.c.day.between(a, b)
+            ).with_only_columns(*(daily.c[c] for c in columns))
+            for a, b in spans
+        ]
         if months is not None:
             parts.append(
                 scope.select(
@@ -254,9 +252,9 @@ class AnalyticsQueries:
         ).all()
         titles = dict(
             conn.execute(
-                sa.select(products.c.product_id, products.c.title).where(
-                    products.c.product_id.in_([r.product_id for r in rows])
-                )
+                scope.select(
+                    products, products.c.product_id.in_([r.product_id for r in rows])
+                ).with_only_columns(products.c.product_id, products.c.title)
             ).all()
         )
         return [
@@ -295,9 +293,9 @@ class AnalyticsQueries:
         ).all()
         names = dict(
             conn.execute(
-                sa.select(sellers.c.seller_id, sellers.c.display_name).where(
-                    sellers.c.seller_id.in_([r.seller_id for r in rows])
-                )
+                scope.select(
+                    sellers, sellers.c.seller_id.in_([r.seller_id for r in rows])
+                ).with_only_columns(sellers.c.seller_id, sellers.c.display_name)
             ).all()
         )
         return [

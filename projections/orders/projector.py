@@ -9,6 +9,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection
 
 from domain.carts import Cart
@@ -486,21 +487,46 @@ def day_of(e: Any) -> date:
     return e.timestamp.astimezone(UTC).date()  # type: ignore[no-any-return]
 
 
+_UPSERTS: dict[tuple[sa.Table, str, tuple[str, ...]], Any] = {}
+
+
 def bump(
     conn: Connection, table: sa.Table, tenant_id: object, key: dict[str, Any], **values: Any
 ) -> None:
-    """Adds the integer `values` to the row with `key`, or makes it with them. A row that exists
-    keeps its other values (non-integers given are set only on making it)."""
-    where = [table.c.tenant_id == str(tenant_id), *(table.c[k] == v for k, v in key.items())]
-    found = conn.execute(sa.select(sa.literal(1)).where(*where)).first()
-    if found is None:
-        counters = {
-            c.name: 0
-            for c in table.columns
-            if isinstance(c.type, sa.Integer) and c.name not in key and not c.primary_key
-        }
-        conn.execute(table.insert().values(tenant_id=str(tenant_id), **key, **counters | values))
+    """Adds the integer `values` to the row with `key`, or makes it with them: one upsert, built
+    once per table and kind of change, where the database has one. A row that exists keeps its
+    other values (non-integers given are set only on making it)."""
+    counters = {
+        c.name: 0
+        for c in table.columns
+        if isinstance(c.type, sa.Integer) and c.name not in key and not c.primary_key
+    }
+    row = {"tenant_id": str(tenant_id), **key, **counters, **values}
+    adds = tuple(k for k, v in values.items() if type(v) is int and v)
+    dialect = conn.dialect.name
+    upsert = _UPSERTS.get((table, dialect, adds))
+    if upsert is None and dialect == "sqlite":
+        insert = sqlite.insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        upsert = (
+            insert.on_conflict_do_update(
+                index_elements=keys, set_={k: table.c[k] + insert.excluded[k] for k in adds}
+            )
+            if adds
+            else insert.on_conflict_do_nothing(index_elements=keys)
+        )
+    elif upsert is None and dialect in ("mysql", "mariadb"):
+        on_mysql = mysql.insert(table)
+        upsert = on_mysql.on_duplicate_key_update(
+            {k: table.c[k] + on_mysql.inserted[k] for k in adds}
+            or {"tenant_id": on_mysql.inserted.tenant_id}
+        )
+    if upsert is not None:
+        _UPSERTS[(table, dialect, adds)] = upsert
+        conn.execute(upsert, row)
         return
-    added = {k: table.c[k] + v for k, v in values.items() if isinstance(v, int) and v}
-    if added:
-        conn.execute(table.update().where(*where).values(**added))
+    where = [table.c.tenant_id == str(tenant_id), *(table.c[k] == v for k, v in key.items())]
+    if conn.execute(sa.select(sa.literal(1)).where(*where)).first() is None:
+        conn.execute(table.insert().values(row))
+    elif adds:
+        conn.execute(table.update().where(*where).values({k: table.c[k] + row[k] for k in adds}))

@@ -26,7 +26,7 @@ from api.problems import Problem
 from api.schemas import AmountIn, MoneyOut
 from api.security import Principal
 from domain.money import Money
-from domain.plans import MAX_FEE_MINOR, MAX_PRODUCT_LIMIT, month_of
+from domain.plans import MAX_PRODUCT_LIMIT, month_of
 from services.sellers import PlanChange
 
 router = APIRouter(tags=["plans"])
@@ -90,12 +90,6 @@ def define_plan(
 ) -> dict[str, str]:
     """Defines a plan sellers may choose. Its terms never change: a different price is a new
     plan, so what a seller subscribed to is what it pays."""
-    if body.monthly_fee.amount > MAX_FEE_MINOR:
-        raise Problem(
-            422,
-            "the monthly fee is too large",
-            errors=[{"loc": ["body", "monthly_fee", "amount"], "msg": f"at most {MAX_FEE_MINOR}"}],
-        )
     result = sellers.define_plan(
         ctx,
         principal.tenant_id,

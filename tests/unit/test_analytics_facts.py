@@ -45,6 +45,7 @@ def test_active_buyers_gmv_and_best_sellers_match_the_orders_for_every_range(
     when = {"now": datetime.now(UTC)}
     monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", lambda: when["now"])
     orders: list[tuple[date, UUID, UUID, int]] = []  # (day, buyer, seller, amount)
+    sold_by: dict[str, str] = {}  # product -> seller; no product is in the catalog model
     days = [DAY0 + timedelta(days=rng.randrange(45)) for _ in range(30)]
     for n, day in enumerate(days):  # not sorted: some later days are recorded first
         buyer, seller = rng.choice(buyers), rng.choice(sellers)
@@ -52,6 +53,7 @@ def test_active_buyers_gmv_and_best_sellers_match_the_orders_for_every_range(
         when["now"] = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         cart = Cart(tenant_id=tenant, buyer_id=buyer)
         product = uuid4()
+        sold_by[str(product)] = str(seller)
         cart.set_quantity(product, 1)
         order, parts = place(
             order_id=Order.create_id(tenant, buyer, f"k{n}"),
@@ -89,3 +91,6 @@ def test_active_buyers_gmv_and_best_sellers_match_the_orders_for_every_range(
             assert sum(p["gmv"]["amount"] for p in got["top_products"]) == sum(
                 sorted((o[3] for o in inside), reverse=True)[:10]
             )
+            # named from the facts, as the catalog model holds none of them
+            for p in got["top_products"]:
+                assert (p["seller_id"], p["title"]) == (sold_by[p["product_id"]], "P")

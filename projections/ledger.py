@@ -3,12 +3,15 @@ and each account's statement of posted movements."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domain import journal
 from domain.ledger import Account, AccountType, Chart, Transfer
 from domain.money import money_json
 from domain.payouts import Payout
@@ -16,7 +19,17 @@ from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import ledger_accounts, ledger_entries, ledger_transfers, payouts
+from projections.tables import (
+    ledger_accounts,
+    ledger_entries,
+    ledger_transfers,
+    orders,
+    payouts,
+    refunds,
+    seller_orders,
+)
+
+JOURNAL_CHUNK = 1000
 
 
 class LedgerProjector(Projector):
@@ -325,3 +338,134 @@ class LedgerQueries:
         )
         with self.store.read() as conn:
             return [row.payout_id for row in conn.execute(query)]
+
+    def journal(self, scope: TenantScope, start: date, end: date) -> Iterator[tuple[str, Any]]:
+        """The double-entry journal of whole UTC days `start`..`end`: ("opening", balance) per
+        account, ("line", entry) per posted movement in the order they were posted (by time, then
+        position in the log), then
+        ("closing", balance) per account. Read a thousand lines at a time, each batch in its own
+        short read, so a year of entries is never held; the closing balances are the opening
+        ones plus the lines given, so they tie out whatever is posted meanwhile."""
+        e = ledger_entries
+        since = datetime.combine(start, time())
+        until = datetime.combine(end + timedelta(days=1), time())
+        totals: dict[tuple[str, str], list[int]] = {}  # (currency, code) -> [debits, credits]
+        with self.store.read() as conn:
+            before = (
+                scope.select(e, e.c.created_at < since)
+                .with_only_columns(e.c.currency, e.c.code, e.c.side, sa.func.sum(e.c.amount))
+                .group_by(e.c.currency, e.c.code, e.c.side)
+            )
+            for currency, code, side, amount in conn.execute(before):
+                totals.setdefault((currency, code), [0, 0])[side == "credit"] += int(amount)
+        for (currency, code), (debits, credits) in sorted(totals.items()):
+            yield "opening", _balance(code, currency, debits, credits, start)
+        after: tuple[datetime, int] | None = None
+        while True:
+            with self.store.read() as conn:
+                rows = conn.execute(_journal_chunk(scope, since, until, after)).all()
+                subject_of = _orders_of(conn, scope, rows)
+            for row in rows:
+                credit = row.side == "credit"
+                order_id, sold_by = subject_of.get(row.transfer_key, (None, None))
+                totals.setdefault((row.currency, row.code), [0, 0])[credit] += row.amount
+                yield (
+                    "line",
+                    {
+                        "date": row.created_at.date(),
+                        "at": zoned(row.created_at),
+                        "position": row.created_position,
+                        "transfer_id": row.transfer_id,
+                        "account": row.code,
+                        "debit": 0 if credit else row.amount,
+                        "credit": row.amount if credit else 0,
+                        "currency": row.currency,
+                        "memo": journal.memo(row.kind, row.transfer_key),
+                        "order_id": order_id,
+                        "seller_id": journal.seller_of(row.code, row.debit_code, row.credit_code)
+                        or sold_by,
+                    },
+                )
+            if len(rows) < JOURNAL_CHUNK:
+                break
+            after = (rows[-1].created_at, rows[-1].created_position)
+        for (currency, code), (debits, credits) in sorted(totals.items()):
+            yield "closing", _balance(code, currency, debits, credits, end)
+
+
+def _balance(code: str, currency: str, debits: int, credits: int, day: date) -> dict[str, Any]:
+    debit, credit = journal.on_its_side(debits, credits)
+    return {
+        "date": day,
+        "account": code,
+        "type": journal.account_type(code),
+        "debit": debit,
+        "credit": credit,
+        "currency": currency,
+    }
+
+
+def _journal_chunk(
+    scope: TenantScope, since: datetime, until: datetime, after: tuple[datetime, int] | None
+) -> sa.Select[Any]:
+    e, t = ledger_entries, ledger_transfers
+    debit, credit = ledger_accounts.alias("debit_account"), ledger_accounts.alias("credit_account")
+    where = [e.c.created_at >= since, e.c.created_at < until]
+    if after is not None:
+        at, position = after
+        where.append(
+            sa.or_(
+                e.c.created_at > at,
+                sa.and_(e.c.created_at == at, e.c.created_position > position),
+            )
+        )
+    return (
+        scope.select(e, *where)
+        .with_only_columns(
+            e.c.created_at,
+            e.c.created_position,
+            e.c.transfer_id,
+            e.c.code,
+            e.c.side,
+            e.c.amount,
+            e.c.currency,
+            t.c.kind,
+            t.c.transfer_key,
+            debit.c.code.label("debit_code"),
+            credit.c.code.label("credit_code"),
+        )
+        .join_from(e, t, t.c.transfer_id == e.c.transfer_id)
+        .join_from(t, debit, debit.c.account_id == t.c.debit_account_id)
+        .join_from(t, credit, credit.c.account_id == t.c.credit_account_id)
+        .order_by(e.c.created_at, e.c.created_position)
+        .limit(JOURNAL_CHUNK)
+    )
+
+
+def _orders_of(
+    conn: Connection, scope: TenantScope, rows: Sequence[Any]
+) -> dict[str, tuple[str, str | None]]:
+    """The order (and its seller, where one) behind each transfer key of `rows` that names
+    one, through its seller order, refund or payment intent; a payout or plan fee names
+    none."""
+    subjects = {row.transfer_key: journal.subject_of(row.transfer_key) for row in rows}
+    found: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for kind, table, column, seller in (
+        ("seller_order_id", seller_orders, seller_orders.c.seller_order_id, seller_orders),
+        ("refund_id", refunds, refunds.c.refund_id, refunds),
+        ("payment_intent_id", orders, orders.c.payment_intent_id, None),
+    ):
+        wanted = {getattr(s, kind) for s in subjects.values()} - {None}
+        if wanted:
+            query = scope.select(table, column.in_(wanted)).with_only_columns(
+                column,
+                table.c.order_id,
+                seller.c.seller_id if seller is not None else sa.null(),
+            )
+            found |= {(kind, ref): (order, by) for ref, order, by in conn.execute(query)}
+    return {
+        key: found[(kind, ref)]
+        for key, subject in subjects.items()
+        for kind in ("seller_order_id", "refund_id", "payment_intent_id")
+        if (ref := getattr(subject, kind)) is not None and (kind, ref) in found
+    }

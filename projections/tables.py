@@ -336,6 +336,8 @@ orders = sa.Table(
     sa.Column("needs_review", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("review_reason", sa.String(500), nullable=True),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
+    # The journal finds the order a late payment's intent belongs to.
+    sa.Index("ix_orders_intent", "payment_intent_id"),
     sa.Index("ix_orders_status_expiry", "status", "expires_at"),
 )
 
@@ -458,6 +460,11 @@ ledger_entries = sa.Table(
     sa.Column("amount", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index("ix_ledger_entries_code", "tenant_id", "currency", "code", "created_position"),
+    # The journal's order, and (covering) the sums of its opening balances.
+    sa.Index(
+        "ix_ledger_entries_journal",
+        *("tenant_id", "created_at", "created_position", "currency", "code", "side", "amount"),
+    ),
 )
 
 refunds = sa.Table(

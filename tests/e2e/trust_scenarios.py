@@ -213,6 +213,7 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/ledger/accounts", {F, A}),
     ("GET", "/v1/ledger/accounts/{code}/entries", {F, A}),
     ("GET", "/v1/ledger/trial-balance", {F, A}),
+    ("GET", "/v1/ledger/journal", {F, A}),
     ("GET", "/v1/reports/sales", {F, M}),
     ("GET", "/v1/audit/streams/{id}/events", {A, SA}),
     ("GET", "/v1/audit/streams/{id}/state", {A, SA}),

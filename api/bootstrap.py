@@ -306,6 +306,17 @@ def build(settings: Settings | None = None) -> Container:
     products_of = settled_products_of(log, store, catalog_queries)
     catalog = CatalogApplication(log, blobs, products_of, on_recorded=wake_projections)
     sellers = SellerApplication(log, products_of, on_recorded=wake_projections)
+    identity = IdentityApplication(log, hasher, on_recorded=wake_projections)
+    payout_runs = PayoutRuns(
+        log,
+        store,
+        payouts,
+        identity_queries,
+        catalog_queries,
+        order_queries,
+        ledger_queries,
+        identity,
+    )
     idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
     consumed_retention = timedelta(days=settings.consumed_retention_days)
     chores = {
@@ -316,7 +327,7 @@ def build(settings: Settings | None = None) -> Container:
         settings=settings,
         log=log,
         read_store=store,
-        identity=IdentityApplication(log, hasher, on_recorded=wake_projections),
+        identity=identity,
         identity_queries=identity_queries,
         personal_data=PersonalData(store),
         profiles=ProfileApplication(log, on_recorded=wake_projections),
@@ -337,15 +348,20 @@ def build(settings: Settings | None = None) -> Container:
         order_queries=order_queries,
         analytics_queries=AnalyticsQueries(store),
         scheduler=Scheduler(
-            order_queries, checkout, fulfilment, catalog, catalog_queries, sellers, chores=chores
+            order_queries,
+            checkout,
+            fulfilment,
+            catalog,
+            catalog_queries,
+            sellers,
+            payout_runs,
+            chores=chores,
         ),
         ledger_queries=ledger_queries,
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
         payouts=payouts,
-        payout_runs=PayoutRuns(
-            log, store, payouts, identity_queries, catalog_queries, order_queries, ledger_queries
-        ),
+        payout_runs=payout_runs,
         tokens=tokens,
         hasher=hasher,
         idempotency=idempotency,

@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reviews:reply": frozenset({Role.SELLER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
+    "payouts:schedule": frozenset({Role.FINANCE_ADMIN}),
     "payouts:configure": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "reports:read": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "analytics:marketplace": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -134,6 +136,41 @@ def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:
         raise RoleNotGrantable(f"you may not grant {sorted(beyond)}")
 
 
+PAYOUT_INTERVALS = ("daily", "weekly", "monthly")
+
+
+@dataclass(frozen=True)
+class PayoutSchedule:
+    """When the scheduler pays a tenant's sellers: every day, every week on a weekday (1 is
+    Monday, ISO 8601), or every month on a day (1-28, so every month has it), UTC. Each period
+    is paid once; its name is the run's idempotency key."""
+
+    interval: str
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.interval not in PAYOUT_INTERVALS:
+            raise InvalidTenantSettings(f"interval must be one of {', '.join(PAYOUT_INTERVALS)}")
+        if self.interval == "daily" and self.day is not None:
+            raise InvalidTenantSettings("a daily schedule takes no day")
+        top = {"weekly": 7, "monthly": 28}.get(self.interval)
+        if top is not None and (
+            isinstance(self.day, bool) or not isinstance(self.day, int) or not 1 <= self.day <= top
+        ):
+            raise InvalidTenantSettings(f"a {self.interval} schedule needs a day from 1 to {top}")
+
+    def period_due(self, now: datetime) -> str | None:
+        """The period whose payouts are due at `now` (`2026-12-04`, `2026-W49`, `2026-12`), or
+        None while this period's day has not come yet."""
+        today = now.astimezone(UTC).date()
+        if self.interval == "daily":
+            return today.isoformat()
+        if self.interval == "weekly":
+            year, week, weekday = today.isocalendar()
+            return f"{year}-W{week:02d}" if weekday >= (self.day or 1) else None
+        return f"{today:%Y-%m}" if today.day >= (self.day or 1) else None
+
+
 class Tenant(TenantAggregate):
     """A marketplace. Its id is also its tenant id."""
 
@@ -152,6 +189,13 @@ class Tenant(TenantAggregate):
     class MinimumPayoutSet(TenantAggregate.Event):
         amount_minor: int
 
+    class PayoutScheduleSet(TenantAggregate.Event):
+        interval: str
+        day: int | None
+
+    class ScheduledPayoutsRan(TenantAggregate.Event):
+        period: str
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
@@ -167,6 +211,25 @@ class Tenant(TenantAggregate):
     @event(MinimumPayoutSet)
     def _minimum_payout_set(self, amount_minor: int) -> None:
         self.min_payout_minor = amount_minor
+
+    def set_payout_schedule(self, schedule: PayoutSchedule) -> None:
+        self._payout_schedule_set(interval=schedule.interval, day=schedule.day)
+
+    @event(PayoutScheduleSet)
+    def _payout_schedule_set(self, interval: str, day: int | None) -> None:
+        self.payout_schedule: PayoutSchedule | None = PayoutSchedule(interval, day)
+
+    def scheduled_payouts_ran(self, period: str) -> bool:
+        """Notes that the payouts of `period` were made; False (and nothing recorded) if that
+        was noted already."""
+        if getattr(self, "payouts_ran_period", None) == period:
+            return False
+        self._scheduled_payouts_ran(period=period)
+        return True
+
+    @event(ScheduledPayoutsRan)
+    def _scheduled_payouts_ran(self, period: str) -> None:
+        self.payouts_ran_period: str | None = period
 
     def set_category_commission(self, category: str, commission_bps: int | None) -> None:
         category = category.strip()
@@ -206,6 +269,8 @@ class Tenant(TenantAggregate):
         self.hold_timeout_s = hold_timeout_s
         self.category_commission: dict[str, int] = {}
         self.min_payout_minor = 0
+        self.payout_schedule = None
+        self.payouts_ran_period = None
 
     @classmethod
     def register(

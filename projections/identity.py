@@ -52,6 +52,26 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _payout_schedule(
+        self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(payout_interval=e.interval, payout_day=e.day)
+        )
+
+    @apply.register
+    def _payouts_ran(
+        self, e: Tenant.ScheduledPayoutsRan, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(payouts_ran_period=e.period)
+        )
+
+    @apply.register
     def _user_registered(self, e: User.Registered, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
             self.tables.users.insert().values(
@@ -95,6 +115,16 @@ def _only(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     picked = {f: row[f] for f in fields}
     if "min_payout_amount" in row and "currency" in row:
         picked["min_payout"] = money_json(row["min_payout_amount"], row["currency"])
+    if "payout_interval" in row:
+        picked["payout_schedule"] = (
+            {
+                "interval": row["payout_interval"],
+                "day": row["payout_day"],
+                "last_period": row["payouts_ran_period"],
+            }
+            if row["payout_interval"]
+            else None
+        )
     if picked.get("created_at") is not None:
         # Stored as naive UTC (MySQL DATETIME has no zone); answered with the zone stated.
         picked["created_at"] = zoned(picked["created_at"])
@@ -114,6 +144,20 @@ class IdentityQueries:
     def tenants(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
         page = self.store.page(scope, tenants, limit=limit, cursor=cursor)
         return Page([_only(r, TENANT_FIELDS) for r in page.items], page.next_cursor)
+
+    def payout_schedules(self, scope: TenantScope) -> list[dict[str, Any]]:
+        """The tenants that have a payout schedule: their id, interval, day and the last period
+        paid on schedule (None before the first)."""
+        t = tenants
+        query = (
+            scope.select(t, t.c.payout_interval.is_not(None))
+            .with_only_columns(
+                t.c.tenant_id, t.c.payout_interval, t.c.payout_day, t.c.payouts_ran_period
+            )
+            .order_by(t.c.tenant_id)
+        )
+        with self.store.read() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
 
     def user(self, scope: TenantScope, user_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, users, users.c.user_id == user_id)

@@ -45,6 +45,9 @@ tenants = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False, unique=True),
     sa.Column("min_payout_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column("payout_interval", sa.String(8), nullable=True),
+    sa.Column("payout_day", sa.Integer, nullable=True),
+    sa.Column("payouts_ran_period", sa.String(10), nullable=True),
 )
 
 users = sa.Table(

@@ -14,6 +14,7 @@ from domain.identity import (
     EmailClaim,
     InvalidEmail,
     PasswordHasher,
+    PayoutSchedule,
     Role,
     Tenant,
     TenantNotFound,
@@ -67,6 +68,28 @@ class IdentityApplication(VeloraApplication):
         tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
         tenant.set_minimum_payout(amount.amount_minor, amount.currency)
         return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def set_payout_schedule(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, schedule: PayoutSchedule
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_payout_schedule(schedule)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def note_scheduled_payouts(self, ctx: CommandContext, tenant_id: UUID, period: str) -> bool:
+        """Notes that the tenant's scheduled payouts of `period` are made; False if they were
+        noted already (by another scheduler, say)."""
+
+        def attempt() -> bool:
+            tenant: Tenant = self.repository.get(tenant_id)
+            if not tenant.scheduled_payouts_ran(period):
+                return False
+            self.record(ctx, tenant)
+            return True
+
+        return self.retrying(attempt, "too many concurrent changes to this tenant")
 
     @command
     def register_user(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.identity import PayoutSchedule
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from projections.catalog.queries import CatalogQueries
@@ -18,6 +20,7 @@ from projections.ledger import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore
+from services.identity import IdentityApplication
 from services.payouts import PayoutApplication, PayoutRun
 
 PAYOUT_READ_MODELS = ("identity", "sellers", "orders", "ledger")
@@ -32,6 +35,7 @@ class PayoutRuns:
     catalog_queries: CatalogQueries
     order_queries: OrderQueries
     ledger_queries: LedgerQueries
+    identity: IdentityApplication
 
     def run(self, ctx: CommandContext, scope: TenantScope, run_key: str) -> PayoutRun:
         """Pays every approved seller of every tenant in scope what is available to it. Payouts
@@ -65,6 +69,26 @@ class PayoutRuns:
             total.skipped += run.skipped
             total.position = max(total.position, run.position)
         return total
+
+    def run_scheduled(self, now: datetime) -> list[str]:
+        """Runs the payouts of every tenant whose schedule has a period due at `now` that is
+        not paid yet; returns those tenants. The period names the run (`schedule:2026-W49`), so
+        a run repeated by a second scheduler, or after a restart mid-run, finds the payouts it
+        started and pays nobody twice; the period is noted as paid once the run is through and
+        the provider has answered for every payout of it."""
+        ran = []
+        for tenant in self.identity_queries.payout_schedules(TenantScope.every_tenant()):
+            schedule = PayoutSchedule(tenant["payout_interval"], tenant["payout_day"])
+            period = schedule.period_due(now)
+            if period is None or period == tenant["payouts_ran_period"]:
+                continue
+            ctx = CommandContext.system("scheduler:payouts")
+            run = self.run(ctx, TenantScope.only(tenant["tenant_id"]), f"schedule:{period}")
+            ran.append(tenant["tenant_id"])
+            if any(p.status == "pending" for p in run.made):
+                continue  # the provider did not answer: the next pass asks again, same keys
+            self.identity.note_scheduled_payouts(ctx, UUID(tenant["tenant_id"]), period)
+        return ran
 
     def _approved_sellers(self, scope: TenantScope, cursor: str | None) -> Page:
         return self.catalog_queries.sellers(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.identity import Tenant, TenantNotFound
-from domain.ledger import Account, Chart, account_id
+from domain.ledger import Account, Chart, TransferAlreadyResolved, account_id
 from domain.money import Money
 from domain.orders import Order, SellerOrder
 from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
@@ -93,13 +93,25 @@ class PayoutApplication(VeloraApplication):
         except ProviderRejected as e:
             transfer_ids, failure = None, e.detail
 
+        looked_again = False
+
         def settle() -> PayoutMade:
+            nonlocal looked_again
             payout: Payout = self.repository.get(payout_id)
             if payout.status != "pending":
                 return _made(payout)  # a concurrent run recorded the answer first
             books = Books(self.repository, payout.tenant_id, payout.currency)
             seller_orders = self._seller_orders(payout.seller_order_ids)
-            payout.settle(books, seller_orders, transfer_ids, failure)
+            try:
+                payout.settle(books, seller_orders, transfer_ids, failure)
+            except TransferAlreadyResolved:
+                # A concurrent run recorded the answer after this process's copy of the payout
+                # was made, but before its transfer was read: look again once, and see it.
+                if looked_again:
+                    raise
+                looked_again = True
+                self._log.aggregates.refresh()
+                return settle()
             position = self.record(ctx, payout, *seller_orders, *books.changed())
             run.position = max(run.position, position)
             return _made(payout)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import (
     Allowed,
@@ -26,7 +26,7 @@ from api.routes.auth import IdResponse
 from api.schemas import AmountIn, MoneyOut
 from api.security import Principal
 from domain.base import PLATFORM_TENANT_ID
-from domain.identity import Role
+from domain.identity import PayoutSchedule, Role
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
@@ -44,6 +44,21 @@ class TenantCreate(BaseModel):
     )
 
 
+class PayoutScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    interval: Literal["daily", "weekly", "monthly"]
+    day: StrictInt | None = Field(
+        default=None,
+        description="weekly: 1 (Monday) to 7; monthly: 1 to 28; none for daily (UTC)",
+    )
+
+
+class PayoutScheduleOut(BaseModel):
+    interval: str
+    day: int | None
+    last_period: str | None = Field(description="the last period paid on schedule")
+
+
 class Tenant(BaseModel):
     tenant_id: str
     name: str
@@ -53,6 +68,7 @@ class Tenant(BaseModel):
     product_moderation: str
     hold_timeout_s: int
     min_payout: MoneyOut
+    payout_schedule: PayoutScheduleOut | None = None
     created_at: datetime
 
 
@@ -189,6 +205,24 @@ def set_minimum_payout(
 ) -> dict[str, str]:
     """Sets the smallest balance a payout run pays out to a seller of this tenant."""
     result = identity.set_minimum_payout(ctx, tenant_id, confinement(principal), body.money())
+    return commanded(response, result)
+
+
+@router.put("/{tenant_id}/payout-schedule", response_model=IdResponse)
+def set_payout_schedule(
+    tenant_id: UUID,
+    body: PayoutScheduleIn,
+    identity: IdentityDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("payouts:schedule"))],
+) -> dict[str, str]:
+    """Has the scheduler pay this tenant's sellers every day, every week on a weekday or every
+    month on a day (UTC), once per period (the period names the payout run, so several
+    schedulers, or one restarted mid-run, still pay each seller once). Replaces any schedule
+    before it; payouts can still be run by hand as well."""
+    schedule = PayoutSchedule(body.interval, body.day)
+    result = identity.set_payout_schedule(ctx, tenant_id, confinement(principal), schedule)
     return commanded(response, result)
 
 

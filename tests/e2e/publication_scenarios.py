@@ -315,6 +315,7 @@ class PublicationScenarios(Shop):
             container.catalog,
             container.catalog_queries,
             container.sellers,
+            container.payout_runs,
             chores={"broken": broken, "counted": lambda _: 3},
         )
         assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}

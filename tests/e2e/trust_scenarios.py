@@ -177,6 +177,7 @@ IN_TENANT = {B, S, M, F, SA}  # "anyone in tenant": the auditor reads only audit
 WHO: list[tuple[str, str, set[str]]] = [
     ("POST", "/v1/tenants", {SA}),
     ("POST", "/v1/tenants/{tenant}/users", {SA, M}),
+    ("PUT", "/v1/tenants/{tenant}/payout-schedule", {F}),
     ("POST", "/v1/sellers", {S}),
     ("POST", "/v1/sellers/{id}/approve", {M}),
     ("POST", "/v1/sellers/{id}/reject", {M}),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Annotated, TypeVar
 from uuid import UUID
 
@@ -35,6 +36,7 @@ from api.bootstrap import RELAY, Container, build
 from api.metrics import Metrics, lag_gauges
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
+from eventstore import backup as backups
 from eventstore.context import CommandContext
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import Handled
@@ -91,9 +93,17 @@ MetricsPort = Annotated[
 ]
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except SettingsError as e:
+        console.print(f"[red]refusing to start:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
 def _container() -> Container:
     try:
-        return build(Settings())
+        return build(_settings())
     except SettingsError as e:
         console.print(f"[red]refusing to start:[/red] {e}")
         raise typer.Exit(2) from None
@@ -301,6 +311,59 @@ def webhook_secret() -> None:
     on the embedded default the one derived from the data dir's key)."""
     with _opened() as container:
         console.print(container.webhook_secret)
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(help="a directory that does not exist yet, or is empty")],
+) -> None:
+    """Backs up what cannot be rebuilt, while Velora keeps running: the event log (SQLite's
+    online backup, or pg_dump's snapshot of the event store) and the media files under the data
+    dir. Read models and the search index are rebuilt from the log on restore."""
+    settings = _settings()
+    began = time.monotonic()
+    try:
+        manifest = backups.backup(
+            settings.eventstore_url,
+            settings.data_dir,
+            dest,
+            media=not settings.s3_bucket,
+        )
+    except backups.BackupError as e:
+        console.print(f"[red]backup failed:[/red] {e}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"backed up the {manifest.backend} event log"
+        f"{' and the media files' if manifest.media else ''} into {dest} "
+        f"in {time.monotonic() - began:.1f} s"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="a directory `velora backup` wrote")],
+) -> None:
+    """Restores a backup into an empty event store (a fresh database, or a data dir without a
+    log), then migrates, folds every read model from the restored log and rebuilds the search
+    index, so the deployment can start serving as it was when the backup was taken."""
+    settings = _settings()
+    began = time.monotonic()
+    try:
+        manifest = backups.restore(settings.eventstore_url, settings.data_dir, source)
+    except backups.BackupError as e:
+        console.print(f"[red]restore failed, nothing changed:[/red] {e}")
+        raise typer.Exit(1) from None
+    loaded = time.monotonic()
+    with _opened() as container:
+        container.migrate()
+        container.catch_up()
+        search = container.operations.rebuild_search(lambda *_: None)
+        head = container.log.head()
+    console.print(
+        f"restored the {manifest.backend} event log of {manifest.created_at} (head {head}) in "
+        f"{loaded - began:.1f} s; read models and {search.documents} search documents rebuilt "
+        f"in {time.monotonic() - loaded:.1f} s"
+    )
 
 
 @projections.command("status")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import Container
+from api.settings import Settings
 from tests.e2e.client import Api
 
 VELORA = str(Path(sys.executable).with_name("velora"))
@@ -47,7 +48,11 @@ class OnServers(Served):
 
 def cli_env(container: Container) -> dict[str, str]:
     """The environment an operator's shell would have for this deployment."""
-    s = container.settings
+    return settings_env(container.settings)
+
+
+def settings_env(s: Settings) -> dict[str, str]:
+    """The environment an operator's shell would have for a deployment with these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VELORA_")}
     env["VELORA_DATA_DIR"] = str(s.data_dir)
     if s.eventstore_url:
@@ -60,4 +65,10 @@ def cli_env(container: Container) -> dict[str, str]:
         env["VELORA_KAFKA_PARTITIONS"] = str(s.kafka_partitions)
     if s.secret_key:
         env["VELORA_SECRET_KEY"] = s.secret_key.get_secret_value()
+    if s.s3_bucket:
+        env["VELORA_S3_BUCKET"] = s.s3_bucket
+        env["VELORA_S3_ENDPOINT_URL"] = s.s3_endpoint_url or ""
+        env["VELORA_S3_ACCESS_KEY_ID"] = s.s3_access_key_id or ""
+        secret = s.s3_secret_access_key
+        env["VELORA_S3_SECRET_ACCESS_KEY"] = secret.get_secret_value() if secret else ""
     return env

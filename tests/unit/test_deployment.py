@@ -151,3 +151,16 @@ def test_the_image_is_built_in_stages_and_runs_unprivileged() -> None:
     assert "pip install" not in final  # nothing is built in the image that runs
     for package in ("domain", "eventstore", "projections", "api", "migrations"):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_the_event_store_archives_its_write_ahead_log_at_least_every_minute(
+    compose: dict[str, Any],
+) -> None:
+    postgres = compose["services"]["postgres"]
+    settings = dict(arg.split("=", 1) for arg in postgres["command"][1:] if arg != "-c")
+    assert settings["wal_level"] == "replica" and settings["archive_mode"] == "on"
+    assert int(settings["archive_timeout"]) <= 60  # the RPO the README states
+    archive = settings["archive_command"]
+    assert "/wal-archive/%f" in archive and archive.startswith("test ! -f")  # never overwrites
+    assert any(v.endswith(":/wal-archive") for v in postgres["volumes"])
+    assert "pgwal" in compose["volumes"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -557,23 +558,25 @@ seller_daily = sa.Table(
     ),
 )
 
-seller_monthly = sa.Table(
-    "seller_monthly",
+# Each seller's figures from its first through the end of each month (the seller_daily columns
+# summed), a row per seller for every month the tenant has figures in, so the seller's totals
+# over a range are a difference of two months' rows and the days at the range's ends, however
+# long the range. A month with no figures of the tenant has no rows: its totals are the last
+# month's before it.
+seller_running = sa.Table(
+    "seller_running",
     metadata,
     sa.Column("tenant_id", Id, primary_key=True),
-    sa.Column("seller_id", Id, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),  # its first day
     sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),  # its first day
+    sa.Column("seller_id", Id, primary_key=True),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("orders", sa.Integer, nullable=False),
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("placed", sa.Integer, nullable=False),
-    sa.Index(
-        "ix_seller_monthly_month",
-        *("tenant_id", "month", "currency", "seller_id", "gmv", "commission", "orders"),
-    ),
+    sqlite_with_rowid=False,  # a month's rows are read in key order with their values
 )
 
 product_daily = sa.Table(
@@ -601,26 +604,25 @@ product_daily = sa.Table(
     sa.Index("ix_product_daily_seller", "tenant_id", "seller_id", "day"),
 )
 
-product_monthly = sa.Table(
-    "product_monthly",
+# Each product's units and GMV from its first sale through the end of each month, as
+# seller_running keeps them for sellers.
+product_running = sa.Table(
+    "product_running",
     metadata,
     sa.Column("tenant_id", Id, primary_key=True),
-    sa.Column("product_id", Id, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
     sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("product_id", Id, primary_key=True),
     sa.Column("seller_id", Id, nullable=False),
-    sa.Column("title", sa.String(200), nullable=False),
     sa.Column("units", sa.Integer, nullable=False),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
-    sa.Index(
-        "ix_product_monthly_month",
-        *("tenant_id", "month", "currency", "product_id", "seller_id", "gmv", "units"),
-    ),
-    sa.Index("ix_product_monthly_seller", "tenant_id", "seller_id", "month"),
+    sa.Index("ix_product_running_seller", "tenant_id", "currency", "seller_id", "month"),
+    sqlite_with_rowid=False,
 )
 
 # A buyer's days with a paid order, each with the one before it: the buyers active in a range
-# are its rows whose previous day falls before the range (or is none), counted without DISTINCT.
+# are its rows whose previous day falls before the range (or is none), counted without DISTINCT
+# (mostly from buyer_day_counts; here only for previous days in the range's first month).
 buyer_days = sa.Table(
     "buyer_days",
     metadata,
@@ -629,8 +631,21 @@ buyer_days = sa.Table(
     sa.Column("buyer_id", Id, primary_key=True),
     sa.Column("previous_day", sa.Date, nullable=True),
     sa.Index("ix_buyer_days_buyer", "tenant_id", "buyer_id", "day"),
-    sa.Index("ix_buyer_days_first", "tenant_id", "day", "previous_day"),
+    sa.Index("ix_buyer_days_previous", "tenant_id", "previous_day", "day"),
 )
+
+# How many buyer_days rows each day has per month of their previous day (FIRST_PURCHASE for
+# none): a range's active buyers are summed from at most a row per day and month before it.
+buyer_day_counts = sa.Table(
+    "buyer_day_counts",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("previous_month", sa.Date, primary_key=True),
+    sa.Column("buyers", sa.Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+FIRST_PURCHASE = date(1970, 1, 1)  # buyer_day_counts' previous month of a buyer's first day
 
 marketplace_daily = sa.Table(
     "marketplace_daily",
@@ -689,10 +704,11 @@ class Tables:
     payouts: sa.Table
     sales_facts: sa.Table
     seller_daily: sa.Table
-    seller_monthly: sa.Table
+    seller_running: sa.Table
     product_daily: sa.Table
-    product_monthly: sa.Table
+    product_running: sa.Table
     buyer_days: sa.Table
+    buyer_day_counts: sa.Table
     marketplace_daily: sa.Table
     cart_sellers: sa.Table
 

@@ -20,6 +20,7 @@ from domain.refunds import Refund
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.store import naive_utc
+from projections.tables import FIRST_PURCHASE
 
 
 class OrdersProjector(Projector):
@@ -30,10 +31,11 @@ class OrdersProjector(Projector):
         "refunds",
         "sales_facts",
         "seller_daily",
-        "seller_monthly",
+        "seller_running",
         "product_daily",
-        "product_monthly",
+        "product_running",
         "buyer_days",
+        "buyer_day_counts",
         "marketplace_daily",
     )
 
@@ -134,24 +136,23 @@ class OrdersProjector(Projector):
         self._step(conn, e, "paid")
         row = self._row(conn, e)
         self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
-        day, units = day_of(e), 0
+        day, units, sold = day_of(e), 0, []
         for line in row.lines:
             units += int(line["quantity"])
-            for table, when in (
-                (self.tables.product_daily, {"day": day}),
-                (self.tables.product_monthly, {"month": day.replace(day=1)}),
-            ):
-                key = {"product_id": str(line["product_id"]), **when, "currency": row.currency}
-                bump(
-                    conn,
-                    table,
-                    e.tenant_id,
-                    key,
-                    seller_id=row.seller_id,
-                    title=str(line["title"])[:200],
-                    units=int(line["quantity"]),
-                    gmv=int(line["line_total_minor"]),
-                )
+            product = {"product_id": str(line["product_id"])}
+            values = {"units": int(line["quantity"]), "gmv": int(line["line_total_minor"])}
+            key = product | {"day": day, "currency": row.currency}
+            bump(
+                conn,
+                self.tables.product_daily,
+                e.tenant_id,
+                key,
+                seller_id=row.seller_id,
+                title=str(line["title"])[:200],
+                **values,
+            )
+            sold.append((product | {"seller_id": row.seller_id}, values))
+        carry(conn, self.tables.product_running, e.tenant_id, row.currency, day, sold)
         self._seller_fact(
             conn, e.tenant_id, row.seller_id, day, row.currency, orders=1, units=units
         )
@@ -166,17 +167,16 @@ class OrdersProjector(Projector):
         currency: str,
         **values: int,
     ) -> None:
-        """Adds to the seller's figures for the day and for its month."""
-        for table, when in (
-            (self.tables.seller_daily, {"day": day}),
-            (self.tables.seller_monthly, {"month": day.replace(day=1)}),
-        ):
-            key = {"seller_id": seller_id, **when, "currency": currency}
-            bump(conn, table, tenant_id, key, **values)
+        """Adds to the seller's figures for the day and to its running totals."""
+        key = {"seller_id": seller_id, "day": day, "currency": currency}
+        bump(conn, self.tables.seller_daily, tenant_id, key, **values)
+        seller = [({"seller_id": seller_id}, values)]
+        carry(conn, self.tables.seller_running, tenant_id, currency, day, seller)
 
     def _buyer_active(self, conn: Connection, tenant_id: object, buyer_id: str, day: date) -> None:
         """Notes a day the buyer paid for an order, linked to its day before (and a later day
-        noted first, should events arrive out of day order, linked to this one)."""
+        noted first, should events arrive out of day order, linked to this one), and counts it
+        by the month of its day before."""
         b = self.tables.buyer_days
         theirs = (b.c.tenant_id == str(tenant_id), b.c.buyer_id == buyer_id)
         if conn.execute(sa.select(sa.literal(1)).where(*theirs, b.c.day == day)).first():
@@ -189,9 +189,14 @@ class OrdersProjector(Projector):
                 tenant_id=str(tenant_id), day=day, buyer_id=buyer_id, previous_day=before
             )
         )
+        counts = self.tables.buyer_day_counts
+        bump(conn, counts, tenant_id, {"day": day, "previous_month": month_of(before)}, buyers=1)
         after = conn.execute(sa.select(sa.func.min(b.c.day)).where(*theirs, b.c.day > day)).scalar()
         if after is not None:
             conn.execute(b.update().where(*theirs, b.c.day == after).values(previous_day=day))
+            moved = {"day": after, "previous_month": month_of(before)}
+            bump(conn, counts, tenant_id, moved, buyers=-1)
+            bump(conn, counts, tenant_id, moved | {"previous_month": month_of(day)}, buyers=1)
 
     @apply.register
     def _order_paid(self, e: Order.Paid, conn: Connection, r: RecordedEvent) -> None:
@@ -485,6 +490,57 @@ class CartsProjector(Projector):
 def day_of(e: Any) -> date:
     """The UTC day an event happened on: the day the dashboards count it."""
     return e.timestamp.astimezone(UTC).date()  # type: ignore[no-any-return]
+
+
+def month_of(day: date | None) -> date:
+    """The first day of the day's month; FIRST_PURCHASE for no day."""
+    return FIRST_PURCHASE if day is None else day.replace(day=1)
+
+
+def carry(
+    conn: Connection,
+    table: sa.Table,
+    tenant_id: object,
+    currency: str,
+    day: date,
+    rows: list[tuple[dict[str, Any], dict[str, int]]],
+) -> None:
+    """Adds each (key, values) to the key's running totals in `table` (seller_running,
+    product_running) for the day's month and every later month the tenant has totals in. A
+    month's first figures start its rows as a copy of the month's before it, so each month
+    holds every key that has figures by its end."""
+    month = day.replace(day=1)
+    ours = (table.c.tenant_id == str(tenant_id), table.c.currency == currency)
+
+    def last_month(*where: Any) -> date | None:
+        return conn.execute(sa.select(sa.func.max(table.c.month)).where(*ours, *where)).scalar()
+
+    latest = last_month()
+    if latest is not None and latest > month:  # out of day order: later months hold it too
+        held = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
+        later = list(conn.execute(held.order_by(table.c.month)).scalars())
+        latest = None if later[0] == month else last_month(table.c.month < month)
+    else:
+        later = [month] if latest == month else []
+    if not later or later[0] != month:
+        if latest is not None:
+            copied = [c.name for c in table.columns]
+            conn.execute(
+                table.insert().from_select(
+                    copied,
+                    sa.select(
+                        *(
+                            sa.literal(month).label(c) if c == "month" else table.c[c]
+                            for c in copied
+                        )
+                    ).where(*ours, table.c.month == latest),
+                )
+            )
+        later.insert(0, month)
+    for key, values in rows:
+        for held_month in later:
+            key_then = key | {"month": held_month, "currency": currency}
+            bump(conn, table, tenant_id, key_then, **values)
 
 
 _UPSERTS: dict[tuple[sa.Table, str, tuple[str, ...]], Any] = {}

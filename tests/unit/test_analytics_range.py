@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from projections.orders.analytics import Range
+from projections.orders.analytics import Range, _through
 
 
 @pytest.mark.parametrize(
@@ -43,35 +43,31 @@ def test_every_day_falls_in_one_of_its_ranges_points() -> None:
         day = date.fromordinal(day.toordinal() + 1)
 
 
+TODAY = date(2026, 12, 5)
+
+
 @pytest.mark.parametrize(
-    ("start", "end", "months", "days"),
+    ("day", "month", "days", "sign"),
     [
-        (date(2026, 1, 1), date(2026, 1, 31), ("2026-01-01", "2026-01-01"), []),
-        (date(2026, 1, 5), date(2026, 1, 20), None, [("2026-01-05", "2026-01-20")]),
-        (
-            date(2025, 12, 5),
-            date(2026, 12, 4),
-            ("2026-01-01", "2026-11-01"),
-            [("2025-12-05", "2025-12-31"), ("2026-12-01", "2026-12-04")],
-        ),
-        (
-            date(2028, 1, 31),
-            date(2028, 2, 29),
-            ("2028-02-01", "2028-02-01"),
-            [("2028-01-31", "2028-01-31")],
-        ),
+        # A month's last day: its month's rows alone.
+        (date(2026, 1, 31), "2026-01-01", None, 1),
+        (date(2028, 2, 29), "2028-02-01", None, 1),
+        # Early in a month: the month before, plus the days up to it.
+        (date(2026, 3, 4), "2026-02-01", ("2026-03-01", "2026-03-04"), 1),
+        # Late in a month: the month, less the days after it.
+        (date(2026, 3, 27), "2026-03-01", ("2026-03-28", "2026-03-31"), -1),
+        # Today, early in the month: the days after it hold nothing yet, so they are cheaper.
+        (TODAY, "2026-12-01", ("2026-12-06", "2026-12-31"), -1),
+        # The calendar's own ends.
+        (date(1, 1, 5), "0001-01-01", ("0001-01-06", "0001-01-31"), -1),
+        (date(9999, 12, 30), "9999-12-01", ("9999-12-31", "9999-12-31"), -1),
     ],
 )
-def test_a_range_is_its_whole_months_and_the_days_at_its_ends(
-    start: date, end: date, months: tuple[str, str] | None, days: list[tuple[str, str]]
+def test_a_days_running_totals_are_a_months_rows_and_the_fewer_days_beside_them(
+    day: date, month: str, days: tuple[str, str] | None, sign: int
 ) -> None:
-    whole, spans = Range(start, end, "day").spans()
-    assert (tuple(str(m) for m in whole) if whole else None) == months
-    assert [(str(a), str(b)) for a, b in spans] == days
-    # Together they cover every day of the range once.
-    covered = sum((b - a).days + 1 for a, b in spans)
-    if whole:
-        first, last = whole
-        covered += (Range(first, last, "day").buckets()[-1] - first).days
-        covered += (date(last.year + last.month // 12, last.month % 12 + 1, 1) - last).days
-    assert covered == (end - start).days + 1
+    got_month, got_days, got_sign = _through(day, TODAY)
+    assert str(got_month) == month
+    assert (tuple(str(d) for d in got_days) if got_days else None) == days
+    if days is not None:
+        assert got_sign == sign

@@ -55,6 +55,7 @@ from services.audit import AuditTrail, OperatorApplication
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication
 from services.checkout import CheckoutApplication
+from services.disputes import DisputeApplication
 from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
 from services.payout_runs import PayoutRuns
@@ -96,6 +97,7 @@ class Container:
     ledger_queries: LedgerQueries
     webhook_secret: str
     refunds: RefundApplication
+    disputes: DisputeApplication
     payouts: PayoutApplication
     payout_runs: PayoutRuns
     tokens: TokenService
@@ -360,6 +362,7 @@ def build(settings: Settings | None = None) -> Container:
         ledger_queries=ledger_queries,
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
+        disputes=DisputeApplication(log, on_recorded=wake_projections),
         payouts=payouts,
         payout_runs=payout_runs,
         tokens=tokens,

@@ -47,6 +47,7 @@ from services.audit import AuditTrail
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication
 from services.checkout import CheckoutApplication
+from services.disputes import DisputeApplication
 from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
 from services.payout_runs import PayoutRuns
@@ -86,6 +87,7 @@ CatalogDep = Annotated[CatalogApplication, _part("catalog")]
 CheckoutDep = Annotated[CheckoutApplication, _part("checkout")]
 FulfilmentDep = Annotated[FulfilmentApplication, _part("fulfilment")]
 RefundsDep = Annotated[RefundApplication, _part("refunds")]
+DisputesDep = Annotated[DisputeApplication, _part("disputes")]
 PayoutsDep = Annotated[PayoutApplication, _part("payouts")]
 IdentityQueriesDep = Annotated[IdentityQueries, _part("identity_queries")]
 CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]

@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
     "payouts:schedule": frozenset({Role.FINANCE_ADMIN}),
     "payouts:configure": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
+    "disputes:configure": frozenset({Role.FINANCE_ADMIN}),
     "reports:read": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "analytics:marketplace": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "analytics:seller": frozenset({Role.SELLER, Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),

@@ -10,6 +10,13 @@
 - Refunded while in escrow: the pending transfers are voided, the refund leaves escrow, and new
   pending transfers reserve what remains.
 - Refunded after release: charged back to the seller's receivable, commission reversed.
+- Disputed while in escrow: nothing moves, but the release waits for the dispute. Lost: the
+  share leaves escrow as a refund from escrow would.
+- Disputed after release: the seller's net share moves into its dispute reserve, from its
+  payable as far as it has it available, the rest charged to its receivable. Won: it goes back
+  where it came from. Lost: it leaves the reserve, and the commission is reversed.
+- A lost dispute's fee leaves through the seller's receivable (its share) or the platform's
+  dispute losses.
 
 Words: a *hold* is only ever units of stock kept for an unpaid order (domain/inventory.py); money
 waiting in escrow is in *pending transfers*; the wait after delivery is the *release delay* (the
@@ -22,7 +29,7 @@ twice."""
 from __future__ import annotations
 
 from domain.ledger import Books, Chart
-from domain.orders import RefundPlan, SellerOrder
+from domain.orders import DisputeHold, RefundPlan, SellerOrder
 
 
 def _pending_keys(so: SellerOrder, generation: int) -> tuple[str, str]:
@@ -135,4 +142,94 @@ def return_late_payment(books: Books, key: str, amount: int) -> None:
         Chart.PROCESSOR_CLEARING,
         amount,
         kind="refund",
+    )
+
+
+def _dispute_key(hold: DisputeHold, so: SellerOrder) -> str:
+    return f"dispute:{hold.dispute_id}:{so.id}"
+
+
+def hold_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
+    """Reserves a released seller order's disputed net; escrow keeps a held one as it is."""
+    if hold.in_escrow:
+        return
+    key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
+    for source, amount in (
+        (Chart.seller_payable(so.seller_id), hold.from_payable_minor),
+        (Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
+    ):
+        books.transfer(
+            f"{key}:held:{source.split(':')[1]}", source, reserve, amount, kind="dispute_hold"
+        )
+
+
+def release_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
+    """A won dispute: the reserve goes back to where it was taken from."""
+    if hold.in_escrow:
+        return
+    key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
+    for target, amount in (
+        (Chart.seller_payable(so.seller_id), hold.from_payable_minor),
+        (Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
+    ):
+        books.transfer(
+            f"{key}:returned:{target.split(':')[1]}",
+            reserve,
+            target,
+            amount,
+            kind="dispute_release",
+        )
+
+
+def lose_dispute(
+    books: Books, so: SellerOrder, hold: DisputeHold, generation_before: int, fee_minor: int
+) -> None:
+    """A lost dispute's share leaves: out of escrow as a refund from it would (new pending
+    transfers reserve what remains), or out of the reserve with the commission reversed; and
+    the seller's part of the fee is charged to its receivable."""
+    key = _dispute_key(hold, so)
+    if hold.in_escrow:
+        _void(books, so, generation_before)
+        books.transfer(
+            f"{key}:lost",
+            Chart.escrow(so.seller_id),
+            Chart.PROCESSOR_CLEARING,
+            hold.amount_minor,
+            kind="dispute_loss",
+        )
+        if so.escrow_net_minor or so.escrow_commission_minor:
+            _pend(books, so, so.escrow_generation)
+    else:
+        books.transfer(
+            f"{key}:lost:net",
+            Chart.seller_dispute_reserve(so.seller_id),
+            Chart.PROCESSOR_CLEARING,
+            hold.net_minor,
+            kind="dispute_loss",
+        )
+        books.transfer(
+            f"{key}:lost:commission",
+            Chart.PLATFORM_COMMISSION,
+            Chart.PROCESSOR_CLEARING,
+            hold.commission_minor,
+            kind="commission_reversal",
+        )
+    books.transfer(
+        f"{key}:fee",
+        Chart.seller_receivable(so.seller_id),
+        Chart.PROCESSOR_CLEARING,
+        fee_minor,
+        kind="dispute_fee",
+    )
+
+
+def platform_dispute_loss(books: Books, dispute_id: object, amount_minor: int) -> None:
+    """What the platform bears of a lost dispute (the fee, if it takes it on, and any part of
+    the amount no seller order held) leaves through its dispute losses."""
+    books.transfer(
+        f"dispute:{dispute_id}:platform",
+        Chart.DISPUTE_LOSSES,
+        Chart.PROCESSOR_CLEARING,
+        amount_minor,
+        kind="dispute_loss",
     )

@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from domain.base import PLATFORM_TENANT_ID, TenantAggregate
 from domain.commission import CommissionRules
+from domain.disputes import FeePayer
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from domain.money import parse_currency
 from domain.personal import erased_marker
@@ -196,9 +197,25 @@ class Tenant(TenantAggregate):
     class ScheduledPayoutsRan(TenantAggregate.Event):
         period: str
 
+    class DisputePolicySet(TenantAggregate.Event):
+        fee_payer: str
+
+    # Until a tenant says otherwise, sellers bear the fee of a dispute they lose.
+    dispute_fee_payer: str = FeePayer.SELLER.value
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
+
+    def set_dispute_policy(self, fee_payer: str) -> None:
+        """Who bears a lost dispute's fee (domain/disputes.py)."""
+        if fee_payer not in {p.value for p in FeePayer}:
+            raise InvalidTenantSettings("fee_payer must be seller or platform")
+        self._dispute_policy_set(fee_payer=fee_payer)
+
+    @event(DisputePolicySet)
+    def _dispute_policy_set(self, fee_payer: str) -> None:
+        self.dispute_fee_payer = fee_payer
 
     def set_minimum_payout(self, amount_minor: int, currency: str) -> None:
         """Sellers are paid out only once what is available to them reaches this amount."""

@@ -14,6 +14,8 @@ and read back here, in one place:
 | `late-payment:<payment intent>:received` / `:returned` | a payment for a cancelled order |
 | `payout:<payout>` / `payout:<payout>:netting` | a payout, and the receivable it netted |
 | `plan-fee:<seller>:<month>:<segment>` / `plan-credit:...` | a seller's plan fee, or credit |
+| `dispute:<dispute>:<seller order>:...` | a dispute's hold, release, loss or fee |
+| `dispute:<dispute>:platform` | what the platform bears of a lost dispute |
 
 The seller is read from the accounts instead: every transfer that concerns a seller moves money
 in or out of one of its accounts."""
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 from domain.ledger import AccountType, Chart
 
-SELLER_ACCOUNTS = ("escrow:", "seller:payable:", "seller:receivable:")
+SELLER_ACCOUNTS = ("escrow:", "seller:payable:", "seller:receivable:", "seller:dispute_reserve:")
 
 MEMOS = {
     "payment": "payment received for a seller order, into its seller's escrow",
@@ -38,6 +40,10 @@ MEMOS = {
     "plan_fee": "seller plan fee",
     "plan_fee_credit": "seller plan fee credited back",
     "reversal": "correction of an earlier transfer",
+    "dispute_hold": "disputed amount held in the seller's dispute reserve",
+    "dispute_release": "dispute won, held amount given back to the seller",
+    "dispute_loss": "dispute lost, disputed amount taken back by the card issuer",
+    "dispute_fee": "fee of a lost dispute",
 }
 
 
@@ -64,6 +70,8 @@ def subject_of(key: str) -> Subject:
         return Subject(payment_intent_id=rest.rsplit(":", 1)[0])
     if head == "payout":
         return Subject(payout_id=parts[0])
+    if head == "dispute" and len(parts) > 1 and parts[1] != "platform":
+        return Subject(seller_order_id=parts[1])
     return Subject()
 
 

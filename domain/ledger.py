@@ -155,6 +155,12 @@ class Account(TenantAggregate):
         net = self.debits_posted - self.credits_posted
         return net if AccountType(self.type).debit_normal else -net
 
+    @property
+    def spendable(self) -> int:
+        """What a limited liability can still be debited: posted credits less every debit,
+        pending ones included (a payout under way has taken its part)."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
     def _check_limit(self, side: Side, amount: int) -> None:
         debits = self.debits_pending + self.debits_posted + (amount if side == Side.DEBIT else 0)
         credits = (
@@ -375,6 +381,8 @@ class Books(Protocol):
 
     def balance(self, code: str) -> int: ...
 
+    def spendable(self, code: str) -> int: ...
+
 
 class Chart:
     """The chart of accounts of one tenant and currency (docs/ledger.md explains each)."""
@@ -387,6 +395,8 @@ class Chart:
     REFUNDS = "refunds"
     # Payments that belong to no live order (it was cancelled first), owed back to the buyer.
     UNAPPLIED_PAYMENTS = "payments:unapplied"
+    # What the platform bears of lost disputes: a fee it took on, an amount no seller order held.
+    DISPUTE_LOSSES = "platform:dispute_losses"
 
     # Touched by every order: split into shards so checkouts do not queue on one aggregate.
     # None of them has a balance limit, so splitting them weakens no check.
@@ -404,14 +414,22 @@ class Chart:
     def seller_receivable(seller_id: UUID) -> str:
         return f"seller:receivable:{seller_id}"
 
+    @staticmethod
+    def seller_dispute_reserve(seller_id: UUID) -> str:
+        """What disputes of released seller orders hold of the seller's money until they close."""
+        return f"seller:dispute_reserve:{seller_id}"
+
     @classmethod
     def kind_of(cls, code: str) -> tuple[AccountType, Limit]:
         if code == cls.PROCESSOR_CLEARING or code.startswith("seller:receivable:"):
             return AccountType.ASSET, Limit.NONE
-        if code.startswith(("escrow:", "seller:payable:")) or code == cls.UNAPPLIED_PAYMENTS:
+        if (
+            code.startswith(("escrow:", "seller:payable:", "seller:dispute_reserve:"))
+            or code == cls.UNAPPLIED_PAYMENTS
+        ):
             return AccountType.LIABILITY, Limit.DEBITS_MUST_NOT_EXCEED_CREDITS
         if code in (cls.PLATFORM_COMMISSION, cls.PLAN_FEES):
             return AccountType.REVENUE, Limit.NONE
-        if code in (cls.PROCESSOR_FEES, cls.REFUNDS):
+        if code in (cls.PROCESSOR_FEES, cls.REFUNDS, cls.DISPUTE_LOSSES):
             return AccountType.EXPENSE, Limit.NONE
         raise InvalidTransfer(f"{code!r} is not in the chart of accounts")

@@ -62,6 +62,39 @@ class EscrowStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
+class UnderDispute(OrderError, Conflict):
+    title = "Under dispute"
+
+
+class DisputeStatus(StrEnum):
+    NONE = "none"
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class DisputeHold:
+    """What an open dispute holds of a seller order: its share of the disputed amount, split
+    into commission and the seller's net as a refund of it would be, and where it is held: in
+    escrow (whose release waits), or, once released, in the seller's dispute reserve, taken from
+    its payable up to `from_payable_minor` and the rest charged to its receivable."""
+
+    dispute_id: UUID
+    amount_minor: int
+    commission_minor: int
+    in_escrow: bool
+    from_payable_minor: int
+
+    @property
+    def net_minor(self) -> int:
+        return self.amount_minor - self.commission_minor
+
+    @property
+    def from_receivable_minor(self) -> int:
+        return 0 if self.in_escrow else self.net_minor - self.from_payable_minor
+
+
 class NotRefundable(OrderError, Conflict):
     title = "Nothing to refund"
 
@@ -264,6 +297,23 @@ class SellerOrder(TenantAggregate):
         payout_id: UUID
         amount_minor: int
 
+    class DisputeOpened(TenantAggregate.Event):
+        dispute_id: UUID
+        amount_minor: int
+        commission_minor: int
+        in_escrow: bool
+        from_payable_minor: int
+
+    class DisputeClosed(TenantAggregate.Event):
+        dispute_id: UUID
+        outcome: str
+        fee_minor: int
+
+    # Seller orders recorded (or snapshotted) before disputes moved money have none. The hold
+    # is kept as plain values, so a snapshot can hold it.
+    dispute_status: str = DisputeStatus.NONE.value
+    dispute_held: dict[str, Any] | None = None
+
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"velora:seller-order:{order_id}:{seller_id}")
@@ -340,6 +390,7 @@ class SellerOrder(TenantAggregate):
     def request_refund(self, refund_id: UUID, amount_minor: int | None) -> int:
         """Records a request to refund `amount_minor` (default: all that remains refundable);
         until it is decided, that amount can no longer be asked for again."""
+        self._not_disputed("refund")
         refundable = self.refundable_minor
         amount = refundable if amount_minor is None else amount_minor
         if refundable == 0:
@@ -357,6 +408,7 @@ class SellerOrder(TenantAggregate):
         """Refunds a requested amount: from escrow while it is held, else charged back to the
         seller. Commission is reversed pro rata, rounded half to even."""
         amount = self._requested(refund_id)
+        self._not_disputed("refund")
         generation_before = self.escrow_generation
         from_escrow = self.escrow_is_held
         remaining = self.subtotal_minor - self.refunded_minor
@@ -415,6 +467,7 @@ class SellerOrder(TenantAggregate):
         assert self.escrow_release_due_at is not None
         if now < self.escrow_release_due_at:
             raise EscrowNotDue(f"escrow is released at {self.escrow_release_due_at.isoformat()}")
+        self._not_disputed("release the escrow of")
         self._escrow_released(
             seller_net_minor=self.escrow_net_minor, commission_minor=self.escrow_commission_minor
         )
@@ -441,9 +494,115 @@ class SellerOrder(TenantAggregate):
 
     def cancel(self, reason: str) -> None:
         self._next("cancel")
+        self._not_disputed("cancel")
         self._cancelled(reason=reason)
         if self.escrow_is_held:
             self._escrow_refunded(amount_minor=self.subtotal_minor - self.refunded_minor)
+
+    @property
+    def dispute(self) -> DisputeHold | None:
+        """What the latest dispute holds (or held)."""
+        return DisputeHold(**self.dispute_held) if self.dispute_held else None
+
+    @property
+    def disputable_minor(self) -> int:
+        """What a dispute of the charge can hold of this seller order: what refunds left of a
+        paid one whose money escrow holds or released, unless a dispute holds it already."""
+        if self.under_dispute or self.escrow not in (
+            EscrowStatus.HELD,
+            EscrowStatus.PARTIALLY_REFUNDED,
+            EscrowStatus.RELEASED,
+        ):
+            return 0
+        return self.subtotal_minor - self.refunded_minor
+
+    @property
+    def under_dispute(self) -> bool:
+        return self.dispute_status == DisputeStatus.OPEN
+
+    def _not_disputed(self, command: str) -> None:
+        if self.under_dispute:
+            raise UnderDispute(
+                f"cannot {command} seller order {self.id} while the buyer disputes the charge"
+            )
+
+    def open_dispute(
+        self, dispute_id: UUID, amount_minor: int, payable_available_minor: int
+    ) -> DisputeHold:
+        """Holds `amount_minor` (at most what refunds left) for a dispute of the charge: in
+        escrow while it holds the money, else moved into the seller's dispute reserve from what
+        its payable has available (`payable_available_minor`), the rest charged to its
+        receivable. Commission's part is split off as a refund's would be."""
+        if self.status == S.PENDING_PAYMENT or self.escrow == EscrowStatus.NONE:
+            raise WrongOrderStep(f"seller order {self.id} was never paid")
+        self._not_disputed("open another dispute on")
+        remaining = self.subtotal_minor - self.refunded_minor
+        if not 0 < amount_minor <= remaining:
+            raise RefundTooLarge(f"at most {remaining} can be disputed, not {amount_minor}")
+        commission = _pro_rata(self.escrow_commission_minor, amount_minor, remaining)
+        in_escrow = self.escrow_is_held
+        from_payable = (
+            0 if in_escrow else min(amount_minor - commission, max(0, payable_available_minor))
+        )
+        self._dispute_opened(
+            dispute_id=dispute_id,
+            amount_minor=amount_minor,
+            commission_minor=commission,
+            in_escrow=in_escrow,
+            from_payable_minor=from_payable,
+        )
+        assert self.dispute is not None
+        return self.dispute
+
+    def close_dispute(
+        self, dispute_id: UUID, *, won: bool, fee_minor: int
+    ) -> tuple[DisputeHold, int]:
+        """Ends the open dispute: won, what it held goes back; lost, it leaves as a refund
+        would (from escrow, or out of the reserve), the seller bearing `fee_minor` of the
+        dispute fee. Returns the hold and the escrow generation before it."""
+        hold = self.dispute
+        if not self.under_dispute or hold is None or hold.dispute_id != dispute_id:
+            raise WrongOrderStep(f"dispute {dispute_id} is not open on seller order {self.id}")
+        generation_before = self.escrow_generation
+        outcome = DisputeStatus.WON if won else DisputeStatus.LOST
+        self._dispute_closed(dispute_id=dispute_id, outcome=outcome.value, fee_minor=fee_minor)
+        return hold, generation_before
+
+    @event(DisputeOpened)
+    def _dispute_opened(
+        self,
+        dispute_id: UUID,
+        amount_minor: int,
+        commission_minor: int,
+        in_escrow: bool,
+        from_payable_minor: int,
+    ) -> None:
+        self.dispute_status = DisputeStatus.OPEN.value
+        self.dispute_held = {
+            "dispute_id": dispute_id,
+            "amount_minor": amount_minor,
+            "commission_minor": commission_minor,
+            "in_escrow": in_escrow,
+            "from_payable_minor": from_payable_minor,
+        }
+
+    @event(DisputeClosed)
+    def _dispute_closed(self, dispute_id: UUID, outcome: str, fee_minor: int) -> None:
+        self.dispute_status = outcome
+        hold = self.dispute
+        if outcome != DisputeStatus.LOST or hold is None:
+            return
+        self.refunded_minor += hold.amount_minor
+        self.escrow_commission_minor -= hold.commission_minor
+        self.escrow_net_minor -= hold.net_minor
+        whole = self.refunded_minor == self.subtotal_minor
+        if hold.in_escrow:
+            self.escrow_generation += 1
+            self.escrow = (
+                EscrowStatus.REFUNDED if whole else EscrowStatus.PARTIALLY_REFUNDED
+            ).value
+        if whole:
+            self.status = S.REFUNDED.value
 
     @event(Paid)
     def _paid(self) -> None:

@@ -85,14 +85,25 @@ class Books:
 
     def balance(self, code: str) -> int:
         """The posted balance of an account that is not split into shards (a seller's)."""
+        found = self._unsharded(code)
+        return 0 if found is None else found.balance
+
+    def spendable(self, code: str) -> int:
+        """What a limited account that is not split into shards can still be debited."""
+        found = self._unsharded(code)
+        return 0 if found is None else found.spendable
+
+    def _unsharded(self, code: str) -> Account | None:
+        """The account, or None if it was never used (nothing on it, and nothing opened for
+        asking)."""
         assert code not in Chart.HOT, "a sharded account has no single balance here"
         aid = account_id(self.tenant_id, self.currency, code)
         if aid not in self._touched:
             try:
                 self._touched[aid] = self.repository.get(aid)
             except AggregateNotFoundError:
-                return 0  # never used: nothing on it, and nothing opened for asking
-        return self._touched[aid].balance  # type: ignore[no-any-return]
+                return None
+        return self._touched[aid]  # type: ignore[no-any-return]
 
     def _by_id(self, aid: UUID) -> Account:
         if aid not in self._touched:

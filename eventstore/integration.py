@@ -309,6 +309,23 @@ _RULES.update(
                 "commission_minor": e.commission_minor,
             },
         ),
+        SellerOrder.DisputeOpened: _joined(
+            "escrow",
+            "dispute.opened",
+            _part,
+            lambda e: {
+                "dispute_id": e.dispute_id,
+                "amount_minor": e.amount_minor,
+                "commission_minor": e.commission_minor,
+                "in_escrow": e.in_escrow,
+            },
+        ),
+        SellerOrder.DisputeClosed: _joined(
+            "escrow",
+            "dispute.closed",
+            _part,
+            lambda e: {"dispute_id": e.dispute_id, "outcome": e.outcome, "fee_minor": e.fee_minor},
+        ),
         Transfer.Made: _joined("ledger", "ledger.transfer_made", _transfer),
         Transfer.Posted: _joined(
             "ledger", "ledger.transfer_posted", _transfer, lambda e: {"posted_minor": e.amount}

@@ -52,6 +52,16 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _dispute_policy(
+        self, e: Tenant.DisputePolicySet, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(dispute_fee_payer=e.fee_payer)
+        )
+
+    @apply.register
     def _payout_schedule(
         self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
     ) -> None:
@@ -106,6 +116,7 @@ TENANT_FIELDS = (
     "escrow_hold_days",
     "product_moderation",
     "hold_timeout_s",
+    "dispute_fee_payer",
     "created_at",
 )
 USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")

@@ -271,7 +271,8 @@ class LedgerQueries:
 
     def seller_balance(self, scope: TenantScope, seller_id: str, currency: str) -> dict[str, Any]:
         """What is in escrow toward the seller, what is available to pay out (after netting its
-        receivable and payouts under way), and what has been paid out."""
+        receivable and payouts under way), what open disputes hold of its net, and what has
+        been paid out."""
         t = ledger_accounts
         codes = (Chart.seller_payable(seller_id), Chart.seller_receivable(seller_id))  # type: ignore[arg-type]
         with self.store.read() as conn:
@@ -289,6 +290,19 @@ class LedgerQueries:
                     payouts.c.currency == currency,
                 ).with_only_columns(sa.func.coalesce(sa.func.sum(payouts.c.amount), 0))
             ).scalar()
+            so = seller_orders
+            disputed = conn.execute(
+                scope.select(
+                    so,
+                    so.c.seller_id == seller_id,
+                    so.c.dispute_status == "open",
+                    so.c.currency == currency,
+                ).with_only_columns(
+                    sa.func.coalesce(
+                        sa.func.sum(so.c.dispute_amount - so.c.dispute_commission_amount), 0
+                    )
+                )
+            ).scalar()
         payable, receivable = rows.get(codes[0]), rows.get(codes[1])
         owed = (
             0
@@ -303,6 +317,7 @@ class LedgerQueries:
         return {
             "in_escrow": money_json(payable.credits_pending if payable else 0, currency),
             "available": money_json(owed - owes, currency),
+            "in_dispute": money_json(int(disputed or 0), currency),
             "paid_out": money_json(int(paid or 0), currency),
         }
 

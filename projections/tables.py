@@ -49,6 +49,7 @@ tenants = sa.Table(
     sa.Column("payout_interval", sa.String(8), nullable=True),
     sa.Column("payout_day", sa.Integer, nullable=True),
     sa.Column("payouts_ran_period", sa.String(10), nullable=True),
+    sa.Column("dispute_fee_payer", sa.String(8), nullable=False, server_default="seller"),
 )
 
 users = sa.Table(
@@ -339,6 +340,7 @@ orders = sa.Table(
     sa.Column("returned_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("needs_review", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("review_reason", sa.String(500), nullable=True),
+    sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
     # The journal finds the order a late payment's intent belongs to.
     sa.Index("ix_orders_intent", "payment_intent_id"),
@@ -375,6 +377,15 @@ seller_orders = sa.Table(
     # Released to the seller and not yet taken by a payout: where payout runs look.
     sa.Column("payout_remaining", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("released_at", Timestamp, nullable=True),
+    # The latest dispute of the charge: its status, this seller order's share of it, and the
+    # commission's part of that share; then what lost disputes took and the fees borne.
+    sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
+    sa.Column("dispute_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column(
+        "dispute_commission_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column("disputed_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column("dispute_fee_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
     sa.Index(

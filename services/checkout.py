@@ -19,7 +19,6 @@ from domain import escrow
 from domain.carts import Cart, CartNotFound
 from domain.catalog import ProductNotFound
 from domain.checkout import PaymentOutcome
-from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
 from domain.money import Money
@@ -34,14 +33,13 @@ from domain.orders import (
 from domain.payments import (
     PaymentIntentRef,
     PaymentProvider,
-    ProviderEventReceipt,
-    UnknownPaymentIntent,
 )
 from domain.profiles import AddressNotFound, Profile
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.provider_events import ProviderEvents
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Checkout:
     position: int
 
 
-class CheckoutApplication(VeloraApplication):
+class CheckoutApplication(ProviderEvents):
     name = "checkout"
 
     def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:
@@ -282,62 +280,14 @@ class CheckoutApplication(VeloraApplication):
         intent_id: str,
         reason: str,
     ) -> str:
-        """Records a provider event that a person must look at (a dispute, a refund made outside
-        Velora) by flagging the order for review, exactly once."""
+        """Records a provider event that a person must look at (a refund made outside Velora)
+        by flagging the order for review, exactly once."""
 
         def decide(order: Order) -> tuple[str, list[Any]]:
             order.flag_for_review(reason)
             return "flagged", []
 
         return self._once(ctx, provider, event_id, event_type, intent_id, decide)
-
-    def _once(
-        self,
-        ctx: CommandContext,
-        provider: str,
-        event_id: str,
-        event_type: str,
-        intent_id: str,
-        decide: Callable[[Order], tuple[str, list[Any]]],
-    ) -> str:
-        """Runs `decide` on the intent's order and saves its changes with a receipt whose id
-        derives from the provider's event id, so a repeated delivery changes nothing."""
-        ref = self.get_or_none(PaymentIntentRef.create_id(provider, intent_id))
-        if not isinstance(ref, PaymentIntentRef):
-            raise UnknownPaymentIntent(f"no order has payment intent {intent_id}")
-        receipt_id = ProviderEventReceipt.create_id(provider, event_id)
-        looked_again = False
-
-        def apply_once() -> str:
-            nonlocal looked_again
-            if self.get_or_none(receipt_id) is not None:
-                return "duplicate"
-            order: Order = self.repository.get(ref.order_id)
-            try:
-                outcome, changed = decide(order)
-            except DomainError:
-                # A copy of this event applied by another request since this one looked at the
-                # log leaves the order as it was here but its holds as they are now, and they
-                # disagree. Look again once: a duplicate is then seen as one, and an error that
-                # stands on fresh state is real.
-                if looked_again:
-                    raise
-                looked_again = True
-                self._log.aggregates.refresh()
-                return apply_once()
-            receipt = ProviderEventReceipt(
-                tenant_id=order.tenant_id,
-                provider=provider,
-                event_id=event_id,
-                event_type=event_type,
-                outcome=outcome,
-            )
-            self.record(ctx, receipt, order, *changed)
-            return outcome
-
-        return self.retrying(
-            apply_once, "too many concurrent changes to this order; the provider will retry"
-        )
 
     def _return_late_payment(self, order: Order, paid: Money) -> list[Any]:
         """A payment that succeeded after its order was cancelled or expired goes straight back:

@@ -48,13 +48,14 @@ class FulfilmentApplication(VeloraApplication):
         seller_id: UUID | None,
     ) -> tuple[CommandResult, str]:
         """Marks a shipment delivered: by its seller, or (seller_id None) by a marketplace admin.
-        With a release delay of 0 days the escrow is released in the same step."""
+        With a release delay of 0 days the escrow is released in the same step, unless a
+        dispute holds it (the scheduler releases it once the dispute is won)."""
         seller_order = self._owned(seller_order_id, within, seller_id)
         tenant = self.load(Tenant, seller_order.tenant_id, seller_order.tenant_id, TenantNotFound)
         now = datetime.now(UTC)
         seller_order.deliver(tenant.escrow_hold_days, now)
         changed: list[Any] = [seller_order]
-        if tenant.escrow_hold_days == 0:
+        if tenant.escrow_hold_days == 0 and not seller_order.under_dispute:
             changed += self._release(seller_order, now)
         return CommandResult(seller_order.id, self.record(ctx, *changed)), seller_order.status
 

@@ -47,6 +47,7 @@ class IdentityApplication(VeloraApplication):
         product_moderation: str = "required",
         hold_timeout_s: int = 1800,
         min_payout: Money | None = None,
+        dispute_fee_payer: str = "seller",
     ) -> CommandResult:
         tenant = Tenant.register(
             tenant_id=uuid4(),
@@ -59,6 +60,16 @@ class IdentityApplication(VeloraApplication):
         )
         if min_payout is not None:
             tenant.set_minimum_payout(min_payout.amount_minor, min_payout.currency)
+        if dispute_fee_payer != tenant.dispute_fee_payer:
+            tenant.set_dispute_policy(dispute_fee_payer)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def set_dispute_policy(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, fee_payer: str
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_dispute_policy(fee_payer)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     @command

@@ -45,6 +45,12 @@ class LineOut(BaseModel):
     commission_bps: int
 
 
+class DisputeOut(BaseModel):
+    amount: MoneyOut = Field(description="this seller order's share of the latest dispute")
+    lost: MoneyOut = Field(description="what lost disputes took back, in all")
+    fees: MoneyOut = Field(description="the dispute fees the seller bore, in all")
+
+
 class SellerOrderOut(BaseModel):
     id: str
     order_id: str
@@ -58,6 +64,8 @@ class SellerOrderOut(BaseModel):
     seller_net: MoneyOut
     lines: list[LineOut]
     refunded: MoneyOut
+    dispute_status: str = Field(description="none, open, won or lost: the latest dispute")
+    dispute: DisputeOut | None
     carrier: str | None
     tracking_number: str | None
     delivered_at: datetime | None
@@ -82,6 +90,7 @@ class OrderOut(BaseModel):
     payment: PaymentRef
     needs_review: bool = Field(description="the payment does not add up; a person must look")
     review_reason: str | None
+    dispute_status: str = Field(description="none, open, won or lost: the charge's latest dispute")
     expires_at: datetime
     seller_orders: list[SellerOrderOut]
     created_at: datetime

@@ -88,6 +88,9 @@ class EarningsLine(BaseModel):
     gross: MoneyOut
     commission: MoneyOut
     refunds: MoneyOut
+    disputes: MoneyOut = Field(description="what lost disputes took back")
+    dispute_fees: MoneyOut = Field(description="the fees of lost disputes the seller bore")
+    dispute_status: str = Field(description="none, open, won or lost")
     net: MoneyOut
     paid_out: MoneyOut
     release_due_at: datetime | None
@@ -104,6 +107,9 @@ class EarningsPage(BaseModel):
 class BalanceOut(BaseModel):
     in_escrow: MoneyOut
     available: MoneyOut
+    in_dispute: MoneyOut = Field(
+        description="the seller's net that open disputes hold, in escrow or in its reserve"
+    )
     paid_out: MoneyOut
 
 

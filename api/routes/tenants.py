@@ -42,6 +42,17 @@ class TenantCreate(BaseModel):
     min_payout: AmountIn | None = Field(
         default=None, description="sellers are paid out once their balance reaches it"
     )
+    dispute_fee_payer: Literal["seller", "platform"] = Field(
+        default="seller", description="who bears the fee of a lost dispute"
+    )
+
+
+class DisputePolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fee_payer: Literal["seller", "platform"] = Field(
+        description="who bears the fee of a lost dispute: the disputed sellers, pro rata to "
+        "their shares, or the platform"
+    )
 
 
 class PayoutScheduleIn(BaseModel):
@@ -69,6 +80,7 @@ class Tenant(BaseModel):
     hold_timeout_s: int
     min_payout: MoneyOut
     payout_schedule: PayoutScheduleOut | None = None
+    dispute_fee_payer: str
     created_at: datetime
 
 
@@ -111,7 +123,8 @@ def create_tenant(
     response: Response,
     _: Annotated[Principal, Depends(Allowed("tenants:create"))],
 ) -> dict[str, str]:
-    """Creates a marketplace tenant with its currency, commission and escrow settings."""
+    """Creates a marketplace tenant with its currency, commission, escrow and dispute
+    settings."""
     fields = body.model_dump(exclude={"min_payout"})
     minimum = body.min_payout.money() if body.min_payout else None
     result = identity.register_tenant(ctx, **fields, min_payout=minimum)
@@ -205,6 +218,22 @@ def set_minimum_payout(
 ) -> dict[str, str]:
     """Sets the smallest balance a payout run pays out to a seller of this tenant."""
     result = identity.set_minimum_payout(ctx, tenant_id, confinement(principal), body.money())
+    return commanded(response, result)
+
+
+@router.put("/{tenant_id}/dispute-policy", response_model=IdResponse)
+def set_dispute_policy(
+    tenant_id: UUID,
+    body: DisputePolicyIn,
+    identity: IdentityDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("disputes:configure"))],
+) -> dict[str, str]:
+    """Says who bears the fee of a dispute lost from now on: the sellers whose seller orders
+    the dispute held (each its share), or the platform. The disputed amount itself is always
+    the sellers', less the commission, which the platform gives back."""
+    result = identity.set_dispute_policy(ctx, tenant_id, confinement(principal), body.fee_payer)
     return commanded(response, result)
 
 

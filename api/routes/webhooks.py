@@ -13,11 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from starlette.concurrency import run_in_threadpool
 from stripe._error import SignatureVerificationError
 
-from api.deps import POSITION_HEADER, CheckoutDep, Ctx, EventLogDep, WebhookSecretDep
+from api.deps import (
+    POSITION_HEADER,
+    CheckoutDep,
+    Ctx,
+    DisputesDep,
+    EventLogDep,
+    WebhookSecretDep,
+)
 from api.problems import Problem
 from domain.payments import UnknownPaymentIntent
 from eventstore.context import CommandContext
 from services.checkout import CheckoutApplication
+from services.disputes import DisputeApplication
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -27,9 +35,12 @@ TOLERANCE_S = 300
 PAYMENT_EVENTS = {"payment_intent.succeeded": True, "payment_intent.payment_failed": False}
 # Events a person must look at: the order is flagged for review, once per event.
 REVIEW_EVENTS = {
-    "charge.dispute.created": "the buyer disputed the charge",
     "charge.refunded": "the charge was refunded at the payment provider, outside Velora",
 }
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
+# How a closed dispute ended, by its status: an inquiry closed without a chargeback
+# (`warning_closed`) took nothing, as a won dispute gives everything back.
+DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
 
 
 class _Lenient(BaseModel):
@@ -62,6 +73,28 @@ class ChargeObject(_Lenient):
     payment_intent: StrictStr | None = Field(default=None, max_length=255)
 
 
+class BalanceTransaction(_Lenient):
+    fee: StrictInt = 0
+
+
+class DisputeObject(_Lenient):
+    """Stripe's Dispute: its amount and currency, the payment intent of the disputed charge,
+    its status, and the balance transactions whose fees add up to what it cost."""
+
+    id: StrictStr = Field(min_length=1, max_length=255)
+    amount: StrictInt = Field(ge=1, le=10**12)
+    currency: StrictStr = Field(min_length=3, max_length=3)
+    payment_intent: StrictStr | None = Field(default=None, max_length=255)
+    reason: StrictStr = Field(default="", max_length=200)
+    status: StrictStr = Field(default="", max_length=50)
+    balance_transactions: list[BalanceTransaction] = Field(default_factory=list, max_length=50)
+
+    @property
+    def fee_minor(self) -> int:
+        """A withdrawal's fee less a reinstatement's (negative): what the dispute cost."""
+        return max(0, sum(t.fee for t in self.balance_transactions))
+
+
 class Data(_Lenient):
     object: dict[str, Any]
 
@@ -84,6 +117,7 @@ async def stripe_webhook(
     request: Request,
     response: Response,
     checkout: CheckoutDep,
+    disputes: DisputesDep,
     log: EventLogDep,
     secret: WebhookSecretDep,
     ctx: Ctx,
@@ -114,7 +148,7 @@ async def stripe_webhook(
     # Verified: read the very bytes the signature covers.
     try:
         event = StripeEvent.model_validate_json(payload)
-        outcome = await _apply(checkout, ctx, provider, event)
+        outcome = await _apply(checkout, disputes, ctx, provider, event)
     except ValidationError as e:
         raise _malformed(counted, provider, _first_error(e)) from None
     counted.labels(provider, outcome).inc()
@@ -124,7 +158,11 @@ async def stripe_webhook(
 
 
 async def _apply(
-    checkout: CheckoutApplication, ctx: CommandContext, provider: str, event: StripeEvent
+    checkout: CheckoutApplication,
+    disputes: DisputeApplication,
+    ctx: CommandContext,
+    provider: str,
+    event: StripeEvent,
 ) -> str:
     """What the event did: its object is checked (ValidationError) before anything is applied."""
     command: Callable[..., str]
@@ -138,6 +176,24 @@ async def _apply(
             succeeded=PAYMENT_EVENTS[event.type],
             charge_id=intent.charge_id,
         )
+    elif event.type in DISPUTE_EVENTS:
+        dispute = DisputeObject.model_validate(event.data.object)
+        intent_id = dispute.payment_intent or ""
+        about: dict[str, Any] = {
+            "dispute_id": dispute.id,
+            "amount_minor": dispute.amount,
+            "currency": dispute.currency,
+            "reason": dispute.reason,
+        }
+        if event.type == "charge.dispute.created":
+            command = functools.partial(disputes.open_dispute, **about)
+        elif dispute.status in DISPUTE_WON:
+            won = DISPUTE_WON[dispute.status]
+            command = functools.partial(
+                disputes.close_dispute, **about, won=won, fee_minor=dispute.fee_minor
+            )
+        else:
+            return "ignored"  # closed with a status that says nothing of the money
     elif event.type in REVIEW_EVENTS:
         charge = ChargeObject.model_validate(event.data.object)
         intent_id = charge.payment_intent or ""

@@ -283,12 +283,13 @@ class OrdersProjector(Projector):
             sa.select(
                 so.c.subtotal_amount,
                 so.c.refunded_amount,
+                so.c.disputed_amount,
                 so.c.status,
                 so.c.commission_reversed_amount,
             ).where(so.c.seller_order_id == str(e.originator_id))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
-        whole = refunded == row.subtotal_amount
+        whole = refunded + row.disputed_amount == row.subtotal_amount
         values: dict[str, Any] = {
             "refunded_amount": refunded,
             "commission_reversed_amount": (
@@ -305,6 +306,59 @@ class OrdersProjector(Projector):
             self._row(conn, e),
             refunds=e.amount_minor,
             commission=-e.commission_reversed_minor,
+        )
+
+    @apply.register
+    def _dispute_opened(
+        self, e: SellerOrder.DisputeOpened, conn: Connection, r: RecordedEvent
+    ) -> None:
+        row = self._row(conn, e)
+        self._step(
+            conn,
+            e,
+            row.status,
+            dispute_status="open",
+            dispute_amount=e.amount_minor,
+            dispute_commission_amount=e.commission_minor,
+        )
+        self._order_disputed(conn, row.order_id, "open")
+
+    @apply.register
+    def _dispute_closed(
+        self, e: SellerOrder.DisputeClosed, conn: Connection, r: RecordedEvent
+    ) -> None:
+        """Won, nothing more; lost, the share is gone as a refund's would be (the dashboards
+        count it with refunds) and the seller's part of the fee is noted."""
+        row = self._row(conn, e)
+        status, values = row.status, {"dispute_status": e.outcome}
+        if e.outcome == "lost":
+            taken = row.refunded_amount + row.disputed_amount + row.dispute_amount
+            whole = taken == row.subtotal_amount
+            values |= {
+                "disputed_amount": row.disputed_amount + row.dispute_amount,
+                "commission_reversed_amount": (
+                    row.commission_reversed_amount + row.dispute_commission_amount
+                ),
+                "dispute_fee_amount": row.dispute_fee_amount + e.fee_minor,
+            }
+            if row.escrow_status in ("held", "partially_refunded"):
+                values["escrow_status"] = "refunded" if whole else "partially_refunded"
+            status = "refunded" if whole else status
+            self._fact(
+                conn,
+                e,
+                r,
+                row,
+                refunds=row.dispute_amount,
+                commission=-row.dispute_commission_amount,
+            )
+        self._step(conn, e, status, **values)
+        self._order_disputed(conn, row.order_id, e.outcome)
+
+    def _order_disputed(self, conn: Connection, order_id: str, status: str) -> None:
+        orders = self.tables.orders
+        conn.execute(
+            orders.update().where(orders.c.order_id == order_id).values(dispute_status=status)
         )
 
     @apply.register
@@ -409,10 +463,12 @@ class OrdersProjector(Projector):
             sa.select(so.c.order_id).where(so.c.seller_order_id == so_id)
         ).scalar_one()
         parts = conn.execute(
-            sa.select(so.c.status, so.c.refunded_amount).where(so.c.order_id == order_id)
+            sa.select(so.c.status, so.c.refunded_amount, so.c.disputed_amount).where(
+                so.c.order_id == order_id
+            )
         ).all()
         statuses = [p.status for p in parts]
-        refunded_any = any(p.refunded_amount for p in parts)
+        refunded_any = any(p.refunded_amount or p.disputed_amount for p in parts)
         conn.execute(
             self.tables.orders.update()
             .where(self.tables.orders.c.order_id == order_id)

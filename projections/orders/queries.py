@@ -189,7 +189,8 @@ class OrderQueries:
         }
 
     def escrow_due(self, now: datetime, limit: int) -> list[str]:
-        """Delivered seller orders whose release delay has passed, across every tenant."""
+        """Delivered seller orders whose release delay has passed, across every tenant, but for
+        those a dispute holds (released once it is won)."""
         so = seller_orders
         stmt = (
             TenantScope.every_tenant()
@@ -198,6 +199,7 @@ class OrderQueries:
                 so.c.status == "delivered",
                 so.c.escrow_status.in_(["held", "partially_refunded"]),
                 so.c.escrow_release_due_at <= naive_utc(now),
+                so.c.dispute_status != "open",
             )
             .order_by(so.c.escrow_release_due_at)
             .limit(limit)
@@ -260,6 +262,7 @@ class OrderQueries:
             },
             "needs_review": bool(row["needs_review"]),
             "review_reason": row["review_reason"],
+            "dispute_status": row["dispute_status"],
             "expires_at": zoned(row["expires_at"]),
             "seller_orders": [seller_order_view(p) for p in parts],
             "created_at": zoned(row["created_at"]),

@@ -34,6 +34,16 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
             for line in map(OrderLine.from_record, row["lines"])
         ],
         "refunded": money_json(row["refunded_amount"], currency),
+        "dispute_status": row["dispute_status"],
+        "dispute": (
+            None
+            if row["dispute_status"] == "none"
+            else {
+                "amount": money_json(row["dispute_amount"], currency),
+                "lost": money_json(row["disputed_amount"], currency),
+                "fees": money_json(row["dispute_fee_amount"], currency),
+            }
+        ),
         "carrier": row["carrier"],
         "tracking_number": row["tracking_number"],
         "delivered_at": zoned(row["delivered_at"]) if row["delivered_at"] else None,
@@ -59,6 +69,9 @@ def plan_fee_line(row: dict[str, Any]) -> dict[str, Any]:
         "gross": zero,
         "commission": zero,
         "refunds": zero,
+        "disputes": zero,
+        "dispute_fees": zero,
+        "dispute_status": "none",
         "net": money_json(row["credited"] - row["charged"], currency),
         "paid_out": zero,
         "release_due_at": None,
@@ -75,10 +88,12 @@ def plan_fee_line(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
-    """Gross, commission (after reversals), refunds and net of one seller order; gross minus
-    refunds minus commission is exactly net."""
+    """Gross, commission (after reversals), refunds, what lost disputes took and the fees the
+    seller bore for them, and net of one seller order; gross minus all the others is exactly
+    net."""
     currency = row["currency"]
     gross, refunds = row["subtotal_amount"], row["refunded_amount"]
+    disputes, fees = row["disputed_amount"], row["dispute_fee_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {
         "kind": "seller_order",
@@ -89,7 +104,10 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
         "gross": money_json(gross, currency),
         "commission": money_json(commission, currency),
         "refunds": money_json(refunds, currency),
-        "net": money_json(gross - refunds - commission, currency),
+        "disputes": money_json(disputes, currency),
+        "dispute_fees": money_json(fees, currency),
+        "dispute_status": row["dispute_status"],
+        "net": money_json(gross - refunds - disputes - fees - commission, currency),
         "paid_out": money_json(row["paid_out_amount"], currency),
         "release_due_at": (
             zoned(row["escrow_release_due_at"]) if row["escrow_release_due_at"] else None

@@ -68,6 +68,7 @@ class PayoutScheduleScenarios(Shop):
         assert self.balance(api, seller, seller_id) == {
             "in_escrow": 0,
             "available": 0,
+            "in_dispute": 0,
             "paid_out": 36_000,
         }
         balanced(api, finance, m.tenant_id)

@@ -1,6 +1,6 @@
 """What the relay publishes: a marketplace's whole story (checkout, payment, shipping, delivery,
-release, refund, payout, a failed payment) relayed through a Publisher, checked against the
-public schema in docs/events.md, for personal data, and for order and resends."""
+release, refund, payout, a failed payment, a dispute won) relayed through a Publisher, checked
+against the public schema in docs/events.md, for personal data, and for order and resends."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from projections.tables import consumed_events, notifications
 from services.scheduler import Scheduler
 from tests.brokers import InMemoryPublisher
 from tests.e2e.client import Api
+from tests.e2e.dispute_scenarios import dispute_event
 from tests.e2e.shop import ADDRESS, Shop
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
@@ -109,6 +110,10 @@ class PublicationScenarios(Shop):
         assert run.status_code == 201, run.text
         failed = self.checkout(api, buyer, self.cart(api, buyer, {pb: 1})).json()
         self.pay(api, container, failed["order_id"], ok=False)
+        intent = order["payment"]["intent_id"]
+        for kind, status in (("created", "needs_response"), ("closed", "won")):
+            event = dispute_event(f"charge.dispute.{kind}", "dp_story", intent, 1_000, status)
+            assert self.post_event(api, container, event).status_code == 200
         return {
             "tenant_id": m.tenant_id,
             "order_id": order["order_id"],
@@ -172,6 +177,8 @@ class PublicationScenarios(Shop):
             "payment.failed",
             "ledger.transfer_made",
             "ledger.transfer_posted",
+            "dispute.opened",
+            "dispute.closed",
         }
         assert story_types <= types, story_types - types
 

@@ -146,7 +146,7 @@ class Shop(ApiScenarios):
         return so
 
     def balance(self, api: Api, token: str, seller_id: str) -> dict[str, int]:
-        """A seller's balance as amounts: in_escrow, available, paid_out."""
+        """A seller's balance as amounts: in_escrow, available, in_dispute, paid_out."""
         body = api.get(f"/v1/sellers/{seller_id}/balance", token=token).json()
         return {k: v["amount"] for k, v in body.items()}
 

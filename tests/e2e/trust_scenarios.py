@@ -178,6 +178,7 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("POST", "/v1/tenants", {SA}),
     ("POST", "/v1/tenants/{tenant}/users", {SA, M}),
     ("PUT", "/v1/tenants/{tenant}/payout-schedule", {F}),
+    ("PUT", "/v1/tenants/{tenant}/dispute-policy", {F}),
     ("POST", "/v1/sellers", {S}),
     ("POST", "/v1/sellers/{id}/approve", {M}),
     ("POST", "/v1/sellers/{id}/reject", {M}),

@@ -20,6 +20,7 @@ from domain.payments import PayoutSource, ProviderRejected, ProviderUnavailable
 from eventstore.stripe import StripeProvider
 from tests.conftest import built, make_settings
 from tests.e2e.client import Api
+from tests.e2e.dispute_scenarios import DisputeScenarios
 from tests.e2e.money_scenarios import accounts, balanced, signed
 from tests.e2e.shop import Shop
 
@@ -143,8 +144,9 @@ class TestStripeProvider:
             down.create_intent(order_id=uuid4(), amount=Money(100, "USD"), idempotency_key="k")
 
 
-class TestStripeMarketplace(Shop):
-    """A marketplace whose payment provider is Stripe, from checkout to payout."""
+class WithStripe:
+    """A deployment whose payment provider is Stripe (localstripe), served as `velora serve`
+    serves it."""
 
     @pytest.fixture
     def container(self, tmp_path: Path, stripe_server: str) -> Iterator[Container]:
@@ -163,6 +165,15 @@ class TestStripeMarketplace(Shop):
     def api(self, container: Container) -> Iterator[Api]:
         with TestClient(create_app(container, run_projections=True)) as http:
             yield Api(http)
+
+
+class TestStripeDisputes(WithStripe, DisputeScenarios):
+    """Disputes of charges made through Stripe: their intents are Stripe's, the provider
+    Velora names them under is `stripe`."""
+
+
+class TestStripeMarketplace(WithStripe, Shop):
+    """A marketplace whose payment provider is Stripe, from checkout to payout."""
 
     def webhook(self, api: Api, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         event = {
@@ -257,6 +268,7 @@ class TestStripeMarketplace(Shop):
         assert self.balance(api, seller, seller_id) == {
             "in_escrow": 0,
             "available": 0,
+            "in_dispute": 0,
             "paid_out": 16_200,
         }
         balanced(api, finance, m.tenant_id)
@@ -305,6 +317,7 @@ class TestStripeMarketplace(Shop):
         assert self.balance(api, seller, seller_id) == {
             "in_escrow": 0,
             "available": 0,
+            "in_dispute": 0,
             "paid_out": 0,
         }
         # ...and the next run asks again, with the same key, and it is paid once.

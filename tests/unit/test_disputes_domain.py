@@ -1,0 +1,211 @@
+"""Disputes in the domain: how an amount is shared out, what a seller order under dispute
+refuses, what it holds and where, and what closing it won or lost does to it; and the dispute
+itself, closed once, its fee borne as the tenant's policy says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.disputes import (
+    Dispute,
+    DisputeClosedAlready,
+    FeePayer,
+    InvalidDispute,
+    share_out,
+    split_pro_rata,
+)
+from domain.orders import (
+    EscrowStatus,
+    RefundTooLarge,
+    SellerOrder,
+    SellerOrderStatus,
+    UnderDispute,
+    WrongOrderStep,
+)
+
+S = SellerOrderStatus
+
+
+@given(
+    amount=st.integers(0, 10**9),
+    weights=st.lists(st.integers(0, 10**7), min_size=1, max_size=6),
+)
+def test_shares_add_up_to_the_amount_and_none_exceeds_its_weight(
+    amount: int, weights: list[int]
+) -> None:
+    shares = share_out(amount, list(enumerate(weights)))
+    assert sum(shares.values()) == min(amount, sum(weights))
+    for key, weight in enumerate(weights):
+        assert 0 <= shares[key] <= weight
+    split = split_pro_rata(amount, list(enumerate(weights)))
+    assert sum(split.values()) == (amount if sum(weights) else 0)
+    assert all(share >= 0 for share in split.values())
+
+
+def test_shares_are_pro_rata_rounded_half_to_even_on_the_running_total() -> None:
+    assert share_out(100, [("a", 100), ("b", 100)]) == {"a": 50, "b": 50}
+    assert share_out(5, [("a", 10), ("b", 10)]) == {"a": 2, "b": 3}  # 2.5 -> 2, then 5 - 2
+    assert share_out(100, [("a", 1), ("b", 1)]) == {"a": 1, "b": 1}  # no more than they hold
+    assert share_out(7, [("a", 3), ("b", 0), ("c", 4)]) == {"a": 3, "b": 0, "c": 4}
+    assert share_out(10, [("a", 0)]) == {"a": 0}
+
+
+def paid(subtotal: int = 1_000, commission: int = 100) -> SellerOrder:
+    so = SellerOrder(
+        tenant_id=uuid4(),
+        order_id=uuid4(),
+        buyer_id=uuid4(),
+        seller_id=uuid4(),
+        currency="USD",
+        lines=[],
+        subtotal_minor=subtotal,
+        commission_minor=commission,
+        seller_net_minor=subtotal - commission,
+    )
+    so.pay()
+    return so
+
+
+def released() -> SellerOrder:
+    so = paid()
+    so.ship("DHL", "1")
+    so.deliver(0, datetime.now(UTC))
+    so.release_escrow(datetime.now(UTC))
+    return so
+
+
+# What a seller order under an open dispute refuses: nothing that moves its money.
+REFUSED = {
+    "request a refund": lambda so: so.request_refund(uuid4(), 10),
+    "cancel": lambda so: so.cancel("test"),
+    "open a second dispute": lambda so: so.open_dispute(uuid4(), 10, 0),
+}
+
+
+@pytest.mark.parametrize("command", sorted(REFUSED))
+def test_a_seller_order_under_dispute_refuses_what_would_move_its_money(command: str) -> None:
+    so = paid()
+    so.open_dispute(uuid4(), 400, 0)
+    so.collect_events()
+    with pytest.raises(UnderDispute):
+        REFUSED[command](so)
+    assert so.collect_events() == []
+
+
+def test_the_release_waits_for_the_dispute_and_follows_a_won_one() -> None:
+    so = paid()
+    dispute = uuid4()
+    hold = so.open_dispute(dispute, 400, 0)
+    assert (hold.in_escrow, hold.commission_minor, hold.net_minor) == (True, 40, 360)
+    so.ship("DHL", "1")
+    so.deliver(0, datetime.now(UTC))
+    with pytest.raises(UnderDispute):
+        so.release_escrow(datetime.now(UTC))
+    so.close_dispute(dispute, won=True, fee_minor=0)
+    assert (so.dispute_status, so.refunded_minor) == ("won", 0)
+    so.release_escrow(datetime.now(UTC))
+    assert (so.status, so.released_net_minor) == (S.COMPLETED, 900)
+
+
+def test_a_dispute_lost_in_escrow_takes_its_share_as_a_refund_from_escrow_would() -> None:
+    so = paid()
+    dispute = uuid4()
+    so.open_dispute(dispute, 250, 0)
+    hold, generation_before = so.close_dispute(dispute, won=False, fee_minor=15)
+    assert (hold.amount_minor, generation_before) == (250, 0)
+    assert so.dispute_status == "lost"
+    assert so.escrow == EscrowStatus.PARTIALLY_REFUNDED
+    assert (so.escrow_generation, so.refunded_minor) == (1, 250)
+    assert (so.escrow_commission_minor, so.escrow_net_minor) == (75, 675)
+    assert so.status == S.PAID
+    assert so.refundable_minor == 750
+    # a second dispute, on what is left, takes the rest
+    second = uuid4()
+    so.open_dispute(second, 750, 0)
+    so.close_dispute(second, won=False, fee_minor=0)
+    assert (so.status, so.escrow) == (S.REFUNDED, EscrowStatus.REFUNDED)
+
+
+def test_a_released_order_holds_its_net_from_the_payable_as_far_as_it_goes() -> None:
+    so = released()
+    hold = so.open_dispute(uuid4(), 1_000, 300)
+    assert (hold.in_escrow, hold.net_minor, hold.commission_minor) == (False, 900, 100)
+    assert (hold.from_payable_minor, hold.from_receivable_minor) == (300, 600)
+    assert released().open_dispute(uuid4(), 500, 10_000).from_payable_minor == 450
+    assert released().open_dispute(uuid4(), 500, -5).from_payable_minor == 0
+
+
+def test_what_cannot_be_disputed() -> None:
+    unpaid = paid()
+    unpaid.cancel("test")
+    with pytest.raises(WrongOrderStep):
+        SellerOrder(
+            tenant_id=uuid4(),
+            order_id=uuid4(),
+            buyer_id=uuid4(),
+            seller_id=uuid4(),
+            currency="USD",
+            lines=[],
+            subtotal_minor=10,
+            commission_minor=0,
+            seller_net_minor=10,
+        ).open_dispute(uuid4(), 10, 0)
+    assert unpaid.disputable_minor == 0
+    so = paid()
+    with pytest.raises(RefundTooLarge):
+        so.open_dispute(uuid4(), 1_001, 0)
+    with pytest.raises(WrongOrderStep):
+        so.close_dispute(uuid4(), won=True, fee_minor=0)  # none open
+    dispute = uuid4()
+    so.open_dispute(dispute, 10, 0)
+    assert so.disputable_minor == 0
+    with pytest.raises(WrongOrderStep):
+        so.close_dispute(uuid4(), won=True, fee_minor=0)  # another one's id
+
+
+def opened(shares: dict[UUID, int], amount: int = 1_000) -> Dispute:
+    return Dispute.open(
+        tenant_id=uuid4(),
+        provider="stripe",
+        provider_dispute_id="dp_1",
+        order_id=uuid4(),
+        currency="USD",
+        amount_minor=amount,
+        reason="fraudulent",
+        shares=shares,
+    )
+
+
+def test_a_lost_disputes_fee_is_the_sellers_pro_rata_or_the_platforms() -> None:
+    a, b = uuid4(), uuid4()
+    by_sellers = opened({a: 600, b: 300})
+    assert by_sellers.close(won=False, fee_minor=1_500, fee_payer=FeePayer.SELLER) == {
+        a: 1_000,
+        b: 500,
+    }
+    assert by_sellers.platform_loss_minor == 100  # the part no seller order held
+    by_platform = opened({a: 600, b: 300})
+    assert by_platform.close(won=False, fee_minor=1_500, fee_payer=FeePayer.PLATFORM) == {}
+    assert by_platform.platform_loss_minor == 1_600
+    nobody_held = opened({})
+    assert nobody_held.close(won=False, fee_minor=1_500, fee_payer=FeePayer.SELLER) == {}
+    assert nobody_held.platform_loss_minor == 2_500
+    won = opened({a: 1_000})
+    assert won.close(won=True, fee_minor=1_500, fee_payer=FeePayer.SELLER) == {}
+    assert won.platform_loss_minor == 0
+
+
+def test_a_dispute_closes_once_and_needs_a_real_amount() -> None:
+    dispute = opened({uuid4(): 1_000})
+    dispute.close(won=True, fee_minor=0, fee_payer=FeePayer.SELLER)
+    with pytest.raises(DisputeClosedAlready):
+        dispute.close(won=False, fee_minor=0, fee_payer=FeePayer.SELLER)
+    with pytest.raises(InvalidDispute):
+        opened({}, amount=0)
+    with pytest.raises(InvalidDispute):
+        opened({}).close(won=False, fee_minor=-1, fee_payer=FeePayer.SELLER)

@@ -62,6 +62,7 @@ from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
 from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
+from services.returns import ReturnApplication
 from services.scheduler import Scheduler
 from services.sellers import SellerApplication
 from services.wishlists import WishlistApplication
@@ -98,6 +99,7 @@ class Container:
     webhook_secret: str
     refunds: RefundApplication
     disputes: DisputeApplication
+    returns: ReturnApplication
     payouts: PayoutApplication
     payout_runs: PayoutRuns
     tokens: TokenService
@@ -363,6 +365,7 @@ def build(settings: Settings | None = None) -> Container:
         webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
         refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
         disputes=DisputeApplication(log, on_recorded=wake_projections),
+        returns=ReturnApplication(log, checkout.payments, on_recorded=wake_projections),
         payouts=payouts,
         payout_runs=payout_runs,
         tokens=tokens,

@@ -54,6 +54,7 @@ from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
 from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
+from services.returns import ReturnApplication
 from services.sellers import SellerApplication
 from services.wishlists import WishlistApplication
 
@@ -88,6 +89,7 @@ CheckoutDep = Annotated[CheckoutApplication, _part("checkout")]
 FulfilmentDep = Annotated[FulfilmentApplication, _part("fulfilment")]
 RefundsDep = Annotated[RefundApplication, _part("refunds")]
 DisputesDep = Annotated[DisputeApplication, _part("disputes")]
+ReturnsDep = Annotated[ReturnApplication, _part("returns")]
 PayoutsDep = Annotated[PayoutApplication, _part("payouts")]
 IdentityQueriesDep = Annotated[IdentityQueries, _part("identity_queries")]
 CatalogQueriesDep = Annotated[CatalogQueries, _part("catalog_queries")]

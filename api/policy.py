@@ -59,6 +59,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "analytics:marketplace": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "analytics:seller": frozenset({Role.SELLER, Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
     "payouts:read": frozenset({Role.SELLER, Role.FINANCE_ADMIN}),
+    "returns:request": frozenset({Role.BUYER}),
+    "returns:ship": frozenset({Role.BUYER}),
+    "returns:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
+    "returns:receive": frozenset({Role.SELLER}),
+    "returns:read": frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "refunds:request": frozenset({Role.BUYER, Role.MARKETPLACE_ADMIN}),
     "refunds:decide": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     "refunds:read": frozenset(

@@ -20,6 +20,7 @@ from domain.disputes import FeePayer
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from domain.money import parse_currency
 from domain.personal import erased_marker
+from domain.returns import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 
 
 class IdentityError(DomainError):
@@ -200,6 +201,12 @@ class Tenant(TenantAggregate):
     class DisputePolicySet(TenantAggregate.Event):
         fee_payer: str
 
+    class ReturnWindowSet(TenantAggregate.Event):
+        days: int
+
+    # Until a tenant says otherwise, buyers may return delivered lines for this many days.
+    return_window_days: int = DEFAULT_WINDOW_DAYS
+
     # Until a tenant says otherwise, sellers bear the fee of a dispute they lose.
     dispute_fee_payer: str = FeePayer.SELLER.value
 
@@ -216,6 +223,16 @@ class Tenant(TenantAggregate):
     @event(DisputePolicySet)
     def _dispute_policy_set(self, fee_payer: str) -> None:
         self.dispute_fee_payer = fee_payer
+
+    def set_return_window(self, days: int) -> None:
+        """How many days after delivery a buyer may ask to return lines (0: no returns)."""
+        if isinstance(days, bool) or not 0 <= days <= MAX_WINDOW_DAYS:
+            raise InvalidTenantSettings(f"return_window_days must be 0 to {MAX_WINDOW_DAYS}")
+        self._return_window_set(days=days)
+
+    @event(ReturnWindowSet)
+    def _return_window_set(self, days: int) -> None:
+        self.return_window_days = days
 
     def set_minimum_payout(self, amount_minor: int, currency: str) -> None:
         """Sellers are paid out only once what is available to them reaches this amount."""

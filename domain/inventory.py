@@ -61,6 +61,12 @@ class Stock(TenantAggregate):
         warehouse: str
         on_hand: int
 
+    class Restocked(OnHandSet):
+        """Returned units back on a warehouse's shelf: its on-hand count, now, and why."""
+
+        quantity: int
+        return_id: UUID
+
     class HoldTaken(Event):
         hold_id: str
         order_id: UUID
@@ -147,6 +153,17 @@ class Stock(TenantAggregate):
         self._on_hand_set(warehouse=warehouse, on_hand=on_hand)
         self._raise_alerts()
 
+    def restock(self, warehouse: str, quantity: int, return_id: UUID) -> None:
+        """Puts `quantity` returned units back in the warehouse."""
+        if not _WAREHOUSE.match(warehouse):
+            raise InvalidStock("warehouse must be 1 to 64 letters, digits or . _ -")
+        on_hand = self.on_hand.get(warehouse, 0) + quantity
+        if quantity < 1 or on_hand > MAX_ON_HAND:
+            raise InvalidStock("a restock is of one unit or more, up to 1000000000 on hand")
+        self._restocked(
+            warehouse=warehouse, on_hand=on_hand, quantity=quantity, return_id=return_id
+        )
+
     def take_hold(self, hold_id: str, order_id: UUID, quantity: int, expires_at: datetime) -> None:
         if quantity < 1:
             raise InvalidStock("a hold is for at least one unit")
@@ -209,6 +226,11 @@ class Stock(TenantAggregate):
 
     @event(OnHandSet)
     def _on_hand_set(self, warehouse: str, on_hand: int) -> None:
+        self.on_hand[warehouse] = on_hand
+        self._rearm()
+
+    @event(Restocked)
+    def _restocked(self, warehouse: str, on_hand: int, quantity: int, return_id: UUID) -> None:
         self.on_hand[warehouse] = on_hand
         self._rearm()
 

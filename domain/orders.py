@@ -95,6 +95,10 @@ class DisputeHold:
         return 0 if self.in_escrow else self.net_minor - self.from_payable_minor
 
 
+class NotReturnable(OrderError, Conflict):
+    title = "Not returnable"
+
+
 class NotRefundable(OrderError, Conflict):
     title = "Nothing to refund"
 
@@ -309,10 +313,21 @@ class SellerOrder(TenantAggregate):
         outcome: str
         fee_minor: int
 
+    class ReturnHeld(TenantAggregate.Event):
+        return_id: UUID
+        lines: dict[str, int]
+
+    class ReturnEnded(TenantAggregate.Event):
+        return_id: UUID
+        received: dict[str, int]
+
     # Seller orders recorded (or snapshotted) before disputes moved money have none. The hold
     # is kept as plain values, so a snapshot can hold it.
     dispute_status: str = DisputeStatus.NONE.value
     dispute_held: dict[str, Any] | None = None
+    # Units open returns hold (return id -> product id -> quantity), and units returned.
+    returns_held: dict[str, dict[str, int]] | None = None
+    returned_units: dict[str, int] | None = None
 
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
@@ -498,6 +513,58 @@ class SellerOrder(TenantAggregate):
         self._cancelled(reason=reason)
         if self.escrow_is_held:
             self._escrow_refunded(amount_minor=self.subtotal_minor - self.refunded_minor)
+
+    def returnable(self, product_id: UUID) -> int:
+        """Units of the product that can still be returned: ordered, less those returned and
+        those open returns hold."""
+        ordered = sum(line.quantity for line in self.order_lines if line.product_id == product_id)
+        key = str(product_id)
+        held = sum(lines.get(key, 0) for lines in (self.returns_held or {}).values())
+        return ordered - (self.returned_units or {}).get(key, 0) - held
+
+    def hold_return(self, return_id: UUID, lines: dict[UUID, int]) -> None:
+        """Keeps the lines for a return, so no other return asks for the same units; only
+        what was delivered, and not refunded in full, comes back."""
+        if self.status not in (S.DELIVERED, S.COMPLETED):
+            raise WrongOrderStep(f"cannot return lines of a seller order that is {self.status}")
+        for product_id, quantity in lines.items():
+            if not self.contains(product_id):
+                raise LineUnavailable(f"seller order {self.id} has no product {product_id}")
+            left = self.returnable(product_id)
+            if quantity > left:
+                raise NotReturnable(f"at most {left} of product {product_id} can be returned")
+        self._return_held(return_id=return_id, lines={str(p): q for p, q in lines.items()})
+
+    def end_return(self, return_id: UUID, received: dict[UUID, int]) -> None:
+        """The return is over: rejected (nothing received) or received; what arrived is
+        returned for good, the rest of its hold let go."""
+        if str(return_id) not in (self.returns_held or {}):
+            raise WrongOrderStep(f"return {return_id} holds nothing of seller order {self.id}")
+        self._return_ended(
+            return_id=return_id, received={str(p): q for p, q in received.items() if q}
+        )
+
+    def refund_of(self, received: dict[UUID, int]) -> int:
+        """What received units paid, at their price in the order, up to what is still
+        refundable (an earlier refund by amount may have paid some of it back already)."""
+        paid = 0
+        for line in self.order_lines:
+            paid += line.unit_price_minor * received.get(line.product_id, 0)
+        return min(paid, self.refundable_minor)
+
+    @event(ReturnHeld)
+    def _return_held(self, return_id: UUID, lines: dict[str, int]) -> None:
+        self.returns_held = {**(self.returns_held or {}), str(return_id): lines}
+
+    @event(ReturnEnded)
+    def _return_ended(self, return_id: UUID, received: dict[str, int]) -> None:
+        held = dict(self.returns_held or {})
+        del held[str(return_id)]
+        self.returns_held = held
+        returned = dict(self.returned_units or {})
+        for product_id, quantity in received.items():
+            returned[product_id] = returned.get(product_id, 0) + quantity
+        self.returned_units = returned
 
     @property
     def dispute(self) -> DisputeHold | None:

@@ -25,6 +25,7 @@ from domain.ledger import Transfer
 from domain.orders import Order, SellerOrder
 from domain.payouts import Payout
 from domain.refunds import Refund
+from domain.returns import Return
 from eventstore.mapper import RecordedEvent
 
 SPEC_VERSION = "1.0"
@@ -32,7 +33,7 @@ SPEC_VERSION = "1.0"
 SCHEMA_VERSION = 1
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 # The kinds of aggregate that have a topic each: `<prefix>.<kind>`, e.g. velora.orders.
-KINDS = ("orders", "payments", "escrow", "ledger", "catalog", "refunds", "payouts")
+KINDS = ("orders", "payments", "escrow", "ledger", "catalog", "refunds", "returns", "payouts")
 
 # The event that created an aggregate, by the aggregate's id.
 Origin = Callable[[UUID], Any]
@@ -266,6 +267,18 @@ def _refund(requested: Refund.Requested) -> dict[str, Any]:
     }
 
 
+def _return(requested: Return.Requested) -> dict[str, Any]:
+    return {
+        "return_id": requested.originator_id,
+        "order_id": requested.order_id,
+        "seller_order_id": requested.seller_order_id,
+        "buyer_id": requested.buyer_id,
+        "seller_id": requested.seller_id,
+        "currency": requested.currency,
+        "lines": [{"product_id": p, "quantity": q} for p, q in requested.lines.items()],
+    }
+
+
 def _payout(started: Payout.Started) -> dict[str, Any]:
     return {
         "payout_id": started.originator_id,
@@ -325,6 +338,25 @@ _RULES.update(
             "dispute.closed",
             _part,
             lambda e: {"dispute_id": e.dispute_id, "outcome": e.outcome, "fee_minor": e.fee_minor},
+        ),
+        Return.Requested: _joined("returns", "return.requested", _return),
+        Return.Authorized: _joined("returns", "return.authorized", _return),
+        Return.Rejected: _joined("returns", "return.rejected", _return),
+        Return.Shipped: _joined(
+            "returns",
+            "return.shipped",
+            _return,
+            lambda e: {"carrier": e.carrier, "tracking_number": e.tracking_number},
+        ),
+        Return.Received: _joined(
+            "returns",
+            "return.received",
+            _return,
+            lambda e: {
+                "received_lines": e.lines,
+                "refund_id": e.refund_id,
+                "amount_minor": e.refund_minor,
+            },
         ),
         Transfer.Made: _joined("ledger", "ledger.transfer_made", _transfer),
         Transfer.Posted: _joined(

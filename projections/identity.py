@@ -62,6 +62,14 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _return_window(self, e: Tenant.ReturnWindowSet, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(return_window_days=e.days)
+        )
+
+    @apply.register
     def _payout_schedule(
         self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
     ) -> None:
@@ -117,6 +125,7 @@ TENANT_FIELDS = (
     "product_moderation",
     "hold_timeout_s",
     "dispute_fee_payer",
+    "return_window_days",
     "created_at",
 )
 USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")

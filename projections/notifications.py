@@ -35,8 +35,8 @@ from projections.tables import consumed_events, notifications, wishlist_items
 log = logging.getLogger("velora.notifications")
 
 CONSUMER = "notifications"
-# The topic kinds it reads: `<prefix>.orders`, `<prefix>.payments` and `<prefix>.catalog`.
-KINDS = ("orders", "payments", "catalog")
+# The topic kinds it reads: `<prefix>.orders`, `.payments`, `.catalog` and `.returns`.
+KINDS = ("orders", "payments", "catalog", "returns")
 
 SUBJECTS = {
     "order_paid": "Your order is paid",
@@ -47,6 +47,19 @@ SUBJECTS = {
     "payment_failed": "Your payment did not go through",
     "price_dropped": "A product on your wishlist costs less now",
     "stock_low": "A product is running low on stock",
+    "return_requested": "A buyer asks to return an order",
+    "return_authorized": "Your return is authorized: see how to send it",
+    "return_rejected": "Your return was not accepted",
+    "return_shipped": "A return is on its way back to you",
+    "return_received": "Your return arrived",
+}
+# Return events: who hears of each.
+RETURN_NOTICES = {
+    "return.requested": ("return_requested", "seller"),
+    "return.authorized": ("return_authorized", "buyer"),
+    "return.rejected": ("return_rejected", "buyer"),
+    "return.shipped": ("return_shipped", "seller"),
+    "return.received": ("return_received", "buyer"),
 }
 
 
@@ -135,6 +148,10 @@ def _recipients(
         ]
     if type_ == "payment.failed":
         return [("payment_failed", "buyer", buyer, None)]
+    if type_ in RETURN_NOTICES:
+        kind, role = RETURN_NOTICES[type_]
+        who = buyer if role == "buyer" else str(data["seller_id"])
+        return [(kind, role, who, data["seller_order_id"])]
     return []
 
 

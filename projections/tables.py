@@ -50,6 +50,7 @@ tenants = sa.Table(
     sa.Column("payout_day", sa.Integer, nullable=True),
     sa.Column("payouts_ran_period", sa.String(10), nullable=True),
     sa.Column("dispute_fee_payer", sa.String(8), nullable=False, server_default="seller"),
+    sa.Column("return_window_days", sa.Integer, nullable=False, server_default="30"),
 )
 
 users = sa.Table(
@@ -504,6 +505,36 @@ refunds = sa.Table(
     sa.Index("ix_refunds_seller_order", "seller_order_id"),
 )
 
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("return_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_order_id", Id, nullable=False),
+    sa.Column("order_id", Id, nullable=False),
+    sa.Column("buyer_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),  # [{product_id, quantity}]
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("instructions", sa.Text, nullable=True),
+    sa.Column("rejection_reason", sa.Text, nullable=True),
+    sa.Column("carrier", sa.String(100), nullable=True),
+    sa.Column("tracking_number", sa.String(100), nullable=True),
+    sa.Column(
+        "received_lines", sa.JSON, nullable=True
+    ),  # [{product_id, quantity, restock_warehouse}]
+    sa.Column("refund_id", Id, nullable=True),
+    sa.Column("refund_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_returns_buyer", "tenant_id", "buyer_id", "created_position"),
+    sa.Index("ix_returns_seller", "tenant_id", "seller_id", "created_position"),
+    sa.Index("ix_returns_status", "tenant_id", "status", "created_position"),
+)
+
 payouts = sa.Table(
     "payouts",
     metadata,
@@ -712,6 +743,7 @@ class Tables:
     ledger_transfers: sa.Table
     ledger_entries: sa.Table
     refunds: sa.Table
+    returns: sa.Table
     payouts: sa.Table
     sales_facts: sa.Table
     seller_daily: sa.Table

@@ -23,6 +23,7 @@ from domain.identity import (
     check_may_grant,
 )
 from domain.money import Money
+from domain.returns import DEFAULT_WINDOW_DAYS
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -48,6 +49,7 @@ class IdentityApplication(VeloraApplication):
         hold_timeout_s: int = 1800,
         min_payout: Money | None = None,
         dispute_fee_payer: str = "seller",
+        return_window_days: int = DEFAULT_WINDOW_DAYS,
     ) -> CommandResult:
         tenant = Tenant.register(
             tenant_id=uuid4(),
@@ -62,6 +64,8 @@ class IdentityApplication(VeloraApplication):
             tenant.set_minimum_payout(min_payout.amount_minor, min_payout.currency)
         if dispute_fee_payer != tenant.dispute_fee_payer:
             tenant.set_dispute_policy(dispute_fee_payer)
+        if return_window_days != tenant.return_window_days:
+            tenant.set_return_window(return_window_days)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     @command

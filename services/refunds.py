@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
+
+from eventsourcing.application import Repository
 
 from domain import escrow
 from domain.money import Money
@@ -71,16 +74,10 @@ class RefundApplication(VeloraApplication):
             refund = self._decidable(refund_id, within, seller_id)
             so: SellerOrder = self.repository.get(refund.seller_order_id)
             order: Order = self.repository.get(refund.order_id)
-            plan = so.refund(refund.id)
-            provider_refund_id = self.payments.refund(
-                intent_id=(order.payment or {}).get("intent_id", ""),
-                amount=Money(plan.amount_minor, so.currency),
-                idempotency_key=f"velora-refund-{refund.id}",
+            moved = pay_back(
+                self.repository, self.payments, so, order, refund, f"refund-{refund.id}"
             )
-            refund.approve(provider_refund_id, plan)
-            books = Books(self.repository, so.tenant_id, so.currency)
-            escrow.refund(books, so, plan, f"refund:{refund.id}")
-            return CommandResult(refund.id, self.record(ctx, refund, so, *books.changed()))
+            return CommandResult(refund.id, self.record(ctx, refund, so, *moved))
 
         return self.retrying(approve, "too many concurrent changes to this seller order; try again")
 
@@ -106,3 +103,26 @@ class RefundApplication(VeloraApplication):
             raise RefundNotFound(f"refund {refund_id} not found")
         self.require_acting(seller_id)
         return refund
+
+
+def pay_back(
+    repository: Repository[UUID],
+    payments: PaymentProvider,
+    so: SellerOrder,
+    order: Order,
+    refund: Refund,
+    key: str,
+) -> list[Any]:
+    """Approves a requested refund: paid back through the provider (under the idempotency key
+    `velora-<key>`, so an attempt run again never refunds twice), out of escrow while it holds
+    the money, else charged back to the seller. Returns the ledger aggregates it changed."""
+    plan = so.refund(refund.id)
+    provider_refund_id = payments.refund(
+        intent_id=(order.payment or {}).get("intent_id", ""),
+        amount=Money(plan.amount_minor, so.currency),
+        idempotency_key=f"velora-{key}",
+    )
+    refund.approve(provider_refund_id, plan)
+    books = Books(repository, so.tenant_id, so.currency)
+    escrow.refund(books, so, plan, f"refund:{refund.id}")
+    return books.changed()

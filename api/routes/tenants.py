@@ -45,6 +45,9 @@ class TenantCreate(BaseModel):
     dispute_fee_payer: Literal["seller", "platform"] = Field(
         default="seller", description="who bears the fee of a lost dispute"
     )
+    return_window_days: int = Field(
+        default=30, ge=0, le=365, description="days after delivery a buyer may ask to return"
+    )
 
 
 class DisputePolicyIn(BaseModel):
@@ -81,6 +84,7 @@ class Tenant(BaseModel):
     min_payout: MoneyOut
     payout_schedule: PayoutScheduleOut | None = None
     dispute_fee_payer: str
+    return_window_days: int
     created_at: datetime
 
 

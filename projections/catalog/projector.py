@@ -345,7 +345,8 @@ class CatalogProjector(Projector):
             )
         )
 
-    @apply.register
+    @apply.register(Stock.OnHandSet)
+    @apply.register(Stock.Restocked)  # named too: a projector reads only the events it names
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
         key = {"product_id": str(e.product_id), "warehouse": e.warehouse}
         updated = conn.execute(

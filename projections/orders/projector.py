@@ -17,6 +17,7 @@ from domain.identity import User
 from domain.orders import Order, SellerOrder, order_status
 from domain.personal import redacted
 from domain.refunds import Refund
+from domain.returns import Return
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.store import naive_utc
@@ -29,6 +30,7 @@ class OrdersProjector(Projector):
         "orders",
         "seller_orders",
         "refunds",
+        "returns",
         "sales_facts",
         "seller_daily",
         "seller_running",
@@ -359,6 +361,59 @@ class OrdersProjector(Projector):
         orders = self.tables.orders
         conn.execute(
             orders.update().where(orders.c.order_id == order_id).values(dispute_status=status)
+        )
+
+    @apply.register
+    def _return_requested(self, e: Return.Requested, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.returns.insert().values(
+                return_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                seller_order_id=str(e.seller_order_id),
+                order_id=str(e.order_id),
+                buyer_id=str(e.buyer_id),
+                seller_id=str(e.seller_id),
+                status="requested",
+                currency=e.currency,
+                lines=[{"product_id": p, "quantity": q} for p, q in e.lines.items()],
+                reason=e.reason,
+                created_at=naive_utc(e.timestamp),
+                updated_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _return_authorized(self, e: Return.Authorized, conn: Connection, r: RecordedEvent) -> None:
+        self._return_step(conn, e, "authorized", instructions=e.instructions)
+
+    @apply.register
+    def _return_rejected(self, e: Return.Rejected, conn: Connection, r: RecordedEvent) -> None:
+        self._return_step(conn, e, "rejected", rejection_reason=e.reason)
+
+    @apply.register
+    def _return_shipped(self, e: Return.Shipped, conn: Connection, r: RecordedEvent) -> None:
+        self._return_step(
+            conn, e, "in_transit", carrier=e.carrier, tracking_number=e.tracking_number
+        )
+
+    @apply.register
+    def _return_received(self, e: Return.Received, conn: Connection, r: RecordedEvent) -> None:
+        self._return_step(
+            conn,
+            e,
+            "received",
+            received_lines=e.lines,
+            refund_id=str(e.refund_id) if e.refund_id else None,
+            refund_amount=e.refund_minor,
+        )
+
+    def _return_step(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
+        returns = self.tables.returns
+        conn.execute(
+            returns.update()
+            .where(returns.c.return_id == str(e.originator_id))
+            .values(status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
     @apply.register

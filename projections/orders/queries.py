@@ -10,7 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.money import money_json
-from projections.orders.views import earnings_line, plan_fee_line, seller_order_view
+from projections.orders.views import (
+    earnings_line,
+    plan_fee_line,
+    return_view,
+    seller_order_view,
+)
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, encode_cursor, naive_utc, zoned
 from projections.tables import (
@@ -19,6 +24,7 @@ from projections.tables import (
     plan_charges,
     products,
     refunds,
+    returns,
     sales_facts,
     seller_orders,
 )
@@ -231,6 +237,31 @@ class OrderQueries:
             "created_at": zoned(row["created_at"]),
             "updated_at": zoned(row["updated_at"]),
         }
+
+    def return_(self, scope: TenantScope, return_id: str) -> dict[str, Any] | None:
+        row = self.store.one(scope, returns, returns.c.return_id == return_id)
+        return None if row is None else return_view(row)
+
+    def returns(
+        self,
+        scope: TenantScope,
+        *,
+        buyer_id: str | None,
+        seller_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        """Returns in the order they were asked for: a buyer's, a seller's, or (both None) the
+        tenant's, of one status or all."""
+        r = returns
+        where = [
+            *([r.c.buyer_id == buyer_id] if buyer_id else []),
+            *([r.c.seller_id == seller_id] if seller_id else []),
+            *([r.c.status == status] if status else []),
+        ]
+        page = self.store.page(scope, r, *where, limit=limit, cursor=cursor)
+        return Page([return_view(row) for row in page.items], page.next_cursor)
 
     def overdue(self, now: datetime, limit: int) -> list[str]:
         """Orders still awaiting payment after their holds expired, across every tenant: the

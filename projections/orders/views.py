@@ -116,3 +116,27 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": zoned(row["created_at"]),
         "plan": None,
     }
+
+
+def return_view(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    return {
+        "id": row["return_id"],
+        "tenant_id": row["tenant_id"],
+        "seller_order_id": row["seller_order_id"],
+        "order_id": row["order_id"],
+        "buyer_id": row["buyer_id"],
+        "seller_id": row["seller_id"],
+        "status": row["status"],
+        "lines": row["lines"],
+        "reason": row["reason"],
+        "instructions": row["instructions"],
+        "rejection_reason": row["rejection_reason"],
+        "carrier": row["carrier"],
+        "tracking_number": row["tracking_number"],
+        "received_lines": row["received_lines"],
+        "refund_id": row["refund_id"],
+        "refunded": money_json(row["refund_amount"], currency),
+        "created_at": zoned(row["created_at"]),
+        "updated_at": zoned(row["updated_at"]),
+    }

@@ -98,6 +98,7 @@ class SearchProjector(Projector):
         self._products.add(str(e.originator_id))
 
     @apply.register(Stock.OnHandSet)
+    @apply.register(Stock.Restocked)
     @apply.register(Stock.HoldTaken)
     @apply.register(Stock.HoldSold)
     @apply.register(Stock.HoldReleased)

@@ -1,6 +1,7 @@
 """What the relay publishes: a marketplace's whole story (checkout, payment, shipping, delivery,
-release, refund, payout, a failed payment, a dispute won) relayed through a Publisher, checked
-against the public schema in docs/events.md, for personal data, and for order and resends."""
+release, refund, payout, a failed payment, a return, a dispute won) relayed through a
+Publisher, checked against the public schema in docs/events.md, for personal data, and for order
+and resends."""
 
 from __future__ import annotations
 
@@ -110,6 +111,25 @@ class PublicationScenarios(Shop):
         assert run.status_code == 201, run.text
         failed = self.checkout(api, buyer, self.cart(api, buyer, {pb: 1})).json()
         self.pay(api, container, failed["order_id"], ok=False)
+        back = api.created(
+            api.post(
+                "/v1/returns",
+                token=buyer,
+                json={
+                    "seller_order_id": part_a,
+                    "lines": [{"product_id": pa, "quantity": 1}],
+                    "reason": "arrived broken",
+                },
+            )
+        )
+        steps = (
+            ("authorize", seller_a, {"instructions": "Post it back"}),
+            ("ship", buyer, {"carrier": "UPS", "tracking_number": "1ZR"}),
+            ("receive", seller_a, {"lines": [{"product_id": pa, "quantity": 1}]}),
+        )
+        for step, token, body in steps:
+            done = api.post(f"/v1/returns/{back}/{step}", token=token, json=body)
+            assert done.status_code == 200, done.text
         intent = order["payment"]["intent_id"]
         for kind, status in (("created", "needs_response"), ("closed", "won")):
             event = dispute_event(f"charge.dispute.{kind}", "dp_story", intent, 1_000, status)
@@ -179,6 +199,10 @@ class PublicationScenarios(Shop):
             "ledger.transfer_posted",
             "dispute.opened",
             "dispute.closed",
+            "return.requested",
+            "return.authorized",
+            "return.shipped",
+            "return.received",
         }
         assert story_types <= types, story_types - types
 
@@ -259,8 +283,9 @@ class PublicationScenarios(Shop):
         assert (first.malformed, first.duplicates) == (2, 0)
         assert first.applied + first.ignored == len(values)
         # The paid order tells the buyer and both sellers; the failed payment, the buyer; the
-        # shipped and delivered part, the buyer (twice) and its seller.
-        assert first.notified == 3 + 1 + 1 + 2
+        # shipped and delivered part, the buyer (twice) and its seller; each step of the return,
+        # the seller (asked, shipped) or the buyer (authorized, received).
+        assert first.notified == 3 + 1 + 1 + 2 + 4
         again = consumer.handle(values)
         assert (again.duplicates, again.applied, again.notified) == (len(values), 0, 0)
         assert sorted(n.kind for n in sent) == sorted(
@@ -272,6 +297,10 @@ class PublicationScenarios(Shop):
                 "order_shipped",
                 "order_delivered",
                 "order_delivered_seller",
+                "return_requested",
+                "return_authorized",
+                "return_shipped",
+                "return_received",
             ]
         )
         assert len({n.notification_id for n in sent}) == len(sent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -42,6 +43,7 @@ class ApiScenarios:
         hold_days: int = 7,
         currency: str = "USD",
         commission_bps: int = 1000,
+        **settings: Any,
     ) -> Marketplace:
         tenant_id = api.created(
             api.post(
@@ -53,6 +55,7 @@ class ApiScenarios:
                     "commission_bps": commission_bps,
                     "escrow_hold_days": hold_days,
                     "product_moderation": moderation,
+                    **settings,
                 },
             )
         )

@@ -1,7 +1,8 @@
 """Model-based test of the whole money flow, through the real applications and projections on
 the embedded store: checkout, payment webhooks (duplicated and out of order), shipping,
-delivery and escrow release, partial refunds, cancellation, payouts, sellers' plans (chosen,
-changed and left at random moments, renewed as months pass, renewals repeated), and disputes
+delivery and escrow release, partial refunds, returns (rejected, or received in part or whole,
+restocked or not), cancellation, payouts, sellers' plans (chosen, changed and left at random
+moments, renewed as months pass, renewals repeated), and disputes
 (of any part of a paid order, before or after release, won or lost with a fee borne by the
 sellers or the platform, closed before they were opened, their events repeated) in random
 interleavings. After every step the books must balance, escrow, payables, receivables and
@@ -31,6 +32,7 @@ from domain.errors import DomainError
 from domain.ledger import Chart, account_id
 from domain.money import Money
 from domain.orders import SellerOrder
+from domain.returns import ReceivedLine
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
@@ -131,8 +133,8 @@ class MoneyFlow(RuleBasedStateMachine):
         self.now = datetime(2026, 1, 30, 12, tzinfo=UTC)
         self.on_plan: dict[UUID, tuple[int, int, datetime]] = {}  # seller -> (plan, fee, start)
         self.stretches: list[tuple[int, datetime, datetime]] = []
-        # An order of both sellers, paid, to begin with: the rules that need one (refunds,
-        # deliveries, disputes) can then run from the first step.
+        # An order of both sellers, paid, one part of it delivered (and released), to begin
+        # with: the rules that need one (refunds, returns, disputes) can run from the first step.
         self.checkout([(0, 1), (1, 2)])
         (order_id, (intent, total)), *_ = self.pending.items()
         assert self.send(f"evt_{uuid4().hex}", intent, total, True) == "paid"
@@ -140,6 +142,11 @@ class MoneyFlow(RuleBasedStateMachine):
         self.paid[order_id] = None
         self.intents[order_id] = intent
         self.paid_in += total
+        first = self.seller_orders("paid")[0]
+        c.fulfilment.ship(
+            ctx(), first.id, seller_id=first.seller_id, carrier="X", tracking_number="1"
+        )
+        c.fulfilment.deliver(ctx(), first.id, within=self.tenant, seller_id=first.seller_id)
 
     def seller_orders(self, *statuses: str) -> list[SellerOrder]:
         found = []
@@ -263,6 +270,66 @@ class MoneyFlow(RuleBasedStateMachine):
         )
         self.c.refunds.approve(ctx(), result.id, within=self.tenant, seller_id=None)
         self.refunded += granted.amount_minor
+
+    @precondition(lambda self: self.paid)
+    @rule(data=st.data(), rejected=st.booleans(), shipped=st.booleans(), restock=st.booleans())
+    def a_buyer_returns_delivered_lines(
+        self, data: st.DataObject, rejected: bool, shipped: bool, restock: bool
+    ) -> None:
+        """A return of some delivered units: rejected, or authorized, perhaps shipped, and
+        received in part or whole, what arrived refunded at its price (up to what is still
+        refundable), out of escrow or charged back."""
+        parts = {
+            so.id: so for so in self.seller_orders("delivered", "completed") if not so.under_dispute
+        }
+        ready = [
+            (so.id, line.product_id)
+            for so in parts.values()
+            for line in so.order_lines
+            if so.returnable(line.product_id) > 0
+        ]
+        if not ready:
+            return
+        so_id, product = data.draw(st.sampled_from(ready))
+        so = parts[so_id]
+        quantity = data.draw(st.integers(1, so.returnable(product)))
+        returns = self.c.returns
+        made = returns.request(
+            ctx(),
+            seller_order_id=so.id,
+            within=self.tenant,
+            buyer_id=so.buyer_id,
+            lines={product: quantity},
+            reason="model",
+        )
+        if rejected:
+            returns.reject(ctx(), made.id, within=self.tenant, seller_id=None, reason="model")
+            return
+        returns.authorize(ctx(), made.id, within=self.tenant, seller_id=None, instructions="m")
+        if shipped:
+            returns.ship(
+                ctx(),
+                made.id,
+                within=self.tenant,
+                buyer_id=so.buyer_id,
+                carrier="X",
+                tracking_number="1",
+            )
+        arrived = data.draw(st.integers(0, quantity))
+        before = self.c.checkout.repository.get(so.id)
+        price = next(line.unit_price_minor for line in so.order_lines if line.product_id == product)
+        refund = min(price * arrived, before.refundable_minor)  # its price, up to what is left
+        returns.receive(
+            ctx(),
+            made.id,
+            within=self.tenant,
+            seller_id=so.seller_id,
+            lines=[ReceivedLine(product, arrived, "main" if restock else None)],
+        )
+        self.refunded += refund
+        after = self.c.checkout.repository.get(so.id)
+        assert after.refunded_minor == before.refunded_minor + refund
+        assert after.returnable(product) == so.returnable(product) - arrived  # so: before asking
 
     @precondition(lambda self: self.paid or self.pending)
     @rule(data=st.data())
@@ -480,7 +547,7 @@ class MoneyFlow(RuleBasedStateMachine):
 
 MoneyFlow.TestCase.settings = settings(
     max_examples=int(os.environ.get("VELORA_MODEL_EXAMPLES", "20")),
-    stateful_step_count=16,
+    stateful_step_count=20,
     deadline=None,
 )
 TestMoneyFlow = MoneyFlow.TestCase

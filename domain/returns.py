@@ -1,0 +1,227 @@
+"""Returns (RMA): a buyer sends delivered lines back within the tenant's return window.
+
+requested -> authorized (the seller, with instructions) or rejected; authorized -> in_transit
+(the buyer's return tracking); authorized or in_transit -> received (the seller notes what
+arrived, and which of it can be sold again). What was received is refunded through the refund
+path, and what can be sold again is restocked to the warehouse the seller names. The seller
+order keeps what its returns hold (`SellerOrder.hold_return`), so a unit is never returned
+twice, even by two requests at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import TenantAggregate
+from domain.errors import Conflict, DomainError, Invalid, NotFound
+
+DEFAULT_WINDOW_DAYS = 30
+MAX_WINDOW_DAYS = 365
+
+
+class ReturnError(DomainError):
+    """Base of the returns context's errors."""
+
+
+class ReturnNotFound(ReturnError, NotFound):
+    title = "Return not found"
+
+
+class WrongReturnStep(ReturnError, Conflict):
+    title = "Wrong return step"
+
+
+class OutsideReturnWindow(ReturnError, Conflict):
+    title = "Outside the return window"
+
+
+class InvalidReturn(ReturnError, Invalid):
+    title = "Invalid return"
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "requested"
+    AUTHORIZED = "authorized"
+    REJECTED = "rejected"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+
+
+R = ReturnStatus
+# The lifecycle as one table: command -> {from: to}. Anything else is a wrong step (409).
+TRANSITIONS: dict[str, dict[ReturnStatus, ReturnStatus]] = {
+    "authorize": {R.REQUESTED: R.AUTHORIZED},
+    "reject": {R.REQUESTED: R.REJECTED},
+    "ship": {R.AUTHORIZED: R.IN_TRANSIT},
+    "receive": {R.AUTHORIZED: R.RECEIVED, R.IN_TRANSIT: R.RECEIVED},
+}
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    product_id: UUID
+    quantity: int
+    restock_warehouse: str | None  # None: it cannot be sold again
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "product_id": str(self.product_id),
+            "quantity": self.quantity,
+            "restock_warehouse": self.restock_warehouse,
+        }
+
+
+def check_window(delivered_at: datetime | None, window_days: int, now: datetime) -> None:
+    """Refuses a return of what was not delivered, or was delivered longer ago than the
+    tenant's window."""
+    if delivered_at is None:
+        raise WrongReturnStep("only delivered lines can be returned")
+    if now > delivered_at + timedelta(days=window_days):
+        raise OutsideReturnWindow(
+            f"returns are taken within {window_days} days of delivery; this was delivered "
+            f"{delivered_at.date().isoformat()}"
+        )
+
+
+def _text(value: str, name: str, most: int) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= most:
+        raise InvalidReturn(f"{name} needs 1 to {most} characters")
+    return value
+
+
+class Return(TenantAggregate):
+    class Requested(TenantAggregate.Created):
+        seller_order_id: UUID
+        order_id: UUID
+        buyer_id: UUID
+        seller_id: UUID
+        currency: str
+        lines: dict[str, int]  # product id -> quantity
+        reason: str
+
+    class Authorized(TenantAggregate.Event):
+        instructions: str
+
+    class Rejected(TenantAggregate.Event):
+        reason: str
+
+    class Shipped(TenantAggregate.Event):
+        carrier: str
+        tracking_number: str
+
+    class Received(TenantAggregate.Event):
+        lines: list[dict[str, Any]]  # ReceivedLine records
+        refund_id: UUID | None
+        refund_minor: int
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        tenant_id: UUID,
+        seller_order_id: UUID,
+        order_id: UUID,
+        buyer_id: UUID,
+        seller_id: UUID,
+        currency: str,
+        lines: dict[UUID, int],
+        reason: str,
+    ) -> Return:
+        if not lines or any(isinstance(q, bool) or q < 1 for q in lines.values()):
+            raise InvalidReturn("a return needs at least one line of one unit or more")
+        return cls(
+            tenant_id=tenant_id,
+            seller_order_id=seller_order_id,
+            order_id=order_id,
+            buyer_id=buyer_id,
+            seller_id=seller_id,
+            currency=currency,
+            lines={str(p): q for p, q in lines.items()},
+            reason=_text(reason, "reason", 500),
+        )
+
+    @event(Requested)
+    def __init__(
+        self,
+        tenant_id: UUID,
+        seller_order_id: UUID,
+        order_id: UUID,
+        buyer_id: UUID,
+        seller_id: UUID,
+        currency: str,
+        lines: dict[str, int],
+        reason: str,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.seller_order_id = seller_order_id
+        self.order_id = order_id
+        self.buyer_id = buyer_id
+        self.seller_id = seller_id
+        self.currency = currency
+        self.lines = lines
+        self.reason = reason
+        self.status = R.REQUESTED.value
+
+    def _next(self, command: str) -> None:
+        if ReturnStatus(self.status) not in TRANSITIONS[command]:
+            raise WrongReturnStep(f"cannot {command} a return that is {self.status}")
+
+    def authorize(self, instructions: str) -> None:
+        self._next("authorize")
+        self._authorized(instructions=_text(instructions, "instructions", 2000))
+
+    def reject(self, reason: str) -> None:
+        self._next("reject")
+        self._rejected(reason=_text(reason, "reason", 500))
+
+    def ship(self, carrier: str, tracking_number: str) -> None:
+        self._next("ship")
+        self._shipped(
+            carrier=_text(carrier, "carrier", 100),
+            tracking_number=_text(tracking_number, "tracking_number", 100),
+        )
+
+    def check_received(self, lines: list[ReceivedLine]) -> None:
+        """What arrived: lines of this return, each at most what was asked to return."""
+        self._next("receive")
+        seen: set[UUID] = set()
+        for line in lines:
+            asked = self.lines.get(str(line.product_id))
+            if asked is None or line.product_id in seen:
+                raise InvalidReturn(f"product {line.product_id} is not a line of this return")
+            if isinstance(line.quantity, bool) or not 0 <= line.quantity <= asked:
+                raise InvalidReturn(f"at most {asked} of product {line.product_id} can arrive")
+            seen.add(line.product_id)
+
+    def receive(self, lines: list[ReceivedLine], refund_id: UUID | None, refund_minor: int) -> None:
+        """Notes what arrived and the refund that paid it back (None if nothing did)."""
+        self.check_received(lines)
+        self._received(
+            lines=[line.as_record() for line in lines],
+            refund_id=refund_id,
+            refund_minor=refund_minor,
+        )
+
+    @event(Authorized)
+    def _authorized(self, instructions: str) -> None:
+        self.status = R.AUTHORIZED.value
+
+    @event(Rejected)
+    def _rejected(self, reason: str) -> None:
+        self.status = R.REJECTED.value
+
+    @event(Shipped)
+    def _shipped(self, carrier: str, tracking_number: str) -> None:
+        self.status = R.IN_TRANSIT.value
+
+    @event(Received)
+    def _received(
+        self, lines: list[dict[str, Any]], refund_id: UUID | None, refund_minor: int
+    ) -> None:
+        self.status = R.RECEIVED.value

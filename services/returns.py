@@ -1,0 +1,177 @@
+"""The returns application: a buyer's return of delivered lines, its seller's decision, the
+buyer's shipment back, and the seller's receipt, which refunds what arrived through the refund
+path and restocks what can be sold again, all in one save (domain/returns.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.identity import Tenant, TenantNotFound
+from domain.inventory import Stock
+from domain.orders import Order, SellerOrder, SellerOrderNotFound
+from domain.payments import PaymentProvider
+from domain.refunds import Refund
+from domain.returns import ReceivedLine, Return, ReturnNotFound, check_window
+from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+from services.refunds import pay_back
+
+BUSY = "too many concurrent changes to this seller order; try again"
+
+
+class ReturnApplication(VeloraApplication):
+    name = "returns"
+
+    def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:
+        super().__init__(log, **kwargs)  # type: ignore[arg-type]
+        self.payments = payments
+
+    @command
+    def request(
+        self,
+        ctx: CommandContext,
+        *,
+        seller_order_id: UUID,
+        within: UUID | None,
+        buyer_id: UUID,
+        lines: dict[UUID, int],
+        reason: str,
+    ) -> CommandResult:
+        """The buyer asks to return delivered lines, within the tenant's return window."""
+
+        def request() -> CommandResult:
+            so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
+            if so.buyer_id != buyer_id:
+                raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
+            tenant = self.load(Tenant, so.tenant_id, so.tenant_id, TenantNotFound)
+            check_window(so.delivered_at, tenant.return_window_days, datetime.now(UTC))
+            ret = Return.request(
+                tenant_id=so.tenant_id,
+                seller_order_id=so.id,
+                order_id=so.order_id,
+                buyer_id=so.buyer_id,
+                seller_id=so.seller_id,
+                currency=so.currency,
+                lines=lines,
+                reason=reason,
+            )
+            so.hold_return(ret.id, lines)
+            return CommandResult(ret.id, self.record(ctx, ret, so))
+
+        return self.retrying(request, BUSY)
+
+    @command
+    def authorize(
+        self,
+        ctx: CommandContext,
+        return_id: UUID,
+        *,
+        within: UUID | None,
+        seller_id: UUID | None,
+        instructions: str,
+    ) -> CommandResult:
+        ret = self._sellers(return_id, within, seller_id)
+        ret.authorize(instructions)
+        return CommandResult(ret.id, self.record(ctx, ret))
+
+    @command
+    def reject(
+        self,
+        ctx: CommandContext,
+        return_id: UUID,
+        *,
+        within: UUID | None,
+        seller_id: UUID | None,
+        reason: str,
+    ) -> CommandResult:
+        """Rejected: the units it held can be asked for again."""
+
+        def reject() -> CommandResult:
+            ret = self._sellers(return_id, within, seller_id)
+            ret.reject(reason)
+            so: SellerOrder = self.repository.get(ret.seller_order_id)
+            so.end_return(ret.id, {})
+            return CommandResult(ret.id, self.record(ctx, ret, so))
+
+        return self.retrying(reject, BUSY)
+
+    @command
+    def ship(
+        self,
+        ctx: CommandContext,
+        return_id: UUID,
+        *,
+        within: UUID | None,
+        buyer_id: UUID,
+        carrier: str,
+        tracking_number: str,
+    ) -> CommandResult:
+        ret = self.load(Return, return_id, within, ReturnNotFound)
+        if ret.buyer_id != buyer_id:
+            raise ReturnNotFound(f"return {return_id} not found")
+        ret.ship(carrier, tracking_number)
+        return CommandResult(ret.id, self.record(ctx, ret))
+
+    @command
+    def receive(
+        self,
+        ctx: CommandContext,
+        return_id: UUID,
+        *,
+        within: UUID | None,
+        seller_id: UUID | None,
+        lines: list[ReceivedLine],
+    ) -> CommandResult:
+        """The seller notes what arrived: it is refunded through the refund path (at its price
+        in the order, up to what is still refundable) and what can be sold again is restocked
+        to the warehouse named."""
+
+        def receive() -> CommandResult:
+            ret = self._sellers(return_id, within, seller_id)
+            ret.check_received(lines)
+            so: SellerOrder = self.repository.get(ret.seller_order_id)
+            received = {line.product_id: line.quantity for line in lines if line.quantity}
+            amount = so.refund_of(received)
+            changed: list[Any] = []
+            refund_id = None
+            if amount:
+                refund = Refund(
+                    tenant_id=so.tenant_id,
+                    seller_order_id=so.id,
+                    order_id=so.order_id,
+                    buyer_id=so.buyer_id,
+                    seller_id=so.seller_id,
+                    amount_minor=amount,
+                    currency=so.currency,
+                    reason=f"return {ret.id}: {ret.reason}"[:500],
+                )
+                so.request_refund(refund.id, amount)
+                order: Order = self.repository.get(so.order_id)
+                changed = [
+                    refund,
+                    *pay_back(
+                        self.repository, self.payments, so, order, refund, f"return-{ret.id}"
+                    ),
+                ]
+                refund_id = refund.id
+            ret.receive(lines, refund_id, amount)
+            so.end_return(ret.id, received)
+            for line in lines:
+                if line.restock_warehouse and line.quantity:
+                    stock: Stock = self.repository.get(Stock.create_id(line.product_id))
+                    stock.restock(line.restock_warehouse, line.quantity, ret.id)
+                    changed.append(stock)
+            return CommandResult(ret.id, self.record(ctx, ret, so, *changed))
+
+        return self.retrying(receive, BUSY)
+
+    def _sellers(self, return_id: UUID, within: UUID | None, seller_id: UUID | None) -> Return:
+        """The return, for its seller (seller_id) or an admin (None)."""
+        ret = self.load(Return, return_id, within, ReturnNotFound)
+        if seller_id is not None and ret.seller_id != seller_id:
+            raise ReturnNotFound(f"return {return_id} not found")
+        self.require_acting(seller_id)
+        return ret

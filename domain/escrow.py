@@ -149,18 +149,22 @@ def _dispute_key(hold: DisputeHold, so: SellerOrder) -> str:
     return f"dispute:{hold.dispute_id}:{so.id}"
 
 
+def _reserve_legs(so: SellerOrder, hold: DisputeHold) -> list[tuple[str, str, int]]:
+    """Where a released seller order's disputed net was reserved from: (key part, account,
+    amount), its payable as far as it went, its receivable for the rest."""
+    return [
+        ("payable", Chart.seller_payable(so.seller_id), hold.from_payable_minor),
+        ("receivable", Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
+    ]
+
+
 def hold_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
     """Reserves a released seller order's disputed net; escrow keeps a held one as it is."""
     if hold.in_escrow:
         return
     key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
-    for source, amount in (
-        (Chart.seller_payable(so.seller_id), hold.from_payable_minor),
-        (Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
-    ):
-        books.transfer(
-            f"{key}:held:{source.split(':')[1]}", source, reserve, amount, kind="dispute_hold"
-        )
+    for part, source, amount in _reserve_legs(so, hold):
+        books.transfer(f"{key}:held:{part}", source, reserve, amount, kind="dispute_hold")
 
 
 def release_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
@@ -168,17 +172,8 @@ def release_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
     if hold.in_escrow:
         return
     key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
-    for target, amount in (
-        (Chart.seller_payable(so.seller_id), hold.from_payable_minor),
-        (Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
-    ):
-        books.transfer(
-            f"{key}:returned:{target.split(':')[1]}",
-            reserve,
-            target,
-            amount,
-            kind="dispute_release",
-        )
+    for part, target, amount in _reserve_legs(so, hold):
+        books.transfer(f"{key}:returned:{part}", reserve, target, amount, kind="dispute_release")
 
 
 def lose_dispute(

@@ -176,13 +176,17 @@ class PayoutApplication(VeloraApplication):
         self, seller_order_ids: list[UUID], amount: int
     ) -> list[tuple[SellerOrder, PayoutSource]]:
         """Takes `amount` out of the listed seller orders, oldest first, each at most what it
-        has left to pay out, each tied to the charge its order was paid with."""
+        has left to pay out, each tied to the charge its order was paid with. A seller order an
+        open dispute holds is passed over: the card issuer may take its charge's money back,
+        so nothing is paid out of it until the dispute closes."""
         sources: list[tuple[SellerOrder, PayoutSource]] = []
         left = amount
         for so_id in seller_order_ids:
             if left == 0:
                 break
             so: SellerOrder = self.repository.get(so_id)
+            if so.under_dispute:
+                continue
             take = min(so.payout_remaining_minor, left)
             if take <= 0:
                 continue

@@ -1,14 +1,17 @@
 """The analytics dashboards, read from the facts the order and cart projectors keep per day
-(`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`) and per
-month (`seller_monthly`, `product_monthly`).
+(`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`), as
+running totals through each month (`seller_running`, `product_running`), and as per-day counts
+of buyers by the month of their day before (`buyer_day_counts`).
 
 Every figure is in the tenant's currency, in minor units. A range is whole UTC days, both ends
 included; a series has one point per day, ISO week (from its Monday) or calendar month that the
 range touches, empty ones included, so a chart needs no gaps filled. What a dashboard reads is
-bounded by its range, not by the number of orders: the marketplace's series is a row per day;
-its best sellers and products sum a row per month for the whole months of the range and a row
-per day for the days at its ends; its active buyers count each buyer's first day in the range
-(the day whose previous one falls before it), so no DISTINCT is needed."""
+bounded by its range's days and the number of sellers and products, not by the number of
+orders: the marketplace's series is a row per day; its best sellers and products are the running
+totals through the range's end less those through the day before it (two months' rows and at
+most half a month of days at each end); its active buyers are each buyer's first day in the
+range (the day whose previous one falls before it), summed per day and month, so no DISTINCT is
+needed."""
 
 from __future__ import annotations
 

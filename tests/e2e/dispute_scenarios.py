@@ -196,6 +196,10 @@ class DisputeScenarios(Shop):
         assert books[f"seller:dispute_reserve:{a_id}"] == 4_500
         assert books[f"seller:payable:{a_id}"] == 4_500
         balanced(api, self.finance, m.tenant_id)
+        # Nothing is paid out of a charge under dispute: A's only source waits.
+        run = api.post("/v1/payouts/run", token=self.finance, json={"tenant_id": m.tenant_id})
+        assert run.status_code == 201, run.text
+        assert [p["seller_id"] for p in run.json()["payouts"]] == []
 
         lost = dispute_event("charge.dispute.closed", "dp_2", intent, 10_000, "lost")
         assert self.send(api, container, lost) == "lost"

@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
-from domain.orders import RefundPlan
+from domain.orders import RefundPlan, SellerOrder
 
 
 class RefundError(DomainError):
@@ -45,6 +45,20 @@ class Refund(TenantAggregate):
 
     class Rejected(TenantAggregate.Event):
         reason: str
+
+    @classmethod
+    def of(cls, so: SellerOrder, amount_minor: int, reason: str) -> Refund:
+        """A refund of `amount_minor` of the seller order, for its buyer."""
+        return cls(
+            tenant_id=so.tenant_id,
+            seller_order_id=so.id,
+            order_id=so.order_id,
+            buyer_id=so.buyer_id,
+            seller_id=so.seller_id,
+            amount_minor=amount_minor,
+            currency=so.currency,
+            reason=reason,
+        )
 
     @event(Requested)
     def __init__(

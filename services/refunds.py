@@ -47,16 +47,7 @@ class RefundApplication(VeloraApplication):
             if amount is not None and amount.currency != so.currency:
                 raise InvalidRefund(f"this seller order is in {so.currency}")
             wanted = amount.amount_minor if amount else so.refundable_minor
-            refund = Refund(
-                tenant_id=so.tenant_id,
-                seller_order_id=so.id,
-                order_id=so.order_id,
-                buyer_id=so.buyer_id,
-                seller_id=so.seller_id,
-                amount_minor=wanted,
-                currency=so.currency,
-                reason=reason,
-            )
+            refund = Refund.of(so, wanted, reason)
             granted = so.request_refund(refund.id, wanted)  # the seller order's rules decide
             position = self.record(ctx, refund, so)
             return CommandResult(refund.id, position), Money(granted, so.currency)

@@ -138,16 +138,7 @@ class ReturnApplication(VeloraApplication):
             changed: list[Any] = []
             refund_id = None
             if amount:
-                refund = Refund(
-                    tenant_id=so.tenant_id,
-                    seller_order_id=so.id,
-                    order_id=so.order_id,
-                    buyer_id=so.buyer_id,
-                    seller_id=so.seller_id,
-                    amount_minor=amount,
-                    currency=so.currency,
-                    reason=f"return {ret.id}: {ret.reason}"[:500],
-                )
+                refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
                 so.request_refund(refund.id, amount)
                 order: Order = self.repository.get(so.order_id)
                 changed = [

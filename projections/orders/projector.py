@@ -628,13 +628,13 @@ def carry(
 
     latest = last_month()
     if latest is not None and latest > month:  # out of day order: later months hold it too
-        held = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
-        later = list(conn.execute(held.order_by(table.c.month)).scalars())
-        latest = None if later[0] == month else last_month(table.c.month < month)
+        months = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
+        later = list(conn.execute(months.order_by(table.c.month)).scalars())
     else:
         later = [month] if latest == month else []
-    if not later or later[0] != month:
-        if latest is not None:
+    if not later or later[0] != month:  # the month's first figures: it starts as the last one
+        since = last_month(table.c.month < month)
+        if since is not None:
             copied = [c.name for c in table.columns]
             conn.execute(
                 table.insert().from_select(
@@ -644,7 +644,7 @@ def carry(
                             sa.literal(month).label(c) if c == "month" else table.c[c]
                             for c in copied
                         )
-                    ).where(*ours, table.c.month == latest),
+                    ).where(*ours, table.c.month == since),
                 )
             )
         later.insert(0, month)

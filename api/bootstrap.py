@@ -308,7 +308,9 @@ def build(settings: Settings | None = None) -> Container:
     payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
     fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
     products_of = settled_products_of(log, store, catalog_queries)
-    catalog = CatalogApplication(log, blobs, products_of, on_recorded=wake_projections)
+    catalog = CatalogApplication(
+        log, blobs, products_of, image_decodes=settings.image_decodes, on_recorded=wake_projections
+    )
     sellers = SellerApplication(log, products_of, on_recorded=wake_projections)
     identity = IdentityApplication(log, hasher, on_recorded=wake_projections)
     payout_runs = PayoutRuns(

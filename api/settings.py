@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     # Password hashes checked or made at once (argon2 takes 64 MiB each); more wait their turn.
     password_checks: int = Field(default=4, ge=1, le=64)
+    # Uploaded images decoded at once (one at the pixel limit takes up to about 180 MiB while
+    # it is decoded and resized; a large JPEG far less); more wait their turn.
+    image_decodes: int = Field(default=2, ge=1, le=64)
     log_level: str = "INFO"
     # JSON lines for machines; "console" for a person at a terminal.
     log_format: Literal["json", "console"] = "json"

@@ -11,11 +11,17 @@ from typing import Protocol
 from domain.errors import Conflict, DomainError, NotFound, TooLarge, Unsupported
 
 # What an upload may be: real JPEG, PNG or WebP, at most this many bytes and pixels (a
-# decompression bomb is a small file with a huge pixel count).
+# decompression bomb is a small file with a huge pixel count). The pixels are counted from the
+# header, before any is decoded: 25 megapixels take a 24-megapixel camera's 6000 x 4000 photo,
+# and up to 100 MB while a PNG of that size is decoded (a JPEG is decoded at a fraction).
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 25_000_000
 MAX_IMAGES_PER_PRODUCT = 10
-# Every image is kept cleaned at its own size and in these smaller ones (longest side, px).
+# The largest size Velora keeps (longest side, px): "original" is the upload cleaned and fitted
+# within it, never enlarged. A JPEG larger than that is decoded straight at 1/2, 1/4 or 1/8 of
+# its size (never below this), so its full-size pixels are never held in memory.
+MAX_IMAGE_SIDE = 2560
+# And in these smaller sizes (longest side, px).
 DERIVED_SIZES: Mapping[str, int] = {"large": 1200, "thumb": 320}
 SIZES = ("original", *DERIVED_SIZES)
 EXTENSIONS: Mapping[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}

@@ -21,7 +21,7 @@ from domain.sellers import Seller, SellerNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
-from services.media import clean_image
+from services.media import ImageCleaner
 from services.sellers import ProductsOf
 
 log = logging.getLogger("velora.catalog")
@@ -39,11 +39,18 @@ class CatalogApplication(VeloraApplication):
     name = "catalog"
 
     def __init__(
-        self, log: EventLog, blobs: BlobStore, products_of: ProductsOf, **kwargs: Any
+        self,
+        log: EventLog,
+        blobs: BlobStore,
+        products_of: ProductsOf,
+        *,
+        image_decodes: int = 2,
+        **kwargs: Any,
     ) -> None:
         super().__init__(log, **kwargs)
         self._blobs = blobs
         self._products_of = products_of
+        self._images = ImageCleaner(concurrent=image_decodes)
 
     @command
     def list_product(
@@ -194,10 +201,11 @@ class CatalogApplication(VeloraApplication):
     ) -> tuple[CommandResult, dict[str, Any]]:
         """Cleans the upload, stores its sizes, then shows it as the product's last image. The
         bytes are stored before the event, so no recorded image ever lacks them; a command that
-        fails after storing leaves only unreferenced blobs behind."""
+        fails after storing leaves only unreferenced blobs behind. DecodesBusy when this
+        process is decoding as many images as it may and none finished in time."""
         product = self._owned(product_id, seller_id)
         product.require_room_for_image()  # before the work of cleaning and storing
-        image, image_id = clean_image(upload), uuid4()
+        image, image_id = self._images.clean(upload), uuid4()
         ext = EXTENSIONS[image.content_type]
         keys = {
             size: image_key(product.tenant_id, product.id, image_id, size, ext)

@@ -1,17 +1,32 @@
 """Images as sellers upload them, made safe to show: decoded by their content (never their
-name), held to byte and pixel limits before any pixel is decoded, turned upright, re-encoded
-without their metadata (camera, GPS position, colour-profile text), and made in smaller sizes."""
+name), held to byte and pixel limits before any pixel is decoded, decoded no larger than Velora
+keeps them (a JPEG straight at a fraction of its size), turned upright, re-encoded without their
+metadata (camera, GPS position, colour-profile text), and made in smaller sizes.
+
+Decoding is the one step that takes memory in proportion to the pixels, so each process decodes
+at most a few images at once (`ImageCleaner`); the others wait their turn, as password checks
+do, and past the wait are refused as busy. An image refused from its header never waits."""
 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from domain.media import DERIVED_SIZES, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageTooLarge, NotAnImage
+from domain.media import (
+    DERIVED_SIZES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
+    ImageTooLarge,
+    NotAnImage,
+)
 
 # Pillow's names of the formats Velora takes, and their media types.
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -22,9 +37,26 @@ _SAVE: dict[str, dict[str, Any]] = {
     "PNG": {"optimize": True},
     "WEBP": {"quality": 85},
 }
-# Pillow refuses on its own to open anything this much beyond the limit (a decompression bomb);
-# below that Velora checks the pixel count itself, before decoding.
+# How EXIF's orientation tag says to turn the picture upright.
+_ORIENTATION = 0x0112
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Pillow warns of a decompression bomb past this many pixels and refuses past twice as many,
+# in Image.open itself, wherever Pillow is used in the process; below that Velora checks the
+# pixel count itself, before decoding.
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+class DecodesBusy(RuntimeError):
+    """Every decode turn of this process stayed taken for the whole wait: nothing about the
+    upload was wrong, and it may be sent again in a moment."""
 
 
 @dataclass(frozen=True)
@@ -32,39 +64,109 @@ class CleanImage:
     content_type: str
     width: int
     height: int
-    # "original" (cleaned, full size) and each derived size, encoded.
+    # "original" (cleaned, fitted within MAX_IMAGE_SIDE) and each derived size, encoded.
     renditions: dict[str, bytes]
 
 
+class ImageCleaner:
+    """Cleans uploads, decoding at most `concurrent` at once in this process: a burst of large
+    uploads waits its turn instead of taking gigabytes; past `wait_s` in line it is refused."""
+
+    def __init__(self, *, concurrent: int = 2, wait_s: float = 10.0) -> None:
+        self._turns = threading.BoundedSemaphore(concurrent)
+        self._wait_s = wait_s
+
+    def clean(self, data: bytes) -> CleanImage:
+        """The upload as Velora keeps it; NotAnImage or ImageTooLarge when it cannot be (judged
+        before waiting for a turn), DecodesBusy when no turn came in time."""
+        kind, size = inspected(data)
+        with self.turn():
+            return _cleaned(data, kind, size)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """One decode's turn: held while pixels are in memory."""
+        if not self._turns.acquire(timeout=self._wait_s):
+            raise DecodesBusy("too many images are being decoded at once; try again in a moment")
+        try:
+            yield
+        finally:
+            self._turns.release()
+
+
 def clean_image(data: bytes) -> CleanImage:
-    """The upload as Velora keeps it; NotAnImage or ImageTooLarge when it cannot be."""
+    """The upload as Velora keeps it, with no limit on decodes at once (ImageCleaner has one);
+    NotAnImage or ImageTooLarge when it cannot be."""
+    kind, size = inspected(data)
+    return _cleaned(data, kind, size)
+
+
+def inspected(data: bytes) -> tuple[str, tuple[int, int]]:
+    """The upload's format and size, from its bytes and header alone: no pixel is decoded
+    (Image.open is lazy), so a decompression bomb is refused at the cost of reading a header."""
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageTooLarge(f"an image has at most {MAX_IMAGE_BYTES} bytes")
+    with _reading(), Image.open(io.BytesIO(data)) as probe:
+        kind = probe.format or ""
+        if kind not in FORMATS:
+            raise NotAnImage("send a JPEG, PNG or WebP image")
+        width, height = probe.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ImageTooLarge(f"an image has at most {MAX_IMAGE_PIXELS} pixels")
+        probe.verify()  # the whole file is well formed
+    return kind, (width, height)
+
+
+def fitted(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """`size` shrunk, proportions kept, until its longest side is at most `longest`."""
+    width, height = size
+    if max(width, height) <= longest:
+        return size
+    if width >= height:
+        return longest, max(1, round(height * longest / width))
+    return max(1, round(width * longest / height)), longest
+
+
+def _cleaned(data: bytes, kind: str, size: tuple[int, int]) -> CleanImage:
+    kept = fitted(size, MAX_IMAGE_SIDE)
+    with _reading(), Image.open(io.BytesIO(data)) as image:
+        image.seek(0)  # an animation's first frame
+        if kind == "JPEG":
+            # Decoded at the smallest of 1/1, 1/2, 1/4 or 1/8 that is still at least the
+            # size kept: a 6000 x 4000 photo is never in memory at more than 3000 x 2000.
+            image.draft(None, kept)
+        image.load()
+        orientation = image.getexif().get(_ORIENTATION)
+        original = _resized(image, kept)
+    if orientation in _UPRIGHT:
+        original = original.transpose(_UPRIGHT[orientation])
+    renditions = {"original": _encoded(original, kind)}
+    for name, longest in DERIVED_SIZES.items():
+        renditions[name] = _encoded(_resized(original, fitted(original.size, longest)), kind)
+    return CleanImage(FORMATS[kind], original.width, original.height, renditions)
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Pillow's complaints about a file, as the media context's errors."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:  # reads the header only
-                kind = probe.format or ""
-                if kind not in FORMATS:
-                    raise NotAnImage("send a JPEG, PNG or WebP image")
-                width, height = probe.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise ImageTooLarge(f"an image has at most {MAX_IMAGE_PIXELS} pixels")
-                probe.verify()  # the whole file is well formed
-            with Image.open(io.BytesIO(data)) as image:
-                image.seek(0)  # an animation's first frame
-                image.load()
-                upright = ImageOps.exif_transpose(image)
+            yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(f"an image has at most {MAX_IMAGE_PIXELS} pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise NotAnImage("the file is not a readable JPEG, PNG or WebP image") from None
-    renditions = {"original": _encoded(upright, kind)}
-    for size, longest in DERIVED_SIZES.items():
-        smaller = upright.copy()
-        smaller.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-        renditions[size] = _encoded(smaller, kind)
-    return CleanImage(FORMATS[kind], upright.width, upright.height, renditions)
+
+
+def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """A copy of the image at `size` (a plain copy when it is that size already)."""
+    if image.size == size:
+        return image.copy()
+    if image.mode == "P":
+        # A palette cannot be resampled; its colours (and which one is clear) are kept.
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _encoded(image: Image.Image, kind: str) -> bytes:

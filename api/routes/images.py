@@ -23,7 +23,8 @@ from api.deps import (
 from api.problems import Problem
 from api.schemas import ImageOut
 from api.security import Principal
-from domain.media import IMAGE_KEY, MAX_IMAGE_BYTES, MAX_IMAGES_PER_PRODUCT
+from domain.media import IMAGE_KEY, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGES_PER_PRODUCT
+from services.media import DecodesBusy
 
 router = APIRouter(prefix="/v1/products", tags=["product images"])
 media = APIRouter(prefix="/v1/media", tags=["product images"])
@@ -47,8 +48,9 @@ class OrderIn(BaseModel):
     response_model=ImageOut,
     responses={
         409: {"description": f"the product shows {MAX_IMAGES_PER_PRODUCT} images already"},
-        413: {"description": f"more than {MAX_IMAGE_BYTES} bytes, or too many pixels"},
+        413: {"description": f"more than {MAX_IMAGE_BYTES} bytes or {MAX_IMAGE_PIXELS} pixels"},
         415: {"description": "not a JPEG, PNG or WebP image"},
+        503: {"description": "this server is decoding as many images as it may; send it again"},
     },
 )
 async def upload_image(
@@ -61,12 +63,20 @@ async def upload_image(
     principal: Seller,
 ) -> dict[str, Any]:
     """Adds an image to the caller's own product, shown after the ones it has. The content
-    decides what it is (never its name or declared type); it is re-encoded without metadata
-    (EXIF, GPS, comments) and kept in two smaller sizes as well."""
+    decides what it is (never its name or declared type); its pixels are counted from its
+    header before any is decoded; it is re-encoded without metadata (EXIF, GPS, comments),
+    kept at most 2560 pixels on its longest side, and in two smaller sizes as well."""
     upload = await file.read(UPLOAD_MAX_BYTES + 1)
-    result, image = await run_in_threadpool(
-        catalog.add_image, ctx, product_id, acting_seller_id(principal), upload
-    )
+    try:
+        result, image = await run_in_threadpool(
+            catalog.add_image, ctx, product_id, acting_seller_id(principal), upload
+        )
+    except DecodesBusy:
+        raise Problem(
+            503,
+            "too many images are being decoded; try again in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
     commanded(response, result)
     keys = image["keys"]
     return {

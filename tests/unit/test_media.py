@@ -3,15 +3,25 @@ upright, stripped of metadata and made in smaller sizes."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
 
-from domain.media import DERIVED_SIZES, MAX_IMAGE_BYTES, ImageTooLarge, NotAnImage
-from services.media import clean_image
+from domain.media import (
+    DERIVED_SIZES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_SIDE,
+    ImageTooLarge,
+    NotAnImage,
+)
+from services.media import DecodesBusy, ImageCleaner, clean_image
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -111,3 +121,103 @@ def test_too_many_bytes_or_pixels_are_refused_before_decoding() -> None:
     for width, height in ((8_000, 6_000), (100_000, 100_000)):  # 48 MP; Pillow's own bomb
         with pytest.raises(ImageTooLarge):
             clean_image(with_claimed_size(png, width, height))
+
+
+@functools.cache
+def camera_jpeg(width: int, height: int, mode: str = "RGB") -> bytes:
+    """A real JPEG of many megapixels in a small file: flat colour compresses to almost
+    nothing, so a few hundred kilobytes decode into a great deal of memory."""
+    image = Image.new(mode, (width, height), 128 if mode == "L" else (200, 30, 30))
+    image.paste(30 if mode == "L" else (20, 20, 220), (0, 0, width // 2, height // 3))
+    return encoded(image, "JPEG", quality=85)
+
+
+# The issue's bomb: 39.5 megapixels in a file of a few hundred kilobytes.
+BOMB = (7680, 5144)
+# A 24-megapixel camera's photo: within the limit, but far more pixels than Velora keeps.
+CAMERA = (6000, 4000)
+
+PEAK_SCRIPT = """
+import re, sys
+from domain.media import ImageTooLarge
+from services.media import clean_image
+
+def kib(field):
+    with open("/proc/self/status") as status:
+        return int(re.search(field + r":\\s+(\\d+)", status.read()).group(1))
+
+data = open(sys.argv[1], "rb").read()
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # the peak (VmHWM) starts again from what the process holds now
+before = kib("VmRSS")
+try:
+    clean = clean_image(data)
+    outcome = f"{clean.width}x{clean.height}"
+except ImageTooLarge:
+    outcome = "too large"
+print(outcome, kib("VmHWM") - before)
+"""
+
+
+def cleaned_in_a_fresh_process(data: bytes, tmp_path: Path) -> tuple[str, int]:
+    """What clean_image made of the upload, and by how many bytes the peak memory of a process
+    that did nothing else grew meanwhile (Pillow's pixels live outside Python's allocator, so
+    tracemalloc would not see them). Linux alone lets a process measure that peak afresh."""
+    if not Path("/proc/self/clear_refs").exists():
+        pytest.skip("measuring a peak afresh needs Linux's /proc/self/clear_refs")
+    upload = tmp_path / "upload.jpg"
+    upload.write_bytes(data)
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT, str(upload)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcome, grown_kib = ran.stdout.strip().rsplit(" ", 1)
+    return outcome, int(grown_kib) * 1024
+
+
+def test_a_jpeg_bomb_is_refused_from_its_header_without_decoding(tmp_path: Path) -> None:
+    bomb = camera_jpeg(*BOMB)
+    assert len(bomb) < 1024 * 1024
+    with pytest.raises(ImageTooLarge):
+        clean_image(bomb)
+    outcome, grown = cleaned_in_a_fresh_process(bomb, tmp_path)
+    assert outcome == "too large"
+    # Decoded, its pixels alone would take 118 MB; refused from the header, next to nothing.
+    assert grown < 16 * 1024 * 1024, grown
+
+
+def test_a_large_jpeg_is_decoded_at_a_fraction_of_its_size_and_kept_at_the_largest_size(
+    tmp_path: Path,
+) -> None:
+    clean = clean_image(camera_jpeg(*CAMERA))
+    assert (clean.width, clean.height) == (MAX_IMAGE_SIDE, 1707)
+    expected = {"original": (MAX_IMAGE_SIDE, 1707), "large": (1200, 800), "thumb": (320, 213)}
+    for size, dimensions in expected.items():
+        with Image.open(io.BytesIO(clean.renditions[size])) as out:
+            assert out.size == dimensions, size
+    outcome, grown = cleaned_in_a_fresh_process(camera_jpeg(*CAMERA), tmp_path)
+    assert outcome == f"{MAX_IMAGE_SIDE}x1707"
+    # JPEG's draft mode decodes it at half size (3000 x 2000), then resizes that: its full 24
+    # megapixels, 96 MB as Pillow holds RGB (four bytes a pixel), are never in memory at once.
+    assert grown < CAMERA[0] * CAMERA[1] * 4, grown
+
+
+def test_a_png_is_kept_at_the_largest_size_too() -> None:
+    clean = clean_image(encoded(photo(4000, 1000), "PNG"))
+    assert (clean.width, clean.height) == (MAX_IMAGE_SIDE, 640)
+
+
+def test_decodes_beyond_the_limit_wait_their_turn_and_bombs_never_wait() -> None:
+    cleaner = ImageCleaner(concurrent=1, wait_s=0.05)
+    upload = encoded(photo(400, 300), "JPEG")
+    with cleaner.turn():  # another upload is being decoded
+        with pytest.raises(DecodesBusy):
+            cleaner.clean(upload)
+        with pytest.raises(ImageTooLarge):  # judged from its header, needing no turn
+            cleaner.clean(camera_jpeg(*BOMB, mode="L"))
+    assert cleaner.clean(upload).width == 400  # its turn is free again

@@ -15,6 +15,7 @@ from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
 from api.controls import RefuseControls
 from api.deps import AUTHENTICATED, authenticated
+from api.headers import SafeHeaders
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges
 from api.observability import Observed
@@ -54,6 +55,10 @@ read your own writes. Every POST accepts `Idempotency-Key`. Errors are `applicat
 """
 
 
+# Where FastAPIOffline serves Swagger UI's script and styles: the one path answers may be cached.
+DOCS_ASSETS = "/static-offline-docs"
+
+
 def api_process() -> FastAPI:
     """The app of one of `velora serve --workers N`'s API processes: its own container, built
     from the same settings, with no projectors or scheduler (the supervisor runs those)."""
@@ -85,7 +90,12 @@ def create_app(
     # Swagger UI's script and styles are served from the installed fastapi-offline package, not
     # a CDN: /docs works on a machine with no internet.
     app = FastAPIOffline(
-        title="Velora", version="1", description=DESCRIPTION, lifespan=lifespan, redoc_url=None
+        title="Velora",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
     )
     app.state.container = container
     problems.install(app)
@@ -152,3 +162,5 @@ def create_app(
     )
     app.add_middleware(Observed, metrics=metrics)
     return app
+    # Outermost: every answer, errors from the middleware above included, leaves through it.
+    app.add_middleware(SafeHeaders, cached=(DOCS_ASSETS,))

@@ -161,6 +161,6 @@ def create_app(
         larger=[(images.UPLOAD_PATH, images.UPLOAD_MAX_BYTES)],
     )
     app.add_middleware(Observed, metrics=metrics)
-    return app
     # Outermost: every answer, errors from the middleware above included, leaves through it.
     app.add_middleware(SafeHeaders, cached=(DOCS_ASSETS,))
+    return app

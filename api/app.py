@@ -17,7 +17,7 @@ from api.controls import RefuseControls
 from api.deps import AUTHENTICATED, authenticated
 from api.headers import SafeHeaders
 from api.idempotency import IdempotencyMiddleware
-from api.metrics import Metrics, lag_gauges
+from api.metrics import Metrics, lag_gauges, projection_gauges
 from api.observability import Observed
 from api.problems import Problem
 from api.routes import (
@@ -133,6 +133,7 @@ def create_app(
         "lags",
         lag_gauges(container.log.head, container.projector_positions, container.relay_positions),
     )
+    metrics.watch("projectors", projection_gauges(container.operations.health))
     app.state.metrics = metrics
     app.mount("/metrics", make_asgi_app(metrics.registry))
 

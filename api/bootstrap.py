@@ -44,7 +44,7 @@ from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries, ProfilesProjector
-from projections.runner import ProjectionGroup, ProjectionRunner
+from projections.runner import ProjectionGroup, ProjectionRunner, link
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
@@ -256,14 +256,6 @@ def settled_products_of(
     return products_of
 
 
-def follow_upstreams(runners: list[ProjectionRunner]) -> None:
-    """Wakes each runner whenever a projector it reads from moves on."""
-    by_name = {runner.name: runner for runner in runners}
-    for runner in runners:
-        for name in runner.projector.upstream:
-            by_name[name].followers.append(runner)
-
-
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
@@ -288,7 +280,7 @@ def build(settings: Settings | None = None) -> Container:
             LedgerProjector(),
         )
     ]
-    follow_upstreams(runners)
+    link(runners)
     # A short poll: writes by other processes (API workers, the CLI) wake no one here.
     projectors = ProjectionGroup(log, store, runners, poll_interval_s=0.05)
 

@@ -33,7 +33,7 @@ from rich.text import Text
 
 from api import logs
 from api.bootstrap import RELAY, Container, build
-from api.metrics import Metrics, lag_gauges
+from api.metrics import Metrics, lag_gauges, projection_gauges
 from api.settings import Settings, SettingsError
 from domain.errors import DomainError
 from eventstore import backup as backups
@@ -75,6 +75,7 @@ def _worker_metrics(container: Container, port: int | None) -> Metrics:
         "lags",
         lag_gauges(container.log.head, container.projector_positions, container.relay_positions),
     )
+    metrics.watch("projectors", projection_gauges(container.operations.health))
     if port is not None:
         start_http_server(port, registry=metrics.registry)
     return metrics
@@ -368,18 +369,48 @@ def restore_command(
 
 @projections.command("status")
 def projections_status() -> None:
-    """Shows each projector's position, the log's head and the lag."""
+    """Shows each projector's position, the log's head, the lag, and the tenants each
+    quarantines (with why)."""
     with _opened() as container:
+        rows = container.operations.projection_status()
         table = Table("name", "position", "head", "lag", "state")
-        for row in container.operations.projection_status():
+        for row in rows:
             stopped = row["failed_position"]
             state = f"stopped at {stopped}: {row['failure']}" if stopped else "ok"
             if row["paused_by"]:
                 state = f"paused by {row['paused_by']}"
+            if row["quarantined"]:
+                state = f"{state}; quarantines {len(row['quarantined'])} tenant(s)"
             table.add_row(
                 row["name"], str(row["position"]), str(row["head"]), str(row["lag"]), state
             )
         console.print(table)
+        for row in rows:
+            for q in row["quarantined"]:
+                console.print(
+                    f"{row['name']} quarantines tenant {q['tenant_id']} from position "
+                    f"{q['position']}: {q['failure']}"
+                )
+
+
+@projections.command("replay")
+def projections_replay(
+    tenant: Annotated[UUID, typer.Option(help="the tenant whose quarantined events to apply")],
+    names: Annotated[
+        list[str] | None, typer.Argument(help="the projectors (default: all that hold it)")
+    ] = None,
+) -> None:
+    """Applies the events of a tenant that projectors quarantined after failing on one of them
+    (quarantine), once the projector is fixed, and lifts the quarantine. Upstream projectors
+    go first; one that still fails keeps the tenant quarantined and says why (exit code 1)."""
+    with _opened() as container:
+        ctx = CommandContext.system("cli:projections-replay")
+        replayed, recorded = _audited(
+            partial(container.operations.replay, ctx, tenant, names or [])
+        )
+        for name, count in replayed.items():
+            console.print(f"{name}: {count} events of {tenant} applied")
+        console.print(f"the replay is recorded at {recorded}")
 
 
 @projections.command("skip")

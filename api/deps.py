@@ -273,7 +273,7 @@ class ReadAfter:
 
     async def __call__(
         self,
-        _: CurrentUser,  # nobody waits for the read models before proving who they are
+        principal: CurrentUser,  # nobody waits for the read models before proving who they are
         container: ContainerDep,
         min_position: Annotated[
             int | None, Header(alias=MIN_POSITION_HEADER, ge=0, description="read-your-writes")
@@ -287,6 +287,7 @@ class ReadAfter:
         while True:
             positions = await run_in_threadpool(container.read_store.positions)
             if all(positions.get(p, 0) >= min_position for p in self.projections):
+                await self._not_quarantined(container, str(principal.tenant_id), min_position)
                 return
             if not checked_head:
                 # Every position a command answers is at or below the log's head, so one beyond
@@ -311,3 +312,18 @@ class ReadAfter:
                 )
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 0.1)
+
+    async def _not_quarantined(self, container: Container, tenant_id: str, position: int) -> None:
+        """A projector that quarantines the caller's tenant has passed the position without
+        applying the tenant's events: its rows would not show the write, so say so now rather
+        than answer as if they did (an operator is alerted; see projections/quarantine.py)."""
+        quarantined = await run_in_threadpool(
+            container.read_store.quarantined_for, tenant_id, self.projections
+        )
+        if any(since <= position for since in quarantined.values()):
+            raise Problem(
+                503,
+                "this marketplace's read models are quarantined after an error; an operator "
+                "has been alerted",
+                headers={"Retry-After": "30"},
+            )

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from api.operations import ProjectionHealth
 
 log = logging.getLogger("velora.metrics")
 
@@ -99,5 +103,42 @@ def lag_gauges(
         for name, position in sorted(relay_positions().items()):
             relays.add_metric([name], max(at - position, 0))
         return [head_gauge, projectors, relays]
+
+    return collect
+
+
+def projection_gauges(health: Callable[[], ProjectionHealth]) -> Callable[[], Iterable[Any]]:
+    """Whether each projector is stopped, how many tenants each quarantines, and,
+    where this process runs the projection thread, whether it is up and how often it was
+    started again after failing."""
+
+    def collect() -> Iterable[Any]:
+        now = health()
+        stopped = GaugeMetricFamily(
+            "velora_projector_stopped",
+            "1 while the projector is stopped on an event no tenant can be told of",
+            labels=["projector"],
+        )
+        quarantined = GaugeMetricFamily(
+            "velora_projector_quarantined_tenants",
+            "Tenants whose events the projector passes over after failing to apply one",
+            labels=["projector"],
+        )
+        for name, count in sorted(now.quarantined.items()):
+            stopped.add_metric([name], 1 if name in now.stopped else 0)
+            quarantined.add_metric([name], count)
+        families: list[Any] = [stopped, quarantined]
+        if now.running_here or now.failing is not None:
+            up = GaugeMetricFamily(
+                "velora_projectors_up", "1 while this process's projection thread runs well"
+            )
+            up.add_metric([], 0 if now.failing is not None else 1)
+            restarts = CounterMetricFamily(
+                "velora_projectors_restarts",
+                "Times this process's projection thread was started again after failing",
+            )
+            restarts.add_metric([], now.restarts)
+            families += [up, restarts]
+        return families
 
     return collect

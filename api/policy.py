@@ -11,6 +11,7 @@ ANYONE_SIGNED_IN = frozenset(Role)
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit:read": frozenset({Role.AUDITOR, Role.SUPER_ADMIN}),
     "ops:read": frozenset({Role.SUPER_ADMIN}),
+    "ops:replay": frozenset({Role.SUPER_ADMIN}),
     "tenants:create": frozenset({Role.SUPER_ADMIN}),
     "tenants:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN, Role.FINANCE_ADMIN}),
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),

@@ -116,3 +116,35 @@ class ProjectionSkip(TenantAggregate):
         return cls(
             tenant_id=PLATFORM_TENANT_ID, projector=projector, position=position, failure=failure
         )
+
+
+class NothingQuarantined(AuditError, Conflict):
+    title = "Nothing quarantined"
+
+
+class UnknownProjector(AuditError, Invalid):
+    title = "No such projector"
+
+
+class StillFailing(AuditError, Conflict):
+    title = "The projector still fails"
+
+
+class TenantReplay(TenantAggregate):
+    """An operator's replay of one tenant's events that projectors had quarantined after they
+    could not apply one (projections/quarantine.py): the record says who replayed what, and how
+    many events each projector applied. It belongs to the tenant whose events were replayed."""
+
+    class Replayed(TenantAggregate.Created):
+        projectors: dict[str, int]
+
+    @event(Replayed)
+    def __init__(self, tenant_id: UUID, projectors: dict[str, int]) -> None:
+        self.tenant_id = tenant_id
+        self.projectors = projectors
+
+    @classmethod
+    def replayed(cls, tenant_id: UUID, projectors: dict[str, int]) -> TenantReplay:
+        if not projectors:
+            raise NothingQuarantined(f"no projector replayed tenant {tenant_id}")
+        return cls(tenant_id=tenant_id, projectors=dict(projectors))

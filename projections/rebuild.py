@@ -28,7 +28,8 @@ from sqlalchemy.engine import Connection
 
 from eventstore.locks import Busy, LockLost, StillHeld, file_lock
 from eventstore.log import EventLog
-from projections.runner import ProjectionRunner, Projector
+from projections import quarantine
+from projections.runner import ProjectionRunner, Projector, link
 from projections.store import ReadStore
 from projections.tables import LIVE, SHADOW_SUFFIX
 
@@ -145,6 +146,7 @@ def _rebuild(
         ProjectionRunner(log, store, p.shadow(shadow_tables, names), batch_size=batch_size)
         for p in ordered
     ]
+    link(shadows)  # a shadow that holds a tenant back holds it back in those that read it
     try:
         _create(store, [shadow for _, shadow in pairs], [r.name for r in shadows])
         _build(log, store, shadows, catch_up_lag, on_progress)
@@ -319,7 +321,10 @@ def _swap_mysql(
 
 
 def _forget(store: ReadStore, conn: Connection, shadows: list[ProjectionRunner]) -> None:
+    """The swapped-in models' tracking rows are gone with the shadows' names; the tenants a
+    shadow held back are held back by its live projector now, in place of the live one's."""
     for shadow in shadows:
+        quarantine.adopt(conn, shadow.name, shadow.name.removesuffix(SHADOW_SUFFIX))
         store.forget(conn, shadow.name)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from projections import quarantine
 from projections.scope import TenantScope
 from projections.tables import projection_tracking
 
@@ -257,6 +258,18 @@ class ReadStore:
 
     def forget(self, conn: Connection, name: str) -> None:
         conn.execute(projection_tracking.delete().where(projection_tracking.c.name == name))
+        quarantine.forget(conn, name)
+
+    def quarantined_for(self, tenant_id: str, names: Iterable[str]) -> dict[str, int]:
+        """The named projectors that quarantine this tenant, each with the position it was
+        quarantined at (projections/quarantine.py)."""
+        with self.read() as conn:
+            found = quarantine.of(conn, names)
+        return {name: tenants[tenant_id] for name, tenants in found.items() if tenant_id in tenants}
+
+    def quarantines(self) -> list[quarantine.Quarantine]:
+        with self.read() as conn:
+            return quarantine.listed(conn)
 
     def advance(self, conn: Connection, name: str, new: int) -> None:
         """Moves a held projector's position, in the same transaction as its row changes."""

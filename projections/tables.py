@@ -33,6 +33,22 @@ projection_tracking = sa.Table(
     sa.Column("paused_by", sa.String(100), nullable=True),
 )
 
+# A tenant whose events one projector could not apply: that projector passes over the tenant's
+# events from `position` on, so every other tenant's rows keep moving, until an operator replays
+# them after a fix (`velora projections replay`). Projectors that read this one's model
+# quarantine the same tenant too, each under its own row.
+projection_quarantine = sa.Table(
+    "projection_quarantine",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),  # the first event passed over
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("originator_id", Id, nullable=False),
+    sa.Column("failure", sa.Text, nullable=False),
+    sa.Column("quarantined_at", Timestamp, nullable=False),
+)
+
 tenants = sa.Table(
     "tenants",
     metadata,
@@ -584,9 +600,9 @@ seller_daily = sa.Table(
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
-    sa.Column("orders", sa.Integer, nullable=False),  # seller orders paid
-    sa.Column("units", sa.Integer, nullable=False),
-    sa.Column("placed", sa.Integer, nullable=False),  # seller orders placed (paid or not)
+    sa.Column("orders", sa.BigInteger, nullable=False),  # seller orders paid
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("placed", sa.BigInteger, nullable=False),  # seller orders placed (paid or not)
     # Covers the best sellers' query, so it reads no table rows.
     sa.Index(
         "ix_seller_daily_day",
@@ -615,9 +631,9 @@ seller_running = sa.Table(
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),
-    sa.Column("orders", sa.Integer, nullable=False),
-    sa.Column("units", sa.Integer, nullable=False),
-    sa.Column("placed", sa.Integer, nullable=False),
+    sa.Column("orders", sa.BigInteger, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("placed", sa.BigInteger, nullable=False),
     sqlite_with_rowid=False,  # a month's rows are read in key order with their values
 )
 
@@ -630,7 +646,7 @@ product_daily = sa.Table(
     sa.Column("currency", sa.String(3), primary_key=True),
     sa.Column("seller_id", Id, nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     # Covers the best products' query, so it reads no table rows.
     sa.Index(
@@ -656,7 +672,7 @@ product_running = sa.Table(
     sa.Column("month", sa.Date, primary_key=True),
     sa.Column("product_id", Id, primary_key=True),
     sa.Column("seller_id", Id, nullable=False),
-    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     sa.Index("ix_product_running_seller", "tenant_id", "currency", "seller_id", "month"),
     sqlite_with_rowid=False,
@@ -684,7 +700,7 @@ buyer_day_counts = sa.Table(
     sa.Column("tenant_id", Id, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("previous_month", sa.Date, primary_key=True),
-    sa.Column("buyers", sa.Integer, nullable=False),
+    sa.Column("buyers", sa.BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 FIRST_PURCHASE = date(1970, 1, 1)  # buyer_day_counts' previous month of a buyer's first day
@@ -695,7 +711,7 @@ marketplace_daily = sa.Table(
     sa.Column("tenant_id", Id, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("currency", sa.String(3), primary_key=True),
-    sa.Column("orders", sa.Integer, nullable=False),  # buyers' orders paid
+    sa.Column("orders", sa.BigInteger, nullable=False),  # buyers' orders paid
     sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("commission", sa.BigInteger, nullable=False, info=MONEY),
     sa.Column("refunds", sa.BigInteger, nullable=False, info=MONEY),

@@ -16,7 +16,13 @@ from uuid import UUID
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from domain.audit import PeriodAlreadySealed, PeriodSeal, ProjectionSkip, period_end
+from domain.audit import (
+    PeriodAlreadySealed,
+    PeriodSeal,
+    ProjectionSkip,
+    TenantReplay,
+    period_end,
+)
 from domain.errors import Conflict, Invalid, NotFound
 from domain.personal import personal_fields
 from eventstore.application import CommandResult, VeloraApplication
@@ -185,6 +191,10 @@ class OperatorApplication(VeloraApplication):
             return self.record(ctx, skip)
         except IntegrityError:
             return self._log.head()
+
+    def record_replay(self, ctx: CommandContext, tenant_id: UUID, replayed: dict[str, int]) -> int:
+        """Records that the tenant's quarantined events were replayed into these projectors."""
+        return self.record(ctx, TenantReplay.replayed(tenant_id, replayed))
 
     def seal_period(  # seals a tenant's month, after verifying the whole log
         self, ctx: CommandContext, tenant_id: UUID, period: str, now: datetime

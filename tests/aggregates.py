@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
 from domain.base import TenantAggregate
 
@@ -40,3 +40,11 @@ class Nickname(TenantAggregate):
     @event(Renamed)
     def _renamed(self, nickname: str) -> None:
         self.nickname = nickname
+
+
+class Beacon(Aggregate):
+    """Belongs to no tenant: a projector that fails on its event cannot hold a tenant back."""
+
+    @event("Lit")
+    def __init__(self, colour: str) -> None:
+        self.colour = colour

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ContainerDep
+from api.operations import ProjectionHealth
 from projections import migrate as read_migrations
 
 router = APIRouter(tags=["operations"])
@@ -23,10 +24,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "a store is unreachable"}})
+@router.get(
+    "/readyz",
+    responses={503: {"description": "a store is unreachable, or the projectors are stopped"}},
+)
 async def readyz(container: ContainerDep) -> JSONResponse:
-    """Readiness: every configured store (and the Kafka broker, if one is configured) answers
-    and the read-model schema is current."""
+    """Readiness: every configured store (and the Kafka broker, if one is configured) answers,
+    the read-model schema is current, no projector is stopped, and the projection thread of
+    this process (if it runs one) is alive. A projector that quarantines one tenant's events
+    leaves every other tenant served: the answer stays 200, says `degraded`, and
+    names the projector; `/v1/ops/projections` says which tenant and why."""
     checks: dict[str, Any] = {}
 
     def check_event_store() -> None:
@@ -54,9 +61,35 @@ async def readyz(container: ContainerDep) -> JSONResponse:
             # which part is down, never an error's text (hosts, users, paths).
             log.warning("readiness: %s unavailable", name, exc_info=True)
             checks[name] = "unavailable"
-    for runner in container.runners:
-        if runner.failure is not None:
-            log.warning("readiness: projector %s stopped: %s", runner.name, runner.failure)
-            checks[f"projector:{runner.name}"] = "stopped"
-    ready = all(v == "ok" for k, v in checks.items() if not k.startswith("projector:"))
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    degraded = False
+    if checks["read_models"] == "ok":
+        try:
+            health = await run_in_threadpool(container.operations.health)
+        except Exception:
+            log.warning("readiness: projection state unreadable", exc_info=True)
+            checks["read_models"] = "unavailable"
+        else:
+            degraded = _projector_checks(health, checks)
+    ready = all(v in ("ok", "quarantines a tenant") for v in checks.values())
+    return JSONResponse(
+        {"ready": ready, "degraded": degraded, "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+def _projector_checks(health: ProjectionHealth, checks: dict[str, Any]) -> bool:
+    """Adds the projectors' state to `checks`; True if some quarantine a tenant."""
+    if health.failing is not None:
+        log.warning("readiness: the projection thread is failing: %s", health.failing)
+        checks["projectors"] = "failing"
+    elif health.running_here:
+        checks["projectors"] = "ok"
+    for name, failure in health.stopped.items():
+        log.warning("readiness: projector %s stopped: %s", name, failure)
+        checks[f"projector:{name}"] = "stopped"
+    quarantining = {
+        name: n for name, n in health.quarantined.items() if n and name not in health.stopped
+    }
+    for name in quarantining:
+        checks[f"projector:{name}"] = "quarantines a tenant"
+    return bool(quarantining)

@@ -1,9 +1,11 @@
 """The read-model store's contract: schema by migration, exactly-once projection with tracking in
-the same transaction, stopping on a bad event, tenant scoping, pagination and idempotency keys.
+the same transaction, quarantining a bad event's tenant (or stopping on an event of no tenant),
+a supervised projection thread, tenant scoping, pagination and idempotency keys.
 Every backend (SQLite, MariaDB) runs these same cases."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,17 +25,19 @@ from api.idempotency import IdempotencyStore
 from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
+from eventstore.sqlite import EVENTS_TABLE
 from projections.runner import (
     EffectUnavailable,
     ProjectionFailed,
     ProjectionGroup,
     ProjectionRunner,
     Projector,
+    ReplayFailed,
 )
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore, TrackingConflict
 from projections.tables import idempotency_keys, metadata, tenants
-from tests.aggregates import Counter
+from tests.aggregates import Beacon, Counter
 from tests.contract.eventstore_contract import ctx
 
 # A scratch read model for the runner's own tests, created beside the migrated schema.
@@ -55,11 +59,15 @@ class CounterProjector(Projector):
         poison: int | None = None,
         upstream: tuple[str, ...] = (),
         effect: Callable[[], None] | None = None,
+        beacon: str | None = None,
+        wide: bool = False,
     ) -> None:
         self.name = name
         self.poison = poison
         self.upstream = upstream
         self.effect = effect
+        self.beacon = beacon
+        self.wide = wide  # totals written as given, not added in SQL
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -75,13 +83,19 @@ class CounterProjector(Projector):
 
     @apply.register
     def _incremented(self, e: Counter.Incremented, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
+        total = e.by if self.wide else counter_rows.c.total + e.by
         conn.execute(
             counter_rows.update()
             .where(counter_rows.c.counter_id == str(e.originator_id))
-            .values(total=counter_rows.c.total + e.by)
+            .values(total=total)
         )
         if e.by == self.poison:
             raise ValueError(f"cannot apply an increment of {e.by}")
+
+    @apply.register
+    def _lit(self, e: Beacon.Lit, conn: Connection, r: RecordedEvent) -> None:  # type: ignore[name-defined]
+        if e.colour == self.beacon:
+            raise ValueError(f"cannot apply a {e.colour} beacon")
 
     def end_batch(self, conn: Connection) -> None:
         if self.effect is not None:
@@ -182,57 +196,86 @@ class ReadStoreContract:
         assert self.total(store, counter.id) == 7
         assert store.position(runner.name) == log.head()
 
-    def test_a_bad_event_stops_the_projector_there_and_keeps_what_came_before(
+    def test_a_bad_event_quarantines_its_tenant_and_every_other_tenant_moves_on(
         self, store: ReadStore, log: EventLog, app: VeloraApplication
     ) -> None:
-        counter = Counter(tenant_id=uuid4())
-        app.record(ctx(), counter)
+        held, other = uuid4(), uuid4()
+        counter, bystander = Counter(tenant_id=held), Counter(tenant_id=other)
         counter.increment(by=1)
-        good = app.record(ctx(), counter)
+        bystander.increment(by=2)
+        good = app.record(ctx(), counter, bystander)
         counter.increment(by=13)  # the poison
         bad = app.record(ctx(), counter)
         counter.increment(by=5)
-        app.record(ctx(), counter)
+        later = Counter(tenant_id=held)  # the quarantined tenant's next aggregate
+        bystander.increment(by=7)
+        app.record(ctx(), counter, later, bystander)
         name = f"p-{uuid4().hex[:8]}"
         runner = ProjectionRunner(log, store, CounterProjector(name, poison=13), batch_size=100)
 
-        with pytest.raises(ProjectionFailed) as failure:
-            runner.catch_up()
+        runner.catch_up()
 
-        assert failure.value.position == bad
-        assert "Counter.Incremented" in str(failure.value)
-        # The bad event's own row change rolled back with it; everything before it committed.
+        # The bad event's own row change rolled back with it; everything before it committed;
+        # the quarantined tenant's events after it wait, and the other tenant's moved on.
+        assert store.position(name) == log.head() > bad > good
         assert self.total(store, counter.id) == 1
-        assert store.position(name) == good
-        row = next(r for r in store.tracking() if r["name"] == name)
-        assert row["failed_position"] == bad and "cannot apply" in row["failure"]
+        assert self.total(store, later.id) is None
+        assert self.total(store, bystander.id) == 9
+        assert store.quarantined_for(str(held), [name]) == {name: bad}
+        assert store.quarantined_for(str(other), [name]) == {}
+        (quarantined,) = [q for q in store.quarantines() if q.name == name]
+        assert quarantined.originator_id == str(counter.id)
+        assert "Counter.Incremented" in quarantined.topic and "cannot apply" in quarantined.failure
+        assert runner.failure is None and store.failed_position(name) is None
 
-        # Once the projector is fixed, it resumes from exactly where it stopped.
-        fixed = ProjectionRunner(log, store, CounterProjector(name), batch_size=100)
+        # Replayed while the projector still fails: nothing changes, the new error is kept.
+        with pytest.raises(ReplayFailed):
+            runner.replay(str(held))
+        assert self.total(store, counter.id) == 1 and store.quarantined_for(str(held), [name])
+        assert any("replay" in q.failure for q in store.quarantines() if q.name == name)
+
+        # Once fixed, the replay applies exactly the held events, in order, and lifts it.
+        fixed = ProjectionRunner(log, store, CounterProjector(name), batch_size=2)
+        assert fixed.replay(str(held)) == 3
+        assert self.total(store, counter.id) == 19 and self.total(store, later.id) == 0
+        assert self.total(store, bystander.id) == 9
+        assert store.quarantined_for(str(held), [name]) == {}
+        assert fixed.replay(str(held)) == 0  # nothing held: nothing applied twice
+        counter.increment(by=100)
+        app.record(ctx(), counter)
         fixed.catch_up()
-        assert self.total(store, counter.id) == 19
-        row = next(r for r in store.tracking() if r["name"] == name)
-        assert row["failed_position"] is None
+        assert self.total(store, counter.id) == 119
 
-    def test_a_stopped_runner_resumes_once_an_operator_moves_it_past_the_bad_event(
+    def test_a_bad_event_of_no_tenant_stops_the_projector_until_an_operator_moves_it_past(
         self, store: ReadStore, log: EventLog, app: VeloraApplication
     ) -> None:
         counter = Counter(tenant_id=uuid4())
         app.record(ctx(), counter)
-        counter.increment(by=13)  # the poison
-        bad = app.record(ctx(), counter)
+        bad = app.record(ctx(), Beacon(colour="red"))  # the poison, which no tenant owns
         counter.increment(by=5)
         app.record(ctx(), counter)
         name = f"p-{uuid4().hex[:8]}"
         runner = ProjectionRunner(
-            log, store, CounterProjector(name, poison=13), poll_interval_s=0.01
+            log, store, CounterProjector(name, poison=13, beacon="red"), poll_interval_s=0.01
+        )
+        with pytest.raises(ProjectionFailed) as failure:
+            runner.catch_up()
+        assert failure.value.position == bad and "Beacon.Lit" in str(failure.value)
+        assert store.position(name) == bad - 1
+        row = next(r for r in store.tracking() if r["name"] == name)
+        assert row["failed_position"] == bad and "red" in row["failure"]
+        assert not store.quarantines()
+
+        # As a background thread: stopped there too, alive, waiting for an operator.
+        runner = ProjectionRunner(
+            log, store, CounterProjector(name, poison=13, beacon="red"), poll_interval_s=0.01
         )
         runner.start()
         try:
             deadline = time.monotonic() + 10
-            while store.failed_position(name) != bad and time.monotonic() < deadline:
+            while runner.failure is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert store.failed_position(name) == bad and runner.running
+            assert store.failed_position(name) == bad and runner.running and not runner.dead
             with store.begin() as conn:
                 store.place(conn, name, bad)  # what `velora projections skip` does
             runner.wake()
@@ -243,6 +286,22 @@ class ReadStoreContract:
             assert runner.failure is None and store.failed_position(name) is None
         finally:
             runner.stop()
+
+    def test_a_value_the_model_cannot_hold_quarantines_its_tenant_as_any_bad_event(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication
+    ) -> None:
+        """The database itself refusing the value (SQLite's OverflowError, MariaDB's out of
+        range DataError) is the event's fault, not the store's: its tenant is quarantined."""
+        held, other = Counter(tenant_id=uuid4()), Counter(tenant_id=uuid4())
+        app.record(ctx(), held, other)
+        held.increment(by=2**63)
+        other.increment(by=4)
+        app.record(ctx(), held, other)
+        name = f"p-{uuid4().hex[:8]}"
+        ProjectionRunner(log, store, CounterProjector(name, wide=True)).catch_up()
+        assert store.position(name) == log.head()
+        assert self.total(store, other.id) == 4 and self.total(store, held.id) == 0
+        assert store.quarantined_for(str(held.tenant_id), [name])
 
     def test_a_projector_never_passes_the_projectors_it_reads_from(
         self, store: ReadStore, log: EventLog, app: VeloraApplication
@@ -339,27 +398,74 @@ class ReadStoreContract:
         assert store.position(source.name) == store.position(reader.name) == log.head()
         assert len(follower.seen) == 9
 
-    def test_a_bad_event_stops_only_its_projector_and_those_reading_from_it(
+    def test_a_bad_event_quarantines_its_tenant_in_its_projector_and_those_reading_from_it(
         self, store: ReadStore, log: EventLog, app: VeloraApplication
     ) -> None:
         counters = self.counters(app, 6, poison_at=3)
         bad = log.head() - 4  # the poisoned counter's increment
+        tenant = str(counters[3].tenant_id)
+        again = Counter(tenant_id=counters[3].tenant_id)  # that tenant's next aggregate
+        app.record(ctx(), again)
         poisoned = ProjectionRunner(log, store, CounterProjector(f"bad-{uuid4().hex[:8]}", 13))
         healthy = ProjectionRunner(log, store, Follower(f"ok-{uuid4().hex[:8]}", upstream=()))
         follower = Follower(f"dst-{uuid4().hex[:8]}", upstream=(poisoned.name,))
         reader = ProjectionRunner(log, store, follower)
         group = ProjectionGroup(log, store, [poisoned, healthy, reader])
         group.catch_up()
-        assert store.position(healthy.name) == log.head()
-        assert [self.total(store, c.id) for c in counters][:3] == [1, 2, 3]
-        assert store.failed_position(poisoned.name) == bad and poisoned.failure is not None
-        assert store.position(poisoned.name) == bad - 1
-        assert store.position(reader.name) <= bad - 1
-        with store.begin() as conn:
-            store.place(conn, poisoned.name, bad)  # an operator skips it
-        assert poisoned.resumable()
-        group.catch_up()
-        assert store.position(poisoned.name) == store.position(reader.name) == log.head()
+
+        names = [poisoned.name, healthy.name, reader.name]
+        assert all(store.position(name) == log.head() for name in names)
+        assert [self.total(store, c.id) for c in counters] == [1, 2, 3, 0, 5, 6]
+        # The reader quarantines the tenant too (its model would be built on a stopped one)...
+        assert store.quarantined_for(tenant, names) == {poisoned.name: bad, reader.name: bad}
+        assert len(follower.seen) == 6  # ...so it never saw the tenant's aggregate after `bad`
+        assert self.total(store, again.id) is None
+        assert poisoned.failure is None and store.failed_position(poisoned.name) is None
+
+        # Fixed, replayed upstream first: each applies what it passed over, and lets go.
+        poisoned.projector.poison = None  # type: ignore[attr-defined]
+        assert poisoned.replay(tenant) == 2  # the poison and the next aggregate's start
+        assert reader.replay(tenant) == 1
+        assert self.total(store, counters[3].id) == 13 and self.total(store, again.id) == 0
+        assert len(follower.seen) == 7 and store.quarantined_for(tenant, names) == {}
+
+    def test_a_group_whose_log_breaks_under_it_says_so_and_goes_on_once_it_is_back(
+        self, store: ReadStore, log: EventLog, app: VeloraApplication, tmp_path: Path
+    ) -> None:
+        """The events table renamed for a moment (a non-transient error, not a lost
+        connection): the supervised thread fails visibly, starts again with back-off, and
+        applies what was written meanwhile once the table is back."""
+        counter = Counter(tenant_id=uuid4())
+        app.record(ctx(), counter)
+        runner = ProjectionRunner(log, store, CounterProjector(f"p-{uuid4().hex[:8]}"))
+        group = ProjectionGroup(log, store, [runner], poll_interval_s=0.01)
+        group.start()
+        deadline = time.monotonic() + 20
+
+        def until(done: Callable[[], bool]) -> bool:
+            while not done() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return done()
+
+        try:
+            assert until(lambda: store.position(runner.name) == log.head())
+            assert group.running and not group.dead and group.crash is None
+            raw = sqlite3.connect(tmp_path / "events.sqlite3")
+            raw.execute(f"ALTER TABLE {EVENTS_TABLE} RENAME TO {EVENTS_TABLE}_away")
+            raw.commit()
+            assert until(lambda: group.dead)
+            assert group.running and "velora_events" in (group.crash or "")
+            raw.execute(f"ALTER TABLE {EVENTS_TABLE}_away RENAME TO {EVENTS_TABLE}")
+            raw.commit()
+            raw.close()
+            counter.increment(by=4)
+            app.record(ctx(), counter)
+            assert until(lambda: store.position(runner.name) == log.head())
+            assert self.total(store, counter.id) == 4
+            assert until(lambda: not group.dead) and group.restarts >= 1
+        finally:
+            group.stop()
+        assert not group.dead  # a stopped group is not a dead one
 
     def test_a_paced_projector_takes_one_batch_per_pace_while_running_and_catches_up_fully(
         self, store: ReadStore, log: EventLog, app: VeloraApplication

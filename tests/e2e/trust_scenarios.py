@@ -229,6 +229,7 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/audit/verify", {A, SA}),
     ("GET", "/v1/me/export", {B, S, M, F, A, SA}),
     ("GET", "/v1/ops/projections", {SA}),
+    ("POST", "/v1/ops/projections/replay", {SA}),
 ]
 
 

@@ -58,8 +58,10 @@ def _text(name: str, value: str, max_length: int, *, required: bool = True) -> s
 
 
 def _price(price: Money) -> Money:
+    """A price a seller names: a positive amount in a current ISO 4217 currency."""
     if not 1 <= price.amount_minor <= MAX_PRICE_MINOR:
         raise InvalidProduct("price must be a positive amount of minor units")
+    parse_currency(price.currency)
     return price
 
 
@@ -238,7 +240,7 @@ class Product(TenantAggregate):
             ),
             category=_text("category", category, 100) if category is not None else self.category,
             price_minor=new_price.amount_minor,
-            currency=parse_currency(new_price.currency),
+            currency=new_price.currency,
             attributes=self.attributes,
             status=status,
         )

@@ -1,8 +1,16 @@
-"""Money is an integer count of minor units plus an ISO 4217 currency code. Never a float."""
+"""Money is an integer count of minor units plus an ISO 4217 currency code. Never a float.
+
+A command that names a currency (a tenant's, a price's) must name one of ISO 4217's current
+codes: `parse_currency`. The list is maintained outside Velora and the domain imports no
+third-party package, so the composition root installs it at start (`CURRENCIES.install`, from
+`eventstore/currencies.py`); until it does, any code of the right shape passes. What is stored
+is never held to the list: a `Money` and every event replayed only need the shape, so a
+currency that leaves ISO 4217 (HRK did in 2023) never stops an aggregate from loading."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.errors import Invalid
@@ -18,11 +26,37 @@ class CurrencyMismatch(Invalid):
     title = "Currency mismatch"
 
 
-def parse_currency(code: str) -> str:
-    """Returns the code if it is three upper-case letters, the shape ISO 4217 codes have."""
-    if not _CURRENCY.match(code):
+def currency_code(code: str) -> str:
+    """Returns the code if it is three upper-case letters, the shape ISO 4217 codes have: what
+    a stored amount needs, whatever the list says today."""
+    if not isinstance(code, str) or not _CURRENCY.match(code):
         raise InvalidCurrency(f"currency must be an ISO 4217 code like 'USD', not {code!r}")
     return code
+
+
+class Currencies:
+    """The currencies commands may name: every code of the right shape until a list is
+    installed, then only the list's."""
+
+    def __init__(self) -> None:
+        self._codes: frozenset[str] | None = None
+
+    def install(self, codes: Iterable[str]) -> None:
+        self._codes = frozenset(currency_code(code) for code in codes)
+
+    def check(self, code: str) -> str:
+        code = currency_code(code)
+        if self._codes is not None and code not in self._codes:
+            raise InvalidCurrency(f"{code!r} is not an ISO 4217 currency")
+        return code
+
+
+CURRENCIES = Currencies()
+
+
+def parse_currency(code: str) -> str:
+    """The currency a command names: a current ISO 4217 code (once the list is installed)."""
+    return CURRENCIES.check(code)
 
 
 def divide_half_even(numerator: int, denominator: int) -> int:
@@ -44,7 +78,7 @@ class Money:
             raise Invalid(
                 f"amount must be an integer count of minor units, not {self.amount_minor!r}"
             )
-        parse_currency(self.currency)
+        currency_code(self.currency)  # the shape only: stored amounts load whatever the list
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:

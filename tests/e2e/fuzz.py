@@ -12,6 +12,7 @@ from api.bootstrap import Container
 from domain.base import PLATFORM_TENANT_ID
 from domain.identity import Role
 from eventstore.context import CommandContext
+from eventstore.currencies import iso_4217
 
 ROLES = ("anonymous", *(role.value for role in Role))
 PASSWORD = "long-enough-pw"
@@ -53,7 +54,12 @@ def staffed(container: Container) -> dict[str, dict[str, str]]:
 
 def check(case: schemathesis.Case, response: Any) -> None:
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    assert headers["x-content-type-options"] == ["nosniff"], (case.method, case.path)
     if response.status_code >= 400:
-        content_type = {k.lower(): v for k, v in response.headers.items()}["content-type"][0]
-        assert content_type.startswith("application/problem+json")
+        assert headers["content-type"][0].startswith("application/problem+json")
+        assert headers["cache-control"] == ["no-store"], (case.method, case.path)
         assert response.json()["status"] == response.status_code
+    if case.method == "POST" and case.path == "/v1/tenants" and response.status_code == 201:
+        # A generated code of the right shape is rarely a currency: only ISO 4217's are taken.
+        assert case.body["currency"] in iso_4217(), case.body

@@ -15,6 +15,7 @@ from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
 from domain.money import Money, parse_currency
+from domain.names import nfc
 from domain.sellers import Seller
 
 
@@ -51,7 +52,9 @@ MAX_FEATURE = timedelta(days=366)
 
 
 def _text(name: str, value: str, max_length: int, *, required: bool = True) -> str:
-    value = value.strip()
+    """A product's text as kept: trimmed, in NFC (so a category or a search matches "café"
+    however its accent was typed)."""
+    value = nfc(value.strip())
     if (required and not value) or len(value) > max_length:
         raise InvalidProduct(f"{name} must have {int(required)} to {max_length} characters")
     return value
@@ -71,7 +74,7 @@ def _attributes(attributes: dict[str, str]) -> dict[str, str]:
     for key, value in attributes.items():
         if not 1 <= len(key) <= 64 or len(value) > 500:
             raise InvalidProduct("attribute names have 1 to 64 characters, values up to 500")
-    return dict(attributes)
+    return {nfc(key): nfc(value) for key, value in attributes.items()}
 
 
 class Product(TenantAggregate):

@@ -2,9 +2,10 @@
 Once a tenant has any, a product's category must name one of them, so search facets and
 commission overrides name real categories.
 
-Names are unique within a tenant (whatever the case), so a product names its category by name
-alone. A category that products or a commission override use keeps its name (a rename would
-leave them naming nothing) and stays (deleting it likewise); one with subcategories stays too."""
+Names are unique within a tenant (whatever the case, and however accents are typed: compared by
+`domain.names.name_key`, kept in NFC), so a product names its category by name alone. A
+category that products or a commission override use keeps its name (a rename would leave them
+naming nothing) and stays (deleting it likewise); one with subcategories stays too."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.names import name_key, nfc
 
 MAX_CATEGORIES = 1000
 MAX_DEPTH = 6
@@ -42,7 +44,7 @@ class CategoryConflict(CategoryError, Conflict):
 
 
 def category_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = " ".join(nfc(name).split())
     if not 1 <= len(name) <= 100:
         raise InvalidCategory("a category's name has 1 to 100 characters")
     return name
@@ -94,9 +96,9 @@ class CategoryTree(TenantAggregate):
         name goes (a tenant that does not manage them)."""
         if not self.names:
             return name
-        wanted = " ".join(name.split()).casefold()
+        wanted = name_key(name)
         for known in self.names.values():
-            if known.casefold() == wanted:
+            if name_key(known) == wanted:
                 return known
         raise UnknownCategory(f"no category is named {name!r}; GET /v1/categories lists them")
 
@@ -112,7 +114,7 @@ class CategoryTree(TenantAggregate):
 
     def _require_free(self, name: str, but: UUID | None = None) -> None:
         for category_id, known in self.names.items():
-            if category_id != but and known.casefold() == name.casefold():
+            if category_id != but and name_key(known) == name_key(name):
                 raise CategoryConflict(f"a category is named {known!r} already")
 
     def _children(self, category_id: UUID) -> list[UUID]:
@@ -177,12 +179,13 @@ class CategoryTree(TenantAggregate):
 
     @event(Added)
     def _added(self, category_id: UUID, name: str, parent_id: UUID | None) -> None:
-        self.names[category_id] = name
+        # NFC already when added now; a name an older Velora stored decomposed reads composed.
+        self.names[category_id] = nfc(name)
         self.parents[category_id] = parent_id
 
     @event(Renamed)
     def _renamed(self, category_id: UUID, name: str, previous: str) -> None:
-        self.names[category_id] = name
+        self.names[category_id] = nfc(name)
 
     @event(Moved)
     def _moved(self, category_id: UUID, parent_id: UUID | None) -> None:

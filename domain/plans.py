@@ -33,6 +33,7 @@ from domain.commission import BPS_DENOMINATOR
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from domain.ledger import Books, Chart
 from domain.money import Money, divide_half_even
+from domain.names import name_key, nfc
 from domain.sellers import Seller, Subscription
 
 MAX_FEE_MINOR = 100_000_000
@@ -74,8 +75,10 @@ class Plan(TenantAggregate):
 
     @staticmethod
     def create_id(tenant_id: UUID, name: str) -> UUID:
-        """Names are unique per tenant whatever their case: the id derives from the name."""
-        return uuid5(NAMESPACE_URL, f"velora:plan:{tenant_id}:{name.casefold()}")
+        """Names are unique per tenant whatever their case or the way their accents are typed:
+        the id derives from the name's key (the same as its casefold for a name in NFC, so
+        the plans defined before keep theirs)."""
+        return uuid5(NAMESPACE_URL, f"velora:plan:{tenant_id}:{name_key(name)}")
 
     @event(Defined)
     def __init__(
@@ -105,7 +108,7 @@ class Plan(TenantAggregate):
         product_limit: int | None,
         commission_discount_bps: int,
     ) -> Plan:
-        name = " ".join(name.split())
+        name = " ".join(nfc(name).split())
         if not 1 <= len(name) <= 60:
             raise InvalidPlan("a plan's name has 1 to 60 characters")
         if monthly_fee.currency != tenant_currency:

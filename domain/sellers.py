@@ -14,6 +14,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from domain.names import nfc
 
 
 class SellerError(DomainError):
@@ -152,7 +153,7 @@ class Seller(TenantAggregate):
 
     @classmethod
     def register(cls, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> Seller:
-        display_name = display_name.strip()
+        display_name = nfc(display_name.strip())
         if not 1 <= len(display_name) <= 200:
             raise InvalidSeller("display_name must have 1 to 200 characters")
         if not _COUNTRY.match(country):

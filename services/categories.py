@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.categories import CategoryNotFound, CategoryTree
 from domain.identity import Tenant
+from domain.names import name_key
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -79,6 +80,6 @@ class CategoryApplication(VeloraApplication):
             raise CategoryNotFound(f"category {category_id} not found")
         tenant = self.read_or_none(tree.tenant_id)
         overrides = tenant.category_commission if isinstance(tenant, Tenant) else {}
-        if any(known.casefold() == name.casefold() for known in overrides):
+        if any(name_key(known) == name_key(name) for known in overrides):
             return True
         return self._products_named(tree.tenant_id, name) > 0

@@ -205,3 +205,31 @@ class CategoryScenarios(Shop):
         assert first.status_code == again.status_code == 201
         assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
         assert names(self.tree(api, m.admin_token)) == [("A", [])]
+
+    def test_a_name_is_the_same_however_its_accents_are_typed(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        """Issue 27: "café" typed composed and decomposed made two categories."""
+        composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+        m = self.marketplace(api, root, "Accents", moderation="auto")
+        admin, buyer = m.admin_token, self.user(api, m, "buyer")
+        seller, _ = self.approved_seller(api, m)
+        cafe = self.add(api, admin, decomposed)
+        assert_problem(api.post("/v1/categories", token=admin, json={"name": composed}), 409)
+        assert_problem(api.post("/v1/categories", token=admin, json={"name": "CAFE\u0301"}), 409)
+        assert names(self.tree(api, buyer)) == [(composed, [])]
+        assert api.get(f"/v1/categories/{cafe}", token=buyer).json()["name"] == composed
+
+        # A product names it either way and carries the tree's one spelling, counted once.
+        one = self.stocked(api, seller, 1, 500, category=composed)
+        other = self.stocked(api, seller, 1, 500, category=decomposed.lower())
+        for product in (one, other):
+            assert api.get(f"/v1/products/{product}", token=buyer).json()["category"] == composed
+        facets = api.get("/v1/search/products", token=buyer).json()["facets"]["category"]
+        assert facets == [{"value": composed, "count": 2}]
+        assert self.tree(api, buyer)[0]["products"] == 2
+        # So it is in use, whichever way a rename is asked for.
+        rename = {"name": "Coffee"}
+        assert_problem(
+            api.request("PATCH", f"/v1/categories/{cafe}", token=admin, json=rename), 409
+        )

@@ -81,3 +81,28 @@ def test_moves_renames_and_removals_are_recorded() -> None:
     kinds = [type(e).__name__ for e in tree.collect_events()]
     assert kinds == ["Started", "Added", "Added", "Moved", "Renamed", "Removed"]
     assert tree.names == {a: "A"}
+
+
+def test_a_name_is_the_same_however_its_accents_are_typed() -> None:
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    tree = CategoryTree.start(uuid4())
+    cafe = tree.add(decomposed, None)
+    assert tree.names[cafe] == composed  # kept in NFC
+    for again in (composed, "CAFE\u0301", " caf\u00e9 "):
+        with pytest.raises(CategoryConflict):
+            tree.add(again, None)
+    assert tree.named(decomposed.lower()) == tree.named(composed.upper()) == composed
+
+
+def test_a_name_an_older_velora_stored_decomposed_reads_composed() -> None:
+    tree = CategoryTree.start(uuid4())
+    cafe = uuid4()
+    tree._added(category_id=cafe, name="Cafe\u0301", parent_id=None)  # as it was recorded
+    replayed = None
+    for stored in tree.collect_events():
+        replayed = stored.mutate(replayed)
+    assert isinstance(replayed, CategoryTree)
+    assert replayed.names[cafe] == "Caf\u00e9"
+    assert replayed.named("caf\u00e9") == "Caf\u00e9"
+    with pytest.raises(CategoryConflict):
+        replayed.add("Caf\u00e9", None)

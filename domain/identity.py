@@ -348,6 +348,7 @@ class User(TenantAggregate):
 
     class Registered(TenantAggregate.Created):
         personal: ClassVar[Mapping[str, str]] = {"email": "originator_id"}
+        secret: ClassVar[frozenset[str]] = frozenset({"password_hash"})
         email: str
         password_hash: str
         roles: list[str]
@@ -402,6 +403,8 @@ class EmailClaim(TenantAggregate):
     It records only a digest of the email, never the address."""
 
     class Claimed(TenantAggregate.Created):
+        # Unsalted, the digest confirms a guessed address: no reader of the history needs it.
+        secret: ClassVar[frozenset[str]] = frozenset({"email_key"})
         email_key: str
         user_id: UUID
 

@@ -761,6 +761,7 @@ class Order(TenantAggregate):
         expires_at: datetime
 
     class PaymentIntentAttached(TenantAggregate.Event):
+        secret: ClassVar[frozenset[str]] = frozenset({"client_secret"})
         provider: str
         intent_id: str
         client_secret: str

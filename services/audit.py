@@ -1,7 +1,9 @@
 """The auditor's view of the event store: every event of one aggregate, and the aggregate as it was
 at any version or moment, rebuilt by replaying its own events. This is the one reader that goes
 to the event store instead of the read models: an audit must show what was recorded, not what a
-projection made of it."""
+projection made of it. Except secrets (domain/secrets.py): each event's secret fields are
+concealed as it is read, before it is shown or replayed, so neither the history, nor the state,
+nor the snapshots kept of it ever hold one."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.utils import resolve_topic
 
 from domain.audit import (
     PeriodAlreadySealed,
@@ -25,6 +28,7 @@ from domain.audit import (
 )
 from domain.errors import Conflict, Invalid, NotFound
 from domain.personal import personal_fields
+from domain.secrets import secret_fields, without_secrets
 from eventstore.application import CommandResult, VeloraApplication
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
@@ -82,6 +86,16 @@ class AuditTrail:
     def _stored(self, aggregate_id: UUID, *, after: int = 0, upto: int | None = None) -> list[Any]:
         return list(self.log.recorder.select_events(aggregate_id, gt=after or None, lte=upto))
 
+    def _event(self, stored: StoredEvent) -> Any:
+        """The domain event, its secret fields concealed, as replaying it may see it."""
+        event: Any = self.log.mapper.to_domain_event(stored)
+        if not secret_fields(type(event)):
+            return event
+        # Built as the mapper builds events: an event's state is its __dict__.
+        concealed = object.__new__(type(event))
+        object.__setattr__(concealed, "__dict__", without_secrets(type(event), vars(event)))
+        return concealed
+
     def history(
         self, aggregate_id: UUID, *, after: int = 0, limit: int = 500
     ) -> tuple[list[dict[str, Any]], bool]:
@@ -94,6 +108,7 @@ class AuditTrail:
         items = []
         for s in stored[:limit]:
             data, meta = self.log.mapper.decode_envelope(s)
+            data = without_secrets(resolve_topic(s.topic), data)
             items.append(
                 {
                     "version": s.originator_version,
@@ -131,7 +146,7 @@ class AuditTrail:
             raise NoSuchVersion(f"aggregate {aggregate_id} has {last} versions")
         personal = False
         for s in stored:
-            event: Any = self.log.mapper.to_domain_event(s)
+            event = self._event(s)
             if at is not None and event.timestamp > at:
                 break
             aggregate = event.mutate(aggregate)

@@ -6,16 +6,44 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
 
 from api.bootstrap import Container
 from domain.audit import PeriodSeal, ProjectionSkip
+from domain.base import TenantAggregate
+from eventstore.application import VeloraApplication
+from eventstore.context import CommandContext
 from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import Shop
 
 SHIP = {"carrier": "DHL", "tracking_number": "JD014600006281230"}
+# What an auditor sees in place of a secret: that there is one, never what it is.
+SECRET = "[secret]"
+
+
+class Vault(TenantAggregate):
+    """A test aggregate whose events carry a secret, and that has no personal data: enough of
+    its events make the audit trail keep a snapshot of it."""
+
+    class Rekeyed(TenantAggregate.Event):
+        secret: ClassVar[frozenset[str]] = frozenset({"token"})
+        token: str
+
+    @event("Opened")
+    def __init__(self, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.token = ""
+
+    def rekey(self, token: str) -> None:
+        self._rekeyed(token=token)
+
+    @event(Rekeyed)
+    def _rekeyed(self, token: str) -> None:
+        self.token = token
 
 
 def last_month() -> str:
@@ -68,6 +96,84 @@ class AuditScenarios(Shop):
             if cursor is None:
                 break
         assert pages == [[1, 2, 3], [4, 5]]
+
+    def test_no_password_hash_or_client_secret_leaves_through_the_audit_trail(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        shop = self.delivered_order(api, root, container)
+        auditor = self.platform_user(api, root, "auditor")
+        root_id = str(container.tokens.verify(root).user_id)
+        order_id = shop["order"]["order_id"]
+        client_secret = shop["order"]["payment"]["client_secret"]
+        assert client_secret
+
+        def leaks(answer: Any, *secrets: str) -> list[str]:
+            assert answer.status_code == 200, answer.text
+            return [s for s in (*secrets, "$argon2") if s in answer.text]
+
+        for reader in (auditor, root):
+            # A tenant's buyer, and the platform's super admin.
+            for user_id in (shop["buyer_id"], root_id):
+                user = container.identity.read_or_none(UUID(user_id))
+                assert user is not None
+                password_hash = user.password_hash
+                assert password_hash.startswith("$argon2")
+                history = api.get(f"/v1/audit/streams/{user_id}/events", token=reader)
+                assert not leaks(history, password_hash)
+                registered = history.json()["items"][0]
+                assert registered["type"] == "User.Registered"
+                # That a password was set shows, not what it is.
+                assert registered["data"]["password_hash"] == SECRET
+                assert registered["data"]["email"]  # other fields as they were
+                path = f"/v1/audit/streams/{user_id}/state"
+                for params in ({}, {"version": 1}, {"at": registered["timestamp"]}):
+                    state = api.get(path, token=reader, params=params)
+                    assert not leaks(state, password_hash)
+                    assert state.json()["state"]["password_hash"] == SECRET
+
+            history = api.get(f"/v1/audit/streams/{order_id}/events", token=reader)
+            assert not leaks(history, client_secret)
+            (attached,) = [
+                e for e in history.json()["items"] if e["type"] == "Order.PaymentIntentAttached"
+            ]
+            assert attached["data"]["client_secret"] == SECRET
+            assert attached["data"]["intent_id"]  # the intent itself is no secret
+            for params in ({}, {"version": attached["version"]}):
+                state = api.get(f"/v1/audit/streams/{order_id}/state", token=reader, params=params)
+                assert not leaks(state, client_secret)
+                assert state.json()["state"]["payment"]["client_secret"] == SECRET
+
+        # The operator's CLI reads the same trail.
+        cli = subprocess.run(
+            [VELORA, "audit", "history", shop["buyer_id"], "--json"],
+            env=cli_env(container),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert cli.returncode == 0, cli.stderr
+        assert "$argon2" not in cli.stdout and f'"password_hash": "{SECRET}"' in cli.stdout
+
+    def test_the_snapshots_the_audit_trail_keeps_hold_no_secret(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m = self.marketplace(api, root)
+        vault = Vault(tenant_id=UUID(m.tenant_id))
+        tokens = [f"tok_{uuid4().hex}" for _ in range(120)]
+        for token in tokens:
+            vault.rekey(token)
+        VeloraApplication(container.log).record(CommandContext.system("test"), vault)
+        path = f"/v1/audit/streams/{vault.id}/state"
+
+        state = api.get(path, token=root, params={"version": 110}).json()
+        assert state["state"]["token"] == SECRET
+        snapshots = list(container.log.snapshots.select_events(vault.id))
+        assert [s.originator_version for s in snapshots] == [100]
+        assert not [t for t in tokens if t.encode() in bytes(snapshots[0].state)]
+        # Read again from that snapshot: still no secret.
+        again = api.get(path, token=root, params={"version": 105}).json()
+        assert again["version"] == 105 and again["state"]["token"] == SECRET
 
     def test_state_as_it_was_at_a_version_or_a_moment(
         self, api: Api, root: str, container: Container

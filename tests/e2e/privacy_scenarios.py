@@ -5,7 +5,7 @@ backend set runs these same scenarios."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from api.bootstrap import Container
 from domain.personal import erased_marker
@@ -19,6 +19,7 @@ NAME = "Ada Lovelace-Byron"
 STREET = "12 St James's Square"
 ADDRESS_OF_ADA = {**ADDRESS, "name": NAME, "line1": STREET}
 SHIPPED_TO = {**ADDRESS_OF_ADA, "line2": "", "region": ""}  # as checkout normalizes it
+SECRET = "[secret]"  # what the audit trail shows in place of a secret
 
 
 class PrivacyScenarios(Shop):
@@ -160,6 +161,41 @@ class PrivacyScenarios(Shop):
         assert verified["trial_balance"] == verified_before["trial_balance"]
         stored = b"".join(bytes(n.state) for n in container.log.read_raw(0, 100_000))
         assert w["email"].encode() not in stored and NAME.encode() not in stored
+
+    def test_no_secret_in_the_export_nor_in_an_erased_persons_history(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        w = self.world(api, root, container)
+        user = container.identity.read_or_none(UUID(w["buyer_id"]))
+        assert user is not None
+        password_hash = user.password_hash
+        secrets = [password_hash, "$argon2", *(o["payment"]["client_secret"] for o in w["orders"])]
+        exported = api.get("/v1/me/export", token=w["buyer"])
+        assert exported.status_code == 200, exported.text
+        assert [s for s in secrets if s in exported.text] == []
+
+        assert api.request("DELETE", "/v1/me", token=w["buyer"]).status_code == 204
+        marker = erased_marker(w["buyer_id"])
+        auditor = self.platform_user(api, root, "auditor")
+        stream = f"/v1/audit/streams/{w['buyer_id']}"
+        for reader in (auditor, root):
+            history = api.get(f"{stream}/events", token=reader)
+            assert history.status_code == 200, history.text
+            registered, erased = history.json()["items"]
+            assert (registered["type"], erased["type"]) == ("User.Registered", "User.Erased")
+            data = registered["data"]
+            assert (data["email"], data["password_hash"], data["roles"]) == (
+                marker,
+                SECRET,
+                ["buyer"],
+            )
+            then = api.get(f"{stream}/state", token=reader, params={"version": 1})
+            assert then.json()["state"]["email"] == marker
+            assert then.json()["state"]["password_hash"] == SECRET
+            now = api.get(f"{stream}/state", token=reader).json()["state"]
+            assert now["email"] == marker and now["erased"] is True and not now["password_hash"]
+            for answer in (history, then):
+                assert [s for s in [w["email"], *secrets] if s in answer.text] == []
 
     def test_a_sellers_shop_name_goes_with_them(
         self, api: Api, root: str, container: Container

@@ -1,10 +1,17 @@
 """Identity and tenancy: tenants with their commercial settings, users with roles, and the
-claims that keep an email unique within a tenant."""
+claims that keep an email unique within a tenant.
+
+An email is compared as one spelling: NFC-normalised Unicode, lower case, without surrounding
+space, so a composed and a decomposed "café@x.io" are one account. Its claim holds it for one
+account at a time; once that account's person is erased, a new account may take the email over.
+A sign-up with an email some account holds registers nothing: the claim records the attempt, so
+the holder can be told, and the caller is answered as any sign-up is (services/identity.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,10 +104,12 @@ class PasswordHasher(Protocol):
 
 
 def normalize_email(email: str) -> str:
-    email = email.strip()
+    """The one spelling an email is stored, claimed and compared in (see the module's docstring)."""
+    email = unicodedata.normalize("NFC", email.strip())
     if len(email) > 254 or not _EMAIL.match(email):
         raise InvalidEmail(f"{email!r} is not an email address")
-    return email.lower()
+    # Lower-casing is not bound to keep a string in NFC: normalise what it gives once more.
+    return unicodedata.normalize("NFC", email.lower())
 
 
 def check_password(password: str) -> None:
@@ -398,14 +407,26 @@ class User(TenantAggregate):
 
 
 class EmailClaim(TenantAggregate):
-    """Claims an email within a tenant. Its id derives from (tenant, email), so a second claim of
-    the same email collides in the event store itself: uniqueness holds under any concurrency.
-    It records only a digest of the email, never the address."""
+    """Claims an email within a tenant for one account. Its id derives from (tenant, email), so a
+    second claim of the same email collides in the event store itself, and passing it on to a new
+    account conflicts on its version: uniqueness holds under any concurrency. It records only a
+    digest of the email, never the address."""
 
     class Claimed(TenantAggregate.Created):
         # Unsalted, the digest confirms a guessed address: no reader of the history needs it.
         secret: ClassVar[frozenset[str]] = frozenset({"email_key"})
         email_key: str
+        user_id: UUID
+
+    class Reclaimed(TenantAggregate.Event):
+        """The account that held the email was erased; this new account holds it now."""
+
+        user_id: UUID
+
+    class SignUpAttempted(TenantAggregate.Event):
+        """Someone tried to sign up with the email while an account holds it: nothing was
+        registered, and the holder is told."""
+
         user_id: UUID
 
     @staticmethod
@@ -420,12 +441,47 @@ class EmailClaim(TenantAggregate):
     def id_for(cls, tenant_id: UUID, email: str) -> UUID:
         return cls.create_id(tenant_id, cls.digest(email))
 
+    @classmethod
+    def ids_for(cls, tenant_id: UUID, email: str) -> list[UUID]:
+        """Where a claim of this email may be, in order: under its one spelling, then, for
+        claims recorded before emails were NFC-normalised, under the email as it is typed."""
+        claim_id = cls.id_for(tenant_id, email)
+        as_typed = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        older = cls.create_id(tenant_id, as_typed)
+        return [claim_id] if older == claim_id else [claim_id, older]
+
     @event(Claimed)
     def __init__(self, tenant_id: UUID, email_key: str, user_id: UUID) -> None:
         self.tenant_id = tenant_id
         self.email_key = email_key
         self.user_id = user_id
+        self.sign_up_attempts = 0
 
     @classmethod
     def claim(cls, user: User) -> EmailClaim:
         return cls(tenant_id=user.tenant_id, email_key=cls.digest(user.email), user_id=user.id)
+
+    def is_free(self, holder: User | None) -> bool:
+        """Whether the email may go to a new account: once the person of the account that holds
+        it (`holder`, the claim's user as the log has them now) is erased."""
+        return isinstance(holder, User) and holder.id == self.user_id and holder.erased
+
+    def reclaim(self, user: User, holder: User | None) -> None:
+        """Passes the email to a new account, once the person who held it was erased."""
+        if not self.is_free(holder):
+            raise EmailAlreadyRegistered(f"{user.email} is already registered in this tenant")
+        assert self.email_key == self.digest(user.email), "the claim of another email"
+        assert user.tenant_id == self.tenant_id, "the claim of another tenant"
+        self._reclaimed(user_id=user.id)
+
+    def note_sign_up_attempt(self) -> None:
+        """Someone tried to sign up with this email while its account holds it."""
+        self._sign_up_attempted(user_id=self.user_id)
+
+    @event(Reclaimed)
+    def _reclaimed(self, user_id: UUID) -> None:
+        self.user_id = user_id
+
+    @event(SignUpAttempted)
+    def _sign_up_attempted(self, user_id: UUID) -> None:
+        self.sign_up_attempts += 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -27,14 +29,34 @@ from domain.returns import DEFAULT_WINDOW_DAYS
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from eventstore.mapper import event_id
+from projections.notifications import EmailPort, LoggingEmail, Notice
+
+log = logging.getLogger("velora.identity")
+
+# The mail a person gets when someone tries to sign up with their email.
+SIGN_UP_ATTEMPTED = "sign_up_attempted"
+SIGN_UP_ATTEMPTED_SUBJECT = "Someone tried to create an account with your email"
 
 
 class IdentityApplication(VeloraApplication):
     name = "identity"
 
-    def __init__(self, log: EventLog, hasher: PasswordHasher, **kwargs: object) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        hasher: PasswordHasher,
+        email: EmailPort | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self._hasher = hasher
+        # The port that mails a person about their own account (the notifications consumer
+        # mails about orders).
+        self.email: EmailPort = email or LoggingEmail()
+        # Mail goes out on a thread of its own, so a mail server's pace never shows in the
+        # answer to the request that caused it.
+        self._outgoing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-mail")
 
     @command
     def register_tenant(
@@ -126,22 +148,32 @@ class IdentityApplication(VeloraApplication):
     def sign_up_buyer(
         self, ctx: CommandContext, *, tenant_id: UUID, email: str, password: str
     ) -> CommandResult:
+        """Registers a buyer. A sign-up never tells whether an email has an account: with an
+        email an account of the tenant holds, nothing is registered, the email's claim records
+        the attempt and its holder is mailed, and the answer is shaped as any other (an unused
+        new id, the position of that record). The password is hashed either way."""
         if tenant_id == PLATFORM_TENANT_ID:
             raise TenantNotFound(f"tenant {tenant_id} not found")
         self._require_tenant(tenant_id)
-        return self._register(ctx, tenant_id, email, password, [Role.BUYER])
+        user = User.register(tenant_id, email, password, [Role.BUYER], self._hasher)
+        try:
+            return self._record_new(ctx, user, email)
+        except EmailAlreadyRegistered:
+            return self._turn_away(ctx, user, email)
 
     @command
     def ensure_superuser(self, ctx: CommandContext, *, email: str, password: str) -> CommandResult:
         """Creates the platform's super admin, or returns the one that already has this email."""
-        claim = self.get_or_none(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
+        claim = self._claim_held(PLATFORM_TENANT_ID, email)
         if claim is not None:
             return CommandResult(claim.user_id, self._log.head(), created=False)
         try:
             return self._register(ctx, PLATFORM_TENANT_ID, email, password, [Role.SUPER_ADMIN])
         except EmailAlreadyRegistered:
             # Two operators raced; the other one won, which is the same outcome.
-            claim = self.repository.get(EmailClaim.id_for(PLATFORM_TENANT_ID, email))
+            claim = self._claim_held(PLATFORM_TENANT_ID, email)
+            if claim is None:
+                raise
             return CommandResult(claim.user_id, self._log.head(), created=False)
 
     @command
@@ -175,10 +207,10 @@ class IdentityApplication(VeloraApplication):
         """The user who signs in with this email in this tenant, as the log holds them now: a
         sign-in right after the sign-up finds them, and one after their erasure does not."""
         try:
-            claim = self.read_or_none(EmailClaim.id_for(tenant_id, email))
+            claim = self._claim_held(tenant_id, email)
         except InvalidEmail:
             return None
-        if not isinstance(claim, EmailClaim):
+        if claim is None:
             return None
         return self.active_user(claim.user_id, tenant_id)
 
@@ -195,14 +227,85 @@ class IdentityApplication(VeloraApplication):
         self, ctx: CommandContext, tenant_id: UUID, email: str, password: str, roles: list[str]
     ) -> CommandResult:
         user = User.register(tenant_id, email, password, roles, self._hasher)
-        claim = EmailClaim.claim(user)
+        return self._record_new(ctx, user, email)
+
+    def _claim_held(self, tenant_id: UUID, email: str) -> EmailClaim | None:
+        """The claim through which an account holds this email now (one whose person was
+        erased holds it no longer), looked for under every id a claim of it may have."""
+        for claim_id in EmailClaim.ids_for(tenant_id, email):
+            claim = self.read_or_none(claim_id)
+            if isinstance(claim, EmailClaim) and not claim.is_free(
+                self.read_or_none(claim.user_id)
+            ):
+                return claim
+        return None
+
+    def _record_new(self, ctx: CommandContext, user: User, typed: str) -> CommandResult:
+        """Records a new user with the claim of their email: a new claim, or the claim of an
+        account whose person was erased, passed on."""
+        taken = EmailAlreadyRegistered(f"{user.email} is already registered in this tenant")
+        if self._claim_held(user.tenant_id, typed) is not None:
+            raise taken
+        claim = self.get_or_none(EmailClaim.id_for(user.tenant_id, user.email))
+        if claim is None:
+            claim = EmailClaim.claim(user)
+        else:
+            claim.reclaim(user, self.read_or_none(claim.user_id))
         try:
             position = self.record(ctx, user, claim)
         except IntegrityError:
-            raise EmailAlreadyRegistered(
-                f"{user.email} is already registered in this tenant"
-            ) from None
+            raise taken from None  # claimed (or passed on) by another sign-up just now
         return CommandResult(user.id, position)
+
+    def _turn_away(self, ctx: CommandContext, user: User, typed: str) -> CommandResult:
+        """Answers a sign-up with an email an account holds: records the attempt on the claim,
+        mails the holder, and answers with the new user's id, which is never recorded."""
+
+        def attempt() -> tuple[EmailClaim | None, int]:
+            held = self._claim_held(user.tenant_id, typed)
+            if held is None:
+                # Its person was erased a moment ago: nobody to tell, and the caller, answered
+                # as always, may sign up again.
+                return None, self._log.head()
+            claim: EmailClaim = self.repository.get(held.id)
+            claim.note_sign_up_attempt()
+            return claim, self.record(ctx, claim)
+
+        claim, position = self.retrying(attempt, "too many sign-ups with this email at once")
+        if claim is not None:
+            self._mail(
+                claim.tenant_id,
+                claim.user_id,
+                SIGN_UP_ATTEMPTED,
+                SIGN_UP_ATTEMPTED_SUBJECT,
+                str(event_id(claim.id, claim.version)),
+            )
+        return CommandResult(user.id, position)
+
+    def _mail(
+        self, tenant_id: UUID, user_id: UUID, kind: str, subject: str, notification_id: str
+    ) -> None:
+        """Hands a mail to the email port, off the request's thread. The port looks up the
+        user's address itself."""
+        notice = Notice(
+            notification_id=notification_id,
+            tenant_id=str(tenant_id),
+            recipient_role="user",
+            recipient_id=str(user_id),
+            kind=kind,
+            subject=subject,
+            order_id=None,
+            product_id=None,
+            amount_minor=None,
+            currency=None,
+        )
+        self._outgoing.submit(self._send, notice)
+
+    def _send(self, notice: Notice) -> None:
+        try:
+            self.email.send(notice)
+        except Exception:  # the port's failure: nothing else depends on this mail
+            log.warning("email %s not sent", notice.notification_id, exc_info=True)
 
     def _require_tenant(self, tenant_id: UUID) -> None:
         if tenant_id == PLATFORM_TENANT_ID:

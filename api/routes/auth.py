@@ -93,7 +93,10 @@ def sign_up(
     request: Request,
     response: Response,
 ) -> dict[str, str]:
-    """Registers a buyer of the given tenant."""
+    """Registers a buyer of the given tenant. The answer never tells whether the email has an
+    account there: for an email an account holds, it is the same 201 with a new id, while
+    nothing is registered and the account's owner is mailed that someone tried to sign up with
+    it. An email whose person was erased may sign up again, as a new account."""
     limits.sign_up(client_address(request))
     result = identity.sign_up_buyer(
         ctx, tenant_id=body.tenant_id, email=body.email, password=body.password

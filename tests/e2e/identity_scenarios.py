@@ -6,18 +6,143 @@ from __future__ import annotations
 import hashlib
 import json as jsonlib
 import time
-from uuid import uuid4
+import unicodedata
+from uuid import UUID, uuid4
 
+import httpx
 import jwt
+import pytest
 
 from api.bootstrap import Container
+from projections.notifications import Notice
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
+from tests.e2e.publication_scenarios import Outbox
 from tests.e2e.world import PASSWORD, ApiScenarios
+
+OTHER_PASSWORD = "another horse, another battery"
+
+
+def mailed(outbox: Outbox, count: int, timeout_s: float = 10.0) -> list[Notice]:
+    """What the email port was given once it holds `count` messages (mail goes out beside the
+    answer, not within it), or by the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while len(outbox.sent) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return list(outbox.sent)
+
+
+def subject(token: str) -> str:
+    return str(jwt.decode(token, TEST_SECRET, algorithms=["HS256"], issuer="velora")["sub"])
 
 
 class IdentityScenarios(ApiScenarios):
     """Subclasses provide `container` (migrated) and `api` (an Api on it)."""
+
+    @pytest.fixture
+    def outbox(self, container: Container, monkeypatch: pytest.MonkeyPatch) -> Outbox:
+        """The identity application's email port, replaced by one that keeps what it is given."""
+        box = Outbox()
+        monkeypatch.setattr(container.identity, "email", box, raising=False)
+        return box
+
+    def sign_up(self, api: Api, tenant_id: str, email: str, password: str) -> httpx.Response:
+        body = {"tenant_id": tenant_id, "email": email, "password": password}
+        return api.post("/v1/auth/signup", json=body)
+
+    def signs_in(self, api: Api, tenant_id: str, email: str, password: str) -> int:
+        body = {"email": email, "password": password, "tenant_id": tenant_id}
+        return int(api.http.post("/v1/auth/token", json=body).status_code)
+
+    # -- sign-up never tells whether an email is registered (issue 27) ---------------------------
+
+    def test_signing_up_with_a_registered_email_answers_as_for_a_new_one_and_mails_the_owner(
+        self, api: Api, root: str, container: Container, outbox: Outbox
+    ) -> None:
+        m = self.marketplace(api, root)
+        email = f"ann-{uuid4().hex[:6]}@m.test"
+        first = self.sign_up(api, m.tenant_id, email, PASSWORD)
+        again = self.sign_up(api, m.tenant_id, f"  {email.upper()}", OTHER_PASSWORD)
+        owner = api.created(first)
+
+        # The same answer: status, body shape, headers; a position past the first's.
+        assert again.status_code == 201, again.text
+        assert again.json().keys() == first.json().keys() == {"id"}
+        assert UUID(again.json()["id"]).version == UUID(owner).version
+        assert again.json()["id"] != owner
+        assert set(again.headers) == set(first.headers)
+        assert int(again.headers["X-Velora-Position"]) > int(first.headers["X-Velora-Position"])
+        # Nothing was registered that lets the caller in, and the owner's account is untouched.
+        assert self.signs_in(api, m.tenant_id, email, OTHER_PASSWORD) == 401
+        assert subject(api.sign_in(email, PASSWORD, m.tenant_id)) == owner
+        assert_problem(api.get(f"/v1/users/{again.json()['id']}", token=m.admin_token), 404)
+        users = api.get(f"/v1/tenants/{m.tenant_id}/users", token=m.admin_token).json()["items"]
+        assert [u["user_id"] for u in users if u["email"] == email] == [owner]
+
+        # The owner hears of it, through the email port.
+        (notice,) = mailed(outbox, 1)
+        assert (notice.tenant_id, notice.recipient_id) == (m.tenant_id, owner)
+        assert notice.kind == "sign_up_attempted"
+        assert "tried to create an account with your email" in notice.subject
+        # An account an admin made is told as well; admins themselves still hear of conflicts.
+        staff = f"staff-{uuid4().hex[:6]}@m.test"
+        staff_id = api.created(
+            api.post(
+                f"/v1/tenants/{m.tenant_id}/users",
+                token=m.admin_token,
+                json={"email": staff, "password": PASSWORD, "roles": ["seller"]},
+            )
+        )
+        assert self.sign_up(api, m.tenant_id, staff, OTHER_PASSWORD).status_code == 201
+        assert [n.recipient_id for n in mailed(outbox, 2)] == [owner, staff_id]
+        duplicate = {"email": staff, "password": PASSWORD, "roles": ["buyer"]}
+        users_path = f"/v1/tenants/{m.tenant_id}/users"
+        assert_problem(api.post(users_path, token=m.admin_token, json=duplicate), 409)
+
+    def test_an_erased_persons_email_signs_up_again_as_a_new_account(
+        self, api: Api, root: str, outbox: Outbox
+    ) -> None:
+        m = self.marketplace(api, root)
+        email = f"gone-{uuid4().hex[:6]}@m.test"
+        old = api.created(self.sign_up(api, m.tenant_id, email, PASSWORD))
+        old_token = api.sign_in(email, PASSWORD, m.tenant_id)
+        assert api.request("DELETE", "/v1/me", token=old_token).status_code == 204
+
+        new = api.created(self.sign_up(api, m.tenant_id, email, OTHER_PASSWORD))
+        assert new != old
+        new_token = api.sign_in(email, OTHER_PASSWORD, m.tenant_id)
+        assert subject(new_token) == new
+        assert api.get("/v1/me", token=new_token).json()["email"] == email
+        # The old account stays erased.
+        assert self.signs_in(api, m.tenant_id, email, PASSWORD) == 401
+        assert_problem(api.get("/v1/me", token=old_token), 401)
+        history = api.get(f"/v1/audit/streams/{old}/events", token=root).json()["items"]
+        assert [e["type"] for e in history] == ["User.Registered", "User.Erased"]
+        assert history[0]["data"]["email"] != email
+        # The new account holds the email now: another sign-up tells it, and only it.
+        assert self.sign_up(api, m.tenant_id, email, PASSWORD).status_code == 201
+        assert [n.recipient_id for n in mailed(outbox, 1)] == [new]
+        assert subject(api.sign_in(email, OTHER_PASSWORD, m.tenant_id)) == new
+
+    def test_an_email_is_one_account_however_its_unicode_is_composed(
+        self, api: Api, root: str, outbox: Outbox
+    ) -> None:
+        m = self.marketplace(api, root)
+        address = f"caf\u00e9-{uuid4().hex[:6]}@m.test"
+        composed = unicodedata.normalize("NFC", address)
+        decomposed = unicodedata.normalize("NFD", address)
+        assert composed != decomposed
+        owner = api.created(self.sign_up(api, m.tenant_id, composed, PASSWORD))
+        assert subject(api.sign_in(decomposed, PASSWORD, m.tenant_id)) == owner
+
+        again = self.sign_up(api, m.tenant_id, decomposed.upper(), OTHER_PASSWORD)
+        assert again.status_code == 201
+        assert self.signs_in(api, m.tenant_id, decomposed, OTHER_PASSWORD) == 401
+        assert [n.recipient_id for n in mailed(outbox, 1)] == [owner]
+        staff = {"email": decomposed, "password": PASSWORD, "roles": ["seller"]}
+        users_path = f"/v1/tenants/{m.tenant_id}/users"
+        assert_problem(api.post(users_path, token=m.admin_token, json=staff), 409)
+        assert api.get(f"/v1/users/{owner}", token=m.admin_token).json()["email"] == composed
 
     # -- the issue's "done when" ----------------------------------------------------------------
 
@@ -253,11 +378,6 @@ class IdentityScenarios(ApiScenarios):
                 "/v1/auth/signup",
                 {"json": {"tenant_id": str(uuid4()), "email": "a@b.co", "password": PASSWORD}},
                 404,
-            ),
-            (
-                "/v1/auth/signup",
-                {"json": {"tenant_id": acme.tenant_id, "email": taken, "password": PASSWORD}},
-                409,
             ),
         ]
         for path, body, status in cases:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+import hashlib
+import unicodedata
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain.base import PLATFORM_TENANT_ID
 from domain.errors import DomainError
 from domain.identity import (
+    EmailAlreadyRegistered,
     EmailClaim,
     InvalidEmail,
     InvalidRoles,
@@ -153,3 +156,59 @@ def test_every_event_after_the_first_inherits_the_tenant() -> None:
 
 def test_normalize_email() -> None:
     assert normalize_email(" A@B.CO ") == "a@b.co"
+
+
+def test_an_email_is_compared_nfc_normalised() -> None:
+    composed, decomposed = "caf\u00e9@x.io", "cafe\u0301@x.io"
+    assert unicodedata.normalize("NFC", decomposed) == composed != decomposed
+    assert normalize_email(decomposed) == normalize_email(composed) == composed
+    assert normalize_email(" CAFE\u0301@X.IO ") == composed
+    tenant_id = uuid4()
+    assert EmailClaim.id_for(tenant_id, decomposed) == EmailClaim.id_for(tenant_id, composed)
+    # A claim recorded before normalising, under the email as typed, is still found.
+    older = EmailClaim.create_id(tenant_id, hashlib.sha256(decomposed.encode()).hexdigest())
+    assert EmailClaim.ids_for(tenant_id, decomposed) == [
+        EmailClaim.id_for(tenant_id, composed),
+        older,
+    ]
+    assert EmailClaim.ids_for(tenant_id, composed) == [EmailClaim.id_for(tenant_id, composed)]
+
+
+def registered(email: str = "ann@example.com", tenant_id: UUID | None = None) -> User:
+    user = User.register(tenant_id or uuid4(), email, "long-enough", ["buyer"], PlainHasher())
+    user.collect_events()
+    return user
+
+
+def test_an_email_passes_to_a_new_account_only_once_its_holder_is_erased() -> None:
+    holder = registered()
+    claim = EmailClaim.claim(holder)
+    claim.collect_events()
+    newcomer = registered(" ANN@example.com", holder.tenant_id)
+
+    with pytest.raises(EmailAlreadyRegistered):
+        claim.reclaim(newcomer, holder)
+    with pytest.raises(EmailAlreadyRegistered):
+        claim.reclaim(newcomer, None)  # an account the log does not have holds nothing new
+    assert claim.collect_events() == []
+
+    holder.erase()
+    assert claim.is_free(holder)
+    claim.reclaim(newcomer, holder)
+    (reclaimed,) = claim.collect_events()
+    assert isinstance(reclaimed, EmailClaim.Reclaimed)
+    assert claim.user_id == reclaimed.user_id == newcomer.id
+    with pytest.raises(EmailAlreadyRegistered):
+        claim.reclaim(registered(tenant_id=holder.tenant_id), newcomer)
+
+
+def test_a_sign_up_attempt_on_a_held_email_is_recorded_for_its_holder() -> None:
+    holder = registered()
+    claim = EmailClaim.claim(holder)
+    claim.collect_events()
+    claim.note_sign_up_attempt()
+    claim.note_sign_up_attempt()
+    events = claim.collect_events()
+    assert [type(e) for e in events] == [EmailClaim.SignUpAttempted] * 2
+    assert {e.user_id for e in events if isinstance(e, EmailClaim.SignUpAttempted)} == {holder.id}
+    assert claim.user_id == holder.id and claim.sign_up_attempts == 2

@@ -52,8 +52,14 @@ def outcome_of_payment(
         order.flag_for_review(f"payment of {amount_minor} in unknown currency {currency!r}")
         return PaymentOutcome.FLAGGED
     if order.status == OrderStatus.CANCELLED:
-        if order.late_payment_returned:
-            return PaymentOutcome.IGNORED  # its intent succeeded once; this is a stray repeat
+        if order.charged_minor or order.late_payment_returned:
+            # Its intent succeeded once already (paid before the cancellation, or a late
+            # payment returned): this is a stray repeat, and there is nothing more to return.
+            return PaymentOutcome.IGNORED
+        mismatch = late_payment_mismatch(order, paid)
+        if mismatch is not None:
+            order.flag_for_review(f"late payment does not match the intent: {mismatch}")
+            return PaymentOutcome.FLAGGED
         return PaymentOutcome.REFUNDED
     mismatch = order.check_payment(paid.amount_minor, paid.currency)
     if mismatch is not None:
@@ -62,6 +68,18 @@ def outcome_of_payment(
     if order.status == OrderStatus.PAID:
         return PaymentOutcome.IGNORED
     return PaymentOutcome.PAID
+
+
+def late_payment_mismatch(order: Order, paid: Money) -> str | None:
+    """What is wrong with a payment that arrived after its order was cancelled, or None when it
+    is what the order's payment intent asked for: only that much goes back through the
+    provider and the ledger, never an amount the event alone names."""
+    intended = int(order.payment["amount_minor"]) if order.payment else order.total_minor
+    if paid.currency != order.currency or paid.amount_minor != intended:
+        return (
+            f"paid {paid.amount_minor} {paid.currency}, the intent was {intended} {order.currency}"
+        )
+    return None
 
 
 def pay(

@@ -9,19 +9,30 @@ share leaves as a refund would, and the dispute fee is borne as the tenant's pol
 sellers, pro rata to their shares, or the platform). A part of the amount no seller order holds
 any longer (refunded before the dispute) is the platform's loss. A `closed` that arrives before
 its `created` opens and closes the dispute in one step; the `created` that follows changes
-nothing."""
+nothing.
+
+What a provider says is checked against the charge it concerns before anything is booked
+(`refusal`): a dispute in another currency than the order's, of an order never charged, or
+that would take the disputes of one charge together past it (`ChargeDisputes` keeps their
+sum), and a fee larger than the charge, are not booked. The order is flagged for a person
+instead, and nothing else changes: a signed event can name any amount, and the ledger must
+never move for one the charge cannot explain."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import escrow
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid
+from domain.ledger import Books, Chart
 from domain.money import divide_half_even
+from domain.orders import Order, SellerOrder
 
 
 class DisputeError(DomainError):
@@ -34,6 +45,16 @@ class DisputeClosedAlready(DisputeError, Conflict):
 
 class InvalidDispute(DisputeError, Invalid):
     title = "Invalid dispute"
+
+
+class DisputeOutcome(StrEnum):
+    """What a provider's dispute event did (the webhook answers it)."""
+
+    DISPUTED = "disputed"  # opened: its amount is held of the order's seller orders
+    WON = "won"  # closed won: the holds went back
+    LOST = "lost"  # closed lost: the held amounts and the fee left through the ledger
+    KNOWN = "known"  # recorded already (opened, or closed)
+    FLAGGED = "flagged"  # the charge cannot explain it: the order is flagged, nothing booked
 
 
 class FeePayer(StrEnum):
@@ -172,3 +193,161 @@ class Dispute(TenantAggregate):
         self.won = won
         self.fee_minor = fee_minor
         self.fee_payer = fee_payer
+
+
+class ChargeDisputes(TenantAggregate):
+    """The disputes of one order's charge and what they claim together. Stripe disputes a
+    charge once, but a signed event may name any dispute id: however many arrive, together
+    they never claim more than was charged."""
+
+    class Started(TenantAggregate.Created):
+        order_id: UUID
+
+    class Claimed(TenantAggregate.Event):
+        dispute_id: UUID
+        amount_minor: int
+
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:charge-disputes:{order_id}")
+
+    @event(Started)
+    def __init__(self, tenant_id: UUID, order_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.order_id = order_id
+        self.claims: dict[str, int] = {}
+
+    @property
+    def claimed_minor(self) -> int:
+        return sum(self.claims.values())
+
+    def claim(self, dispute_id: UUID, amount_minor: int, charged_minor: int) -> None:
+        """Counts a dispute of `amount_minor` against the charge of `charged_minor`."""
+        if str(dispute_id) in self.claims:
+            return
+        if not 0 < amount_minor <= charged_minor - self.claimed_minor:
+            raise InvalidDispute(
+                f"disputes of {self.claimed_minor + amount_minor} would exceed the charge of "
+                f"{charged_minor}"
+            )
+        self._claimed(dispute_id=dispute_id, amount_minor=amount_minor)
+
+    @event(Claimed)
+    def _claimed(self, dispute_id: UUID, amount_minor: int) -> None:
+        self.claims = {**self.claims, str(dispute_id): amount_minor}
+
+
+@dataclass(frozen=True)
+class DisputeReport:
+    """What the provider says of one dispute, in any event about it."""
+
+    provider: str
+    provider_dispute_id: str
+    amount_minor: int
+    currency: str  # as the provider writes it (Stripe: lower case)
+    reason: str
+
+
+def refusal(
+    order: Order,
+    charge: ChargeDisputes,
+    report: DisputeReport,
+    *,
+    opening: bool,
+    fee_minor: int = 0,
+) -> str | None:
+    """Why the charge cannot explain this dispute event, or None when it can be booked.
+    `opening`: the dispute is not recorded yet, so its amount is checked against what the
+    charge has left to dispute; a closing one's fee is checked against the charge."""
+    currency, charged = report.currency.upper(), order.charged_minor
+    if currency != order.currency:
+        return f"a dispute in {currency} of an order in {order.currency}"
+    if opening and not charged:
+        return f"a dispute of {report.amount_minor} {currency} of an order never paid"
+    claimed = charge.claimed_minor + report.amount_minor
+    if opening and claimed > charged:
+        return f"disputes of {claimed} {currency} would exceed the charge of {charged} {currency}"
+    if fee_minor > charged:
+        return f"a dispute fee of {fee_minor} {currency} exceeds the charge of {charged} {currency}"
+    return None
+
+
+def open_dispute(
+    order: Order,
+    charge: ChargeDisputes,
+    seller_orders: list[SellerOrder],
+    books: Books,
+    report: DisputeReport,
+) -> Dispute | None:
+    """Opens the dispute the report describes: split over the seller orders pro rata to what
+    each still holds, each share held, the order flagged for review. None if the charge cannot
+    explain it (`refusal`): then the order is flagged with the reason, and nothing else
+    changes."""
+    refused = refusal(order, charge, report, opening=True)
+    if refused is not None:
+        order.flag_for_review(refused)
+        return None
+    return _opened(order, charge, seller_orders, books, report)
+
+
+def close_dispute(
+    order: Order,
+    charge: ChargeDisputes,
+    dispute: Dispute | None,
+    seller_orders: list[SellerOrder],
+    books: Books,
+    report: DisputeReport,
+    *,
+    won: bool,
+    fee_minor: int,
+    fee_payer: FeePayer,
+) -> Dispute | None:
+    """Closes the dispute (opening it first if it was not recorded yet): won, its holds go
+    back; lost, the held amounts and the fee leave, the fee borne as `fee_payer` says. None if
+    the charge cannot explain it: the order is flagged, and the dispute stays as it was."""
+    refused = refusal(order, charge, report, opening=dispute is None, fee_minor=fee_minor)
+    if refused is not None:
+        order.flag_for_review(refused)
+        return None
+    if dispute is None:
+        dispute = _opened(order, charge, seller_orders, books, report)
+    fees = dispute.close(won=won, fee_minor=fee_minor, fee_payer=fee_payer)
+    for so in seller_orders:
+        if str(so.id) not in dispute.shares:
+            continue
+        fee = fees.get(so.id, 0)
+        hold, generation_before = so.close_dispute(dispute.id, won=won, fee_minor=fee)
+        if won:
+            escrow.release_dispute(books, so, hold)
+        else:
+            escrow.lose_dispute(books, so, hold, generation_before, fee)
+    escrow.platform_dispute_loss(books, dispute.id, dispute.platform_loss_minor)
+    return dispute
+
+
+def _opened(
+    order: Order,
+    charge: ChargeDisputes,
+    seller_orders: list[SellerOrder],
+    books: Books,
+    report: DisputeReport,
+) -> Dispute:
+    shares = share_out(report.amount_minor, [(so.id, so.disputable_minor) for so in seller_orders])
+    dispute = Dispute.open(
+        tenant_id=order.tenant_id,
+        provider=report.provider,
+        provider_dispute_id=report.provider_dispute_id,
+        order_id=order.id,
+        currency=order.currency,
+        amount_minor=report.amount_minor,
+        reason=report.reason,
+        shares=shares,
+    )
+    charge.claim(dispute.id, report.amount_minor, order.charged_minor)
+    for so in seller_orders:
+        if shares.get(so.id):
+            payable = books.spendable(Chart.seller_payable(so.seller_id))
+            hold = so.open_dispute(dispute.id, shares[so.id], payable)
+            escrow.hold_dispute(books, so, hold)
+    order.flag_for_review("the buyer disputed the charge")
+    return dispute

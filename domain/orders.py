@@ -824,6 +824,9 @@ class Order(TenantAggregate):
         self.charge_id = ""
         self.returned: dict[str, int] = {}
         self.late_payment_returned = False
+        # What the provider charged the buyer for this order, which bounds its disputes and
+        # their fees: the total once paid, a late payment's amount once returned, else 0.
+        self.charged_minor = 0
 
     def attach_payment_intent(
         self, provider: str, intent_id: str, client_secret: str, amount_minor: int
@@ -908,6 +911,9 @@ class Order(TenantAggregate):
     def _paid(self, charge_id: str) -> None:
         self.status = OrderStatus.PAID.value
         self.charge_id = charge_id
+        # A payment is only taken when it is the order's total (`check_payment`): that is the
+        # charge disputes and fees are bounded by, even after a cancellation paid it back.
+        self.charged_minor = self.total_minor
 
     @event(PaymentReturned)
     def _payment_returned(
@@ -915,6 +921,8 @@ class Order(TenantAggregate):
     ) -> None:
         self.returned[provider_refund_id] = amount_minor
         self.late_payment_returned = self.late_payment_returned or late
+        if late:
+            self.charged_minor = amount_minor  # the order was never paid: this was its charge
 
     @event(FlaggedForReview)
     def _flagged(self, reason: str) -> None:

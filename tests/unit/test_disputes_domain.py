@@ -1,9 +1,12 @@
 """Disputes in the domain: how an amount is shared out, what a seller order under dispute
-refuses, what it holds and where, and what closing it won or lost does to it; and the dispute
-itself, closed once, its fee borne as the tenant's policy says."""
+refuses, what it holds and where, and what closing it won or lost does to it; the dispute
+itself, closed once, its fee borne as the tenant's policy says; and what the charge cannot
+explain (another currency, an order never paid, more than was charged, a fee larger than the
+charge), which is never booked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -12,15 +15,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.disputes import (
+    ChargeDisputes,
     Dispute,
     DisputeClosedAlready,
+    DisputeReport,
     FeePayer,
     InvalidDispute,
+    refusal,
     share_out,
     split_pro_rata,
 )
 from domain.orders import (
     EscrowStatus,
+    Order,
     RefundTooLarge,
     SellerOrder,
     SellerOrderStatus,
@@ -209,3 +216,110 @@ def test_a_dispute_closes_once_and_needs_a_real_amount() -> None:
         opened({}, amount=0)
     with pytest.raises(InvalidDispute):
         opened({}).close(won=False, fee_minor=-1, fee_payer=FeePayer.SELLER)
+
+
+def order(total: int = 1_000) -> Order:
+    placed = Order(
+        tenant_id=uuid4(),
+        idempotency_key="k",
+        buyer_id=uuid4(),
+        cart_id=uuid4(),
+        currency="USD",
+        total_minor=total,
+        seller_order_ids=[],
+        shipping_address={},
+        expires_at=datetime.now(UTC),
+    )
+    placed.attach_payment_intent("stripe", "pi_1", "secret", total)
+    return placed
+
+
+def paid_order(total: int = 1_000) -> Order:
+    bought = order(total)
+    bought.pay("ch_1")
+    return bought
+
+
+def cancelled_after_payment() -> Order:
+    bought = paid_order()
+    bought.cancel("cancelled")
+    return bought
+
+
+def cancelled_unpaid() -> Order:
+    placed = order()
+    placed.cancel("expired")
+    return placed
+
+
+def paid_late() -> Order:
+    placed = cancelled_unpaid()
+    placed.record_payment_returned("re_1", 1_000, "USD", "paid late", late=True)
+    return placed
+
+
+def report(amount: int, currency: str = "usd") -> DisputeReport:
+    return DisputeReport("stripe", "dp_1", amount, currency, "fraudulent")
+
+
+# One row per (order, what was disputed before, the report, opening?, fee) -> why it is refused
+# (a part of the reason), or None when it may be booked. The charge is 1,000.
+REFUSALS = [
+    (order, 0, report(1), True, 0, "never paid"),
+    (cancelled_unpaid, 0, report(1), True, 0, "never paid"),
+    (paid_order, 0, report(1_000, "eur"), True, 0, "a dispute in EUR of an order in USD"),
+    (paid_order, 0, report(1_000, "eur"), False, 0, "a dispute in EUR of an order in USD"),
+    (paid_order, 0, report(10**12), True, 0, "would exceed the charge of 1000"),
+    (paid_order, 600, report(401), True, 0, "disputes of 1001 USD would exceed"),
+    (paid_order, 0, report(1_000), True, 1_001, "a dispute fee of 1001 USD exceeds"),
+    (paid_order, 1_000, report(1_000), False, 2**63, "exceeds the charge"),
+    (paid_order, 0, report(1_000), True, 1_000, None),
+    (paid_order, 600, report(400), True, 0, None),
+    (paid_order, 1_000, report(1_000), False, 1_000, None),  # closing a recorded dispute
+    (cancelled_after_payment, 0, report(1_000), True, 15, None),
+    (paid_late, 0, report(1_000), True, 15, None),
+]
+
+
+@pytest.mark.parametrize(("made", "before", "told", "opening", "fee", "why"), REFUSALS)
+def test_what_the_charge_cannot_explain_is_refused(
+    made: Callable[[], Order],
+    before: int,
+    told: DisputeReport,
+    opening: bool,
+    fee: int,
+    why: str | None,
+) -> None:
+    disputed = made()
+    charge = ChargeDisputes(tenant_id=disputed.tenant_id, order_id=disputed.id)
+    if before:
+        charge.claim(uuid4(), before, disputed.charged_minor)
+    refused = refusal(disputed, charge, told, opening=opening, fee_minor=fee)
+    if why is None:
+        assert refused is None
+    else:
+        assert refused is not None and why in refused
+
+
+def test_what_an_order_was_charged() -> None:
+    assert order().charged_minor == 0
+    assert cancelled_unpaid().charged_minor == 0
+    assert paid_order(1_234).charged_minor == 1_234
+    assert cancelled_after_payment().charged_minor == 1_000  # paid back, but charged
+    assert paid_late().charged_minor == 1_000
+
+
+@given(claims=st.lists(st.integers(-5, 2_000), max_size=8))
+def test_the_disputes_of_a_charge_never_claim_more_than_it(claims: list[int]) -> None:
+    charge = ChargeDisputes(tenant_id=uuid4(), order_id=uuid4())
+    expected = 0
+    for amount in claims:
+        dispute = uuid4()
+        if 0 < amount <= 1_000 - expected:
+            charge.claim(dispute, amount, 1_000)
+            charge.claim(dispute, amount, 1_000)  # the same dispute counts once
+            expected += amount
+        else:
+            with pytest.raises(InvalidDispute):
+                charge.claim(dispute, amount, 1_000)
+        assert charge.claimed_minor == expected <= 1_000

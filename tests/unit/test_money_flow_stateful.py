@@ -1,17 +1,19 @@
-"""Model-based test of the whole money flow, through the real applications and projections on
-the embedded store: checkout, payment webhooks (duplicated and out of order), shipping,
-delivery and escrow release, partial refunds, returns (rejected, or received in part or whole,
-restocked or not), cancellation, payouts, sellers' plans (chosen, changed and left at random
-moments, renewed as months pass, renewals repeated), and disputes
-(of any part of a paid order, before or after release, won or lost with a fee borne by the
-sellers or the platform, closed before they were opened, their events repeated) in random
-interleavings. After every step the books must balance, escrow, payables, receivables and
-dispute reserves must not be negative, processor clearing must equal what buyers paid less
-refunds, payouts and lost disputes with their fees, no order is paid twice, plan fee revenue
-must equal a reference computed from the timeline of plans (each stretch on a plan pro rata to
-the second, rounded half to even, each month charged once), a seller's dispute reserve must hold
-exactly the released shares its open disputes hold, and a seller's payable never exceeds what
-its seller orders have left for payouts to take (a payout's money must come from a charge)."""
+"""Model-based test of the whole money flow, through the real applications and projections on the
+embedded store: checkout, payment webhooks (duplicated and out of order), shipping, delivery and
+escrow release, partial refunds, returns (rejected, or received in part or whole, restocked or not),
+cancellation, payouts, sellers' plans (chosen, changed and left at random moments, renewed as months
+pass, renewals repeated), and disputes (of any part of a paid order, before or after release, won or
+lost with a fee borne by the sellers or the platform, closed before they were opened, their events
+repeated), and hostile provider events (disputes past what the charge has left, disputes of orders
+never paid, fees larger than the charge up to 2^63, late payments of another amount than their
+intent's, each of which must book nothing and flag the order) in random interleavings. After every
+step the books must balance, escrow, payables, receivables and dispute reserves must not be
+negative, processor clearing must equal what buyers paid less refunds, payouts and lost disputes
+with their fees, no order is paid twice, plan fee revenue must equal a reference computed from the
+timeline of plans (each stretch on a plan pro rata to the second, rounded half to even, each month
+charged once), a seller's dispute reserve must hold exactly the released shares its open disputes
+hold, and a seller's payable never exceeds what its seller orders have left for payouts to take (a
+payout's money must come from a charge)."""
 
 from __future__ import annotations
 
@@ -113,6 +115,9 @@ class MoneyFlow(RuleBasedStateMachine):
         self.disputes: dict[str, tuple[str, int, bool, bool]] = {}
         self.dispute_events: list[tuple[str, dict[str, object]]] = []
         self.intents: dict[UUID, str] = {}  # paid order -> its payment intent
+        # Per paid intent, what was charged and what its disputes claim together so far.
+        self.charged: dict[str, int] = {}
+        self.claimed: dict[str, int] = {}
         # Plans: (id, fee, discount); the model's clock, moved on by the rules; per seller the
         # stretches on a plan that ended (fee, start, end) and the one under way (fee, start).
         self.plans = [
@@ -141,6 +146,7 @@ class MoneyFlow(RuleBasedStateMachine):
         del self.pending[order_id]
         self.paid[order_id] = None
         self.intents[order_id] = intent
+        self.charged[intent], self.claimed[intent] = total, 0
         self.paid_in += total
         first = self.seller_orders("paid")[0]
         c.fulfilment.ship(
@@ -213,6 +219,7 @@ class MoneyFlow(RuleBasedStateMachine):
             assert ok and order_id not in self.paid, "an order was paid twice"
             self.paid[order_id] = None
             self.intents[order_id] = intent
+            self.charged[intent], self.claimed[intent] = total, 0
             self.paid_in += total
             del self.pending[order_id]
         elif outcome == "cancelled":
@@ -388,24 +395,35 @@ class MoneyFlow(RuleBasedStateMachine):
         order = self.c.checkout.repository.get(order_id)
         if any(self.c.checkout.repository.get(i).under_dispute for i in order.seller_order_ids):
             return  # one dispute of a charge at a time
+        intent = self.intents[order_id]
+        left = self.charged[intent] - self.claimed[intent]
+        if not left:
+            return  # the charge was disputed in full: see a_dispute_beyond_the_charge
         dispute_id = f"dp_{uuid4().hex[:10]}"
-        amount = max(1, order.total_minor * share // 100)
-        self.disputes[dispute_id] = (self.intents[order_id], amount, False, False)
-        if closed_first:
-            self.close_dispute_now(
-                dispute_id, data.draw(st.booleans()), data.draw(st.integers(0, 3_000))
-            )
-        assert self.dispute("open", dispute_id) == ("known" if closed_first else "disputed")
+        self.disputes[dispute_id] = (intent, max(1, left * share // 100), False, False)
+        closed = closed_first and self.close_dispute_now(
+            dispute_id, data.draw(st.booleans()), data.draw(st.integers(0, 3_000))
+        )
+        assert self.dispute("open", dispute_id) == ("known" if closed else "disputed")
         intent, amount, _, closed = self.disputes[dispute_id]
+        if not closed:
+            self.claimed[intent] += amount
         self.disputes[dispute_id] = (intent, amount, True, closed)
 
-    def close_dispute_now(self, dispute_id: str, won: bool, fee: int) -> None:
+    def close_dispute_now(self, dispute_id: str, won: bool, fee: int) -> bool:
+        """Whether it closed: a fee larger than the charge is flagged and leaves it as it was."""
+        intent, amount, opened, _ = self.disputes[dispute_id]
         outcome = self.dispute("close", dispute_id, won=won, fee_minor=fee)
+        if fee > self.charged[intent]:
+            assert outcome == "flagged"
+            return False
         assert outcome == ("won" if won else "lost")
         if not won:
-            self.disputed_out += self.disputes[dispute_id][1] + fee
-        intent, amount, opened, _ = self.disputes[dispute_id]
+            self.disputed_out += amount + fee
+        if not opened:
+            self.claimed[intent] += amount  # opened and closed in one step
         self.disputes[dispute_id] = (intent, amount, opened, True)
+        return True
 
     @rule(fee_payer=st.sampled_from(["seller", "platform"]))
     def the_tenant_changes_who_bears_dispute_fees(self, fee_payer: str) -> None:
@@ -416,6 +434,65 @@ class MoneyFlow(RuleBasedStateMachine):
     def a_dispute_closes(self, data: st.DataObject, won: bool, fee: int) -> None:
         open_ = [d for d, (_, _, _, closed) in self.disputes.items() if not closed]
         self.close_dispute_now(data.draw(st.sampled_from(open_)), won, fee)
+
+    def hostile_dispute(self, kind: str, intent: str, amount: int, fee: int = 0) -> str:
+        """A dispute event the charge cannot explain: flagged, and (the invariants check) not
+        a cent booked."""
+        event: dict[str, object] = {
+            "event_id": f"evt_{uuid4().hex}",
+            "intent_id": intent,
+            "dispute_id": f"dp_{uuid4().hex[:10]}",
+            "amount_minor": amount,
+            "currency": "usd",
+        }
+        if kind == "close":
+            event.update(won=False, fee_minor=fee)
+        self.dispute_events.append((kind, event))
+        return self.send_dispute(kind, event)
+
+    @precondition(lambda self: self.paid)
+    @rule(data=st.data(), beyond=st.integers(1, 10**12), kind=st.sampled_from(["open", "close"]))
+    def a_dispute_beyond_the_charge(self, data: st.DataObject, beyond: int, kind: str) -> None:
+        """A dispute of more than the charge has left to dispute (10^12 on a 1,000 charge)."""
+        intent = self.intents[data.draw(st.sampled_from(list(self.paid)))]
+        amount = self.charged[intent] - self.claimed[intent] + beyond
+        assert self.hostile_dispute(kind, intent, amount) == "flagged"
+
+    @precondition(lambda self: self.pending or self.cancelled_unpaid)
+    @rule(
+        data=st.data(),
+        amount=st.integers(1, 10**12),
+        fee=st.integers(0, 3_000),
+        kind=st.sampled_from(["open", "close"]),
+    )
+    def a_dispute_of_an_order_never_paid(
+        self, data: st.DataObject, amount: int, fee: int, kind: str
+    ) -> None:
+        """A dispute (lost, when closed) of an order awaiting payment or cancelled unpaid."""
+        unpaid = {**self.pending, **self.cancelled_unpaid}
+        intent, _ = unpaid[data.draw(st.sampled_from(list(unpaid)))]
+        assert self.hostile_dispute(kind, intent, amount, fee) == "flagged"
+
+    @precondition(lambda self: any(d[2] and not d[3] for d in self.disputes.values()))
+    @rule(data=st.data(), beyond=st.one_of(st.integers(1, 10**12), st.just(2**63)))
+    def a_dispute_closes_with_a_fee_larger_than_the_charge(
+        self, data: st.DataObject, beyond: int
+    ) -> None:
+        """Flagged, and the dispute stays open for a person (or a later event) to close."""
+        open_ = [d for d, (_, _, opened, closed) in self.disputes.items() if opened and not closed]
+        dispute_id = data.draw(st.sampled_from(open_))
+        fee = beyond if beyond == 2**63 else self.charged[self.disputes[dispute_id][0]] + beyond
+        assert not self.close_dispute_now(dispute_id, data.draw(st.booleans()), fee)
+
+    @precondition(lambda self: self.cancelled_unpaid)
+    @rule(data=st.data(), off=st.integers(-999, 10**12).filter(bool))
+    def a_late_payment_of_another_amount(self, data: st.DataObject, off: int) -> None:
+        """A payment for a cancelled order that is not its intent's amount is not returned
+        (nor booked): flagged. The right one may still come."""
+        intent, total = self.cancelled_unpaid[
+            data.draw(st.sampled_from(list(self.cancelled_unpaid)))
+        ]
+        assert self.send(f"evt_{uuid4().hex}", intent, total + off, True) == "flagged"
 
     @precondition(lambda self: self.dispute_events)
     @rule(data=st.data())

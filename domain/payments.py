@@ -13,6 +13,11 @@ from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, NotFound, Upstream
 from domain.money import Money
 
+# No amount a payment provider reports can reach this many minor units: Stripe's largest charge
+# is eight digits (twelve in a few zero-decimal currencies). An amount or fee beyond it in
+# either direction is not a provider's message at all, and is refused before anything is read.
+PROVIDER_AMOUNT_LIMIT_MINOR = 10**12
+
 
 class PaymentError(DomainError):
     """Base of the payments context's errors."""

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import stripe
 from fastapi import APIRouter, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 from starlette.concurrency import run_in_threadpool
 from stripe._error import SignatureVerificationError
 
@@ -22,7 +31,7 @@ from api.deps import (
     WebhookSecretDep,
 )
 from api.problems import Problem
-from domain.payments import UnknownPaymentIntent
+from domain.payments import PROVIDER_AMOUNT_LIMIT_MINOR, UnknownPaymentIntent
 from eventstore.context import CommandContext
 from services.checkout import CheckoutApplication
 from services.disputes import DisputeApplication
@@ -41,6 +50,22 @@ DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.closed")
 # How a closed dispute ended, by its status: an inquiry closed without a chargeback
 # (`warning_closed`) took nothing, as a won dispute gives everything back.
 DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
+# A Stripe-Signature's timestamp: Unix seconds, written in ASCII digits and nothing else
+# (Python's int() would also read "+17", " 17", "1_7" and other scripts' digits).
+SIGNED_AT = re.compile(r"[0-9]{1,12}")
+# The text Velora keeps or looks up from an event (ids, types, statuses) holds no control
+# characters, as everywhere else in the API (api/controls.py; this body is exempt from it).
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+ProviderId = Annotated[
+    StrictStr, StringConstraints(min_length=1, max_length=255, pattern=_NO_CONTROLS)
+]
+ProviderText = Annotated[StrictStr, StringConstraints(max_length=200, pattern=_NO_CONTROLS)]
+ProviderCode = Annotated[StrictStr, StringConstraints(max_length=50, pattern=_NO_CONTROLS)]
+Currency = Annotated[StrictStr, StringConstraints(min_length=3, max_length=3, pattern=_NO_CONTROLS)]
+# An amount or fee beyond anything Stripe can send is not a Stripe event (400); within it, the
+# domain checks it against the charge it concerns.
+Amount = Annotated[StrictInt, Field(ge=0, le=PROVIDER_AMOUNT_LIMIT_MINOR)]
+Fee = Annotated[StrictInt, Field(ge=-PROVIDER_AMOUNT_LIMIT_MINOR, le=PROVIDER_AMOUNT_LIMIT_MINOR)]
 
 
 class _Lenient(BaseModel):
@@ -48,12 +73,18 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class ChargeRef(_Lenient):
+    """An expanded Charge, of which only its id is read."""
+
+    id: ProviderId
+
+
 class IntentObject(_Lenient):
-    id: StrictStr = Field(min_length=1, max_length=255)
-    amount: StrictInt | None = Field(default=None, ge=0)
-    amount_received: StrictInt | None = Field(default=None, ge=0)
-    currency: StrictStr = Field(default="", max_length=10)
-    latest_charge: StrictStr | dict[str, Any] | None = None
+    id: ProviderId
+    amount: Amount | None = None
+    amount_received: Amount | None = None
+    currency: ProviderCode = ""
+    latest_charge: ProviderId | ChargeRef | None = None
 
     @property
     def paid_minor(self) -> int:
@@ -62,31 +93,31 @@ class IntentObject(_Lenient):
     @property
     def charge_id(self) -> str:
         """The charge that holds the money: Stripe sends its id, or the charge if expanded."""
-        if isinstance(self.latest_charge, dict):
-            return str(self.latest_charge.get("id") or "")
+        if isinstance(self.latest_charge, ChargeRef):
+            return self.latest_charge.id
         return self.latest_charge or ""
 
 
 class ChargeObject(_Lenient):
     """A dispute or a charge: what matters is the payment intent it belongs to."""
 
-    payment_intent: StrictStr | None = Field(default=None, max_length=255)
+    payment_intent: ProviderId | None = None
 
 
 class BalanceTransaction(_Lenient):
-    fee: StrictInt = 0
+    fee: Fee = 0
 
 
 class DisputeObject(_Lenient):
     """Stripe's Dispute: its amount and currency, the payment intent of the disputed charge,
     its status, and the balance transactions whose fees add up to what it cost."""
 
-    id: StrictStr = Field(min_length=1, max_length=255)
-    amount: StrictInt = Field(ge=1, le=10**12)
-    currency: StrictStr = Field(min_length=3, max_length=3)
-    payment_intent: StrictStr | None = Field(default=None, max_length=255)
-    reason: StrictStr = Field(default="", max_length=200)
-    status: StrictStr = Field(default="", max_length=50)
+    id: ProviderId
+    amount: Annotated[StrictInt, Field(ge=1, le=PROVIDER_AMOUNT_LIMIT_MINOR)]
+    currency: Currency
+    payment_intent: ProviderId | None = None
+    reason: ProviderText = ""
+    status: ProviderCode = ""
     balance_transactions: list[BalanceTransaction] = Field(default_factory=list, max_length=50)
 
     @property
@@ -100,8 +131,8 @@ class Data(_Lenient):
 
 
 class StripeEvent(_Lenient):
-    id: StrictStr = Field(min_length=1, max_length=255)
-    type: StrictStr = Field(min_length=1, max_length=255)
+    id: ProviderId
+    type: ProviderId
     data: Data
 
 
@@ -124,14 +155,22 @@ async def stripe_webhook(
     signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> dict[str, Any]:
     """Receives the payment provider's events, verified with the official SDK against
-    VELORA_STRIPE_WEBHOOK_SECRET. A repeated event id has no second effect; a signature dated
-    more than five minutes away from now, either way, or a body that is not an event, is 400."""
+    VELORA_STRIPE_WEBHOOK_SECRET. A repeated event id has no second effect. 400: a
+    Stripe-Signature that is not Stripe's shape (one `t=` of plain digits, `v1=` signatures),
+    that does not verify, or that is dated more than five minutes away from now, either way;
+    a body that is not an event, ids holding control characters, or an amount or fee beyond
+    anything Stripe can send. Amounts within that are checked against the charge they concern:
+    one the charge cannot explain flags the order (`flagged`) and books nothing."""
     provider = checkout.payments.name
     counted = request.app.state.metrics.webhooks
     payload = await request.body()
     if not signature:
         counted.labels(provider, "unsigned").inc()
         raise Problem(400, "the Stripe-Signature header is missing")
+    signed_at = _signed_at(signature)
+    if signed_at is None:
+        counted.labels(provider, "bad_signature").inc()
+        raise Problem(400, "the Stripe-Signature is not t=<unix seconds>,v1=<signature>")
     try:
         # Only the signature: the SDK's own parsing of the body fails on some shapes with
         # errors of its own; the body is read below, strictly, as plain JSON.
@@ -141,7 +180,7 @@ async def stripe_webhook(
         raise Problem(
             400, "the Stripe-Signature does not verify (wrong secret, altered payload or too old)"
         ) from None
-    if _signed_at(signature) > time.time() + TOLERANCE_S:
+    if signed_at > time.time() + TOLERANCE_S:
         # The SDK refuses only old signatures; one from the future is as suspect.
         counted.labels(provider, "bad_signature").inc()
         raise Problem(400, "the Stripe-Signature is dated in the future")
@@ -213,13 +252,20 @@ async def _apply(
         return "ignored"  # not one of ours: acknowledged so the provider stops retrying
 
 
-def _signed_at(signature: str) -> int:
-    """The `t=` of a Stripe-Signature the SDK has verified (so it is there and a number)."""
-    for part in signature.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            return int(value)
-    return 0
+def _signed_at(signature: str) -> int | None:
+    """The timestamp of a Stripe-Signature in Stripe's shape, or None when it is not: elements
+    `key=value` split by commas, exactly one `t` of plain ASCII digits, at least one `v1`
+    (other schemes, such as `v0`, are ignored, as Stripe says to). The SDK, which reads `t`
+    with int(), checks the signature after this."""
+    elements = [element.partition("=") for element in signature.split(",")]
+    if any(not key or not equals for key, equals, _ in elements):
+        return None
+    stamps = [value for key, _, value in elements if key == "t"]
+    if len(stamps) != 1 or not SIGNED_AT.fullmatch(stamps[0]):
+        return None
+    if not any(key == "v1" and value for key, _, value in elements):
+        return None
+    return int(stamps[0])
 
 
 def _first_error(e: ValidationError) -> str:

@@ -1,4 +1,17 @@
-"""The catalog: products listed by sellers, moderated per the tenant's setting."""
+"""The catalog: products listed by sellers, moderated per the tenant's setting.
+
+Where the tenant moderates (`product_moderation: required`), what buyers see of a product has
+been approved: a new listing waits for approval, and so does an edit of an active product's
+moderated fields (title, description, category). Such an edit is a *revision*: recorded beside
+the product (`RevisionProposed`) while the approved version stays live (what buyers, search,
+carts and checkout read); approving it makes it live (`RevisionApproved`), rejecting it keeps
+the approved one (`RevisionRejected`). The seller's next edit starts from the pending revision,
+so edits pile up in one revision; an edit back to the live text withdraws it.
+
+The price is not moderated: it is no content a moderator judges (the text and the category are
+where a listing breaks a marketplace's rules), checkout charges the one live price, and a seller
+must be able to correct or lower a price at once. A price edit is live at once even while a
+revision waits."""
 
 from __future__ import annotations
 
@@ -104,6 +117,30 @@ class Product(TenantAggregate):
         attributes: dict[str, str]
         status: str
 
+    class RevisionProposed(TenantAggregate.Event):
+        """The seller edited an active product's moderated fields where the tenant moderates:
+        this is the whole text proposed, held for review while the approved version stays."""
+
+        title: str
+        description: str
+        category: str
+
+    class RevisionApproved(TenantAggregate.Event):
+        """A moderator approved the pending revision: this text is live now."""
+
+        title: str
+        description: str
+        category: str
+
+    class RevisionRejected(TenantAggregate.Event):
+        """A moderator rejected the pending revision: the approved version stays."""
+
+        reason: str
+
+    class RevisionWithdrawn(TenantAggregate.Event):
+        """The seller's edit made the pending revision moot: it went back to the live text, or
+        went live itself where the tenant no longer moderates."""
+
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
 
@@ -166,6 +203,8 @@ class Product(TenantAggregate):
         # In the order buyers see them: the first is the product's main image.
         self.images: list[dict[str, Any]] = []
         self.featured_until: datetime | None = None
+        # The moderated text a seller proposed for an active product, awaiting review.
+        self.revision: dict[str, str] | None = None
 
     @classmethod
     def list(
@@ -207,13 +246,27 @@ class Product(TenantAggregate):
     def is_active(self) -> bool:
         return self.status == ProductStatus.ACTIVE
 
+    @property
+    def moderated_text(self) -> dict[str, str]:
+        """The live title, description and category: what moderation approved."""
+        return {"title": self.title, "description": self.description, "category": self.category}
+
     def approve(self) -> None:
+        """Approves what awaits moderation: a new listing, or an active product's revision."""
+        if self.status == ProductStatus.ACTIVE and self.revision is not None:
+            self._revision_approved(**self.revision)
+            return
         self._require_pending("approve")
         self._approved()
 
     def reject(self, reason: str) -> None:
+        """Rejects what awaits moderation; a rejected revision leaves the approved text live."""
+        reason = _text("reason", reason, 500, required=False)
+        if self.status == ProductStatus.ACTIVE and self.revision is not None:
+            self._revision_rejected(reason=reason)
+            return
         self._require_pending("reject")
-        self._rejected(reason=_text("reason", reason, 500, required=False))
+        self._rejected(reason=reason)
 
     def edit(
         self,
@@ -224,26 +277,47 @@ class Product(TenantAggregate):
         price: Money | None = None,
         moderation_required: bool,
     ) -> None:
-        """Edits the listing. A rejected product that is edited goes back to moderation (or
-        straight to active where the tenant does not moderate)."""
+        """Edits the listing. Where the tenant moderates, an edit of an active product's title,
+        description or category is a revision that waits for approval while the approved text
+        stays live; the price is live at once (see the module's docstring). A rejected product
+        that is edited goes back to moderation (or straight to active where the tenant does not
+        moderate)."""
+        text = dict(self.revision or self.moderated_text)  # the seller's latest text
+        if title is not None:
+            text["title"] = _text("title", title, 200)
+        if description is not None:
+            text["description"] = _text("description", description, 5000, required=False)
+        if category is not None:
+            text["category"] = _text("category", category, 100)
+        new_price = _price(price) if price is not None else self.price
+        if moderation_required and self.status == ProductStatus.ACTIVE:
+            if new_price != self.price:
+                self._edit_live(self.moderated_text, new_price, self.status)
+            if text == self.revision:
+                return
+            if text != self.moderated_text:
+                self._revision_proposed(**text)
+            elif self.revision is not None:
+                self._revision_withdrawn()
+            return
         status = self.status
         if status == ProductStatus.REJECTED:
             status = (
                 ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
             ).value
-        new_price = _price(price) if price is not None else self.price
-        lowered = new_price.currency == self.currency and new_price.amount_minor < self.price_minor
+        self._edit_live(text, new_price, status)
+        if self.revision is not None:
+            self._revision_withdrawn()
+
+    def _edit_live(self, text: dict[str, str], price: Money, status: str) -> None:
+        lowered = price.currency == self.currency and price.amount_minor < self.price_minor
         from_minor = self.price_minor
         self._edited(
-            title=_text("title", title, 200) if title is not None else self.title,
-            description=(
-                _text("description", description, 5000, required=False)
-                if description is not None
-                else self.description
-            ),
-            category=_text("category", category, 100) if category is not None else self.category,
-            price_minor=new_price.amount_minor,
-            currency=new_price.currency,
+            title=text["title"],
+            description=text["description"],
+            category=text["category"],
+            price_minor=price.amount_minor,
+            currency=price.currency,
             attributes=self.attributes,
             status=status,
         )
@@ -373,6 +447,23 @@ class Product(TenantAggregate):
     @event(PriceLowered)
     def _price_lowered(self, from_minor: int, price_minor: int, currency: str) -> None:
         pass
+
+    @event(RevisionProposed)
+    def _revision_proposed(self, title: str, description: str, category: str) -> None:
+        self.revision = {"title": title, "description": description, "category": category}
+
+    @event(RevisionApproved)
+    def _revision_approved(self, title: str, description: str, category: str) -> None:
+        self.title, self.description, self.category = title, description, category
+        self.revision = None
+
+    @event(RevisionRejected)
+    def _revision_rejected(self, reason: str) -> None:
+        self.revision = None
+
+    @event(RevisionWithdrawn)
+    def _revision_withdrawn(self) -> None:
+        self.revision = None
 
     @event(CommissionSet)
     def _commission_set(self, commission_bps: int | None) -> None:

@@ -292,10 +292,19 @@ products = sa.Table(
     sa.Column("images", sa.JSON, nullable=True),
     # Featured by a marketplace admin until then (null: not featured).
     sa.Column("featured_until", Timestamp, nullable=True),
+    # A moderated edit (a revision) waiting for approval, or the last one rejected (status
+    # `pending_approval` or `rejected`, null: none), shown to its seller and moderators only.
+    # Title, description and category above stay the approved version buyers and search see.
+    sa.Column("revision_status", sa.String(20), nullable=True),
+    sa.Column("revision_title", sa.String(200), nullable=True),
+    sa.Column("revision_description", sa.Text, nullable=True),
+    sa.Column("revision_category", sa.String(100), nullable=True),
+    sa.Column("revision_reason", sa.String(500), nullable=True),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
     sa.Index("ix_products_category", "tenant_id", "category"),
     sa.Index("ix_products_featured", "featured_until"),
+    sa.Index("ix_products_revision", "tenant_id", "revision_status"),
 )
 
 stock_levels = sa.Table(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import Product, ProductNotFound, SkuClaim, SkuTaken
+from domain.catalog import Product, ProductNotFound, ProductStatus, SkuClaim, SkuTaken
 from domain.categories import CategoryTree
 from domain.errors import DomainError
 from domain.identity import ProductModeration, Tenant, TenantNotFound
@@ -25,6 +25,7 @@ from services.media import ImageCleaner
 from services.sellers import ProductsOf
 
 log = logging.getLogger("velora.catalog")
+PENDING = ProductStatus.PENDING_APPROVAL.value
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,11 @@ class CatalogApplication(VeloraApplication):
     def approve(
         self, ctx: CommandContext, product_id: UUID, within: UUID | None
     ) -> tuple[CommandResult, str]:
+        """Approves a new listing, or an active product's pending revision."""
         product = self.load(Product, product_id, within, ProductNotFound)
+        if product.revision is not None:
+            # The category it names may have been removed while it waited.
+            self._category(product.tenant_id, product.revision["category"])
         product.approve()
         return CommandResult(product.id, self.record(ctx, product)), product.status
 
@@ -115,7 +120,9 @@ class CatalogApplication(VeloraApplication):
     @command
     def edit(
         self, ctx: CommandContext, product_id: UUID, seller_id: UUID, edit: ProductEdit
-    ) -> tuple[CommandResult, str]:
+    ) -> tuple[CommandResult, str, str | None]:
+        """Edits the seller's product; answers its status and its revision's (None when no
+        revision waits for moderation)."""
         product = self._owned(product_id, seller_id)
         product.edit(
             title=edit.title,
@@ -128,7 +135,8 @@ class CatalogApplication(VeloraApplication):
             price=edit.price,
             moderation_required=self._moderation_required(product.tenant_id),
         )
-        return CommandResult(product.id, self.record(ctx, product)), product.status
+        revision = PENDING if product.revision is not None else None
+        return CommandResult(product.id, self.record(ctx, product)), product.status, revision
 
     @command
     def set_stock(

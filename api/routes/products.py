@@ -24,6 +24,7 @@ from api.deps import (
     confinement,
     no_content,
 )
+from api.media import MediaUrls
 from api.policy import can_see_product, is_admin
 from api.problems import Problem
 from api.routes.sellers import CommissionIn
@@ -85,6 +86,13 @@ class ProductStatusOut(BaseModel):
     status: str
 
 
+class ProductEditOut(ProductStatusOut):
+    revision_status: str | None = Field(
+        description="`pending_approval` while the edit waits for moderation (the approved "
+        "version stays what buyers see); null when the edit is live"
+    )
+
+
 class AvailableOut(BaseModel):
     available: int
 
@@ -92,6 +100,14 @@ class AvailableOut(BaseModel):
 class RatingOut(BaseModel):
     average: float | None
     count: int
+
+
+class RevisionOut(BaseModel):
+    status: str = Field(description="`pending_approval`, or `rejected` (with its `reason`)")
+    title: str
+    description: str
+    category: str
+    reason: str | None
 
 
 class ProductOut(BaseModel):
@@ -107,6 +123,12 @@ class ProductOut(BaseModel):
     images: list[ImageOut]
     featured_until: datetime | None
     status: str
+    revision: RevisionOut | None = Field(
+        default=None,
+        description="an edit waiting for moderation (or the last rejected), shown to the "
+        "product's seller and moderators only; title, description and category are the "
+        "approved version everyone sees",
+    )
     seller_status: str
     available: int
     rating: RatingOut
@@ -155,7 +177,8 @@ def approve_product(
     response: Response,
     principal: Moderator,
 ) -> dict[str, str]:
-    """Approves a product awaiting moderation: it becomes active."""
+    """Approves a product awaiting moderation: it becomes active. For an active product whose
+    seller's edit awaits moderation (its `revision`), the edit becomes what buyers see."""
     result, status = catalog.approve(ctx, product_id, confinement(principal))
     return {**commanded(response, result), "status": status}
 
@@ -169,13 +192,15 @@ def reject_product(
     principal: Moderator,
     body: RejectIn | None = None,
 ) -> dict[str, str]:
-    """Rejects a product awaiting moderation; an edit by its seller resubmits it."""
+    """Rejects a product awaiting moderation; an edit by its seller resubmits it. For an active
+    product whose seller's edit awaits moderation, the edit is rejected and the approved
+    version stays."""
     reason = body.reason if body else ""
     result, status = catalog.reject(ctx, product_id, confinement(principal), reason)
     return {**commanded(response, result), "status": status}
 
 
-@router.patch("/{product_id}", response_model=ProductStatusOut)
+@router.patch("/{product_id}", response_model=ProductEditOut)
 def edit_product(
     product_id: UUID,
     body: ProductPatch,
@@ -183,16 +208,20 @@ def edit_product(
     ctx: Ctx,
     response: Response,
     principal: Seller,
-) -> dict[str, str]:
-    """Edits title, description, category or price of the caller's own product."""
+) -> dict[str, str | None]:
+    """Edits title, description, category or price of the caller's own product. Where the
+    tenant moderates its catalog, an edit of an active product's title, description or
+    category waits for moderation (`revision_status: pending_approval`) while buyers and search
+    keep seeing the approved version; further edits add to it. The price is not moderated and
+    changes at once."""
     edit = ProductEdit(
         title=body.title,
         description=body.description,
         category=body.category,
         price=body.price.money() if body.price else None,
     )
-    result, status = catalog.edit(ctx, product_id, acting_seller_id(principal), edit)
-    return {**commanded(response, result), "status": status}
+    result, status, revision = catalog.edit(ctx, product_id, acting_seller_id(principal), edit)
+    return {**commanded(response, result), "status": status, "revision_status": revision}
 
 
 @router.post("/{product_id}/stock", response_model=AvailableOut)
@@ -284,13 +313,14 @@ def get_product(
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
 ) -> dict[str, Any]:
-    """A product with its available stock, average rating and images (signed URLs)."""
+    """A product with its available stock, average rating and images (signed URLs): the
+    approved version, and for its seller and moderators the edit awaiting moderation."""
     product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
         raise Problem(404, f"product {product_id} not found")
-    return product | {"images": media_urls.images(product["images"])}
+    return shown(product, principal, media_urls)
 
 
 @router.get("", response_model=ProductPage, dependencies=[Depends(ReadAfter("catalog"))])
@@ -300,12 +330,14 @@ def list_products(
     scope: Scope,
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
     status: Annotated[str | None, Query(pattern="^(pending_approval|active|rejected)$")] = None,
+    revision_status: Annotated[str | None, Query(pattern="^(pending_approval|rejected)$")] = None,
     seller_id: UUID | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Products in creation order, filtered by status and seller; the moderation queue is
-    `?status=pending_approval`."""
+    `?status=pending_approval` for new listings and `?revision_status=pending_approval` for
+    edits of active products."""
     visible_to = None if is_admin(principal.roles) else str(acting_seller_id(principal))
     page = catalog_queries.products(
         scope,
@@ -314,6 +346,15 @@ def list_products(
         visible_to_seller=visible_to,
         limit=limit,
         cursor=cursor,
+        revision_status=revision_status,
     )
-    items = [p | {"images": media_urls.images(p["images"])} for p in page.items]
+    items = [shown(p, principal, media_urls) for p in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
+
+
+def shown(product: dict[str, Any], principal: Principal, media_urls: MediaUrls) -> dict[str, Any]:
+    """A product as this caller sees it: an edit awaiting moderation is its seller's and the
+    moderators' to see, and images are signed URLs."""
+    own = product["seller_id"] == str(acting_seller_id(principal))
+    revision = product["revision"] if own or is_admin(principal.roles) else None
+    return product | {"revision": revision, "images": media_urls.images(product["images"])}

@@ -21,6 +21,15 @@ from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.store import naive_utc
 
+# A product row's revision columns when no revision waits or was rejected.
+NO_REVISION: dict[str, Any] = {
+    "revision_status": None,
+    "revision_title": None,
+    "revision_description": None,
+    "revision_category": None,
+    "revision_reason": None,
+}
+
 
 class SellersProjector(Projector):
     """Sellers, the tenant's plans and what each seller's plan charged and credited."""
@@ -286,6 +295,49 @@ class CatalogProjector(Projector):
             currency=e.currency,
             status=e.status,
         )
+
+    @apply.register
+    def _revision_proposed(
+        self, e: Product.RevisionProposed, conn: Connection, r: RecordedEvent
+    ) -> None:
+        """Held beside the approved version, which the row's own columns keep showing."""
+        self._update(
+            conn,
+            e,
+            r,
+            revision_status="pending_approval",
+            revision_title=e.title,
+            revision_description=e.description,
+            revision_category=e.category,
+            revision_reason=None,
+        )
+
+    @apply.register
+    def _revision_approved(
+        self, e: Product.RevisionApproved, conn: Connection, r: RecordedEvent
+    ) -> None:
+        self._update(
+            conn,
+            e,
+            r,
+            title=e.title,
+            description=e.description,
+            category=e.category,
+            **NO_REVISION,
+        )
+
+    @apply.register
+    def _revision_rejected(
+        self, e: Product.RevisionRejected, conn: Connection, r: RecordedEvent
+    ) -> None:
+        """Kept for its seller to read why, until the next edit."""
+        self._update(conn, e, r, revision_status="rejected", revision_reason=e.reason)
+
+    @apply.register
+    def _revision_withdrawn(
+        self, e: Product.RevisionWithdrawn, conn: Connection, r: RecordedEvent
+    ) -> None:
+        self._update(conn, e, r, **NO_REVISION)
 
     @apply.register
     def _commission(self, e: Product.CommissionSet, conn: Connection, r: RecordedEvent) -> None:

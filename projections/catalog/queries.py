@@ -164,9 +164,12 @@ class CatalogQueries:
         visible_to_seller: str | None,
         limit: int,
         cursor: str | None,
+        revision_status: str | None = None,
     ) -> Page:
         """Products in creation order. With visible_to_seller set (a non-admin caller), only what
-        that caller may see: its own products, and what can be bought."""
+        that caller may see: its own products, and what can be bought. With revision_status,
+        only those whose revision is in it (`pending_approval`: the moderation queue of edits);
+        a caller sees only its own products' revisions."""
         where: list[Any] = []
         if visible_to_seller is not None:
             where.append(
@@ -179,5 +182,9 @@ class CatalogQueries:
             where.append(products.c.status == status)
         if seller_id:
             where.append(products.c.seller_id == seller_id)
+        if revision_status:
+            where.append(products.c.revision_status == revision_status)
+            if visible_to_seller is not None:
+                where.append(products.c.seller_id == visible_to_seller)
         page = self.store.page(scope, products, *where, limit=limit, cursor=cursor)
         return Page([product_view(r) for r in page.items], page.next_cursor)

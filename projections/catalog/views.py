@@ -62,7 +62,23 @@ def rating_view(row: Any | None) -> dict[str, Any]:
     }
 
 
+def revision_view(row: dict[str, Any]) -> dict[str, Any] | None:
+    """A product's revision waiting for moderation (or last rejected), for its seller and
+    moderators; None when there is none."""
+    if row.get("revision_status") is None:
+        return None
+    return {
+        "status": row["revision_status"],
+        "title": row["revision_title"],
+        "description": row["revision_description"],
+        "category": row["revision_category"],
+        "reason": row["revision_reason"],
+    }
+
+
 def product_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A product as the API shows it: the approved version, with its revision (which the API
+    shows its seller and moderators only)."""
     available = max(0, row["on_hand"] - row["held"] - row["sold"])
     if row["seller_status"] != "approved":
         available = 0  # a suspended seller's products cannot be bought
@@ -82,6 +98,7 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
             "images": row.get("images") or [],
             "featured_until": row.get("featured_until"),
             "status": row["status"],
+            "revision": revision_view(row),
             "seller_status": row["seller_status"],
             "available": available,
             "rating": {

@@ -1,4 +1,5 @@
-"""Feeds the search index from the catalog read model.
+"""Feeds the search index from the catalog read model: the approved version of each product
+(an edit awaiting moderation is not indexed until it is approved).
 
 The projector follows the event log like every other, but builds each document from the
 product's row in the catalog read model, which already folds in stock, rating and the seller's
@@ -89,6 +90,9 @@ class SearchProjector(Projector):
     @apply.register(Product.Approved)
     @apply.register(Product.Rejected)
     @apply.register(Product.Edited)
+    # An edit awaiting moderation changes nothing buyers find (the catalog row keeps the
+    # approved text); its approval does.
+    @apply.register(Product.RevisionApproved)
     @apply.register(Product.Featured)
     @apply.register(Product.Unfeatured)
     @apply.register(Product.ImageAdded)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.bootstrap import Container
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import Shop, price
 
@@ -134,12 +135,95 @@ class CatalogScenarios(Shop):
             json={"title": "Big mug", "price": price(1500)},
         )
         assert edited.json()["status"] == "active"
+        # The price is live at once; the title waits for moderation (see the next scenario).
         after = api.get(f"/v1/products/{product_id}", token=buyer).json()
         assert (after["title"], after["price"]["amount"], after["category"]) == (
-            "Big mug",
+            "Mug",
             1500,
             "kitchen",
         )
+        api.post(f"/v1/products/{product_id}/approve", token=m.admin_token)
+        assert api.get(f"/v1/products/{product_id}", token=buyer).json()["title"] == "Big mug"
+
+    def test_a_moderated_edit_waits_while_the_approved_version_stays_visible(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        """Issue 27: a seller's PATCH of an approved product was live and searchable at once."""
+        m = self.marketplace(api, root, "Moderated")
+        seller, _ = self.approved_seller(api, m)
+        rival, _ = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        product = self.product(api, seller, title="Walnut spoon", description="Oiled")
+        path = f"/v1/products/{product}"
+        api.post(f"{path}/approve", token=m.admin_token)
+
+        def shown(token: str) -> dict[str, Any]:
+            answer = api.get(path, token=token)
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        def found(query: str) -> list[str]:
+            hits = api.get("/v1/search/products", token=buyer, params={"q": query}).json()
+            return [item["title"] for item in hits["items"]]
+
+        edit = {"title": "Golden spoon", "description": "Buy elsewhere", "category": "garden"}
+        edited = api.request("PATCH", path, token=seller, json=edit)
+        assert edited.status_code == 200, edited.text
+        assert edited.json() == {
+            "id": product,
+            "status": "active",
+            "revision_status": "pending_approval",
+        }
+
+        # Buyers, other sellers and search see the approved version; the seller and the
+        # moderators see the edit waiting.
+        for token in (buyer, rival):
+            seen = shown(token)
+            assert (seen["title"], seen["description"], seen["category"]) == (
+                "Walnut spoon",
+                "Oiled",
+                "kitchen",
+            )
+            assert seen["revision"] is None
+        assert found("golden") == [] and found("walnut") == ["Walnut spoon"]
+        for token in (seller, m.admin_token):
+            seen = shown(token)
+            assert seen["title"] == "Walnut spoon"
+            assert seen["revision"] == {**edit, "status": "pending_approval", "reason": None}
+        queue = api.get(
+            "/v1/products", token=m.admin_token, params={"revision_status": "pending_approval"}
+        ).json()["items"]
+        assert [p["id"] for p in queue] == [product]
+        assert api.get("/v1/products", token=buyer).json()["items"][0]["revision"] is None
+
+        # A price edit meanwhile is live at once, and the edit still waits.
+        repriced = api.request("PATCH", path, token=seller, json={"price": price(1_999)})
+        assert repriced.json()["revision_status"] == "pending_approval"
+        assert shown(buyer)["price"] == price(1_999)
+
+        # Rejected: the approved version stays, and the seller reads why.
+        rejected = api.post(f"{path}/reject", token=m.admin_token, json={"reason": "off-site"})
+        assert rejected.json() == {"id": product, "status": "active"}
+        assert shown(buyer)["title"] == "Walnut spoon"
+        assert shown(seller)["revision"]["status"] == "rejected"
+        assert shown(seller)["revision"]["reason"] == "off-site"
+        assert found("walnut") == ["Walnut spoon"]
+        assert_problem(api.post(f"{path}/approve", token=m.admin_token), 409)  # nothing waits
+
+        # Edited again and approved: the new version is live, and searchable.
+        again = {"title": "Golden spoon"}
+        assert api.request("PATCH", path, token=seller, json=again).status_code == 200
+        assert shown(buyer)["title"] == "Walnut spoon"
+        approved = api.post(f"{path}/approve", token=m.admin_token)
+        assert approved.json() == {"id": product, "status": "active"}
+        seen = shown(buyer)
+        assert (seen["title"], seen["description"], seen["revision"]) == (
+            "Golden spoon",
+            "Oiled",
+            None,
+        )
+        assert shown(seller)["revision"] is None
+        assert found("golden") == ["Golden spoon"] and found("walnut") == []
 
     def test_a_rejected_product_goes_back_to_moderation_when_edited(
         self, api: Api, root: str

@@ -15,7 +15,8 @@
    and p99 latency of each.
 
 Target (issue 18): under 50 ms at 100,000 orders. Prints the figures and writes
-bench/results/analytics.json. Never run by the tests.
+bench/results/analytics-<backend>.json. Timing is never asserted; the tests run it only as
+`--smoke` (40 orders among 4 sellers, 2 requests per dashboard and range).
 
     python bench/analytics.py [--backend embedded|servers] [--orders 100000] [--requests 60]
 """
@@ -58,6 +59,8 @@ SELLERS = 200
 PRODUCTS = 2_000
 BUYERS = 20_000
 BATCH = 200
+# A world small enough to record, fold and ask about in seconds: the smoke run's.
+SMOKE_WORLD = {"orders": 40, "sellers": 4, "products": 16, "buyers": 20}
 ADDRESS = {"name": "B", "line1": "1 Main St", "city": "Berlin", "postal_code": "1", "country": "DE"}
 
 
@@ -71,8 +74,18 @@ class Clock:
         return self.now or datetime.now(UTC)
 
 
-def seed(env: dict[str, str], orders: int, rng: random.Random) -> dict[str, Any]:
-    """Records the history in-process; returns the tenant, admin email and seller ids."""
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """The size of the recorded world (bench/restore.py records the same one)."""
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--sellers", type=int, default=SELLERS)
+    parser.add_argument("--products", type=int, default=PRODUCTS)
+    parser.add_argument("--buyers", type=int, default=BUYERS)
+
+
+def seed(env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    """Records the history in-process (the world's size from `add_world_options`); returns the
+    tenant, admin email and seller ids."""
+    orders = args.orders
     os.environ.update(env)
     clock = Clock()
     real_now = eventsourcing.domain.datetime_now_with_tzinfo
@@ -98,15 +111,15 @@ def seed(env: dict[str, str], orders: int, rng: random.Random) -> dict[str, Any]
             granter_roles=["super_admin"],
         )
         sellers = []
-        for n in range(SELLERS):
+        for n in range(args.sellers):
             seller = c.sellers.register_seller(
                 ctx, tenant_id=tenant, user_id=uuid4(), display_name=f"Shop {n}", country="DE"
             ).id
             c.sellers.approve(ctx, seller, tenant)
             sellers.append(seller)
         catalog: list[PricedLine] = []
-        for n in range(PRODUCTS):
-            seller = sellers[n % SELLERS]
+        for n in range(args.products):
+            seller = sellers[n % args.sellers]
             listed, _ = c.catalog.list_product(
                 ctx,
                 seller_id=seller,
@@ -122,7 +135,7 @@ def seed(env: dict[str, str], orders: int, rng: random.Random) -> dict[str, Any]
             catalog.append(
                 PricedLine(product.id, seller, product.title, 1, product.price_minor, "USD", 1_000)
             )
-        buyers = [uuid4() for _ in range(BUYERS)]
+        buyers = [uuid4() for _ in range(args.buyers)]
         start = datetime.now(UTC) - timedelta(days=365)
         moments = sorted(
             start + timedelta(seconds=rng.randrange(365 * 86_400)) for _ in range(orders)
@@ -224,14 +237,16 @@ def sign_in(client: httpx.Client, email: str, tenant_id: str | None = None) -> s
     return str(response.json()["access_token"])
 
 
-def caught_up(client: httpx.Client, root: str, limit_s: float = 3_600) -> float:
+def caught_up(
+    client: httpx.Client, root: str, poll_s: float = 2.0, limit_s: float = 3_600
+) -> float:
     began = time.perf_counter()
     while time.perf_counter() - began < limit_s:
         rows = client.get("/v1/ops/projections", headers={"Authorization": f"Bearer {root}"}).json()
         lag = {r["name"]: r["lag"] for r in rows if r["name"] in ("orders", "carts", "sellers")}
         if lag and not any(lag.values()):
             return time.perf_counter() - began
-        time.sleep(2)
+        time.sleep(poll_s)
     raise RuntimeError("the projectors did not catch up")
 
 
@@ -275,13 +290,13 @@ def run(env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> di
         print(f"reusing the {args.orders:,} orders recorded in {cwd}")
     else:
         print(f"recording {args.orders:,} orders ...")
-        world = seed(env, args.orders, rng)
+        world = seed(env, args, rng)
         print(f"  recorded in {world['record_s']:.0f} s")
         recorded.write_text(json.dumps(world))
     with serving(env) as url, httpx.Client(base_url=url, timeout=60) as client:
         root_token = sign_in(client, root)
         print("projecting ...")
-        projected_s = caught_up(client, root_token)
+        projected_s = caught_up(client, root_token, poll_s=0.2 if args.smoke else 2.0)
         print(f"  the read models caught up in {projected_s:.0f} s")
         admin = sign_in(client, world["admin"], world["tenant"])
         today = datetime.now(UTC).date()
@@ -307,9 +322,9 @@ def run(env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> di
                     print(f"  {label:<32} {results[label]}")
         return {
             "orders": args.orders,
-            "sellers": SELLERS,
-            "products": PRODUCTS,
-            "buyers": BUYERS,
+            "sellers": args.sellers,
+            "products": args.products,
+            "buyers": args.buyers,
             "record_s": round(world["record_s"], 1),
             "projection_catch_up_s": round(projected_s, 1),
             "latency": results,
@@ -319,7 +334,7 @@ def run(env: dict[str, str], args: argparse.Namespace, rng: random.Random) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=("embedded", "servers"), default="embedded")
-    parser.add_argument("--orders", type=int, default=100_000)
+    add_world_options(parser)
     parser.add_argument("--requests", type=int, default=60, help="per dashboard and range")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument(
@@ -327,7 +342,7 @@ def main() -> None:
         metavar="DIR",
         help="embedded only: record into DIR and keep it; a DIR recorded before is reused",
     )
-    args = parser.parse_args()
+    args = report.arguments(parser, smoke={**SMOKE_WORLD, "requests": 2})
     rng = random.Random(args.seed)
     base = {"VELORA_LOG_LEVEL": "WARNING", "VELORA_SECRET_KEY": "bench-analytics-" + "k" * 40}
     with contextlib.ExitStack() as stack:

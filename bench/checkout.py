@@ -15,7 +15,8 @@ with a large stock), buyers, and prebuilt 3-line carts spanning both sellers. Th
   g. no oversell: every hot product's `available` equals its stock less what the successful
      checkouts hold
 
-Prints a table and writes bench/results/checkout-<backend>.json. Never run by the tests.
+Prints a table and writes bench/results/checkout-<backend>.json. Timing is never asserted; the
+tests run it only as `--smoke` (both backends, a dozen checkouts a phase, a few buyers).
 
     python bench/checkout.py [--backend embedded|servers|both] [--quick] [--api-workers N]
 """
@@ -313,7 +314,7 @@ async def new_user(api: Client, shop_admin: str, tenant_id: str, role: str) -> s
     return await api.sign_in(email, tenant_id)
 
 
-async def set_up(api: Client, root_email: str, spread: int) -> Shop:
+async def set_up(api: Client, root_email: str, spread: int, buyers_n: int) -> Shop:
     started_at = time.monotonic()
     root = await api.sign_in(root_email)
     tenant = await api.ok(
@@ -370,7 +371,7 @@ async def set_up(api: Client, root_email: str, spread: int) -> Shop:
     half = spread // 2
     spread_ids = [await gather_limited(8, [product(s, n) for n in range(half)]) for s in sellers]
     buyers = await gather_limited(
-        8, [new_user(api, admin, tenant_id, "buyer") for _ in range(BUYERS)]
+        8, [new_user(api, admin, tenant_id, "buyer") for _ in range(buyers_n)]
     )
     return Shop(
         tenant_id, admin, sellers, hot, spread_ids, list(buyers), time.monotonic() - started_at
@@ -650,7 +651,7 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         api = Client(velora.url, session)
         root = await api.sign_in(root_email)
-        shop = await set_up(api, root_email, args.spread_products)
+        shop = await set_up(api, root_email, args.spread_products, args.buyers)
         print(f"  set up in {shop.setup_s:.1f} s", flush=True)
         put_ms: list[float] = []
         t0 = time.perf_counter()
@@ -675,10 +676,12 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
                 "p99_ms": pct(put_ms, 99),
                 "per_s": round(len(put_ms) / carts_s, 1),
             },
-            "cart_command_sequential": await sequential_cart_commands(api, shop, 300),
+            "cart_command_sequential": await sequential_cart_commands(
+                api, shop, args.cart_commands
+            ),
             "phases": {},
         }
-        young = await probe(api, shop, 100, rng) if args.grow else {}
+        young = await probe(api, shop, args.probes, rng) if args.grow else {}
         held: dict[str, int] = {}
         unknown: list[Cart] = []
         cpu_total: dict[str, float] = {}
@@ -723,7 +726,7 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
                 "products_added": args.grow,
                 "orders_added": args.grow,
                 "grow_s": round(grew_s, 1),
-                **await probe(api, shop, 100, rng),
+                **await probe(api, shop, args.probes, rng),
             }
             result["grown_over_young"] = {
                 k: round(result["grown_store"][k] / young[k], 2) for k in young if young[k]
@@ -781,9 +784,24 @@ def main() -> None:
         default=0,
         help="then add this many products and orders and compare command latency (100000)",
     )
+    parser.add_argument("--probes", type=int, default=100, help="--grow: commands per probe")
+    parser.add_argument("--buyers", type=int, default=BUYERS)
+    parser.add_argument("--cart-commands", type=int, default=300, help="one client, in sequence")
     parser.add_argument("--tag", default="", help="suffix of the results file")
-    args = parser.parse_args()
-    if args.quick:
+    args = report.arguments(
+        parser,
+        smoke={
+            "closed": 12,
+            "rates": [25],
+            "open_seconds": 0.4,
+            "spread_products": 6,
+            "buyers": 4,
+            "cart_commands": 10,
+            "grow": 6,
+            "probes": 3,
+        },
+    )
+    if args.quick and not args.smoke:
         args.closed, args.open_seconds = 1000, 5.0
     serve_args = ["--workers", str(args.api_workers)] if args.api_workers > 1 else []
     backends = ["embedded", "servers"] if args.backend == "both" else [args.backend]

@@ -1,12 +1,14 @@
 """Event-store write throughput on PostgreSQL, in one run:
 
-- command appends/s through Velora's application and group-commit recorder, 1 and 8 writers;
+- command appends/s through Velora's application and group-commit recorder, 1 and 8 writers,
+  on the event log built as `velora serve` builds it (the composition root, from settings);
 - the same with the eventsourcing library's stock recorder (table lock per save), for reference;
 - raw one-row INSERT transactions/s with plain psycopg at the same concurrency.
 
 Each command is a one-event save of a small aggregate, with the full envelope and JSON mapping.
 Prints a table and writes JSON under bench/results/. Target: with 8 writers, command appends/s at
-least half of the raw INSERT rate. Never run by the tests; timing is never asserted.
+least half of the raw INSERT rate. Timing is never asserted; the tests run it only as `--smoke`
+(0.2 s per run), to prove it still runs.
 
     python bench/eventstore.py [--seconds 5] [--pg-url postgresql://postgres@127.0.0.1/postgres]
 """
@@ -14,31 +16,41 @@ least half of the raw INSERT rate. Never run by the tests; timing is never asser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import secrets
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.bootstrap import Container, build
+from api.settings import Settings
 from bench import report
 from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
-from eventstore.log import SNAPSHOTS_TABLE, EventLog
+from eventstore.log import EventLog
 from eventstore.mapper import EnvelopeMapper
 from eventstore.outbox import RelayPositions
 from eventstore.personal import PersonalKeys
 from eventstore.postgres import EVENTS_TABLE, GroupCommitRecorder, datastore_from_url
 from tests.aggregates import Counter
+
+# Long enough to run every writer's loop many times; the figures mean nothing.
+SMOKE_SECONDS = 0.2
 
 
 def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], None]]) -> dict:
@@ -78,17 +90,23 @@ def timed(workers: int, seconds: float, op_factory: Callable[[], Callable[[], No
     }
 
 
-def pg_arguments(doc: str | None) -> argparse.Namespace:
-    """The options every PostgreSQL benchmark takes: how long each run lasts, and the server."""
+def pg_parser(doc: str | None, *, with_seconds: bool = True) -> argparse.ArgumentParser:
+    """The options every PostgreSQL benchmark takes: the server, and how long each run lasts
+    (if its runs are timed)."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    if with_seconds:
+        parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument(
         "--pg-url",
         default=os.environ.get(
             "VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
         ),
     )
-    return parser.parse_args()
+    return parser
+
+
+def pg_arguments(doc: str | None) -> argparse.Namespace:
+    return report.arguments(pg_parser(doc), smoke={"seconds": SMOKE_SECONDS})
 
 
 def make_database(server_url: str) -> str:
@@ -102,6 +120,26 @@ def drop_database(server_url: str, url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def deployed(url: str) -> Iterator[Container]:
+    """Velora on the event store at `url`, built as `velora serve` builds it (the composition
+    root, from settings) and migrated as `velora migrate` migrates it: its log is the one a
+    deployment writes through (Velora's own recorder, pool and envelope mapper)."""
+    with tempfile.TemporaryDirectory(prefix="velora-bench-") as data_dir:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=Path(data_dir),
+            eventstore_url=url,
+            secret_key=secrets.token_urlsafe(48),
+        )
+        container = build(settings)
+        try:
+            container.migrate()
+            yield container
+        finally:
+            container.close()
 
 
 def command_appends(log: EventLog, workers: int, seconds: float) -> dict:
@@ -131,10 +169,28 @@ def raw_inserts(url: str, workers: int, seconds: float) -> dict:
     return timed(workers, seconds, factory)
 
 
+class LibraryRecorder(PostgresApplicationRecorder):
+    """The eventsourcing library's own recorder (LOCK TABLE ... EXCLUSIVE and a commit per save),
+    with the one read Velora's event log needs of any recorder: the positions, ids and versions
+    its aggregate cache follows. Without it the log cannot be built on this recorder at all."""
+
+    def select_changes(self, after: int, limit: int) -> list[tuple[int, Any, int]]:
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version FROM {schema}.{table} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (after, limit), prepare=True)
+            return [
+                (r["notification_id"], r["originator_id"], r["originator_version"])
+                for r in curs.fetchall()
+            ]
+
+
 def stock_log(url: str) -> EventLog:
-    """The library's own recorder: LOCK TABLE ... EXCLUSIVE and a commit per save."""
+    """The library's own recorder beside Velora's, in the same database."""
     datastore = datastore_from_url(url)
-    recorder = PostgresApplicationRecorder(datastore, events_table_name="stock_events")
+    recorder = LibraryRecorder(datastore, events_table_name="stock_events")
     recorder.create_table()
     snapshots = PostgresAggregateRecorder(datastore, events_table_name="stock_snapshots")
     return EventLog(
@@ -152,26 +208,23 @@ def main() -> None:
 
     url = make_database(args.pg_url)
     try:
-        pg = datastore_from_url(url, pool_size=10)
-        velora = EventLog(
-            GroupCommitRecorder(pg),
-            EnvelopeMapper(),
-            "postgres",
-            PostgresAggregateRecorder(pg, events_table_name=SNAPSHOTS_TABLE),
-            PersonalKeys(pg, "bench"),
-            RelayPositions(pg),
-        )
-        velora.migrate()
-        stock = stock_log(url)
-        runs = {}
-        for workers in (1, 8):
-            runs[f"raw_insert_{workers}"] = raw_inserts(url, workers, args.seconds)
-            runs[f"velora_group_commit_{workers}"] = command_appends(velora, workers, args.seconds)
-            runs[f"library_table_lock_{workers}"] = command_appends(stock, workers, args.seconds)
+        with deployed(url) as container:
+            velora = container.log
+            if not isinstance(velora.recorder, GroupCommitRecorder):
+                raise SystemExit(f"not Velora's recorder: {type(velora.recorder).__name__}")
+            stock = stock_log(url)
+            runs = {}
+            for workers in (1, 8):
+                runs[f"raw_insert_{workers}"] = raw_inserts(url, workers, args.seconds)
+                runs[f"velora_group_commit_{workers}"] = command_appends(
+                    velora, workers, args.seconds
+                )
+                runs[f"library_table_lock_{workers}"] = command_appends(
+                    stock, workers, args.seconds
+                )
+            stock.close()
         with psycopg.connect(url) as conn:
             stored = conn.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0]
-        velora.close()
-        stock.close()
     finally:
         drop_database(args.pg_url, url)
 

@@ -5,8 +5,9 @@
 - hot, single: every transfer credits one account that is not sharded, for comparison.
 
 Each transfer is a full command: load the accounts, check limits, record the transfer and both
-account changes atomically through the group-commit event store, and retry on a version conflict.
-Prints the figures and writes bench/results/ledger.json. Never run by the tests.
+account changes atomically through the group-commit event store (built as `velora serve` builds
+it), and retry on a version conflict. Prints the figures and writes bench/results/ledger.json.
+Timing is never asserted; the tests run it only as `--smoke` (0.2 s per case).
 
     python bench/ledger.py [--seconds 5] [--pg-url postgresql://postgres@127.0.0.1/postgres]
 """
@@ -25,12 +26,11 @@ from eventsourcing.persistence import IntegrityError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report
-from bench.eventstore import drop_database, make_database, pg_arguments
+from bench.eventstore import deployed, drop_database, make_database, pg_arguments
 from domain.ledger import HOT_ACCOUNT_SHARDS, Chart
 from eventstore.application import VeloraApplication
 from eventstore.books import Books
 from eventstore.context import CommandContext
-from eventstore.log import open_event_log
 
 CASES = {
     "independent": lambda w: Chart.seller_payable(w),
@@ -88,11 +88,11 @@ def main() -> None:
     args = pg_arguments(__doc__)
     url = make_database(args.pg_url)
     try:
-        log = open_event_log(url, Path("/nonexistent"))
-        log.migrate()
-        app = VeloraApplication(log)
-        runs = [run_case(app, case, writers, args.seconds) for case in CASES for writers in (1, 8)]
-        log.close()
+        with deployed(url) as container:
+            app = VeloraApplication(container.log)
+            runs = [
+                run_case(app, case, writers, args.seconds) for case in CASES for writers in (1, 8)
+            ]
     finally:
         drop_database(args.pg_url, url)
     print(f"{'case':<14}{'writers':>8}{'transfers/s':>13}{'conflicts':>11}")

@@ -3,10 +3,11 @@ CloudEvents acknowledged, per second, at several batch sizes.
 
 It records ledger transfers first (each command: the transfer and its two account entries, of
 which the transfer's events are published), then relays the whole log from position 0 once per
-batch size, under a relay name of its own each time, to topics of its own. Prints the figures and
-writes bench/results/relay.json. Never run by the tests.
+batch size, under a relay name of its own each time, to topics of its own. The log is built as
+`velora serve` builds it. Prints the figures and writes bench/results/relay.json. Timing is never
+asserted; the tests run it only as `--smoke` (40 transfers).
 
-    python bench/relay.py [--seconds 5] [--pg-url …] [--kafka 127.0.0.1:9092]
+    VELORA_TEST_KAFKA_BOOTSTRAP=127.0.0.1:9092 python bench/relay.py [--transfers 3000] [--pg-url …]
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report
-from bench.eventstore import drop_database, make_database, pg_arguments
+from bench.eventstore import deployed, drop_database, make_database, pg_parser
 from domain.ledger import Chart
 from eventstore.application import VeloraApplication
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.kafka import Broker, KafkaPublisher, topic_names
-from eventstore.log import EventLog, open_event_log
+from eventstore.log import EventLog
 from eventstore.relay import Relay, wait_until_published
 
 TRANSFERS = 3_000
@@ -81,15 +82,15 @@ def relay_once(log: EventLog, bootstrap: str, batch_size: int) -> dict:
 
 
 def main() -> None:
-    args = pg_arguments(__doc__)
+    parser = pg_parser(__doc__, with_seconds=False)
+    parser.add_argument("--transfers", type=int, default=TRANSFERS)
+    args = report.arguments(parser, smoke={"transfers": 40})
     bootstrap = os.environ.get("VELORA_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     url = make_database(args.pg_url)
     try:
-        log = open_event_log(url, Path("/nonexistent"), secret="bench")  # noqa: S106 (a throwaway database)
-        log.migrate()
-        record_transfers(log, TRANSFERS)
-        runs = [relay_once(log, bootstrap, size) for size in BATCH_SIZES]
-        log.close()
+        with deployed(url) as container:
+            record_transfers(container.log, args.transfers)
+            runs = [relay_once(container.log, bootstrap, size) for size in BATCH_SIZES]
     finally:
         drop_database(args.pg_url, url)
     print(f"{'batch':>6}{'log events/s':>14}{'messages/s':>12}")
@@ -103,7 +104,7 @@ def main() -> None:
             "benchmark": "relay",
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "broker": bootstrap,
-            "transfers": TRANSFERS,
+            "transfers": args.transfers,
             "runs": runs,
         },
     )

@@ -10,7 +10,7 @@
    split (loading / folding) is printed as the command prints it.
 
 The seeds ask for RTO < 1 h: printed against it. Writes bench/results/restore-<backend>.json.
-Never run by the tests.
+Timing is never asserted; the tests run it only as `--smoke` (bench/analytics.py's smoke world).
 
     python bench/restore.py [--backend embedded|servers] [--orders 100000] [--keep DIR]
 """
@@ -31,8 +31,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.bootstrap import build
+from api.settings import Settings
 from bench import report
-from bench.analytics import seed
+from bench.analytics import SMOKE_WORLD, add_world_options, seed
 from bench.checkout import VELORA, server_databases
 
 RTO_TARGET_S = 3_600
@@ -56,13 +58,17 @@ def velora(env: dict[str, str], *args: str) -> tuple[float, str]:
 
 
 def events_in(env: dict[str, str]) -> int:
-    code = "from api.bootstrap import build; from api.settings import Settings; " + (
-        "c = build(Settings()); print(c.log.head()); c.close()"
+    """The head of the deployment's log, read through the composition root with its settings
+    (in this process: a process of its own would cost seconds of imports)."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        **{k.removeprefix("VELORA_").lower(): v for k, v in env.items() if k.startswith("VELORA_")},
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    return int(out.stdout.strip().splitlines()[-1])
+    c = build(settings)
+    try:
+        return c.log.head()
+    finally:
+        c.close()
 
 
 def run(source: dict[str, str], target: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
@@ -72,7 +78,7 @@ def run(source: dict[str, str], target: dict[str, str], args: argparse.Namespace
     else:
         print(f"recording {args.orders:,} orders ...")
         subprocess.run([VELORA, "migrate"], env=source, cwd=source["VELORA_DATA_DIR"], check=True)
-        world = seed(dict(source), args.orders, random.Random(args.seed))
+        world = seed(dict(source), args, random.Random(args.seed))
         recorded.write_text(json.dumps(world))
         print(f"  recorded in {world['record_s']:.0f} s")
     events = events_in(source)
@@ -105,10 +111,10 @@ def run(source: dict[str, str], target: dict[str, str], args: argparse.Namespace
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=("embedded", "servers"), default="embedded")
-    parser.add_argument("--orders", type=int, default=100_000)
+    add_world_options(parser)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--keep", metavar="DIR", help="embedded only: a data dir recorded before")
-    args = parser.parse_args()
+    args = report.arguments(parser, smoke=SMOKE_WORLD)
     base = {
         **{k: v for k, v in os.environ.items() if not k.startswith("VELORA_")},
         "VELORA_LOG_LEVEL": "WARNING",

@@ -9,7 +9,8 @@
    filters (category, seller, price range, rating, stock), a random sort, 20 hits and all facets;
    and prefix suggestions. Latency is measured around each engine call, one at a time.
 
-Prints the figures and writes bench/results/search.json. Never run by the tests.
+Prints the figures and writes bench/results/search.json. Timing is never asserted; the tests run
+it only as `--smoke` (2,000 products, 30 queries).
 
     python bench/search.py [--products 100000] [--queries 3000]
 """
@@ -212,7 +213,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = report.arguments(parser, smoke={"products": 2_000, "queries": 30})
     rng = random.Random(args.seed)
     docs = generate(args.products, rng)
 
@@ -228,7 +229,7 @@ def main() -> None:
             word = rng.choice(sample.title.split())
             return TenantScope.only(sample.tenant_id), word[: rng.randint(1, len(word))], 10
 
-        measure(200, rng, index.search, search_args)  # warm the caches
+        measure(min(200, args.queries), rng, index.search, search_args)  # warm the caches
         searches = measure(args.queries, rng, index.search, search_args)
         suggests = measure(args.queries // 3, rng, index.suggest, suggest_args)
         example_scope, example = random_query(random.Random(1), docs)

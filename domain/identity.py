@@ -66,6 +66,10 @@ class RoleNotGrantable(IdentityError, NotAllowed):
     title = "Role not grantable"
 
 
+class SellerSignUpClosed(IdentityError, NotAllowed):
+    title = "Seller sign-up closed"
+
+
 class Role(StrEnum):
     BUYER = "buyer"
     SELLER = "seller"
@@ -81,6 +85,9 @@ CROSS_TENANT_ROLES = frozenset({Role.FINANCE_ADMIN, Role.AUDITOR, Role.SUPER_ADM
 PLATFORM_ROLES = CROSS_TENANT_ROLES
 # What a tenant's own marketplace admin may hand out: nothing that reaches beyond the tenant.
 TENANT_ADMIN_GRANTABLE = frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN})
+# What a person may make themselves by signing up: a buyer, or a seller where the tenant lets
+# sellers sign themselves up (`Tenant.seller_signup`).
+SIGN_UP_ROLES = frozenset({Role.BUYER, Role.SELLER})
 
 
 class ProductModeration(StrEnum):
@@ -213,8 +220,15 @@ class Tenant(TenantAggregate):
     class ReturnWindowSet(TenantAggregate.Event):
         days: int
 
+    class SellerSignUpSet(TenantAggregate.Event):
+        allowed: bool
+
     # Until a tenant says otherwise, buyers may return delivered lines for this many days.
     return_window_days: int = DEFAULT_WINDOW_DAYS
+
+    # Until a tenant says otherwise, anyone may sign up as a seller (and then ask, with
+    # `POST /v1/sellers`, to be approved as one).
+    seller_signup: bool = True
 
     # Until a tenant says otherwise, sellers bear the fee of a dispute they lose.
     dispute_fee_payer: str = FeePayer.SELLER.value
@@ -242,6 +256,31 @@ class Tenant(TenantAggregate):
     @event(ReturnWindowSet)
     def _return_window_set(self, days: int) -> None:
         self.return_window_days = days
+
+    def set_seller_signup(self, allowed: bool) -> None:
+        """Whether people may sign themselves up as sellers (true) or only a marketplace admin
+        makes seller users (false). Saying what is already so records nothing."""
+        if not isinstance(allowed, bool):
+            raise InvalidTenantSettings("seller_signup must be true or false")
+        if allowed != self.seller_signup:
+            self._seller_signup_set(allowed=allowed)
+
+    @event(SellerSignUpSet)
+    def _seller_signup_set(self, allowed: bool) -> None:
+        self.seller_signup = allowed
+
+    def check_sign_up(self, role: str) -> Role:
+        """The role a person who signs up gets: a buyer, or a seller while the tenant allows
+        that. Staff roles are never had for the asking."""
+        try:
+            wanted = Role(role)
+        except ValueError:
+            raise InvalidRoles(f"{role!r} is not a role") from None
+        if wanted not in SIGN_UP_ROLES:
+            raise InvalidRoles(f"one signs up as {' or '.join(sorted(SIGN_UP_ROLES))}")
+        if wanted == Role.SELLER and not self.seller_signup:
+            raise SellerSignUpClosed("this marketplace does not let sellers sign themselves up")
+        return wanted
 
     def set_minimum_payout(self, amount_minor: int, currency: str) -> None:
         """Sellers are paid out only once what is available to them reaches this amount."""
@@ -365,6 +404,32 @@ class User(TenantAggregate):
     class Erased(TenantAggregate.Event):
         """The person asked to be forgotten: their key is destroyed once this is recorded."""
 
+    class PasswordChanged(TenantAggregate.Event):
+        """A new password (through a password reset, domain/accounts.py)."""
+
+        secret: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+        password_hash: str
+        at: datetime
+
+    class SessionsRevoked(TenantAggregate.Event):
+        """Every sign-in started up to `at` ends: their refresh tokens are refused from now on
+        (domain/accounts.py), without any index of the sessions a person has."""
+
+        at: datetime
+
+    class EmailVerified(TenantAggregate.Event):
+        """The person showed they read mail sent to their email (the account's id is the
+        event's originator_id). What waits for a verified email, a guest's orders joining the
+        buyer's account, reacts to this event."""
+
+        personal: ClassVar[Mapping[str, str]] = {"email": "originator_id"}
+        email: str
+
+    # Accounts registered before these existed: never changed, never revoked, not verified.
+    password_changed_at: datetime | None = None
+    sessions_revoked_at: datetime | None = None
+    email_verified: bool = False
+
     @event(Registered)
     def __init__(self, tenant_id: UUID, email: str, password_hash: str, roles: list[str]) -> None:
         self.tenant_id = tenant_id
@@ -372,6 +437,39 @@ class User(TenantAggregate):
         self.password_hash = password_hash
         self.roles = roles
         self.erased = False
+
+    def change_password(self, password_hash: str, now: datetime) -> None:
+        """Takes a new password (hashed already: hashing is the application's, slow on
+        purpose) and ends every sign-in the account had, since whoever held the old password
+        may hold them."""
+        assert not self.erased, "an erased person has no password to change"
+        self._password_changed(password_hash=password_hash, at=now)
+        self.revoke_sessions(now)
+
+    def revoke_sessions(self, now: datetime) -> None:
+        self._sessions_revoked(at=now)
+
+    def verify_email(self) -> None:
+        """Notes that the person reads mail sent to their email. Again changes nothing."""
+        if not self.email_verified and not self.erased:
+            self._email_verified(email=self.email)
+
+    def started_before_revocation(self, started_at: datetime) -> bool:
+        """Whether a sign-in started at `started_at` was revoked with every other one since."""
+        return self.sessions_revoked_at is not None and started_at <= self.sessions_revoked_at
+
+    @event(PasswordChanged)
+    def _password_changed(self, password_hash: str, at: datetime) -> None:
+        self.password_hash = password_hash
+        self.password_changed_at = at
+
+    @event(SessionsRevoked)
+    def _sessions_revoked(self, at: datetime) -> None:
+        self.sessions_revoked_at = at
+
+    @event(EmailVerified)
+    def _email_verified(self, email: str) -> None:
+        self.email_verified = True
 
     def erase(self) -> None:
         """Forgets the person. Erasing someone already erased changes nothing."""

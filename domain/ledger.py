@@ -22,7 +22,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
-from domain.money import parse_currency
+from domain.money import currency_code
 
 
 class LedgerError(DomainError):
@@ -138,11 +138,14 @@ class Account(TenantAggregate):
         limit: Limit = Limit.NONE,
         shard: int = 0,
     ) -> Account:
+        """Opens an account in a currency already stored (the tenant's, an order's): only its
+        shape is checked, not today's ISO 4217 list, so a tenant whose currency an older Velora
+        let in, or that has left the list, can still open the accounts its payments need."""
         if not 1 <= len(code) <= 120:
             raise InvalidTransfer("an account code has 1 to 120 characters")
         return cls(
             tenant_id=tenant_id,
-            currency=parse_currency(currency),
+            currency=currency_code(currency),
             code=code,
             shard=shard,
             type=type.value,

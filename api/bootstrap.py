@@ -31,15 +31,10 @@ from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
+from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
-from projections.notifications import (
-    EmailPort,
-    Handled,
-    LoggingEmail,
-    NotificationsConsumer,
-    forget_consumed,
-)
+from projections.notifications import Handled, NotificationsConsumer, forget_consumed
 from projections.orders.analytics import AnalyticsQueries
 from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
@@ -52,6 +47,8 @@ from projections.search.projector import SearchProjector
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from projections.wishlists import WishlistQueries, WishlistsProjector
+from services.account_mail import AccountMail
+from services.accounts import AccountApplication
 from services.audit import AuditTrail, OperatorApplication
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication
@@ -78,7 +75,12 @@ class Container:
     log: EventLog
     read_store: ReadStore
     identity: IdentityApplication
+    accounts: AccountApplication
     identity_queries: IdentityQueries
+    # Mail: the port (log line or SMTP), the templates, and the thread account mail goes on.
+    mail: EmailPort
+    mail_templates: MailTemplates
+    account_mail: AccountMail
     personal_data: PersonalData
     profiles: ProfileApplication
     profile_queries: ProfileQueries
@@ -168,7 +170,11 @@ class Container:
         on_handled: Callable[[Handled], None] = lambda _: None,
     ) -> NotificationsConsumer:
         return NotificationsConsumer(
-            self.read_store, email or LoggingEmail(), name=NOTIFICATIONS, on_handled=on_handled
+            self.read_store,
+            email or self.mail,
+            templates=self.mail_templates,
+            name=NOTIFICATIONS,
+            on_handled=on_handled,
         )
 
     def notification_source(self, max_records: int = 200) -> KafkaSource:
@@ -192,6 +198,7 @@ class Container:
 
     def close(self) -> None:
         self.stop_projections()
+        self.account_mail.close()
         self.idempotency.stop()
         self.search.close()
         self.log.close()
@@ -219,6 +226,19 @@ def blob_store(settings: Settings) -> BlobStore:
             secret_access_key=secret.get_secret_value() if secret else None,
         )
     return FileBlobStore(settings.data_dir / "media")
+
+
+def mail(settings: Settings) -> tuple[EmailPort, MailTemplates]:
+    """The email port (SMTP when VELORA_SMTP_URL is set, else a log line per message) and the
+    templates, the operator's checked now: a broken one stops Velora from starting."""
+    templates = MailTemplates(settings.mail_templates, storefront_url=settings.storefront_url)
+    try:
+        templates.check()
+        smtp = settings.smtp()
+        port: EmailPort = SmtpEmail(smtp, settings.mail_from) if smtp else LoggingEmail()
+    except (TemplateProblem, ValueError) as e:
+        raise SettingsError(str(e)) from e
+    return port, templates
 
 
 def search_index(settings: Settings) -> SearchIndex:
@@ -306,7 +326,24 @@ def build(settings: Settings | None = None) -> Container:
         log, blobs, products_of, image_decodes=settings.image_decodes, on_recorded=wake_projections
     )
     sellers = SellerApplication(log, products_of, on_recorded=wake_projections)
-    identity = IdentityApplication(log, hasher, on_recorded=wake_projections)
+    mail_port, mail_templates = mail(settings)
+    account_mail = AccountMail(mail_port, mail_templates)
+    identity = IdentityApplication(
+        log,
+        hasher,
+        account_mail,
+        verification_ttl=timedelta(seconds=settings.email_verification_ttl_s),
+        on_recorded=wake_projections,
+    )
+    accounts = AccountApplication(
+        log,
+        identity,
+        hasher,
+        account_mail,
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
+        reset_ttl=timedelta(seconds=settings.password_reset_ttl_s),
+        on_recorded=wake_projections,
+    )
     payout_runs = PayoutRuns(
         log,
         store,
@@ -328,7 +365,11 @@ def build(settings: Settings | None = None) -> Container:
         log=log,
         read_store=store,
         identity=identity,
+        accounts=accounts,
         identity_queries=identity_queries,
+        mail=mail_port,
+        mail_templates=mail_templates,
+        account_mail=account_mail,
         personal_data=PersonalData(store),
         profiles=ProfileApplication(log, on_recorded=wake_projections),
         profile_queries=ProfileQueries(store),

@@ -1,7 +1,8 @@
-"""Abuse limits (API.md's 429): sign-in and sign-up per client address and per account, and a
-request budget per tenant. The counting is the `limits` library's; the counters live in Redis
-when VELORA_REDIS_URL is set, so every API process shares them, else in this process's memory
-(the embedded default runs one process)."""
+"""Abuse limits (API.md's 429): sign-in and sign-up per client address and per account, the
+account-token routes (password resets asked for and confirmed, emails verified) per address and
+a reset's mail per account, and a request budget per tenant. The counting is the `limits`
+library's; the counters live in Redis when VELORA_REDIS_URL is set, so every API process shares
+them, else in this process's memory (the embedded default runs one process)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class RateLimits:
     sign_in_per_account: RateLimitItem
     sign_up_per_address: RateLimitItem
     tenant_requests: RateLimitItem
+    account_tokens_per_address: RateLimitItem
+    password_reset_per_account: RateLimitItem
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -54,6 +57,8 @@ class RateLimits:
             sign_in_per_account=parse(settings.rate_sign_in_per_account),
             sign_up_per_address=parse(settings.rate_sign_up_per_address),
             tenant_requests=parse(settings.rate_tenant_requests),
+            account_tokens_per_address=parse(settings.rate_account_tokens_per_address),
+            password_reset_per_account=parse(settings.rate_password_reset_per_account),
         )
 
     def ping(self) -> None:
@@ -70,6 +75,22 @@ class RateLimits:
 
     def sign_up(self, address: str) -> None:
         self._hit(self.careful, self.sign_up_per_address, "sign-up", address)
+
+    def password_reset(self, address: str, tenant_id: str, email: str) -> None:
+        """Counts a request to mail a password reset: per address, like every account-token
+        request, and per account, so nobody fills a person's mailbox. Counted alike whether or
+        not the email has an account, so a 429 tells nothing either."""
+        self.account_token(address)
+        self._hit(
+            self.careful,
+            self.password_reset_per_account,
+            "password-reset-account",
+            _account(tenant_id, email),
+        )
+
+    def account_token(self, address: str) -> None:
+        """Counts a request that presents or asks for an account token (reset, verification)."""
+        self._hit(self.careful, self.account_tokens_per_address, "account-token", address)
 
     def tenant_request(self, tenant_id: str) -> None:
         self._hit(self.cheap, self.tenant_requests, "tenant", tenant_id)

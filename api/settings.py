@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     rate_sign_in_per_account: str = "10 per 15 minutes"
     rate_sign_up_per_address: str = "20/minute"
     rate_tenant_requests: str = "2000/second"
+    # Password-reset requests, reset confirmations and email verifications per client address,
+    # and password-reset requests per account (each one mails its owner).
+    rate_account_tokens_per_address: str = "30/minute"
+    rate_password_reset_per_account: str = "5 per hour"  # noqa: S105 - a rate, not a password
     # The largest request body read, checked before any of it is: 413 beyond it.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     # Password hashes checked or made at once (argon2 takes 64 MiB each); more wait their turn.
@@ -79,6 +83,20 @@ class Settings(BaseSettings):
     # Uploaded images decoded at once (one at the pixel limit takes up to about 180 MiB while
     # it is decoded and resized; a large JPEG far less); more wait their turn.
     image_decodes: int = Field(default=2, ge=1, le=64)
+    # Mail: SMTP when a URL is set (smtps://, smtp+starttls:// or smtp://user:pass@host:587),
+    # else one log line per message. Messages come from the built-in templates, each of which
+    # a file of the same name in `mail_templates` replaces.
+    smtp_url: SecretStr | None = None
+    mail_from: str = Field(default="Velora <no-reply@localhost>", min_length=3, max_length=300)
+    mail_templates: Path | None = None
+    # Where the storefront is: account mail links to <url>/reset-password?token=… and
+    # <url>/verify-email?token=…; unset, mail shows the token and the route to send it to.
+    storefront_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # How long tokens last: a refresh token from its issue, a password reset, an email
+    # verification. API.md fixes 30 days and 30 minutes; shorter suits a stricter operator.
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=60, le=365 * 24 * 3600)
+    password_reset_ttl_s: int = Field(default=30 * 60, ge=1, le=24 * 3600)
+    email_verification_ttl_s: int = Field(default=7 * 24 * 3600, ge=1, le=30 * 24 * 3600)
     log_level: str = "INFO"
     # JSON lines for machines; "console" for a person at a terminal.
     log_format: Literal["json", "console"] = "json"
@@ -88,6 +106,8 @@ class Settings(BaseSettings):
         "rate_sign_in_per_account",
         "rate_sign_up_per_address",
         "rate_tenant_requests",
+        "rate_account_tokens_per_address",
+        "rate_password_reset_per_account",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:
@@ -139,6 +159,10 @@ class Settings(BaseSettings):
                 "VELORA_STRIPE_WEBHOOK_SECRET must be set when VELORA_STRIPE_API_KEY is"
             )
         return secret
+
+    def smtp(self) -> str | None:
+        """The SMTP server's URL, when mail goes through one."""
+        return self.smtp_url.get_secret_value() if self.smtp_url else None
 
     def _embedded_secret(self) -> str:
         path = self.data_dir / "secret_key"

@@ -70,6 +70,14 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _seller_signup(self, e: Tenant.SellerSignUpSet, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(seller_signup=e.allowed)
+        )
+
+    @apply.register
     def _payout_schedule(
         self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
     ) -> None:
@@ -103,6 +111,15 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _email_verified(self, e: User.EmailVerified, conn: Connection, r: RecordedEvent) -> None:
+        users = self.tables.users
+        conn.execute(
+            users.update()
+            .where(users.c.user_id == str(e.originator_id))
+            .values(email_verified_at=naive_utc(e.timestamp))
+        )
+
+    @apply.register
     def _user_erased(self, e: User.Erased, conn: Connection, r: RecordedEvent) -> None:
         users = self.tables.users
         conn.execute(
@@ -126,6 +143,7 @@ TENANT_FIELDS = (
     "hold_timeout_s",
     "dispute_fee_payer",
     "return_window_days",
+    "seller_signup",
     "created_at",
 )
 USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")

@@ -11,7 +11,12 @@ sent again after that (a relay started over from the beginning, say) still adds 
 each notification's id is derived from the event's and one already there is not made again. Email is
 an outside effect and cannot share the transaction: a notification is marked emailed once the
 port has taken it, and unmarked ones are sent again, so the port sees each at least once and
-gets the notification id to drop repeats with."""
+gets the notification id to drop repeats with.
+
+Each message is rendered from the mail templates (projections/mail/), the same ones account
+mail uses, and addressed from the read models: a buyer's email from `users`, a seller's from
+the user who owns the shop. A recipient the read models do not hold yet is tried again on the
+next pass; one who was erased is not written to, and the notification counts as sent."""
 
 from __future__ import annotations
 
@@ -27,10 +32,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import sqlalchemy as sa
 
+from projections.mail import Email, EmailPort, LoggingEmail, MailTemplates
 from projections.runner import TRANSIENT
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, utcnow
-from projections.tables import consumed_events, notifications, wishlist_items
+from projections.tables import consumed_events, notifications, sellers, users, wishlist_items
 
 log = logging.getLogger("velora.notifications")
 
@@ -38,21 +44,6 @@ CONSUMER = "notifications"
 # The topic kinds it reads: `<prefix>.orders`, `.payments`, `.catalog` and `.returns`.
 KINDS = ("orders", "payments", "catalog", "returns")
 
-SUBJECTS = {
-    "order_paid": "Your order is paid",
-    "new_order": "You have a new paid order to ship",
-    "order_shipped": "Your order is on its way",
-    "order_delivered": "Your order was delivered",
-    "order_delivered_seller": "Your order reached the buyer",
-    "payment_failed": "Your payment did not go through",
-    "price_dropped": "A product on your wishlist costs less now",
-    "stock_low": "A product is running low on stock",
-    "return_requested": "A buyer asks to return an order",
-    "return_authorized": "Your return is authorized: see how to send it",
-    "return_rejected": "Your return was not accepted",
-    "return_shipped": "A return is on its way back to you",
-    "return_received": "Your return arrived",
-}
 # Return events: who hears of each.
 RETURN_NOTICES = {
     "return.requested": ("return_requested", "seller"),
@@ -61,42 +52,6 @@ RETURN_NOTICES = {
     "return.shipped": ("return_shipped", "seller"),
     "return.received": ("return_received", "buyer"),
 }
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One notification as the email port sees it: whom, what, and about which order. The port
-    looks up the address itself (buyer: the user; seller: the shop's owner)."""
-
-    notification_id: str
-    tenant_id: str
-    recipient_role: str
-    recipient_id: str
-    kind: str
-    subject: str
-    order_id: str | None
-    product_id: str | None
-    amount_minor: int | None
-    currency: str | None
-
-
-class EmailPort(Protocol):
-    def send(self, notice: Notice) -> None:
-        """Takes the message for delivery; raises if it could not."""
-
-
-class LoggingEmail:
-    """The default port: writes one log line per message and sends nothing."""
-
-    def send(self, notice: Notice) -> None:
-        log.info(
-            "email %s to %s %s: %s (%s)",
-            notice.notification_id,
-            notice.recipient_role,
-            notice.recipient_id,
-            notice.subject,
-            f"order {notice.order_id}" if notice.order_id else f"product {notice.product_id}",
-        )
 
 
 class Source(Protocol):
@@ -159,13 +114,15 @@ class NotificationsConsumer:
     def __init__(
         self,
         store: ReadStore,
-        email: EmailPort,
+        email: EmailPort | None = None,
         *,
+        templates: MailTemplates | None = None,
         name: str = CONSUMER,
         on_handled: Callable[[Handled], None] = lambda _: None,
     ) -> None:
         self.store = store
-        self.email = email
+        self.email: EmailPort = email or LoggingEmail()
+        self.templates = templates or MailTemplates()
         self.name = name
         self.on_handled = on_handled
 
@@ -250,10 +207,17 @@ class NotificationsConsumer:
         )
         with self.store.engine.connect() as conn:
             pending = conn.execute(query).mappings().all()
+            addresses = {
+                (r["recipient_role"], r["recipient_id"]): _address(conn, r) for r in pending
+            }
         sent = 0
         for row in pending:
+            address = addresses[row["recipient_role"], row["recipient_id"]]
+            if address is _UNKNOWN:
+                continue  # the read models do not hold the recipient yet: the next pass will
             try:
-                self.email.send(_notice(row))
+                if address is not _ERASED:
+                    self.email.send(self._email(row, str(address)))
             except Exception:  # the port's failure: the notification stays unsent, for later
                 log.warning("email %s not sent; will retry", row["notification_id"], exc_info=True)
                 break
@@ -268,6 +232,20 @@ class NotificationsConsumer:
                 )
             sent += 1
         return sent
+
+    def _email(self, row: Any, address: str) -> Email:
+        return self.templates.compose(
+            row["kind"],
+            to=address,
+            notification_id=row["notification_id"],
+            tenant_id=row["tenant_id"],
+            recipient_id=row["recipient_id"],
+            order_id=row["order_id"],
+            seller_order_id=row["seller_order_id"],
+            product_id=row["product_id"],
+            amount_minor=row["amount_minor"],
+            currency=row["currency"],
+        )
 
     def run(
         self, open_source: Callable[[], Source], stop: threading.Event, *, poll_s: float = 1.0
@@ -324,16 +302,23 @@ def _decoded(values: Iterable[bytes]) -> tuple[list[dict[str, Any]], int]:
     return events, malformed
 
 
-def _notice(row: Any) -> Notice:
-    return Notice(
-        notification_id=row["notification_id"],
-        tenant_id=row["tenant_id"],
-        recipient_role=row["recipient_role"],
-        recipient_id=row["recipient_id"],
-        kind=row["kind"],
-        subject=SUBJECTS[row["kind"]],
-        order_id=row["order_id"],
-        product_id=row["product_id"],
-        amount_minor=row["amount_minor"],
-        currency=row["currency"],
-    )
+# What `_address` answers for a recipient it cannot write to: not in the read models yet, or
+# erased (nobody to write to, ever).
+_UNKNOWN = object()
+_ERASED = object()
+
+
+def _address(conn: sa.Connection, row: Any) -> object:
+    """Where a notification goes: the buyer's email, or that of the user who owns the shop."""
+    user_id = row["recipient_id"]
+    if row["recipient_role"] == "seller":
+        owner = sa.select(sellers.c.user_id).where(sellers.c.seller_id == user_id)
+        user_id = conn.execute(owner).scalar()
+        if user_id is None:
+            return _UNKNOWN
+    found = conn.execute(
+        sa.select(users.c.email, users.c.erased_at).where(users.c.user_id == user_id)
+    ).first()
+    if found is None:
+        return _UNKNOWN
+    return _ERASED if found.erased_at is not None else found.email

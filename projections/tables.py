@@ -67,6 +67,7 @@ tenants = sa.Table(
     sa.Column("payouts_ran_period", sa.String(10), nullable=True),
     sa.Column("dispute_fee_payer", sa.String(8), nullable=False, server_default="seller"),
     sa.Column("return_window_days", sa.Integer, nullable=False, server_default="30"),
+    sa.Column("seller_signup", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 users = sa.Table(
@@ -80,6 +81,8 @@ users = sa.Table(
     sa.Column("created_position", sa.BigInteger, nullable=False),
     # Set when the person was erased: their email is gone and their tokens open nothing.
     sa.Column("erased_at", Timestamp, nullable=True),
+    # Set when the person showed they read mail sent to the email (User.EmailVerified).
+    sa.Column("email_verified_at", Timestamp, nullable=True),
     sa.UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
     sa.Index("ix_users_tenant_position", "tenant_id", "created_position"),
 )

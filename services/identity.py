@@ -1,14 +1,17 @@
-"""The identity application: tenants, users, sign-up and the platform's super admins."""
+"""The identity application: tenants, users, sign-up and the platform's super admins. What a
+person does to get back into their account (sessions, resets, verification) is
+services/accounts.py."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from domain.accounts import EMAIL_VERIFICATION_TTL, AccountToken, EmailVerification, new_secret
 from domain.base import PLATFORM_TENANT_ID
 from domain.categories import CategoryTree
 from domain.identity import (
@@ -30,13 +33,29 @@ from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.mapper import event_id
-from projections.notifications import EmailPort, LoggingEmail, Notice
+from services.account_mail import AccountMail
 
 log = logging.getLogger("velora.identity")
 
-# The mail a person gets when someone tries to sign up with their email.
+# The mails of sign-up (projections/mail/templates/): the token that verifies a new account's
+# email, and the word to a person that someone tried to sign up with their email.
+VERIFY_EMAIL = "verify_email"
 SIGN_UP_ATTEMPTED = "sign_up_attempted"
-SIGN_UP_ATTEMPTED_SUBJECT = "Someone tried to create an account with your email"
+
+
+def valid_for(ttl: timedelta) -> str:
+    """How long a mailed token lasts, as its mail says it: `30 minutes`, `7 days`."""
+    seconds = int(ttl.total_seconds())
+    if seconds < 60 or seconds % 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = seconds // 60
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 class IdentityApplication(VeloraApplication):
@@ -46,17 +65,17 @@ class IdentityApplication(VeloraApplication):
         self,
         log: EventLog,
         hasher: PasswordHasher,
-        email: EmailPort | None = None,
+        mail: AccountMail | None = None,
+        *,
+        verification_ttl: timedelta = EMAIL_VERIFICATION_TTL,
         **kwargs: object,
     ) -> None:
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self._hasher = hasher
-        # The port that mails a person about their own account (the notifications consumer
-        # mails about orders).
-        self.email: EmailPort = email or LoggingEmail()
-        # Mail goes out on a thread of its own, so a mail server's pace never shows in the
-        # answer to the request that caused it.
-        self._outgoing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-mail")
+        # Mail about a person's own account, sent off the request's thread (the notifications
+        # consumer mails about orders).
+        self.mail = mail or AccountMail()
+        self._verification_ttl = verification_ttl
 
     @command
     def register_tenant(
@@ -72,6 +91,7 @@ class IdentityApplication(VeloraApplication):
         min_payout: Money | None = None,
         dispute_fee_payer: str = "seller",
         return_window_days: int = DEFAULT_WINDOW_DAYS,
+        seller_signup: bool = True,
     ) -> CommandResult:
         tenant = Tenant.register(
             tenant_id=uuid4(),
@@ -88,6 +108,15 @@ class IdentityApplication(VeloraApplication):
             tenant.set_dispute_policy(dispute_fee_payer)
         if return_window_days != tenant.return_window_days:
             tenant.set_return_window(return_window_days)
+        tenant.set_seller_signup(seller_signup)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def set_seller_signup(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, allowed: bool
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_seller_signup(allowed)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     @command
@@ -145,21 +174,50 @@ class IdentityApplication(VeloraApplication):
         return self._register(ctx, tenant_id, email, password, roles)
 
     @command
+    def sign_up(
+        self,
+        ctx: CommandContext,
+        *,
+        tenant_id: UUID,
+        email: str,
+        password: str,
+        role: str = Role.BUYER.value,
+    ) -> CommandResult:
+        """Registers a buyer, or a seller where the tenant lets sellers sign themselves up, and
+        mails a token that verifies the email (its `EmailVerification` is saved with the user).
+        A sign-up never tells whether an email has an account: with an email an account of the
+        tenant holds, nothing is registered, the email's claim records the attempt and its
+        holder is mailed, and the answer is shaped as any other (an unused new id, the position
+        of that record). The password is hashed either way."""
+        if tenant_id == PLATFORM_TENANT_ID:
+            raise TenantNotFound(f"tenant {tenant_id} not found")
+        tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
+        wanted = tenant.check_sign_up(role)
+        user = User.register(tenant_id, email, password, [wanted], self._hasher)
+        secret = new_secret()
+        verification = EmailVerification.request(
+            user, secret, datetime.now(UTC), self._verification_ttl
+        )
+        try:
+            result = self._record_new(ctx, user, email, verification)
+        except EmailAlreadyRegistered:
+            return self._turn_away(ctx, user, email)
+        self.mail.mail(
+            VERIFY_EMAIL,
+            to=user.email,
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            notification_id=str(event_id(verification.id, 1)),
+            token=str(AccountToken(verification.id, secret)),
+            valid_for=valid_for(self._verification_ttl),
+        )
+        return result
+
     def sign_up_buyer(
         self, ctx: CommandContext, *, tenant_id: UUID, email: str, password: str
     ) -> CommandResult:
-        """Registers a buyer. A sign-up never tells whether an email has an account: with an
-        email an account of the tenant holds, nothing is registered, the email's claim records
-        the attempt and its holder is mailed, and the answer is shaped as any other (an unused
-        new id, the position of that record). The password is hashed either way."""
-        if tenant_id == PLATFORM_TENANT_ID:
-            raise TenantNotFound(f"tenant {tenant_id} not found")
-        self._require_tenant(tenant_id)
-        user = User.register(tenant_id, email, password, [Role.BUYER], self._hasher)
-        try:
-            return self._record_new(ctx, user, email)
-        except EmailAlreadyRegistered:
-            return self._turn_away(ctx, user, email)
+        """Signs up a buyer (see `sign_up`)."""
+        return self.sign_up(ctx, tenant_id=tenant_id, email=email, password=password)
 
     @command
     def ensure_superuser(self, ctx: CommandContext, *, email: str, password: str) -> CommandResult:
@@ -240,9 +298,11 @@ class IdentityApplication(VeloraApplication):
                 return claim
         return None
 
-    def _record_new(self, ctx: CommandContext, user: User, typed: str) -> CommandResult:
-        """Records a new user with the claim of their email: a new claim, or the claim of an
-        account whose person was erased, passed on."""
+    def _record_new(
+        self, ctx: CommandContext, user: User, typed: str, *others: EmailVerification
+    ) -> CommandResult:
+        """Records a new user with the claim of their email (a new claim, or the claim of an
+        account whose person was erased, passed on), and with what else came of it."""
         taken = EmailAlreadyRegistered(f"{user.email} is already registered in this tenant")
         if self._claim_held(user.tenant_id, typed) is not None:
             raise taken
@@ -252,7 +312,7 @@ class IdentityApplication(VeloraApplication):
         else:
             claim.reclaim(user, self.read_or_none(claim.user_id))
         try:
-            position = self.record(ctx, user, claim)
+            position = self.record(ctx, user, claim, *others)
         except IntegrityError:
             raise taken from None  # claimed (or passed on) by another sign-up just now
         return CommandResult(user.id, position)
@@ -272,40 +332,16 @@ class IdentityApplication(VeloraApplication):
             return claim, self.record(ctx, claim)
 
         claim, position = self.retrying(attempt, "too many sign-ups with this email at once")
-        if claim is not None:
-            self._mail(
-                claim.tenant_id,
-                claim.user_id,
+        holder = self.read_or_none(claim.user_id) if claim is not None else None
+        if claim is not None and isinstance(holder, User) and not holder.erased:
+            self.mail.mail(
                 SIGN_UP_ATTEMPTED,
-                SIGN_UP_ATTEMPTED_SUBJECT,
-                str(event_id(claim.id, claim.version)),
+                to=holder.email,
+                tenant_id=claim.tenant_id,
+                user_id=claim.user_id,
+                notification_id=str(event_id(claim.id, claim.version)),
             )
         return CommandResult(user.id, position)
-
-    def _mail(
-        self, tenant_id: UUID, user_id: UUID, kind: str, subject: str, notification_id: str
-    ) -> None:
-        """Hands a mail to the email port, off the request's thread. The port looks up the
-        user's address itself."""
-        notice = Notice(
-            notification_id=notification_id,
-            tenant_id=str(tenant_id),
-            recipient_role="user",
-            recipient_id=str(user_id),
-            kind=kind,
-            subject=subject,
-            order_id=None,
-            product_id=None,
-            amount_minor=None,
-            currency=None,
-        )
-        self._outgoing.submit(self._send, notice)
-
-    def _send(self, notice: Notice) -> None:
-        try:
-            self.email.send(notice)
-        except Exception:  # the port's failure: nothing else depends on this mail
-            log.warning("email %s not sent", notice.notification_id, exc_info=True)
 
     def _require_tenant(self, tenant_id: UUID) -> None:
         if tenant_id == PLATFORM_TENANT_ID:

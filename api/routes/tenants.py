@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.deps import (
     Allowed,
@@ -48,6 +48,19 @@ class TenantCreate(BaseModel):
     return_window_days: int = Field(
         default=30, ge=0, le=365, description="days after delivery a buyer may ask to return"
     )
+    seller_signup: StrictBool = Field(
+        default=True,
+        description="whether people may sign themselves up as sellers (POST /v1/auth/signup "
+        "with role seller)",
+    )
+
+
+class SellerSignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seller_signup: StrictBool = Field(
+        description="true: anyone may sign up as a seller (and then ask to be approved); "
+        "false: only a marketplace admin makes seller users"
+    )
 
 
 class DisputePolicyIn(BaseModel):
@@ -85,6 +98,7 @@ class Tenant(BaseModel):
     payout_schedule: PayoutScheduleOut | None = None
     dispute_fee_payer: str
     return_window_days: int
+    seller_signup: bool
     created_at: datetime
 
 
@@ -238,6 +252,21 @@ def set_dispute_policy(
     the dispute held (each its share), or the platform. The disputed amount itself is always
     the sellers', less the commission, which the platform gives back."""
     result = identity.set_dispute_policy(ctx, tenant_id, confinement(principal), body.fee_payer)
+    return commanded(response, result)
+
+
+@router.put("/{tenant_id}/seller-signup", response_model=IdResponse)
+def set_seller_signup(
+    tenant_id: UUID,
+    body: SellerSignupIn,
+    identity: IdentityDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("tenants:seller_signup"))],
+) -> dict[str, str]:
+    """Opens or closes seller sign-up: whether `POST /v1/auth/signup` with role `seller` makes
+    a seller user (403 while closed). Sellers already registered stay as they are."""
+    result = identity.set_seller_signup(ctx, tenant_id, confinement(principal), body.seller_signup)
     return commanded(response, result)
 
 

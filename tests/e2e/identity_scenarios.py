@@ -14,7 +14,7 @@ import jwt
 import pytest
 
 from api.bootstrap import Container
-from projections.notifications import Notice
+from projections.mail import Email
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.publication_scenarios import Outbox
@@ -23,13 +23,20 @@ from tests.e2e.world import PASSWORD, ApiScenarios
 OTHER_PASSWORD = "another horse, another battery"
 
 
-def mailed(outbox: Outbox, count: int, timeout_s: float = 10.0) -> list[Notice]:
-    """What the email port was given once it holds `count` messages (mail goes out beside the
-    answer, not within it), or by the deadline."""
+def mailed(
+    outbox: Outbox, count: int, kind: str = "sign_up_attempted", timeout_s: float = 10.0
+) -> list[Email]:
+    """The messages of one kind the email port was given, once it holds `count` of them (mail
+    goes out beside the answer, not within it), or by the deadline. Every sign-up is mailed its
+    verification too: these scenarios read the word to an email's owner."""
+
+    def of_kind() -> list[Email]:
+        return [e for e in outbox.sent if e.kind == kind]
+
     deadline = time.monotonic() + timeout_s
-    while len(outbox.sent) < count and time.monotonic() < deadline:
+    while len(of_kind()) < count and time.monotonic() < deadline:
         time.sleep(0.01)
-    return list(outbox.sent)
+    return of_kind()
 
 
 def subject(token: str) -> str:
@@ -41,9 +48,9 @@ class IdentityScenarios(ApiScenarios):
 
     @pytest.fixture
     def outbox(self, container: Container, monkeypatch: pytest.MonkeyPatch) -> Outbox:
-        """The identity application's email port, replaced by one that keeps what it is given."""
+        """The email port of account mail, replaced by one that keeps what it is given."""
         box = Outbox()
-        monkeypatch.setattr(container.identity, "email", box, raising=False)
+        monkeypatch.setattr(container.account_mail, "port", box)
         return box
 
     def sign_up(self, api: Api, tenant_id: str, email: str, password: str) -> httpx.Response:

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from api.bootstrap import Container
 from eventstore.integration import CONTENT_TYPE
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
-from projections.notifications import KINDS, Notice, NotificationsConsumer
+from projections.mail import Email
+from projections.notifications import KINDS, NotificationsConsumer
 from projections.tables import consumed_events, notifications
 from services.scheduler import Scheduler
 from tests.brokers import InMemoryPublisher
@@ -68,10 +69,10 @@ class Outbox:
     """An email port that keeps what it was given."""
 
     def __init__(self) -> None:
-        self.sent: list[Notice] = []
+        self.sent: list[Email] = []
 
-    def send(self, notice: Notice) -> None:
-        self.sent.append(notice)
+    def send(self, email: Email) -> None:
+        self.sent.append(email)
 
 
 class PublicationScenarios(Shop):
@@ -364,10 +365,10 @@ class PublicationScenarios(Shop):
         class Flaky(Outbox):
             down = True
 
-            def send(self, notice: Notice) -> None:
+            def send(self, email: Email) -> None:
                 if self.down:
                     raise ConnectionError("mail server down")
-                super().send(notice)
+                super().send(email)
 
         port = Flaky()
         taken = port.sent

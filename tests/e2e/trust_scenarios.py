@@ -172,6 +172,7 @@ class TrustScenarios(Shop):
 
 B, S, M, F, A, SA = (role.value for role in Role)
 IN_TENANT = {B, S, M, F, SA}  # "anyone in tenant": the auditor reads only audit and ledger
+ANYONE = {B, S, M, F, A, SA}  # API.md's "anyone": no role is asked for, a token is not needed
 # API.md's "who" column, route by route, plus the grants the README's security section lists
 # (finance and super admin read orders; finance reads a seller's profile).
 WHO: list[tuple[str, str, set[str]]] = [
@@ -179,6 +180,12 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("POST", "/v1/tenants/{tenant}/users", {SA, M}),
     ("PUT", "/v1/tenants/{tenant}/payout-schedule", {F}),
     ("PUT", "/v1/tenants/{tenant}/dispute-policy", {F}),
+    ("PUT", "/v1/tenants/{tenant}/seller-signup", {M, SA}),
+    ("POST", "/v1/auth/refresh", ANYONE),
+    ("POST", "/v1/auth/logout", ANYONE),
+    ("POST", "/v1/auth/password-reset", ANYONE),
+    ("POST", "/v1/auth/password-reset/confirm", ANYONE),
+    ("POST", "/v1/auth/verify-email", ANYONE),
     ("POST", "/v1/returns", {B}),
     ("POST", "/v1/returns/{id}/authorize", {S, M}),
     ("POST", "/v1/returns/{id}/reject", {S, M}),

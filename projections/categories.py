@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.categories import CategoryTree
+from domain.names import name_key
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.scope import TenantScope
@@ -60,12 +61,30 @@ class CategoriesProjector(Projector):
         )
 
 
+def _counted_by_name(conn: Connection, *where: Any) -> dict[str, int]:
+    """How many products name each category, by `name_key`, among the products `where` picks.
+
+    Names are compared in Python: SQL's lower() lowers only ASCII on SQLite ("Éclairs" never
+    met "éclairs"), and MariaDB's default collation ignores accents ("Eclairs" met "Éclairs").
+    So the products are grouped by their category's exact bytes (a binary collation on MariaDB;
+    SQLite compares bytes already) and the few distinct names are keyed here."""
+    exact = products.c.category
+    if conn.dialect.name in ("mysql", "mariadb"):
+        exact = sa.collate(exact, "utf8mb4_bin")  # type: ignore[assignment]
+    query = sa.select(exact, sa.func.count()).where(*where).group_by(exact)
+    counted: dict[str, int] = {}
+    for category, count in conn.execute(query):
+        key = name_key(str(category))
+        counted[key] = counted.get(key, 0) + int(count)
+    return counted
+
+
 def _node(row: dict[str, Any], products_in: dict[str, int]) -> dict[str, Any]:
     return {
         "id": row["category_id"],
         "name": row["name"],
         "parent_id": row["parent_id"],
-        "products": products_in.get(row["name"].casefold(), 0),
+        "products": products_in.get(name_key(row["name"]), 0),
         "created_at": zoned(row["created_at"]),
         "children": [],
     }
@@ -83,15 +102,12 @@ class CategoryQueries:
         scope = scope.narrowed_to(tenant_id)
         with self.store.read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(scope.select(categories))]
-            counted = sa.select(products.c.category, sa.func.count()).where(
+            products_in = _counted_by_name(
+                conn,
                 products.c.tenant_id.in_(sorted(scope.tenant_ids or ())),
                 products.c.status == "active",
                 products.c.seller_status == "approved",
             )
-            products_in: dict[str, int] = {}
-            for category, count in conn.execute(counted.group_by(products.c.category)):
-                key = str(category).casefold()
-                products_in[key] = products_in.get(key, 0) + int(count)
         nodes = {row["category_id"]: _node(row, products_in) for row in rows}
         roots: list[dict[str, Any]] = []
         for node in sorted(nodes.values(), key=lambda n: (n["name"].casefold(), n["id"])):
@@ -115,10 +131,5 @@ class CategoryQueries:
     def products_named(self, tenant_id: object, name: str) -> int:
         """How many of the tenant's products, whatever their status, name this category."""
         with self.store.read() as conn:
-            count = conn.execute(
-                sa.select(sa.func.count()).where(
-                    products.c.tenant_id == str(tenant_id),
-                    sa.func.lower(products.c.category) == name.casefold(),
-                )
-            ).scalar()
-        return int(count or 0)
+            counted = _counted_by_name(conn, products.c.tenant_id == str(tenant_id))
+        return counted.get(name_key(name), 0)

@@ -233,3 +233,34 @@ class CategoryScenarios(Shop):
         assert_problem(
             api.request("PATCH", f"/v1/categories/{cafe}", token=admin, json=rename), 409
         )
+
+    def test_a_category_is_in_use_by_its_exact_name_on_every_backend(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        """Issue 27's follow-up: SQLite's lower() lowers only ASCII, so a capitalised accented
+        name ("Éclairs") was never counted as in use, and could be renamed or removed from
+        under its products; MariaDB's collation ignores accents, so "Eclairs" was counted as
+        in use by products of "Éclairs", and the two were counted as one in the tree."""
+        accented, plain = "\u00c9clairs", "Eclairs"
+        m = self.marketplace(api, root, "Pastry", moderation="auto")
+        admin, buyer = m.admin_token, self.user(api, m, "buyer")
+        seller, _ = self.approved_seller(api, m)
+        used = self.add(api, admin, accented)
+        unused = self.add(api, admin, plain)
+        product = self.stocked(api, seller, 1, 500, category=accented.lower())
+        assert api.get(f"/v1/products/{product}", token=buyer).json()["category"] == accented
+
+        # No product names the plain one: it goes.
+        assert api.request("DELETE", f"/v1/categories/{unused}", token=admin).status_code == 204
+        self.add(api, admin, plain)
+        self.stocked(api, seller, 1, 500, category=plain)
+        counts = {node["name"]: node["products"] for node in self.tree(api, buyer)}
+        assert counts == {accented: 1, plain: 1}
+
+        # The accented one is in use: it keeps its name and its place.
+        head = container.log.head()
+        path = f"/v1/categories/{used}"
+        assert_problem(api.request("PATCH", path, token=admin, json={"name": "Choux"}), 409)
+        assert_problem(api.request("DELETE", path, token=admin), 409)
+        assert container.log.head() == head
+        assert api.get(path, token=buyer).json()["name"] == accented

@@ -38,7 +38,7 @@ class LoggingEmail:
 
     def send(self, email: Email) -> None:
         log.info(
-            "mail to %s: %s\n\n%s",
+            "email to %s: %s\n\n%s",
             email.to,
             email.subject,
             email.text,

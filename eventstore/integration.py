@@ -5,7 +5,9 @@ stay free to change; a domain event may give none, one or several integration ev
 Each carries only ids, codes, amounts in minor units with their currency, and times: never
 personal data (emails, names, addresses) and never text a person typed (refund reasons).
 A domain event that lacks what consumers need (who the buyer is, say) is joined with the event
-that created its aggregate, which never changes, so a translation is the same on every resend."""
+that created its aggregate, or with its aggregate as that event left it (a product's approved
+revision, which changes only the text, published with the whole listing). Neither ever changes
+once recorded, so a translation is the same on every resend."""
 
 from __future__ import annotations
 
@@ -35,9 +37,20 @@ CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 # The kinds of aggregate that have a topic each: `<prefix>.<kind>`, e.g. velora.orders.
 KINDS = ("orders", "payments", "escrow", "ledger", "catalog", "refunds", "returns", "payouts")
 
-# The event that created an aggregate, by the aggregate's id.
-Origin = Callable[[UUID], Any]
 Published = list[tuple[str, str, dict[str, Any]]]  # (kind, type, data)
+
+
+@dataclass(frozen=True)
+class Past:
+    """What a translation may read besides its event."""
+
+    # The event that created an aggregate, by the aggregate's id.
+    origin: Callable[[UUID], Any]
+    # An aggregate as its events up to a version made it, by its id and that version.
+    as_of: Callable[[UUID, int], Any]
+
+
+Rule = Callable[[Any, Past], Published]
 
 
 @dataclass(frozen=True)
@@ -82,14 +95,14 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-_RULES: dict[type, Callable[[Any, Origin], Published]] = {}
+_RULES: dict[type, Rule] = {}
 
 
-def _publishes(cls: type) -> Callable[[Callable[[Any, Origin], Published]], Any]:
+def _publishes(cls: type) -> Callable[[Rule], Any]:
     """Registers a rule of its own for one domain event class (one giving several events, or
     needing more than its aggregate's creation event)."""
 
-    def register(rule: Callable[[Any, Origin], Published]) -> Callable[[Any, Origin], Published]:
+    def register(rule: Rule) -> Rule:
         _RULES[cls] = rule
         return rule
 
@@ -99,8 +112,8 @@ def _publishes(cls: type) -> Callable[[Callable[[Any, Origin], Published]], Any]
 class Translator:
     """Turns recorded domain events into integration events."""
 
-    def __init__(self, origin: Origin) -> None:
-        self.origin = origin
+    def __init__(self, origin: Callable[[UUID], Any], as_of: Callable[[UUID, int], Any]) -> None:
+        self.past = Past(origin, as_of)
         self.topics = frozenset(get_topic(cls) for cls in _RULES)
 
     def translate(self, recorded: RecordedEvent) -> list[IntegrationEvent]:
@@ -120,7 +133,7 @@ class Translator:
                 position=recorded.position,
                 data=data,
             )
-            for kind, type_, data in rule(event, self.origin)
+            for kind, type_, data in rule(event, self.past)
         ]
 
 
@@ -136,8 +149,8 @@ def _order(placed: Any) -> dict[str, Any]:
     }
 
 
-def _sellers(placed: Any, origin: Origin) -> list[dict[str, Any]]:
-    parts = [origin(i) for i in placed.seller_order_ids]
+def _sellers(placed: Any, past: Past) -> list[dict[str, Any]]:
+    parts = [past.origin(i) for i in placed.seller_order_ids]
     return [
         {
             "seller_order_id": part.originator_id,
@@ -149,8 +162,8 @@ def _sellers(placed: Any, origin: Origin) -> list[dict[str, Any]]:
 
 
 @_publishes(Order.Placed)
-def _order_placed(e: Order.Placed, origin: Origin) -> Published:
-    data = {**_order(e), "sellers": _sellers(e, origin), "expires_at": e.expires_at}
+def _order_placed(e: Order.Placed, past: Past) -> Published:
+    data = {**_order(e), "sellers": _sellers(e, past), "expires_at": e.expires_at}
     return [("orders", "order.placed", data)]
 
 
@@ -164,17 +177,17 @@ def _payment(placed: Order.Placed) -> dict[str, Any]:
 
 
 @_publishes(Order.Paid)
-def _order_paid(e: Order.Paid, origin: Origin) -> Published:
-    placed = origin(e.originator_id)
+def _order_paid(e: Order.Paid, past: Past) -> Published:
+    placed = past.origin(e.originator_id)
     return [
-        ("orders", "order.paid", {**_order(placed), "sellers": _sellers(placed, origin)}),
+        ("orders", "order.paid", {**_order(placed), "sellers": _sellers(placed, past)}),
         ("payments", "payment.succeeded", {**_payment(placed), "provider_charge_id": e.charge_id}),
     ]
 
 
 @_publishes(Order.Cancelled)
-def _order_cancelled(e: Order.Cancelled, origin: Origin) -> Published:
-    placed = origin(e.originator_id)
+def _order_cancelled(e: Order.Cancelled, past: Past) -> Published:
+    placed = past.origin(e.originator_id)
     published: Published = [("orders", "order.cancelled", {**_order(placed), "reason": e.reason})]
     if e.reason == "payment_failed":
         published.append(("payments", "payment.failed", _payment(placed)))
@@ -182,8 +195,8 @@ def _order_cancelled(e: Order.Cancelled, origin: Origin) -> Published:
 
 
 @_publishes(Order.PaymentReturned)
-def _payment_returned(e: Order.PaymentReturned, origin: Origin) -> Published:
-    placed = origin(e.originator_id)
+def _payment_returned(e: Order.PaymentReturned, past: Past) -> Published:
+    placed = past.origin(e.originator_id)
     data = {
         "order_id": placed.originator_id,
         "buyer_id": placed.buyer_id,
@@ -204,12 +217,12 @@ def _joined(
     type_: str,
     base: Callable[[Any], dict[str, Any]],
     extra: Callable[[Any], dict[str, Any]] = lambda _: {},
-) -> Callable[[Any, Origin], Published]:
+) -> Rule:
     """The rule for one integration event whose data is `base` of the event that created the
     aggregate (the event itself, if it is that one) and `extra` of the event."""
 
-    def rule(e: Any, origin: Origin) -> Published:
-        created = e if isinstance(e, TenantAggregate.Created) else origin(e.originator_id)
+    def rule(e: Any, past: Past) -> Published:
+        created = e if isinstance(e, TenantAggregate.Created) else past.origin(e.originator_id)
         return [(kind, type_, {**base(created), **extra(e)})]
 
     return rule
@@ -243,7 +256,8 @@ def _product(listed: Product.Listed) -> dict[str, Any]:
     return {"product_id": listed.originator_id, "seller_id": listed.seller_id, "sku": listed.sku}
 
 
-def _listing(e: Product.Listed | Product.Edited) -> dict[str, Any]:
+def _listing(e: Product.Listed | Product.Edited | Product) -> dict[str, Any]:
+    """The listing as buyers see it: of the event that set it, or of the product itself."""
     return {
         "title": e.title,
         "description": e.description,
@@ -253,6 +267,16 @@ def _listing(e: Product.Listed | Product.Edited) -> dict[str, Any]:
         "attributes": e.attributes,
         "status": e.status,
     }
+
+
+@_publishes(Product.RevisionApproved)
+def _revision_approved(e: Product.RevisionApproved, past: Past) -> Published:
+    """An approved revision is an edit going live: consumers get the same `product.edited` as
+    for any other, with the whole listing as the approval left it (the price and the rest are
+    not in the event). A revision proposed, rejected or withdrawn was never public: none."""
+    product = past.as_of(e.originator_id, e.originator_version)
+    data = {**_product(past.origin(e.originator_id)), **_listing(product)}
+    return [("catalog", "product.edited", data)]
 
 
 def _refund(requested: Refund.Requested) -> dict[str, Any]:

@@ -57,7 +57,8 @@ class Publisher(Protocol):
 
 
 class Origins:
-    """The event that created each aggregate, read once and kept: it never changes."""
+    """The event that created each aggregate, read once and kept: it never changes. And an
+    aggregate as it was at a version, which never changes either."""
 
     def __init__(self, log_: EventLog, size: int = 10_000) -> None:
         self.log = log_
@@ -66,6 +67,13 @@ class Origins:
     def _load(self, aggregate_id: UUID) -> Any:
         (first,) = self.log.recorder.select_events(aggregate_id, limit=1)
         return self.log.mapper.to_domain_event(first)
+
+    def as_of(self, aggregate_id: UUID, version: int) -> Any:
+        aggregate = None
+        for stored in self.log.recorder.select_events(aggregate_id, lte=version):
+            event: Any = self.log.mapper.to_domain_event(stored)
+            aggregate = event.mutate(aggregate)
+        return aggregate
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,8 @@ class Relay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.on_batch = on_batch
-        self.translator = Translator(Origins(log_).get)
+        origins = Origins(log_)
+        self.translator = Translator(origins.get, origins.as_of)
 
     def position(self) -> int:
         return self.log.relay_positions.get(self.name)

@@ -380,3 +380,52 @@ class PublicationScenarios(Shop):
         assert consumer.send_pending() == 1
         assert [n.kind for n in taken] == ["payment_failed"]
         assert consumer.send_pending() == 0  # sent once, marked
+
+    def test_an_approved_revision_is_published_as_an_edit_and_nothing_before_it(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        """Issue 27's follow-up: where the tenant moderates, an edit of a product's text goes
+        live when its revision is approved, and only `product.edited` was published, so
+        consumers never saw it. A revision waiting, rejected or withdrawn is not public."""
+        m = self.marketplace(api, root, "Revisions")
+        seller, _ = self.approved_seller(api, m)
+        product = self.product(api, seller, title="Walnut spoon", description="Oiled")
+        path = f"/v1/products/{product}"
+        assert api.post(f"{path}/approve", token=m.admin_token).status_code == 200
+        steps = (
+            ({"title": "Golden spoon", "description": "Buy elsewhere"}, None),  # proposed
+            ({"price": {"amount": 1_999, "currency": "USD"}}, None),  # live at once
+            (None, "reject"),
+            ({"title": "Wooden spoon"}, None),
+            ({"title": "Walnut spoon"}, None),  # back to the live text: withdrawn
+            ({"title": "Golden spoon"}, "approve"),
+        )
+        for edit, decision in steps:
+            if edit is not None:
+                patched = api.request("PATCH", path, token=seller, json=edit)
+                assert patched.status_code == 200, patched.text
+            if decision is not None:
+                body = {"reason": "off-site"} if decision == "reject" else None
+                decided = api.post(f"{path}/{decision}", token=m.admin_token, json=body)
+                assert decided.status_code == 200, decided.text
+
+        publisher = InMemoryPublisher()
+        self.relayed(container, publisher)
+        published = [json.loads(m.value) for m in publisher.read("velora.catalog")]
+        mine = [event for event in published if event["subject"] == product]
+        assert [event["type"] for event in mine] == [
+            "product.listed",
+            "product.approved",
+            "product.edited",
+            "product.price_lowered",
+            "product.edited",
+        ]
+        repriced, _, approved = (event["data"] for event in mine[2:])
+        assert set(approved) == documented()["product.edited"][1]
+        # The price edit is live with the approved text; the approval, with the price kept.
+        assert (repriced["title"], repriced["price_minor"]) == ("Walnut spoon", 1_999)
+        assert approved == {**repriced, "title": "Golden spoon"}
+        assert (approved["description"], approved["status"]) == ("Oiled", "active")
+        for event in mine:
+            assert "Buy elsewhere" not in json.dumps(event)
+            assert "Wooden spoon" not in json.dumps(event)

@@ -43,6 +43,7 @@ from api.routes import (
     sellers,
     tenants,
     users,
+    variants,
     webhooks,
     wishlists,
 )
@@ -109,6 +110,7 @@ def create_app(
         plans.router,
         categories.router,
         products.router,
+        variants.router,
         images.router,
         images.media,
         reviews.router,

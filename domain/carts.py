@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -38,8 +39,17 @@ class Cart(TenantAggregate):
         buyer_id: UUID
 
     class QuantitySet(TenantAggregate.Event):
+        """A line is a variant of a product (domain/variants.py)."""
+
         product_id: UUID
+        variant_id: UUID
         quantity: int
+        # Recorded before variants existed, a line was a product: its own one variant.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["variant_id"] = state["product_id"]
 
     class CheckedOut(TenantAggregate.Event):
         order_id: UUID
@@ -48,17 +58,23 @@ class Cart(TenantAggregate):
     def __init__(self, tenant_id: UUID, buyer_id: UUID) -> None:
         self.tenant_id = tenant_id
         self.buyer_id = buyer_id
+        # Quantity by variant, and the product each variant belongs to.
         self.lines: dict[UUID, int] = {}
+        self.products: dict[UUID, UUID] = {}
         self.order_id: UUID | None = None
 
-    def set_quantity(self, product_id: UUID, quantity: int) -> None:
-        """Sets a line's quantity; 0 removes the line."""
+    def set_quantity(
+        self, product_id: UUID, quantity: int, variant_id: UUID | None = None
+    ) -> None:
+        """Sets a line's quantity; 0 removes the line. A line is a variant of the product (none
+        named: the product itself, its own one variant)."""
+        variant_id = variant_id or product_id
         self._require_open()
         if not 0 <= quantity <= MAX_QUANTITY:
             raise InvalidQuantity(f"quantity must be between 0 and {MAX_QUANTITY}")
-        if quantity and product_id not in self.lines and len(self.lines) >= MAX_LINES:
+        if quantity and variant_id not in self.lines and len(self.lines) >= MAX_LINES:
             raise InvalidQuantity(f"a cart holds at most {MAX_LINES} lines")
-        self._quantity_set(product_id=product_id, quantity=quantity)
+        self._quantity_set(product_id=product_id, variant_id=variant_id, quantity=quantity)
 
     def check_out(self, order_id: UUID) -> None:
         self._require_open()
@@ -71,11 +87,13 @@ class Cart(TenantAggregate):
             raise CartClosed(f"cart {self.id} was checked out as order {self.order_id}")
 
     @event(QuantitySet)
-    def _quantity_set(self, product_id: UUID, quantity: int) -> None:
+    def _quantity_set(self, product_id: UUID, variant_id: UUID, quantity: int) -> None:
         if quantity:
-            self.lines[product_id] = quantity
+            self.lines[variant_id] = quantity
+            self.products[variant_id] = product_id
         else:
-            self.lines.pop(product_id, None)
+            self.lines.pop(variant_id, None)
+            self.products.pop(variant_id, None)
 
     @event(CheckedOut)
     def _checked_out(self, order_id: UUID) -> None:

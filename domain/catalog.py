@@ -16,7 +16,8 @@ revision waits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -24,12 +25,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import variants as variant_rules
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
 from domain.money import Money, parse_currency
 from domain.names import nfc
 from domain.sellers import Seller
+from domain.variants import ChooseVariant, InvalidVariant, Variant, VariantNotFound, VariantRetired
 
 
 class CatalogError(DomainError):
@@ -90,6 +93,21 @@ def _attributes(attributes: dict[str, str]) -> dict[str, str]:
     return {nfc(key): nfc(value) for key, value in attributes.items()}
 
 
+class Keep:
+    """Leaves a value as it is (for a field whose None means something)."""
+
+
+KEEP = Keep()
+
+
+@dataclass(frozen=True)
+class NewVariant:
+    id: UUID
+    sku: str
+    options: Mapping[str, Any]
+    price: Money | None = None
+
+
 class Product(TenantAggregate):
     class Listed(TenantAggregate.Created):
         seller_id: UUID
@@ -143,6 +161,30 @@ class Product(TenantAggregate):
 
     class CommissionSet(TenantAggregate.Event):
         commission_bps: int | None
+
+    class OptionsSet(TenantAggregate.Event):
+        """The options a buyer chooses between: each `{name, values}` (domain/variants.py)."""
+
+        options: list[dict[str, Any]]
+
+    class VariantAdded(TenantAggregate.Event):
+        """A combination of one value per option, sold under its own id and sku; its price is
+        the product's while `price_minor` is None."""
+
+        variant_id: UUID
+        sku: str
+        options: dict[str, str]
+        price_minor: int | None
+
+    class VariantEdited(TenantAggregate.Event):
+        variant_id: UUID
+        sku: str
+        price_minor: int | None
+
+    class VariantRetired(TenantAggregate.Event):
+        """No longer sold; orders that bought it keep naming it."""
+
+        variant_id: UUID
 
     class Featured(TenantAggregate.Event):
         """A marketplace admin features the product until then."""
@@ -205,6 +247,11 @@ class Product(TenantAggregate):
         self.featured_until: datetime | None = None
         # The moderated text a seller proposed for an active product, awaiting review.
         self.revision: dict[str, str] | None = None
+        # Options and variants (domain/variants.py), replaced by their events, never changed
+        # in place; a state kept before variants existed (an audit snapshot) has neither, and
+        # the events read them with `_kept`.
+        self.options: Sequence[dict[str, Any]] = ()
+        self.variants: Mapping[str, dict[str, Any]] = {}
 
     @classmethod
     def list(
@@ -218,6 +265,8 @@ class Product(TenantAggregate):
         price: Money,
         attributes: dict[str, str],
         moderation_required: bool,
+        options: Sequence[Mapping[str, Any]] = (),
+        variants: Sequence[NewVariant] = (),
     ) -> Product:
         seller.require_selling()
         sku = sku.strip()
@@ -225,7 +274,7 @@ class Product(TenantAggregate):
             raise InvalidProduct("sku must be 1 to 64 letters, digits or . _ - /")
         price = _price(price)
         status = ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
-        return cls(
+        product = cls(
             tenant_id=seller.tenant_id,
             seller_id=seller.id,
             sku=sku,
@@ -237,6 +286,137 @@ class Product(TenantAggregate):
             attributes=_attributes(attributes),
             status=status.value,
         )
+        if options:
+            product.set_options(options)
+        for added in variants:
+            product.add_variant(added.id, sku=added.sku, options=added.options, price=added.price)
+        return product
+
+    # -- variants (the rules: domain/variants.py) ---------------------------------------------
+
+    @property
+    def has_variants(self) -> bool:
+        """Whether the product sells variants of its own; if not, it is its own one variant."""
+        return bool(self.variants)
+
+    def set_options(self, options: Sequence[Mapping[str, Any]]) -> None:
+        """Names the options; once the product has variants, options may only gain values."""
+        parsed = variant_rules.parse_options(options)
+        if self.variants:
+            variant_rules.extended(list(self.options), parsed)
+        if parsed != list(self.options):
+            self._options_set(options=parsed)
+
+    def add_variant(
+        self, variant_id: UUID, *, sku: str, options: Mapping[str, Any], price: Money | None
+    ) -> Variant:
+        """Sells one more combination of option values (422 for a combination a variant on
+        sale has already, or a value the options do not name)."""
+        if len(self.variants) >= variant_rules.MAX_VARIANTS:
+            raise InvalidVariant(f"a product has at most {variant_rules.MAX_VARIANTS} variants")
+        chosen = variant_rules.combination(list(self.options), options)
+        key = variant_rules.combination_key(chosen)
+        if any(variant_rules.combination_key(v.options) == key for v in self.sellable_variants):
+            raise InvalidVariant(f"a variant with {chosen} is on sale already")
+        if str(variant_id) in self.variants or variant_id == self.id:
+            raise InvalidVariant(f"variant {variant_id} exists already")
+        self._variant_added(
+            variant_id=variant_id,
+            sku=variant_rules.parse_sku(sku),
+            options=chosen,
+            price_minor=self._variant_price(price),
+        )
+        return self.variant(variant_id)
+
+    def edit_variant(
+        self, variant_id: UUID, *, sku: str | None = None, price: Money | Keep | None = KEEP
+    ) -> Variant:
+        """A new sku, or a price of its own (None: the product's from now on)."""
+        current = self._own_variant(variant_id)
+        new_sku = current["sku"] if sku is None else variant_rules.parse_sku(sku)
+        new_price = (
+            current["price_minor"] if isinstance(price, Keep) else self._variant_price(price)
+        )
+        if (new_sku, new_price) != (current["sku"], current["price_minor"]):
+            self._variant_edited(variant_id=variant_id, sku=new_sku, price_minor=new_price)
+        return self.variant(variant_id)
+
+    def retire_variant(self, variant_id: UUID) -> None:
+        if self._own_variant(variant_id)["retired"]:
+            raise VariantRetired(f"variant {variant_id} is retired already")
+        self._variant_retired(variant_id=variant_id)
+
+    def variant(self, variant_id: UUID) -> Variant:
+        """The variant this id names: one of the product's own, or the product itself while it
+        has none. A retired variant is still named (orders keep it)."""
+        if not self.variants:
+            if variant_id != self.id:
+                raise VariantNotFound(f"variant {variant_id} not found")
+            return Variant(self.id, self.id, self.sku, {}, self.price_minor, self.currency)
+        if variant_id == self.id:
+            raise ChooseVariant(f"product {self.id} has variants: name one of them")
+        record = self._own_variant(variant_id)
+        price = record["price_minor"]
+        return Variant(
+            variant_id,
+            self.id,
+            record["sku"],
+            dict(record["options"]),
+            self.price_minor if price is None else price,
+            self.currency,
+            record["retired"],
+        )
+
+    def buyable_variant(self, variant_id: UUID) -> Variant:
+        variant = self.variant(variant_id)
+        if variant.retired:
+            raise VariantRetired(f"variant {variant_id} is no longer sold")
+        return variant
+
+    @property
+    def sellable_variants(self) -> Sequence[Variant]:
+        """Every variant on sale: the product itself while it has none of its own."""
+        if not self.variants:
+            return [self.variant(self.id)]
+        return [v for v in (self.variant(UUID(i)) for i in self.variants) if not v.retired]
+
+    def _own_variant(self, variant_id: UUID) -> dict[str, Any]:
+        record = self.variants.get(str(variant_id))
+        if record is None:
+            raise VariantNotFound(f"variant {variant_id} not found")
+        return record
+
+    def _variant_price(self, price: Money | None) -> int | None:
+        if price is None:
+            return None
+        price = _price(price)
+        if price.currency != self.currency:
+            raise InvalidVariant(f"a variant is priced in the product's {self.currency}")
+        return price.amount_minor
+
+    @event(OptionsSet)
+    def _options_set(self, options: Sequence[dict[str, Any]]) -> None:
+        self.options = options
+
+    @event(VariantAdded)
+    def _variant_added(
+        self, variant_id: UUID, sku: str, options: dict[str, str], price_minor: int | None
+    ) -> None:
+        record = {"sku": sku, "options": options, "price_minor": price_minor, "retired": False}
+        self.variants = {**self._kept(), str(variant_id): record}
+
+    @event(VariantEdited)
+    def _variant_edited(self, variant_id: UUID, sku: str, price_minor: int | None) -> None:
+        record = {**self._kept()[str(variant_id)], "sku": sku, "price_minor": price_minor}
+        self.variants = {**self._kept(), str(variant_id): record}
+
+    @event(VariantRetired)
+    def _variant_retired(self, variant_id: UUID) -> None:
+        record = {**self._kept()[str(variant_id)], "retired": True}
+        self.variants = {**self._kept(), str(variant_id): record}
+
+    def _kept(self) -> Mapping[str, dict[str, Any]]:
+        return getattr(self, "variants", {})
 
     @property
     def price(self) -> Money:
@@ -490,10 +670,43 @@ class SkuClaim(TenantAggregate):
         self.product_id = product_id
 
     @classmethod
-    def claim(cls, product: Product) -> SkuClaim:
+    def claim(cls, product: Product, sku: str | None = None) -> SkuClaim:
+        """Claims the product's sku, or one of its variants' (one sku list per seller)."""
         return cls(
             tenant_id=product.tenant_id,
             seller_id=product.seller_id,
-            sku_key=product.sku.lower(),
+            sku_key=(sku or product.sku).lower(),
             product_id=product.id,
+        )
+
+
+class VariantRef(TenantAggregate):
+    """Which product a variant belongs to, found by the variant's id alone: a cart line names
+    only the variant (API.md), and the checkout loads its product from here."""
+
+    class Made(TenantAggregate.Created):
+        variant_id: UUID
+        product_id: UUID
+        seller_id: UUID
+
+    @staticmethod
+    def create_id(variant_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:variant:{variant_id}")
+
+    @event(Made)
+    def __init__(
+        self, tenant_id: UUID, variant_id: UUID, product_id: UUID, seller_id: UUID
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.variant_id = variant_id
+        self.product_id = product_id
+        self.seller_id = seller_id
+
+    @classmethod
+    def of(cls, product: Product, variant_id: UUID) -> VariantRef:
+        return cls(
+            tenant_id=product.tenant_id,
+            variant_id=variant_id,
+            product_id=product.id,
+            seller_id=product.seller_id,
         )

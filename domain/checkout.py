@@ -96,8 +96,8 @@ def pay(
     for seller_order in seller_orders:
         seller_order.pay()
         escrow.receive_payment(books, seller_order)
-        for product_id, hold_id in seller_order.holds:
-            stock = stock_of(product_id)
+        for variant_id, hold_id in seller_order.holds:
+            stock = stock_of(variant_id)
             stock.sell(hold_id)
             stocks.append(stock)
     return stocks
@@ -139,8 +139,8 @@ def cancel(
         if was_paid:
             done.paid_back_minor += seller_order.subtotal_minor - seller_order.refunded_minor
             escrow.refund_cancelled(books, seller_order)
-        for product_id, hold_id in seller_order.holds:
-            stock = stock_of(product_id)
+        for variant_id, hold_id in seller_order.holds:
+            stock = stock_of(variant_id)
             if was_paid:
                 stock.reverse_sale(hold_id)
             else:

@@ -27,9 +27,9 @@ class InventoryError(DomainError):
 class InsufficientStock(InventoryError, Conflict):
     title = "Insufficient stock"
 
-    def __init__(self, product_id: UUID, wanted: int, available: int) -> None:
-        super().__init__(f"product {product_id} has {available} available, {wanted} wanted")
-        self.product_id = product_id
+    def __init__(self, variant_id: UUID, wanted: int, available: int) -> None:
+        super().__init__(f"variant {variant_id} has {available} available, {wanted} wanted")
+        self.variant_id = variant_id
         self.wanted = wanted
         self.available = available
 
@@ -49,10 +49,19 @@ class ReleaseReason(StrEnum):
 
 
 class Stock(TenantAggregate):
-    """The stock of one product across its warehouses. Every event names the product."""
+    """The stock of one variant of a product across its warehouses (a product without variants
+    is its own one variant, whose id is the product's). Every event names both."""
 
     class Event(TenantAggregate.Event):
         product_id: UUID
+        variant_id: UUID
+        # Recorded before variants existed, a stock was its product's: its variant is the
+        # product itself (domain/variants.py), so every stock event reads back with one.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["variant_id"] = state["product_id"]
 
     class Opened(Event, TenantAggregate.Created):
         seller_id: UUID
@@ -101,17 +110,23 @@ class Stock(TenantAggregate):
         available: int
 
     @staticmethod
-    def create_id(product_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"velora:stock:{product_id}")
+    def create_id(variant_id: UUID) -> UUID:
+        """The stock of a variant (of a product without variants: of the product, whose id
+        names its one variant), as it always was."""
+        return uuid5(NAMESPACE_URL, f"velora:stock:{variant_id}")
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("product_id", self.product_id)
+        kwargs.setdefault("variant_id", self.variant_id)
         super().trigger_event(event_class, **kwargs)
 
     @event(Opened)
-    def __init__(self, tenant_id: UUID, product_id: UUID, seller_id: UUID) -> None:
+    def __init__(
+        self, tenant_id: UUID, product_id: UUID, seller_id: UUID, variant_id: UUID
+    ) -> None:
         self.tenant_id = tenant_id
         self.product_id = product_id
+        self.variant_id = variant_id
         self.seller_id = seller_id
         self.on_hand: dict[str, int] = {}
         self.holds: dict[str, int] = {}
@@ -170,7 +185,7 @@ class Stock(TenantAggregate):
         if hold_id in self.holds:
             raise HoldNotOpen(f"hold {hold_id} is already taken")
         if quantity > self.available:
-            raise InsufficientStock(self.product_id, quantity, self.available)
+            raise InsufficientStock(self.variant_id, quantity, self.available)
         self._hold_taken(
             hold_id=hold_id, order_id=order_id, quantity=quantity, expires_at=expires_at
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ from domain.base import TenantAggregate
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from domain.money import divide_half_even
+from domain.variants import ChooseVariant
 
 
 class OrderError(DomainError):
@@ -179,10 +180,19 @@ class PricedLine:
     unit_price_minor: int
     currency: str
     rate_bps: int
+    # The variant bought (domain/variants.py): the product itself while it has none.
+    variant_id: UUID | None = None
+    sku: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
+
+    @property
+    def key(self) -> UUID:
+        """What names the line within its order: the variant."""
+        return self.variant_id or self.product_id
 
     def ordered(self, hold_id: str) -> OrderLine:
         """The line as its seller order records it, its commission worked out."""
@@ -195,6 +205,9 @@ class PricedLine:
             commission_bps=self.rate_bps,
             commission_minor=commission_of(self.total_minor, self.rate_bps),
             hold_id=hold_id,
+            variant_id=self.key,
+            sku=self.sku,
+            options=dict(self.options),
         )
 
 
@@ -211,11 +224,17 @@ class OrderLine:
     commission_bps: int
     commission_minor: int
     hold_id: str
+    # The variant bought, its sku and option values. A line recorded before variants existed
+    # bought its product's one variant: the product itself, under its own id.
+    variant_id: UUID
+    sku: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> OrderLine:
+        product_id = UUID(str(record["product_id"]))
         return cls(
-            product_id=UUID(str(record["product_id"])),
+            product_id=product_id,
             title=str(record["title"]),
             quantity=int(record["quantity"]),
             unit_price_minor=int(record["unit_price_minor"]),
@@ -223,11 +242,17 @@ class OrderLine:
             commission_bps=int(record["commission_bps"]),
             commission_minor=int(record["commission_minor"]),
             hold_id=str(record["hold_id"]),
+            variant_id=UUID(str(record.get("variant_id") or product_id)),
+            sku=str(record.get("sku") or ""),
+            options=dict(record.get("options") or {}),
         )
 
     def as_record(self) -> dict[str, Any]:
         return {
             "product_id": str(self.product_id),
+            "variant_id": str(self.variant_id),
+            "sku": self.sku,
+            "options": dict(self.options),
             "title": self.title,
             "quantity": self.quantity,
             "unit_price_minor": self.unit_price_minor,
@@ -238,8 +263,10 @@ class OrderLine:
         }
 
 
-def hold_id_for(order_id: UUID, product_id: UUID) -> str:
-    return f"{order_id}:{product_id}"
+def hold_id_for(order_id: UUID, variant_id: UUID) -> str:
+    """The stock hold of one line: of a variant (of a product without variants, the product,
+    as it always was)."""
+    return f"{order_id}:{variant_id}"
 
 
 class SellerOrder(TenantAggregate):
@@ -453,10 +480,26 @@ class SellerOrder(TenantAggregate):
 
     @property
     def holds(self) -> list[tuple[UUID, str]]:
-        return [(line.product_id, line.hold_id) for line in self.order_lines]
+        """Each line's variant (whose stock holds its units) and hold."""
+        return [(line.variant_id, line.hold_id) for line in self.order_lines]
 
     def contains(self, product_id: UUID) -> bool:
         return any(line.product_id == product_id for line in self.order_lines)
+
+    def line_variant(self, product_id: UUID, variant_id: UUID | None) -> UUID:
+        """The variant a buyer or seller names as a line of this order: the one given, if it
+        is a variant of that product bought here; else the product's only variant bought here
+        (422 when it bought several and none is named)."""
+        bought = [line.variant_id for line in self.order_lines if line.product_id == product_id]
+        if not bought:
+            raise LineUnavailable(f"seller order {self.id} has no product {product_id}")
+        if variant_id is not None:
+            if variant_id not in bought:
+                raise LineUnavailable(f"seller order {self.id} has no variant {variant_id}")
+            return variant_id
+        if len(set(bought)) > 1:
+            raise ChooseVariant(f"seller order {self.id} has several variants of {product_id}")
+        return bought[0]
 
     def _next(self, command: str) -> SellerOrderStatus:
         allowed = TRANSITIONS[command]
@@ -514,26 +557,28 @@ class SellerOrder(TenantAggregate):
         if self.escrow_is_held:
             self._escrow_refunded(amount_minor=self.subtotal_minor - self.refunded_minor)
 
-    def returnable(self, product_id: UUID) -> int:
-        """Units of the product that can still be returned: ordered, less those returned and
-        those open returns hold."""
-        ordered = sum(line.quantity for line in self.order_lines if line.product_id == product_id)
-        key = str(product_id)
+    def returnable(self, variant_id: UUID) -> int:
+        """Units of the variant that can still be returned: ordered, less those returned and
+        those open returns hold. Returns, like holds, count by variant (for lines recorded
+        before variants, the product, which is its own variant)."""
+        ordered = sum(line.quantity for line in self.order_lines if line.variant_id == variant_id)
+        key = str(variant_id)
         held = sum(lines.get(key, 0) for lines in (self.returns_held or {}).values())
         return ordered - (self.returned_units or {}).get(key, 0) - held
 
     def hold_return(self, return_id: UUID, lines: dict[UUID, int]) -> None:
-        """Keeps the lines for a return, so no other return asks for the same units; only
-        what was delivered, and not refunded in full, comes back."""
+        """Keeps the lines (by variant) for a return, so no other return asks for the same
+        units; only what was delivered, and not refunded in full, comes back."""
         if self.status not in (S.DELIVERED, S.COMPLETED):
             raise WrongOrderStep(f"cannot return lines of a seller order that is {self.status}")
-        for product_id, quantity in lines.items():
-            if not self.contains(product_id):
-                raise LineUnavailable(f"seller order {self.id} has no product {product_id}")
-            left = self.returnable(product_id)
+        bought = {line.variant_id for line in self.order_lines}
+        for variant_id, quantity in lines.items():
+            if variant_id not in bought:
+                raise LineUnavailable(f"seller order {self.id} has no variant {variant_id}")
+            left = self.returnable(variant_id)
             if quantity > left:
-                raise NotReturnable(f"at most {left} of product {product_id} can be returned")
-        self._return_held(return_id=return_id, lines={str(p): q for p, q in lines.items()})
+                raise NotReturnable(f"at most {left} of variant {variant_id} can be returned")
+        self._return_held(return_id=return_id, lines={str(v): q for v, q in lines.items()})
 
     def end_return(self, return_id: UUID, received: dict[UUID, int]) -> None:
         """The return is over: rejected (nothing received) or received; what arrived is
@@ -549,7 +594,7 @@ class SellerOrder(TenantAggregate):
         refundable (an earlier refund by amount may have paid some of it back already)."""
         paid = 0
         for line in self.order_lines:
-            paid += line.unit_price_minor * received.get(line.product_id, 0)
+            paid += line.unit_price_minor * received.get(line.variant_id, 0)
         return min(paid, self.refundable_minor)
 
     @event(ReturnHeld)
@@ -956,7 +1001,7 @@ def place(
         by_seller[line.seller_id].append(line)
     seller_orders = []
     for seller_id, seller_lines in by_seller.items():
-        ordered = [line.ordered(hold_id_for(order_id, line.product_id)) for line in seller_lines]
+        ordered = [line.ordered(hold_id_for(order_id, line.key)) for line in seller_lines]
         subtotal = sum(line.line_total_minor for line in ordered)
         commission = sum(line.commission_minor for line in ordered)
         seller_orders.append(

@@ -19,6 +19,8 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.orders import SellerOrder
+from domain.variants import ChooseVariant
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 365
@@ -67,13 +69,44 @@ class ReceivedLine:
     product_id: UUID
     quantity: int
     restock_warehouse: str | None  # None: it cannot be sold again
+    # The variant that came back (the product itself while it has none of its own).
+    variant_id: UUID | None = None
+
+    @property
+    def key(self) -> UUID:
+        return self.variant_id or self.product_id
 
     def as_record(self) -> dict[str, Any]:
         return {
             "product_id": str(self.product_id),
+            "variant_id": str(self.key),
             "quantity": self.quantity,
             "restock_warehouse": self.restock_warehouse,
         }
+
+
+@dataclass(frozen=True)
+class AskedLine:
+    """A line a buyer asks to return: a product, and the variant bought unless the order has
+    only one of that product."""
+
+    product_id: UUID
+    quantity: int
+    variant_id: UUID | None = None
+
+
+def by_variant(
+    seller_order: SellerOrder, lines: list[AskedLine]
+) -> tuple[dict[UUID, int], dict[UUID, UUID]]:
+    """The units asked for by variant (a variant named twice counts both), and each variant's
+    product, as the seller order bought them."""
+    units: dict[UUID, int] = {}
+    products: dict[UUID, UUID] = {}
+    for line in lines:
+        variant = seller_order.line_variant(line.product_id, line.variant_id)
+        units[variant] = units.get(variant, 0) + line.quantity
+        products[variant] = line.product_id
+    return units, products
 
 
 def check_window(delivered_at: datetime | None, window_days: int, now: datetime) -> None:
@@ -102,8 +135,16 @@ class Return(TenantAggregate):
         buyer_id: UUID
         seller_id: UUID
         currency: str
-        lines: dict[str, int]  # product id -> quantity
+        # variant id -> quantity (recorded before variants: product id, its own one variant)
+        lines: dict[str, int]
         reason: str
+        # variant id -> its product's id
+        products: dict[str, str]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["products"] = {line: line for line in state["lines"]}
 
     class Authorized(TenantAggregate.Event):
         instructions: str
@@ -132,7 +173,11 @@ class Return(TenantAggregate):
         currency: str,
         lines: dict[UUID, int],
         reason: str,
+        products: dict[UUID, UUID] | None = None,
     ) -> Return:
+        """`lines`: units by variant; `products`: each variant's product (none given: each
+        line is a product without variants, its own one variant)."""
+        products = products or {}
         if not lines or any(isinstance(q, bool) or q < 1 for q in lines.values()):
             raise InvalidReturn("a return needs at least one line of one unit or more")
         return cls(
@@ -142,8 +187,9 @@ class Return(TenantAggregate):
             buyer_id=buyer_id,
             seller_id=seller_id,
             currency=currency,
-            lines={str(p): q for p, q in lines.items()},
+            lines={str(v): q for v, q in lines.items()},
             reason=_text(reason, "reason", 500),
+            products={str(v): str(products.get(v, v)) for v in lines},
         )
 
     @event(Requested)
@@ -157,6 +203,7 @@ class Return(TenantAggregate):
         currency: str,
         lines: dict[str, int],
         reason: str,
+        products: dict[str, str],
     ) -> None:
         self.tenant_id = tenant_id
         self.seller_order_id = seller_order_id
@@ -165,6 +212,7 @@ class Return(TenantAggregate):
         self.seller_id = seller_id
         self.currency = currency
         self.lines = lines
+        self.products = products
         self.reason = reason
         self.status = R.REQUESTED.value
 
@@ -187,17 +235,31 @@ class Return(TenantAggregate):
             tracking_number=_text(tracking_number, "tracking_number", 100),
         )
 
+    def line_variant(self, product_id: UUID, variant_id: UUID | None) -> UUID:
+        """The variant of this return a received line names: the one given, or the product's
+        only variant in the return (422 when it has several and none is named)."""
+        asked = [UUID(v) for v, p in self.products.items() if p == str(product_id)]
+        if variant_id is not None:
+            return variant_id  # checked against the return's lines with the rest
+        if len(asked) != 1:
+            raise (
+                ChooseVariant(f"return {self.id} has several variants of {product_id}")
+                if asked
+                else InvalidReturn(f"product {product_id} is not a line of this return")
+            )
+        return asked[0]
+
     def check_received(self, lines: list[ReceivedLine]) -> None:
         """What arrived: lines of this return, each at most what was asked to return."""
         self._next("receive")
         seen: set[UUID] = set()
         for line in lines:
-            asked = self.lines.get(str(line.product_id))
-            if asked is None or line.product_id in seen:
-                raise InvalidReturn(f"product {line.product_id} is not a line of this return")
+            asked = self.lines.get(str(line.key))
+            if asked is None or line.key in seen:
+                raise InvalidReturn(f"variant {line.key} is not a line of this return")
             if isinstance(line.quantity, bool) or not 0 <= line.quantity <= asked:
-                raise InvalidReturn(f"at most {asked} of product {line.product_id} can arrive")
-            seen.add(line.product_id)
+                raise InvalidReturn(f"at most {asked} of variant {line.key} can arrive")
+            seen.add(line.key)
 
     def receive(self, lines: list[ReceivedLine], refund_id: UUID | None, refund_minor: int) -> None:
         """Notes what arrived and the refund that paid it back (None if nothing did)."""

@@ -75,7 +75,13 @@ users = sa.Table(
     metadata,
     sa.Column("user_id", Id, primary_key=True),
     sa.Column("tenant_id", Id, nullable=False),
-    sa.Column("email", sa.String(254), nullable=False),
+    # Compared exactly (emails are kept in NFC, lower case): MySQL's default collation would
+    # take "cafe" and "café" for one email.
+    sa.Column(
+        "email",
+        sa.String(254).with_variant(mysql.VARCHAR(254, collation="utf8mb4_bin"), "mysql"),
+        nullable=False,
+    ),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
@@ -303,6 +309,13 @@ products = sa.Table(
     sa.Column("revision_description", sa.Text, nullable=True),
     sa.Column("revision_category", sa.String(100), nullable=True),
     sa.Column("revision_reason", sa.String(500), nullable=True),
+    # The options its variants are chosen by: [{name, values}] (null: none).
+    sa.Column("options", sa.JSON, nullable=True),
+    # The product's own price, which variants without a price of their own sell at;
+    # `price_amount` above is the lowest price of its variants on sale (domain/variants.py).
+    sa.Column("base_price_amount", sa.BigInteger, nullable=False, info=MONEY),
+    # What buyers can take now: each variant on sale's on hand - held - sold, at least 0, summed.
+    sa.Column("available", sa.BigInteger, nullable=False),
     sa.Index("ix_products_tenant_position", "tenant_id", "created_position"),
     sa.Index("ix_products_seller", "seller_id", "created_position"),
     sa.Index("ix_products_category", "tenant_id", "category"),
@@ -310,11 +323,35 @@ products = sa.Table(
     sa.Index("ix_products_revision", "tenant_id", "revision_status"),
 )
 
+# A product's variants as buyers choose between them: a product without variants of its own
+# has one row, under its own id. A retired variant keeps its row (orders name it).
+product_variants = sa.Table(
+    "product_variants",
+    metadata,
+    sa.Column("variant_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("product_id", Id, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    # Its own price, or null: the product's (`base_price_amount`), which `price_amount` then is.
+    sa.Column("own_price_amount", sa.BigInteger, nullable=True),
+    sa.Column("price_amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+    sa.Column("held", sa.BigInteger, nullable=False),
+    sa.Column("sold", sa.BigInteger, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_product_variants_product", "product_id", "created_position"),
+)
+
+# On hand per variant and warehouse (a product without variants: its own id is the variant's).
 stock_levels = sa.Table(
     "stock_levels",
     metadata,
-    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("variant_id", Id, primary_key=True),
     sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("product_id", Id, nullable=False),
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("on_hand", sa.BigInteger, nullable=False),
 )
@@ -439,6 +476,8 @@ reviews = sa.Table(
     sa.Column("hidden_reason", sa.String(500), nullable=True),
     sa.Column("reply", sa.Text, nullable=True),
     sa.Column("replied_at", Timestamp, nullable=True),
+    # The variants of the product the reviewer bought in that order: [{id, sku, options}].
+    sa.Column("variants", sa.JSON, nullable=True),
     sa.Index("ix_reviews_product", "product_id", "created_position"),
 )
 
@@ -760,6 +799,7 @@ class Tables:
     plan_charges: sa.Table
     categories: sa.Table
     products: sa.Table
+    product_variants: sa.Table
     stock_levels: sa.Table
     stock_alerts: sa.Table
     carts: sa.Table

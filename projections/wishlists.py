@@ -72,9 +72,7 @@ class WishlistQueries:
                 p.c.title,
                 p.c.price_amount,
                 p.c.currency,
-                p.c.on_hand,
-                p.c.held,
-                p.c.sold,
+                p.c.available,
                 p.c.images,
             )
             .where(p.c.status == "active", p.c.seller_status == "approved")
@@ -90,7 +88,7 @@ class WishlistQueries:
                 "product_id": r["product_id"],
                 "title": r["title"],
                 "price": money_json(r["price_amount"], r["currency"]),
-                "available": max(0, r["on_hand"] - r["held"] - r["sold"]),
+                "available": r["available"],
                 "images": r["images"] or [],
                 "added_at": zoned(r["added_at"]),
             }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import Product, ProductNotFound, ProductStatus, SkuClaim, SkuTaken
+from domain.catalog import Product, ProductNotFound, ProductStatus
 from domain.categories import CategoryTree
 from domain.errors import DomainError
 from domain.identity import ProductModeration, Tenant, TenantNotFound
@@ -23,6 +23,7 @@ from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.media import ImageCleaner
 from services.sellers import ProductsOf
+from services.variants import VariantCommands, new_variants
 
 log = logging.getLogger("velora.catalog")
 PENDING = ProductStatus.PENDING_APPROVAL.value
@@ -36,7 +37,7 @@ class ProductEdit:
     price: Money | None = None
 
 
-class CatalogApplication(VeloraApplication):
+class CatalogApplication(VariantCommands, VeloraApplication):
     name = "catalog"
 
     def __init__(
@@ -66,7 +67,12 @@ class CatalogApplication(VeloraApplication):
         category: str,
         price: Money,
         attributes: dict[str, str],
+        options: Sequence[Mapping[str, Any]] = (),
+        variants: Sequence[Mapping[str, Any]] = (),
     ) -> tuple[CommandResult, str]:
+        """Lists a product, with its options and variants if it has any (each variant made
+        sellable in the same save: domain/variants.py). Answers its status."""
+
         def attempt() -> tuple[CommandResult, str]:
             seller = self.load(Seller, seller_id, within, SellerNotFound)
             product = Product.list(
@@ -78,11 +84,22 @@ class CatalogApplication(VeloraApplication):
                 price=price,
                 attributes=attributes,
                 moderation_required=self._moderation_required(seller.tenant_id),
+                options=options,
+                variants=new_variants(variants),
             )
-            claim = SkuClaim.claim(product)
-            if self.get_or_none(claim.id) is not None:
-                raise SkuTaken(f"sku {product.sku!r} is already in this seller's catalog")
-            stock = Stock(tenant_id=product.tenant_id, product_id=product.id, seller_id=seller.id)
+            sellable = list(product.sellable_variants)
+            if product.has_variants:
+                parts = [self._claim(product, product.sku), *self.sellable_parts(product, sellable)]
+            else:
+                parts = [
+                    self._claim(product, product.sku),
+                    Stock(
+                        tenant_id=product.tenant_id,
+                        product_id=product.id,
+                        seller_id=seller.id,
+                        variant_id=product.id,
+                    ),
+                ]
             counted = []
             if seller.plan is not None and seller.plan.product_limit is not None:
                 # Counted under the seller's version: a listing racing this one conflicts and
@@ -90,7 +107,7 @@ class CatalogApplication(VeloraApplication):
                 product_limit_reached(seller, self._products_of(seller.tenant_id, seller.id))
                 seller.count_listing(product.id)
                 counted.append(seller)
-            position = self.record(ctx, product, claim, stock, *counted)
+            position = self.record(ctx, product, *parts, *counted)
             return CommandResult(product.id, position), product.status
 
         # A conflict is a racing listing of the same sku (the next attempt finds its claim) or,
@@ -142,8 +159,10 @@ class CatalogApplication(VeloraApplication):
     def set_stock(
         self, ctx: CommandContext, product_id: UUID, seller_id: UUID, warehouse: str, on_hand: int
     ) -> tuple[CommandResult, int]:
+        """The stock of a product without variants (one with variants: 422, set each
+        variant's)."""
         product = self._owned(product_id, seller_id)
-        stock: Stock = self.repository.get(Stock.create_id(product.id))
+        stock: Stock = self.repository.get(Stock.create_id(product.variant(product.id).id))
         stock.set_on_hand(warehouse, on_hand)
         return CommandResult(product.id, self.record(ctx, stock)), stock.available
 
@@ -159,7 +178,7 @@ class CatalogApplication(VeloraApplication):
         product = self._owned(product_id, seller_id)
 
         def attempt() -> CommandResult:
-            stock: Stock = self.repository.get(Stock.create_id(product.id))
+            stock: Stock = self.repository.get(Stock.create_id(product.variant(product.id).id))
             stock.set_alert(warehouse, threshold)
             return CommandResult(product.id, self.record(ctx, stock))
 
@@ -260,14 +279,6 @@ class CatalogApplication(VeloraApplication):
             self._blobs.delete(keys)
         except BlobStoreUnavailable as e:
             log.warning("could not delete image blobs: %s", e)
-
-    def _owned(self, product_id: UUID, seller_id: UUID) -> Product:
-        """A seller's own product; anyone else's answers exactly like an unknown one."""
-        product = self.load(Product, product_id, None, ProductNotFound)
-        if product.seller_id != seller_id:
-            raise ProductNotFound(f"product {product_id} not found")
-        self.require_acting(seller_id)
-        return product
 
     def _category(self, tenant_id: UUID, name: str) -> str:
         """The category a product names, as its tenant's tree spells it (any name while the

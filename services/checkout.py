@@ -17,8 +17,9 @@ from eventsourcing.persistence import IntegrityError
 from domain import checkout as order_rules
 from domain import escrow
 from domain.carts import Cart, CartNotFound
-from domain.catalog import ProductNotFound
+from domain.catalog import ProductNotFound, VariantRef
 from domain.checkout import PaymentOutcome
+from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
 from domain.money import Money
@@ -65,14 +66,25 @@ class CheckoutApplication(ProviderEvents):
 
     @command
     def set_quantity(
-        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, product_id: UUID, quantity: int
+        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, variant_id: UUID, quantity: int
     ) -> CommandResult:
+        """Sets the quantity of a line: a variant, or a product without variants by its id
+        (which names its one variant). 0 removes the line."""
         cart = self._own_cart(cart_id, buyer_id)
-        if quantity and self.buyable(product_id, cart.tenant_id) is None:
-            # Hidden from buyers (pending, rejected, its seller suspended): as if unknown.
-            raise ProductNotFound(f"product {product_id} not found")
-        cart.set_quantity(product_id, quantity)
+        product_id = cart.products.get(variant_id) or self._product_of(variant_id)
+        if quantity:
+            buyable = self.buyable(product_id, cart.tenant_id)
+            if buyable is None:
+                # Hidden from buyers (pending, rejected, its seller suspended): as if unknown.
+                raise ProductNotFound(f"product {product_id} not found")
+            buyable[0].buyable_variant(variant_id)
+        cart.set_quantity(product_id, quantity, variant_id)
         return CommandResult(cart.id, self.record(ctx, cart))
+
+    def _product_of(self, variant_id: UUID) -> UUID:
+        """The product a variant belongs to; a product without variants is its own."""
+        ref = self.read_or_none(VariantRef.create_id(variant_id))
+        return ref.product_id if isinstance(ref, VariantRef) else variant_id
 
     # -- checkout -------------------------------------------------------------------------------
 
@@ -129,7 +141,10 @@ class CheckoutApplication(ProviderEvents):
         if isinstance(shipping_address, UUID):
             shipping_address = self._saved_address(buyer_id, shipping_address)
         cart = self._own_cart(cart_id, buyer_id)
-        lines = [self._priced(tenant, product_id, qty) for product_id, qty in cart.lines.items()]
+        lines = [
+            self._priced(tenant, cart.products[variant_id], variant_id, quantity)
+            for variant_id, quantity in cart.lines.items()
+        ]
         order, seller_orders = place(
             order_id=order_id,
             tenant_id=tenant_id,
@@ -142,16 +157,16 @@ class CheckoutApplication(ProviderEvents):
         )
         cart.check_out(order.id)
         held = [line for seller_order in seller_orders for line in seller_order.order_lines]
-        stock_ids = [Stock.create_id(line.product_id) for line in held]
+        stock_ids = [Stock.create_id(line.variant_id) for line in held]
         with self._log.aggregates.writing(stock_ids):
             stocks = []
             for line in held:
-                stock = self._stock(line.product_id)
+                stock = self._stock(line.variant_id)
                 try:
                     stock.take_hold(line.hold_id, order.id, line.quantity, order.expires_at)
                 except InsufficientStock as e:
                     raise LineUnavailable(
-                        f"line {line.product_id} ({line.title}): {e.available} available, "
+                        f"line {line.variant_id} ({line.title}): {e.available} available, "
                         f"{e.wanted} wanted"
                     ) from None
                 stocks.append(stock)
@@ -163,11 +178,17 @@ class CheckoutApplication(ProviderEvents):
             raise AddressNotFound(f"address {address_id} not found")
         return profile.address(address_id)
 
-    def _priced(self, tenant: Tenant, product_id: UUID, quantity: int) -> PricedLine:
+    def _priced(
+        self, tenant: Tenant, product_id: UUID, variant_id: UUID, quantity: int
+    ) -> PricedLine:
         buyable = self.buyable(product_id, tenant.id)
         if buyable is None:
-            raise LineUnavailable(f"line {product_id}: this product cannot be bought now")
+            raise LineUnavailable(f"line {variant_id}: this product cannot be bought now")
         product, seller = buyable
+        try:
+            variant = product.buyable_variant(variant_id)
+        except DomainError:
+            raise LineUnavailable(f"line {variant_id}: this variant cannot be bought now") from None
         rate = tenant.commission_rules().rate(
             product_bps=product.commission_bps,
             category=product.category,
@@ -179,9 +200,12 @@ class CheckoutApplication(ProviderEvents):
             seller.id,
             product.title,
             quantity,
-            product.price_minor,
-            product.currency,
+            variant.price_minor,
+            variant.currency,
             rate,
+            variant_id=variant.id,
+            sku=variant.sku,
+            options=variant.options,
         )
 
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:

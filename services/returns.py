@@ -4,6 +4,7 @@ path and restocks what can be sold again, all in one save (domain/returns.py).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,14 @@ from domain.inventory import Stock
 from domain.orders import Order, SellerOrder, SellerOrderNotFound
 from domain.payments import PaymentProvider
 from domain.refunds import Refund
-from domain.returns import ReceivedLine, Return, ReturnNotFound, check_window
+from domain.returns import (
+    AskedLine,
+    ReceivedLine,
+    Return,
+    ReturnNotFound,
+    by_variant,
+    check_window,
+)
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -37,10 +45,11 @@ class ReturnApplication(VeloraApplication):
         seller_order_id: UUID,
         within: UUID | None,
         buyer_id: UUID,
-        lines: dict[UUID, int],
+        lines: list[AskedLine],
         reason: str,
     ) -> CommandResult:
-        """The buyer asks to return delivered lines, within the tenant's return window."""
+        """The buyer asks to return delivered lines, within the tenant's return window. Each
+        line names a product, and the variant bought unless the order has only one of it."""
 
         def request() -> CommandResult:
             so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
@@ -48,6 +57,7 @@ class ReturnApplication(VeloraApplication):
                 raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
             tenant = self.load(Tenant, so.tenant_id, so.tenant_id, TenantNotFound)
             check_window(so.delivered_at, tenant.return_window_days, datetime.now(UTC))
+            units, products = by_variant(so, lines)
             ret = Return.request(
                 tenant_id=so.tenant_id,
                 seller_order_id=so.id,
@@ -55,10 +65,11 @@ class ReturnApplication(VeloraApplication):
                 buyer_id=so.buyer_id,
                 seller_id=so.seller_id,
                 currency=so.currency,
-                lines=lines,
+                lines=units,
+                products=products,
                 reason=reason,
             )
-            so.hold_return(ret.id, lines)
+            so.hold_return(ret.id, units)
             return CommandResult(ret.id, self.record(ctx, ret, so))
 
         return self.retrying(request, BUSY)
@@ -131,9 +142,13 @@ class ReturnApplication(VeloraApplication):
 
         def receive() -> CommandResult:
             ret = self._sellers(return_id, within, seller_id)
-            ret.check_received(lines)
             so: SellerOrder = self.repository.get(ret.seller_order_id)
-            received = {line.product_id: line.quantity for line in lines if line.quantity}
+            arrived = [
+                replace(line, variant_id=ret.line_variant(line.product_id, line.variant_id))
+                for line in lines
+            ]
+            ret.check_received(arrived)
+            received = {line.key: line.quantity for line in arrived if line.quantity}
             amount = so.refund_of(received)
             changed: list[Any] = []
             refund_id = None
@@ -148,11 +163,11 @@ class ReturnApplication(VeloraApplication):
                     ),
                 ]
                 refund_id = refund.id
-            ret.receive(lines, refund_id, amount)
+            ret.receive(arrived, refund_id, amount)
             so.end_return(ret.id, received)
-            for line in lines:
+            for line in arrived:
                 if line.restock_warehouse and line.quantity:
-                    stock: Stock = self.repository.get(Stock.create_id(line.product_id))
+                    stock: Stock = self.repository.get(Stock.create_id(line.key))
                     stock.restock(line.restock_warehouse, line.quantity, ret.id)
                     changed.append(stock)
             return CommandResult(ret.id, self.record(ctx, ret, so, *changed))

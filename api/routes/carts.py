@@ -54,6 +54,9 @@ class CheckoutIn(BaseModel):
 
 class CartLineOut(BaseModel):
     product_id: str
+    variant_id: str
+    sku: str | None = None
+    options: dict[str, str] | None = None
     quantity: int
     title: str | None = None
     seller_id: str | None = None
@@ -102,18 +105,20 @@ def open_cart(
     return commanded(response, result)
 
 
-@router.put("/carts/{cart_id}/items/{product_id}", response_model=dict[str, str])
+@router.put("/carts/{cart_id}/items/{variant_id}", response_model=dict[str, str])
 def set_quantity(
     cart_id: UUID,
-    product_id: UUID,
+    variant_id: UUID,
     body: QuantityIn,
     checkout: CheckoutDep,
     ctx: Ctx,
     response: Response,
     principal: Buyer,
 ) -> dict[str, str]:
-    """Sets how many of a product the cart holds (1..999); 0 removes the line."""
-    result = checkout.set_quantity(ctx, cart_id, principal.user_id, product_id, body.quantity)
+    """Sets how many of a variant the cart holds (1..999); 0 removes the line. A product
+    without variants is named by its own id; a product with variants by one of theirs (its
+    own id is 422 then)."""
+    result = checkout.set_quantity(ctx, cart_id, principal.user_id, variant_id, body.quantity)
     return commanded(response, result)
 
 

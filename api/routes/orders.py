@@ -38,6 +38,9 @@ SELLER_ORDER_STATUS = "^(pending_payment|paid|shipped|delivered|completed|cancel
 
 class LineOut(BaseModel):
     product_id: str
+    variant_id: str = Field(description="the variant bought (a product without variants: itself)")
+    sku: str
+    options: dict[str, str]
     title: str
     quantity: int
     unit_price: MoneyOut

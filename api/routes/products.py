@@ -28,6 +28,14 @@ from api.media import MediaUrls
 from api.policy import can_see_product, is_admin
 from api.problems import Problem
 from api.routes.sellers import CommissionIn
+from api.routes.variants import (
+    OptionIn,
+    OptionOut,
+    VariantCreated,
+    VariantIn,
+    VariantOut,
+    created_view,
+)
 from api.schemas import ImageOut, MoneyIn, MoneyOut
 from api.security import Principal
 from services.catalog import ProductEdit
@@ -43,6 +51,14 @@ class ProductCreate(BaseModel):
     sku: str = Field(min_length=1, max_length=64)
     price: MoneyIn
     attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+    options: list[OptionIn] = Field(
+        default_factory=list, max_length=5, description="what buyers choose between"
+    )
+    variants: list[VariantIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="none: the product is its own one variant, under its own id",
+    )
 
 
 class ProductPatch(BaseModel):
@@ -84,6 +100,12 @@ class StockAlertIn(BaseModel):
 class ProductStatusOut(BaseModel):
     id: str
     status: str
+
+
+class ProductCreated(ProductStatusOut):
+    variants: list[VariantCreated] = Field(
+        description="its variants with their ids (for a product without any: itself)"
+    )
 
 
 class ProductEditOut(ProductStatusOut):
@@ -130,7 +152,11 @@ class ProductOut(BaseModel):
         "approved version everyone sees",
     )
     seller_status: str
-    available: int
+    available: int = Field(description="the sum of its variants' on sale")
+    options: list[OptionOut]
+    variants: list[VariantOut] = Field(
+        description="on sale; a product without variants lists itself, under its own id"
+    )
     rating: RatingOut
     created_at: datetime
     updated_at: datetime
@@ -145,16 +171,18 @@ Seller = Annotated[Principal, Depends(Allowed("products:edit"))]
 Moderator = Annotated[Principal, Depends(Allowed("products:moderate"))]
 
 
-@router.post("", status_code=201, response_model=ProductStatusOut)
+@router.post("", status_code=201, response_model=ProductCreated)
 def create_product(
     body: ProductCreate,
     catalog: CatalogDep,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("products:create"))],
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Lists a product of the calling (approved) seller: `pending_approval` where the tenant
-    moderates its catalog, else `active`."""
+    moderates its catalog, else `active`. With `options` and `variants`, every combination
+    named is a variant with its own id, sku, price (default: the product's) and stock; 422 for
+    a combination named twice or a value not among its option's."""
     result, status = catalog.list_product(
         ctx,
         seller_id=acting_seller_id(principal),
@@ -165,8 +193,14 @@ def create_product(
         category=body.category,
         price=body.price.money(),
         attributes=body.attributes,
+        options=[o.model_dump() for o in body.options],
+        variants=[v.asked() for v in body.variants],
     )
-    return {**commanded(response, result), "status": status}
+    return {
+        **commanded(response, result),
+        "status": status,
+        "variants": [created_view(v) for v in catalog.sellable_variants(result.id)],
+    }
 
 
 @router.post("/{product_id}/approve", response_model=ProductStatusOut)

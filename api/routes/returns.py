@@ -29,7 +29,7 @@ from api.policy import acts_for_marketplace
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from domain.returns import ReceivedLine
+from domain.returns import AskedLine, ReceivedLine
 
 router = APIRouter(prefix="/v1/returns", tags=["returns"])
 
@@ -39,6 +39,9 @@ Status = Literal["requested", "authorized", "rejected", "in_transit", "received"
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product_id: UUID
+    variant_id: UUID | None = Field(
+        default=None, description="the variant bought; needed when the order has several"
+    )
     quantity: StrictInt = Field(ge=1, le=1_000_000)
 
 
@@ -68,6 +71,9 @@ class ShipIn(BaseModel):
 class ReceivedIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product_id: UUID
+    variant_id: UUID | None = Field(
+        default=None, description="the variant that came back; needed when the order has several"
+    )
     quantity: StrictInt = Field(ge=0, le=1_000_000)
     restock_warehouse: str | None = Field(
         default=None,
@@ -88,6 +94,7 @@ class ReturnCreated(BaseModel):
 
 class ReturnLine(BaseModel):
     product_id: str
+    variant_id: str
     quantity: int
 
 
@@ -121,11 +128,8 @@ class ReturnPage(BaseModel):
     next_cursor: str | None
 
 
-def _lines(lines: list[LineIn]) -> dict[UUID, int]:
-    merged: dict[UUID, int] = {}
-    for line in lines:
-        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
-    return merged
+def _lines(lines: list[LineIn]) -> list[AskedLine]:
+    return [AskedLine(line.product_id, line.quantity, line.variant_id) for line in lines]
 
 
 @router.post("", status_code=201, response_model=ReturnCreated)
@@ -232,7 +236,10 @@ def receive_return(
         return_id,
         within=confinement(principal),
         seller_id=acting_seller_id(principal),
-        lines=[ReceivedLine(x.product_id, x.quantity, x.restock_warehouse) for x in body.lines],
+        lines=[
+            ReceivedLine(x.product_id, x.quantity, x.restock_warehouse, x.variant_id)
+            for x in body.lines
+        ],
     )
     return {**commanded(response, result), "status": "received"}
 

@@ -18,6 +18,7 @@ from domain.plans import Plan
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
+from projections.catalog import variants
 from projections.runner import Projector
 from projections.store import naive_utc
 
@@ -234,7 +235,14 @@ class CatalogProjector(Projector):
     # A listing reads its seller's status from the sellers model, so that model must be at least
     # as far along: otherwise a product listed just after its seller's approval read "pending".
     upstream = ("sellers",)
-    writes = ("products", "stock_levels", "stock_alerts", "reviews", "seller_ratings")
+    writes = (
+        "products",
+        "product_variants",
+        "stock_levels",
+        "stock_alerts",
+        "reviews",
+        "seller_ratings",
+    )
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -271,8 +279,11 @@ class CatalogProjector(Projector):
                 updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
                 updated_position=r.position,
+                base_price_amount=e.price_minor,
+                available=0,
             )
         )
+        variants.listed(conn, self.tables, e, r)
 
     @apply.register
     def _approved(self, e: Product.Approved, conn: Connection, r: RecordedEvent) -> None:
@@ -291,10 +302,30 @@ class CatalogProjector(Projector):
             title=e.title,
             description=e.description,
             category=e.category,
-            price_amount=e.price_minor,
+            base_price_amount=e.price_minor,
             currency=e.currency,
             status=e.status,
         )
+        variants.repriced(conn, self.tables, e, r)
+        variants.refresh(conn, self.tables, e, r)
+
+    @apply.register
+    def _options_set(self, e: Product.OptionsSet, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, r, options=[dict(o) for o in e.options])
+
+    @apply.register
+    def _variant_added(self, e: Product.VariantAdded, conn: Connection, r: RecordedEvent) -> None:
+        variants.added(conn, self.tables, e, r)
+
+    @apply.register
+    def _variant_edited(self, e: Product.VariantEdited, conn: Connection, r: RecordedEvent) -> None:
+        variants.edited(conn, self.tables, e, r)
+
+    @apply.register
+    def _variant_retired(
+        self, e: Product.VariantRetired, conn: Connection, r: RecordedEvent
+    ) -> None:
+        variants.retired(conn, self.tables, e, r)
 
     @apply.register
     def _revision_proposed(
@@ -400,53 +431,45 @@ class CatalogProjector(Projector):
     @apply.register(Stock.OnHandSet)
     @apply.register(Stock.Restocked)  # named too: a projector reads only the events it names
     def _on_hand(self, e: Stock.OnHandSet, conn: Connection, r: RecordedEvent) -> None:
-        key = {"product_id": str(e.product_id), "warehouse": e.warehouse}
+        levels = self.tables.stock_levels
+        key = {"variant_id": str(e.variant_id), "warehouse": e.warehouse}
         updated = conn.execute(
-            self.tables.stock_levels.update()
-            .where(
-                self.tables.stock_levels.c.product_id == key["product_id"],
-                self.tables.stock_levels.c.warehouse == key["warehouse"],
-            )
+            levels.update()
+            .where(levels.c.variant_id == key["variant_id"], levels.c.warehouse == e.warehouse)
             .values(on_hand=e.on_hand)
         )
         if updated.rowcount == 0:
             conn.execute(
-                self.tables.stock_levels.insert().values(
-                    **key, tenant_id=str(e.tenant_id), on_hand=e.on_hand
+                levels.insert().values(
+                    **key,
+                    product_id=str(e.product_id),
+                    tenant_id=str(e.tenant_id),
+                    on_hand=e.on_hand,
                 )
             )
+        variants.counted(conn, self.tables, key["variant_id"])
         total = (
-            sa.select(sa.func.coalesce(sa.func.sum(self.tables.stock_levels.c.on_hand), 0))
-            .where(self.tables.stock_levels.c.product_id == key["product_id"])
+            sa.select(sa.func.coalesce(sa.func.sum(levels.c.on_hand), 0))
+            .where(levels.c.product_id == str(e.product_id))
             .scalar_subquery()
         )
-        conn.execute(
-            self.tables.products.update()
-            .where(self.tables.products.c.product_id == key["product_id"])
-            .values(on_hand=total, updated_at=naive_utc(e.timestamp), updated_position=r.position)
-        )
+        variants.refresh(conn, self.tables, e, r, on_hand=total)
 
     @apply.register
     def _hold_taken(self, e: Stock.HoldTaken, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, held=self.tables.products.c.held + e.quantity)
+        self._stock(conn, e, r, held=e.quantity)
 
     @apply.register
     def _hold_sold(self, e: Stock.HoldSold, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(
-            conn,
-            e,
-            r,
-            held=self.tables.products.c.held - e.quantity,
-            sold=self.tables.products.c.sold + e.quantity,
-        )
+        self._stock(conn, e, r, held=-e.quantity, sold=e.quantity)
 
     @apply.register
     def _hold_released(self, e: Stock.HoldReleased, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, held=self.tables.products.c.held - e.quantity)
+        self._stock(conn, e, r, held=-e.quantity)
 
     @apply.register
     def _sale_reversed(self, e: Stock.SaleReversed, conn: Connection, r: RecordedEvent) -> None:
-        self._stock(conn, e, r, sold=self.tables.products.c.sold - e.quantity)
+        self._stock(conn, e, r, sold=-e.quantity)
 
     @apply.register
     def _reviewed(self, e: Review.Written, conn: Connection, r: RecordedEvent) -> None:
@@ -554,11 +577,14 @@ class CatalogProjector(Projector):
             .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
         )
 
-    def _stock(self, conn: Connection, e: Any, r: RecordedEvent, **values: Any) -> None:
-        conn.execute(
-            self.tables.products.update()
-            .where(self.tables.products.c.product_id == str(e.product_id))
-            .values(updated_at=naive_utc(e.timestamp), updated_position=r.position, **values)
+    def _stock(
+        self, conn: Connection, e: Any, r: RecordedEvent, *, held: int = 0, sold: int = 0
+    ) -> None:
+        """Units of a variant held, sold or let go: on its row and, summed, its product's."""
+        variants.moved(conn, self.tables, str(e.variant_id), held=held, sold=sold)
+        products = self.tables.products
+        variants.refresh(
+            conn, self.tables, e, r, held=products.c.held + held, sold=products.c.sold + sold
         )
 
     def _seller(self, conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:

@@ -16,7 +16,15 @@ from projections.catalog.views import (
 )
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import plans, products, reviews, seller_ratings, sellers, stock_alerts
+from projections.tables import (
+    plans,
+    product_variants,
+    products,
+    reviews,
+    seller_ratings,
+    sellers,
+    stock_alerts,
+)
 
 
 class CatalogQueries:
@@ -120,7 +128,23 @@ class CatalogQueries:
 
     def product(self, scope: TenantScope, product_id: str) -> dict[str, Any] | None:
         row = self.store.one(scope, products, products.c.product_id == product_id)
-        return product_view(row) if row else None
+        if row is None:
+            return None
+        return product_view(row, self._variants(scope, [product_id])[product_id])
+
+    def _variants(self, scope: TenantScope, product_ids: list[str]) -> dict[str, list[Any]]:
+        """Each product's variants on sale, in the order they were added."""
+        v = product_variants
+        found: dict[str, list[Any]] = {p: [] for p in product_ids}
+        if not product_ids:
+            return found
+        query = scope.select(
+            v, v.c.product_id.in_(product_ids), v.c.retired == sa.false()
+        ).order_by(v.c.created_position, v.c.variant_id)
+        with self.store.read() as conn:
+            for row in conn.execute(query):
+                found[row.product_id].append(row)
+        return found
 
     def reviews(
         self,
@@ -187,4 +211,7 @@ class CatalogQueries:
             if visible_to_seller is not None:
                 where.append(products.c.seller_id == visible_to_seller)
         page = self.store.page(scope, products, *where, limit=limit, cursor=cursor)
-        return Page([product_view(r) for r in page.items], page.next_cursor)
+        variants = self._variants(scope, [r["product_id"] for r in page.items])
+        return Page(
+            [product_view(r, variants[r["product_id"]]) for r in page.items], page.next_cursor
+        )

@@ -76,12 +76,25 @@ def revision_view(row: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def product_view(row: dict[str, Any]) -> dict[str, Any]:
+def variant_view(row: Any, sellable: bool) -> dict[str, Any]:
+    """One variant as the API shows it (a product without variants: itself, under its id)."""
+    left = max(0, row.on_hand - row.held - row.sold)
+    return {
+        "id": row.variant_id,
+        "sku": row.sku,
+        "options": dict(row.options or {}),
+        "price": money_json(row.price_amount, row.currency),
+        "available": left if sellable else 0,
+    }
+
+
+def product_view(row: dict[str, Any], variants: list[Any] | None = None) -> dict[str, Any]:
     """A product as the API shows it: the approved version, with its revision (which the API
-    shows its seller and moderators only)."""
-    available = max(0, row["on_hand"] - row["held"] - row["sold"])
-    if row["seller_status"] != "approved":
-        available = 0  # a suspended seller's products cannot be bought
+    shows its seller and moderators only), its options and its variants on sale (`variants`:
+    their rows, in the order they were added). Its price is the lowest of theirs and what is
+    available the sum."""
+    sellable = row["seller_status"] == "approved"  # a suspended seller's cannot be bought
+    available = row["available"] if sellable else 0
     count = row["rating_count"]
     return zoned_fields(
         {
@@ -101,6 +114,8 @@ def product_view(row: dict[str, Any]) -> dict[str, Any]:
             "revision": revision_view(row),
             "seller_status": row["seller_status"],
             "available": available,
+            "options": list(row.get("options") or []),
+            "variants": [variant_view(v, sellable) for v in variants or []],
             "rating": {
                 "average": round(row["rating_sum"] / count, 2) if count else None,
                 "count": count,

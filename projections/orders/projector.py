@@ -375,7 +375,10 @@ class OrdersProjector(Projector):
                 seller_id=str(e.seller_id),
                 status="requested",
                 currency=e.currency,
-                lines=[{"product_id": p, "quantity": q} for p, q in e.lines.items()],
+                lines=[
+                    {"product_id": e.products[v], "variant_id": v, "quantity": q}
+                    for v, q in e.lines.items()
+                ],
                 reason=e.reason,
                 created_at=naive_utc(e.timestamp),
                 updated_at=naive_utc(e.timestamp),
@@ -567,10 +570,10 @@ class CartsProjector(Projector):
             conn.execute(sa.select(carts.c.lines).where(carts.c.cart_id == cart_id)).scalar_one()
         )
         if e.quantity:
-            lines[str(e.product_id)] = e.quantity
+            lines[str(e.variant_id)] = e.quantity
             self._seller_carted(conn, e)
         else:
-            lines.pop(str(e.product_id), None)
+            lines.pop(str(e.variant_id), None)
         conn.execute(
             self.tables.carts.update()
             .where(self.tables.carts.c.cart_id == cart_id)

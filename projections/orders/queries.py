@@ -22,6 +22,7 @@ from projections.tables import (
     carts,
     orders,
     plan_charges,
+    product_variants,
     products,
     refunds,
     returns,
@@ -148,42 +149,47 @@ class OrderQueries:
             return [row.seller_order_id for row in conn.execute(query)]
 
     def cart(self, scope: TenantScope, cart_id: str, buyer_id: str) -> dict[str, Any] | None:
-        """A cart's lines at today's prices, with totals per currency."""
+        """A cart's lines (variants) at today's prices, with totals per currency."""
         row = self.store.one(scope, carts, carts.c.cart_id == cart_id, carts.c.buyer_id == buyer_id)
         if row is None:
             return None
         ids = list(row["lines"])
+        v, p = product_variants, products
         with self.store.read() as conn:
             found = (
                 {
-                    r.product_id: r
+                    r.variant_id: r
                     for r in conn.execute(
-                        # A product hidden from buyers since (pending, or its seller suspended)
-                        # shows as a bare line: no title, seller or price of it.
-                        scope.select(
-                            products,
-                            products.c.product_id.in_(ids),
-                            products.c.status == "active",
-                            products.c.seller_status == "approved",
-                        )
+                        # A variant hidden from buyers since (its product pending, its seller
+                        # suspended, or it retired) shows as a bare line: no title or price.
+                        scope.select(v, v.c.variant_id.in_(ids), v.c.retired == sa.false())
+                        .join(p, p.c.product_id == v.c.product_id)
+                        .add_columns(p.c.title, p.c.seller_id)
+                        .where(p.c.status == "active", p.c.seller_status == "approved")
                     )
                 }
                 if ids
                 else {}
             )
         lines, totals = [], {}  # type: ignore[var-annotated]
-        for product_id, quantity in row["lines"].items():
-            product = found.get(product_id)
-            line: dict[str, Any] = {"product_id": product_id, "quantity": quantity}
-            if product is not None:
-                total = product.price_amount * quantity
+        for variant_id, quantity in row["lines"].items():
+            variant = found.get(variant_id)
+            line: dict[str, Any] = {
+                "product_id": variant.product_id if variant else variant_id,
+                "variant_id": variant_id,
+                "quantity": quantity,
+            }
+            if variant is not None:
+                total = variant.price_amount * quantity
                 line.update(
-                    title=product.title,
-                    seller_id=product.seller_id,
-                    unit_price=money_json(product.price_amount, product.currency),
-                    line_total=money_json(total, product.currency),
+                    title=variant.title,
+                    seller_id=variant.seller_id,
+                    sku=variant.sku,
+                    options=dict(variant.options or {}),
+                    unit_price=money_json(variant.price_amount, variant.currency),
+                    line_total=money_json(total, variant.currency),
                 )
-                totals[product.currency] = totals.get(product.currency, 0) + total
+                totals[variant.currency] = totals.get(variant.currency, 0) + total
             lines.append(line)
         return {
             "id": row["cart_id"],

@@ -25,6 +25,9 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         "lines": [
             {
                 "product_id": str(line.product_id),
+                "variant_id": str(line.variant_id),
+                "sku": line.sku,
+                "options": dict(line.options),
                 "title": line.title,
                 "quantity": line.quantity,
                 "unit_price": money_json(line.unit_price_minor, currency),
@@ -128,15 +131,25 @@ def return_view(row: dict[str, Any]) -> dict[str, Any]:
         "buyer_id": row["buyer_id"],
         "seller_id": row["seller_id"],
         "status": row["status"],
-        "lines": row["lines"],
+        "lines": [_with_variant(line) for line in row["lines"]],
         "reason": row["reason"],
         "instructions": row["instructions"],
         "rejection_reason": row["rejection_reason"],
         "carrier": row["carrier"],
         "tracking_number": row["tracking_number"],
-        "received_lines": row["received_lines"],
+        "received_lines": (
+            None
+            if row["received_lines"] is None
+            else [_with_variant(line) for line in row["received_lines"]]
+        ),
         "refund_id": row["refund_id"],
         "refunded": money_json(row["refund_amount"], currency),
         "created_at": zoned(row["created_at"]),
         "updated_at": zoned(row["updated_at"]),
     }
+
+
+def _with_variant(line: dict[str, Any]) -> dict[str, Any]:
+    """A return's line with its variant: one recorded before variants named the product,
+    which was its own one variant."""
+    return {**line, "variant_id": line.get("variant_id") or line["product_id"]}

@@ -43,7 +43,7 @@ def document(row: Mapping[Any, Any]) -> ProductDocument:
         category=row["category"],
         price_minor=row["price_amount"],
         currency=row["currency"],
-        available=max(0, row["on_hand"] - row["held"] - row["sold"]),
+        available=row["available"],
         rating_avg=round(row["rating_sum"] / count, 2) if count else 0.0,
         rating_count=count,
         created_position=row["created_position"],
@@ -98,6 +98,10 @@ class SearchProjector(Projector):
     @apply.register(Product.ImageAdded)
     @apply.register(Product.ImageRemoved)
     @apply.register(Product.ImagesReordered)
+    @apply.register(Product.OptionsSet)
+    @apply.register(Product.VariantAdded)
+    @apply.register(Product.VariantEdited)
+    @apply.register(Product.VariantRetired)
     def _product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
         self._products.add(str(e.originator_id))
 

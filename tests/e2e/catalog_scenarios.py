@@ -361,7 +361,8 @@ class CatalogScenarios(Shop):
             ),
             422,
         )
-        assert container.log.head() == head + 2  # only the two sign-ups' users above
+        # Only the seller made above: its user, its email's claim, and its sign-in's session.
+        assert container.log.head() == head + 3
 
     def test_every_new_route_answers_404_to_another_tenant_and_403_to_the_wrong_role(
         self, api: Api, root: str

@@ -104,9 +104,10 @@ class ReturnScenarios(Shop):
         assert view["refunded"] == {"amount": 20_000, "currency": "USD"}
         assert view["instructions"] == "Send to 1 Dock St with the slip inside"
         assert (view["carrier"], view["tracking_number"]) == ("DHL", "R1")
+        # Products without variants are their own one variant, under their own ids.
         assert view["received_lines"] == [
-            {"product_id": shirt, "quantity": 2, "restock_warehouse": "main"},
-            {"product_id": socks, "quantity": 0, "restock_warehouse": None},
+            {"product_id": shirt, "variant_id": shirt, "quantity": 2, "restock_warehouse": "main"},
+            {"product_id": socks, "variant_id": socks, "quantity": 0, "restock_warehouse": None},
         ]
         refund = api.get(f"/v1/refunds/{view['refund_id']}", token=buyer).json()
         assert (refund["status"], refund["from_escrow"]) == ("approved", True)

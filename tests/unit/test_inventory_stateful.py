@@ -23,7 +23,10 @@ class InventoryMachine(RuleBasedStateMachine):
     @initialize()
     def open_stock(self) -> None:
         self.store = Application()  # in-memory event store: the replay check
-        self.stock = Stock(tenant_id=uuid4(), product_id=uuid4(), seller_id=uuid4())
+        product = uuid4()  # its own one variant
+        self.stock = Stock(
+            tenant_id=uuid4(), product_id=product, seller_id=uuid4(), variant_id=product
+        )
         self.now = datetime(2026, 1, 1, tzinfo=UTC)
         self.on_hand: dict[str, int] = {}
         self.holds: dict[str, tuple[int, datetime]] = {}

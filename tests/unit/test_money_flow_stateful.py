@@ -34,7 +34,7 @@ from domain.errors import DomainError
 from domain.ledger import Chart, account_id
 from domain.money import Money
 from domain.orders import SellerOrder
-from domain.returns import ReceivedLine
+from domain.returns import AskedLine, ReceivedLine
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
@@ -306,7 +306,7 @@ class MoneyFlow(RuleBasedStateMachine):
             seller_order_id=so.id,
             within=self.tenant,
             buyer_id=so.buyer_id,
-            lines={product: quantity},
+            lines=[AskedLine(product, quantity)],
             reason="model",
         )
         if rejected:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -55,6 +56,14 @@ class Review(TenantAggregate):
         order_id: UUID
         rating: int
         body: str
+        # The variants of the product the buyer bought in that order (reviews are per product;
+        # a reader sees what the reviewer had). Recorded before variants: none named.
+        variant_ids: list[UUID]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["variant_ids"] = []
 
     class Hidden(TenantAggregate.Event):
         product_id: UUID
@@ -84,6 +93,7 @@ class Review(TenantAggregate):
         order_id: UUID,
         rating: int,
         body: str,
+        variant_ids: list[UUID],
     ) -> None:
         self.tenant_id = tenant_id
         self.product_id = product_id
@@ -91,6 +101,7 @@ class Review(TenantAggregate):
         self.order_id = order_id
         self.rating = rating
         self.body = body
+        self.variant_ids = variant_ids
         self.hidden = False
         self.reply: str | None = None
 
@@ -136,6 +147,7 @@ class Review(TenantAggregate):
         body: str,
         *,
         delivered: bool,
+        variant_ids: list[UUID] | None = None,
     ) -> Review:
         if not delivered:
             raise NotDelivered("a product can be reviewed once its order has been delivered")
@@ -151,4 +163,5 @@ class Review(TenantAggregate):
             order_id=order_id,
             rating=rating,
             body=body,
+            variant_ids=list(variant_ids or []),
         )

@@ -67,6 +67,8 @@ tenants = sa.Table(
     sa.Column("payouts_ran_period", sa.String(10), nullable=True),
     sa.Column("dispute_fee_payer", sa.String(8), nullable=False, server_default="seller"),
     sa.Column("return_window_days", sa.Integer, nullable=False, server_default="30"),
+    # Whether commission is taken on shipping too (API.md: free of commission unless set).
+    sa.Column("commission_on_shipping", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("seller_signup", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
@@ -323,6 +325,25 @@ products = sa.Table(
     sa.Index("ix_products_revision", "tenant_id", "revision_status"),
 )
 
+# A seller's shipping rates: where it ships, for how much (free from `free_over_amount` of its
+# subtotal), and how long it takes. A removed rate's row goes.
+shipping_rates = sa.Table(
+    "shipping_rates",
+    metadata,
+    sa.Column("rate_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("countries", sa.JSON, nullable=False),
+    sa.Column("price_amount", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("free_over_amount", sa.BigInteger, nullable=True),
+    sa.Column("min_days", sa.Integer, nullable=False),
+    sa.Column("max_days", sa.Integer, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_shipping_rates_seller", "seller_id", "created_position"),
+)
+
 # A product's variants as buyers choose between them: a product without variants of its own
 # has one row, under its own id. A retired variant keeps its row (orders name it).
 product_variants = sa.Table(
@@ -407,6 +428,8 @@ orders = sa.Table(
     sa.Column("needs_review", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("review_reason", sa.String(500), nullable=True),
     sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
+    # Of `total_amount`: what its seller orders' shipping came to.
+    sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
     # The journal finds the order a late payment's intent belongs to.
     sa.Index("ix_orders_intent", "payment_intent_id"),
@@ -452,6 +475,10 @@ seller_orders = sa.Table(
     ),
     sa.Column("disputed_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("dispute_fee_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    # What the buyer paid to ship it (escrowed for the seller with the items), and the rate
+    # chosen: {rate_id, name, min_days, max_days} (null: the seller ships free, without rates).
+    sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column("shipping_rate", sa.JSON, nullable=True),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
     sa.Index(
@@ -800,6 +827,7 @@ class Tables:
     categories: sa.Table
     products: sa.Table
     product_variants: sa.Table
+    shipping_rates: sa.Table
     stock_levels: sa.Table
     stock_alerts: sa.Table
     carts: sa.Table

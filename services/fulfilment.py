@@ -102,6 +102,11 @@ class FulfilmentApplication(VeloraApplication):
             rating,
             body,
             delivered=containing[0].status in DELIVERED,
+            variant_ids=[
+                line.variant_id
+                for line in containing[0].order_lines
+                if line.product_id == product_id
+            ],
         )
         try:
             return CommandResult(review.id, self.record(ctx, review))

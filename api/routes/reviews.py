@@ -41,6 +41,12 @@ class ReplyOut(BaseModel):
     created_at: datetime
 
 
+class BoughtVariant(BaseModel):
+    id: str
+    sku: str
+    options: dict[str, str]
+
+
 class ReviewOut(BaseModel):
     """A review as everyone in the tenant reads it: who wrote it and for which order stay out
     (buyers have no public name yet)."""
@@ -49,6 +55,10 @@ class ReviewOut(BaseModel):
     product_id: str
     rating: int
     body: str
+    variants: list[BoughtVariant] = Field(
+        description="the variants of the product the reviewer bought (empty for reviews "
+        "written before variants existed)"
+    )
     created_at: datetime
     reply: ReplyOut | None = Field(description="the seller's answer, if it gave one")
     hidden_reason: str | None = Field(default=None, description="only in ?hidden=true lists")

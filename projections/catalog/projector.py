@@ -484,6 +484,7 @@ class CatalogProjector(Projector):
                 body=e.body,
                 created_at=naive_utc(e.timestamp),
                 created_position=r.position,
+                variants=variants.bought(conn, self.tables, e.variant_ids),
             )
         )
         self._rate(conn, e, r, +1)

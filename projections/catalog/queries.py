@@ -165,6 +165,7 @@ class CatalogQueries:
                     "product_id": r["product_id"],
                     "rating": r["rating"],
                     "body": r["body"],
+                    "variants": r["variants"] or [],
                     "created_at": r["created_at"],
                     "reply": (
                         {"body": r["reply"], "created_at": zoned(r["replied_at"])}

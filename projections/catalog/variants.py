@@ -10,6 +10,7 @@ take of it (`available`: each variant on sale's on hand - held - sold, at least 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -140,6 +141,24 @@ def refresh(conn: Connection, tables: Tables, e: Any, r: RecordedEvent, **values
             **values,
         )
     )
+
+
+def bought(conn: Connection, tables: Tables, variant_ids: list[UUID]) -> list[dict[str, Any]]:
+    """The variants a reviewer bought, as a review shows them: [{id, sku, options}]."""
+    if not variant_ids:
+        return []
+    v = tables.product_variants
+    rows = conn.execute(
+        sa.select(v.c.variant_id, v.c.sku, v.c.options).where(
+            v.c.variant_id.in_([str(i) for i in variant_ids])
+        )
+    )
+    found = {r.variant_id: r for r in rows}
+    return [
+        {"id": str(i), "sku": found[str(i)].sku, "options": dict(found[str(i)].options or {})}
+        for i in variant_ids
+        if str(i) in found
+    ]
 
 
 def _insert(conn: Connection, tables: Tables, e: Any, r: RecordedEvent, **values: Any) -> None:

@@ -134,6 +134,16 @@ class VariantScenarios(Shop):
             json={"carrier": "UPS", "tracking_number": "1Z"},
         )
         api.post(f"/v1/seller-orders/{so}/deliver", token=seller)
+        # Reviews are per product, and say which of its variants the reviewer had.
+        reviewed = api.post(
+            f"/v1/products/{tee}/reviews",
+            token=buyer,
+            json={"order_id": order.json()["order_id"], "rating": 4, "body": "Fits"},
+        )
+        assert reviewed.status_code == 201, reviewed.text
+        (review,) = api.get(f"/v1/products/{tee}/reviews", token=buyer).json()["items"]
+        assert sorted(v["sku"] for v in review["variants"]) == ["TEE-L", "TEE-M"]
+        assert api.get(f"/v1/products/{tee}", token=buyer).json()["rating"]["count"] == 1
         assert_problem(
             api.post(
                 "/v1/returns",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -23,6 +23,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 from projections.scope import TenantScope
 from projections.search.port import (
     FACET_SIZE,
+    VARIANT_FIELDS,
     ProductDocument,
     Rebuild,
     Removal,
@@ -35,6 +36,8 @@ from projections.search.port import (
     newest_version,
     next_cursor,
     read_facets,
+    stored_variants,
+    variant_terms,
 )
 
 DEFAULT_PREFIX = "velora-products"
@@ -42,6 +45,9 @@ MAX_QUERY_TERMS = 16
 _WORD = re.compile(r"[^\W_]+")
 _GENERATION = re.compile(r"-g(\d{6})$")
 TEXT_FIELDS = ["title^3", "category^2", "description"]
+# The document's fields that are one value each (the variant fields go in as `variant_terms`).
+SCALAR_FIELDS = tuple(f.name for f in fields(ProductDocument) if f.name not in VARIANT_FIELDS)
+DERIVED_FIELDS = ("variant_prices", "option_pairs", "option_terms")
 
 
 # Letters with no decomposition that ASCII folding still spells in ASCII (Lucene's and tantivy's).
@@ -97,10 +103,28 @@ def index_template(prefix: str, *, shards: int = 1, replicas: int = 0) -> dict[s
                     # Shown with a hit, never searched.
                     "images": {"type": "keyword", "index": False, "doc_values": False},
                     "featured": {"type": "boolean"},
+                    # Variants: the document's own fields as JSON, shown, never searched; and
+                    # the terms `variant_terms` derives from them, searched, never shown.
+                    "variants": {"type": "keyword", "index": False, "doc_values": False},
+                    "variant_prices": {"type": "long"},
+                    "option_pairs": keyword,
+                    "option_terms": keyword,
                 },
             },
         },
     }
+
+
+def source(d: ProductDocument) -> dict[str, Any]:
+    """The document as OpenSearch holds it."""
+    found: dict[str, Any] = {name: getattr(d, name) for name in SCALAR_FIELDS}
+    terms = variant_terms(d)
+    if terms.stored is not None:
+        found["variants"] = terms.stored
+    found["variant_prices"] = terms.prices
+    found["option_pairs"] = terms.pairs
+    found["option_terms"] = terms.combinations
+    return found
 
 
 def bulk_body(
@@ -117,7 +141,7 @@ def bulk_body(
         if isinstance(change, Removal):
             body.append({"delete": meta})
         else:
-            body += [{"index": meta}, asdict(change)]
+            body += [{"index": meta}, source(change)]
     return body
 
 
@@ -138,14 +162,18 @@ def filters(scope: TenantScope, q: SearchQuery) -> list[dict[str, Any]]:
     if q.seller_id is not None:
         found.append({"term": {"seller_id": q.seller_id}})
     if q.min_price_minor is not None or q.max_price_minor is not None:
+        # Any variant's price in the range will do.
         price = {"gte": q.min_price_minor, "lte": q.max_price_minor}
-        found.append({"range": {"price_minor": {k: v for k, v in price.items() if v is not None}}})
+        limits = {k: v for k, v in price.items() if v is not None}
+        found.append({"range": {"variant_prices": limits}})
     if q.min_rating is not None:
         found.append({"range": {"rating_avg": {"gte": q.min_rating}}})
     if q.in_stock:
         found.append({"range": {"available": {"gte": 1}}})
     if q.featured:
         found.append({"term": {"featured": True}})
+    if q.options:
+        found.append({"terms": {"option_terms": q.option_terms()}})
     return found
 
 
@@ -169,6 +197,8 @@ def search_body(scope: TenantScope, q: SearchQuery) -> dict[str, Any]:
         "from": q.offset,
         "size": q.size,
         "track_total_hits": True,
+        # The terms derived for searching are not shown: a hit is the document.
+        "_source": {"excludes": list(DERIVED_FIELDS)},
         "query": {"bool": {"filter": filters(scope, q), "must": must}},
         "sort": sort,
         "aggs": facet_aggregations("category.key"),
@@ -216,8 +246,9 @@ def alias_swap(alias: str, old: str | None, new: str) -> dict[str, Any]:
     return {"actions": actions}
 
 
-def _document(source: dict[str, Any]) -> ProductDocument:
-    return ProductDocument(**source)
+def _document(held: dict[str, Any]) -> ProductDocument:
+    values = {name: held[name] for name in SCALAR_FIELDS if name in held}
+    return ProductDocument(**values, **stored_variants(held.get("variants")))
 
 
 class OpenSearchRebuild(Rebuild):

@@ -3,19 +3,42 @@
 Documents are whole products. Each carries the position of the last event that changed it as its
 version, and an engine keeps a change only if its version is newer than what it holds, so
 replaying events or delivering them out of order cannot move a document backwards. Removals are
-versioned the same way."""
+versioned the same way.
+
+Variants. A product may have options (Size: S/M/L) and variants, each a combination of option
+values with its own price; a product without variants is its own single variant. The document
+carries every buyable variant's price and option values, and the engines index them alike, from
+the terms `variant_terms` derives, so that both answer the same:
+
+- A price filter matches a product when ANY of its variant prices lies in the range; sorting by
+  price uses `price_minor`, the lowest.
+- An option filter names options and values (`SearchQuery.options`). Names and values are
+  compared by `domain.names.name_key` (NFC, runs of white space as one space, case folded), as
+  the domain compares names. Values given for one name are alternatives (Size M or L); every
+  name given must be matched, and by ONE variant: Size=M with Colour=Red finds a product only
+  if one of its variants is both M and red. This is exact: each variant is indexed under a term
+  per combination of its option values (one per subset of its options, up to
+  `MAX_OPTION_NAMES`, the most a query may name), and a query asks for any of the terms its
+  own combinations make.
+- Option facets count, per option and value, the matching products that have a buyable variant
+  with that value, over the same result set as every other facet (an option's own filter
+  included, as the category facet includes the category filter). Spellings that differ only as
+  `name_key` ignores are counted together, under the spelling most of those products use."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import unicodedata
 from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from itertools import pairwise
+from itertools import combinations, pairwise, product
 from typing import Any, Literal, Protocol
 
+from domain.names import name_key
 from projections.runner import EffectUnavailable
 from projections.scope import TenantScope
 
@@ -28,6 +51,18 @@ MAX_WINDOW = 10_000
 FACET_SIZE = 50
 # Price facet edges in major units, scaled to each currency's minor units.
 PRICE_EDGES_MAJOR = (10, 25, 50, 100, 250, 500, 1000)
+# Option filters: at most this many name=value pairs in one query, naming at most this many
+# different options: as many as a product may have (domain/variants.py), so a query can name
+# all of them, and each variant is indexed under every combination of its option values (at
+# most 31 terms a variant). Names and values this long at most.
+MAX_OPTION_FILTERS = 10
+MAX_OPTION_NAMES = 5
+MAX_OPTION_TEXT = 100
+# How many (option, value) pairs the option facets count at most, over all options together.
+OPTION_FACET_PAIRS = 500
+
+Pair = tuple[str, str]
+VARIANT_FIELDS = ("prices", "options", "variant_options")
 
 
 @dataclass(frozen=True)
@@ -50,6 +85,25 @@ class ProductDocument:
     images: str = "[]"
     # Featured by a marketplace admin (the scheduler ends it when its time is up).
     featured: bool = False
+    # Variants (see the module docstring). `price_minor` is the lowest of `prices`; all three are
+    # empty for a product without variants, which is its own single variant at `price_minor`.
+    # Every buyable variant's price:
+    prices: tuple[int, ...] = ()
+    # The (option name, value) pairs of its buyable variants, each pair once, as the seller
+    # wrote them (NFC), e.g. (("Size", "M"), ("Size", "L"), ("Colour", "Red")):
+    options: tuple[Pair, ...] = ()
+    # Per buyable variant, its pairs, e.g. ((("Size", "M"), ("Colour", "Red")), ...):
+    variant_options: tuple[tuple[Pair, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        # A document that contradicts itself is a bug of whoever built it: refuse it loudly
+        # rather than index filters and facets that disagree.
+        if not (self.prices or self.options or self.variant_options):
+            return  # no variants: nothing to contradict (and nothing to spend on every hit)
+        if self.prices and min(self.prices) != self.price_minor:
+            raise ValueError(f"{self.product_id}: price_minor must be the lowest of prices")
+        if set(self.options) != {pair for variant in self.variant_options for pair in variant}:
+            raise ValueError(f"{self.product_id}: options must be the variants' pairs")
 
 
 @dataclass(frozen=True)
@@ -74,6 +128,8 @@ class SearchQuery:
     sort: Sort = "relevance"
     limit: int = 50
     offset: int = 0
+    # (option name, value) pairs: see the module docstring for how they match.
+    options: tuple[Pair, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -94,6 +150,17 @@ class SearchQuery:
             raise InvalidSearch("min_price must not be above max_price")
         if self.min_rating is not None and not 0 <= self.min_rating <= 5:
             raise InvalidSearch("min_rating must be between 0 and 5")
+        self._check_options()
+
+    def _check_options(self) -> None:
+        if len(self.options) > MAX_OPTION_FILTERS:
+            raise InvalidSearch(f"at most {MAX_OPTION_FILTERS} option filters")
+        for name, value in self.options:
+            problem = option_problem(name, value)
+            if problem is not None:
+                raise InvalidSearch(problem)
+        if len({name_key(name) for name, _ in self.options}) > MAX_OPTION_NAMES:
+            raise InvalidSearch(f"option filters may name at most {MAX_OPTION_NAMES} options")
 
     @property
     def size(self) -> int:
@@ -105,6 +172,28 @@ class SearchQuery:
         """Relevance only orders anything when there is text to be relevant to; without text
         it falls back to the newest first."""
         return self.sort == "relevance" and bool(self.text.strip())
+
+    def option_terms(self) -> list[str]:
+        """The terms a product must have one of to pass the option filters: one per way of
+        picking a value for every option named (empty: no option filter)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for name, value in self.options:
+            wanted[name_key(name)].add(name_key(value))
+        names = sorted(wanted)
+        picks = product(*(sorted(wanted[n]) for n in names))
+        return sorted({combination_term(list(zip(names, pick, strict=True))) for pick in picks})
+
+
+def option_problem(name: str, value: str) -> str | None:
+    """Why an option filter cannot be asked for, or None when it can."""
+    for what, text in (("name", name), ("value", value)):
+        if not text.strip():
+            return f"an option {what} must not be empty"
+        if len(text) > MAX_OPTION_TEXT:
+            return f"an option {what} has at most {MAX_OPTION_TEXT} characters"
+        if any(unicodedata.category(c) == "Cc" for c in text):
+            return f"an option {what} must not hold control characters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,6 +215,8 @@ class Facets:
     categories: list[Bucket] = field(default_factory=list)
     sellers: list[Bucket] = field(default_factory=list)
     prices: list[PriceBucket] = field(default_factory=list)
+    # Per option name (in alphabetical order), its values, most matching products first.
+    options: dict[str, list[Bucket]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -249,20 +340,119 @@ def newest_version(
     return latest
 
 
-def facet_aggregations(category_field: str) -> dict[str, Any]:
-    """The facets as an aggregation request, in the Elasticsearch form both engines read."""
+# -- variants, as both engines index them ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantTerms:
+    """What an engine indexes for a document's variants, beside its other fields."""
+
+    # Every buyable price, each once (the product's own price when it has no variants): the
+    # field price filters and price facets read.
+    prices: list[int]
+    # One facet term per (option, value) the product has, each `name_key` pair once, as first
+    # spelled: `pair_term`.
+    pairs: list[str]
+    # The filter terms: one per combination of a variant's option values (up to
+    # MAX_OPTION_NAMES of them), over every variant, each once: `combination_term`.
+    combinations: list[str]
+    # The document's own variant fields as JSON, kept to give the document back whole (None when
+    # it has none, as every product without variants).
+    stored: str | None
+
+
+def pair_term(name: str, value: str) -> str:
+    return json.dumps([name, value], ensure_ascii=False, separators=(",", ":"))
+
+
+def combination_term(keyed: Sequence[Pair]) -> str:
+    """The term for one combination of option values, given as (name key, value key) pairs in
+    order of name key. A digest: values are short to index whatever the seller wrote."""
+    raw = json.dumps(keyed, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def variant_terms(d: ProductDocument) -> VariantTerms:
+    pairs: dict[Pair, str] = {}
+    for name, value in d.options:
+        pairs.setdefault((name_key(name), name_key(value)), pair_term(name, value))
+    found: set[str] = set()
+    for variant in d.variant_options:
+        keyed = sorted({(name_key(name), name_key(value)) for name, value in variant})
+        for size in range(1, min(len(keyed), MAX_OPTION_NAMES) + 1):
+            found.update(combination_term(c) for c in combinations(keyed, size))
+    stored = None
+    if d.prices or d.options or d.variant_options:
+        stored = json.dumps({name: getattr(d, name) for name in VARIANT_FIELDS}, ensure_ascii=False)
+    return VariantTerms(
+        prices=sorted(set(d.prices)) or [d.price_minor],
+        pairs=list(pairs.values()),
+        combinations=sorted(found),
+        stored=stored,
+    )
+
+
+def stored_variants(stored: str | None) -> dict[str, Any]:
+    """The document's variant fields from `VariantTerms.stored`, as the document holds them."""
+    if not stored:
+        return {}
+    raw = json.loads(stored)
+    return {
+        "prices": tuple(raw["prices"]),
+        "options": tuple((n, v) for n, v in raw["options"]),
+        "variant_options": tuple(
+            tuple((n, v) for n, v in pairs) for pairs in raw["variant_options"]
+        ),
+    }
+
+
+# -- facets -------------------------------------------------------------------------------------
+
+
+def facet_aggregations(category_field: str, *, options: bool = True) -> dict[str, Any]:
+    """The facets as an aggregation request, in the Elasticsearch form both engines read. Prices
+    count each product once in every range one of its variant prices falls in, as the price
+    filter would find it there. `options=False` leaves out the option facets, for an engine
+    that knows no document has options."""
     edges = all_price_edges()
     ranges = [{"to": edges[0]}]
     ranges += [{"from": a, "to": b} for a, b in pairwise(edges)]
     ranges.append({"from": edges[-1]})
-    return {
+    aggregations: dict[str, Any] = {
         "categories": {"terms": {"field": category_field, "size": FACET_SIZE}},
         "sellers": {"terms": {"field": "seller_id", "size": FACET_SIZE}},
         "currencies": {
             "terms": {"field": "currency", "size": FACET_SIZE},
-            "aggs": {"prices": {"range": {"field": "price_minor", "ranges": ranges}}},
+            "aggs": {"prices": {"range": {"field": "variant_prices", "ranges": ranges}}},
         },
     }
+    if options:
+        aggregations["options"] = {"terms": {"field": "option_pairs", "size": OPTION_FACET_PAIRS}}
+    return aggregations
+
+
+def option_facets(buckets: Iterable[dict[str, Any]]) -> dict[str, list[Bucket]]:
+    """Counts per option pair folded into options and values, spellings that share a
+    `name_key` counted together (a product's document holds each key pair once, so the sums
+    count products) under the spelling most products use."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    values: dict[Pair, Counter[str]] = defaultdict(Counter)
+    for b in buckets:
+        name, value = json.loads(b["key"])
+        key = (name_key(name), name_key(value))
+        counts[key[0]][key[1]] += b["doc_count"]
+        names[key[0]][name] += b["doc_count"]
+        values[key][value] += b["doc_count"]
+
+    def spelling(seen: Counter[str]) -> str:
+        return min(seen, key=lambda s: (-seen[s], s))
+
+    facets = {}
+    for nk in sorted(counts, key=lambda nk: (spelling(names[nk]).casefold(), nk)):
+        found = [Bucket(spelling(values[(nk, vk)]), n) for vk, n in counts[nk].items()]
+        facets[spelling(names[nk])] = sorted(found, key=lambda b: (-b.count, b.value))[:FACET_SIZE]
+    return facets
 
 
 def read_facets(result: dict[str, Any]) -> Facets:
@@ -279,7 +469,8 @@ def read_facets(result: dict[str, Any]) -> Facets:
             for b in currency["prices"]["buckets"]
         }
         prices += price_buckets(currency["key"], fine)
-    return Facets(buckets("categories"), buckets("sellers"), prices)
+    options = option_facets(result["options"]["buckets"]) if "options" in result else {}
+    return Facets(buckets("categories"), buckets("sellers"), prices, options)
 
 
 def distinct(values: list[str], limit: int) -> list[str]:

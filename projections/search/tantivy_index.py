@@ -27,6 +27,7 @@ from tantivy import FieldType, Occur, Order, Query
 
 from projections.scope import TenantScope
 from projections.search.port import (
+    VARIANT_FIELDS,
     ProductDocument,
     Rebuild,
     Removal,
@@ -39,6 +40,8 @@ from projections.search.port import (
     newest_version,
     next_cursor,
     read_facets,
+    stored_variants,
+    variant_terms,
 )
 
 ANALYZER = "velora_text"
@@ -78,6 +81,12 @@ def _schema() -> tantivy.Schema:
     b.add_boolean_field("featured", stored=True, indexed=True, fast=True)
     # Featured first, newest first within each: one fast field to sort on.
     b.add_integer_field("featured_rank", stored=False, indexed=False, fast=True)
+    # Variants: the document's own fields as JSON, shown, never searched; and the terms
+    # `variant_terms` derives from them, searched, never shown.
+    b.add_bytes_field("variants", stored=True, indexed=False)
+    b.add_integer_field("variant_prices", stored=False, indexed=True, fast=True)
+    b.add_text_field("option_pairs", stored=False, tokenizer_name="raw", fast=True)
+    b.add_text_field("option_terms", stored=False, tokenizer_name="raw")
     return b.build()
 
 
@@ -121,9 +130,10 @@ def _filters(scope: TenantScope, q: SearchQuery) -> list[Query]:
     if q.seller_id is not None:
         filters.append(_term("seller_id", q.seller_id))
     if q.min_price_minor is not None or q.max_price_minor is not None:
+        # Any variant's price in the range will do.
         filters.append(
             Query.range_query(
-                SCHEMA, "price_minor", FieldType.Integer, q.min_price_minor, q.max_price_minor
+                SCHEMA, "variant_prices", FieldType.Integer, q.min_price_minor, q.max_price_minor
             )
         )
     if q.min_rating is not None:
@@ -132,6 +142,8 @@ def _filters(scope: TenantScope, q: SearchQuery) -> list[Query]:
         filters.append(Query.range_query(SCHEMA, "available", FieldType.Integer, 1))
     if q.featured:
         filters.append(_term("featured", True))
+    if q.options:
+        filters.append(Query.term_set_query(SCHEMA, "option_terms", q.option_terms()))
     return filters
 
 
@@ -166,21 +178,36 @@ def build_query(scope: TenantScope, q: SearchQuery) -> Query:
     return Query.boolean_query(clauses)
 
 
+# The document's fields that are one value each (the variant fields go in as `variant_terms`).
+SCALAR_FIELDS = tuple(f.name for f in fields(ProductDocument) if f.name not in VARIANT_FIELDS)
+
+
 def _as_tantivy(change: ProductDocument | Removal) -> tantivy.Document:
     if isinstance(change, Removal):
         return tantivy.Document(**asdict(change), live=False)
-    stored = asdict(change) | {"images": change.images.encode()}
+    stored: dict[str, Any] = {name: getattr(change, name) for name in SCALAR_FIELDS}
+    stored["images"] = change.images.encode()
+    terms = variant_terms(change)
+    if terms.stored is not None:
+        stored["variants"] = terms.stored.encode()
     rank = (FEATURED_RANK if change.featured else 0) + change.created_position
-    return tantivy.Document(**stored, category_key=change.category, featured_rank=rank, live=True)
-
-
-DOCUMENT_FIELDS = tuple(f.name for f in fields(ProductDocument))
+    return tantivy.Document(
+        **stored,
+        variant_prices=terms.prices,
+        option_pairs=terms.pairs,
+        option_terms=terms.combinations,
+        category_key=change.category,
+        featured_rank=rank,
+        live=True,
+    )
 
 
 def _as_document(stored: dict[str, list[Any]]) -> ProductDocument:
-    values = {name: stored[name][0] for name in DOCUMENT_FIELDS if name in stored}
+    values = {name: stored[name][0] for name in SCALAR_FIELDS if name in stored}
     if "images" in values:
         values["images"] = bytes(values["images"]).decode()
+    if "variants" in stored:
+        values |= stored_variants(bytes(stored["variants"][0]).decode())
     return ProductDocument(**values)
 
 
@@ -204,6 +231,9 @@ class Generation:
         self.index.register_tokenizer(ANALYZER, TEXT)
         self._lock = threading.Lock()
         self._seen_commit: tuple[int, int] | None = None
+        self._view_lock = threading.Lock()
+        # Whether any document seen since the last commit has option values (None: not looked).
+        self._any_options: bool | None = None
 
     def _commit_stamp(self) -> tuple[int, int] | None:
         try:
@@ -216,10 +246,22 @@ class Generation:
         # Another process may have committed: tantivy rewrites meta.json (by rename) on every
         # commit, so a changed file means there is something new to see.
         stamp = self._commit_stamp()
-        if stamp != self._seen_commit:
-            self.index.reload()
-            self._seen_commit = stamp
-        return self.index.searcher()
+        with self._view_lock:
+            if stamp != self._seen_commit:
+                self.index.reload()
+                self._seen_commit = stamp
+                self._any_options = None
+            return self.index.searcher()
+
+    def any_options(self, searcher: tantivy.Searcher) -> bool:
+        """Whether any document this searcher sees has option values, looked up once per
+        commit. Until a product has variants, a search then asks for no option facets and costs
+        what it did before they came."""
+        with self._view_lock:
+            if self._any_options is None:
+                has = Query.exists_query("option_pairs")
+                self._any_options = bool(searcher.search(has, limit=1, count=False).hits)
+            return self._any_options
 
     def _held_version(self, searcher: tantivy.Searcher, product_id: str) -> int | None:
         hits = searcher.search(_term("product_id", product_id), limit=1, count=False).hits
@@ -253,8 +295,10 @@ class Generation:
                 writer.rollback()
                 raise
             writer.wait_merging_threads()
-            self.index.reload()
-            self._seen_commit = self._commit_stamp()
+            with self._view_lock:
+                self.index.reload()
+                self._seen_commit = self._commit_stamp()
+                self._any_options = None
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -278,7 +322,8 @@ class Generation:
                 order=order,
             )
         items = [_as_document(searcher.doc(address).to_dict()) for _, address in found.hits]
-        facets = read_facets(searcher.aggregate(query, facet_aggregations("category_key")))
+        aggregations = facet_aggregations("category_key", options=self.any_options(searcher))
+        facets = read_facets(searcher.aggregate(query, aggregations))
         total = found.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
         return SearchResult(items, total, facets, next_cursor(scope, q, total))
 

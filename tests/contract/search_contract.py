@@ -50,12 +50,33 @@ def doc(title: str, **overrides: object) -> ProductDocument:
     return ProductDocument(**values)  # type: ignore[arg-type]
 
 
+def with_variants(
+    title: str, variants: list[tuple[int, dict[str, str]]], **overrides: object
+) -> ProductDocument:
+    """A product whose buyable variants are (price, {option name: value}), as the projector
+    makes its document."""
+    options = list(dict.fromkeys(pair for _, named in variants for pair in named.items()))
+    return doc(
+        title,
+        price_minor=min(price for price, _ in variants),
+        prices=tuple(price for price, _ in variants),
+        options=tuple(options),
+        variant_options=tuple(tuple(named.items()) for _, named in variants),
+        **overrides,
+    )
+
+
 def removal(d: ProductDocument, version: int) -> Removal:
     return Removal(d.product_id, d.tenant_id, version)
 
 
 def titles(index: SearchIndex, scope: TenantScope = ONLY_T1, **query: object) -> list[str]:
     return [d.title for d in index.search(scope, SearchQuery(**query)).items]  # type: ignore[arg-type]
+
+
+def having(index: SearchIndex, *options: tuple[str, str], **query: object) -> set[str]:
+    """The titles of the products that pass these option filters (and any other query)."""
+    return set(titles(index, options=options, **query))
 
 
 class SearchIndexContract:
@@ -164,9 +185,30 @@ class SearchIndexContract:
             {"min_price_minor": 10, "max_price_minor": 5},
             {"min_rating": 5.5},
             {"offset": 10_000},
+            {"options": (("Size", ""),)},
+            {"options": (("", "M"),)},
+            {"options": ((" ", "M"),)},
+            {"options": (("Size", "M" * 101),)},
+            {"options": (("S" * 101, "M"),)},
+            {"options": (("Size", "M\x00"),)},
+            {"options": (("Si\nze", "M"),)},
+            {"options": (("Size", "\x85"),)},
+            {"options": tuple(("Size", str(i)) for i in range(11))},
+            {"options": tuple((f"Option {i}", "x") for i in range(6))},
         ):
             with pytest.raises(InvalidSearch):
                 SearchQuery(**bad)  # type: ignore[arg-type]
+        assert SearchQuery(options=tuple(("Size", str(i)) for i in range(10))).options
+        assert SearchQuery(options=tuple((f"Option {i}", "x") for i in range(5))).options
+        assert SearchQuery(options=(("Größe", "M" * 100),)).options
+
+    def test_a_document_that_contradicts_itself_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="lowest"):
+            doc("Tee", price_minor=1000, prices=(1500, 2000))
+        with pytest.raises(ValueError, match="pairs"):
+            doc("Tee", options=(("Size", "M"),))
+        with pytest.raises(ValueError, match="pairs"):
+            doc("Tee", variant_options=((("Size", "M"),),))
 
     # -- paging --------------------------------------------------------------------------------
 
@@ -228,6 +270,250 @@ class SearchIndexContract:
             PriceBucket("USD", 25_000, 50_000, 1),
             PriceBucket("USD", 100_000, None, 1),
         ]
+
+    # -- variants ------------------------------------------------------------------------------
+
+    def test_a_price_filter_matches_any_variant_price_and_sorts_use_the_lowest(
+        self, index: SearchIndex
+    ) -> None:
+        index.apply(
+            [
+                with_variants("Tee", [(1000, {"Size": "S"}), (10_000, {"Size": "XL"})]),
+                doc("Mug", price_minor=5000),
+                doc("Cap", price_minor=3000, prices=(3000,)),  # one variant, spelt out
+                with_variants("Sock", [(2000, {"Size": "M"}), (2000, {"Size": "L"})]),
+            ],
+            [],
+        )
+
+        def only(**query: object) -> set[str]:
+            return set(titles(index, **query))
+
+        # A product with variants at 10 and 100 is not between 50 and 60.
+        assert only(min_price_minor=5000, max_price_minor=6000) == {"Mug"}
+        assert only(min_price_minor=9000, max_price_minor=11_000) == {"Tee"}
+        assert only(min_price_minor=500, max_price_minor=1500) == {"Tee"}
+        assert only(min_price_minor=10_001) == set()
+        assert only(max_price_minor=2000) == {"Tee", "Sock"}
+        assert only(min_price_minor=2500, max_price_minor=3000) == {"Cap"}
+        assert titles(index, sort="price_asc") == ["Tee", "Sock", "Cap", "Mug"]
+        assert titles(index, sort="price_desc") == ["Mug", "Cap", "Sock", "Tee"]
+
+    def test_one_option_filter_ignores_case_composition_and_spacing(
+        self, index: SearchIndex
+    ) -> None:
+        index.apply(
+            [
+                with_variants("Tee", [(1000, {"Size": "M"}), (1000, {"Size": "L"})]),
+                with_variants("Dress", [(5000, {"size": "m"}), (5000, {"size": "XS"})]),
+                with_variants("Beret", [(2000, {"Colour": "Café noir"})]),
+                doc("Mug"),  # without variants: no option filter finds it
+            ],
+            [],
+        )
+        assert having(index, ("Size", "M")) == {"Tee", "Dress"}
+        assert having(index, ("SIZE", " m ")) == {"Tee", "Dress"}
+        assert having(index, ("Size", "L")) == {"Tee"}
+        assert having(index, ("Size", "XXL")) == set()
+        assert having(index, ("Colour", "cafe\u0301  NOIR")) == {"Beret"}  # decomposed é
+        assert having(index, ("Colour", "M")) == set()  # a value of another option
+        assert having(index, ("Size", "M"), text="tee") == {"Tee"}
+        assert having(index, ("Size", "M"), max_price_minor=2000) == {"Tee"}
+        assert len(titles(index)) == 4  # no option filter: everything
+
+    def test_two_option_filters_must_both_hold_for_one_variant(self, index: SearchIndex) -> None:
+        index.apply(
+            [
+                # M in blue and L in red, but no red M.
+                with_variants(
+                    "Tee",
+                    [
+                        (1000, {"Size": "M", "Colour": "Blue"}),
+                        (1000, {"Size": "L", "Colour": "Red"}),
+                    ],
+                ),
+                with_variants(
+                    "Polo",
+                    [
+                        (2000, {"Size": "M", "Colour": "Red"}),
+                        (2000, {"Size": "S", "Colour": "Red"}),
+                    ],
+                ),
+                with_variants(
+                    "Scarf",
+                    [
+                        (900, {"Colour": "Red", "Material": "Wool"}),
+                        (900, {"Colour": "Blue", "Material": "Silk"}),
+                    ],
+                ),
+            ],
+            [],
+        )
+        red, blue = ("Colour", "Red"), ("Colour", "Blue")
+        m, big = ("Size", "M"), ("Size", "L")
+        assert having(index, m) == {"Tee", "Polo"}
+        assert having(index, red) == {"Tee", "Polo", "Scarf"}
+        assert having(index, m, red) == {"Polo"}
+        assert having(index, red, m) == {"Polo"}  # the order given does not matter
+        assert having(index, m, blue) == {"Tee"}
+        assert having(index, big, blue) == set()
+        # Values of one option are alternatives; every option named is still one variant's.
+        assert having(index, m, big) == {"Tee", "Polo"}
+        assert having(index, m, big, red) == {"Tee", "Polo"}
+        assert having(index, red, blue, big) == {"Tee"}
+        assert having(index, red, ("Material", "Silk")) == set()
+        assert having(index, blue, ("Material", "Silk")) == {"Scarf"}
+        five = (m, red, ("Material", "Wool"), ("Fit", "Slim"), ("Sleeve", "Long"))
+        assert having(index, *five) == set()
+
+    def test_a_query_may_name_every_option_a_product_can_have(self, index: SearchIndex) -> None:
+        names = ("Size", "Colour", "Material", "Fit", "Sleeve")
+        index.apply(
+            [
+                with_variants(
+                    "Suit",
+                    [
+                        (
+                            9000,
+                            dict(zip(names, ("M", "Navy", "Wool", "Slim", "Long"), strict=True)),
+                        ),
+                        (
+                            9000,
+                            dict(zip(names, ("L", "Grey", "Linen", "Slim", "Short"), strict=True)),
+                        ),
+                    ],
+                )
+            ],
+            [],
+        )
+        navy_m = (("Size", "M"), ("Colour", "Navy"), ("Material", "Wool"), ("Fit", "Slim"))
+        assert having(index, *navy_m, ("Sleeve", "Long")) == {"Suit"}
+        assert having(index, *navy_m, ("Sleeve", "Short")) == set()
+        assert having(index, ("Material", "Linen"), ("Sleeve", "Short"), ("Fit", "Slim")) == {
+            "Suit"
+        }
+        assert having(index, ("Material", "Linen"), ("Colour", "Navy")) == set()
+
+    def test_option_facets_count_matching_products_per_option_and_value(
+        self, index: SearchIndex
+    ) -> None:
+        index.apply(
+            [
+                with_variants(
+                    "Tee",
+                    [
+                        (1000, {"Size": "M", "Colour": "Blue"}),
+                        (1000, {"Size": "L", "Colour": "Red"}),
+                    ],
+                ),
+                with_variants(
+                    "Polo",
+                    [
+                        (2000, {"Size": "M", "Colour": "Red"}),
+                        (2000, {"Size": "S", "Colour": "Red"}),
+                    ],
+                ),
+                # The same option and value spelt otherwise count with the others.
+                with_variants("Dress", [(5000, {"size": "m"})]),
+                with_variants("Hat", [(700, {"Size": "M"})], available=0),
+                doc("Mug"),  # without options: counted under none
+            ],
+            [],
+        )
+        facets = index.search(ONLY_T1, SearchQuery(in_stock=True)).facets
+        assert facets.options == {
+            "Colour": [Bucket("Red", 2), Bucket("Blue", 1)],
+            "Size": [Bucket("M", 3), Bucket("L", 1), Bucket("S", 1)],
+        }
+        assert facets.categories == [Bucket("Misc", 4)]  # the same result set
+        # Over what matched, an option's own filter included (as categories are counted).
+        narrowed = index.search(ONLY_T1, SearchQuery(options=(("Colour", "Red"),))).facets
+        assert narrowed.options == {
+            "Colour": [Bucket("Red", 2), Bucket("Blue", 1)],
+            "Size": [Bucket("M", 2), Bucket("L", 1), Bucket("S", 1)],
+        }
+        assert index.search(ONLY_T1, SearchQuery(text="mug")).facets.options == {}
+
+    def test_option_facets_appear_as_soon_as_a_product_has_options(
+        self, index: SearchIndex, reopen: Callable[[], SearchIndex]
+    ) -> None:
+        other = reopen()
+        index.apply([doc("Mug")], [])
+        assert other.search(ONLY_T1, SearchQuery()).facets.options == {}
+        tee = with_variants("Tee", [(1000, {"Size": "M"})])
+        index.apply([tee], [])
+        for handle in (index, other):
+            assert handle.search(ONLY_T1, SearchQuery()).facets.options == {
+                "Size": [Bucket("M", 1)]
+            }
+        index.apply([], [removal(tee, tee.version + 1)])
+        assert other.search(ONLY_T1, SearchQuery()).facets.options == {}
+
+    def test_price_facets_count_a_product_in_each_range_a_variant_price_is_in(
+        self, index: SearchIndex
+    ) -> None:
+        index.apply(
+            [
+                with_variants(
+                    "Tee",
+                    [(1200, {"Size": "S"}), (1300, {"Size": "M"}), (30_000, {"Size": "L"})],
+                ),
+                doc("Mug", price_minor=1100),
+            ],
+            [],
+        )
+        facets = index.search(ONLY_T1, SearchQuery()).facets
+        assert facets.prices == [
+            PriceBucket("USD", 1000, 2500, 2),
+            PriceBucket("USD", 25_000, 50_000, 1),
+        ]
+        tee_only = index.search(ONLY_T1, SearchQuery(min_price_minor=25_000)).facets.prices
+        assert tee_only == [
+            PriceBucket("USD", 1000, 2500, 1),
+            PriceBucket("USD", 25_000, 50_000, 1),
+        ]
+
+    def test_documents_come_back_as_they_went_in(self, index: SearchIndex) -> None:
+        tee = with_variants(
+            "Tee",
+            [(1000, {"Size": "M", "Colour": "Blue"}), (1500, {"Size": "L", "Colour": "Blue"})],
+        )
+        plain, spelt = doc("Mug"), doc("Cap", prices=(1000,))
+        index.apply([tee, plain, spelt], [])
+        found = {d.title: d for d in index.search(ONLY_T1, SearchQuery()).items}
+        assert found == {"Tee": tee, "Mug": plain, "Cap": spelt}
+
+    def test_option_filters_and_facets_stay_in_the_tenant(self, index: SearchIndex) -> None:
+        index.apply(
+            [
+                with_variants("Tee", [(1000, {"Size": "M"})]),
+                with_variants("Tee", [(1000, {"Size": "M"})], tenant_id=T2, seller_id=S2),
+                with_variants("Gown", [(1000, {"Size": "XL"})], tenant_id=T2, seller_id=S2),
+            ],
+            [],
+        )
+        mine = index.search(ONLY_T1, SearchQuery(options=(("Size", "M"),)))
+        assert [d.tenant_id for d in mine.items] == [T1] and mine.total == 1
+        assert mine.facets.options == {"Size": [Bucket("M", 1)]}
+        assert having(index, ("Size", "XL")) == set()
+        everything = index.search(ONLY_T1, SearchQuery()).facets.options
+        assert everything == {"Size": [Bucket("M", 1)]}
+        every_tenant = TenantScope.every_tenant()
+        assert index.search(every_tenant, SearchQuery(options=(("Size", "M"),))).total == 2
+        nobody = index.search(TenantScope(frozenset()), SearchQuery(options=(("Size", "M"),)))
+        assert nobody.total == 0 and nobody.facets.options == {}
+
+    def test_variants_follow_versions_and_removals(self, index: SearchIndex) -> None:
+        tee = with_variants("Tee", [(1000, {"Size": "M"})], version=50)
+        index.apply([tee], [])
+        later = with_variants("Tee", [(1000, {"Size": "L"})], product_id=tee.product_id, version=51)
+        index.apply([later], [])
+        index.apply([replace(tee, version=49)], [])  # an older change stays out
+        assert having(index, ("Size", "M")) == set()
+        assert having(index, ("Size", "L")) == {"Tee"}
+        index.apply([], [removal(tee, 52)])
+        assert having(index, ("Size", "L")) == set()
+        assert index.search(ONLY_T1, SearchQuery()).facets.options == {}
 
     # -- versions ------------------------------------------------------------------------------
 

@@ -13,11 +13,13 @@ from opensearchpy import Connection, OpenSearch
 
 from projections.scope import TenantScope
 from projections.search.opensearch_index import (
+    SCALAR_FIELDS,
     OpenSearchIndex,
     alias_swap,
     bulk_body,
     index_template,
     search_body,
+    source,
     suggest_body,
     words,
 )
@@ -28,6 +30,7 @@ from projections.search.port import (
     Removal,
     SearchQuery,
     SearchUnavailable,
+    combination_term,
 )
 from projections.search.tantivy_index import TEXT
 
@@ -92,6 +95,18 @@ def scripted(script: Script) -> tuple[OpenSearchIndex, list[tuple[str, str, dict
     return OpenSearchIndex("unused", client=client), sent
 
 
+def tee(**overrides: Any) -> ProductDocument:
+    """A product with variants: M in red at 25.99, L in red and in blue at 29.99."""
+    m_red, l_red = (("Size", "M"), ("Colour", "Red")), (("Size", "L"), ("Colour", "Red"))
+    l_blue = (("Size", "L"), ("Colour", "Blue"))
+    return document(
+        prices=(2599, 2999, 2999),
+        options=(("Size", "M"), ("Colour", "Red"), ("Size", "L"), ("Colour", "Blue")),
+        variant_options=(m_red, l_red, l_blue),
+        **overrides,
+    )
+
+
 def ready(extra: Callable[[str, str], Answer | None] = lambda m, u: None) -> Script:
     """A cluster where the template and the alias already exist."""
 
@@ -140,10 +155,51 @@ def test_the_template_maps_every_field_explicitly_and_strictly() -> None:
             "version": {"type": "long"},
             "images": {"type": "keyword", "index": False, "doc_values": False},
             "featured": {"type": "boolean"},
+            "variants": {"type": "keyword", "index": False, "doc_values": False},
+            "variant_prices": {"type": "long"},
+            "option_pairs": {"type": "keyword"},
+            "option_terms": {"type": "keyword"},
         },
     }
-    # The mapping names exactly the document's fields: a new field must be mapped on purpose.
-    assert template["template"]["mappings"]["properties"].keys() == document().__dict__.keys()
+    # The mapping names exactly what a document is sent as: a new field must be mapped on purpose.
+    assert template["template"]["mappings"]["properties"].keys() == source(tee()).keys()
+    assert source(document()).keys() == source(tee()).keys() - {"variants"}
+    assert set(SCALAR_FIELDS) < source(document()).keys()
+
+
+def test_a_document_is_sent_with_its_variants_and_the_terms_they_make() -> None:
+    plain = source(document())
+    assert plain["variant_prices"] == [2599]  # a product without variants: its own price
+    assert plain["option_pairs"] == [] and plain["option_terms"] == []
+    sent = source(tee())
+    assert {k: sent[k] for k in SCALAR_FIELDS} == {k: plain[k] for k in SCALAR_FIELDS}
+    assert json.loads(sent["variants"]) == {
+        "prices": [2599, 2999, 2999],
+        "options": [["Size", "M"], ["Colour", "Red"], ["Size", "L"], ["Colour", "Blue"]],
+        "variant_options": [
+            [["Size", "M"], ["Colour", "Red"]],
+            [["Size", "L"], ["Colour", "Red"]],
+            [["Size", "L"], ["Colour", "Blue"]],
+        ],
+    }
+    assert sent["variant_prices"] == [2599, 2999]
+    assert sent["option_pairs"] == [
+        '["Size","M"]',
+        '["Colour","Red"]',
+        '["Size","L"]',
+        '["Colour","Blue"]',
+    ]
+    # One term per combination of one variant's values: alone, and together.
+    combos = [
+        [("colour", "blue")],
+        [("colour", "red")],
+        [("size", "l")],
+        [("size", "m")],
+        [("colour", "blue"), ("size", "l")],
+        [("colour", "red"), ("size", "l")],
+        [("colour", "red"), ("size", "m")],
+    ]
+    assert sent["option_terms"] == sorted(combination_term(c) for c in combos)
 
 
 def test_bulk_sends_the_newest_change_per_product_with_its_external_version() -> None:
@@ -156,7 +212,7 @@ def test_bulk_sends_the_newest_change_per_product_with_its_external_version() ->
     meta = {"_index": "velora-products", "version_type": "external"}
     assert body == [
         {"index": {**meta, "_id": P, "version": 9}},
-        {**kept.__dict__},
+        source(kept),
         {"delete": {**meta, "_id": gone.product_id, "version": 4}},
     ]
 
@@ -173,19 +229,25 @@ def test_search_filters_by_tenant_and_every_parameter_and_asks_for_facets() -> N
         sort="relevance",
         limit=20,
         offset=40,
+        options=(("Size", "M"), ("colour", "RED"), ("Size", "L")),
     )
     body = search_body(TenantScope.only(T), query)
+    # Size M or L, in red, in one variant: a term per way of picking.
+    red_l = combination_term([("colour", "red"), ("size", "l")])
+    red_m = combination_term([("colour", "red"), ("size", "m")])
     fields = ["title^3", "category^2", "description"]
     assert body["from"] == 40 and body["size"] == 20 and body["track_total_hits"] is True
+    assert body["_source"] == {"excludes": ["variant_prices", "option_pairs", "option_terms"]}
     assert body["query"] == {
         "bool": {
             "filter": [
                 {"terms": {"tenant_id": [T]}},
                 {"term": {"category.key": "Kitchen"}},
                 {"term": {"seller_id": S}},
-                {"range": {"price_minor": {"gte": 100, "lte": 5000}}},
+                {"range": {"variant_prices": {"gte": 100, "lte": 5000}}},
                 {"range": {"rating_avg": {"gte": 4.0}}},
                 {"range": {"available": {"gte": 1}}},
+                {"terms": {"option_terms": sorted([red_l, red_m])}},
             ],
             "must": [
                 {"multi_match": {"query": "red", "fields": fields, "fuzziness": "AUTO"}},
@@ -198,8 +260,9 @@ def test_search_filters_by_tenant_and_every_parameter_and_asks_for_facets() -> N
     assert aggs["categories"] == {"terms": {"field": "category.key", "size": 50}}
     assert aggs["sellers"] == {"terms": {"field": "seller_id", "size": 50}}
     assert aggs["currencies"]["terms"] == {"field": "currency", "size": 50}
+    assert aggs["options"] == {"terms": {"field": "option_pairs", "size": 500}}
     ranges = aggs["currencies"]["aggs"]["prices"]["range"]
-    assert ranges["field"] == "price_minor"
+    assert ranges["field"] == "variant_prices"
     assert ranges["ranges"][:3] == [{"to": 10}, {"from": 10, "to": 25}, {"from": 25, "to": 50}]
     assert ranges["ranges"][-1] == {"from": 1_000_000}
 
@@ -347,9 +410,18 @@ def test_an_unreachable_cluster_is_unavailable_not_a_bug() -> None:
 
 
 def test_search_reads_hits_total_facets_and_the_next_cursor() -> None:
+    hits = [{"_source": source(document())}, {"_source": source(tee(product_id="p2"))}]
     answer = {
-        "hits": {"total": {"value": 3}, "hits": [{"_source": document().__dict__}]},
+        "hits": {"total": {"value": 3}, "hits": hits},
         "aggregations": {
+            "options": {
+                "buckets": [
+                    {"key": '["Size","M"]', "doc_count": 2},
+                    {"key": '["Colour","Red"]', "doc_count": 2},
+                    {"key": '["size","L"]', "doc_count": 1},
+                    {"key": '["Size","L"]', "doc_count": 2},
+                ]
+            },
             "categories": {"buckets": [{"key": "Kitchen", "doc_count": 3}]},
             "sellers": {"buckets": [{"key": S, "doc_count": 3}]},
             "currencies": {
@@ -374,13 +446,18 @@ def test_search_reads_hits_total_facets_and_the_next_cursor() -> None:
     scope, query = TenantScope.only(T), SearchQuery(text="teapot", limit=1)
     result = index.search(scope, query)
     assert sent[-1][3] == search_body(scope, query)
-    assert result.items == [document()] and result.total == 3
+    assert result.items == [document(), tee(product_id="p2")] and result.total == 3
     assert result.facets.categories == [Bucket("Kitchen", 3)]
     assert result.facets.sellers == [Bucket(S, 3)]
     assert result.facets.prices == [
         PriceBucket("USD", None, 1000, 1),
         PriceBucket("USD", 2500, 5000, 2),
     ]
+    # Spellings of one option and value are counted together, under the commoner spelling.
+    assert result.facets.options == {
+        "Colour": [Bucket("Red", 2)],
+        "Size": [Bucket("L", 3), Bucket("M", 2)],
+    }
     assert result.next_cursor is not None
 
 

@@ -9,15 +9,26 @@ it back; every query filters on `live`.
 
 Writers open per batch and close after it, so several processes (`velora serve`, `velora
 project`, a rebuild) can share the directory: the projector's tracking row already makes sure
-only one of them writes a generation at a time."""
+only one of them writes a generation at a time.
+
+A generation made by an earlier Velora, with other fields, is upgraded when it is first opened:
+every document it stores (tombstones too, with their versions) is copied into a new generation
+with today's fields, which then becomes live, as a rebuild's would. Every field a document is
+made of is stored, and a field added since takes its default, which is what the earlier
+documents meant (products had no variants before their fields came). One process upgrades while
+the others wait for it on a lock file; processes of the earlier release must be stopped first,
+as their writes to the old generation would not be copied."""
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import re
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -43,6 +54,8 @@ from projections.search.port import (
     stored_variants,
     variant_terms,
 )
+
+log = logging.getLogger(__name__)
 
 ANALYZER = "velora_text"
 MAX_QUERY_TERMS = 16
@@ -211,6 +224,28 @@ def _as_document(stored: dict[str, list[Any]]) -> ProductDocument:
     return ProductDocument(**values)
 
 
+def _as_change(stored: dict[str, list[Any]]) -> ProductDocument | Removal:
+    """A stored document back as the change that made it, tombstones as removals."""
+    if not stored["live"][0]:
+        return Removal(stored["product_id"][0], stored["tenant_id"][0], stored["version"][0])
+    return _as_document(stored)
+
+
+class SchemaMismatch(SearchUnavailable):
+    """A generation made by an earlier Velora, with other fields."""
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Held by one thread of one process at a time (an flock on its own open of the file)."""
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 class Generation:
     """One tantivy index directory."""
 
@@ -221,13 +256,9 @@ class Generation:
         try:
             self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         except (OSError, ValueError) as e:
-            hint = (
-                " (it was built by an earlier Velora with other fields: "
-                "`velora projections rebuild search` builds it anew)"
-                if "schema does not match" in str(e)
-                else ""
-            )
-            raise SearchUnavailable(f"cannot open the search index at {path}: {e}{hint}") from e
+            if "schema does not match" in str(e):
+                raise SchemaMismatch(f"the search index at {path} has other fields") from e
+            raise SearchUnavailable(f"cannot open the search index at {path}: {e}") from e
         self.index.register_tokenizer(ANALYZER, TEXT)
         self._lock = threading.Lock()
         self._seen_commit: tuple[int, int] | None = None
@@ -299,6 +330,31 @@ class Generation:
                 self.index.reload()
                 self._seen_commit = self._commit_stamp()
                 self._any_options = None
+
+    def copy_from(self, earlier: Path) -> int:
+        """Copies every document of a generation with other fields into this new, empty one,
+        versions and tombstones as they are. Returns how many."""
+        try:
+            old = tantivy.Index.open(str(earlier))
+            searcher = old.searcher()
+            hits = searcher.search(Query.all_query(), limit=max(searcher.num_docs, 1), count=False)
+            addresses = [address for _, address in hits.hits]
+            writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+        except (OSError, ValueError) as e:
+            raise SearchUnavailable(f"cannot read the search index at {earlier}: {e}") from e
+        try:
+            for address in addresses:
+                writer.add_document(_as_tantivy(_as_change(searcher.doc(address).to_dict())))
+            writer.commit()
+        except (KeyError, TypeError, ValueError) as e:
+            writer.rollback()
+            raise SearchUnavailable(
+                f"cannot upgrade the search index at {earlier} ({e}): "
+                "`velora projections rebuild search` builds it anew from the catalog"
+            ) from e
+        writer.wait_merging_threads()
+        self.index.reload()
+        return len(addresses)
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -407,7 +463,9 @@ class TantivyIndex(SearchIndex):
         """Makes the first generation live, once, however many threads or processes try at the
         same moment: linking CURRENT into place fails for all but the first."""
         self.root.mkdir(parents=True, exist_ok=True)
-        Generation(self.root / FIRST_GENERATION)
+        # One an earlier Velora made just before it stopped is upgraded by `live`.
+        with suppress(SchemaMismatch):
+            Generation(self.root / FIRST_GENERATION)
         tmp = self.root / f"CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(FIRST_GENERATION)
         try:
@@ -430,12 +488,47 @@ class TantivyIndex(SearchIndex):
             stamp = self._pointer_stamp()
             name = self._current_file.read_text().strip()
             if self._live is None or self._live.name != name:
-                self._live = Generation(self.root / name)
+                try:
+                    self._live = Generation(self.root / name)
+                except SchemaMismatch:
+                    self._live = self._upgrade(name)
+                    stamp = self._pointer_stamp()
             self._pointer = stamp
             return self._live
 
+    def _upgrade(self, stale: str) -> Generation:
+        """Copies a generation an earlier Velora made into a new one with today's fields and
+        makes that live (see the module docstring). Called holding `_lock`."""
+        with _exclusive(self.root / "UPGRADE.lock"):
+            name = self._current_file.read_text().strip()
+            if name != stale:  # another process upgraded it meanwhile
+                return Generation(self.root / name)
+            target = Generation(self.root / self._new_generation_name())
+            try:
+                copied = target.copy_from(self.root / stale)
+            except BaseException:
+                shutil.rmtree(target.path, ignore_errors=True)
+                raise
+            # The generation it came from stays until the next rebuild removes it, as the one a
+            # rebuild replaces does.
+            self._point_to(target.name)
+        log.warning(
+            "upgraded the search index %s to %s with today's fields (%d documents)",
+            stale,
+            target.name,
+            copied,
+        )
+        return target
+
+    def _current_name(self) -> str:
+        """The live generation's name, without opening it: a rebuild replaces a generation that
+        cannot be opened or upgraded."""
+        if self._pointer_stamp() is None:
+            self.live()
+        return self._current_file.read_text().strip()
+
     def generation(self) -> str:
-        return self.live().name
+        return self._current_name()
 
     # -- the port --------------------------------------------------------------------------------
 
@@ -449,13 +542,13 @@ class TantivyIndex(SearchIndex):
         return self.live().suggest(scope, prefix, limit)
 
     def begin_rebuild(self) -> TantivyRebuild:
-        self.live()
+        self._current_name()
         with self._lock:
             return TantivyRebuild(Generation(self.root / self._new_generation_name()))
 
     def publish(self, rebuild: Rebuild) -> None:
         assert isinstance(rebuild, TantivyRebuild)
-        previous = self.live().name
+        previous = self._current_name()
         with self._lock:
             self._point_to(rebuild.generation)
         # Keep the generation just replaced (a reader may still be finishing a query on it) and

@@ -5,6 +5,13 @@
 - Changes go in with `_bulk`, with the document's version as an external version, so OpenSearch
   itself keeps only newer changes (an equal or older one answers 409, which is not an error).
 - A rebuild fills a new generation, then moves the alias in one `_aliases` call.
+- A live generation made by an earlier Velora, whose mapping lacks fields the template now has,
+  is upgraded when an engine first uses it: the missing fields are added to its mapping (adding
+  is all a strict mapping allows, and all an upgrade needs), then every document without the
+  derived price field (`variant_prices`, which every document written since has) is written
+  again with today's fields at its own version (`external_gte`): a newer change, or a removal,
+  made meanwhile wins over the rewrite. Products had no variants before those fields came, so
+  their defaults are what the earlier documents meant.
 
 The request bodies are built by the functions at the top, which the unit tests pin."""
 
@@ -45,6 +52,7 @@ MAX_QUERY_TERMS = 16
 _WORD = re.compile(r"[^\W_]+")
 _GENERATION = re.compile(r"-g(\d{6})$")
 TEXT_FIELDS = ["title^3", "category^2", "description"]
+UPGRADE_BATCH = 1000
 # The document's fields that are one value each (the variant fields go in as `variant_terms`).
 SCALAR_FIELDS = tuple(f.name for f in fields(ProductDocument) if f.name not in VARIANT_FIELDS)
 DERIVED_FIELDS = ("variant_prices", "option_pairs", "option_terms")
@@ -128,7 +136,11 @@ def source(d: ProductDocument) -> dict[str, Any]:
 
 
 def bulk_body(
-    target: str, upserts: Sequence[ProductDocument], removals: Sequence[Removal]
+    target: str,
+    upserts: Sequence[ProductDocument],
+    removals: Sequence[Removal],
+    *,
+    version_type: str = "external",
 ) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     for product_id, change in newest_version(upserts, removals).items():
@@ -136,7 +148,7 @@ def bulk_body(
             "_index": target,
             "_id": product_id,
             "version": change.version,
-            "version_type": "external",
+            "version_type": version_type,
         }
         if isinstance(change, Removal):
             body.append({"delete": meta})
@@ -246,6 +258,18 @@ def alias_swap(alias: str, old: str | None, new: str) -> dict[str, Any]:
     return {"actions": actions}
 
 
+def upgrade_search_body(after: str | None) -> dict[str, Any]:
+    """A page of the documents written before the variant fields came, in product id order."""
+    body: dict[str, Any] = {
+        "size": UPGRADE_BATCH,
+        "query": {"bool": {"must_not": [{"exists": {"field": "variant_prices"}}]}},
+        "sort": [{"product_id": "asc"}],
+    }
+    if after is not None:
+        body["search_after"] = [after]
+    return body
+
+
 def _document(held: dict[str, Any]) -> ProductDocument:
     values = {name: held[name] for name in SCALAR_FIELDS if name in held}
     return ProductDocument(**values, **stored_variants(held.get("variants")))
@@ -298,12 +322,35 @@ class OpenSearchIndex(SearchIndex):
             name=self.prefix,
             body=index_template(self.prefix, shards=self.shards, replicas=self.replicas),
         )
-        if self._alias_target() is None:
+        live = self._alias_target()
+        if live is None:
             first = f"{self.prefix}-g000001"
             if not self._call(self.client.indices.exists, index=first):
                 self._call(self.client.indices.create, index=first)
             self._call(self.client.indices.update_aliases, body=alias_swap(self.alias, None, first))
+        else:
+            self._upgrade(live)
         self._ready = True
+
+    def _upgrade(self, live: str) -> None:
+        """Brings a generation an earlier Velora made up to today's fields (see the module
+        docstring); on one that has them, one mapping read and one empty search."""
+        held = self._call(self.client.indices.get_mapping, index=live)
+        properties = next(iter(held.values()))["mappings"].get("properties", {})
+        wanted = index_template(self.prefix)["template"]["mappings"]["properties"]
+        missing = {name: kind for name, kind in wanted.items() if name not in properties}
+        if missing:
+            self._call(self.client.indices.put_mapping, index=live, body={"properties": missing})
+        after = None
+        while True:
+            answer = self._call(self.client.search, index=live, body=upgrade_search_body(after))
+            hits = answer["hits"]["hits"]
+            if not hits:
+                return
+            documents = [_document(hit["_source"]) for hit in hits]
+            body = bulk_body(live, documents, [], version_type="external_gte")
+            self._send(body, params={"refresh": "wait_for"})
+            after = documents[-1].product_id
 
     def _alias_target(self) -> str | None:
         try:
@@ -328,9 +375,10 @@ class OpenSearchIndex(SearchIndex):
         refresh: bool,
     ) -> None:
         body = bulk_body(target, upserts, removals)
-        if not body:
-            return
-        params = {"refresh": "wait_for"} if refresh else {}
+        if body:
+            self._send(body, params={"refresh": "wait_for"} if refresh else {})
+
+    def _send(self, body: list[dict[str, Any]], params: dict[str, str]) -> None:
         answer = self._call(self.client.bulk, body=body, params=params)
         if not answer.get("errors"):
             return

@@ -21,6 +21,7 @@ from projections.search.opensearch_index import (
     search_body,
     source,
     suggest_body,
+    upgrade_search_body,
     words,
 )
 from projections.search.port import (
@@ -107,8 +108,17 @@ def tee(**overrides: Any) -> ProductDocument:
     )
 
 
+def mapping(properties: dict[str, Any]) -> Answer:
+    return 200, {"velora-products-g000002": {"mappings": {"properties": properties}}}
+
+
+LIVE_MAPPING = index_template("velora-products")["template"]["mappings"]["properties"]
+NOTHING_TO_UPGRADE = {"hits": {"total": {"value": 0}, "hits": []}}
+
+
 def ready(extra: Callable[[str, str], Answer | None] = lambda m, u: None) -> Script:
-    """A cluster where the template and the alias already exist."""
+    """A cluster where the template and the alias already exist, the live generation made by
+    this release."""
 
     def script(method: str, url: str) -> Answer:
         found = extra(method, url)
@@ -118,6 +128,10 @@ def ready(extra: Callable[[str, str], Answer | None] = lambda m, u: None) -> Scr
             return 200, {"acknowledged": True}
         if url == "/_alias/velora-products":
             return 200, {"velora-products-g000002": {"aliases": {"velora-products": {}}}}
+        if (method, url) == ("GET", "/velora-products-g000002/_mapping"):
+            return mapping(LIVE_MAPPING)
+        if (method, url) == ("POST", "/velora-products-g000002/_search"):
+            return 200, NOTHING_TO_UPGRADE
         raise AssertionError(f"unexpected request {method} {url}")
 
     return script
@@ -511,3 +525,61 @@ def test_a_rebuild_fills_the_next_generation_then_swaps_the_alias_once() -> None
     assert swap[3] == alias_swap(
         "velora-products", "velora-products-g000002", "velora-products-g000003"
     )
+
+
+def test_a_generation_made_before_variants_is_upgraded_in_place() -> None:
+    added = ("variants", "variant_prices", "option_pairs", "option_terms")
+    earlier = {name: kind for name, kind in LIVE_MAPPING.items() if name not in added}
+    held = {k: v for k, v in source(document()).items() if k in earlier}
+    second = {**held, "product_id": "p2", "title": "Kettle", "version": 12}
+    pages = [[held], [second], []]
+
+    def extra(method: str, url: str) -> Answer | None:
+        if (method, url) == ("GET", "/velora-products-g000002/_mapping"):
+            return mapping(earlier)
+        if (method, url) == ("PUT", "/velora-products-g000002/_mapping"):
+            return 200, {"acknowledged": True}
+        if (method, url) == ("POST", "/velora-products-g000002/_search"):
+            return 200, {"hits": {"hits": [{"_source": s} for s in pages.pop(0)]}}
+        if url == "/_bulk":
+            # The second document changed meanwhile: the newer change stays.
+            return 200, {"errors": True, "items": [{"index": {"_id": "p", "status": 409}}]}
+        return None
+
+    index, sent = scripted(ready(extra))
+    index.generation()
+    calls = [(m, u) for m, u, _, _ in sent]
+    assert calls == [
+        ("PUT", "/_index_template/velora-products"),
+        ("GET", "/_alias/velora-products"),
+        ("GET", "/velora-products-g000002/_mapping"),
+        ("PUT", "/velora-products-g000002/_mapping"),
+        ("POST", "/velora-products-g000002/_search"),
+        ("POST", "/_bulk"),
+        ("POST", "/velora-products-g000002/_search"),
+        ("POST", "/_bulk"),
+        ("POST", "/velora-products-g000002/_search"),
+        ("GET", "/_alias/velora-products"),
+    ]
+    # Only the missing fields are added: a strict mapping takes additions.
+    assert sent[3][3] == {"properties": {name: LIVE_MAPPING[name] for name in added}}
+    assert (
+        sent[4][3]
+        == upgrade_search_body(None)
+        == {
+            "size": 1000,
+            "query": {"bool": {"must_not": [{"exists": {"field": "variant_prices"}}]}},
+            "sort": [{"product_id": "asc"}],
+        }
+    )
+    assert sent[6][3] == upgrade_search_body(P)
+    assert sent[6][3]["search_after"] == [P]
+    # Written again at their own versions, with today's fields; a newer change wins (409).
+    meta = {"_index": "velora-products-g000002", "version_type": "external_gte"}
+    assert sent[5][2] == {"refresh": "wait_for"}
+    assert sent[5][3] == [{"index": {**meta, "_id": P, "version": 9}}, source(document())]
+    kettle = source(document(product_id="p2", title="Kettle", version=12))
+    assert sent[7][3] == [{"index": {**meta, "_id": "p2", "version": 12}}, kettle]
+    # Once upgraded, the engine does not look again in this process.
+    index.generation()
+    assert [u for _, u, _, _ in sent[len(calls) :]] == ["/_alias/velora-products"]

@@ -6,7 +6,8 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +21,7 @@ from projections.search.port import (
     SearchQuery,
     SearchResult,
     Sort,
+    option_problem,
     page,
 )
 
@@ -64,7 +66,14 @@ class SellerBucketOut(BucketOut):
 class FacetsOut(BaseModel):
     category: list[BucketOut]
     seller_id: list[SellerBucketOut]
-    price: list[PriceBucketOut]
+    price: list[PriceBucketOut] = Field(
+        description="each product counted in every range one of its variants' prices is in"
+    )
+    options: dict[str, dict[str, int]] = Field(
+        description="per option name, per value, how many matching products have a buyable "
+        'variant with that value, e.g. `{"Size": {"M": 3, "L": 1}}`; products '
+        "without options count under none"
+    )
 
 
 class SearchOut(BaseModel):
@@ -112,18 +121,47 @@ def _answer(result: SearchResult, media_urls: MediaUrls, ratings: dict[str, Any]
                 }
                 for b in f.prices
             ],
+            "options": {
+                name: {b.value: b.count for b in values} for name, values in f.options.items()
+            },
         },
         "next_cursor": result.next_cursor,
     }
 
 
 Price = Annotated[
-    int | None, Query(ge=0, le=10**12, description="integer minor units of the tenant currency")
+    int | None,
+    Query(
+        ge=0,
+        le=10**12,
+        description="integer minor units of the tenant currency; a product matches when any "
+        "of its variants' prices does",
+    ),
 ]
+OPTION_PREFIX = "option."
+
+
+def option_filters(request: Request) -> tuple[tuple[str, str], ...]:
+    """The `option.<Name>=<value>` parameters, which no declared parameter can describe: their
+    names are the sellers' own. Each bad one is reported where it was given."""
+    found, errors = [], []
+    for key, value in request.query_params.multi_items():
+        if not key.startswith(OPTION_PREFIX):
+            continue
+        name = key.removeprefix(OPTION_PREFIX)
+        problem = option_problem(name, value)
+        if problem is None:
+            found.append((name, value))
+        else:
+            errors.append({"type": "value_error", "loc": ("query", key), "msg": problem})
+    if errors:
+        raise RequestValidationError(errors)
+    return tuple(found)
 
 
 @router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
 async def search_products(
+    request: Request,
     search: SearchDep,
     catalog_queries: CatalogQueriesDep,
     media_urls: MediaUrlsDep,
@@ -144,8 +182,22 @@ async def search_products(
 ) -> dict[str, Any]:
     """Active products of approved sellers in the caller's marketplace. `q` is ranked by BM25 over
     title, category and description and tolerates typos; filters narrow the results; `facets`
-    count categories, sellers (each with its rating) and price ranges of everything that
-    matched. Results are paged to a depth of 10,000."""
+    count categories, sellers (each with its rating), price ranges and option values of
+    everything that matched. Results are paged to a depth of 10,000.
+
+    **Variants.** A price filter matches a product when any of its variants' prices is in the
+    range; `price_asc`/`price_desc` sort by its lowest price, the hit's `price`.
+
+    **Option filters** are query parameters named `option.<Name>`, one per value, e.g.
+    `?option.Size=M&option.Colour=Red` (they cannot be declared below: the names are the
+    sellers'). Names and values match whatever their case, Unicode composition (NFC) and runs of
+    white space. Values of one option are alternatives (`option.Size=M&option.Size=L`: M or L);
+    every option named must be matched, all by one variant: Size=M with Colour=Red finds a
+    product only if one of its variants is both. At most 10 option parameters naming at most 5
+    options; names and values have 1 to 100 characters and no control characters; anything
+    else answers 422.
+    `facets.options` counts, per option and value, the matching products that have a variant
+    with that value (an option's own filter applies to its facet too, as `category`'s does)."""
     query = SearchQuery(
         text=q,
         category=category,
@@ -157,6 +209,7 @@ async def search_products(
         featured=featured,
         sort=sort,
         limit=limit,
+        options=option_filters(request),
     )
     result = await run_in_threadpool(search.search, scope, page(scope, query, cursor))
     sellers = [b.value for b in result.facets.sellers]

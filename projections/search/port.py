@@ -23,7 +23,9 @@ the terms `variant_terms` derives, so that both answer the same:
 - Option facets count, per option and value, the matching products that have a buyable variant
   with that value, over the same result set as every other facet (an option's own filter
   included, as the category facet includes the category filter). Spellings that differ only as
-  `name_key` ignores are counted together, under the spelling most of those products use."""
+  `name_key` ignores are counted together, under the spelling most of those products use.
+  Facets count products, not variants: filtered by Size=M, a product with an M in blue and an L
+  in red counts under Red too, though Size=M with Colour=Red would not find it."""
 
 from __future__ import annotations
 

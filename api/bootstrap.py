@@ -18,7 +18,7 @@ from domain.media import BlobStore
 from domain.payments import PaymentProvider
 from eventstore.application import Contention
 from eventstore.blobs import FileBlobStore, S3BlobStore
-from eventstore.currencies import install_iso_4217
+from eventstore.currencies import install_iso_3166, install_iso_4217
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
 from eventstore.payments import LocalPaymentProvider
@@ -280,6 +280,7 @@ def settled_products_of(
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     install_iso_4217()  # the currencies commands may name
+    install_iso_3166()  # and the countries
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
     log = open_event_log(
         settings.eventstore_url, settings.data_dir, secret=tokens.secret_for("personal-keys")

@@ -17,6 +17,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Whether people may sign themselves up as sellers: the marketplace's call (the platform's
     # super admin sets it at creation, and may change it as it changes the tenant's users).
     "tenants:seller_signup": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    "tenants:shipping_commission": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    "shipping:manage": frozenset({Role.SELLER}),
+    "shipping:read": ANYONE_SIGNED_IN,
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,

@@ -137,7 +137,7 @@ def cancel(
         done.changed += _close_refund_requests(seller_order, refund_of)
         seller_order.cancel(reason)
         if was_paid:
-            done.paid_back_minor += seller_order.subtotal_minor - seller_order.refunded_minor
+            done.paid_back_minor += seller_order.gross_minor - seller_order.refunded_minor
             escrow.refund_cancelled(books, seller_order)
         for variant_id, hold_id in seller_order.holds:
             stock = stock_of(variant_id)

@@ -71,7 +71,7 @@ def receive_payment(books: Books, so: SellerOrder) -> None:
         f"payment:{so.id}",
         Chart.PROCESSOR_CLEARING,
         Chart.escrow(so.seller_id),
-        so.subtotal_minor,
+        so.gross_minor,
         kind="payment",
     )
     _pend(books, so, so.escrow_generation)
@@ -88,7 +88,7 @@ def refund_cancelled(books: Books, so: SellerOrder) -> None:
         f"refund:{so.id}:cancelled",
         Chart.escrow(so.seller_id),
         Chart.PROCESSOR_CLEARING,
-        so.subtotal_minor - so.refunded_minor,  # what earlier refunds left in escrow
+        so.gross_minor - so.refunded_minor,  # what earlier refunds left in escrow
         kind="refund",
     )
 

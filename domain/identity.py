@@ -223,12 +223,20 @@ class Tenant(TenantAggregate):
     class SellerSignUpSet(TenantAggregate.Event):
         allowed: bool
 
+    class ShippingCommissionSet(TenantAggregate.Event):
+        """Whether commission is taken on shipping too (domain/shipping.py)."""
+
+        taken: bool
+
     # Until a tenant says otherwise, buyers may return delivered lines for this many days.
     return_window_days: int = DEFAULT_WINDOW_DAYS
 
     # Until a tenant says otherwise, anyone may sign up as a seller (and then ask, with
     # `POST /v1/sellers`, to be approved as one).
     seller_signup: bool = True
+
+    # Until a tenant says otherwise, shipping is the seller's, free of commission (API.md).
+    commission_on_shipping: bool = False
 
     # Until a tenant says otherwise, sellers bear the fee of a dispute they lose.
     dispute_fee_payer: str = FeePayer.SELLER.value
@@ -268,6 +276,27 @@ class Tenant(TenantAggregate):
     @event(SellerSignUpSet)
     def _seller_signup_set(self, allowed: bool) -> None:
         self.seller_signup = allowed
+
+    def set_commission_on_shipping(self, taken: bool) -> None:
+        """Whether commission is taken on what buyers pay for shipping, as on the items.
+        Saying what is already so records nothing."""
+        if not isinstance(taken, bool):
+            raise InvalidTenantSettings("commission_on_shipping must be true or false")
+        if taken != self.commission_on_shipping:
+            self._shipping_commission_set(taken=taken)
+
+    @event(ShippingCommissionSet)
+    def _shipping_commission_set(self, taken: bool) -> None:
+        self.commission_on_shipping = taken
+
+    def shipping_commission_bps(self, seller_bps: int | None, discount_bps: int) -> int:
+        """The commission rate on a seller's shipping: none unless the tenant takes it, then
+        the seller's rate without any product's or category's own."""
+        if not self.commission_on_shipping:
+            return 0
+        return self.commission_rules().rate(
+            product_bps=None, category="", seller_bps=seller_bps, discount_bps=discount_bps
+        )
 
     def check_sign_up(self, role: str) -> Role:
         """The role a person who signs up gets: a buyer, or a seller while the tenant allows

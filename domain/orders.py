@@ -20,6 +20,7 @@ from domain.base import TenantAggregate
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid, NotFound
 from domain.money import divide_half_even
+from domain.shipping import Quote
 from domain.variants import ChooseVariant
 
 
@@ -276,9 +277,19 @@ class SellerOrder(TenantAggregate):
         seller_id: UUID
         currency: str
         lines: list[dict[str, Any]]
-        subtotal_minor: int
+        subtotal_minor: int  # the items
         commission_minor: int
         seller_net_minor: int
+        # What the buyer pays to ship it, and the rate (domain/shipping.py `Quote.as_record`);
+        # recorded before shipping existed: nothing, and none.
+        shipping_minor: int
+        shipping: dict[str, Any] | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["shipping_minor"] = 0
+            state["shipping"] = None
 
     class Paid(TenantAggregate.Event):
         pass
@@ -355,6 +366,9 @@ class SellerOrder(TenantAggregate):
     # Units open returns hold (return id -> product id -> quantity), and units returned.
     returns_held: dict[str, dict[str, int]] | None = None
     returned_units: dict[str, int] | None = None
+    # Nor shipping, before it existed.
+    shipping_minor: int = 0
+    shipping: dict[str, Any] | None = None
 
     @staticmethod
     def create_id(order_id: UUID, seller_id: UUID) -> UUID:
@@ -372,6 +386,8 @@ class SellerOrder(TenantAggregate):
         subtotal_minor: int,
         commission_minor: int,
         seller_net_minor: int,
+        shipping_minor: int = 0,
+        shipping: dict[str, Any] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.order_id = order_id
@@ -380,6 +396,8 @@ class SellerOrder(TenantAggregate):
         self.currency = currency
         self.lines = lines
         self.subtotal_minor = subtotal_minor
+        self.shipping_minor = shipping_minor
+        self.shipping = shipping
         self.commission_minor = commission_minor
         self.seller_net_minor = seller_net_minor
         self.status = S.PENDING_PAYMENT.value
@@ -395,6 +413,12 @@ class SellerOrder(TenantAggregate):
         # The seller's net that escrow released, and how much of it payouts have taken.
         self.released_net_minor = 0
         self.payouts: dict[str, int] = {}
+
+    @property
+    def gross_minor(self) -> int:
+        """What the buyer pays for this seller order: its items and their shipping. It is
+        what escrow holds, refunds give back, and disputes can take."""
+        return self.subtotal_minor + self.shipping_minor
 
     @property
     def payout_remaining_minor(self) -> int:
@@ -427,7 +451,7 @@ class SellerOrder(TenantAggregate):
         """What can still be asked back: paid, less refunded, less refunds awaiting a decision."""
         if self.status in (S.PENDING_PAYMENT, S.CANCELLED, S.REFUNDED):
             return 0
-        return self.subtotal_minor - self.refunded_minor - sum(self.requested_refunds.values())
+        return self.gross_minor - self.refunded_minor - sum(self.requested_refunds.values())
 
     def request_refund(self, refund_id: UUID, amount_minor: int | None) -> int:
         """Records a request to refund `amount_minor` (default: all that remains refundable);
@@ -453,7 +477,7 @@ class SellerOrder(TenantAggregate):
         self._not_disputed("refund")
         generation_before = self.escrow_generation
         from_escrow = self.escrow_is_held
-        remaining = self.subtotal_minor - self.refunded_minor
+        remaining = self.gross_minor - self.refunded_minor
         reversed_commission = _pro_rata(self.escrow_commission_minor, amount, remaining)
         self._refunded(
             refund_id=refund_id,
@@ -512,7 +536,7 @@ class SellerOrder(TenantAggregate):
         """Payment arrived: the seller order is paid and its money is held in escrow."""
         self._next("pay")
         self._paid()
-        self._escrow_held(amount_minor=self.subtotal_minor)
+        self._escrow_held(amount_minor=self.gross_minor)
 
     def release_escrow(self, now: datetime) -> None:
         """Releases escrow to the seller once delivered and the release delay has passed;
@@ -555,7 +579,7 @@ class SellerOrder(TenantAggregate):
         self._not_disputed("cancel")
         self._cancelled(reason=reason)
         if self.escrow_is_held:
-            self._escrow_refunded(amount_minor=self.subtotal_minor - self.refunded_minor)
+            self._escrow_refunded(amount_minor=self.gross_minor - self.refunded_minor)
 
     def returnable(self, variant_id: UUID) -> int:
         """Units of the variant that can still be returned: ordered, less those returned and
@@ -626,7 +650,7 @@ class SellerOrder(TenantAggregate):
             EscrowStatus.RELEASED,
         ):
             return 0
-        return self.subtotal_minor - self.refunded_minor
+        return self.gross_minor - self.refunded_minor
 
     @property
     def under_dispute(self) -> bool:
@@ -648,7 +672,7 @@ class SellerOrder(TenantAggregate):
         if self.status == S.PENDING_PAYMENT or self.escrow == EscrowStatus.NONE:
             raise WrongOrderStep(f"seller order {self.id} was never paid")
         self._not_disputed("open another dispute on")
-        remaining = self.subtotal_minor - self.refunded_minor
+        remaining = self.gross_minor - self.refunded_minor
         if not 0 < amount_minor <= remaining:
             raise RefundTooLarge(f"at most {remaining} can be disputed, not {amount_minor}")
         commission = _pro_rata(self.escrow_commission_minor, amount_minor, remaining)
@@ -707,7 +731,7 @@ class SellerOrder(TenantAggregate):
         self.refunded_minor += hold.amount_minor
         self.escrow_commission_minor -= hold.commission_minor
         self.escrow_net_minor -= hold.net_minor
-        whole = self.refunded_minor == self.subtotal_minor
+        whole = self.refunded_minor == self.gross_minor
         if hold.in_escrow:
             self.escrow_generation += 1
             self.escrow = (
@@ -767,7 +791,7 @@ class SellerOrder(TenantAggregate):
         self.refunded_minor += amount_minor
         self.escrow_commission_minor -= commission_reversed_minor
         self.escrow_net_minor -= amount_minor - commission_reversed_minor
-        whole = self.refunded_minor == self.subtotal_minor
+        whole = self.refunded_minor == self.gross_minor
         if from_escrow:
             self.escrow_generation += 1
             self.escrow = (
@@ -978,6 +1002,27 @@ class Order(TenantAggregate):
         self.status = OrderStatus.CANCELLED.value
 
 
+@dataclass(frozen=True)
+class PricedShipping:
+    """A seller's shipping in an order: the rate's quote, and the commission rate taken on it
+    (0 unless the tenant takes commission on shipping)."""
+
+    quote: Quote
+    commission_bps: int = 0
+
+    @property
+    def commission_minor(self) -> int:
+        return commission_of(self.quote.price_minor, self.commission_bps)
+
+
+def subtotals(lines: list[PricedLine]) -> dict[UUID, int]:
+    """Each seller's items in a cart, priced: what its shipping is quoted for."""
+    totals: dict[UUID, int] = defaultdict(int)
+    for line in lines:
+        totals[line.seller_id] += line.total_minor
+    return dict(totals)
+
+
 def place(
     *,
     order_id: UUID,
@@ -988,8 +1033,10 @@ def place(
     lines: list[PricedLine],
     shipping_address: dict[str, str],
     expires_at: datetime,
+    shipping: Mapping[UUID, PricedShipping | None] | None = None,
 ) -> tuple[Order, list[SellerOrder]]:
-    """Splits priced lines into one seller order per seller, under one order. `order_id` is
+    """Splits priced lines into one seller order per seller, under one order, each with its
+    shipping (`shipping` by seller; none: it ships at no charge). `order_id` is
     `Order.create_id(tenant_id, buyer_id, idempotency_key)`, which the caller derives once: it
     needs it first, to see whether this checkout ran already."""
     currencies = {line.currency for line in lines}
@@ -1004,6 +1051,12 @@ def place(
         ordered = [line.ordered(hold_id_for(order_id, line.key)) for line in seller_lines]
         subtotal = sum(line.line_total_minor for line in ordered)
         commission = sum(line.commission_minor for line in ordered)
+        shipped = (shipping or {}).get(seller_id)
+        shipping_minor = shipped.quote.price_minor if shipped else 0
+        if shipped is not None:
+            if shipped.quote.currency != currency:
+                raise MixedCurrencies(f"shipping is in {shipped.quote.currency}, not {currency}")
+            commission += shipped.commission_minor
         seller_orders.append(
             SellerOrder(
                 tenant_id=tenant_id,
@@ -1014,7 +1067,9 @@ def place(
                 lines=[line.as_record() for line in ordered],
                 subtotal_minor=subtotal,
                 commission_minor=commission,
-                seller_net_minor=subtotal - commission,
+                seller_net_minor=subtotal + shipping_minor - commission,
+                shipping_minor=shipping_minor,
+                shipping=shipped.quote.as_record() if shipped else None,
             )
         )
     order = Order(
@@ -1023,7 +1078,7 @@ def place(
         buyer_id=buyer_id,
         cart_id=cart_id,
         currency=currency,
-        total_minor=sum(so.subtotal_minor for so in seller_orders),
+        total_minor=sum(so.gross_minor for so in seller_orders),
         seller_order_ids=[so.id for so in seller_orders],
         shipping_address=dict(shipping_address),
         expires_at=expires_at,

@@ -1,11 +1,13 @@
-"""ISO 4217's list of currencies, as the pycountry package maintains it, installed into the
-domain's `CURRENCIES` at start (the composition root calls `install_iso_4217`)."""
+"""ISO 4217's list of currencies and ISO 3166-1's of countries, as the pycountry package
+maintains them, installed into the domain's `CURRENCIES` and `COUNTRIES` at start (the
+composition root calls `install_iso_4217` and `install_iso_3166`)."""
 
 from __future__ import annotations
 
 import pycountry
 
 from domain.money import CURRENCIES
+from domain.shipping import COUNTRIES
 
 # Codes ISO 4217 lists for what no buyer pays with: precious metals, bond-market and
 # settlement units, the code reserved for testing, and "no currency".
@@ -21,3 +23,12 @@ def iso_4217() -> frozenset[str]:
 
 def install_iso_4217() -> None:
     CURRENCIES.install(iso_4217())
+
+
+def iso_3166() -> frozenset[str]:
+    """The current ISO 3166-1 alpha-2 country codes."""
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def install_iso_3166() -> None:
+    COUNTRIES.install(iso_3166())

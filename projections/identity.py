@@ -78,6 +78,16 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _shipping_commission(
+        self, e: Tenant.ShippingCommissionSet, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(commission_on_shipping=e.taken)
+        )
+
+    @apply.register
     def _payout_schedule(
         self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
     ) -> None:
@@ -144,6 +154,7 @@ TENANT_FIELDS = (
     "dispute_fee_payer",
     "return_window_days",
     "seller_signup",
+    "commission_on_shipping",
     "created_at",
 )
 USER_FIELDS = ("user_id", "tenant_id", "email", "roles", "created_at")

@@ -6,7 +6,7 @@ save conflicts and the whole checkout runs again on fresh state, so no unit is e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,14 +28,17 @@ from domain.orders import (
     Order,
     OrderNotFound,
     PricedLine,
+    PricedShipping,
     SellerOrder,
     place,
+    subtotals,
 )
 from domain.payments import (
     PaymentIntentRef,
     PaymentProvider,
 )
 from domain.profiles import AddressNotFound, Profile
+from domain.shipping import ShippingProfile, shipping_for
 from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -98,6 +101,7 @@ class CheckoutApplication(ProviderEvents):
         cart_id: UUID,
         shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
+        shipping: Mapping[UUID, UUID] | None = None,
     ) -> Checkout:
         """Places the order for the buyer's cart (or finds the one this key placed already) and
         attaches its payment intent.
@@ -113,13 +117,21 @@ class CheckoutApplication(ProviderEvents):
           provider key derives from that id, so the provider also sees one intent.
 
         `shipping_address` is the address itself or the id of one the buyer saved; a saved one
-        is read from the buyer's profile when the order is placed, and copied into it."""
+        is read from the buyer's profile when the order is placed, and copied into it.
+        `shipping` names the rate chosen for each seller that has rates (domain/shipping.py)."""
         order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
 
         def place_unless_placed() -> None:
             if self.read_or_none(order_id) is None:
                 self._place(
-                    ctx, order_id, tenant_id, buyer_id, cart_id, shipping_address, idempotency_key
+                    ctx,
+                    order_id,
+                    tenant_id,
+                    buyer_id,
+                    cart_id,
+                    shipping_address,
+                    idempotency_key,
+                    shipping or {},
                 )
 
         self.retrying(
@@ -136,6 +148,7 @@ class CheckoutApplication(ProviderEvents):
         cart_id: UUID,
         shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
+        shipping: Mapping[UUID, UUID],
     ) -> None:
         tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
         if isinstance(shipping_address, UUID):
@@ -154,6 +167,7 @@ class CheckoutApplication(ProviderEvents):
             lines=lines,
             shipping_address=shipping_address,
             expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
+            shipping=self._shipping(tenant, lines, shipping, shipping_address["country"]),
         )
         cart.check_out(order.id)
         held = [line for seller_order in seller_orders for line in seller_order.order_lines]
@@ -171,6 +185,34 @@ class CheckoutApplication(ProviderEvents):
                     ) from None
                 stocks.append(stock)
             self.record(ctx, order, *seller_orders, *stocks, cart)
+
+    def _shipping(
+        self, tenant: Tenant, lines: list[PricedLine], chosen: Mapping[UUID, UUID], country: str
+    ) -> dict[UUID, PricedShipping | None]:
+        """Each seller's shipping to `country`: the rate chosen for a seller with rates, at
+        the commission the tenant takes on shipping (domain/shipping.py)."""
+        totals = subtotals(lines)
+        profiles = {
+            seller_id: self.read_or_none(ShippingProfile.create_id(seller_id))
+            for seller_id in {*totals, *chosen}
+        }
+        quotes = shipping_for(
+            {k: p if isinstance(p, ShippingProfile) else None for k, p in profiles.items()},
+            totals,
+            chosen,
+            country,
+        )
+        priced: dict[UUID, PricedShipping | None] = {}
+        for seller_id, quote in quotes.items():
+            if quote is None:
+                priced[seller_id] = None
+                continue
+            seller: Any = self.read_or_none(seller_id)
+            bps = tenant.shipping_commission_bps(
+                seller.commission_bps, seller.commission_discount_bps
+            )
+            priced[seller_id] = PricedShipping(quote, bps)
+        return priced
 
     def _saved_address(self, buyer_id: UUID, address_id: UUID) -> dict[str, str]:
         profile = self.read_or_none(Profile.create_id(buyer_id))

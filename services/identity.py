@@ -92,6 +92,7 @@ class IdentityApplication(VeloraApplication):
         dispute_fee_payer: str = "seller",
         return_window_days: int = DEFAULT_WINDOW_DAYS,
         seller_signup: bool = True,
+        commission_on_shipping: bool = False,
     ) -> CommandResult:
         tenant = Tenant.register(
             tenant_id=uuid4(),
@@ -109,6 +110,15 @@ class IdentityApplication(VeloraApplication):
         if return_window_days != tenant.return_window_days:
             tenant.set_return_window(return_window_days)
         tenant.set_seller_signup(seller_signup)
+        tenant.set_commission_on_shipping(commission_on_shipping)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def set_commission_on_shipping(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, taken: bool
+    ) -> CommandResult:
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_commission_on_shipping(taken)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     @command

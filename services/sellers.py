@@ -20,6 +20,7 @@ from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.shipping import ShippingCommands
 
 # How many of a seller's products count against a plan's limit (all but rejected ones), read
 # from the catalog model once it has every event recorded so far.
@@ -39,7 +40,7 @@ class PlanChange:
     seller: Seller
 
 
-class SellerApplication(VeloraApplication):
+class SellerApplication(ShippingCommands, VeloraApplication):
     name = "sellers"
 
     def __init__(self, log: EventLog, products_of: ProductsOf, **kwargs: Any) -> None:

@@ -38,6 +38,12 @@ class CheckoutIn(BaseModel):
     shipping_address_id: UUID | None = Field(
         default=None, description="or the id of an address the buyer saved (/v1/me/addresses)"
     )
+    shipping: dict[UUID, UUID] | None = Field(
+        default=None,
+        max_length=100,
+        description="the rate chosen for each seller that has shipping rates: {seller_id: "
+        "rate_id} (see GET /v1/carts/{id}/shipping-options)",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> CheckoutIn:
@@ -77,6 +83,7 @@ class SellerOrderSummary(BaseModel):
     id: str
     seller_id: str
     subtotal: MoneyOut
+    shipping: MoneyOut
     commission: MoneyOut
     seller_net: MoneyOut
 
@@ -156,8 +163,9 @@ def checkout(
 ) -> dict[str, Any]:
     """Turns the buyer's cart into one order and one seller order per seller, holds every line's
     stock (all or none), snapshots prices and commission, and creates the payment intent. Ships
-    to `shipping_address`, or to the saved address `shipping_address_id` names. Requires
-    `Idempotency-Key`."""
+    to `shipping_address`, or to the saved address `shipping_address_id` names. Each seller that
+    has shipping rates needs one for the address's country in `shipping` (422 naming the seller
+    otherwise); the total is the items and their shipping. Requires `Idempotency-Key`."""
     done = checkout.checkout(
         ctx,
         tenant_id=principal.tenant_id,
@@ -165,6 +173,7 @@ def checkout(
         cart_id=body.cart_id,
         shipping_address=body.address(),
         idempotency_key=idempotency_key,
+        shipping=body.shipping,
     )
     order, currency = done.order, done.order.currency
     response.headers["X-Velora-Position"] = str(done.position)
@@ -179,6 +188,7 @@ def checkout(
                 "id": str(so.id),
                 "seller_id": str(so.seller_id),
                 "subtotal": money_json(so.subtotal_minor, currency),
+                "shipping": money_json(so.shipping_minor, currency),
                 "commission": money_json(so.commission_minor, currency),
                 "seller_net": money_json(so.seller_net_minor, currency),
             }

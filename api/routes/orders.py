@@ -54,6 +54,13 @@ class DisputeOut(BaseModel):
     fees: MoneyOut = Field(description="the dispute fees the seller bore, in all")
 
 
+class ShippingRateRef(BaseModel):
+    rate_id: str
+    name: str
+    min_days: int
+    max_days: int
+
+
 class SellerOrderOut(BaseModel):
     id: str
     order_id: str
@@ -62,7 +69,11 @@ class SellerOrderOut(BaseModel):
     seller_id: str
     status: str
     escrow_status: str
-    subtotal: MoneyOut
+    subtotal: MoneyOut = Field(description="the items")
+    shipping: MoneyOut = Field(description="what the buyer pays to ship them (0: free)")
+    shipping_rate: ShippingRateRef | None = Field(
+        description="the seller's rate it ships at; null: the seller has no rates"
+    )
     commission: MoneyOut
     seller_net: MoneyOut
     lines: list[LineOut]
@@ -88,7 +99,8 @@ class OrderOut(BaseModel):
     tenant_id: str
     buyer_id: str
     status: str
-    total: MoneyOut
+    total: MoneyOut = Field(description="items + shipping")
+    shipping: MoneyOut = Field(description="of the total, what its shipping came to")
     shipping_address: dict[str, str]
     payment: PaymentRef
     needs_review: bool = Field(description="the payment does not add up; a person must look")

@@ -53,6 +53,11 @@ class TenantCreate(BaseModel):
         description="whether people may sign themselves up as sellers (POST /v1/auth/signup "
         "with role seller)",
     )
+    commission_on_shipping: StrictBool = Field(
+        default=False,
+        description="whether commission is taken on what buyers pay for shipping (by default "
+        "shipping is the seller's, free of commission)",
+    )
 
 
 class SellerSignupIn(BaseModel):
@@ -61,6 +66,11 @@ class SellerSignupIn(BaseModel):
         description="true: anyone may sign up as a seller (and then ask to be approved); "
         "false: only a marketplace admin makes seller users"
     )
+
+
+class ShippingCommissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    commission_on_shipping: StrictBool
 
 
 class DisputePolicyIn(BaseModel):
@@ -99,6 +109,7 @@ class Tenant(BaseModel):
     dispute_fee_payer: str
     return_window_days: int
     seller_signup: bool
+    commission_on_shipping: bool
     created_at: datetime
 
 
@@ -267,6 +278,24 @@ def set_seller_signup(
     """Opens or closes seller sign-up: whether `POST /v1/auth/signup` with role `seller` makes
     a seller user (403 while closed). Sellers already registered stay as they are."""
     result = identity.set_seller_signup(ctx, tenant_id, confinement(principal), body.seller_signup)
+    return commanded(response, result)
+
+
+@router.put("/{tenant_id}/shipping-commission", response_model=IdResponse)
+def set_commission_on_shipping(
+    tenant_id: UUID,
+    body: ShippingCommissionIn,
+    identity: IdentityDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("tenants:shipping_commission"))],
+) -> dict[str, str]:
+    """Whether commission is taken on what buyers pay for shipping, at each seller's rate
+    (without a product's or category's own). By default shipping is the seller's, free of
+    commission. Orders placed before keep what they were placed with."""
+    result = identity.set_commission_on_shipping(
+        ctx, tenant_id, confinement(principal), body.commission_on_shipping
+    )
     return commanded(response, result)
 
 

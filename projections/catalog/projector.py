@@ -17,6 +17,7 @@ from domain.personal import erased_marker
 from domain.plans import Plan
 from domain.reviews import Review
 from domain.sellers import Seller
+from domain.shipping import ShippingProfile
 from eventstore.mapper import RecordedEvent
 from projections.catalog import variants
 from projections.runner import Projector
@@ -36,11 +37,36 @@ class SellersProjector(Projector):
     """Sellers, the tenant's plans and what each seller's plan charged and credited."""
 
     name = "sellers"
-    writes = ("sellers", "plans", "plan_charges")
+    writes = ("sellers", "plans", "plan_charges", "shipping_rates")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
         """Other events do not touch the sellers table."""
+
+    @apply.register
+    def _rate_added(self, e: ShippingProfile.RateAdded, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.shipping_rates.insert().values(
+                rate_id=str(e.rate_id),
+                tenant_id=str(e.tenant_id),
+                seller_id=str(e.seller_id),
+                name=e.name,
+                countries=list(e.countries),
+                price_amount=e.price_minor,
+                currency=e.currency,
+                free_over_amount=e.free_over_minor,
+                min_days=e.min_days,
+                max_days=e.max_days,
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _rate_removed(
+        self, e: ShippingProfile.RateRemoved, conn: Connection, r: RecordedEvent
+    ) -> None:
+        rates = self.tables.shipping_rates
+        conn.execute(rates.delete().where(rates.c.rate_id == str(e.rate_id)))
 
     @apply.register
     def _registered(self, e: Seller.Registered, conn: Connection, r: RecordedEvent) -> None:

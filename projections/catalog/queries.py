@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from projections.catalog.views import (
     plan_view,
     product_view,
+    rate_view,
     rating_view,
     seller_view,
     zoned_fields,
@@ -23,6 +24,7 @@ from projections.tables import (
     reviews,
     seller_ratings,
     sellers,
+    shipping_rates,
     stock_alerts,
 )
 
@@ -116,6 +118,14 @@ class CatalogQueries:
             for r in page.items
         ]
         return Page(items, page.next_cursor)
+
+    def shipping_rates(
+        self, scope: TenantScope, seller_id: str, *, limit: int, cursor: str | None
+    ) -> Page:
+        """A seller's shipping rates, oldest first."""
+        r = shipping_rates
+        page = self.store.page(scope, r, r.c.seller_id == seller_id, limit=limit, cursor=cursor)
+        return Page([rate_view(row) for row in page.items], page.next_cursor)
 
     def featured_due(self, now: datetime, limit: int) -> list[str]:
         """Products, of every tenant, whose feature has run out (the scheduler ends them)."""

@@ -127,3 +127,18 @@ def product_view(row: dict[str, Any], variants: list[Any] | None = None) -> dict
         "updated_at",
         "featured_until",
     )
+
+
+def rate_view(row: Any) -> dict[str, Any]:
+    """A seller's shipping rate as the API shows it."""
+    currency, free_over = row["currency"], row["free_over_amount"]
+    return {
+        "id": row["rate_id"],
+        "seller_id": row["seller_id"],
+        "name": row["name"],
+        "countries": list(row["countries"]),
+        "price": money_json(row["price_amount"], currency),
+        "free_over": None if free_over is None else money_json(free_over, currency),
+        "min_days": row["min_days"],
+        "max_days": row["max_days"],
+    }

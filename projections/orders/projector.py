@@ -129,8 +129,17 @@ class OrdersProjector(Projector):
                 created_at=naive_utc(e.timestamp),
                 updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
+                shipping_amount=e.shipping_minor,
+                shipping_rate=dict(e.shipping) if e.shipping else None,
             )
         )
+        if e.shipping_minor:
+            orders = self.tables.orders
+            conn.execute(
+                orders.update()
+                .where(orders.c.order_id == str(e.order_id))
+                .values(shipping_amount=orders.c.shipping_amount + e.shipping_minor)
+            )
         self._seller_fact(conn, e.tenant_id, str(e.seller_id), day_of(e), e.currency, placed=1)
 
     @apply.register
@@ -268,7 +277,7 @@ class OrdersProjector(Projector):
             conn,
             e,
             "refunded",
-            refunded_amount=row.subtotal_amount,
+            refunded_amount=row.subtotal_amount + row.shipping_amount,
             commission_reversed_amount=row.commission_amount,
         )
         left = conn.execute(
@@ -284,6 +293,7 @@ class OrdersProjector(Projector):
         row = conn.execute(
             sa.select(
                 so.c.subtotal_amount,
+                so.c.shipping_amount,
                 so.c.refunded_amount,
                 so.c.disputed_amount,
                 so.c.status,
@@ -291,7 +301,7 @@ class OrdersProjector(Projector):
             ).where(so.c.seller_order_id == str(e.originator_id))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
-        whole = refunded + row.disputed_amount == row.subtotal_amount
+        whole = refunded + row.disputed_amount == row.subtotal_amount + row.shipping_amount
         values: dict[str, Any] = {
             "refunded_amount": refunded,
             "commission_reversed_amount": (
@@ -335,7 +345,7 @@ class OrdersProjector(Projector):
         status, values = row.status, {"dispute_status": e.outcome}
         if e.outcome == "lost":
             taken = row.refunded_amount + row.disputed_amount + row.dispute_amount
-            whole = taken == row.subtotal_amount
+            whole = taken == row.subtotal_amount + row.shipping_amount
             values |= {
                 "disputed_amount": row.disputed_amount + row.dispute_amount,
                 "commission_reversed_amount": (

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.money import money_json
+from domain.shipping import charge
 from projections.orders.views import (
     earnings_line,
     plan_fee_line,
@@ -28,6 +29,7 @@ from projections.tables import (
     returns,
     sales_facts,
     seller_orders,
+    shipping_rates,
 )
 
 
@@ -200,6 +202,53 @@ class OrderQueries:
             "totals": [money_json(a, c) for c, a in sorted(totals.items())],
         }
 
+    def shipping_options(
+        self, scope: TenantScope, cart_id: str, buyer_id: str, country: str
+    ) -> dict[str, Any] | None:
+        """Per seller in the cart, its rates that ship to `country`, each priced for that
+        seller's items at today's prices (0 from the rate's `free_over` on)."""
+        cart = self.cart(scope, cart_id, buyer_id)
+        if cart is None:
+            return None
+        totals: dict[str, int] = {}
+        for line in cart["lines"]:
+            if line.get("seller_id"):
+                seller = line["seller_id"]
+                totals[seller] = totals.get(seller, 0) + line["line_total"]["amount"]
+        r = shipping_rates
+        with self.store.read() as conn:
+            rates = (
+                list(
+                    conn.execute(
+                        scope.select(r, r.c.seller_id.in_(sorted(totals))).order_by(
+                            r.c.created_position
+                        )
+                    )
+                )
+                if totals
+                else []
+            )
+        groups = []
+        for seller_id, subtotal in totals.items():
+            options = [
+                {
+                    "rate_id": rate.rate_id,
+                    "name": rate.name,
+                    "price": money_json(
+                        charge(rate.price_amount, rate.free_over_amount, subtotal), rate.currency
+                    ),
+                    "min_days": rate.min_days,
+                    "max_days": rate.max_days,
+                }
+                for rate in rates
+                if rate.seller_id == seller_id and country in rate.countries
+            ]
+            # A seller without rates ships at no charge and needs no choice; one with rates
+            # but none for this country cannot ship there.
+            required = any(rate.seller_id == seller_id for rate in rates)
+            groups.append({"seller_id": seller_id, "rate_required": required, "options": options})
+        return {"groups": groups}
+
     def escrow_due(self, now: datetime, limit: int) -> list[str]:
         """Delivered seller orders whose release delay has passed, across every tenant, but for
         those a dispute holds (released once it is won)."""
@@ -291,6 +340,7 @@ class OrderQueries:
             "buyer_id": row["buyer_id"],
             "status": row["status"],
             "total": money_json(row["total_amount"], row["currency"]),
+            "shipping": money_json(row["shipping_amount"], row["currency"]),
             "shipping_address": row["shipping_address"],
             "payment": {
                 "provider": row["payment_provider"],

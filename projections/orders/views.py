@@ -20,6 +20,8 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "escrow_status": row["escrow_status"],
         "subtotal": money_json(row["subtotal_amount"], currency),
+        "shipping": money_json(row["shipping_amount"], currency),
+        "shipping_rate": row["shipping_rate"],
         "commission": money_json(row["commission_amount"], currency),
         "seller_net": money_json(row["seller_net_amount"], currency),
         "lines": [
@@ -91,11 +93,11 @@ def plan_fee_line(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
-    """Gross, commission (after reversals), refunds, what lost disputes took and the fees the
-    seller bore for them, and net of one seller order; gross minus all the others is exactly
-    net."""
+    """Gross (items and shipping), commission (after reversals), refunds, what lost disputes
+    took and the fees the seller bore for them, and net of one seller order; gross minus all the
+    others is exactly net."""
     currency = row["currency"]
-    gross, refunds = row["subtotal_amount"], row["refunded_amount"]
+    gross, refunds = row["subtotal_amount"] + row["shipping_amount"], row["refunded_amount"]
     disputes, fees = row["disputed_amount"], row["dispute_fee_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {

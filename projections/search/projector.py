@@ -24,7 +24,7 @@ from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.search.port import DocumentSink, ProductDocument, Removal
-from projections.tables import products
+from projections.tables import product_variants, products
 
 
 def searchable(row: Mapping[Any, Any]) -> bool:
@@ -32,8 +32,28 @@ def searchable(row: Mapping[Any, Any]) -> bool:
     return bool(row["status"] == "active" and row["seller_status"] == "approved")
 
 
-def document(row: Mapping[Any, Any]) -> ProductDocument:
+def variants_of(conn: Connection, product_ids: list[str]) -> dict[str, list[Any]]:
+    """Each product's variants on sale (none for a product without variants of its own)."""
+    v = product_variants
+    found: dict[str, list[Any]] = {}
+    if not product_ids:
+        return found
+    rows = conn.execute(
+        sa.select(v.c.product_id, v.c.price_amount, v.c.options)
+        .where(v.c.product_id.in_(product_ids), v.c.retired == sa.false())
+        .order_by(v.c.created_position, v.c.variant_id)
+    )
+    for row in rows:
+        if row.options:
+            found.setdefault(row.product_id, []).append(row)
+    return found
+
+
+def document(row: Mapping[Any, Any], variants: list[Any] | None = None) -> ProductDocument:
+    """The product's document; `variants`: its variants on sale, whose prices and option
+    values buyers filter and facet on."""
     count = row["rating_count"]
+    chosen = tuple(tuple(dict(v.options).items()) for v in variants or [])
     return ProductDocument(
         product_id=row["product_id"],
         tenant_id=row["tenant_id"],
@@ -50,16 +70,21 @@ def document(row: Mapping[Any, Any]) -> ProductDocument:
         version=row["updated_position"],
         images=json.dumps(row["images"] or [], separators=(",", ":")),
         featured=row["featured_until"] is not None,
+        prices=tuple(v.price_amount for v in variants or []),
+        options=tuple(dict.fromkeys(pair for pairs in chosen for pair in pairs)),
+        variant_options=chosen,
     )
 
 
-def changes(rows: Iterable[Mapping[Any, Any]]) -> tuple[list[ProductDocument], list[Removal]]:
-    """What the index must hold for these catalog rows: each searchable product's document, and
-    the removal of every other."""
+def changes(
+    rows: Iterable[Mapping[Any, Any]], variants: Mapping[str, list[Any]] | None = None
+) -> tuple[list[ProductDocument], list[Removal]]:
+    """What the index must hold for these catalog rows (with their variants on sale): each
+    searchable product's document, and the removal of every other."""
     upserts, removals = [], []
     for row in rows:
         if searchable(row):
-            upserts.append(document(row))
+            upserts.append(document(row, (variants or {}).get(row["product_id"])))
         else:
             removals.append(
                 Removal(row["product_id"], row["tenant_id"], version=row["updated_position"])
@@ -136,4 +161,5 @@ class SearchProjector(Projector):
             products.c.seller_id.in_(sorted(self._sellers)),
         )
         rows = [r._mapping for r in conn.execute(sa.select(products).where(touched))]
-        self.sink.apply(*changes(rows))
+        variants = variants_of(conn, [row["product_id"] for row in rows if searchable(row)])
+        self.sink.apply(*changes(rows, variants))

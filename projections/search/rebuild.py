@@ -23,7 +23,7 @@ from eventstore.log import EventLog
 from projections.rebuild import Progress, quiet
 from projections.runner import ProjectionRunner
 from projections.search.port import Rebuild, SearchIndex
-from projections.search.projector import SearchProjector, changes
+from projections.search.projector import SearchProjector, changes, variants_of
 from projections.store import ReadStore
 from projections.tables import products
 
@@ -100,9 +100,10 @@ def _snapshot(store: ReadStore, rebuild: Rebuild, on_progress: Progress) -> tupl
         )
         with store.read() as conn:
             rows = [r._mapping for r in conn.execute(page)]
+            variants = variants_of(conn, [row["product_id"] for row in rows])
         if not rows:
             return position, documents
-        upserts, _ = changes(rows)  # a new generation holds nothing that needs removing
+        upserts, _ = changes(rows, variants)  # a new generation holds nothing to remove
         rebuild.apply(upserts, [])
         documents += len(upserts)
         done += len(rows)

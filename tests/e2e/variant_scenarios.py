@@ -200,6 +200,30 @@ class VariantScenarios(Shop):
         assert_problem(add({"sku": "X", "options": {"Size": "S", "Colour": "Red"}}), 422)
         assert_problem(add({"sku": "X", "options": {}}), 422)
         assert_problem(add({"sku": "TEE-XL", "options": {"Size": "XL"}}, other_seller), 404)
+        # Another marketplace's people know none of these ids: 404, as unknown ones.
+        elsewhere = self.marketplace(api, root, name="Elsewhere", moderation="auto")
+        stranger, _ = self.approved_seller(api, elsewhere)
+        outsider = self.user(api, elsewhere, "buyer")
+        assert_problem(add({"sku": "TEE-XL", "options": {"Size": "XL"}}, stranger), 404)
+        assert_problem(api.get(f"/v1/products/{tee}", token=outsider), 404)
+        their_cart = api.created(api.post("/v1/carts", token=outsider))
+        assert_problem(
+            api.request(
+                "PUT",
+                f"/v1/carts/{their_cart}/items/{ids['S']}",
+                token=outsider,
+                json={"quantity": 1},
+            ),
+            404,
+        )
+        assert_problem(
+            api.post(
+                f"/v1/products/{tee}/variants/{ids['S']}/stock",
+                token=stranger,
+                json={"warehouse": "main", "on_hand": 1},
+            ),
+            404,
+        )
         # Options gain values (never lose them once variants use them).
         assert_problem(
             api.request(
@@ -328,3 +352,53 @@ class VariantScenarios(Shop):
             assert answer.status_code in (409, 422), (body, answer.text)
             assert_problem(answer, answer.status_code)
         assert container.log.head() == head
+
+    def test_search_finds_a_product_by_its_variants_options_and_prices(
+        self, api: Api, root: str
+    ) -> None:
+        _, seller, _, buyer, _ = self.shop(api, root)
+        colours = {"name": "Colour", "values": ["Red", "Blue"]}
+        tee = self.tshirt(
+            api,
+            seller,
+            title="Striped tee",
+            options=[SIZES, colours],
+            variants=[
+                {"sku": "ST-S-R", "options": {"Size": "S", "Colour": "Red"}},
+                {"sku": "ST-M-B", "options": {"Size": "M", "Colour": "Blue"}},
+                {"sku": "ST-L-R", "options": {"Size": "L", "Colour": "Red"}, "price": price(2500)},
+            ],
+        )["id"]
+        mug = self.stocked(api, seller, 1, 900, title="Striped mug")
+
+        def found(**params: Any) -> list[str]:
+            answer = api.get("/v1/search/products", token=buyer, params={"q": "striped", **params})
+            assert answer.status_code == 200, answer.text
+            return [hit["id"] for hit in answer.json()["items"]]
+
+        assert sorted(found()) == sorted([tee, mug])
+        assert found(**{"option.Size": "M"}) == [tee]
+        assert found(**{"option.size": "m"}) == [tee]  # names and values as keys
+        # Two options must hold for one variant: there is no red M.
+        assert found(**{"option.Size": "M", "option.Colour": "Red"}) == []
+        assert found(**{"option.Size": "L", "option.Colour": "Red"}) == [tee]
+        # A price filter matches any variant's price; the product sorts by its lowest.
+        assert found(min_price=2400, max_price=2600) == [tee]
+        assert found(min_price=2100, max_price=2400) == []
+        assert found(sort="price_asc") == [mug, tee]
+        facets = api.get("/v1/search/products", token=buyer, params={"q": "striped"}).json()[
+            "facets"
+        ]
+        assert facets["options"] == {
+            "Size": {"S": 1, "M": 1, "L": 1},
+            "Colour": {"Red": 1, "Blue": 1},
+        }
+        # A retired variant's values and price leave the product's document.
+        (large,) = [
+            v["id"]
+            for v in api.get(f"/v1/products/{tee}", token=buyer).json()["variants"]
+            if v["sku"] == "ST-L-R"
+        ]
+        api.request("DELETE", f"/v1/products/{tee}/variants/{large}", token=seller)
+        assert found(**{"option.Size": "L"}) == []
+        assert found(min_price=2400, max_price=2600) == []

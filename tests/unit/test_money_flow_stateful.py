@@ -1,5 +1,6 @@
 """Model-based test of the whole money flow, through the real applications and projections on the
-embedded store: checkout, payment webhooks (duplicated and out of order), shipping, delivery and
+embedded store: checkout (with a seller's shipping rate, free from a threshold, its commission
+taken or not as the tenant says), payment webhooks (duplicated and out of order), shipping, delivery and
 escrow release, partial refunds, returns (rejected, or received in part or whole, restocked or not),
 cancellation, payouts, sellers' plans (chosen, changed and left at random moments, renewed as months
 pass, renewals repeated), and disputes (of any part of a paid order, before or after release, won or
@@ -67,9 +68,17 @@ class MoneyFlow(RuleBasedStateMachine):
         fees=st.tuples(st.integers(0, 5_000), st.integers(1, 99_999)),
         discounts=st.tuples(st.integers(0, 4000), st.integers(0, 10_000)),
         fee_payer=st.sampled_from(["seller", "platform"]),
+        shipping=st.tuples(
+            st.integers(0, 2_000), st.one_of(st.none(), st.integers(1, 6_000)), st.booleans()
+        ),
     )
     def open_marketplace(
-        self, commission: int, fees: tuple[int, int], discounts: tuple[int, int], fee_payer: str
+        self,
+        commission: int,
+        fees: tuple[int, int],
+        discounts: tuple[int, int],
+        fee_payer: str,
+        shipping: tuple[int, int | None, bool] = (0, None, False),
     ) -> None:
         self.c: Container = built(make_settings(Path(tempfile.mkdtemp())))
         c = self.c
@@ -82,6 +91,10 @@ class MoneyFlow(RuleBasedStateMachine):
             product_moderation="auto",
         ).id
         c.identity.set_dispute_policy(ctx(), self.tenant, self.tenant, fee_payer)
+        # The first seller charges for shipping (free from a threshold, maybe), the second has
+        # no rates; the tenant may take commission on shipping.
+        self.ship_price, self.free_over, self.on_shipping = shipping
+        c.identity.set_commission_on_shipping(ctx(), self.tenant, self.tenant, self.on_shipping)
         self.commission = commission
         self.products: list[UUID] = []
         self.sellers: list[UUID] = []
@@ -104,6 +117,16 @@ class MoneyFlow(RuleBasedStateMachine):
             )
             c.catalog.set_stock(ctx(), listed.id, seller, "main", 1_000)
             self.products.append(listed.id)
+        self.rate = c.sellers.add_shipping_rate(
+            ctx(),
+            self.sellers[0],
+            name="Standard",
+            countries=["DE"],
+            price=Money(self.ship_price, "USD"),
+            free_over=None if self.free_over is None else Money(self.free_over, "USD"),
+            min_days=1,
+            max_days=3,
+        ).id
         self.pending: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
         # Kept in the order things happened: ids are random, so sorting them would let a
         # replayed example draw different orders and Hypothesis could not shrink it.
@@ -177,6 +200,7 @@ class MoneyFlow(RuleBasedStateMachine):
         cart = self.c.checkout.open_cart(ctx(), self.tenant, buyer).id
         for index, quantity in lines:
             self.c.checkout.set_quantity(ctx(), cart, buyer, self.products[index], quantity)
+        shipped = self.sellers[0] if any(index == 0 for index, _ in lines) else None
         done = self.c.checkout.checkout(
             ctx(),
             tenant_id=self.tenant,
@@ -184,15 +208,24 @@ class MoneyFlow(RuleBasedStateMachine):
             cart_id=cart,
             shipping_address=ADDRESS,
             idempotency_key=str(uuid4()),
+            shipping={shipped: self.rate} if shipped else None,
         )
         assert done.order.payment is not None
         self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
+        gross = 0
         for so_id in done.order.seller_order_ids:
             so = self.c.checkout.repository.get(so_id)
             on = self.on_plan.get(so.seller_id)
             discount = self.plans[on[0]][2] if on else 0
             rate = max(0, self.commission - discount)
-            assert so.commission_minor == commission_of(so.subtotal_minor, rate)
+            free = self.free_over is not None and so.subtotal_minor >= self.free_over
+            shipping = 0 if so.seller_id != shipped or free else self.ship_price
+            taken = commission_of(shipping, rate) if self.on_shipping else 0
+            assert so.shipping_minor == shipping
+            assert so.commission_minor == commission_of(so.subtotal_minor, rate) + taken
+            assert so.seller_net_minor == so.subtotal_minor + shipping - so.commission_minor
+            gross += so.subtotal_minor + shipping
+        assert done.order.total_minor == gross
 
     def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
         kind = "payment_intent.succeeded" if ok else "payment_intent.payment_failed"

@@ -286,10 +286,15 @@ class Shop:
     tenant_id: str
     admin: str
     sellers: list[str]
-    hot: list[list[str]]  # per seller
+    hot: list[list[str]]  # per seller: what a cart line names (a product, or a variant)
     spread: list[list[str]]
     buyers: list[str]
     setup_s: float = 0.0
+    # --variants-shipping: each line's product (variant -> product), each line's seller, and
+    # the shipping rate each seller has.
+    product_of: dict[str, str] = field(default_factory=dict)
+    seller_of: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, str] = field(default_factory=dict)
 
 
 async def gather_limited(n: int, coros: list[Any]) -> list[Any]:
@@ -314,7 +319,11 @@ async def new_user(api: Client, shop_admin: str, tenant_id: str, role: str) -> s
     return await api.sign_in(email, tenant_id)
 
 
-async def set_up(api: Client, root_email: str, spread: int, buyers_n: int) -> Shop:
+async def set_up(
+    api: Client, root_email: str, spread: int, buyers_n: int, variants_shipping: bool = False
+) -> Shop:
+    """The shop. With `variants_shipping`, every product comes in three sizes, each a variant
+    with its own stock (cart lines name variants), and every seller charges for shipping."""
     started_at = time.monotonic()
     root = await api.sign_in(root_email)
     tenant = await api.ok(
@@ -332,7 +341,7 @@ async def set_up(api: Client, root_email: str, spread: int, buyers_n: int) -> Sh
     )
     tenant_id = tenant["id"]
     admin = await new_user(api, root, tenant_id, "marketplace_admin")
-    sellers = []
+    sellers, seller_ids, rates = [], [], {}
     for _ in range(2):
         token = await new_user(api, admin, tenant_id, "seller")
         seller = await api.ok(
@@ -344,37 +353,90 @@ async def set_up(api: Client, root_email: str, spread: int, buyers_n: int) -> Sh
         )
         await api.ok("POST", f"/v1/sellers/{seller['id']}/approve", token=admin)
         sellers.append(token)
+        seller_ids.append(seller["id"])
+        if variants_shipping:
+            rate = await api.ok(
+                "POST",
+                f"/v1/sellers/{seller['id']}/shipping-rates",
+                expect=201,
+                token=token,
+                json={
+                    "name": "Standard",
+                    "countries": ["DE", "FR", "AT"],
+                    "price": {"amount": 490, "currency": "USD"},
+                    "free_over": {"amount": 5000, "currency": "USD"},
+                    "min_days": 1,
+                    "max_days": 3,
+                },
+            )
+            rates[seller["id"]] = rate["id"]
+    product_of: dict[str, str] = {}
+    seller_of: dict[str, str] = {}
 
-    async def product(seller: str, n: int) -> str:
-        created = await api.ok(
-            "POST",
-            "/v1/products",
-            expect=201,
-            token=seller,
-            json={
-                "title": f"Bench product {n}",
-                "description": "for the benchmark",
-                "category": "bench",
-                "sku": f"B-{uuid.uuid4().hex[:8]}",
-                "price": {"amount": 1000 + n % 500, "currency": "USD"},
-            },
-        )
-        await api.ok(
-            "POST",
-            f"/v1/products/{created['id']}/stock",
-            token=seller,
-            json={"warehouse": "main", "on_hand": STOCK},
-        )
-        return str(created["id"])
+    async def product(index: int, n: int) -> list[str]:
+        seller = sellers[index]
+        body: dict[str, Any] = {
+            "title": f"Bench product {n}",
+            "description": "for the benchmark",
+            "category": "bench",
+            "sku": f"B-{uuid.uuid4().hex[:8]}",
+            "price": {"amount": 1000 + n % 500, "currency": "USD"},
+        }
+        if variants_shipping:
+            body["options"] = [{"name": "Size", "values": ["S", "M", "L"]}]
+            body["variants"] = [
+                {"sku": f"{body['sku']}-{size}", "options": {"Size": size}}
+                for size in ("S", "M", "L")
+            ]
+        created = await api.ok("POST", "/v1/products", expect=201, token=seller, json=body)
+        if not variants_shipping:
+            await api.ok(
+                "POST",
+                f"/v1/products/{created['id']}/stock",
+                token=seller,
+                json={"warehouse": "main", "on_hand": STOCK},
+            )
+            seller_of[created["id"]] = seller_ids[index]
+            return [str(created["id"])]
+        lines = []
+        for variant in created["variants"]:
+            await api.ok(
+                "POST",
+                f"/v1/products/{created['id']}/variants/{variant['id']}/stock",
+                token=seller,
+                json={"warehouse": "main", "on_hand": STOCK},
+            )
+            product_of[variant["id"]] = created["id"]
+            seller_of[variant["id"]] = seller_ids[index]
+            lines.append(str(variant["id"]))
+        return lines
 
-    hot = [await gather_limited(8, [product(s, n) for n in range(HOT_PER_SELLER)]) for s in sellers]
+    def flat(made: list[list[str]]) -> list[str]:
+        return [line for lines in made for line in lines]
+
+    hot = [
+        flat(await gather_limited(8, [product(i, n) for n in range(HOT_PER_SELLER)]))
+        for i in range(len(sellers))
+    ]
     half = spread // 2
-    spread_ids = [await gather_limited(8, [product(s, n) for n in range(half)]) for s in sellers]
+    spread_ids = [
+        flat(await gather_limited(8, [product(i, n) for n in range(half)]))
+        for i in range(len(sellers))
+    ]
     buyers = await gather_limited(
         8, [new_user(api, admin, tenant_id, "buyer") for _ in range(buyers_n)]
     )
     return Shop(
-        tenant_id, admin, sellers, hot, spread_ids, list(buyers), time.monotonic() - started_at
+        tenant_id,
+        admin,
+        sellers,
+        hot,
+        spread_ids,
+        list(buyers),
+        time.monotonic() - started_at,
+        product_of,
+        seller_of,
+        rates,
     )
 
 
@@ -383,6 +445,14 @@ class Cart:
     buyer: str
     id: str
     lines: dict[str, int]
+    shipping: dict[str, str] = field(default_factory=dict)  # seller -> rate
+
+    def body(self) -> dict[str, Any]:
+        """The checkout's body: the address, and each seller's rate when sellers charge."""
+        body: dict[str, Any] = {"cart_id": self.id, "shipping_address": ADDRESS}
+        if self.shipping:
+            body["shipping"] = self.shipping
+        return body
 
 
 def cart_lines(pool: list[list[str]], rng: random.Random, lines: int = 3) -> dict[str, int]:
@@ -417,7 +487,12 @@ async def build_carts(
                 json={"quantity": qty},
             )
             put_latencies_ms.append((time.perf_counter() - t0) * 1000)
-        return Cart(buyer, cart["id"], lines_of)
+        shipping = {
+            shop.seller_of[line]: shop.rates[shop.seller_of[line]]
+            for line in lines_of
+            if shop.seller_of.get(line) in shop.rates
+        }
+        return Cart(buyer, cart["id"], lines_of, shipping)
 
     return list(await gather_limited(16, [one(i) for i in range(n)]))
 
@@ -467,7 +542,7 @@ async def checkout(api: Client, cart: Cart, out: Outcome, scheduled: float) -> N
                 "/v1/checkout",
                 token=cart.buyer,
                 key=f"bench-{cart.id}",
-                json={"cart_id": cart.id, "shipping_address": ADDRESS},
+                json=cart.body(),
             ),
             REQUEST_TIMEOUT_S,
         )
@@ -620,7 +695,7 @@ async def settle_unknown(api: Client, carts: list[Cart], held: dict[str, int]) -
                 "/v1/checkout",
                 token=cart.buyer,
                 key=f"bench-{cart.id}",
-                json={"cart_id": cart.id, "shipping_address": ADDRESS},
+                json=cart.body(),
             )
             if status != 409:
                 break
@@ -633,11 +708,13 @@ async def settle_unknown(api: Client, carts: list[Cart], held: dict[str, int]) -
 async def oversold(api: Client, shop: Shop, held: dict[str, int]) -> list[str]:
     """Hot products whose `available` is not their stock less what the checkouts hold."""
     wrong = []
-    for product_id in shop.hot[0] + shop.hot[1]:
+    for line in shop.hot[0] + shop.hot[1]:
+        product_id = shop.product_of.get(line, line)
         product = await api.ok("GET", f"/v1/products/{product_id}", token=shop.admin)
-        expected = STOCK - held.get(product_id, 0)
-        if int(product["available"]) != expected:
-            wrong.append(f"{product_id}: available {product['available']}, expected {expected}")
+        available = next(v["available"] for v in product["variants"] if v["id"] == line)
+        expected = STOCK - held.get(line, 0)
+        if int(available) != expected:
+            wrong.append(f"{line}: available {available}, expected {expected}")
     return wrong
 
 
@@ -651,7 +728,9 @@ async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         api = Client(velora.url, session)
         root = await api.sign_in(root_email)
-        shop = await set_up(api, root_email, args.spread_products, args.buyers)
+        shop = await set_up(
+            api, root_email, args.spread_products, args.buyers, args.variants_shipping
+        )
         print(f"  set up in {shop.setup_s:.1f} s", flush=True)
         put_ms: list[float] = []
         t0 = time.perf_counter()
@@ -788,6 +867,12 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=BUYERS)
     parser.add_argument("--cart-commands", type=int, default=300, help="one client, in sequence")
     parser.add_argument("--tag", default="", help="suffix of the results file")
+    parser.add_argument(
+        "--variants-shipping",
+        action="store_true",
+        help="every product in three sizes (variants with their own stock), every seller "
+        "charging for shipping: carts name variants and checkouts choose a rate per seller",
+    )
     args = report.arguments(
         parser,
         smoke={

@@ -46,6 +46,7 @@ from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
 from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
+from projections.storefront import StorefrontProjector, StorefrontQueries
 from projections.wishlists import WishlistQueries, WishlistsProjector
 from services.account_mail import AccountMail
 from services.accounts import AccountApplication
@@ -63,6 +64,7 @@ from services.refunds import RefundApplication
 from services.returns import ReturnApplication
 from services.scheduler import Scheduler
 from services.sellers import SellerApplication
+from services.storefront import StorefrontApplication
 from services.wishlists import WishlistApplication
 
 # The relay's name: its position is kept under it.
@@ -77,6 +79,9 @@ class Container:
     identity: IdentityApplication
     accounts: AccountApplication
     identity_queries: IdentityQueries
+    # Publishable keys: made and deleted by admins, checked on every guest request.
+    storefront: StorefrontApplication
+    storefront_queries: StorefrontQueries
     # Mail: the port (log line or SMTP), the templates, and the thread account mail goes on.
     mail: EmailPort
     mail_templates: MailTemplates
@@ -292,6 +297,7 @@ def build(settings: Settings | None = None) -> Container:
         ProjectionRunner(log, store, projector)
         for projector in (
             IdentityProjector(),
+            StorefrontProjector(),
             ProfilesProjector(),
             SellersProjector(),
             CategoriesProjector(),
@@ -368,6 +374,8 @@ def build(settings: Settings | None = None) -> Container:
         identity=identity,
         accounts=accounts,
         identity_queries=identity_queries,
+        storefront=StorefrontApplication(log, on_recorded=wake_projections),
+        storefront_queries=StorefrontQueries(store),
         mail=mail_port,
         mail_templates=mail_templates,
         account_mail=account_mail,

@@ -203,6 +203,21 @@ wishlist_items = sa.Table(
     sa.Index("ix_wishlist_items_product", "tenant_id", "product_id"),
 )
 
+# A marketplace's publishable keys as its admins list them: never the key or its digest (those
+# stay on the write side, where guests' keys are checked).
+publishable_keys = sa.Table(
+    "publishable_keys",
+    metadata,
+    sa.Column("key_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("hint", sa.String(8), nullable=False),  # the key's last characters
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Column("deleted_at", Timestamp, nullable=True),
+    sa.Index("ix_publishable_keys_tenant", "tenant_id", "created_position"),
+)
+
 sellers = sa.Table(
     "sellers",
     metadata,
@@ -821,6 +836,7 @@ class Tables:
     profiles: sa.Table
     addresses: sa.Table
     wishlist_items: sa.Table
+    publishable_keys: sa.Table
     sellers: sa.Table
     plans: sa.Table
     plan_charges: sa.Table

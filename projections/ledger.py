@@ -382,7 +382,7 @@ class LedgerQueries:
                 subject_of = _orders_of(conn, scope, rows)
             for row in rows:
                 credit = row.side == "credit"
-                order_id, sold_by = subject_of.get(row.transfer_key, (None, None))
+                order_id, sold_by, skus = subject_of.get(row.transfer_key, (None, None, []))
                 totals.setdefault((row.currency, row.code), [0, 0])[credit] += row.amount
                 yield (
                     "line",
@@ -399,6 +399,8 @@ class LedgerQueries:
                         "order_id": order_id,
                         "seller_id": journal.seller_of(row.code, row.debit_code, row.credit_code)
                         or sold_by,
+                        # The variants (by sku) of the seller order the movement concerns.
+                        "skus": skus,
                     },
                 )
             if len(rows) < JOURNAL_CHUNK:
@@ -459,12 +461,12 @@ def _journal_chunk(
 
 def _orders_of(
     conn: Connection, scope: TenantScope, rows: Sequence[Any]
-) -> dict[str, tuple[str, str | None]]:
-    """The order (and its seller, where one) behind each transfer key of `rows` that names
-    one, through its seller order, refund or payment intent; a payout or plan fee names
-    none."""
+) -> dict[str, tuple[str, str | None, list[str]]]:
+    """The order (and its seller, and the skus of the variants its seller order sold, where
+    there is one) behind each transfer key of `rows` that names one, through its seller order,
+    refund or payment intent; a payout or plan fee names none."""
     subjects = {row.transfer_key: journal.subject_of(row.transfer_key) for row in rows}
-    found: dict[tuple[str, str], tuple[str, str | None]] = {}
+    found: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
     for kind, table, column, seller in (
         ("seller_order_id", seller_orders, seller_orders.c.seller_order_id, seller_orders),
         ("refund_id", refunds, refunds.c.refund_id, refunds),
@@ -476,11 +478,29 @@ def _orders_of(
                 column,
                 table.c.order_id,
                 seller.c.seller_id if seller is not None else sa.null(),
+                seller.c.seller_order_id if seller is not None else sa.null(),
             )
-            found |= {(kind, ref): (order, by) for ref, order, by in conn.execute(query)}
+            found |= {(kind, ref): (order, by, so) for ref, order, by, so in conn.execute(query)}
+    skus = _skus_of(conn, scope, {so for _, _, so in found.values() if so is not None})
     return {
-        key: found[(kind, ref)]
+        key: (order, by, skus.get(so, []) if so else [])
         for key, subject in subjects.items()
         for kind in ("seller_order_id", "refund_id", "payment_intent_id")
         if (ref := getattr(subject, kind)) is not None and (kind, ref) in found
+        for order, by, so in [found[(kind, ref)]]
+    }
+
+
+def _skus_of(conn: Connection, scope: TenantScope, ids: set[str]) -> dict[str, list[str]]:
+    """The skus of the variants each seller order sold, in line order (a line recorded before
+    variants, or of a product without them, by its product's sku as the order kept it)."""
+    if not ids:
+        return {}
+    so = seller_orders
+    query = scope.select(so, so.c.seller_order_id.in_(ids)).with_only_columns(
+        so.c.seller_order_id, so.c.lines
+    )
+    return {
+        seller_order_id: [str(line["sku"]) for line in lines if line.get("sku")]
+        for seller_order_id, lines in conn.execute(query)
     }

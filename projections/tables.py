@@ -757,6 +757,21 @@ product_daily = sa.Table(
 
 # Each product's units and GMV from its first sale through the end of each month, as
 # seller_running keeps them for sellers.
+# What each variant sold per day: the best products' breakdown by variant (the ten's rows only).
+variant_daily = sa.Table(
+    "variant_daily",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("variant_id", Id, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("product_id", Id, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("units", sa.BigInteger, nullable=False),
+    sa.Column("gmv", sa.BigInteger, nullable=False, info=MONEY),
+    sa.Index("ix_variant_daily_product", "tenant_id", "product_id", "day"),
+)
+
 product_running = sa.Table(
     "product_running",
     metadata,
@@ -861,6 +876,7 @@ class Tables:
     seller_daily: sa.Table
     seller_running: sa.Table
     product_daily: sa.Table
+    variant_daily: sa.Table
     product_running: sa.Table
     buyer_days: sa.Table
     buyer_day_counts: sa.Table

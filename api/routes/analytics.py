@@ -65,12 +65,20 @@ class SellerPoint(SellerFigures):
     start: date
 
 
+class VariantSold(BaseModel):
+    variant_id: str = Field(description="a product without variants sold as itself, its own id")
+    sku: str
+    units: int
+    gmv: MoneyOut
+
+
 class TopProduct(BaseModel):
     product_id: str
     seller_id: str
     title: str
     units: int
     gmv: MoneyOut
+    variants: list[VariantSold] = Field(description="its sales in the range by variant")
 
 
 class SellerAnalytics(BaseModel):

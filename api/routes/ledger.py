@@ -187,7 +187,9 @@ def _journal_csv(records: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[str]
     writer = csv.DictWriter(out, JOURNAL_COLUMNS, extrasaction="raise")
     writer.writeheader()
     for n, (record, fields) in enumerate(records, 1):
-        writer.writerow({"record": record, **fields})
+        # The CSV keeps v1.1's columns (a spreadsheet reads them by position); the variants'
+        # skus are in the JSON's lines.
+        writer.writerow({"record": record, **{k: v for k, v in fields.items() if k != "skus"}})
         if n % 500 == 0:
             yield out.getvalue()
             out.seek(0)

@@ -37,6 +37,7 @@ from projections.tables import (
     seller_daily,
     seller_running,
     sellers,
+    variant_daily,
 )
 
 TOP = 10
@@ -282,6 +283,7 @@ class AnalyticsQueries:
             .limit(TOP)
         ).all()
         named = self._products_named(conn, scope, [r.product_id for r in rows])
+        variants = self._variants_sold(conn, scope, currency, period, [r.product_id for r in rows])
         return [
             {
                 "product_id": r.product_id,
@@ -289,9 +291,49 @@ class AnalyticsQueries:
                 "title": named[r.product_id][1],
                 "units": int(r.units),
                 "gmv": money_json(int(r.gmv), currency),
+                "variants": variants.get(r.product_id, []),
             }
             for r in rows
         ]
+
+    @staticmethod
+    def _variants_sold(
+        conn: sa.Connection, scope: TenantScope, currency: str, period: Range, ids: list[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The best products' sales by variant over the range, best first: the ten's daily rows
+        (a product without variants sells as its one variant, under its own id)."""
+        if not ids:
+            return {}
+        v = variant_daily
+        gmv, units = sa.func.sum(v.c.gmv).label("gmv"), sa.func.sum(v.c.units).label("units")
+        query = (
+            scope.select(
+                v,
+                v.c.product_id.in_(ids),
+                v.c.currency == currency,
+                v.c.day.between(period.start, period.end),
+            )
+            .with_only_columns(
+                v.c.product_id,
+                v.c.variant_id,
+                sa.func.max(v.c.sku).label("sku"),
+                gmv,
+                units,
+            )
+            .group_by(v.c.product_id, v.c.variant_id)
+            .order_by(gmv.desc(), v.c.variant_id)
+        )
+        sold: dict[str, list[dict[str, Any]]] = {}
+        for row in conn.execute(query):
+            sold.setdefault(row.product_id, []).append(
+                {
+                    "variant_id": row.variant_id,
+                    "sku": row.sku,
+                    "units": int(row.units),
+                    "gmv": money_json(int(row.gmv), currency),
+                }
+            )
+        return sold
 
     @staticmethod
     def _products_named(

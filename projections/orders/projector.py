@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from domain.carts import Cart
 from domain.identity import User
-from domain.orders import Order, SellerOrder, order_status
+from domain.orders import Order, OrderLine, SellerOrder, order_status
 from domain.personal import redacted
 from domain.refunds import Refund
 from domain.returns import Return
@@ -35,6 +35,7 @@ class OrdersProjector(Projector):
         "seller_daily",
         "seller_running",
         "product_daily",
+        "variant_daily",
         "product_running",
         "buyer_days",
         "buyer_day_counts",
@@ -163,6 +164,16 @@ class OrdersProjector(Projector):
                 **values,
             )
             sold.append((product | {"seller_id": row.seller_id}, values))
+            line_of = OrderLine.from_record(line)
+            bump(
+                conn,
+                self.tables.variant_daily,
+                e.tenant_id,
+                {"variant_id": str(line_of.variant_id), "day": day, "currency": row.currency},
+                product_id=str(line_of.product_id),
+                sku=line_of.sku[:64],
+                **values,
+            )
         carry(conn, self.tables.product_running, e.tenant_id, row.currency, day, sold)
         self._seller_fact(
             conn, e.tenant_id, row.seller_id, day, row.currency, orders=1, units=units

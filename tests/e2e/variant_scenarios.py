@@ -5,6 +5,7 @@ variants keep working as their own single variant."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from api.bootstrap import Container
@@ -121,6 +122,26 @@ class VariantScenarios(Shop):
             for line in seller_order["lines"]
         ) == sorted([(ids["M"], "TEE-M", {"Size": "M"}, 2), (ids["L"], "TEE-L", {"Size": "L"}, 1)])
         assert {line["product_id"] for line in seller_order["lines"]} == {tee}
+        # The dashboards name the variants their best products sold as.
+        seller_id = seller_order["seller_id"]
+        (top,) = api.get(f"/v1/sellers/{seller_id}/analytics", token=seller).json()["top_products"]
+        assert top["product_id"] == tee and top["units"] == 3
+        assert [(v["variant_id"], v["sku"], v["units"], v["gmv"]) for v in top["variants"]] == [
+            (ids["M"], "TEE-M", 2, price(4000)),
+            (ids["L"], "TEE-L", 1, price(2500)),
+        ]
+        # So does the journal: the lines of the order's payment carry the skus it sold.
+        finance = self.platform_user(api, root, "finance_admin")
+        today = str(datetime.now(UTC).date())
+        journal = api.get(
+            "/v1/ledger/journal",
+            token=finance,
+            params={"tenant_id": m.tenant_id, "from": today, "to": today},
+        ).json()
+        paid_lines = [
+            line for line in journal["lines"] if line["order_id"] == order.json()["order_id"]
+        ]
+        assert paid_lines and all(sorted(line["skus"]) == ["TEE-L", "TEE-M"] for line in paid_lines)
         mine = api.get(f"/v1/orders/{order.json()['order_id']}", token=buyer).json()
         assert {line["variant_id"] for s in mine["seller_orders"] for line in s["lines"]} == {
             ids["M"],

@@ -35,6 +35,7 @@ from api.routes import (
     plans,
     products,
     profiles,
+    publishable_keys,
     refunds,
     reports,
     returns,
@@ -104,6 +105,7 @@ def create_app(
     for router in (
         auth.router,
         tenants.router,
+        publishable_keys.router,
         users.router,
         profiles.router,
         wishlists.router,

@@ -1,5 +1,15 @@
 """FastAPI dependencies: the container, the caller, their tenant scope, permissions,
-pagination, read-your-writes and the command context every command is recorded under."""
+pagination, read-your-writes and the command context every command is recorded under.
+
+**Who calls.** A request with `Authorization: Bearer <token>` is the signed-in user the token
+names. A request without one but with `X-Velora-Publishable-Key: pk_…` is a guest of that key's
+tenant (domain/storefront.py): a `Principal` whose one role is the pseudo-role `guest`. A token
+always wins: with one, the key is not even looked at, so a signed-in buyer behaves exactly as
+without it. `Caller` is either; `CurrentUser` is a signed-in user only (a guest gets 401), and
+`Allowed(action)` lets a guest through only where the permission table (api/policy.py) names
+`guest` for the action, answering 401 elsewhere. `Scope` and `ReadAfter` take a `Caller`, so on
+the routes a guest may call its tenant is its key's; every route that takes them also takes
+`Allowed` or `CurrentUser` (tests/e2e/guest_scenarios.py walks the routes to keep it so)."""
 
 from __future__ import annotations
 
@@ -19,12 +29,13 @@ from api.policy import (
     acts_for_marketplace,
     can_see_seller,
     crosses_tenants,
+    is_guest,
     roles_for,
     within_reach,
 )
 from api.problems import Problem
 from api.ratelimit import RateLimits
-from api.security import Argon2Hasher, InvalidToken, Principal, TokenService
+from api.security import GUEST, Argon2Hasher, InvalidToken, Principal, TokenService
 from domain.media import BlobStore
 from domain.sellers import seller_id_for
 from eventstore.application import CommandResult
@@ -42,6 +53,7 @@ from projections.profiles import ProfileQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
+from projections.storefront import StorefrontQueries
 from projections.wishlists import WishlistQueries
 from services.audit import AuditTrail
 from services.catalog import CatalogApplication
@@ -56,10 +68,12 @@ from services.profiles import ProfileApplication
 from services.refunds import RefundApplication
 from services.returns import ReturnApplication
 from services.sellers import SellerApplication
+from services.storefront import StorefrontApplication
 from services.wishlists import WishlistApplication
 
 POSITION_HEADER = "X-Velora-Position"
 MIN_POSITION_HEADER = "X-Velora-Min-Position"
+PUBLISHABLE_KEY_HEADER = "X-Velora-Publishable-Key"
 READ_WAIT_S = 5.0
 # Where a request's already-checked (token, Principal) waits for its route.
 AUTHENTICATED = "velora_authenticated"
@@ -104,6 +118,8 @@ ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]
 WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
 WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
+StorefrontDep = Annotated[StorefrontApplication, _part("storefront")]
+StorefrontQueriesDep = Annotated[StorefrontQueries, _part("storefront_queries")]
 AuditDep = Annotated[AuditTrail, _part("audit")]
 VerifierDep = Annotated[Verifier, _part("verifier")]
 LimitsDep = Annotated[RateLimits, _part("limits")]
@@ -147,14 +163,23 @@ def authenticated(container: Container, token: str) -> Principal:
     return principal
 
 
-def current_principal(request: Request, container: ContainerDep) -> Principal:
+def current_caller(request: Request, container: ContainerDep) -> Principal:
+    """The signed-in user a bearer token names or, without a token, the guest of a publishable
+    key (see the module's docstring); 401 with neither."""
     token = bearer_token(request)
-    if token is None:
-        raise Problem(
-            401,
-            "send an access token as 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if token is not None:
+        return _signed_in(request, container, token)
+    key = request.headers.get(PUBLISHABLE_KEY_HEADER)
+    if key is not None:
+        return _guest(request, container, key)
+    raise Problem(
+        401,
+        "send an access token as 'Authorization: Bearer <token>'",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _signed_in(request: Request, container: Container, token: str) -> Principal:
     checked: tuple[str, Principal] | None = getattr(request.state, AUTHENTICATED, None)
     principal = (
         checked[1]  # the idempotency middleware has just checked this very token
@@ -169,23 +194,65 @@ def current_principal(request: Request, container: ContainerDep) -> Principal:
     return principal
 
 
+def _guest(request: Request, container: Container, key: str) -> Principal:
+    """A guest of the key's tenant, if the key opens (read from the log, so a deleted key is
+    refused at once in every process). Counted per address before the key is looked at, and
+    per key once it opens, then against its tenant's budget as every request is."""
+    container.limits.guest_address(client_address(request))
+    guest = container.storefront.guest(key)
+    if guest is None:
+        raise Problem(
+            401,
+            "the publishable key is malformed, unknown or deleted",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    container.limits.guest_key(str(guest.key_id))
+    container.limits.tenant_request(str(guest.tenant_id))
+    bind_request(tenant_id=str(guest.tenant_id), publishable_key_id=str(guest.key_id))
+    return Principal(guest.key_id, guest.tenant_id, frozenset({GUEST}))
+
+
+Caller = Annotated[Principal, Depends(current_caller)]
+
+
+def current_principal(caller: Caller) -> Principal:
+    """A signed-in user: a guest is not one (401, as for no token)."""
+    if is_guest(caller.roles):
+        raise not_for_guests()
+    return caller
+
+
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+def not_for_guests() -> Problem:
+    """What a guest hears where a publishable key does not reach: sign in."""
+    return Problem(
+        401,
+        "a publishable key opens only the public catalog; send an access token as "
+        "'Authorization: Bearer <token>'",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 class Allowed:
-    """Depends on this to require one of the roles the permission table names for an action."""
+    """Depends on this to require one of the roles the permission table names for an action.
+    A guest passes only where the table names `guest`; elsewhere it is 401, not 403: it may
+    sign in, which no role of a signed-in user can change."""
 
     def __init__(self, action: str) -> None:
         self.action = action
         self.roles = roles_for(action)
 
-    def __call__(self, principal: CurrentUser) -> Principal:
+    def __call__(self, principal: Caller) -> Principal:
         if not principal.has_any(self.roles):
+            if is_guest(principal.roles):
+                raise not_for_guests()
             raise Problem(403, f"your roles do not allow {self.action}")
         return principal
 
 
-def tenant_scope(principal: CurrentUser) -> TenantScope:
+def tenant_scope(principal: Caller) -> TenantScope:
     if crosses_tenants(principal.roles):
         return TenantScope.every_tenant()
     return TenantScope.only(principal.tenant_id)
@@ -273,7 +340,7 @@ class ReadAfter:
 
     async def __call__(
         self,
-        principal: CurrentUser,  # nobody waits for the read models before proving who they are
+        principal: Caller,  # nobody waits for the read models before proving who they are
         container: ContainerDep,
         min_position: Annotated[
             int | None, Header(alias=MIN_POSITION_HEADER, ge=0, description="read-your-writes")

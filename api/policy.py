@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from domain.identity import CROSS_TENANT_ROLES, Role
 
-ANYONE_SIGNED_IN = frozenset(Role)
 
-PERMISSIONS: dict[str, frozenset[Role]] = {
+class Visitor(StrEnum):
+    """Callers without an account. A guest came with a publishable key and no token
+    (domain/storefront.py): it reads its key's tenant's public catalog. `guest` is a pseudo-role:
+    no account has it and no token carries it (TokenService refuses one that claims it), so only
+    the key check in api/deps.py gives it."""
+
+    GUEST = "guest"
+
+
+ANYONE_SIGNED_IN = frozenset(Role)
+# API.md's "anyone in tenant, guests": every signed-in role, and the guests of a key.
+ANYONE_AND_GUESTS: frozenset[Role | Visitor] = ANYONE_SIGNED_IN | {Visitor.GUEST}
+
+PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "audit:read": frozenset({Role.AUDITOR, Role.SUPER_ADMIN}),
     "ops:read": frozenset({Role.SUPER_ADMIN}),
     "ops:replay": frozenset({Role.SUPER_ADMIN}),
@@ -20,6 +33,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tenants:shipping_commission": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
     "shipping:manage": frozenset({Role.SELLER}),
     "shipping:read": ANYONE_SIGNED_IN,
+    # A storefront's publishable keys: the marketplace's, as its users are.
+    "publishable_keys:manage": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    "publishable_keys:read": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,
@@ -31,16 +47,22 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "sellers:read": frozenset(
         {Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN}
     ),
+    # One seller's profile: in full for the roles above; a guest gets an approved seller's
+    # public profile (`can_see_seller`, the route's public shape). Buyers keep v1's 403.
+    "sellers:profile": frozenset(
+        {Role.SELLER, Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN, Role.FINANCE_ADMIN, Visitor.GUEST}
+    ),
     "products:create": frozenset({Role.SELLER}),
     "products:edit": frozenset({Role.SELLER}),
     "products:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "products:feature": frozenset({Role.MARKETPLACE_ADMIN}),
-    "products:read": ANYONE_SIGNED_IN,
+    "products:read": ANYONE_AND_GUESTS,
     "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
     "plans:read": ANYONE_SIGNED_IN,
     "plans:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "sellers:plan": frozenset({Role.SELLER}),
-    "categories:read": ANYONE_SIGNED_IN,
+    "categories:read": ANYONE_AND_GUESTS,
+    "search:read": ANYONE_AND_GUESTS,
     "categories:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "carts:use": frozenset({Role.BUYER}),
     "wishlist:use": frozenset({Role.BUYER}),
@@ -105,6 +127,11 @@ def roles_for(action: str) -> frozenset[str]:
     return frozenset(r.value for r in PERMISSIONS[action])
 
 
+def is_guest(roles: frozenset[str]) -> bool:
+    """Whether the caller is a guest: a publishable key and no token."""
+    return Visitor.GUEST.value in roles
+
+
 def crosses_tenants(roles: frozenset[str]) -> bool:
     return bool(roles & {r.value for r in CROSS_TENANT_ROLES})
 
@@ -122,13 +149,16 @@ def acts_for_marketplace(roles: frozenset[str]) -> bool:
 
 
 def can_see_seller(roles: frozenset[str], own_seller_id: str, seller: dict[str, Any]) -> bool:
-    """Admins see every seller of their scope; a seller user sees only its own."""
+    """Admins see every seller of their scope; a seller user sees only its own; a guest sees
+    the public profile of a seller whose products are on sale (approved), and of no other."""
+    if is_guest(roles):
+        return bool(seller["status"] == "approved")
     return is_admin(roles) or seller["seller_id"] == own_seller_id
 
 
 def can_see_product(roles: frozenset[str], own_seller_id: str, product: dict[str, Any]) -> bool:
     """Admins see every product; a seller its own in any state; everyone else only what can be
     bought: active products of approved sellers."""
-    if is_admin(roles) or product["seller_id"] == own_seller_id:
+    if is_admin(roles) or (product["seller_id"] == own_seller_id and not is_guest(roles)):
         return True
     return bool(product["status"] == "active" and product["seller_status"] == "approved")

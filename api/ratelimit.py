@@ -1,8 +1,9 @@
 """Abuse limits (API.md's 429): sign-in and sign-up per client address and per account, the
 account-token routes (password resets asked for and confirmed, emails verified) per address and
-a reset's mail per account, and a request budget per tenant. The counting is the `limits`
-library's; the counters live in Redis when VELORA_REDIS_URL is set, so every API process shares
-them, else in this process's memory (the embedded default runs one process)."""
+a reset's mail per account, guests per client address and per publishable key, and a request
+budget per tenant. The counting is the `limits` library's; the counters live in Redis when
+VELORA_REDIS_URL is set, so every API process shares them, else in this process's memory (the
+embedded default runs one process)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class RateLimits:
     tenant_requests: RateLimitItem
     account_tokens_per_address: RateLimitItem
     password_reset_per_account: RateLimitItem
+    guest_per_address: RateLimitItem
+    guest_per_key: RateLimitItem
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -59,6 +62,8 @@ class RateLimits:
             tenant_requests=parse(settings.rate_tenant_requests),
             account_tokens_per_address=parse(settings.rate_account_tokens_per_address),
             password_reset_per_account=parse(settings.rate_password_reset_per_account),
+            guest_per_address=parse(settings.rate_guest_per_address),
+            guest_per_key=parse(settings.rate_guest_per_key),
         )
 
     def ping(self) -> None:
@@ -91,6 +96,16 @@ class RateLimits:
     def account_token(self, address: str) -> None:
         """Counts a request that presents or asks for an account token (reset, verification)."""
         self._hit(self.careful, self.account_tokens_per_address, "account-token", address)
+
+    def guest_address(self, address: str) -> None:
+        """Counts a guest's request from an address before its key is looked at, so trying keys
+        costs the one who tries, like guessing passwords."""
+        self._hit(self.cheap, self.guest_per_address, "guest", address)
+
+    def guest_key(self, key_id: str) -> None:
+        """Counts a request with a key that opens: one storefront's guests together never take
+        more than this, whatever their addresses."""
+        self._hit(self.cheap, self.guest_per_key, "guest-key", key_id)
 
     def tenant_request(self, tenant_id: str) -> None:
         self._hit(self.cheap, self.tenant_requests, "tenant", tenant_id)

@@ -15,9 +15,11 @@ import jwt
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from api.policy import Visitor
 from api.problems import Problem
 
 _ALGORITHM = "HS256"
+GUEST = Visitor.GUEST.value
 _ISSUER = "velora"
 
 
@@ -67,7 +69,12 @@ class Argon2Hasher:
 @dataclass(frozen=True)
 class Principal:
     """Who is calling, as their token says. Ids are UUIDs here, as in the applications and the
-    domain; the read models store them as text, and `TenantScope` and the queries take either."""
+    domain; the read models store them as text, and `TenantScope` and the queries take either.
+
+    A guest (a publishable key and no token, api/deps.py) is a principal too, so every route's
+    `Allowed` check and `TenantScope` work for it unchanged: its tenant is its key's, its one
+    role the pseudo-role `guest` (api/policy.py), and its `user_id` its key's id. No user has
+    that id, so nothing is a guest's own: no seller acts for it, no order or cart is its."""
 
     user_id: UUID
     tenant_id: UUID
@@ -120,6 +127,8 @@ class TokenService:
             roles = claims["roles"]
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
                 raise InvalidToken("roles claim is not a list of strings")
+            if GUEST in roles:
+                raise InvalidToken("no token carries the guest pseudo-role")
             return Principal(UUID(claims["sub"]), UUID(claims["tenant_id"]), frozenset(roles))
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
             raise InvalidToken(str(e)) from None

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # and password-reset requests per account (each one mails its owner).
     rate_account_tokens_per_address: str = "30/minute"
     rate_password_reset_per_account: str = "5 per hour"  # noqa: S105 - a rate, not a password
+    # Guests (requests with a publishable key and no token) per client address, whatever the
+    # key, and per key, from every address. A storefront that calls from its own server (server
+    # rendering) shares one address among its visitors: have it forward their addresses
+    # (X-Forwarded-For, with --proxy-headers --forwarded-allow-ips=<it>), or raise this.
+    rate_guest_per_address: str = "600/minute"
+    rate_guest_per_key: str = "1000/second"
     # The largest request body read, checked before any of it is: 413 beyond it.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     # Password hashes checked or made at once (argon2 takes 64 MiB each); more wait their turn.
@@ -108,6 +114,8 @@ class Settings(BaseSettings):
         "rate_tenant_requests",
         "rate_account_tokens_per_address",
         "rate_password_reset_per_account",
+        "rate_guest_per_address",
+        "rate_guest_per_key",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:

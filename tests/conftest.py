@@ -34,6 +34,7 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 UNLIMITED = {
     "rate_sign_in_per_address": "100000/minute",
     "rate_sign_up_per_address": "100000/minute",
+    "rate_guest_per_address": "100000/minute",
 }
 
 

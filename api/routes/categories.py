@@ -75,7 +75,8 @@ def category_tree(
     ] = None,
 ) -> dict[str, Any]:
     """The caller's marketplace's categories as one tree (at most 1,000 categories, so it comes
-    whole), each level sorted by name."""
+    whole), each level sorted by name. Guests (a publishable key, no token) read their key's
+    marketplace's."""
     if tenant_id is None:
         if crosses_tenants(principal.roles):
             raise Problem(

@@ -25,7 +25,7 @@ from api.deps import (
     no_content,
 )
 from api.media import MediaUrls
-from api.policy import can_see_product, is_admin
+from api.policy import can_see_product, is_admin, is_guest
 from api.problems import Problem
 from api.routes.sellers import CommissionIn
 from api.routes.variants import (
@@ -164,6 +164,37 @@ class ProductOut(BaseModel):
 
 class ProductPage(BaseModel):
     items: list[ProductOut]
+    next_cursor: str | None
+
+
+class PublicProductOut(BaseModel):
+    """A product as a guest (a publishable key, no token) sees it: these fields and no other,
+    so a field added to ProductOut stays out of guests' sight until it is added here. Never the
+    product's or its seller's status, nor an edit awaiting moderation."""
+
+    id: str
+    tenant_id: str
+    seller_id: str
+    sku: str
+    title: str
+    description: str
+    category: str
+    price: MoneyOut
+    attributes: dict[str, str]
+    images: list[ImageOut]
+    featured_until: datetime | None
+    available: int = Field(description="the sum of its variants' on sale")
+    options: list[OptionOut]
+    variants: list[VariantOut] = Field(
+        description="on sale; a product without variants lists itself, under its own id"
+    )
+    rating: RatingOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class PublicProductPage(BaseModel):
+    items: list[PublicProductOut]
     next_cursor: str | None
 
 
@@ -338,7 +369,9 @@ def set_product_commission(
 
 
 @router.get(
-    "/{product_id}", response_model=ProductOut, dependencies=[Depends(ReadAfter("catalog"))]
+    "/{product_id}",
+    response_model=ProductOut | PublicProductOut,
+    dependencies=[Depends(ReadAfter("catalog"))],
 )
 def get_product(
     product_id: UUID,
@@ -348,7 +381,8 @@ def get_product(
     principal: Annotated[Principal, Depends(Allowed("products:read"))],
 ) -> dict[str, Any]:
     """A product with its available stock, average rating and images (signed URLs): the
-    approved version, and for its seller and moderators the edit awaiting moderation."""
+    approved version, and for its seller and moderators the edit awaiting moderation. Guests
+    (a publishable key, no token) see a product on sale, in its public shape."""
     product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
@@ -357,7 +391,11 @@ def get_product(
     return shown(product, principal, media_urls)
 
 
-@router.get("", response_model=ProductPage, dependencies=[Depends(ReadAfter("catalog"))])
+@router.get(
+    "",
+    response_model=ProductPage | PublicProductPage,
+    dependencies=[Depends(ReadAfter("catalog"))],
+)
 def list_products(
     catalog_queries: CatalogQueriesDep,
     media_urls: MediaUrlsDep,
@@ -371,7 +409,7 @@ def list_products(
 ) -> dict[str, Any]:
     """Products in creation order, filtered by status and seller; the moderation queue is
     `?status=pending_approval` for new listings and `?revision_status=pending_approval` for
-    edits of active products."""
+    edits of active products. Guests list the products on sale, in their public shape."""
     visible_to = None if is_admin(principal.roles) else str(acting_seller_id(principal))
     page = catalog_queries.products(
         scope,
@@ -386,9 +424,15 @@ def list_products(
     return {"items": items, "next_cursor": page.next_cursor}
 
 
+PUBLIC_PRODUCT_FIELDS = tuple(PublicProductOut.model_fields)
+
+
 def shown(product: dict[str, Any], principal: Principal, media_urls: MediaUrls) -> dict[str, Any]:
     """A product as this caller sees it: an edit awaiting moderation is its seller's and the
-    moderators' to see, and images are signed URLs."""
+    moderators' to see, a guest sees only the public fields, and images are signed URLs."""
+    if is_guest(principal.roles):
+        public = {f: product[f] for f in PUBLIC_PRODUCT_FIELDS}
+        return public | {"images": media_urls.images(product["images"])}
     own = product["seller_id"] == str(acting_seller_id(principal))
     revision = product["revision"] if own or is_admin(principal.roles) else None
     return product | {"revision": revision, "images": media_urls.images(product["images"])}

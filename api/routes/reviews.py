@@ -21,8 +21,9 @@ from api.deps import (
     acting_seller_id,
     commanded,
     confinement,
+    not_for_guests,
 )
-from api.policy import can_see_product, roles_for
+from api.policy import can_see_product, is_guest, roles_for
 from api.problems import Problem
 from api.security import Principal
 
@@ -122,13 +123,16 @@ def list_reviews(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """A product's reviews, oldest first, each with its seller's answer. Hidden ones are left
-    out (and out of every rating); moderators list them with `?hidden=true`."""
+    out (and out of every rating); moderators list them with `?hidden=true`. Guests (a
+    publishable key, no token) read the reviews of a product on sale, as everyone does."""
     product = catalog_queries.product(scope, str(product_id))
     if product is None or not can_see_product(
         principal.roles, str(acting_seller_id(principal)), product
     ):
         raise Problem(404, f"product {product_id} not found")
     if hidden and not principal.has_any(roles_for("reviews:moderate")):
+        if is_guest(principal.roles):
+            raise not_for_guests()
         raise Problem(403, "only the marketplace's admins list hidden reviews")
     page = catalog_queries.reviews(
         scope, str(product_id), hidden=hidden, limit=limit, cursor=cursor

@@ -11,7 +11,16 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CatalogQueriesDep, Cursor, Limit, MediaUrlsDep, ReadAfter, Scope, SearchDep
+from api.deps import (
+    Allowed,
+    CatalogQueriesDep,
+    Cursor,
+    Limit,
+    MediaUrlsDep,
+    ReadAfter,
+    Scope,
+    SearchDep,
+)
 from api.media import MediaUrls
 from api.routes.sellers import SellerRatingOut
 from api.schemas import ImageOut, MoneyOut
@@ -26,6 +35,9 @@ from projections.search.port import (
 )
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
+# Anyone in the tenant and its guests (a publishable key, no token): only products on sale are
+# ever in the index, and a hit has only public fields.
+Searcher = Depends(Allowed("search:read"))
 
 
 class RatingOut(BaseModel):
@@ -159,7 +171,11 @@ def option_filters(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-@router.get("/products", response_model=SearchOut, dependencies=[Depends(ReadAfter("search"))])
+@router.get(
+    "/products",
+    response_model=SearchOut,
+    dependencies=[Searcher, Depends(ReadAfter("search"))],
+)
 async def search_products(
     request: Request,
     search: SearchDep,
@@ -217,7 +233,9 @@ async def search_products(
     return _answer(result, media_urls, ratings)
 
 
-@router.get("/suggest", response_model=SuggestOut, dependencies=[Depends(ReadAfter("search"))])
+@router.get(
+    "/suggest", response_model=SuggestOut, dependencies=[Searcher, Depends(ReadAfter("search"))]
+)
 async def suggest(
     search: SearchDep,
     scope: Scope,

@@ -23,7 +23,7 @@ from api.deps import (
     confinement,
     visible_seller,
 )
-from api.policy import is_admin
+from api.policy import is_admin, is_guest
 from api.problems import Problem
 from api.security import Principal
 from eventstore.application import CommandResult
@@ -86,6 +86,15 @@ class SellerOut(BaseModel):
 class SellerPage(BaseModel):
     items: list[SellerOut]
     next_cursor: str | None
+
+
+class PublicSellerOut(BaseModel):
+    """A seller as a guest (a publishable key, no token) sees it, and nothing more: never its
+    status, user, payout account, commission or plan."""
+
+    id: str
+    display_name: str
+    rating: SellerRatingOut
 
 
 def _status(response: Response, result: CommandResult, status: str) -> dict[str, str]:
@@ -174,15 +183,28 @@ def set_payout_account(
     return _status(response, changed.result, changed.status)
 
 
-@router.get("/{seller_id}", response_model=SellerOut, dependencies=[Depends(ReadAfter("sellers"))])
+@router.get(
+    "/{seller_id}",
+    response_model=SellerOut | PublicSellerOut,
+    dependencies=[Depends(ReadAfter("sellers"))],
+)
 def get_seller(
     seller_id: UUID,
     catalog_queries: CatalogQueriesDep,
     scope: Scope,
-    principal: Annotated[Principal, Depends(Allowed("sellers:read"))],
+    principal: Annotated[Principal, Depends(Allowed("sellers:profile"))],
 ) -> dict[str, Any]:
-    """A seller's profile and status: for admins, and for the seller itself."""
-    return visible_seller(catalog_queries, scope, principal, seller_id)
+    """A seller's profile and status: for admins, and for the seller itself. A guest (a
+    publishable key, no token) gets the public profile `{id, display_name, rating}` of a seller
+    whose products are on sale; any other seller is unknown to it (404)."""
+    seller = visible_seller(catalog_queries, scope, principal, seller_id)
+    if is_guest(principal.roles):
+        return {k: seller[f] for k, f in PUBLIC_SELLER_FIELDS.items()}
+    return seller
+
+
+# What a guest sees of a seller: each public field and the view's field it comes from.
+PUBLIC_SELLER_FIELDS = {"id": "seller_id", "display_name": "display_name", "rating": "rating"}
 
 
 @router.get("", response_model=SellerPage, dependencies=[Depends(ReadAfter("sellers"))])

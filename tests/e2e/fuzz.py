@@ -1,6 +1,6 @@
-"""What the generated-request runs share: a marketplace staffed with one real user per role, so
-schemathesis reaches every route as each caller API.md names, and the check every answer must
-pass: never a 5xx, and every error problem+json."""
+"""What the generated-request runs share: a marketplace staffed with one real user per role, and
+a guest with its publishable key, so schemathesis reaches every route as each caller API.md
+names, and the check every answer must pass: never a 5xx, and every error problem+json."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from domain.identity import Role
 from eventstore.context import CommandContext
 from eventstore.currencies import iso_4217
 
-ROLES = ("anonymous", *(role.value for role in Role))
+ROLES = ("anonymous", *(role.value for role in Role), "guest")
 PASSWORD = "long-enough-pw"
 
 
@@ -33,7 +33,7 @@ def staffed(container: Container) -> dict[str, dict[str, str]]:
         headers[role] = {"Authorization": f"Bearer {token}"}
 
     signed_in(root, PLATFORM_TENANT_ID, "super_admin")
-    for role in ROLES[1:-1]:
+    for role in (r.value for r in Role if r is not Role.SUPER_ADMIN):
         where = PLATFORM_TENANT_ID if role in ("finance_admin", "auditor") else tenant
         user = identity.register_user(
             ctx,
@@ -49,6 +49,8 @@ def staffed(container: Container) -> dict[str, dict[str, str]]:
                 ctx, tenant_id=tenant, user_id=user, display_name="Fuzz shop", country="DE"
             ).id
             container.sellers.approve(ctx, seller, None)
+    key = container.storefront.create_key(ctx, tenant, tenant, "Fuzz shop").key
+    headers["guest"] = {"X-Velora-Publishable-Key": key}
     return headers
 
 

@@ -181,6 +181,9 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("PUT", "/v1/tenants/{tenant}/payout-schedule", {F}),
     ("PUT", "/v1/tenants/{tenant}/dispute-policy", {F}),
     ("PUT", "/v1/tenants/{tenant}/seller-signup", {M, SA}),
+    ("POST", "/v1/tenants/{tenant}/publishable-keys", {M, SA}),
+    ("GET", "/v1/tenants/{tenant}/publishable-keys", {M, SA}),
+    ("DELETE", "/v1/tenants/{tenant}/publishable-keys/{id}", {M, SA}),
     ("PUT", "/v1/tenants/{tenant}/shipping-commission", {M, SA}),
     ("PUT", "/v1/products/{id}/options", {S}),
     ("POST", "/v1/products/{id}/variants", {S}),
@@ -248,6 +251,22 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/ops/projections", {SA}),
     ("POST", "/v1/ops/projections/replay", {SA}),
 ]
+# API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
+# WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.
+GUESTS_MAY = {
+    ("GET", "/v1/products/{id}"),
+    ("GET", "/v1/search/products"),
+    ("GET", "/v1/search/suggest?q=te"),
+    ("GET", "/v1/products/{id}/reviews"),
+    ("GET", "/v1/sellers/{id}"),
+}
+# The routes that name a tenant's own things by id, beside the tenant: another marketplace's
+# admin (or its guest) gets 404 for them, exactly as for an id nobody has.
+TENANCY: list[tuple[str, str]] = [
+    ("POST", "/v1/tenants/{tenant}/publishable-keys"),
+    ("GET", "/v1/tenants/{tenant}/publishable-keys"),
+    ("DELETE", "/v1/tenants/{tenant}/publishable-keys/{key}"),
+]
 
 
 class RoleScenarios(Shop):
@@ -278,6 +297,51 @@ class RoleScenarios(Shop):
                 if refused == (role in allowed) or status in (401, 500):
                     wrong.append((method, template, role, status))
         assert wrong == [], wrong
+
+    def test_a_guest_reaches_the_public_catalog_and_nothing_else(self, api: Api, root: str) -> None:
+        """A publishable key and no token: past the check on the routes API.md opens to
+        guests (a 2xx, or the 404 or 422 unknown ids earn), 401 on every other."""
+        m = self.marketplace(api, root)
+        made = api.http.post(
+            f"/v1/tenants/{m.tenant_id}/publishable-keys",
+            headers=bearer(m.admin_token),
+            json={"name": "Web shop"},
+        )
+        assert made.status_code == 201, made.text
+        key = {"X-Velora-Publishable-Key": made.json()["key"]}
+        wrong: list[tuple[str, str, int]] = []
+        for method, template, allowed in WHO:
+            if allowed is ANYONE:
+                continue  # no credentials are asked for: a key changes nothing there
+            path = template.replace("{tenant}", m.tenant_id).replace("{code}", "cash")
+            while "{id}" in path:
+                path = path.replace("{id}", str(uuid4()), 1)
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            status = api.http.request(method, path, headers=key, json=body).status_code
+            if (status == 401) == ((method, template) in GUESTS_MAY) or status in (403, 500):
+                wrong.append((method, template, status))
+        assert wrong == [], wrong
+
+    def test_another_marketplaces_things_are_404_like_unknown_ones(
+        self, api: Api, root: str
+    ) -> None:
+        acme, globex = self.marketplace(api, root, "Acme"), self.marketplace(api, root, "Globex")
+        made = api.http.post(
+            f"/v1/tenants/{acme.tenant_id}/publishable-keys",
+            headers=bearer(acme.admin_token),
+            json={"name": "Web shop"},
+        )
+        assert made.status_code == 201, made.text
+        for method, template in TENANCY:
+            answers = []
+            for tenant, key in ((acme.tenant_id, made.json()["id"]), (str(uuid4()), str(uuid4()))):
+                path = template.replace("{tenant}", tenant).replace("{key}", key)
+                body = {"name": "x"} if method == "POST" else None
+                answer = api.http.request(
+                    method, path, headers=bearer(globex.admin_token), json=body
+                )
+                answers.append(assert_problem(answer, 404)["title"])
+            assert answers[0] == answers[1], template
 
     def test_an_auditor_may_ask_to_be_forgotten_like_any_user(self, api: Api, root: str) -> None:
         auditor = self.platform_user(api, root, "auditor")

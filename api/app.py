@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from api import logs, problems
 from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
 from api.controls import RefuseControls
-from api.deps import AUTHENTICATED, authenticated
+from api.deps import AUTHENTICATED, CART_TOKEN_HEADER, authenticated
 from api.headers import SafeHeaders
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, lag_gauges, projection_gauges
@@ -144,10 +145,16 @@ def create_app(
     app.mount("/metrics", make_asgi_app(metrics.registry))
 
     def caller_scope(scope: Scope) -> str | None:
-        """Keys are kept per user, or per client address for a caller without a token."""
-        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        """Keys are kept per user; for a guest, per the cart its token opens (its checkout's
+        answer holds the order token: only the cart's holder may have it replayed); else per
+        client address for a caller without a token."""
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            cart_token = headers.get(CART_TOKEN_HEADER.lower().encode())
+            if cart_token:
+                return f"cart-holder:{hashlib.sha256(cart_token).hexdigest()}"
             client = scope.get("client") or ("unknown", 0)
             return f"anonymous:{client[0]}"
         try:

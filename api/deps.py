@@ -38,6 +38,7 @@ from api.ratelimit import RateLimits
 from api.security import GUEST, Argon2Hasher, InvalidToken, Principal, TokenService
 from domain.media import BlobStore
 from domain.sellers import seller_id_for
+from domain.storefront import PresentedKey
 from eventstore.application import CommandResult
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
@@ -74,6 +75,9 @@ from services.wishlists import WishlistApplication
 POSITION_HEADER = "X-Velora-Position"
 MIN_POSITION_HEADER = "X-Velora-Min-Position"
 PUBLISHABLE_KEY_HEADER = "X-Velora-Publishable-Key"
+# What opens a guest's cart, and a guest's order (api/security.py `TokenService.capability`).
+CART_TOKEN_HEADER = "X-Velora-Cart-Token"  # noqa: S105 (a header's name)
+ORDER_TOKEN_HEADER = "X-Velora-Order-Token"  # noqa: S105
 READ_WAIT_S = 5.0
 # Where a request's already-checked (token, Principal) waits for its route.
 AUTHENTICATED = "velora_authenticated"
@@ -312,9 +316,37 @@ def command_context(request: Request) -> CommandContext:
             actor = str(container.tokens.verify(token).user_id)
         except InvalidToken:
             actor = None
+    elif (key := PresentedKey.parse(request.headers.get(PUBLISHABLE_KEY_HEADER, ""))) is not None:
+        actor = f"guest:{key.key_id}"  # the storefront whose visitor this is (checked by then)
     request_id = getattr(request.state, "request_id", None) or uuid4().hex
     correlation = request.headers.get("x-correlation-id", "")[:100] or request_id
     return CommandContext(actor_id=actor, correlation_id=correlation, causation_id=request_id)
+
+
+def cart_holder(
+    principal: Principal, cart_id: UUID, request: Request, container: Container
+) -> UUID:
+    """The buyer whose cart this is, as the caller may act for it: a signed-in buyer is its
+    own; a guest holds a guest cart of its storefront's tenant by presenting its cart token
+    (`X-Velora-Cart-Token`). Any other cart is 404, as an unknown one."""
+    if not is_guest(principal.roles):
+        return principal.user_id
+    if not container.tokens.holds("cart", cart_id, request.headers.get(CART_TOKEN_HEADER)):
+        raise Problem(404, f"cart {cart_id} not found")
+    return container.checkout.guest_of(cart_id, principal.tenant_id)
+
+
+def held_cart(
+    cart_id: UUID,
+    request: Request,
+    container: ContainerDep,
+    principal: Annotated[Principal, Depends(Allowed("carts:use"))],
+) -> UUID:
+    return cart_holder(principal, cart_id, request, container)
+
+
+# The buyer of the cart a route's path names, for its buyer or the guest holding its token.
+CartBuyer = Annotated[UUID, Depends(held_cart)]
 
 
 Ctx = Annotated[CommandContext, Depends(command_context)]

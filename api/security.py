@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID, uuid4
 
 import jwt
@@ -88,6 +90,10 @@ class InvalidToken(Exception):
     pass
 
 
+Capability = Literal["cart", "order"]
+CAPABILITY_PREFIXES: dict[str, str] = {"cart": "ct", "order": "ot"}
+
+
 class TokenService:
     def __init__(self, secret: str, ttl_s: int) -> None:
         self._secret = secret
@@ -97,6 +103,22 @@ class TokenService:
         """A key for another purpose, derived from the signing key so no second secret is needed,
         and unrelated to it so neither reveals the other."""
         return hmac.new(self._secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+    def capability(self, kind: Capability, aggregate_id: UUID) -> str:
+        """The token that opens one guest's cart (`ct_…`) or order (`ot_…`) to whoever holds
+        it: an HMAC of the id under a key of its own, so nothing is stored to check it, a
+        checkout retried gives the same order token, and no token opens another cart or
+        order. It lives as long as the signing key."""
+        mac = hmac.new(
+            self.secret_for(f"capability:{kind}").encode(), str(aggregate_id).encode(), "sha256"
+        ).digest()
+        return f"{CAPABILITY_PREFIXES[kind]}_{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+    def holds(self, kind: Capability, aggregate_id: UUID, presented: str | None) -> bool:
+        """Whether `presented` is the token of that cart or order (compared in constant time)."""
+        if not presented or len(presented) > 100 or not presented.isascii():
+            return False
+        return hmac.compare_digest(self.capability(kind, aggregate_id), presented)
 
     def issue(self, user_id: str, tenant_id: str, roles: list[str]) -> str:
         now = int(time.time())

@@ -34,9 +34,21 @@ class InvalidQuantity(CartError, Invalid):
     title = "Invalid quantity"
 
 
+class GuestEmailRequired(CartError, Invalid):
+    title = "Email required"
+
+
 class Cart(TenantAggregate):
     class Opened(TenantAggregate.Created):
+        # A guest's cart (a storefront's visitor without an account) has a buyer id of its
+        # own, which no account has; its cart token opens it (api/security.py).
         buyer_id: UUID
+        guest: bool
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["guest"] = False
 
     class QuantitySet(TenantAggregate.Event):
         """A line is a variant of a product (domain/variants.py)."""
@@ -55,17 +67,16 @@ class Cart(TenantAggregate):
         order_id: UUID
 
     @event(Opened)
-    def __init__(self, tenant_id: UUID, buyer_id: UUID) -> None:
+    def __init__(self, tenant_id: UUID, buyer_id: UUID, guest: bool = False) -> None:
         self.tenant_id = tenant_id
         self.buyer_id = buyer_id
+        self.guest = guest
         # Quantity by variant, and the product each variant belongs to.
         self.lines: dict[UUID, int] = {}
         self.products: dict[UUID, UUID] = {}
         self.order_id: UUID | None = None
 
-    def set_quantity(
-        self, product_id: UUID, quantity: int, variant_id: UUID | None = None
-    ) -> None:
+    def set_quantity(self, product_id: UUID, quantity: int, variant_id: UUID | None = None) -> None:
         """Sets a line's quantity; 0 removes the line. A line is a variant of the product (none
         named: the product itself, its own one variant)."""
         variant_id = variant_id or product_id

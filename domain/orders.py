@@ -819,7 +819,10 @@ class Order(TenantAggregate):
     """The buyer's checkout: what was bought from whom, for how much, and its payment."""
 
     class Placed(TenantAggregate.Created):
-        personal: ClassVar[Mapping[str, str]] = {"shipping_address": "buyer_id"}
+        personal: ClassVar[Mapping[str, str]] = {
+            "shipping_address": "buyer_id",
+            "guest_email": "buyer_id",
+        }
         idempotency_key: str
         buyer_id: UUID
         cart_id: UUID
@@ -828,6 +831,14 @@ class Order(TenantAggregate):
         seller_order_ids: list[UUID]
         shipping_address: dict[str, str]
         expires_at: datetime
+        # A guest's order: where to write to, and whom it joins once an account verifies it
+        # ("" for a buyer's order, and for every order placed before guests existed).
+        guest_email: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["guest_email"] = ""
 
     class PaymentIntentAttached(TenantAggregate.Event):
         secret: ClassVar[frozenset[str]] = frozenset({"client_secret"})
@@ -877,6 +888,7 @@ class Order(TenantAggregate):
         seller_order_ids: list[UUID],
         shipping_address: dict[str, str],
         expires_at: datetime,
+        guest_email: str = "",
     ) -> None:
         self.tenant_id = tenant_id
         self.idempotency_key = idempotency_key
@@ -887,6 +899,7 @@ class Order(TenantAggregate):
         self.seller_order_ids = seller_order_ids
         self.shipping_address = shipping_address
         self.expires_at = expires_at
+        self.guest_email = guest_email
         self.status = OrderStatus.PENDING_PAYMENT.value
         self.payment: dict[str, Any] | None = None
         self.review_reasons: list[str] = []
@@ -896,6 +909,14 @@ class Order(TenantAggregate):
         # What the provider charged the buyer for this order, which bounds its disputes and
         # their fees: the total once paid, a late payment's amount once returned, else 0.
         self.charged_minor = 0
+
+    def bought_by(self, buyer_id: UUID, verified_email: str | None) -> bool:
+        """Whether the order is this buyer's: placed by it, or placed by a guest with the email
+        its account has verified (a guest's orders join the account that verifies its email)."""
+        if self.buyer_id == buyer_id:
+            return True
+        guest_email = getattr(self, "guest_email", "")  # "" before guests existed
+        return bool(guest_email) and guest_email == verified_email
 
     def attach_payment_intent(
         self, provider: str, intent_id: str, client_secret: str, amount_minor: int
@@ -1034,6 +1055,7 @@ def place(
     shipping_address: dict[str, str],
     expires_at: datetime,
     shipping: Mapping[UUID, PricedShipping | None] | None = None,
+    guest_email: str = "",
 ) -> tuple[Order, list[SellerOrder]]:
     """Splits priced lines into one seller order per seller, under one order, each with its
     shipping (`shipping` by seller; none: it ships at no charge). `order_id` is
@@ -1082,6 +1104,7 @@ def place(
         seller_order_ids=[so.id for so in seller_orders],
         shipping_address=dict(shipping_address),
         expires_at=expires_at,
+        guest_email=guest_email,
     )
     assert order.id == order_id, "order_id must be Order.create_id(tenant, buyer, key)"
     return order, seller_orders

@@ -36,7 +36,14 @@ from projections.mail import Email, EmailPort, LoggingEmail, MailTemplates
 from projections.runner import TRANSIENT
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, utcnow
-from projections.tables import consumed_events, notifications, sellers, users, wishlist_items
+from projections.tables import (
+    consumed_events,
+    notifications,
+    orders,
+    sellers,
+    users,
+    wishlist_items,
+)
 
 log = logging.getLogger("velora.notifications")
 
@@ -320,5 +327,11 @@ def _address(conn: sa.Connection, row: Any) -> object:
         sa.select(users.c.email, users.c.erased_at).where(users.c.user_id == user_id)
     ).first()
     if found is None:
-        return _UNKNOWN
+        # A guest has no account: its orders keep the email it checked out with.
+        guest = conn.execute(
+            sa.select(orders.c.guest_email)
+            .where(orders.c.buyer_id == user_id, orders.c.guest_email.is_not(None))
+            .limit(1)
+        ).scalar()
+        return _UNKNOWN if guest is None else guest
     return _ERASED if found.erased_at is not None else found.email

@@ -445,7 +445,11 @@ orders = sa.Table(
     sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
     # Of `total_amount`: what its seller orders' shipping came to.
     sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    # A guest's order: the email it was placed with (personal data), whose account, once it
+    # verifies the email, the order joins (its `buyer_id` becomes the account's).
+    sa.Column("guest_email", sa.String(254), nullable=True),
     sa.Index("ix_orders_buyer", "tenant_id", "buyer_id", "created_position"),
+    sa.Index("ix_orders_guest_email", "tenant_id", "guest_email"),
     # The journal finds the order a late payment's intent belongs to.
     sa.Index("ix_orders_intent", "payment_intent_id"),
     sa.Index("ix_orders_status_expiry", "status", "expires_at"),

@@ -10,17 +10,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
 from domain import checkout as order_rules
 from domain import escrow
-from domain.carts import Cart, CartNotFound
+from domain.carts import Cart, CartNotFound, GuestEmailRequired
 from domain.catalog import ProductNotFound, VariantRef
 from domain.checkout import PaymentOutcome
 from domain.errors import DomainError
-from domain.identity import Tenant, TenantNotFound
+from domain.identity import Tenant, TenantNotFound, normalize_email
 from domain.inventory import InsufficientStock, ReleaseReason, Stock
 from domain.money import Money
 from domain.orders import (
@@ -43,6 +43,7 @@ from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.ownership import buys
 from services.provider_events import ProviderEvents
 
 
@@ -66,6 +67,27 @@ class CheckoutApplication(ProviderEvents):
     def open_cart(self, ctx: CommandContext, tenant_id: UUID, buyer_id: UUID) -> CommandResult:
         cart = Cart(tenant_id=tenant_id, buyer_id=buyer_id)
         return CommandResult(cart.id, self.record(ctx, cart))
+
+    @command
+    def open_guest_cart(self, ctx: CommandContext, tenant_id: UUID) -> CommandResult:
+        """A cart of a storefront's visitor without an account: its buyer is a guest no account
+        is, and its cart token (api/security.py) opens it."""
+        cart = Cart(tenant_id=tenant_id, buyer_id=uuid4(), guest=True)
+        return CommandResult(cart.id, self.record(ctx, cart))
+
+    def guest_of(self, cart_id: UUID, tenant_id: UUID) -> UUID:
+        """The guest buyer of a guest's cart of this tenant (the cart token was checked by
+        then): 404, as an unknown cart, for any other cart."""
+        cart = self.read_or_none(cart_id)
+        if not isinstance(cart, Cart) or not cart.guest or cart.tenant_id != tenant_id:
+            raise CartNotFound(f"cart {cart_id} not found")
+        return cart.buyer_id
+
+    def guest_order(self, order_id: UUID, tenant_id: UUID) -> bool:
+        """Whether the order is a guest's, of this tenant (the order token was checked by
+        then)."""
+        order = self.read_or_none(order_id)
+        return isinstance(order, Order) and bool(order.guest_email) and order.tenant_id == tenant_id
 
     @command
     def set_quantity(
@@ -102,6 +124,7 @@ class CheckoutApplication(ProviderEvents):
         shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
         shipping: Mapping[UUID, UUID] | None = None,
+        guest_email: str = "",
     ) -> Checkout:
         """Places the order for the buyer's cart (or finds the one this key placed already) and
         attaches its payment intent.
@@ -118,7 +141,8 @@ class CheckoutApplication(ProviderEvents):
 
         `shipping_address` is the address itself or the id of one the buyer saved; a saved one
         is read from the buyer's profile when the order is placed, and copied into it.
-        `shipping` names the rate chosen for each seller that has rates (domain/shipping.py)."""
+        `shipping` names the rate chosen for each seller that has rates (domain/shipping.py).
+        A guest's checkout (the buyer is a guest cart's) names the email to write to."""
         order_id = Order.create_id(tenant_id, buyer_id, idempotency_key)
 
         def place_unless_placed() -> None:
@@ -132,6 +156,7 @@ class CheckoutApplication(ProviderEvents):
                     shipping_address,
                     idempotency_key,
                     shipping or {},
+                    guest_email,
                 )
 
         self.retrying(
@@ -149,6 +174,7 @@ class CheckoutApplication(ProviderEvents):
         shipping_address: dict[str, str] | UUID,
         idempotency_key: str,
         shipping: Mapping[UUID, UUID],
+        guest_email: str,
     ) -> None:
         tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
         if isinstance(shipping_address, UUID):
@@ -168,7 +194,10 @@ class CheckoutApplication(ProviderEvents):
             shipping_address=shipping_address,
             expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
             shipping=self._shipping(tenant, lines, shipping, shipping_address["country"]),
+            guest_email=normalize_email(guest_email) if cart.guest and guest_email else "",
         )
+        if cart.guest and not guest_email:
+            raise GuestEmailRequired("a guest's checkout needs the email to send the order to")
         cart.check_out(order.id)
         held = [line for seller_order in seller_orders for line in seller_order.order_lines]
         stock_ids = [Stock.create_id(line.variant_id) for line in held]
@@ -387,7 +416,7 @@ class CheckoutApplication(ProviderEvents):
         what was paid goes back to the buyer through the provider."""
 
         def cancel(order: Order, seller_orders: list[SellerOrder]) -> list[Any]:
-            if buyer_id is not None and order.buyer_id != buyer_id:
+            if buyer_id is not None and not buys(self, order, buyer_id):
                 raise OrderNotFound(f"order {order_id} not found")
             return self._cancel(order, seller_orders, "cancelled", ReleaseReason.CANCELLED)
 

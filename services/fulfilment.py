@@ -17,6 +17,7 @@ from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
+from services.ownership import buys
 
 DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
 
@@ -88,7 +89,7 @@ class FulfilmentApplication(VeloraApplication):
     ) -> CommandResult:
         self.load(Product, product_id, tenant_id, ProductNotFound)
         order = self.load(Order, order_id, tenant_id, OrderNotFound)
-        if order.buyer_id != buyer_id:
+        if not buys(self, order, buyer_id):
             raise OrderNotFound(f"order {order_id} not found")
         seller_orders: list[SellerOrder] = [self.repository.get(i) for i in order.seller_order_ids]
         containing = [so for so in seller_orders if so.contains(product_id)]

@@ -16,6 +16,7 @@ from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.ownership import buys_part
 
 
 class RefundApplication(VeloraApplication):
@@ -42,7 +43,7 @@ class RefundApplication(VeloraApplication):
 
         def request() -> tuple[CommandResult, Money]:
             so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
-            if buyer_id is not None and so.buyer_id != buyer_id:
+            if buyer_id is not None and not buys_part(self, so.order_id, so.buyer_id, buyer_id):
                 raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
             if amount is not None and amount.currency != so.currency:
                 raise InvalidRefund(f"this seller order is in {so.currency}")

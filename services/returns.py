@@ -25,6 +25,7 @@ from domain.returns import (
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.ownership import buys_part
 from services.refunds import pay_back
 
 BUSY = "too many concurrent changes to this seller order; try again"
@@ -53,7 +54,7 @@ class ReturnApplication(VeloraApplication):
 
         def request() -> CommandResult:
             so = self.load(SellerOrder, seller_order_id, within, SellerOrderNotFound)
-            if so.buyer_id != buyer_id:
+            if not buys_part(self, so.order_id, so.buyer_id, buyer_id):
                 raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
             tenant = self.load(Tenant, so.tenant_id, so.tenant_id, TenantNotFound)
             check_window(so.delivered_at, tenant.return_window_days, datetime.now(UTC))
@@ -121,7 +122,7 @@ class ReturnApplication(VeloraApplication):
         tracking_number: str,
     ) -> CommandResult:
         ret = self.load(Return, return_id, within, ReturnNotFound)
-        if ret.buyer_id != buyer_id:
+        if not buys_part(self, ret.order_id, ret.buyer_id, buyer_id):
             raise ReturnNotFound(f"return {return_id} not found")
         ret.ship(carrier, tracking_number)
         return CommandResult(ret.id, self.record(ctx, ret))

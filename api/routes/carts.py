@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import (
     Allowed,
+    CartBuyer,
     CheckoutDep,
+    ContainerDep,
     Ctx,
     OrderQueriesDep,
     ReadAfter,
     Scope,
+    TokensDep,
+    cart_holder,
     commanded,
 )
+from api.policy import is_guest
 from api.problems import Problem
 from api.schemas import Address, MoneyOut
 from api.security import Principal
@@ -37,6 +42,12 @@ class CheckoutIn(BaseModel):
     shipping_address: Address | None = Field(default=None, description="the address itself")
     shipping_address_id: UUID | None = Field(
         default=None, description="or the id of an address the buyer saved (/v1/me/addresses)"
+    )
+    email: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=254,
+        description="a guest's checkout: where the order's mail goes (none for a buyer's)",
     )
     shipping: dict[UUID, UUID] | None = Field(
         default=None,
@@ -95,7 +106,17 @@ class PaymentOut(BaseModel):
     amount: MoneyOut
 
 
+class CartOpened(BaseModel):
+    id: str
+    cart_token: str | None = Field(
+        default=None, description="a guest's: send it as X-Velora-Cart-Token on this cart"
+    )
+
+
 class CheckoutOut(BaseModel):
+    order_token: str | None = Field(
+        default=None, description="a guest's: send it as X-Velora-Order-Token to read the order"
+    )
     order_id: str
     status: str
     total: MoneyOut
@@ -103,11 +124,21 @@ class CheckoutOut(BaseModel):
     payment: PaymentOut
 
 
-@router.post("/carts", status_code=201, response_model=dict[str, str])
+@router.post("/carts", status_code=201, response_model=CartOpened)
 def open_cart(
-    checkout: CheckoutDep, ctx: Ctx, response: Response, principal: Buyer
+    checkout: CheckoutDep,
+    tokens: TokensDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Buyer,
 ) -> dict[str, str]:
-    """Opens an empty cart for the calling buyer."""
+    """Opens an empty cart for the calling buyer, or for a guest (a publishable key and no
+    token): then the answer carries its `cart_token`, which every later call on the cart and
+    its checkout sends as `X-Velora-Cart-Token`."""
+    if is_guest(principal.roles):
+        result = checkout.open_guest_cart(ctx, principal.tenant_id)
+        token = tokens.capability("cart", result.id)
+        return {**commanded(response, result), "cart_token": token}
     result = checkout.open_cart(ctx, principal.tenant_id, principal.user_id)
     return commanded(response, result)
 
@@ -120,12 +151,12 @@ def set_quantity(
     checkout: CheckoutDep,
     ctx: Ctx,
     response: Response,
-    principal: Buyer,
+    buyer: CartBuyer,
 ) -> dict[str, str]:
     """Sets how many of a variant the cart holds (1..999); 0 removes the line. A product
     without variants is named by its own id; a product with variants by one of theirs (its
     own id is 422 then)."""
-    result = checkout.set_quantity(ctx, cart_id, principal.user_id, variant_id, body.quantity)
+    result = checkout.set_quantity(ctx, cart_id, buyer, variant_id, body.quantity)
     return commanded(response, result)
 
 
@@ -135,10 +166,11 @@ def set_quantity(
     dependencies=[Depends(ReadAfter("carts", "catalog"))],
 )
 def get_cart(
-    cart_id: UUID, order_queries: OrderQueriesDep, scope: Scope, principal: Buyer
+    cart_id: UUID, order_queries: OrderQueriesDep, scope: Scope, buyer: CartBuyer
 ) -> dict[str, Any]:
-    """The caller's cart: its lines at today's prices and totals per currency."""
-    cart = order_queries.cart(scope, str(cart_id), str(principal.user_id))
+    """The caller's cart (a guest's, with its cart token): its lines at today's prices and
+    totals per currency."""
+    cart = order_queries.cart(scope, str(cart_id), str(buyer))
     if cart is None:
         raise Problem(404, f"cart {cart_id} not found")
     return cart
@@ -156,6 +188,9 @@ def get_cart(
 def checkout(
     body: CheckoutIn,
     checkout: CheckoutDep,
+    tokens: TokensDep,
+    container: ContainerDep,
+    request: Request,
     ctx: Ctx,
     response: Response,
     principal: Annotated[Principal, Depends(Allowed("checkout"))],
@@ -165,21 +200,33 @@ def checkout(
     stock (all or none), snapshots prices and commission, and creates the payment intent. Ships
     to `shipping_address`, or to the saved address `shipping_address_id` names. Each seller that
     has shipping rates needs one for the address's country in `shipping` (422 naming the seller
-    otherwise); the total is the items and their shipping. Requires `Idempotency-Key`."""
+    otherwise); the total is the items and their shipping. Requires `Idempotency-Key`. A guest
+    checks out its cart with its cart token and the `email` to write to (422 without; a
+    signed-in buyer sends none), and the answer adds `order_token`, which reads the order
+    (`X-Velora-Order-Token` on `GET /v1/orders/{id}`)."""
+    guest = is_guest(principal.roles)
+    if guest != (body.email is not None):
+        raise Problem(
+            422,
+            "a guest's checkout names the email to write to; a signed-in buyer's does not",
+            errors=[{"loc": ["body", "email"], "msg": "required of guests, and only of them"}],
+        )
     done = checkout.checkout(
         ctx,
         tenant_id=principal.tenant_id,
-        buyer_id=principal.user_id,
+        buyer_id=cart_holder(principal, body.cart_id, request, container),
         cart_id=body.cart_id,
         shipping_address=body.address(),
         idempotency_key=idempotency_key,
         shipping=body.shipping,
+        guest_email=body.email or "",
     )
     order, currency = done.order, done.order.currency
     response.headers["X-Velora-Position"] = str(done.position)
     payment = order.payment or {}
 
     return {
+        **({"order_token": tokens.capability("order", order.id)} if guest else {}),
         "order_id": str(order.id),
         "status": "pending_payment",
         "total": money_json(order.total_minor, currency),

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
+    ORDER_TOKEN_HEADER,
     Allowed,
     CheckoutDep,
     Ctx,
@@ -19,13 +20,15 @@ from api.deps import (
     OrderQueriesDep,
     ReadAfter,
     Scope,
+    TokensDep,
     acting_seller_id,
     commanded,
     confined_buyer,
     confined_seller,
     confinement,
+    not_for_guests,
 )
-from api.policy import is_admin
+from api.policy import is_admin, is_guest
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
@@ -150,10 +153,28 @@ SellerOrderReader = Annotated[Principal, Depends(Allowed("seller_orders:read"))]
     "/orders/{order_id}", response_model=OrderOut, dependencies=[Depends(ReadAfter("orders"))]
 )
 def get_order(
-    order_id: UUID, order_queries: OrderQueriesDep, scope: Scope, principal: OrderReader
+    order_id: UUID,
+    order_queries: OrderQueriesDep,
+    checkout: CheckoutDep,
+    tokens: TokensDep,
+    scope: Scope,
+    principal: OrderReader,
+    order_token: Annotated[
+        str | None,
+        Header(alias=ORDER_TOKEN_HEADER, description="a guest's: from its checkout's answer"),
+    ] = None,
 ) -> dict[str, Any]:
-    """An order with its seller orders: for its buyer, and for marketplace admins."""
-    order = order_queries.order(scope, str(order_id), _own_buyer(principal))
+    """An order with its seller orders: for its buyer, and for marketplace admins; for a guest
+    (a publishable key and no token) that sends the order's token from its checkout."""
+    buyer = _own_buyer(principal)
+    if is_guest(principal.roles):
+        if not (
+            tokens.holds("order", order_id, order_token)
+            and checkout.guest_order(order_id, principal.tenant_id)
+        ):
+            raise Problem(404, f"order {order_id} not found")
+        buyer = None
+    order = order_queries.order(scope, str(order_id), buyer)
     if order is None:
         raise Problem(404, f"order {order_id} not found")
     return order
@@ -168,7 +189,10 @@ def list_orders(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Orders, oldest first: a buyer's own, or all of the tenant's for admins."""
+    """Orders, oldest first: a buyer's own (with the guest orders of its verified email), or
+    all of the tenant's for admins."""
+    if is_guest(principal.roles):
+        raise not_for_guests()  # a guest reads an order by its token, and lists none
     page = order_queries.orders(
         scope, buyer_id=_own_buyer(principal), status=status, limit=limit, cursor=cursor
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import (
     Allowed,
+    CartBuyer,
     CatalogQueriesDep,
     Ctx,
     Cursor,
@@ -151,14 +152,13 @@ def shipping_options(
     cart_id: UUID,
     order_queries: OrderQueriesDep,
     scope: Scope,
-    principal: Annotated[Principal, Depends(Allowed("carts:use"))],
+    buyer: CartBuyer,
     country: Annotated[str, Query(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2")],
 ) -> dict[str, Any]:
     """Per seller in the cart, the rates that ship to `country`, each priced for that seller's
-    items in the cart (0 once they reach its `free_over`)."""
-    options = order_queries.shipping_options(
-        scope, str(cart_id), str(principal.user_id), country
-    )
+    items in the cart (0 once they reach its `free_over`). For the cart's buyer, or a guest
+    with its cart token."""
+    options = order_queries.shipping_options(scope, str(cart_id), str(buyer), country)
     if options is None:
         raise Problem(404, f"cart {cart_id} not found")
     return options

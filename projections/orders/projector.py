@@ -57,7 +57,10 @@ class OrdersProjector(Projector):
             conn.execute(
                 orders.update()
                 .where(orders.c.order_id == order_id)
-                .values(shipping_address=redacted(address, e.originator_id))
+                .values(
+                    shipping_address=redacted(address, e.originator_id),
+                    guest_email=None,  # a guest order it had joined keeps no email either
+                )
             )
 
     @apply.register
@@ -75,8 +78,26 @@ class OrdersProjector(Projector):
                 created_at=naive_utc(e.timestamp),
                 updated_at=naive_utc(e.timestamp),
                 created_position=r.position,
+                guest_email=e.guest_email or None,
             )
         )
+
+    @apply.register
+    def _email_verified(self, e: User.EmailVerified, conn: Connection, r: RecordedEvent) -> None:
+        """A guest's orders placed with this email join the account that verified it: they are
+        its buyer's from now on, in its order list and views."""
+        orders, parts = self.tables.orders, self.tables.seller_orders
+        guests = sa.and_(
+            orders.c.tenant_id == str(e.tenant_id),
+            orders.c.guest_email == e.email,
+            orders.c.buyer_id != str(e.originator_id),
+        )
+        ids = [row.order_id for row in conn.execute(sa.select(orders.c.order_id).where(guests))]
+        if not ids:
+            return
+        buyer = str(e.originator_id)
+        conn.execute(orders.update().where(orders.c.order_id.in_(ids)).values(buyer_id=buyer))
+        conn.execute(parts.update().where(parts.c.order_id.in_(ids)).values(buyer_id=buyer))
 
     @apply.register
     def _intent(self, e: Order.PaymentIntentAttached, conn: Connection, r: RecordedEvent) -> None:

@@ -36,8 +36,16 @@ from tests.e2e.world import PASSWORD, Marketplace
 
 KEY_HEADER = "X-Velora-Publishable-Key"
 # The routes a guest may call (API.md: products, variants on them, search, suggestions,
-# categories, reviews, a seller's public profile), as the app names them.
+# categories, reviews, a seller's public profile, shipping options; its cart, with the cart
+# token, its checkout, and its order, with the order token), as the app names them.
 GUEST_ROUTES = {
+    ("POST", "/v1/carts"),
+    ("PUT", "/v1/carts/{cart_id}/items/{variant_id}"),
+    ("GET", "/v1/carts/{cart_id}"),
+    ("GET", "/v1/carts/{cart_id}/shipping-options"),
+    ("POST", "/v1/checkout"),
+    ("GET", "/v1/orders/{order_id}"),
+    ("GET", "/v1/sellers/{seller_id}/shipping-rates"),
     ("GET", "/v1/products"),
     ("GET", "/v1/products/{product_id}"),
     ("GET", "/v1/products/{product_id}/reviews"),

@@ -254,6 +254,13 @@ WHO: list[tuple[str, str, set[str]]] = [
 # API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
 # WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.
 GUESTS_MAY = {
+    ("POST", "/v1/carts"),
+    ("PUT", "/v1/carts/{id}/items/{id}"),
+    ("GET", "/v1/carts/{id}"),
+    ("GET", "/v1/carts/{id}/shipping-options?country=DE"),
+    ("POST", "/v1/checkout"),
+    ("GET", "/v1/orders/{id}"),
+    ("GET", "/v1/sellers/{id}/shipping-rates"),
     ("GET", "/v1/products/{id}"),
     ("GET", "/v1/search/products"),
     ("GET", "/v1/search/suggest?q=te"),

@@ -121,4 +121,3 @@ def test_a_hundred_checkouts_for_the_last_units_of_one_variant_sell_exactly_that
         (str(medium), 0),
     ]
     assert shown["available"] == 3
-

@@ -1,20 +1,21 @@
 """Model-based test of the whole money flow, through the real applications and projections on the
 embedded store: checkout (with a seller's shipping rate, free from a threshold, its commission
-taken or not as the tenant says), payment webhooks (duplicated and out of order), shipping, delivery and
-escrow release, partial refunds, returns (rejected, or received in part or whole, restocked or not),
-cancellation, payouts, sellers' plans (chosen, changed and left at random moments, renewed as months
-pass, renewals repeated), and disputes (of any part of a paid order, before or after release, won or
-lost with a fee borne by the sellers or the platform, closed before they were opened, their events
-repeated), and hostile provider events (disputes past what the charge has left, disputes of orders
-never paid, fees larger than the charge up to 2^63, late payments of another amount than their
-intent's, each of which must book nothing and flag the order) in random interleavings. After every
-step the books must balance, escrow, payables, receivables and dispute reserves must not be
-negative, processor clearing must equal what buyers paid less refunds, payouts and lost disputes
-with their fees, no order is paid twice, plan fee revenue must equal a reference computed from the
-timeline of plans (each stretch on a plan pro rata to the second, rounded half to even, each month
-charged once), a seller's dispute reserve must hold exactly the released shares its open disputes
-hold, and a seller's payable never exceeds what its seller orders have left for payouts to take (a
-payout's money must come from a charge)."""
+taken or not as the tenant says), payment webhooks (duplicated and out of order), shipping,
+delivery and escrow release, partial refunds, returns (rejected, or received in part or whole,
+restocked or not), cancellation, payouts, sellers' plans (chosen, changed and left at random
+moments, renewed as months pass, renewals repeated), and disputes (of any part of a paid order,
+before or after release, won or lost with a fee borne by the sellers or the platform, closed
+before they were opened, their events repeated), and hostile provider events (disputes past what
+the charge has left, disputes of orders never paid, fees larger than the charge up to 2^63, late
+payments of another amount than their intent's, each of which must book nothing and flag the
+order) in random interleavings. After every step the books must balance, escrow, payables,
+receivables and dispute reserves must not be negative, processor clearing must equal what buyers
+paid less refunds, payouts and lost disputes with their fees, no order is paid twice, plan fee
+revenue must equal a reference computed from the timeline of plans (each stretch on a plan pro
+rata to the second, rounded half to even, each month charged once), a seller's dispute reserve
+must hold exactly the released shares its open disputes hold, and a seller's payable never
+exceeds what its seller orders have left for payouts to take (a payout's money must come from a
+charge)."""
 
 from __future__ import annotations
 

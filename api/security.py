@@ -90,8 +90,9 @@ class InvalidToken(Exception):
     pass
 
 
-Capability = Literal["cart", "order"]
-CAPABILITY_PREFIXES: dict[str, str] = {"cart": "ct", "order": "ot"}
+Capability = Literal["cart", "order", "publishable_key"]
+CAPABILITY_PREFIXES: dict[str, str] = {"cart": "ct", "order": "ot", "publishable_key": "pk"}
+# (A publishable key's secret is derived too, and its text made by domain/storefront.py.)
 
 
 class TokenService:
@@ -109,10 +110,15 @@ class TokenService:
         it: an HMAC of the id under a key of its own, so nothing is stored to check it, a
         checkout retried gives the same order token, and no token opens another cart or
         order. It lives as long as the signing key."""
+        return f"{CAPABILITY_PREFIXES[kind]}_{self.derived_secret(kind, aggregate_id)}"
+
+    def derived_secret(self, kind: Capability, aggregate_id: UUID) -> str:
+        """43 url-safe characters only this service can make for that id (an HMAC under a key
+        of the kind's own)."""
         mac = hmac.new(
             self.secret_for(f"capability:{kind}").encode(), str(aggregate_id).encode(), "sha256"
         ).digest()
-        return f"{CAPABILITY_PREFIXES[kind]}_{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def holds(self, kind: Capability, aggregate_id: UUID, presented: str | None) -> bool:
         """Whether `presented` is the token of that cart or order (compared in constant time)."""

@@ -28,9 +28,10 @@ they see there is the API's (api/policy.py, the public shapes of each route)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
@@ -108,12 +109,26 @@ class PublishableKey(TenantAggregate):
         name: str
         key_digest: str
         hint: str  # the key's last characters, shown in lists; not secret
+        # What made it, which names it: an admin's request and its Idempotency-Key (so a
+        # repeat makes no second key), or a one-off request.
+        origin: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["origin"] = ""
 
     class Deleted(TenantAggregate.Event):
         """The key opens nothing from now on."""
 
+    @staticmethod
+    def create_id(tenant_id: UUID, origin: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"velora:publishable-key:{tenant_id}:{origin}")
+
     @event(Created)
-    def __init__(self, tenant_id: UUID, name: str, key_digest: str, hint: str) -> None:
+    def __init__(
+        self, tenant_id: UUID, name: str, key_digest: str, hint: str, origin: str
+    ) -> None:
         self.tenant_id = tenant_id
         self.name = name
         self.key_digest = key_digest
@@ -121,16 +136,27 @@ class PublishableKey(TenantAggregate):
         self.deleted = False
 
     @classmethod
-    def create(cls, tenant_id: UUID, name: str, secret: str) -> tuple[PublishableKey, str]:
-        """A new key of the tenant named `name`, whose secret is `secret`; with the key's text,
-        to be shown once and never again."""
+    def create(
+        cls, tenant_id: UUID, name: str, origin: str, secret_of: Callable[[UUID], str]
+    ) -> tuple[PublishableKey, str]:
+        """A new key of the tenant named `name`, made by `origin`, whose secret `secret_of`
+        derives from its id; with the key's text, to be shown once. The same origin gives the
+        same id, so the same secret: a repeated request answers the key it made."""
+        key_id = cls.create_id(tenant_id, origin)
+        secret = secret_of(key_id)
         key = cls(
             tenant_id=tenant_id,
             name=key_name(name),
             key_digest=digest(secret),
             hint=secret[-HINT_LENGTH:],  # the key's own last characters: it ends with its secret
+            origin=origin,
         )
         return key, key_text(key.id, secret)
+
+    def text(self, secret_of: Callable[[UUID], str]) -> str:
+        """The key again, for a repeat of the request that made it (its secret derives from its
+        id, and only the holder of the signing key can derive it)."""
+        return key_text(self.id, secret_of(self.id))
 
     def delete(self) -> None:
         """Stops the key at once; a deleted key stays deleted (again: no change)."""

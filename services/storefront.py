@@ -8,10 +8,10 @@ by any process opens nothing in every process from the moment the deletion is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from domain.accounts import new_secret
 from domain.identity import Tenant, TenantNotFound
 from domain.storefront import Guest, PresentedKey, PublishableKey, PublishableKeyNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
@@ -32,12 +32,25 @@ class StorefrontApplication(VeloraApplication):
 
     @command
     def create_key(
-        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, name: str
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        within: UUID | None,
+        name: str,
+        *,
+        origin: str,
+        secret_of: Callable[[UUID], str],
     ) -> CreatedKey:
         """Makes a publishable key for a tenant (`within`: the tenant the caller may touch,
-        None for the platform's staff)."""
+        None for the platform's staff). `origin` names the request (an admin and its
+        Idempotency-Key): a repeat of it answers the key it made, and makes no other; the key's
+        secret derives from its id through `secret_of` (api/security.py), so nothing but its
+        digest is kept."""
         tenant = self.load(Tenant, tenant_id, within, TenantNotFound, reading=True)
-        key, text = PublishableKey.create(tenant.id, name, new_secret())
+        made = self.get_or_none(PublishableKey.create_id(tenant.id, origin))
+        if isinstance(made, PublishableKey):
+            return CreatedKey(made.id, made.text(secret_of), self._log.head())
+        key, text = PublishableKey.create(tenant.id, name, origin, secret_of)
         return CreatedKey(key.id, text, self.record(ctx, key))
 
     @command

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
@@ -21,6 +21,7 @@ from api.deps import (
     Scope,
     StorefrontDep,
     StorefrontQueriesDep,
+    TokensDep,
     confinement,
     no_content,
 )
@@ -67,19 +68,31 @@ def create_publishable_key(
     tenant_id: UUID,
     body: KeyIn,
     storefront: StorefrontDep,
+    tokens: TokensDep,
     ctx: Ctx,
     response: Response,
     principal: Manager,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+    ] = None,
 ) -> dict[str, str]:
     """Makes a publishable key for one of the marketplace's storefronts. A request with it and
     no bearer token is a guest of this marketplace: it reads products and their variants,
     search and suggestions, categories, a product's reviews and a seller's public profile;
     anything else answers 401.
 
-    The key is in this answer only: Velora keeps its digest, never the key, so the answer is
-    not kept for an `Idempotency-Key` repeat either (a repeat makes another key; delete the
-    one you did not get)."""
-    created = storefront.create_key(ctx, tenant_id, confinement(principal), body.name)
+    The key is in this answer only: Velora keeps its digest, never the key (nor the answer).
+    A repeat with the same `Idempotency-Key` answers the same key and makes no other: the key's
+    secret derives from its id under the signing key."""
+    origin = f"{principal.user_id}:{idempotency_key}" if idempotency_key else uuid4().hex
+    created = storefront.create_key(
+        ctx,
+        tenant_id,
+        confinement(principal),
+        body.name,
+        origin=origin,
+        secret_of=lambda key_id: tokens.derived_secret("publishable_key", key_id),
+    )
     response.headers[POSITION_HEADER] = str(created.position)
     # It holds a secret: never cached, never kept by the idempotency store (api/headers.py).
     response.headers["Cache-Control"] = "no-store"

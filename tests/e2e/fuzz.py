@@ -49,7 +49,14 @@ def staffed(container: Container) -> dict[str, dict[str, str]]:
                 ctx, tenant_id=tenant, user_id=user, display_name="Fuzz shop", country="DE"
             ).id
             container.sellers.approve(ctx, seller, None)
-    key = container.storefront.create_key(ctx, tenant, tenant, "Fuzz shop").key
+    key = container.storefront.create_key(
+        ctx,
+        tenant,
+        tenant,
+        "Fuzz shop",
+        origin="fuzz",
+        secret_of=lambda key_id: container.tokens.derived_secret("publishable_key", key_id),
+    ).key
     headers["guest"] = {"X-Velora-Publishable-Key": key}
     return headers
 

@@ -213,6 +213,20 @@ class GuestScenarios(Shop):
         ).json()
         assert [k["id"] for k in paged["items"]] == [key_id] and paged["next_cursor"]
 
+        # A request repeated with its Idempotency-Key makes no second key: it answers the one
+        # the first made (not kept anywhere: derived again), and another key makes another.
+        path = f"/v1/tenants/{m.tenant_id}/publishable-keys"
+        once = api.post(path, token=m.admin_token, key="make-web", json={"name": "Web"}).json()
+        twice = api.post(path, token=m.admin_token, key="make-web", json={"name": "Web"}).json()
+        assert once == twice
+        assert (
+            api.post(path, token=m.admin_token, key="make-app", json={"name": "Web"}).json()["id"]
+            != once["id"]
+        )
+        api.request("DELETE", f"{path}/{once['id']}", token=m.admin_token)
+        gone = api.post(path, token=m.admin_token, key="make-web", json={"name": "Web"})
+        assert gone.json()["id"] == once["id"]  # still that one key, deleted: nothing new
+
     def test_a_deleted_key_is_401_at_once_in_every_api_process(
         self, api: Api, root: str, container: Container
     ) -> None:
@@ -601,7 +615,14 @@ class GuestLimitScenarios:
         ).id
 
         def new_key() -> str:
-            return container.storefront.create_key(ctx, tenant, tenant, "shop").key
+            return container.storefront.create_key(
+                ctx,
+                tenant,
+                tenant,
+                "shop",
+                origin=uuid4().hex,
+                secret_of=lambda key_id: container.tokens.derived_secret("publishable_key", key_id),
+            ).key
 
         with TestClient(create_app(container, run_projections=True)) as http:
             yield http, new_key(), new_key

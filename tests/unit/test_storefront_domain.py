@@ -20,8 +20,22 @@ from domain.storefront import (
 
 def created(name: str = "Web shop") -> tuple[PublishableKey, str, str]:
     secret = new_secret()
-    key, text = PublishableKey.create(uuid4(), name, secret)
+    key, text = PublishableKey.create(uuid4(), name, uuid4().hex, lambda _: secret)
     return key, text, secret
+
+
+def test_one_origin_names_one_key_and_its_secret_derives_from_its_id() -> None:
+    tenant, seen = uuid4(), []
+
+    def secret_of(key_id: object) -> str:
+        seen.append(key_id)
+        return f"secret-of-{key_id}".replace("-", "_")[:43].ljust(43, "x")
+
+    key, text = PublishableKey.create(tenant, "W", "admin:key-1", secret_of)
+    again, _ = PublishableKey.create(tenant, "W", "admin:key-1", secret_of)
+    other, _ = PublishableKey.create(tenant, "W", "admin:key-2", secret_of)
+    assert key.id == again.id != other.id
+    assert seen[0] == key.id and key.text(secret_of) == text
 
 
 def test_a_key_reads_pk_its_id_and_a_secret_and_only_the_digest_is_recorded() -> None:

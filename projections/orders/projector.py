@@ -26,6 +26,9 @@ from projections.tables import FIRST_PURCHASE
 
 class OrdersProjector(Projector):
     name = "orders"
+    # A guest's order joins the account that verified its email (the identity model says
+    # which): that model must have seen every verification before the order it concerns.
+    upstream = ("identity",)
     writes = (
         "orders",
         "seller_orders",
@@ -81,6 +84,28 @@ class OrdersProjector(Projector):
                 guest_email=e.guest_email or None,
             )
         )
+        if e.guest_email:
+            self._join_verified(conn, e)
+
+    def _join_verified(self, conn: Connection, e: Order.Placed) -> None:
+        """A guest's order placed with an email an account of the tenant has verified already
+        is that account's from the start (as one placed before the verification joins it)."""
+        users = self.tables.users
+        account = conn.execute(
+            sa.select(users.c.user_id).where(
+                users.c.tenant_id == str(e.tenant_id),
+                users.c.email == e.guest_email,
+                users.c.email_verified_at.is_not(None),
+                users.c.erased_at.is_(None),
+            )
+        ).scalar()
+        if account is not None:
+            orders = self.tables.orders
+            conn.execute(
+                orders.update()
+                .where(orders.c.order_id == str(e.originator_id))
+                .values(buyer_id=account)
+            )
 
     @apply.register
     def _email_verified(self, e: User.EmailVerified, conn: Connection, r: RecordedEvent) -> None:

@@ -151,6 +151,17 @@ class GuestCheckoutScenarios(Shop):
         mine = api.get("/v1/orders", token=buyer).json()["items"]
         assert [o["id"] for o in mine] == [order_id]
         assert api.get(f"/v1/orders/{order_id}", token=buyer).json()["total"] == price(2800)
+        # A guest's order placed with the verified email later is the account's at once.
+        cart_2, cart_token_2 = self.guest_cart(api, key, {mug: 1})
+        later = api.post(
+            "/v1/checkout",
+            headers={**visitor, CART: cart_token_2},
+            key=f"g-{uuid4()}",
+            json={**body, "cart_id": cart_2, "email": "ada.guest@example.org"},
+        )
+        assert later.status_code == 201, later.text
+        mine = api.get("/v1/orders", token=buyer).json()["items"]
+        assert [o["id"] for o in mine] == [order_id, later.json()["order_id"]]
         # And may act on it as its buyer: ask for its money back.
         part = order["seller_orders"][0]["id"]
         asked = api.post(

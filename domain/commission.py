@@ -11,8 +11,10 @@ is the subtotal minus that commission, so commission + net is exactly the subtot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from domain.money import divide_half_even
+from domain.names import name_key
 
 BPS_DENOMINATOR = 10_000
 
@@ -21,6 +23,10 @@ BPS_DENOMINATOR = 10_000
 class CommissionRules:
     tenant_bps: int
     category_bps: dict[str, int]
+
+    @cached_property
+    def _by_key(self) -> dict[str, int]:
+        return {name_key(name): bps for name, bps in self.category_bps.items()}
 
     def rate(
         self,
@@ -35,8 +41,11 @@ class CommissionRules:
     def _base(self, product_bps: int | None, category: str, seller_bps: int | None) -> int:
         if product_bps is not None:
             return product_bps
-        if category in self.category_bps:
-            return self.category_bps[category]
+        # Categories compare by name key (domain/names.py): an override spelled "Café" in one
+        # Unicode form applies to a product whose category is spelled in the other.
+        key = name_key(category)
+        if key in self._by_key:
+            return self._by_key[key]
         if seller_bps is not None:
             return seller_bps
         return self.tenant_bps

@@ -26,6 +26,7 @@ from domain.commission import CommissionRules
 from domain.disputes import FeePayer
 from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from domain.money import parse_currency
+from domain.names import nfc
 from domain.personal import erased_marker
 from domain.returns import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 
@@ -343,7 +344,7 @@ class Tenant(TenantAggregate):
         self.payouts_ran_period: str | None = period
 
     def set_category_commission(self, category: str, commission_bps: int | None) -> None:
-        category = category.strip()
+        category = nfc(category.strip())
         if not 1 <= len(category) <= 100:
             raise InvalidTenantSettings("category must have 1 to 100 characters")
         if commission_bps is not None and not 0 <= commission_bps <= MAX_COMMISSION_BPS:
@@ -394,7 +395,7 @@ class Tenant(TenantAggregate):
         product_moderation: str = ProductModeration.REQUIRED,
         hold_timeout_s: int = 1800,
     ) -> Tenant:
-        name = name.strip()
+        name = nfc(name.strip())
         if not 1 <= len(name) <= 200:
             raise InvalidTenantSettings("name must have 1 to 200 characters")
         if tenant_id == PLATFORM_TENANT_ID:

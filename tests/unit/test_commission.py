@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.commission import CommissionRules, commission_of
+from domain.identity import Tenant
 from domain.orders import OrderLine, PricedLine
 
 
@@ -66,3 +67,26 @@ def test_a_priced_line_records_its_commission() -> None:
     assert ordered.line_total_minor == 999
     assert ordered.commission_minor == commission_of(999, 1250) == 125  # 124.875
     assert OrderLine.from_record(ordered.as_record()) == ordered
+
+
+def test_a_category_override_applies_however_its_name_was_spelled_in_unicode() -> None:
+    """Composed and decomposed "Café" are one category (issue 27): an override set in one
+    form applies to products whose category is in the other, and case does not matter."""
+    decomposed, composed = "Cafe\u0301", "Caf\u00e9"
+    rules = CommissionRules(1000, {decomposed: 500})
+    assert rules.rate(product_bps=None, category=composed, seller_bps=None) == 500
+    assert rules.rate(product_bps=None, category="CAFÉ", seller_bps=None) == 500
+    assert rules.rate(product_bps=None, category="Cafe", seller_bps=None) == 1000
+
+
+def test_a_tenants_name_and_category_overrides_are_kept_in_nfc() -> None:
+    tenant = Tenant.register(
+        tenant_id=uuid4(),
+        name="Cafe\u0301 Market",
+        currency="EUR",
+        commission_bps=1000,
+        escrow_hold_days=0,
+    )
+    tenant.set_category_commission("Cafe\u0301", 700)
+    assert tenant.name == "Caf\u00e9 Market"
+    assert tenant.category_commission == {"Caf\u00e9": 700}

@@ -160,10 +160,15 @@ def authenticated(container: Container, token: str) -> Principal:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
-    if container.identity.active_user(principal.user_id, principal.tenant_id) is None:
+    user = container.identity.active_user(principal.user_id, principal.tenant_id)
+    if user is None:
         raise Problem(
             401, "the account of this token was erased or never existed", headers=challenge
         )
+    revoked = user.sessions_revoked_at
+    if revoked is not None and principal.issued_at_ms < revoked.timestamp() * 1000:
+        # A password reset ended every sign-in of the account, its access tokens with them.
+        raise Problem(401, "this token was issued before the password changed", headers=challenge)
     return principal
 
 

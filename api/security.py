@@ -81,6 +81,8 @@ class Principal:
     user_id: UUID
     tenant_id: UUID
     roles: frozenset[str]
+    # When its token was issued, in milliseconds since the epoch (0: a guest's, or unknown).
+    issued_at_ms: int = 0
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
@@ -133,6 +135,9 @@ class TokenService:
             "tenant_id": tenant_id,
             "roles": roles,
             "iat": now,
+            # To the millisecond: a password reset ends every token issued before it, and a
+            # sign-in with the new password in the same second must not be taken for one.
+            "iat_ms": int(time.time() * 1000),
             "exp": now + self.ttl_s,
             "iss": _ISSUER,
             "jti": uuid4().hex,
@@ -157,6 +162,11 @@ class TokenService:
                 raise InvalidToken("roles claim is not a list of strings")
             if GUEST in roles:
                 raise InvalidToken("no token carries the guest pseudo-role")
-            return Principal(UUID(claims["sub"]), UUID(claims["tenant_id"]), frozenset(roles))
+            issued_ms = claims.get("iat_ms")
+            if not isinstance(issued_ms, int):
+                issued_ms = int(claims["iat"]) * 1000
+            return Principal(
+                UUID(claims["sub"]), UUID(claims["tenant_id"]), frozenset(roles), issued_ms
+            )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
             raise InvalidToken(str(e)) from None

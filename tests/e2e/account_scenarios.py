@@ -185,6 +185,9 @@ class AccountScenarios(ApiScenarios):
         )
         for before in (here, there):
             assert_problem(self.refresh(api, before["refresh_token"]), 401)
+            # Their access tokens end with them, not only when they expire.
+            assert_problem(api.get("/v1/me", token=before["access_token"]), 401)
+        assert api.get("/v1/me", token=after["access_token"]).status_code == 200
         assert self.refresh(api, after["refresh_token"]).status_code == 200
         # The token worked once.
         again = {"token": token, "new_password": "yet another passphrase"}

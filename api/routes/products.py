@@ -132,41 +132,6 @@ class RevisionOut(BaseModel):
     reason: str | None
 
 
-class ProductOut(BaseModel):
-    id: str
-    tenant_id: str
-    seller_id: str
-    sku: str
-    title: str
-    description: str
-    category: str
-    price: MoneyOut
-    attributes: dict[str, str]
-    images: list[ImageOut]
-    featured_until: datetime | None
-    status: str
-    revision: RevisionOut | None = Field(
-        default=None,
-        description="an edit waiting for moderation (or the last rejected), shown to the "
-        "product's seller and moderators only; title, description and category are the "
-        "approved version everyone sees",
-    )
-    seller_status: str
-    available: int = Field(description="the sum of its variants' on sale")
-    options: list[OptionOut]
-    variants: list[VariantOut] = Field(
-        description="on sale; a product without variants lists itself, under its own id"
-    )
-    rating: RatingOut
-    created_at: datetime
-    updated_at: datetime
-
-
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    next_cursor: str | None
-
-
 class PublicProductOut(BaseModel):
     """A product as a guest (a publishable key, no token) sees it: these fields and no other,
     so a field added to ProductOut stays out of guests' sight until it is added here. Never the
@@ -191,6 +156,26 @@ class PublicProductOut(BaseModel):
     rating: RatingOut
     created_at: datetime
     updated_at: datetime
+
+
+class ProductOut(PublicProductOut):
+    """A product as its seller, moderators and signed-in buyers see it: the public fields and
+    the product's and its seller's status, with an edit awaiting moderation for those who
+    moderate it or made it."""
+
+    status: str
+    revision: RevisionOut | None = Field(
+        default=None,
+        description="an edit waiting for moderation (or the last rejected), shown to the "
+        "product's seller and moderators only; title, description and category are the "
+        "approved version everyone sees",
+    )
+    seller_status: str
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None
 
 
 class PublicProductPage(BaseModel):

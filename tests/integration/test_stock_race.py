@@ -3,24 +3,17 @@ everyone else is told the line lacks stock, and exactly N units end up sold."""
 
 from __future__ import annotations
 
-import threading
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import sqlalchemy as sa
 
 from api.bootstrap import Container
 from domain.inventory import Stock
 from domain.money import Money
-from domain.orders import LineUnavailable
-from eventstore.context import CommandContext
 from projections.tables import products
+from tests.integration.checkout_race import ctx, race_checkouts
 
 BUYERS, UNITS = 50, 7
-ADDRESS = {"name": "R", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"}
-
-
-def ctx() -> CommandContext:
-    return CommandContext.system("race")
 
 
 def test_fifty_checkouts_for_the_last_units_sell_exactly_that_many(
@@ -55,40 +48,8 @@ def test_fifty_checkouts_for_the_last_units_sell_exactly_that_many(
     product = listed.id
     c.catalog.set_stock(ctx(), product, seller, "main", UNITS)
 
-    carts = []
-    for _ in range(BUYERS):
-        buyer = uuid4()
-        cart = c.checkout.open_cart(ctx(), tenant, buyer).id
-        c.checkout.set_quantity(ctx(), cart, buyer, product, 1)
-        carts.append((buyer, cart))
-
-    won: list[UUID] = []
-    refused: list[LineUnavailable] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(BUYERS)
-
-    def race(buyer: UUID, cart: UUID) -> None:
-        start.wait()
-        try:
-            done = c.checkout.checkout(
-                ctx(),
-                tenant_id=tenant,
-                buyer_id=buyer,
-                cart_id=cart,
-                shipping_address=ADDRESS,
-                idempotency_key=str(cart),
-            )
-            won.append(done.order.id)
-        except LineUnavailable as e:
-            refused.append(e)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=race, args=pair) for pair in carts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    raced = race_checkouts(c, tenant, product, BUYERS, timeout=120)
+    won, refused, errors = raced.won, raced.refused, raced.errors
 
     assert errors == []
     assert len(won) == UNITS

@@ -4,24 +4,17 @@ exactly ten units of the M end up sold, and the product's other sizes are untouc
 
 from __future__ import annotations
 
-import threading
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
 from api.bootstrap import Container
 from domain.inventory import Stock
 from domain.money import Money
-from domain.orders import LineUnavailable
-from eventstore.context import CommandContext
 from projections.scope import TenantScope
+from tests.integration.checkout_race import ctx, race_checkouts
 
 BUYERS, UNITS = 100, 10
-ADDRESS = {"name": "R", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"}
-
-
-def ctx() -> CommandContext:
-    return CommandContext.system("race")
 
 
 @pytest.fixture(params=["embedded", "servers"])
@@ -67,40 +60,8 @@ def test_a_hundred_checkouts_for_the_last_units_of_one_variant_sell_exactly_that
     c.catalog.set_variant_stock(ctx(), listed.id, medium, seller, "main", UNITS)
     c.catalog.set_variant_stock(ctx(), listed.id, small, seller, "main", 3)
 
-    carts = []
-    for _ in range(BUYERS):
-        buyer = uuid4()
-        cart = c.checkout.open_cart(ctx(), tenant, buyer).id
-        c.checkout.set_quantity(ctx(), cart, buyer, medium, 1)
-        carts.append((buyer, cart))
-
-    won: list[UUID] = []
-    refused: list[LineUnavailable] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(BUYERS)
-
-    def race(buyer: UUID, cart: UUID) -> None:
-        start.wait()
-        try:
-            done = c.checkout.checkout(
-                ctx(),
-                tenant_id=tenant,
-                buyer_id=buyer,
-                cart_id=cart,
-                shipping_address=ADDRESS,
-                idempotency_key=str(cart),
-            )
-            won.append(done.order.id)
-        except LineUnavailable as e:
-            refused.append(e)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=race, args=pair) for pair in carts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    raced = race_checkouts(c, tenant, medium, BUYERS, timeout=300)
+    won, refused, errors = raced.won, raced.refused, raced.errors
 
     assert errors == []
     assert len(won) == UNITS

@@ -381,7 +381,7 @@ class MoneyFlow(RuleBasedStateMachine):
         for so_id in order.seller_order_ids:
             so = self.c.checkout.repository.get(so_id)
             if so.status == "paid":
-                left += so.subtotal_minor - so.refunded_minor
+                left += so.gross_minor - so.refunded_minor
         try:
             self.c.checkout.cancel(ctx(), order_id, self.tenant, None)
         except DomainError:

@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 run: install
 	$(BIN)/velora serve
 
+# One test file per worker (module fixtures stay in one process), a worker per core up to 4.
 test: install-dev services lint
-	. ./.velora-test.env && $(BIN)/pytest -q
+	. ./.velora-test.env && $(BIN)/pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

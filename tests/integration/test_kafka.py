@@ -254,17 +254,26 @@ class TestKafka(Shop):
         assert wait_until_published(twice, head, timeout_s=60)
         twice.publisher.close()
         # Everything the consumer reads: the catalog's events too (most of them tell no one).
+        # The module's earlier tests published on these topics too, and the relay killed there
+        # put some of its events on them a third time: every event is there at least twice.
         kinds = [topic(container, kind) for kind in ("orders", "payments", "catalog")]
+
+        def copies(got: list[Record]) -> dict[str, int]:
+            seen: dict[str, int] = defaultdict(int)
+            for r in got:
+                seen[r.event()["id"]] += 1
+            return seen
+
         records = read_topics(
             container.settings.kafka_bootstrap or "",
             kinds,
             until=lambda got: (
                 any(r.event()["subject"] == failed["order_id"] for r in got)
-                and len(got) == 2 * len({r.event()["id"] for r in got})
+                and min(copies(got).values()) >= 2
             ),
         )
-        distinct = {r.event()["id"] for r in records}
-        assert len(records) == 2 * len(distinct)
+        distinct = set(copies(records))
+        assert min(copies(records).values()) >= 2
 
         def count(table: sa.Table) -> int:
             with container.read_store.engine.connect() as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +21,16 @@ import redis
 
 from api.bootstrap import Container, build
 from api.settings import Settings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuses a run in which two tests share a node id: pytest-xdist schedules by node id, so
+    all but one of them would silently not run (pytest 9.2 gave every schemathesis test of an
+    API operation the same id; 123 fuzz tests vanished from the parallel run)."""
+    twice = sorted(nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1)
+    if twice:
+        raise pytest.UsageError(f"tests share node ids, so some would not run: {twice[:5]}")
+
 
 REQUIRE_SERVICES = os.environ.get("VELORA_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("VELORA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -83,7 +83,10 @@ READ_WAIT_S = 5.0
 AUTHENTICATED = "velora_authenticated"
 
 
-def get_container(request: Request) -> Container:
+# A dependency that only reads the request or the container is `async def`: FastAPI runs each
+# plain `def` dependency in its thread pool, a hand-off (and its CPU) per dependency per request.
+# Those that read the log or a database (the caller's account, a guest's cart) stay `def`.
+async def get_container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
@@ -93,7 +96,7 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 def _part(attribute: str) -> Any:
     """A dependency on one part of the container, so a route's signature names what it uses."""
 
-    def part(request: Request) -> Any:
+    async def part(request: Request) -> Any:
         return getattr(request.app.state.container, attribute)
 
     part.__name__ = f"get_{attribute}"
@@ -224,7 +227,7 @@ def _guest(request: Request, container: Container, key: str) -> Principal:
 Caller = Annotated[Principal, Depends(current_caller)]
 
 
-def current_principal(caller: Caller) -> Principal:
+async def current_principal(caller: Caller) -> Principal:
     """A signed-in user: a guest is not one (401, as for no token)."""
     if is_guest(caller.roles):
         raise not_for_guests()
@@ -253,7 +256,7 @@ class Allowed:
         self.action = action
         self.roles = roles_for(action)
 
-    def __call__(self, principal: Caller) -> Principal:
+    async def __call__(self, principal: Caller) -> Principal:
         if not principal.has_any(self.roles):
             if is_guest(principal.roles):
                 raise not_for_guests()
@@ -261,7 +264,7 @@ class Allowed:
         return principal
 
 
-def tenant_scope(principal: Caller) -> TenantScope:
+async def tenant_scope(principal: Caller) -> TenantScope:
     if crosses_tenants(principal.roles):
         return TenantScope.every_tenant()
     return TenantScope.only(principal.tenant_id)
@@ -308,7 +311,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size (1..500)
 Cursor = Annotated[str | None, Query(max_length=200, description="from the previous page")]
 
 
-def command_context(request: Request) -> CommandContext:
+async def command_context(request: Request) -> CommandContext:
     """Attributes the command to the caller (if signed in), its request and its correlation."""
     container: Container = request.app.state.container
     token = bearer_token(request)

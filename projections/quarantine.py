@@ -77,12 +77,15 @@ def of(conn: Connection, names: Iterable[str]) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {name: {} for name in wanted}
     if not wanted:
         return found
-    rows = conn.execute(
-        sa.select(q.c.name, q.c.tenant_id, q.c.position).where(q.c.name.in_(wanted))
-    )
-    for name, tenant_id, position in rows:
-        found[name][tenant_id] = int(position)
+    # Every batch of every projector asks, and the table is all but always empty: one prebuilt
+    # statement reads it whole, and the names are picked here.
+    for name, tenant_id, position in conn.execute(_EVERY):
+        if name in found:
+            found[name][tenant_id] = int(position)
     return found
+
+
+_EVERY = sa.select(q.c.name, q.c.tenant_id, q.c.position)
 
 
 def add(

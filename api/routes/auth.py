@@ -31,7 +31,7 @@ from services.accounts import AccountApplication, SignedIn
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-def _accounts(request: Request) -> AccountApplication:
+async def _accounts(request: Request) -> AccountApplication:
     return request.app.state.container.accounts  # type: ignore[no-any-return]
 
 

@@ -608,11 +608,7 @@ class CatalogProjector(Projector):
         self, conn: Connection, e: Any, r: RecordedEvent, *, held: int = 0, sold: int = 0
     ) -> None:
         """Units of a variant held, sold or let go: on its row and, summed, its product's."""
-        variants.moved(conn, self.tables, str(e.variant_id), held=held, sold=sold)
-        products = self.tables.products
-        variants.refresh(
-            conn, self.tables, e, r, held=products.c.held + held, sold=products.c.sold + sold
-        )
+        variants.moved(conn, self.tables, e, r, held=held, sold=sold)
 
     def _seller(self, conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:
         conn.execute(

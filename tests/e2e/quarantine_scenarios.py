@@ -107,7 +107,8 @@ class QuarantineScenarios(Shop):
             assert [(h["tenant_id"], h["position"]) for h in quarantined] == [
                 (poisoned.tenant_id, bad)
             ]
-            assert row["position"] == row["head"] and row["failed_position"] is None
+            # At or past the poison, not stopped on it (the jug's events may still be on the way).
+            assert row["position"] >= bad and row["failed_position"] is None
         assert "Seller.CommissionSet" in rows["sellers"]["quarantined"][0]["topic"]
         assert "reads sellers" in rows["catalog"]["quarantined"][0]["failure"]
 

@@ -82,6 +82,17 @@ class CachedRepository(Repository[UUID]):
             aggregate_id, lambda: self._load(aggregate_id), self._forward, shared=True
         )
 
+    def shared_or_none(self, aggregate_id: UUID) -> Any | None:
+        """As `shared`, or None if no such aggregate: an absence the cache then remembers."""
+
+        def load_or_none() -> Any | None:
+            try:
+                return self._load(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+
+        return self.shared_cache.get(aggregate_id, load_or_none, self._forward, shared=True)
+
     def _load(self, aggregate_id: UUID) -> MutableOrImmutableAggregate[UUID]:
         return self._reconstruct_aggregate(aggregate_id, None, project_aggregate)  # type: ignore[arg-type]
 
@@ -149,10 +160,7 @@ class VeloraApplication(Application[UUID]):
         products a checkout prices). A command that changes an aggregate uses `get_or_none`."""
         repository = self.repository
         assert isinstance(repository, CachedRepository)
-        try:
-            return repository.shared(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        return repository.shared_or_none(aggregate_id)
 
     def buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
         """The product and its seller, if a buyer of this tenant may see and buy it now (it is

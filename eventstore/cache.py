@@ -48,6 +48,10 @@ class AggregateCache:
         # wholesale when large; `_era` counts those forgettings.
         self._seen: dict[UUID, int] = {}
         self._era = 0
+        # Ids a load found nothing for, each with the era it looked in: still nothing while the
+        # era lasts and the log has shown no event of that id (`_seen`). A product's own id asked
+        # of as a variant's, a seller without shipping rates: asked on every cart command.
+        self._absent: dict[UUID, int] = {}
         self._position: int | None = None
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -164,10 +168,11 @@ class AggregateCache:
     ) -> Any:
         """A private copy of the aggregate: from memory if current; brought up to date with
         `forward` (which applies the events after its version) if the log or a conflict showed
-        it is behind; else from `load` (which raises if the store has no such aggregate;
-        absence is never cached). With `shared`, the kept copy itself instead of a private one,
-        for a caller that only reads it: the cache never changes a copy it keeps (it replaces
-        it), so a reader sees one consistent version."""
+        it is behind; else from `load`. `load` raises if the store has no such aggregate, or
+        returns None, and then the absence is kept (see `_absent`) and None returned until the
+        log shows that id. With `shared`, the kept copy itself instead of a private one, for a
+        caller that only reads it: the cache never changes a copy it keeps (it replaces it), so
+        a reader sees one consistent version."""
         self._freshen()
         with self._lock:
             era = self._era
@@ -178,9 +183,15 @@ class AggregateCache:
                 if behind is None:
                     self.hits += 1
                     return found if shared else deepcopy(found)
+            elif self._absent.get(aggregate_id) == era and aggregate_id not in self._seen:
+                self.hits += 1
+                return None
         if found is None:
             self.misses += 1
             found = load()
+            if found is None:
+                self._note_absent(aggregate_id, era)
+                return None
             self._offer(found, era)
         else:
             self.forwarded += 1
@@ -196,6 +207,8 @@ class AggregateCache:
         """Keeps what a save just appended; `era` is `era()` from before the save. A copy: the
         caller may go on changing its aggregate, and only what was stored may be cached."""
         for aggregate in aggregates:
+            with self._lock:
+                self._absent.pop(aggregate.id, None)
             self._offer(deepcopy(aggregate), era)
 
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
@@ -211,7 +224,17 @@ class AggregateCache:
             self._items.clear()
             self._behind.clear()
             self._seen.clear()
+            self._absent.clear()
             self._era += 1
+
+    def _note_absent(self, aggregate_id: UUID, era: int) -> None:
+        """Keeps that the store had nothing for this id, unless the log has shown it since."""
+        with self._lock:
+            if era != self._era or aggregate_id in self._seen:
+                return
+            if len(self._absent) >= self.maxsize:
+                self._absent.clear()
+            self._absent[aggregate_id] = era
 
     def _mark_behind(self, aggregate_id: UUID) -> None:
         self._marks += 1

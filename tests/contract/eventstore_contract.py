@@ -280,6 +280,29 @@ class AggregateCacheContract:
         assert here.read_or_none(counter.id).count == 7
         assert here.read_or_none(uuid4()) is None
 
+    def test_an_absence_is_remembered_until_another_process_records_that_id(
+        self, log: EventLog, other: EventLog
+    ) -> None:
+        here, there = VeloraApplication(log), VeloraApplication(other)
+        here.read_or_none(uuid4())  # the cache's first look at the log is behind it
+        counter = Counter(tenant_id=uuid4())
+        assert here.read_or_none(counter.id) is None
+        misses = log.aggregates.misses
+        assert here.read_or_none(counter.id) is None
+        assert log.aggregates.misses == misses  # asked again: not read from the store
+        there.record(ctx(), counter)
+        found = here.read_or_none(counter.id)
+        assert found is not None and found.count == 0
+
+    def test_an_absence_ends_when_this_process_records_that_id(self, log: EventLog) -> None:
+        app = VeloraApplication(log)
+        counter = Counter(tenant_id=uuid4())
+        with log.aggregates.command():  # the log is looked at once, before the save
+            assert app.read_or_none(counter.id) is None
+            app.record(ctx(), counter)
+            found = app.read_or_none(counter.id)
+        assert found is not None and found.count == 0
+
     def test_changes_made_after_a_save_and_never_stored_are_not_cached(self, log: EventLog) -> None:
         app = VeloraApplication(log)
         counter = Counter(tenant_id=uuid4())

@@ -181,3 +181,17 @@ def test_the_provider_is_stripe_exactly_when_a_key_is_set(tmp_path: Path) -> Non
     assert payment_provider(make_settings(tmp_path), tokens).name == "local"
     stripe_settings = make_settings(tmp_path, stripe_api_key="sk_test_x")
     assert payment_provider(stripe_settings, tokens).name == "stripe"
+
+
+def test_a_token_checked_once_still_expires_on_time() -> None:
+    tokens = TokenService("k" * 40, ttl_s=60)
+    now = int(time.time())
+    claims = {"sub": str(uuid4()), "tenant_id": str(uuid4()), "roles": ["buyer"], "iss": "velora"}
+    token = jwt.encode({**claims, "iat": now, "exp": now + 2}, "k" * 40, "HS256")
+    assert tokens.verify(token).roles == frozenset({"buyer"})
+    assert tokens.verify(token).roles == frozenset({"buyer"})  # known now
+    time.sleep(max(0.0, now + 2 - time.time()) + 0.05)
+    with pytest.raises(InvalidToken):
+        tokens.verify(token)
+    with pytest.raises(InvalidToken):
+        tokens.verify(token)  # and stays refused

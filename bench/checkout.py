@@ -723,7 +723,9 @@ async def oversold(api: Client, shop: Shop, held: dict[str, int]) -> list[str]:
 
 async def run(velora: Velora, root_email: str, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(7)
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60)
+    # Idle connections are let go before uvicorn's keep-alive (5 s) closes them: a request sent
+    # on a connection the server is closing that moment is reset (it ended a servers run once).
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=4)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         api = Client(velora.url, session)

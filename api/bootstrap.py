@@ -25,7 +25,7 @@ from eventstore.payments import LocalPaymentProvider
 from eventstore.relay import Batch, Relay
 from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
-from projections import migrate as read_migrations
+from migrations import runner as read_migrations
 from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries

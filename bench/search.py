@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from bench import report
 from eventstore.log import open_event_log
-from projections import migrate as read_migrations
+from migrations import runner as read_migrations
 from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.rebuild import rebuild_search

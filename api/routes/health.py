@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ContainerDep
 from api.operations import ProjectionHealth
-from projections import migrate as read_migrations
+from migrations import runner as read_migrations
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("velora.api")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from projections import migrate
+from migrations import runner as migrate
 from projections.store import ReadStore, make_engine
 from tests.contract.readstore_contract import ReadStoreContract
 

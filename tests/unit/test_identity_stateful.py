@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from domain.identity import EmailAlreadyRegistered, InvalidRoles, RoleNotGrantable, TenantNotFound
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
-from projections import migrate
+from migrations import runner as migrate
 from projections.identity import IdentityProjector
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine

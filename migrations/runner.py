@@ -1,4 +1,5 @@
-"""Runs the Alembic migrations of the read-model database."""
+"""Runs the Alembic migrations of the read-model database. It lives beside them, not in the read
+side: the migrations read the read side's tables, and the read side never reads the migrations."""
 
 from __future__ import annotations
 
@@ -10,17 +11,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-import migrations
 
-
-def _config() -> Config:
+def alembic_config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("script_location", str(Path(__file__).parent))
     return cfg
 
 
 def upgrade(engine: Engine) -> None:
-    cfg = _config()
+    cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
@@ -28,6 +27,6 @@ def upgrade(engine: Engine) -> None:
 
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration (readiness checks this)."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head

@@ -76,14 +76,9 @@ class CachedRepository(Repository[UUID]):
             return super().get(aggregate_id, version=version, **kwargs)
         return self.shared_cache.get(aggregate_id, lambda: self._load(aggregate_id), self._forward)
 
-    def shared(self, aggregate_id: UUID) -> Any:
-        """The current aggregate as the cache keeps it, shared by every thread: to read only."""
-        return self.shared_cache.get(
-            aggregate_id, lambda: self._load(aggregate_id), self._forward, shared=True
-        )
-
     def shared_or_none(self, aggregate_id: UUID) -> Any | None:
-        """As `shared`, or None if no such aggregate: an absence the cache then remembers."""
+        """The current aggregate as the cache keeps it, shared by every thread: to read only.
+        None if there is no such aggregate, an absence the cache then remembers."""
 
         def load_or_none() -> Any | None:
             try:

@@ -9,7 +9,7 @@ take of it (`available`: each variant on sale's on hand - held - sold, at least 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -118,7 +118,8 @@ def moved(
     conn.execute(product, values)
 
 
-@cache
+# A rebuild's shadow tables are new Table objects: a few pairs kept, not one per rebuild.
+@lru_cache(maxsize=8)
 def _moves(v: sa.Table, products: sa.Table) -> tuple[sa.Update, sa.Update]:
     held = sa.bindparam("m_held", type_=sa.Integer)
     sold = sa.bindparam("m_sold", type_=sa.Integer)

@@ -21,9 +21,19 @@ from domain.ledger import Books
 from domain.money import Money
 from domain.orders import Order, OrderStatus, SellerOrder, SellerOrderStatus, WrongOrderStep
 from domain.refunds import Refund
+from domain.settlement import Settlement
 
 StockOf = Callable[[UUID], Stock]
 RefundOf = Callable[[UUID], Refund]
+
+
+@dataclass(frozen=True)
+class Loaders:
+    """How a rule that spans aggregates loads more of them by id."""
+
+    stock_of: StockOf
+    refund_of: RefundOf
+    settlement_of: Callable[[SellerOrder], Settlement | None]
 
 
 class PaymentOutcome(StrEnum):
@@ -88,19 +98,21 @@ def pay(
     books: Books,
     stock_of: StockOf,
     charge_id: str,
-) -> list[Stock]:
+) -> list[Any]:
     """The order is paid: each seller order's held units are sold and its money enters its
-    seller's escrow. Returns the stocks changed."""
+    seller's escrow, in a new settlement. Returns the stocks and settlements changed."""
     order.pay(charge_id)
-    stocks = []
+    changed: list[Any] = []
     for seller_order in seller_orders:
         seller_order.pay()
-        escrow.receive_payment(books, seller_order)
+        settlement = Settlement.fund(seller_order)
+        escrow.receive_payment(books, settlement)
+        changed.append(settlement)
         for variant_id, hold_id in seller_order.holds:
             stock = stock_of(variant_id)
             stock.sell(hold_id)
-            stocks.append(stock)
-    return stocks
+            changed.append(stock)
+    return changed
 
 
 @dataclass
@@ -116,8 +128,7 @@ def cancel(
     order: Order,
     seller_orders: list[SellerOrder],
     books: Books,
-    stock_of: StockOf,
-    refund_of: RefundOf,
+    loaders: Loaders,
     reason: str,
     release: ReleaseReason,
 ) -> Cancellation:
@@ -134,13 +145,17 @@ def cancel(
     done = Cancellation()
     for seller_order in seller_orders:
         was_paid = seller_order.status == SellerOrderStatus.PAID
-        done.changed += _close_refund_requests(seller_order, refund_of)
+        settlement = loaders.settlement_of(seller_order)
         seller_order.cancel(reason)
-        if was_paid:
-            done.paid_back_minor += seller_order.gross_minor - seller_order.refunded_minor
-            escrow.refund_cancelled(books, seller_order)
+        if settlement is not None:
+            done.changed += _reject_refund_requests(settlement, loaders.refund_of)
+            returned = settlement.cancel()
+            if returned:
+                escrow.refund_cancelled(books, settlement)
+            done.paid_back_minor += returned
+            done.changed.append(settlement)
         for variant_id, hold_id in seller_order.holds:
-            stock = stock_of(variant_id)
+            stock = loaders.stock_of(variant_id)
             if was_paid:
                 stock.reverse_sale(hold_id)
             else:
@@ -150,11 +165,11 @@ def cancel(
     return done
 
 
-def _close_refund_requests(seller_order: SellerOrder, refund_of: RefundOf) -> list[Refund]:
-    closed = []
-    for refund_id in [UUID(r) for r in seller_order.requested_refunds]:
-        seller_order.decline_refund(refund_id)
+def _reject_refund_requests(settlement: Settlement, refund_of: RefundOf) -> list[Refund]:
+    rejected = []
+    for refund_id in [UUID(r) for r in settlement.requested_refunds]:
+        settlement.reject_refund(refund_id)
         refund = refund_of(refund_id)
         refund.reject("the order was cancelled and everything paid was refunded")
-        closed.append(refund)
-    return closed
+        rejected.append(refund)
+    return rejected

@@ -2,11 +2,11 @@
 provider reports it as it opens and as it closes, won or lost.
 
 One `Dispute` per provider dispute. Opening it splits the disputed amount over the order's
-seller orders, pro rata to what each still holds (what refunds left), and each seller order
-holds its share (domain/orders.py `open_dispute`): in escrow, whose release waits, or, once
-released, in the seller's dispute reserve. Closing it won gives the holds back; lost, each
-share leaves as a refund would, and the dispute fee is borne as the tenant's policy says (the
-sellers, pro rata to their shares, or the platform). A part of the amount no seller order holds
+seller orders, pro rata to what each still has (what refunds left), and each one's settlement
+reserves its share (domain/settlement.py `open_dispute`): in escrow, whose release waits, or,
+once released, in the seller's dispute reserve. Closing it won gives the reserves back; lost,
+each share leaves as a refund would, and the dispute fee is borne as the tenant's policy says (the
+sellers, pro rata to their shares, or the platform). A part of the amount no seller order has
 any longer (refunded before the dispute) is the platform's loss. A `closed` that arrives before
 its `created` opens and closes the dispute in one step; the `created` that follows changes
 nothing.
@@ -33,6 +33,7 @@ from domain.errors import Conflict, DomainError, Invalid
 from domain.ledger import Books, Chart
 from domain.money import divide_half_even
 from domain.orders import Order, SellerOrder
+from domain.settlement import Settlement
 
 
 class DisputeError(DomainError):
@@ -50,8 +51,8 @@ class InvalidDispute(DisputeError, Invalid):
 class DisputeOutcome(StrEnum):
     """What a provider's dispute event did (the webhook answers it)."""
 
-    DISPUTED = "disputed"  # opened: its amount is held of the order's seller orders
-    WON = "won"  # closed won: the holds went back
+    DISPUTED = "disputed"  # opened: its amount is reserved of the seller orders
+    WON = "won"  # closed won: the reserves went back
     LOST = "lost"  # closed lost: the held amounts and the fee left through the ledger
     KNOWN = "known"  # recorded already (opened, or closed)
     FLAGGED = "flagged"  # the charge cannot explain it: the order is flagged, nothing booked
@@ -83,10 +84,10 @@ def split_pro_rata(amount_minor: int, weights: list[tuple[K, int]]) -> dict[K, i
     return shares
 
 
-def share_out(amount_minor: int, holdings: list[tuple[K, int]]) -> dict[K, int]:
-    """`amount_minor`, up to what the holdings hold in all, split pro rata to them: no share
-    exceeds its holding."""
-    return split_pro_rata(min(amount_minor, sum(h for _, h in holdings)), holdings)
+def share_out(amount_minor: int, available: list[tuple[K, int]]) -> dict[K, int]:
+    """`amount_minor`, up to what is available in all, split pro rata to what each has: no
+    share exceeds what it has."""
+    return split_pro_rata(min(amount_minor, sum(a for _, a in available)), available)
 
 
 class Dispute(TenantAggregate):
@@ -97,7 +98,7 @@ class Dispute(TenantAggregate):
         currency: str
         amount_minor: int
         reason: str
-        shares: dict[str, int]  # seller order id -> the part of the amount it holds
+        shares: dict[str, int]  # seller order id -> the part of the amount it reserves
 
     class Closed(TenantAggregate.Event):
         won: bool
@@ -275,26 +276,26 @@ def refusal(
 def open_dispute(
     order: Order,
     charge: ChargeDisputes,
-    seller_orders: list[SellerOrder],
+    settlements: list[Settlement],
     books: Books,
     report: DisputeReport,
 ) -> Dispute | None:
-    """Opens the dispute the report describes: split over the seller orders pro rata to what
-    each still holds, each share held, the order flagged for review. None if the charge cannot
-    explain it (`refusal`): then the order is flagged with the reason, and nothing else
-    changes."""
+    """Opens the dispute the report describes: split over the paid seller orders' settlements
+    pro rata to what each still has, each share reserved, the order flagged for review. None
+    if the charge cannot explain it (`refusal`): then the order is flagged with the reason, and
+    nothing else changes."""
     refused = refusal(order, charge, report, opening=True)
     if refused is not None:
         order.flag_for_review(refused)
         return None
-    return _opened(order, charge, seller_orders, books, report)
+    return _opened(order, charge, settlements, books, report)
 
 
 def close_dispute(
     order: Order,
     charge: ChargeDisputes,
     dispute: Dispute | None,
-    seller_orders: list[SellerOrder],
+    parts: list[tuple[SellerOrder, Settlement]],
     books: Books,
     report: DisputeReport,
     *,
@@ -302,25 +303,29 @@ def close_dispute(
     fee_minor: int,
     fee_payer: FeePayer,
 ) -> Dispute | None:
-    """Closes the dispute (opening it first if it was not recorded yet): won, its holds go
-    back; lost, the held amounts and the fee leave, the fee borne as `fee_payer` says. None if
-    the charge cannot explain it: the order is flagged, and the dispute stays as it was."""
+    """Closes the dispute (opening it first if it was not recorded yet): won, its reserves go
+    back; lost, the reserved amounts and the fee leave, the fee borne as `fee_payer` says, and
+    a seller order that lost all it was paid is refunded. None if the charge cannot explain it:
+    the order is flagged, and the dispute stays as it was. `parts`: the order's paid seller
+    orders with their settlements."""
     refused = refusal(order, charge, report, opening=dispute is None, fee_minor=fee_minor)
     if refused is not None:
         order.flag_for_review(refused)
         return None
     if dispute is None:
-        dispute = _opened(order, charge, seller_orders, books, report)
+        dispute = _opened(order, charge, [s for _, s in parts], books, report)
     fees = dispute.close(won=won, fee_minor=fee_minor, fee_payer=fee_payer)
-    for so in seller_orders:
+    for so, settlement in parts:
         if str(so.id) not in dispute.shares:
             continue
         fee = fees.get(so.id, 0)
-        hold, generation_before = so.close_dispute(dispute.id, won=won, fee_minor=fee)
+        share, generation_before = settlement.close_dispute(dispute.id, won=won, fee_minor=fee)
         if won:
-            escrow.release_dispute(books, so, hold)
+            escrow.return_dispute_reserve(books, settlement, share)
         else:
-            escrow.lose_dispute(books, so, hold, generation_before, fee)
+            escrow.lose_dispute(books, settlement, share, generation_before, fee)
+            if settlement.refunded_in_full:
+                so.refunded_in_full()
     escrow.platform_dispute_loss(books, dispute.id, dispute.platform_loss_minor)
     return dispute
 
@@ -328,11 +333,13 @@ def close_dispute(
 def _opened(
     order: Order,
     charge: ChargeDisputes,
-    seller_orders: list[SellerOrder],
+    settlements: list[Settlement],
     books: Books,
     report: DisputeReport,
 ) -> Dispute:
-    shares = share_out(report.amount_minor, [(so.id, so.disputable_minor) for so in seller_orders])
+    shares = share_out(
+        report.amount_minor, [(s.seller_order_id, s.disputable_minor) for s in settlements]
+    )
     dispute = Dispute.open(
         tenant_id=order.tenant_id,
         provider=report.provider,
@@ -344,10 +351,10 @@ def _opened(
         shares=shares,
     )
     charge.claim(dispute.id, report.amount_minor, order.charged_minor)
-    for so in seller_orders:
-        if shares.get(so.id):
-            payable = books.spendable(Chart.seller_payable(so.seller_id))
-            hold = so.open_dispute(dispute.id, shares[so.id], payable)
-            escrow.hold_dispute(books, so, hold)
+    for settlement in settlements:
+        if shares.get(settlement.seller_order_id):
+            payable = books.spendable(Chart.seller_payable(settlement.seller_id))
+            share = settlement.open_dispute(dispute.id, shares[settlement.seller_order_id], payable)
+            escrow.reserve_dispute(books, settlement, share)
     order.flag_for_review("the buyer disputed the charge")
     return dispute

@@ -29,23 +29,24 @@ twice."""
 from __future__ import annotations
 
 from domain.ledger import Books, Chart
-from domain.orders import DisputeHold, RefundPlan, SellerOrder
+from domain.settlement import DisputeShare, RefundPlan, Settlement
 
 
-def _pending_keys(so: SellerOrder, generation: int) -> tuple[str, str]:
+def _pending_keys(s: Settlement, generation: int) -> tuple[str, str]:
     """The keys of one generation of escrow's pending transfers; each refund from escrow starts
     a new one."""
-    return f"escrow:{so.id}:{generation}:net", f"escrow:{so.id}:{generation}:commission"
+    key = f"escrow:{s.seller_order_id}:{generation}"
+    return f"{key}:net", f"{key}:commission"
 
 
-def _pend(books: Books, so: SellerOrder, generation: int) -> None:
-    net, commission = _pending_keys(so, generation)
-    escrow = Chart.escrow(so.seller_id)
+def _pend(books: Books, s: Settlement, generation: int) -> None:
+    net, commission = _pending_keys(s, generation)
+    escrow = Chart.escrow(s.seller_id)
     books.transfer(
         net,
         escrow,
-        Chart.seller_payable(so.seller_id),
-        so.escrow_net_minor,
+        Chart.seller_payable(s.seller_id),
+        s.escrow_net_minor,
         kind="escrow_hold",
         pending=True,
     )
@@ -53,66 +54,66 @@ def _pend(books: Books, so: SellerOrder, generation: int) -> None:
         commission,
         escrow,
         Chart.PLATFORM_COMMISSION,
-        so.escrow_commission_minor,
+        s.escrow_commission_minor,
         kind="escrow_hold",
         pending=True,
     )
 
 
-def _void(books: Books, so: SellerOrder, generation: int) -> None:
-    for key in _pending_keys(so, generation):
+def _void(books: Books, s: Settlement, generation: int) -> None:
+    for key in _pending_keys(s, generation):
         books.void(key)
 
 
-def receive_payment(books: Books, so: SellerOrder) -> None:
+def receive_payment(books: Books, s: Settlement) -> None:
     """A paid seller order's money enters its seller's escrow, pending toward payable and
     commission."""
     books.transfer(
-        f"payment:{so.id}",
+        f"payment:{s.seller_order_id}",
         Chart.PROCESSOR_CLEARING,
-        Chart.escrow(so.seller_id),
-        so.gross_minor,
+        Chart.escrow(s.seller_id),
+        s.gross_minor,
         kind="payment",
     )
-    _pend(books, so, so.escrow_generation)
+    _pend(books, s, s.escrow_generation)
 
 
-def release(books: Books, so: SellerOrder) -> None:
-    for key in _pending_keys(so, so.escrow_generation):
+def release(books: Books, s: Settlement) -> None:
+    for key in _pending_keys(s, s.escrow_generation):
         books.post(key)
 
 
-def refund_cancelled(books: Books, so: SellerOrder) -> None:
-    _void(books, so, so.escrow_generation)
+def refund_cancelled(books: Books, s: Settlement) -> None:
+    _void(books, s, s.escrow_generation)
     books.transfer(
-        f"refund:{so.id}:cancelled",
-        Chart.escrow(so.seller_id),
+        f"refund:{s.seller_order_id}:cancelled",
+        Chart.escrow(s.seller_id),
         Chart.PROCESSOR_CLEARING,
-        so.gross_minor - so.refunded_minor,  # what earlier refunds left in escrow
+        s.gross_minor - s.refunded_minor,  # what earlier refunds left in escrow
         kind="refund",
     )
 
 
-def refund(books: Books, so: SellerOrder, plan: RefundPlan, refund_key: str) -> None:
+def refund(books: Books, s: Settlement, plan: RefundPlan, refund_key: str) -> None:
     """Moves an approved refund. From escrow before release: the pending transfers are voided,
     the refund leaves escrow, and new ones reserve what remains (a new generation). After
     release: the seller's part is charged to its receivable (netted against its next payout)
     and the commission is reversed out of revenue."""
     if plan.from_escrow:
-        _void(books, so, plan.generation_before)
+        _void(books, s, plan.generation_before)
         books.transfer(
             refund_key,
-            Chart.escrow(so.seller_id),
+            Chart.escrow(s.seller_id),
             Chart.PROCESSOR_CLEARING,
             plan.amount_minor,
             kind="refund",
         )
-        if so.escrow_net_minor or so.escrow_commission_minor:
-            _pend(books, so, so.escrow_generation)
+        if s.escrow_net_minor or s.escrow_commission_minor:
+            _pend(books, s, s.escrow_generation)
         return
     books.transfer(
         f"{refund_key}:net",
-        Chart.seller_receivable(so.seller_id),
+        Chart.seller_receivable(s.seller_id),
         Chart.PROCESSOR_CLEARING,
         plan.net_reversed_minor,
         kind="refund_chargeback",
@@ -145,73 +146,73 @@ def return_late_payment(books: Books, key: str, amount: int) -> None:
     )
 
 
-def _dispute_key(hold: DisputeHold, so: SellerOrder) -> str:
-    return f"dispute:{hold.dispute_id}:{so.id}"
+def _dispute_key(share: DisputeShare, s: Settlement) -> str:
+    return f"dispute:{share.dispute_id}:{s.seller_order_id}"
 
 
-def _reserve_legs(so: SellerOrder, hold: DisputeHold) -> list[tuple[str, str, int]]:
+def _reserve_legs(s: Settlement, share: DisputeShare) -> list[tuple[str, str, int]]:
     """Where a released seller order's disputed net was reserved from: (key part, account,
     amount), its payable as far as it went, its receivable for the rest."""
     return [
-        ("payable", Chart.seller_payable(so.seller_id), hold.from_payable_minor),
-        ("receivable", Chart.seller_receivable(so.seller_id), hold.from_receivable_minor),
+        ("payable", Chart.seller_payable(s.seller_id), share.from_payable_minor),
+        ("receivable", Chart.seller_receivable(s.seller_id), share.from_receivable_minor),
     ]
 
 
-def hold_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
+def reserve_dispute(books: Books, s: Settlement, share: DisputeShare) -> None:
     """Reserves a released seller order's disputed net; escrow keeps a held one as it is."""
-    if hold.in_escrow:
+    if share.in_escrow:
         return
-    key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
-    for part, source, amount in _reserve_legs(so, hold):
+    key, reserve = _dispute_key(share, s), Chart.seller_dispute_reserve(s.seller_id)
+    for part, source, amount in _reserve_legs(s, share):
         books.transfer(f"{key}:held:{part}", source, reserve, amount, kind="dispute_hold")
 
 
-def release_dispute(books: Books, so: SellerOrder, hold: DisputeHold) -> None:
+def return_dispute_reserve(books: Books, s: Settlement, share: DisputeShare) -> None:
     """A won dispute: the reserve goes back to where it was taken from."""
-    if hold.in_escrow:
+    if share.in_escrow:
         return
-    key, reserve = _dispute_key(hold, so), Chart.seller_dispute_reserve(so.seller_id)
-    for part, target, amount in _reserve_legs(so, hold):
+    key, reserve = _dispute_key(share, s), Chart.seller_dispute_reserve(s.seller_id)
+    for part, target, amount in _reserve_legs(s, share):
         books.transfer(f"{key}:returned:{part}", reserve, target, amount, kind="dispute_release")
 
 
 def lose_dispute(
-    books: Books, so: SellerOrder, hold: DisputeHold, generation_before: int, fee_minor: int
+    books: Books, s: Settlement, share: DisputeShare, generation_before: int, fee_minor: int
 ) -> None:
     """A lost dispute's share leaves: out of escrow as a refund from it would (new pending
     transfers reserve what remains), or out of the reserve with the commission reversed; and
     the seller's part of the fee is charged to its receivable."""
-    key = _dispute_key(hold, so)
-    if hold.in_escrow:
-        _void(books, so, generation_before)
+    key = _dispute_key(share, s)
+    if share.in_escrow:
+        _void(books, s, generation_before)
         books.transfer(
             f"{key}:lost",
-            Chart.escrow(so.seller_id),
+            Chart.escrow(s.seller_id),
             Chart.PROCESSOR_CLEARING,
-            hold.amount_minor,
+            share.amount_minor,
             kind="dispute_loss",
         )
-        if so.escrow_net_minor or so.escrow_commission_minor:
-            _pend(books, so, so.escrow_generation)
+        if s.escrow_net_minor or s.escrow_commission_minor:
+            _pend(books, s, s.escrow_generation)
     else:
         books.transfer(
             f"{key}:lost:net",
-            Chart.seller_dispute_reserve(so.seller_id),
+            Chart.seller_dispute_reserve(s.seller_id),
             Chart.PROCESSOR_CLEARING,
-            hold.net_minor,
+            share.net_minor,
             kind="dispute_loss",
         )
         books.transfer(
             f"{key}:lost:commission",
             Chart.PLATFORM_COMMISSION,
             Chart.PROCESSOR_CLEARING,
-            hold.commission_minor,
+            share.commission_minor,
             kind="commission_reversal",
         )
     books.transfer(
         f"{key}:fee",
-        Chart.seller_receivable(so.seller_id),
+        Chart.seller_receivable(s.seller_id),
         Chart.PROCESSOR_CLEARING,
         fee_minor,
         kind="dispute_fee",

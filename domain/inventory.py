@@ -6,7 +6,7 @@ exactly once: sold (payment arrived), or released (cancelled, payment failed, or
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -46,6 +46,12 @@ class ReleaseReason(StrEnum):
     CANCELLED = "cancelled"
     PAYMENT_FAILED = "payment_failed"
     EXPIRED = "expired"
+
+
+def hold_expiry(now: datetime, hold_timeout_s: int) -> datetime:
+    """When the holds of an order placed `now` lapse unless it is paid: the tenant's hold
+    timeout later (the order is then cancelled and its units released)."""
+    return now + timedelta(seconds=hold_timeout_s)
 
 
 class Stock(TenantAggregate):

@@ -14,8 +14,8 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError
 from domain.ledger import Account, Books, Chart
-from domain.orders import SellerOrder
 from domain.payments import PayoutSource
+from domain.settlement import Settlement
 
 
 class PayoutError(DomainError):
@@ -106,9 +106,9 @@ class Payout(TenantAggregate):
         currency: str,
         receivable_netted_minor: int,
         destination: str,
-        sources: list[tuple[SellerOrder, PayoutSource]],
+        sources: list[tuple[Settlement, PayoutSource]],
     ) -> Payout:
-        """Starts a payout of the sources' sum; each source's seller order records its part."""
+        """Starts a payout of the sources' sum; each source's settlement records its part."""
         amount = sum(source.amount_minor for _, source in sources)
         if amount <= 0:
             raise WrongPayoutStep("a payout needs a positive amount")
@@ -122,16 +122,16 @@ class Payout(TenantAggregate):
             destination=destination,
             sources=[
                 {
-                    "seller_order_id": so.id,
+                    "seller_order_id": settlement.seller_order_id,
                     "order_id": source.order_id,
                     "charge_id": source.charge_id,
                     "amount_minor": source.amount_minor,
                 }
-                for so, source in sources
+                for settlement, source in sources
             ],
         )
-        for so, source in sources:
-            so.allocate_payout(payout.id, source.amount_minor)
+        for settlement, source in sources:
+            settlement.allocate_payout(payout.id, source.amount_minor)
         payable, receivable = Chart.seller_payable(seller_id), Chart.seller_receivable(seller_id)
         books.transfer(
             f"payout:{payout.id}:netting",
@@ -164,12 +164,12 @@ class Payout(TenantAggregate):
     def settle(
         self,
         books: Books,
-        seller_orders: list[SellerOrder],
+        settlements: list[Settlement],
         transfer_ids: list[str] | None,
         failure: str = "",
     ) -> None:
         """The provider paid (post the transfer) or refused (void it: the money stays owed to
-        the seller, and its seller orders can be paid out again)."""
+        the seller, and its seller orders' settlements can pay it out again)."""
         if self.status != "pending":
             raise WrongPayoutStep(f"payout {self.id} is already {self.status}")
         if transfer_ids is not None:
@@ -177,8 +177,8 @@ class Payout(TenantAggregate):
             self._paid(provider_transfer_ids=transfer_ids)
             return
         books.void(f"payout:{self.id}")
-        for so in seller_orders:
-            so.return_payout(self.id)
+        for settlement in settlements:
+            settlement.return_payout(self.id)
         self._failed(reason=failure or "the provider refused the payout")
 
     @event(Paid)

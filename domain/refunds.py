@@ -9,7 +9,8 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
-from domain.orders import RefundPlan, SellerOrder
+from domain.orders import SellerOrder
+from domain.settlement import RefundPlan
 
 
 class RefundError(DomainError):

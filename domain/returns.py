@@ -4,7 +4,7 @@ requested -> authorized (the seller, with instructions) or rejected; authorized 
 (the buyer's return tracking); authorized or in_transit -> received (the seller notes what
 arrived, and which of it can be sold again). What was received is refunded through the refund
 path, and what can be sold again is restocked to the warehouse the seller names. The seller
-order keeps what its returns hold (`SellerOrder.hold_return`), so a unit is never returned
+order keeps what its returns claim (`SellerOrder.claim_return`), so a unit is never returned
 twice, even by two requests at once."""
 
 from __future__ import annotations

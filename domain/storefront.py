@@ -126,9 +126,7 @@ class PublishableKey(TenantAggregate):
         return uuid5(NAMESPACE_URL, f"velora:publishable-key:{tenant_id}:{origin}")
 
     @event(Created)
-    def __init__(
-        self, tenant_id: UUID, name: str, key_digest: str, hint: str, origin: str
-    ) -> None:
+    def __init__(self, tenant_id: UUID, name: str, key_digest: str, hint: str, origin: str) -> None:
         self.tenant_id = tenant_id
         self.name = name
         self.key_digest = key_digest

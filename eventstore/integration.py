@@ -28,6 +28,7 @@ from domain.orders import Order, SellerOrder
 from domain.payouts import Payout
 from domain.refunds import Refund
 from domain.returns import Return
+from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
 
 SPEC_VERSION = "1.0"
@@ -331,38 +332,6 @@ _RULES.update(
             },
         ),
         SellerOrder.Completed: _joined("orders", "order.completed", _part),
-        SellerOrder.EscrowHeld: _joined(
-            "escrow", "escrow.held", _part, lambda e: {"amount_minor": e.amount_minor}
-        ),
-        SellerOrder.EscrowRefunded: _joined(
-            "escrow", "escrow.refunded", _part, lambda e: {"amount_minor": e.amount_minor}
-        ),
-        SellerOrder.EscrowReleased: _joined(
-            "escrow",
-            "escrow.released",
-            _part,
-            lambda e: {
-                "seller_net_minor": e.seller_net_minor,
-                "commission_minor": e.commission_minor,
-            },
-        ),
-        SellerOrder.DisputeOpened: _joined(
-            "escrow",
-            "dispute.opened",
-            _part,
-            lambda e: {
-                "dispute_id": e.dispute_id,
-                "amount_minor": e.amount_minor,
-                "commission_minor": e.commission_minor,
-                "in_escrow": e.in_escrow,
-            },
-        ),
-        SellerOrder.DisputeClosed: _joined(
-            "escrow",
-            "dispute.closed",
-            _part,
-            lambda e: {"dispute_id": e.dispute_id, "outcome": e.outcome, "fee_minor": e.fee_minor},
-        ),
         Return.Requested: _joined("returns", "return.requested", _return),
         Return.Authorized: _joined("returns", "return.authorized", _return),
         Return.Rejected: _joined("returns", "return.rejected", _return),
@@ -435,4 +404,90 @@ _RULES.update(
         ),
         Payout.Failed: _joined("payouts", "payout.failed", _payout),
     }
+)
+
+
+def _settled(created: Settlement.Funded | Settlement.CarriedOver) -> dict[str, Any]:
+    """A seller's part of an order, as its settlement names it."""
+    return {
+        "order_id": created.order_id,
+        "seller_order_id": created.seller_order_id,
+        "buyer_id": created.buyer_id,
+        "seller_id": created.seller_id,
+        "currency": created.currency,
+    }
+
+
+def _escrow_rules(
+    base: Callable[[Any], dict[str, Any]],
+    held: type,
+    refunded: type,
+    released: type,
+    opened: type,
+    closed: type,
+) -> dict[type, Rule]:
+    """The published escrow and dispute events, from a settlement's events or, for seller
+    orders paid before settlements existed, the seller order's own."""
+    return {
+        held: _joined(
+            "escrow",
+            "escrow.held",
+            base,
+            lambda e: (
+                {"amount_minor": e.gross_minor}
+                if isinstance(e, Settlement.Funded)
+                else {"amount_minor": e.amount_minor}
+            ),
+        ),
+        refunded: _joined(
+            "escrow", "escrow.refunded", base, lambda e: {"amount_minor": e.amount_minor}
+        ),
+        released: _joined(
+            "escrow",
+            "escrow.released",
+            base,
+            lambda e: {
+                "seller_net_minor": e.seller_net_minor,
+                "commission_minor": e.commission_minor,
+            },
+        ),
+        opened: _joined(
+            "escrow",
+            "dispute.opened",
+            base,
+            lambda e: {
+                "dispute_id": e.dispute_id,
+                "amount_minor": e.amount_minor,
+                "commission_minor": e.commission_minor,
+                "in_escrow": e.in_escrow,
+            },
+        ),
+        closed: _joined(
+            "escrow",
+            "dispute.closed",
+            base,
+            lambda e: {"dispute_id": e.dispute_id, "outcome": e.outcome, "fee_minor": e.fee_minor},
+        ),
+    }
+
+
+_RULES.update(
+    _escrow_rules(
+        _part,
+        SellerOrder.EscrowHeld,
+        SellerOrder.EscrowRefunded,
+        SellerOrder.EscrowReleased,
+        SellerOrder.DisputeOpened,
+        SellerOrder.DisputeClosed,
+    )
+)
+_RULES.update(
+    _escrow_rules(
+        _settled,
+        Settlement.Funded,
+        Settlement.Returned,
+        Settlement.Released,
+        Settlement.DisputeOpened,
+        Settlement.DisputeClosed,
+    )
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,7 +21,7 @@ from domain.catalog import ProductNotFound, VariantRef
 from domain.checkout import PaymentOutcome
 from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound, normalize_email
-from domain.inventory import InsufficientStock, ReleaseReason, Stock
+from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
 from domain.money import Money
 from domain.orders import (
     LineUnavailable,
@@ -45,6 +45,7 @@ from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.ownership import buys
 from services.provider_events import ProviderEvents
+from services.settlements import settlement_of
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class CheckoutApplication(ProviderEvents):
             cart_id=cart.id,
             lines=lines,
             shipping_address=shipping_address,
-            expires_at=datetime.now(UTC) + timedelta(seconds=tenant.hold_timeout_s),
+            expires_at=hold_expiry(datetime.now(UTC), tenant.hold_timeout_s),
             shipping=self._shipping(tenant, lines, shipping, shipping_address["country"]),
             guest_email=normalize_email(guest_email) if cart.guest and guest_email else "",
         )
@@ -405,8 +406,8 @@ class CheckoutApplication(ProviderEvents):
 
     def _pay(self, order: Order, seller_orders: list[SellerOrder], charge_id: str) -> list[Any]:
         books = Books(self.repository, order.tenant_id, order.currency)
-        stocks = order_rules.pay(order, seller_orders, books, self._stock, charge_id)
-        return [*stocks, *books.changed()]
+        changed = order_rules.pay(order, seller_orders, books, self._stock, charge_id)
+        return [*changed, *books.changed()]
 
     @command
     def cancel(
@@ -440,9 +441,10 @@ class CheckoutApplication(ProviderEvents):
         self, order: Order, seller_orders: list[SellerOrder], reason: str, release: ReleaseReason
     ) -> list[Any]:
         books = Books(self.repository, order.tenant_id, order.currency)
-        done = order_rules.cancel(
-            order, seller_orders, books, self._stock, self.repository.get, reason, release
+        loaders = order_rules.Loaders(
+            self._stock, self.repository.get, lambda so: settlement_of(self, so)
         )
+        done = order_rules.cancel(order, seller_orders, books, loaders, reason, release)
         if done.paid_back_minor:
             refund_id = self.payments.refund(
                 intent_id=order.intent_id,

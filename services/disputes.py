@@ -1,5 +1,5 @@
 """The disputes application: a payment provider's dispute events (chargebacks) applied to the
-order they concern, exactly once, with the money they hold, give back or take out recorded in
+order they concern, exactly once, with the money they reserve, give back or take out recorded in
 the ledger in the same save. What each event means, and whether the charge can explain it at
 all, is the domain's (domain/disputes.py): this loads, calls and saves."""
 
@@ -11,10 +11,12 @@ from domain import disputes
 from domain.disputes import ChargeDisputes, Dispute, DisputeOutcome, DisputeReport, FeePayer
 from domain.identity import Tenant
 from domain.orders import Order, SellerOrder
+from domain.settlement import Settlement
 from eventstore.application import command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from services.provider_events import ProviderEvents
+from services.settlements import settlement_of
 
 
 class DisputeApplication(ProviderEvents):
@@ -34,7 +36,7 @@ class DisputeApplication(ProviderEvents):
         currency: str,
         reason: str,
     ) -> str:
-        """A dispute opened: its amount is held of the order's seller orders and the order is
+        """A dispute opened: its amount is reserved of the order's seller orders and the order is
         flagged for review. `disputed`; `known` if the dispute was recorded already (opened, or
         closed by an event that came first); `flagged` if the order's charge cannot explain it
         (another currency, an order never paid, more than was charged), with nothing booked."""
@@ -43,12 +45,13 @@ class DisputeApplication(ProviderEvents):
         def decide(order: Order) -> tuple[str, list[Any]]:
             if self.get_or_none(Dispute.create_id(provider, dispute_id)) is not None:
                 return DisputeOutcome.KNOWN.value, []
-            charge, seller_orders = self._charge(order), self._seller_orders(order)
+            charge, parts = self._charge(order), self._paid_parts(order)
+            settlements = [s for _, s in parts]
             books = Books(self.repository, order.tenant_id, order.currency)
-            dispute = disputes.open_dispute(order, charge, seller_orders, books, report)
+            dispute = disputes.open_dispute(order, charge, settlements, books, report)
             if dispute is None:
                 return DisputeOutcome.FLAGGED.value, []
-            changed = [dispute, charge, *seller_orders, *books.changed()]
+            changed = [dispute, charge, *settlements, *books.changed()]
             return DisputeOutcome.DISPUTED.value, changed
 
         return self._once(ctx, provider, event_id, event_type, intent_id, decide)
@@ -69,7 +72,7 @@ class DisputeApplication(ProviderEvents):
         won: bool,
         fee_minor: int,
     ) -> str:
-        """A dispute closed: won, its holds go back; lost, the held amounts and the fee leave
+        """A dispute closed: won, its reserves go back; lost, the reserved amounts and the fee leave
         (the fee borne as the tenant's policy says). A dispute not seen opened yet is opened and
         closed in one step. `won`, `lost`; `known` if it was closed already; `flagged` if the
         charge cannot explain it (as when opening, or a fee larger than the charge), with
@@ -80,14 +83,14 @@ class DisputeApplication(ProviderEvents):
             dispute = self.get_or_none(Dispute.create_id(provider, dispute_id))
             if dispute is not None and dispute.closed:
                 return DisputeOutcome.KNOWN.value, []
-            charge, seller_orders = self._charge(order), self._seller_orders(order)
+            charge, parts = self._charge(order), self._paid_parts(order)
             books = Books(self.repository, order.tenant_id, order.currency)
             tenant: Tenant = self.repository.get(order.tenant_id)
             closed = disputes.close_dispute(
                 order,
                 charge,
                 dispute,
-                seller_orders,
+                parts,
                 books,
                 report,
                 won=won,
@@ -97,7 +100,8 @@ class DisputeApplication(ProviderEvents):
             if closed is None:
                 return DisputeOutcome.FLAGGED.value, []
             outcome = DisputeOutcome.WON if won else DisputeOutcome.LOST
-            return outcome.value, [closed, charge, *seller_orders, *books.changed()]
+            changed = [closed, charge, *(a for part in parts for a in part), *books.changed()]
+            return outcome.value, changed
 
         return self._once(ctx, provider, event_id, event_type, intent_id, decide)
 
@@ -108,5 +112,12 @@ class DisputeApplication(ProviderEvents):
             return charge
         return ChargeDisputes(tenant_id=order.tenant_id, order_id=order.id)
 
-    def _seller_orders(self, order: Order) -> list[SellerOrder]:
-        return [self.repository.get(i) for i in order.seller_order_ids]
+    def _paid_parts(self, order: Order) -> list[tuple[SellerOrder, Settlement]]:
+        """The order's seller orders that were paid, each with its settlement."""
+        parts = []
+        for so_id in order.seller_order_ids:
+            so: SellerOrder = self.repository.get(so_id)
+            settlement = settlement_of(self, so)
+            if settlement is not None:
+                parts.append((so, settlement))
+        return parts

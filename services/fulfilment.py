@@ -14,10 +14,12 @@ from domain.catalog import Product, ProductNotFound
 from domain.identity import Tenant, TenantNotFound
 from domain.orders import Order, OrderNotFound, SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
+from domain.settlement import Settlement
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from services.ownership import buys
+from services.settlements import paid_settlement
 
 DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
 
@@ -56,24 +58,32 @@ class FulfilmentApplication(VeloraApplication):
         now = datetime.now(UTC)
         seller_order.deliver(tenant.escrow_hold_days, now)
         changed: list[Any] = [seller_order]
-        if tenant.escrow_hold_days == 0 and not seller_order.under_dispute:
-            changed += self._release(seller_order, now)
+        settlement = paid_settlement(self, seller_order)
+        if tenant.escrow_hold_days == 0 and not settlement.under_dispute:
+            changed += self._release(seller_order, settlement, now)
         return CommandResult(seller_order.id, self.record(ctx, *changed)), seller_order.status
 
     @command
     def release_escrow(
         self, ctx: CommandContext, seller_order_id: UUID, now: datetime
     ) -> CommandResult:
-        """Releases a delivered seller order's escrow once its hold has passed (the scheduler)."""
+        """Releases a delivered seller order's escrow once its release date has passed (the
+        scheduler)."""
         seller_order = self.load(SellerOrder, seller_order_id, None, SellerOrderNotFound)
-        changed = [seller_order, *self._release(seller_order, now)]
+        settlement = paid_settlement(self, seller_order)
+        changed = [seller_order, *self._release(seller_order, settlement, now)]
         return CommandResult(seller_order.id, self.record(ctx, *changed))
 
-    def _release(self, seller_order: SellerOrder, now: datetime) -> list[Any]:
-        seller_order.release_escrow(now)
-        books = Books(self.repository, seller_order.tenant_id, seller_order.currency)
-        escrow.release(books, seller_order)
-        return books.changed()
+    def _release(
+        self, seller_order: SellerOrder, settlement: Settlement, now: datetime
+    ) -> list[Any]:
+        settlement.release(
+            delivered=seller_order.is_delivered, due_at=seller_order.escrow_release_due_at, now=now
+        )
+        seller_order.complete()
+        books = Books(self.repository, settlement.tenant_id, settlement.currency)
+        escrow.release(books, settlement)
+        return [settlement, *books.changed()]
 
     @command
     def review(

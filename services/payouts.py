@@ -15,14 +15,16 @@ from uuid import UUID
 from domain.identity import Tenant, TenantNotFound
 from domain.ledger import Account, Chart, TransferAlreadyResolved, account_id
 from domain.money import Money
-from domain.orders import Order, SellerOrder
+from domain.orders import Order
 from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
 from domain.payouts import Payout, payable_now
 from domain.sellers import Seller
+from domain.settlement import Settlement
 from eventstore.application import VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.settlements import settlement_of
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,9 @@ class PayoutApplication(VeloraApplication):
             if payout.status != "pending":
                 return _made(payout)  # a concurrent run recorded the answer first
             books = Books(self.repository, payout.tenant_id, payout.currency)
-            seller_orders = self._seller_orders(payout.seller_order_ids)
+            settlements = self._settlements(payout.seller_order_ids)
             try:
-                payout.settle(books, seller_orders, transfer_ids, failure)
+                payout.settle(books, settlements, transfer_ids, failure)
             except TransferAlreadyResolved:
                 # A concurrent run recorded the answer after this process's copy of the payout
                 # was made, but before its transfer was read: look again once, and see it.
@@ -112,7 +114,7 @@ class PayoutApplication(VeloraApplication):
                 looked_again = True
                 self._log.aggregates.refresh()
                 return settle()
-            position = self.record(ctx, payout, *seller_orders, *books.changed())
+            position = self.record(ctx, payout, *settlements, *books.changed())
             run.position = max(run.position, position)
             return _made(payout)
 
@@ -163,7 +165,7 @@ class PayoutApplication(VeloraApplication):
                 destination=seller.payout_account or "",
                 sources=sources,
             )
-            changed = [so for so, _ in sources]
+            changed = [settlement for settlement, _ in sources]
             # A conflict: another run moved this seller's money first; look again.
             run.position = max(run.position, self.record(ctx, payout, *changed, *books.changed()))
             return payout.id
@@ -174,29 +176,31 @@ class PayoutApplication(VeloraApplication):
 
     def _sources(
         self, seller_order_ids: list[UUID], amount: int
-    ) -> list[tuple[SellerOrder, PayoutSource]]:
+    ) -> list[tuple[Settlement, PayoutSource]]:
         """Takes `amount` out of the listed seller orders, oldest first, each at most what it
         has left to pay out, each tied to the charge its order was paid with. A seller order an
         open dispute holds is passed over: the card issuer may take its charge's money back,
         so nothing is paid out of it until the dispute closes."""
-        sources: list[tuple[SellerOrder, PayoutSource]] = []
+        sources: list[tuple[Settlement, PayoutSource]] = []
         left = amount
-        for so_id in seller_order_ids:
+        for settlement in self._settlements(seller_order_ids):
             if left == 0:
                 break
-            so: SellerOrder = self.repository.get(so_id)
-            if so.under_dispute:
+            if settlement.under_dispute:
                 continue
-            take = min(so.payout_remaining_minor, left)
+            take = min(settlement.payout_remaining_minor, left)
             if take <= 0:
                 continue
-            order: Order = self.repository.get(so.order_id)
-            sources.append((so, PayoutSource(so.id, so.order_id, order.charge_id, take)))
+            order: Order = self.repository.get(settlement.order_id)
+            source = PayoutSource(settlement.seller_order_id, order.id, order.charge_id, take)
+            sources.append((settlement, source))
             left -= take
         return sources
 
-    def _seller_orders(self, ids: list[UUID]) -> list[SellerOrder]:
-        return [self.repository.get(so_id) for so_id in ids]
+    def _settlements(self, seller_order_ids: list[UUID]) -> list[Settlement]:
+        """The settlements of seller orders that were paid."""
+        found = (settlement_of(self, self.repository.get(i)) for i in seller_order_ids)
+        return [settlement for settlement in found if settlement is not None]
 
     def _account(self, tenant: Tenant, code: str) -> Account | None:
         found = self.get_or_none(account_id(tenant.id, tenant.currency, code))

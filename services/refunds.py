@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Repository
-
 from domain import escrow
 from domain.money import Money
 from domain.orders import Order, SellerOrder, SellerOrderNotFound
 from domain.payments import PaymentProvider
 from domain.refunds import InvalidRefund, Refund, RefundNotFound
+from domain.settlement import NotRefundable, Settlement
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.ownership import buys_part
+from services.settlements import paid_settlement, settlement_of
 
 
 class RefundApplication(VeloraApplication):
@@ -47,10 +47,13 @@ class RefundApplication(VeloraApplication):
                 raise SellerOrderNotFound(f"seller order {seller_order_id} not found")
             if amount is not None and amount.currency != so.currency:
                 raise InvalidRefund(f"this seller order is in {so.currency}")
-            wanted = amount.amount_minor if amount else so.refundable_minor
+            settlement = settlement_of(self, so)
+            if settlement is None:
+                raise NotRefundable(f"seller order {so.id} has nothing left to refund")
+            wanted = amount.amount_minor if amount else settlement.refundable_minor
             refund = Refund.of(so, wanted, reason)
-            granted = so.request_refund(refund.id, wanted)  # the seller order's rules decide
-            position = self.record(ctx, refund, so)
+            granted = settlement.request_refund(refund.id, wanted)  # the settlement decides
+            position = self.record(ctx, refund, settlement)
             return CommandResult(refund.id, position), Money(granted, so.currency)
 
         return self.retrying(request, "too many concurrent changes to this seller order; try again")
@@ -66,10 +69,11 @@ class RefundApplication(VeloraApplication):
             refund = self._decidable(refund_id, within, seller_id)
             so: SellerOrder = self.repository.get(refund.seller_order_id)
             order: Order = self.repository.get(refund.order_id)
+            settlement = paid_settlement(self, so)
             moved = pay_back(
-                self.repository, self.payments, so, order, refund, f"refund-{refund.id}"
+                self, self.payments, so, settlement, order, refund, f"refund-{refund.id}"
             )
-            return CommandResult(refund.id, self.record(ctx, refund, so, *moved))
+            return CommandResult(refund.id, self.record(ctx, refund, *moved))
 
         return self.retrying(approve, "too many concurrent changes to this seller order; try again")
 
@@ -85,9 +89,10 @@ class RefundApplication(VeloraApplication):
     ) -> CommandResult:
         refund = self._decidable(refund_id, within, seller_id)
         so: SellerOrder = self.repository.get(refund.seller_order_id)
+        settlement = paid_settlement(self, so)
         refund.reject(reason)
-        so.decline_refund(refund.id)
-        return CommandResult(refund.id, self.record(ctx, refund, so))
+        settlement.reject_refund(refund.id)
+        return CommandResult(refund.id, self.record(ctx, refund, settlement))
 
     def _decidable(self, refund_id: UUID, within: UUID | None, seller_id: UUID | None) -> Refund:
         refund = self.load(Refund, refund_id, within, RefundNotFound)
@@ -98,23 +103,28 @@ class RefundApplication(VeloraApplication):
 
 
 def pay_back(
-    repository: Repository[UUID],
+    app: VeloraApplication,
     payments: PaymentProvider,
     so: SellerOrder,
+    settlement: Settlement,
     order: Order,
     refund: Refund,
     key: str,
 ) -> list[Any]:
     """Approves a requested refund: paid back through the provider (under the idempotency key
     `velora-<key>`, so an attempt run again never refunds twice), out of escrow while it holds
-    the money, else charged back to the seller. Returns the ledger aggregates it changed."""
-    plan = so.refund(refund.id)
+    the money, else charged back to the seller; a refund of everything paid leaves the seller
+    order refunded. Returns the aggregates it changed besides the refund (the settlement, the
+    seller order when it is refunded in full, and the ledger's)."""
+    plan = settlement.refund(refund.id)
     provider_refund_id = payments.refund(
         intent_id=(order.payment or {}).get("intent_id", ""),
         amount=Money(plan.amount_minor, so.currency),
         idempotency_key=f"velora-{key}",
     )
     refund.approve(provider_refund_id, plan)
-    books = Books(repository, so.tenant_id, so.currency)
-    escrow.refund(books, so, plan, f"refund:{refund.id}")
-    return books.changed()
+    books = Books(app.repository, so.tenant_id, so.currency)
+    escrow.refund(books, settlement, plan, f"refund:{refund.id}")
+    if plan.whole:
+        so.refunded_in_full()
+    return [settlement, so, *books.changed()]

@@ -27,6 +27,7 @@ from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.ownership import buys_part
 from services.refunds import pay_back
+from services.settlements import paid_settlement
 
 BUSY = "too many concurrent changes to this seller order; try again"
 
@@ -70,7 +71,7 @@ class ReturnApplication(VeloraApplication):
                 products=products,
                 reason=reason,
             )
-            so.hold_return(ret.id, units)
+            so.claim_return(ret.id, units)
             return CommandResult(ret.id, self.record(ctx, ret, so))
 
         return self.retrying(request, BUSY)
@@ -150,17 +151,18 @@ class ReturnApplication(VeloraApplication):
             ]
             ret.check_received(arrived)
             received = {line.key: line.quantity for line in arrived if line.quantity}
-            amount = so.refund_of(received)
+            settlement = paid_settlement(self, so)
+            amount = settlement.refund_of(so.paid_for(received))
             changed: list[Any] = []
             refund_id = None
             if amount:
                 refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
-                so.request_refund(refund.id, amount)
+                settlement.request_refund(refund.id, amount)
                 order: Order = self.repository.get(so.order_id)
                 changed = [
                     refund,
                     *pay_back(
-                        self.repository, self.payments, so, order, refund, f"return-{ret.id}"
+                        self, self.payments, so, settlement, order, refund, f"return-{ret.id}"
                     ),
                 ]
                 refund_id = refund.id

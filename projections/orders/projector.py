@@ -18,10 +18,17 @@ from domain.orders import Order, OrderLine, SellerOrder, order_status
 from domain.personal import redacted
 from domain.refunds import Refund
 from domain.returns import Return
+from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector
 from projections.store import naive_utc
 from projections.tables import FIRST_PURCHASE
+
+
+def seller_order_of(e: Any) -> str:
+    """The seller order an event concerns: a seller order's event is its own, a settlement's
+    event names it."""
+    return str(getattr(e, "seller_order_id", e.originator_id))
 
 
 class OrdersProjector(Projector):
@@ -290,11 +297,18 @@ class OrdersProjector(Projector):
         )
 
     @apply.register
-    def _held(self, e: SellerOrder.EscrowHeld, conn: Connection, r: RecordedEvent) -> None:
+    def _held(
+        self, e: SellerOrder.EscrowHeld | Settlement.Funded, conn: Connection, r: RecordedEvent
+    ) -> None:
         self._escrow(conn, e, "held")
 
     @apply.register
-    def _released(self, e: SellerOrder.EscrowReleased, conn: Connection, r: RecordedEvent) -> None:
+    def _released(
+        self,
+        e: SellerOrder.EscrowReleased | Settlement.Released,
+        conn: Connection,
+        r: RecordedEvent,
+    ) -> None:
         self._escrow(
             conn,
             e,
@@ -305,19 +319,27 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _allocated(
-        self, e: SellerOrder.PayoutAllocated, conn: Connection, r: RecordedEvent
+        self,
+        e: SellerOrder.PayoutAllocated | Settlement.PayoutAllocated,
+        conn: Connection,
+        r: RecordedEvent,
     ) -> None:
         self._paid_out(conn, e, e.amount_minor)
 
     @apply.register
-    def _returned(self, e: SellerOrder.PayoutReturned, conn: Connection, r: RecordedEvent) -> None:
+    def _returned(
+        self,
+        e: SellerOrder.PayoutReturned | Settlement.PayoutReturned,
+        conn: Connection,
+        r: RecordedEvent,
+    ) -> None:
         self._paid_out(conn, e, -e.amount_minor)
 
     def _paid_out(self, conn: Connection, e: Any, amount: int) -> None:
         so = self.tables.seller_orders
         conn.execute(
             so.update()
-            .where(so.c.seller_order_id == str(e.originator_id))
+            .where(so.c.seller_order_id == seller_order_of(e))
             .values(
                 paid_out_amount=so.c.paid_out_amount + amount,
                 payout_remaining=so.c.payout_remaining - amount,
@@ -326,7 +348,12 @@ class OrdersProjector(Projector):
         )
 
     @apply.register
-    def _refunded(self, e: SellerOrder.EscrowRefunded, conn: Connection, r: RecordedEvent) -> None:
+    def _refunded(
+        self,
+        e: SellerOrder.EscrowRefunded | Settlement.Returned,
+        conn: Connection,
+        r: RecordedEvent,
+    ) -> None:
         """A paid seller order was cancelled: what remained is refunded, and with it whatever
         commission had not been reversed yet."""
         row = self._row(conn, e)
@@ -339,13 +366,15 @@ class OrdersProjector(Projector):
         )
         left = conn.execute(
             sa.select(sa.func.coalesce(sa.func.sum(self.tables.sales_facts.c.commission), 0)).where(
-                self.tables.sales_facts.c.seller_order_id == str(e.originator_id)
+                self.tables.sales_facts.c.seller_order_id == seller_order_of(e)
             )
         ).scalar()
         self._fact(conn, e, r, row, refunds=e.amount_minor, commission=-int(left or 0))
 
     @apply.register
-    def _refunded_part(self, e: SellerOrder.Refunded, conn: Connection, r: RecordedEvent) -> None:
+    def _refunded_part(
+        self, e: SellerOrder.Refunded | Settlement.Refunded, conn: Connection, r: RecordedEvent
+    ) -> None:
         so = self.tables.seller_orders
         row = conn.execute(
             sa.select(
@@ -355,7 +384,7 @@ class OrdersProjector(Projector):
                 so.c.disputed_amount,
                 so.c.status,
                 so.c.commission_reversed_amount,
-            ).where(so.c.seller_order_id == str(e.originator_id))
+            ).where(so.c.seller_order_id == seller_order_of(e))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
         whole = refunded + row.disputed_amount == row.subtotal_amount + row.shipping_amount
@@ -379,7 +408,10 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _dispute_opened(
-        self, e: SellerOrder.DisputeOpened, conn: Connection, r: RecordedEvent
+        self,
+        e: SellerOrder.DisputeOpened | Settlement.DisputeOpened,
+        conn: Connection,
+        r: RecordedEvent,
     ) -> None:
         row = self._row(conn, e)
         self._step(
@@ -394,7 +426,10 @@ class OrdersProjector(Projector):
 
     @apply.register
     def _dispute_closed(
-        self, e: SellerOrder.DisputeClosed, conn: Connection, r: RecordedEvent
+        self,
+        e: SellerOrder.DisputeClosed | Settlement.DisputeClosed,
+        conn: Connection,
+        r: RecordedEvent,
     ) -> None:
         """Won, nothing more; lost, the share is gone as a refund's would be (the dashboards
         count it with refunds) and the seller's part of the fee is noted."""
@@ -530,7 +565,7 @@ class OrdersProjector(Projector):
 
     def _row(self, conn: Connection, e: Any) -> Any:
         so = self.tables.seller_orders
-        return conn.execute(sa.select(so).where(so.c.seller_order_id == str(e.originator_id))).one()
+        return conn.execute(sa.select(so).where(so.c.seller_order_id == seller_order_of(e))).one()
 
     def _fact(
         self,
@@ -565,7 +600,7 @@ class OrdersProjector(Projector):
     def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
             self.tables.seller_orders.update()
-            .where(self.tables.seller_orders.c.seller_order_id == str(e.originator_id))
+            .where(self.tables.seller_orders.c.seller_order_id == seller_order_of(e))
             .values(escrow_status=status, updated_at=naive_utc(e.timestamp), **values)
         )
 
@@ -578,7 +613,7 @@ class OrdersProjector(Projector):
         self._step(conn, e, "cancelled")
 
     def _step(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
-        so_id, so = str(e.originator_id), self.tables.seller_orders
+        so_id, so = seller_order_of(e), self.tables.seller_orders
         conn.execute(
             so.update()
             .where(so.c.seller_order_id == so_id)

@@ -1,5 +1,5 @@
-"""Disputes in the domain: how an amount is shared out, what a seller order under dispute
-refuses, what it holds and where, and what closing it won or lost does to it; the dispute
+"""Disputes in the domain: how an amount is shared out, what a settlement under dispute
+refuses, what it reserves and where, and what closing it won or lost does to it; the dispute
 itself, closed once, its fee borne as the tenant's policy says; and what the charge cannot
 explain (another currency, an order never paid, more than was charged, a fee larger than the
 charge), which is never booked."""
@@ -25,17 +25,14 @@ from domain.disputes import (
     share_out,
     split_pro_rata,
 )
-from domain.orders import (
+from domain.orders import Order, SellerOrder
+from domain.settlement import (
     EscrowStatus,
-    Order,
     RefundTooLarge,
-    SellerOrder,
-    SellerOrderStatus,
+    Settlement,
     UnderDispute,
-    WrongOrderStep,
+    WrongSettlementStep,
 )
-
-S = SellerOrderStatus
 
 
 @given(
@@ -62,8 +59,8 @@ def test_shares_are_pro_rata_rounded_half_to_even_on_the_running_total() -> None
     assert share_out(10, [("a", 0)]) == {"a": 0}
 
 
-def paid(subtotal: int = 1_000, commission: int = 100) -> SellerOrder:
-    so = SellerOrder(
+def placed(subtotal: int = 1_000, commission: int = 100) -> SellerOrder:
+    return SellerOrder(
         tenant_id=uuid4(),
         order_id=uuid4(),
         buyer_id=uuid4(),
@@ -74,105 +71,98 @@ def paid(subtotal: int = 1_000, commission: int = 100) -> SellerOrder:
         commission_minor=commission,
         seller_net_minor=subtotal - commission,
     )
+
+
+def paid(subtotal: int = 1_000, commission: int = 100) -> Settlement:
+    so = placed(subtotal, commission)
     so.pay()
-    return so
+    return Settlement.fund(so)
 
 
-def released() -> SellerOrder:
-    so = paid()
-    so.ship("DHL", "1")
-    so.deliver(0, datetime.now(UTC))
-    so.release_escrow(datetime.now(UTC))
-    return so
+def release(settlement: Settlement) -> None:
+    settlement.release(delivered=True, due_at=datetime.now(UTC), now=datetime.now(UTC))
 
 
-# What a seller order under an open dispute refuses: nothing that moves its money.
-REFUSED = {
-    "request a refund": lambda so: so.request_refund(uuid4(), 10),
-    "cancel": lambda so: so.cancel("test"),
-    "open a second dispute": lambda so: so.open_dispute(uuid4(), 10, 0),
+def released() -> Settlement:
+    settlement = paid()
+    release(settlement)
+    return settlement
+
+
+# What a settlement under an open dispute refuses: nothing that moves its money.
+REFUSED: dict[str, Callable[[Settlement], object]] = {
+    "request a refund": lambda s: s.request_refund(uuid4(), 10),
+    "cancel": lambda s: s.cancel(),
+    "release the escrow": release,
+    "open a second dispute": lambda s: s.open_dispute(uuid4(), 10, 0),
 }
 
 
 @pytest.mark.parametrize("command", sorted(REFUSED))
 def test_a_seller_order_under_dispute_refuses_what_would_move_its_money(command: str) -> None:
-    so = paid()
-    so.open_dispute(uuid4(), 400, 0)
-    so.collect_events()
+    settlement = paid()
+    settlement.open_dispute(uuid4(), 400, 0)
+    settlement.collect_events()
     with pytest.raises(UnderDispute):
-        REFUSED[command](so)
-    assert so.collect_events() == []
+        REFUSED[command](settlement)
+    assert settlement.collect_events() == []
 
 
 def test_the_release_waits_for_the_dispute_and_follows_a_won_one() -> None:
-    so = paid()
+    settlement = paid()
     dispute = uuid4()
-    hold = so.open_dispute(dispute, 400, 0)
-    assert (hold.in_escrow, hold.commission_minor, hold.net_minor) == (True, 40, 360)
-    so.ship("DHL", "1")
-    so.deliver(0, datetime.now(UTC))
+    share = settlement.open_dispute(dispute, 400, 0)
+    assert (share.in_escrow, share.commission_minor, share.net_minor) == (True, 40, 360)
     with pytest.raises(UnderDispute):
-        so.release_escrow(datetime.now(UTC))
-    so.close_dispute(dispute, won=True, fee_minor=0)
-    assert (so.dispute_status, so.refunded_minor) == ("won", 0)
-    so.release_escrow(datetime.now(UTC))
-    assert (so.status, so.released_net_minor) == (S.COMPLETED, 900)
+        release(settlement)
+    settlement.close_dispute(dispute, won=True, fee_minor=0)
+    assert (settlement.dispute_status, settlement.refunded_minor) == ("won", 0)
+    release(settlement)
+    assert (settlement.escrow, settlement.released_net_minor) == (EscrowStatus.RELEASED, 900)
 
 
 def test_a_dispute_lost_in_escrow_takes_its_share_as_a_refund_from_escrow_would() -> None:
-    so = paid()
+    settlement = paid()
     dispute = uuid4()
-    so.open_dispute(dispute, 250, 0)
-    hold, generation_before = so.close_dispute(dispute, won=False, fee_minor=15)
-    assert (hold.amount_minor, generation_before) == (250, 0)
-    assert so.dispute_status == "lost"
-    assert so.escrow == EscrowStatus.PARTIALLY_REFUNDED
-    assert (so.escrow_generation, so.refunded_minor) == (1, 250)
-    assert (so.escrow_commission_minor, so.escrow_net_minor) == (75, 675)
-    assert so.status == S.PAID
-    assert so.refundable_minor == 750
+    settlement.open_dispute(dispute, 250, 0)
+    share, generation_before = settlement.close_dispute(dispute, won=False, fee_minor=15)
+    assert (share.amount_minor, generation_before) == (250, 0)
+    assert settlement.dispute_status == "lost"
+    assert settlement.escrow == EscrowStatus.PARTIALLY_REFUNDED
+    assert (settlement.escrow_generation, settlement.refunded_minor) == (1, 250)
+    assert (settlement.escrow_commission_minor, settlement.escrow_net_minor) == (75, 675)
+    assert not settlement.refunded_in_full
+    assert settlement.refundable_minor == 750
     # a second dispute, on what is left, takes the rest
     second = uuid4()
-    so.open_dispute(second, 750, 0)
-    so.close_dispute(second, won=False, fee_minor=0)
-    assert (so.status, so.escrow) == (S.REFUNDED, EscrowStatus.REFUNDED)
+    settlement.open_dispute(second, 750, 0)
+    settlement.close_dispute(second, won=False, fee_minor=0)
+    assert settlement.refunded_in_full and settlement.escrow == EscrowStatus.REFUNDED
 
 
-def test_a_released_order_holds_its_net_from_the_payable_as_far_as_it_goes() -> None:
-    so = released()
-    hold = so.open_dispute(uuid4(), 1_000, 300)
-    assert (hold.in_escrow, hold.net_minor, hold.commission_minor) == (False, 900, 100)
-    assert (hold.from_payable_minor, hold.from_receivable_minor) == (300, 600)
+def test_a_released_order_reserves_its_net_from_the_payable_as_far_as_it_goes() -> None:
+    settlement = released()
+    share = settlement.open_dispute(uuid4(), 1_000, 300)
+    assert (share.in_escrow, share.net_minor, share.commission_minor) == (False, 900, 100)
+    assert (share.from_payable_minor, share.from_receivable_minor) == (300, 600)
     assert released().open_dispute(uuid4(), 500, 10_000).from_payable_minor == 450
     assert released().open_dispute(uuid4(), 500, -5).from_payable_minor == 0
 
 
 def test_what_cannot_be_disputed() -> None:
-    unpaid = paid()
-    unpaid.cancel("test")
-    with pytest.raises(WrongOrderStep):
-        SellerOrder(
-            tenant_id=uuid4(),
-            order_id=uuid4(),
-            buyer_id=uuid4(),
-            seller_id=uuid4(),
-            currency="USD",
-            lines=[],
-            subtotal_minor=10,
-            commission_minor=0,
-            seller_net_minor=10,
-        ).open_dispute(uuid4(), 10, 0)
-    assert unpaid.disputable_minor == 0
-    so = paid()
+    cancelled = paid()
+    cancelled.cancel()
+    assert cancelled.disputable_minor == 0
+    settlement = paid()
     with pytest.raises(RefundTooLarge):
-        so.open_dispute(uuid4(), 1_001, 0)
-    with pytest.raises(WrongOrderStep):
-        so.close_dispute(uuid4(), won=True, fee_minor=0)  # none open
+        settlement.open_dispute(uuid4(), 1_001, 0)
+    with pytest.raises(WrongSettlementStep):
+        settlement.close_dispute(uuid4(), won=True, fee_minor=0)  # none open
     dispute = uuid4()
-    so.open_dispute(dispute, 10, 0)
-    assert so.disputable_minor == 0
-    with pytest.raises(WrongOrderStep):
-        so.close_dispute(uuid4(), won=True, fee_minor=0)  # another one's id
+    settlement.open_dispute(dispute, 10, 0)
+    assert settlement.disputable_minor == 0
+    with pytest.raises(WrongSettlementStep):
+        settlement.close_dispute(uuid4(), won=True, fee_minor=0)  # another one's id
 
 
 def opened(shares: dict[UUID, int], amount: int = 1_000) -> Dispute:

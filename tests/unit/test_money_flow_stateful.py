@@ -24,6 +24,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 from hypothesis import settings
@@ -37,6 +38,7 @@ from domain.ledger import Chart, account_id
 from domain.money import Money
 from domain.orders import SellerOrder
 from domain.returns import AskedLine, ReceivedLine
+from domain.settlement import settlement_id
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
@@ -188,6 +190,10 @@ class MoneyFlow(RuleBasedStateMachine):
                     found.append(so)
         return found
 
+    def money(self, so: SellerOrder) -> Any:
+        """The seller order's settlement (None if it was never paid)."""
+        return self.c.checkout.get_or_none(settlement_id(so.id))
+
     @rule(
         lines=st.lists(
             st.tuples(st.integers(0, 1), st.integers(1, 3)),
@@ -295,12 +301,12 @@ class MoneyFlow(RuleBasedStateMachine):
         open_ = [
             so
             for so in self.seller_orders("paid", "shipped", "delivered", "completed")
-            if so.refundable_minor > 0 and not so.under_dispute
+            if self.money(so).refundable_minor > 0 and not self.money(so).under_dispute
         ]
         if not open_:
             return
         so = {s.id: s for s in open_}[data.draw(st.sampled_from([s.id for s in open_]))]
-        amount = max(1, so.refundable_minor * share // 100)
+        amount = max(1, self.money(so).refundable_minor * share // 100)
         result, granted = self.c.refunds.request(
             ctx(),
             seller_order_id=so.id,
@@ -321,7 +327,9 @@ class MoneyFlow(RuleBasedStateMachine):
         received in part or whole, what arrived refunded at its price (up to what is still
         refundable), out of escrow or charged back."""
         parts = {
-            so.id: so for so in self.seller_orders("delivered", "completed") if not so.under_dispute
+            so.id: so
+            for so in self.seller_orders("delivered", "completed")
+            if not self.money(so).under_dispute
         }
         ready = [
             (so.id, line.product_id)
@@ -357,7 +365,7 @@ class MoneyFlow(RuleBasedStateMachine):
                 tracking_number="1",
             )
         arrived = data.draw(st.integers(0, quantity))
-        before = self.c.checkout.repository.get(so.id)
+        before = self.money(so)
         price = next(line.unit_price_minor for line in so.order_lines if line.product_id == product)
         refund = min(price * arrived, before.refundable_minor)  # its price, up to what is left
         returns.receive(
@@ -368,8 +376,8 @@ class MoneyFlow(RuleBasedStateMachine):
             lines=[ReceivedLine(product, arrived, "main" if restock else None)],
         )
         self.refunded += refund
+        assert self.money(so).refunded_minor == before.refunded_minor + refund
         after = self.c.checkout.repository.get(so.id)
-        assert after.refunded_minor == before.refunded_minor + refund
         assert after.returnable(product) == so.returnable(product) - arrived  # so: before asking
 
     @precondition(lambda self: self.paid or self.pending)
@@ -381,7 +389,7 @@ class MoneyFlow(RuleBasedStateMachine):
         for so_id in order.seller_order_ids:
             so = self.c.checkout.repository.get(so_id)
             if so.status == "paid":
-                left += so.gross_minor - so.refunded_minor
+                left += so.gross_minor - self.money(so).refunded_minor
         try:
             self.c.checkout.cancel(ctx(), order_id, self.tenant, None)
         except DomainError:
@@ -394,7 +402,7 @@ class MoneyFlow(RuleBasedStateMachine):
     @rule(data=st.data())
     def release_due_escrow(self, data: st.DataObject) -> None:
         """The scheduler's release of a delivered seller order no dispute holds."""
-        due = [so for so in self.seller_orders("delivered") if not so.under_dispute]
+        due = [so for so in self.seller_orders("delivered") if not self.money(so).under_dispute]
         if due:
             so = {s.id: s for s in due}[data.draw(st.sampled_from([s.id for s in due]))]
             self.c.fulfilment.release_escrow(ctx(), so.id, datetime.now(UTC))
@@ -427,7 +435,8 @@ class MoneyFlow(RuleBasedStateMachine):
         as closed: then its opening comes later and changes nothing)."""
         order_id = data.draw(st.sampled_from(list(self.paid)))
         order = self.c.checkout.repository.get(order_id)
-        if any(self.c.checkout.repository.get(i).under_dispute for i in order.seller_order_ids):
+        parts = [self.c.checkout.repository.get(i) for i in order.seller_order_ids]
+        if any(self.money(so) and self.money(so).under_dispute for so in parts):
             return  # one dispute of a charge at a time
         intent = self.intents[order_id]
         left = self.charged[intent] - self.claimed[intent]
@@ -605,10 +614,11 @@ class MoneyFlow(RuleBasedStateMachine):
                 assert balance >= 0, (code, balance)
         reserved: dict[str, int] = {}
         for so in self.seller_orders(*STATUSES):
-            hold = so.dispute
-            if so.under_dispute and hold is not None and not hold.in_escrow:
+            money = self.money(so)
+            share = money.dispute if money else None
+            if money and money.under_dispute and share is not None and not share.in_escrow:
                 code = Chart.seller_dispute_reserve(so.seller_id)
-                reserved[code] = reserved.get(code, 0) + hold.net_minor
+                reserved[code] = reserved.get(code, 0) + share.net_minor
         assert {
             code: balance
             for code, balance in balances.items()
@@ -632,14 +642,15 @@ class MoneyFlow(RuleBasedStateMachine):
                 else payable.credits_posted - payable.debits_posted - payable.debits_pending
             )
             left = sum(
-                so.payout_remaining_minor
+                self.money(so).payout_remaining_minor
                 for so in self.seller_orders("completed", "refunded", "partially_refunded")
                 if so.seller_id == seller_id
             )
             assert owed <= left, (owed, left)
         assert balances.get(Chart.UNAPPLIED_PAYMENTS, 0) == 0  # late payments all went back
         released_and_paid_out = sum(
-            sum(so.payouts.values()) for so in self.seller_orders("completed", "refunded")
+            sum(self.money(so).payouts.values())
+            for so in self.seller_orders("completed", "refunded")
         )
         assert released_and_paid_out == self.paid_out
         clearing = balances.get(Chart.PROCESSOR_CLEARING, 0)

@@ -19,6 +19,7 @@ from domain.returns import (
     WrongReturnStep,
     check_window,
 )
+from domain.settlement import Settlement
 
 R = ReturnStatus
 PRODUCT = uuid4()
@@ -177,15 +178,21 @@ def delivered_order() -> SellerOrder:
 def test_a_seller_order_lets_each_unit_be_returned_once() -> None:
     so = delivered_order()
     first, second = uuid4(), uuid4()
-    so.hold_return(first, {PRODUCT: 2})
+    so.claim_return(first, {PRODUCT: 2})
     assert so.returnable(PRODUCT) == 1
     with pytest.raises(NotReturnable):
-        so.hold_return(second, {PRODUCT: 2})
+        so.claim_return(second, {PRODUCT: 2})
     with pytest.raises(LineUnavailable):
-        so.hold_return(second, {uuid4(): 1})
+        so.claim_return(second, {uuid4(): 1})
     so.end_return(first, {PRODUCT: 1})  # one of the two arrived
     assert so.returnable(PRODUCT) == 2
-    assert so.refund_of({PRODUCT: 2}) == 2_000
+    assert so.paid_for({PRODUCT: 2}) == 2_000
+    settlement = Settlement.fund(so)
+    assert settlement.refund_of(so.paid_for({PRODUCT: 2})) == 2_000
+    refund = uuid4()
+    settlement.request_refund(refund, 1_500)  # by amount: only what is left comes back
+    settlement.refund(refund)
+    assert settlement.refund_of(so.paid_for({PRODUCT: 2})) == 1_500
     with pytest.raises(WrongOrderStep):
         so.end_return(first, {})
     undelivered = SellerOrder(
@@ -201,4 +208,4 @@ def test_a_seller_order_lets_each_unit_be_returned_once() -> None:
     )
     undelivered.pay()  # paid, not delivered
     with pytest.raises(WrongOrderStep):
-        undelivered.hold_return(uuid4(), {PRODUCT: 1})
+        undelivered.claim_return(uuid4(), {PRODUCT: 1})

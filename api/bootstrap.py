@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
+from adapters.payments.local import LocalPaymentProvider
+from adapters.payments.stripe import StripeProvider
 from api.idempotency import IdempotencyStore
 from api.media import MediaUrls
 from api.operations import Operations
@@ -21,9 +23,7 @@ from eventstore.blobs import FileBlobStore, S3BlobStore
 from eventstore.currencies import install_iso_3166, install_iso_4217
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
-from eventstore.payments import LocalPaymentProvider
 from eventstore.relay import Batch, Relay
-from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
 from migrations import runner as read_migrations
 from projections.catalog.projector import CatalogProjector, SellersProjector

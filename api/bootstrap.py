@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
+from adapters.blobs import FileBlobStore, S3BlobStore
 from adapters.payments.local import LocalPaymentProvider
 from adapters.payments.stripe import StripeProvider
 from api.idempotency import IdempotencyStore
@@ -19,7 +20,6 @@ from api.settings import Settings, SettingsError
 from domain.media import BlobStore
 from domain.payments import PaymentProvider
 from eventstore.application import Contention
-from eventstore.blobs import FileBlobStore, S3BlobStore
 from eventstore.currencies import install_iso_3166, install_iso_4217
 from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log

@@ -9,6 +9,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from adapters.blobs import FileBlobStore, S3BlobStore
+from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from adapters.payments.local import LocalPaymentProvider
 from adapters.payments.stripe import StripeProvider
 from api.idempotency import IdempotencyStore
@@ -21,7 +22,6 @@ from domain.media import BlobStore
 from domain.payments import PaymentProvider
 from eventstore.application import Contention
 from eventstore.currencies import install_iso_3166, install_iso_4217
-from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
 from eventstore.relay import Batch, Relay
 from eventstore.verify import Verifier

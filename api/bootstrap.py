@@ -9,6 +9,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from adapters.blobs import FileBlobStore, S3BlobStore
+from adapters.cloudevents import CloudEvents
 from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from adapters.payments.local import LocalPaymentProvider
 from adapters.payments.stripe import StripeProvider
@@ -164,6 +165,7 @@ class Container:
         return Relay(
             self.log,
             KafkaPublisher(broker.bootstrap),
+            envelope=CloudEvents(),
             name=RELAY,
             topic_prefix=s.kafka_topic_prefix,
             on_batch=on_batch,

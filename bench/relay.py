@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.cloudevents import CloudEvents
 from adapters.kafka import Broker, KafkaPublisher, topic_names
 from bench import report
 from bench.eventstore import deployed, drop_database, make_database, pg_parser
@@ -60,6 +61,7 @@ def relay_once(log: EventLog, bootstrap: str, batch_size: int) -> dict:
     relay = Relay(
         log,
         publisher,
+        envelope=CloudEvents(),
         name=prefix,
         topic_prefix=prefix,
         batch_size=batch_size,

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from adapters.cloudevents import CloudEvents
 from adapters.kafka import KafkaPublisher
 from api.app import create_app
 from api.bootstrap import RELAY, Container
@@ -248,6 +249,7 @@ class TestKafka(Shop):
         twice = Relay(
             container.log,
             KafkaPublisher(container.settings.kafka_bootstrap or ""),
+            envelope=CloudEvents(),
             name="again",
             topic_prefix=container.settings.kafka_topic_prefix,
         )

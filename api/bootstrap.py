@@ -10,6 +10,8 @@ from uuid import UUID
 
 from adapters.blobs import FileBlobStore, S3BlobStore
 from adapters.cloudevents import CloudEvents
+from adapters.email.log import LoggingEmail
+from adapters.email.smtp import SmtpEmail
 from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from adapters.payments.local import LocalPaymentProvider
 from adapters.payments.stripe import StripeProvider
@@ -32,7 +34,7 @@ from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
-from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
+from projections.mail import EmailPort, MailTemplates, TemplateProblem
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
 from projections.notifications import Handled, NotificationsConsumer, forget_consumed

@@ -15,6 +15,8 @@ from adapters.email.smtp import SmtpEmail
 from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from adapters.payments.local import LocalPaymentProvider
 from adapters.payments.stripe import StripeProvider
+from adapters.search.opensearch import OpenSearchIndex
+from adapters.search.tantivy import TantivyIndex
 from api.idempotency import IdempotencyStore
 from api.media import MediaUrls
 from api.operations import Operations
@@ -44,10 +46,8 @@ from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries, ProfilesProjector
 from projections.runner import ProjectionGroup, ProjectionRunner, link
-from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
-from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from projections.storefront import StorefrontProjector, StorefrontQueries
 from projections.wishlists import WishlistQueries, WishlistsProjector

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import tantivy
 
+from adapters.search.tantivy import ANALYZER, FEATURED_RANK, TEXT, TantivyIndex
 from projections.search.port import (
     VARIANT_FIELDS,
     ProductDocument,
@@ -16,7 +17,6 @@ from projections.search.port import (
     SearchQuery,
     SearchUnavailable,
 )
-from projections.search.tantivy_index import ANALYZER, FEATURED_RANK, TEXT, TantivyIndex
 from tests.contract.search_contract import ONLY_T1, T1, SearchIndexContract, doc, titles
 
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from opensearchpy import Connection, OpenSearch
 
-from projections.scope import TenantScope
-from projections.search.opensearch_index import (
+from adapters.search.opensearch import (
     SCALAR_FIELDS,
     OpenSearchIndex,
     alias_swap,
@@ -24,6 +23,8 @@ from projections.search.opensearch_index import (
     upgrade_search_body,
     words,
 )
+from adapters.search.tantivy import TEXT
+from projections.scope import TenantScope
 from projections.search.port import (
     Bucket,
     PriceBucket,
@@ -33,7 +34,6 @@ from projections.search.port import (
     SearchUnavailable,
     combination_term,
 )
-from projections.search.tantivy_index import TEXT
 
 T = "11111111-1111-1111-1111-111111111111"
 S = "22222222-2222-2222-2222-222222222222"

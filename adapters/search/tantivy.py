@@ -36,6 +36,7 @@ from typing import Any
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
 
+from adapters.search.facets import facet_aggregations, read_facets
 from projections.scope import TenantScope
 from projections.search.port import (
     VARIANT_FIELDS,
@@ -47,10 +48,8 @@ from projections.search.port import (
     SearchResult,
     SearchUnavailable,
     distinct,
-    facet_aggregations,
     newest_version,
     next_cursor,
-    read_facets,
     stored_variants,
     variant_terms,
 )

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import tantivy
 
-from adapters.search.tantivy import ANALYZER, FEATURED_RANK, TEXT, TantivyIndex
+from adapters.search.tantivy import TantivyIndex
+from adapters.search.tantivy_schema import ANALYZER, FEATURED_RANK, TEXT
 from projections.search.port import (
     VARIANT_FIELDS,
     ProductDocument,

@@ -23,7 +23,7 @@ from adapters.search.opensearch import (
     upgrade_search_body,
     words,
 )
-from adapters.search.tantivy import TEXT
+from adapters.search.tantivy_schema import TEXT
 from projections.scope import TenantScope
 from projections.search.port import (
     Bucket,

@@ -7,6 +7,7 @@ COPY domain domain
 COPY eventstore eventstore
 COPY services services
 COPY projections projections
+COPY adapters adapters
 COPY api api
 COPY migrations migrations
 RUN /opt/velora/bin/pip install --no-cache-dir .

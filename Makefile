@@ -32,8 +32,8 @@ services:
 	bash scripts/services.sh .velora-test.env
 
 lint: install-dev
-	$(BIN)/ruff check domain eventstore projections services api migrations tests bench scripts
-	$(BIN)/mypy domain eventstore projections services api
+	$(BIN)/ruff check domain eventstore projections services adapters api migrations tests bench scripts
+	$(BIN)/mypy domain eventstore projections services adapters api
 	$(BIN)/lint-imports
 
 bench: install-dev services

@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
+from adapters.blobs import FileBlobStore, S3BlobStore
+from adapters.cloudevents import CloudEvents
+from adapters.email.log import LoggingEmail
+from adapters.email.smtp import SmtpEmail
+from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
+from adapters.payments.local import LocalPaymentProvider
+from adapters.payments.stripe import StripeProvider
+from adapters.search.opensearch import OpenSearchIndex
+from adapters.search.tantivy import TantivyIndex
 from api.idempotency import IdempotencyStore
 from api.media import MediaUrls
 from api.operations import Operations
@@ -17,13 +26,9 @@ from api.settings import Settings, SettingsError
 from domain.media import BlobStore
 from domain.payments import PaymentProvider
 from eventstore.application import Contention
-from eventstore.blobs import FileBlobStore, S3BlobStore
 from eventstore.currencies import install_iso_3166, install_iso_4217
-from eventstore.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
 from eventstore.log import EventLog, open_event_log
-from eventstore.payments import LocalPaymentProvider
 from eventstore.relay import Batch, Relay
-from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
 from migrations import runner as read_migrations
 from projections.catalog.projector import CatalogProjector, SellersProjector
@@ -31,7 +36,7 @@ from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger import LedgerProjector, LedgerQueries
-from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
+from projections.mail import EmailPort, MailTemplates, TemplateProblem
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
 from projections.notifications import Handled, NotificationsConsumer, forget_consumed
@@ -41,10 +46,8 @@ from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries, ProfilesProjector
 from projections.runner import ProjectionGroup, ProjectionRunner, link
-from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector
-from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from projections.storefront import StorefrontProjector, StorefrontQueries
 from projections.wishlists import WishlistQueries, WishlistsProjector
@@ -164,6 +167,7 @@ class Container:
         return Relay(
             self.log,
             KafkaPublisher(broker.bootstrap),
+            envelope=CloudEvents(),
             name=RELAY,
             topic_prefix=s.kafka_topic_prefix,
             on_batch=on_batch,

@@ -21,13 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.cloudevents import CloudEvents
+from adapters.kafka import Broker, KafkaPublisher, topic_names
 from bench import report
 from bench.eventstore import deployed, drop_database, make_database, pg_parser
 from domain.ledger import Chart
 from eventstore.application import VeloraApplication
 from eventstore.books import Books
 from eventstore.context import CommandContext
-from eventstore.kafka import Broker, KafkaPublisher, topic_names
 from eventstore.log import EventLog
 from eventstore.relay import Relay, wait_until_published
 
@@ -60,6 +61,7 @@ def relay_once(log: EventLog, bootstrap: str, batch_size: int) -> dict:
     relay = Relay(
         log,
         publisher,
+        envelope=CloudEvents(),
         name=prefix,
         topic_prefix=prefix,
         batch_size=batch_size,

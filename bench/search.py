@@ -32,13 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
+from adapters.search.tantivy import TantivyIndex
 from bench import report
 from eventstore.log import open_event_log
 from migrations import runner as read_migrations
 from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.rebuild import rebuild_search
-from projections.search.tantivy_index import TantivyIndex
 from projections.store import ReadStore, make_engine
 from projections.tables import products
 

@@ -7,11 +7,11 @@ personal data (emails, names, addresses) and never text a person typed (refund r
 A domain event that lacks what consumers need (who the buyer is, say) is joined with the event
 that created its aggregate, or with its aggregate as that event left it (a product's approved
 revision, which changes only the text, published with the whole listing). Neither ever changes
-once recorded, so a translation is the same on every resend."""
+once recorded, so a translation is the same on every resend. How they travel is the envelope
+the relay is given (eventstore/relay.py, `Envelope`): CloudEvents, adapters/cloudevents.py."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,10 +31,8 @@ from domain.returns import Return
 from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
 
-SPEC_VERSION = "1.0"
 # The version of the integration events' schema; a breaking change to any of them makes a new one.
 SCHEMA_VERSION = 1
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 # The kinds of aggregate that have a topic each: `<prefix>.<kind>`, e.g. velora.orders.
 KINDS = ("orders", "payments", "escrow", "ledger", "catalog", "refunds", "returns", "payouts")
 
@@ -67,33 +65,6 @@ class IntegrationEvent:
 
     def topic(self, prefix: str) -> str:
         return f"{prefix}.{self.kind}"
-
-    def cloudevent(self) -> dict[str, Any]:
-        """The event as a CloudEvents 1.0 structured-mode JSON object."""
-        return {
-            "specversion": SPEC_VERSION,
-            "id": str(self.id),
-            "source": f"urn:velora:tenant:{self.tenant_id}",
-            "type": self.type,
-            "subject": str(self.key),
-            "time": self.time.isoformat().replace("+00:00", "Z"),
-            "datacontenttype": "application/json",
-            "dataschema": f"urn:velora:events:{self.type}:v{SCHEMA_VERSION}",
-            "tenantid": str(self.tenant_id),
-            "sequence": f"{self.position:020d}",
-            "data": self.data,
-        }
-
-    def encode(self) -> bytes:
-        return json.dumps(self.cloudevent(), default=_json_value, sort_keys=True).encode()
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 _RULES: dict[type, Rule] = {}

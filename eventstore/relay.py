@@ -7,7 +7,11 @@ position where it was, so the batch is published again: every event reaches the 
 least once, and consumers drop repeats by the CloudEvents `id`, which is the same every time.
 One relay per log and name runs at a time (`EventLog.exclusive`); a second one waits. A relay
 that finds its lock gone before a batch (its database session was cut) stops and queues for it
-again, so two relays overlap by one batch at most, and that batch is only sent twice."""
+again, so two relays overlap by one batch at most, and that batch is only sent twice.
+
+The relay knows two ports, both given by the composition root: the `Publisher` that hands
+messages to a broker (Kafka, adapters/kafka.py) and the `Envelope` that turns an integration
+event into a message's bytes (CloudEvents, adapters/cloudevents.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from eventstore.integration import CONTENT_TYPE, Translator
+from eventstore.integration import IntegrationEvent, Translator
 from eventstore.locks import Busy, LockLost, StillHeld
 from eventstore.log import EventLog
 
@@ -54,6 +58,15 @@ class Publisher(Protocol):
     def publish(self, messages: Sequence[Message]) -> None: ...
 
     def close(self) -> None: ...
+
+
+class Envelope(Protocol):
+    """The format integration events travel in: the bytes of each event, and the content type
+    that names them (a message's `content-type` header)."""
+
+    content_type: str
+
+    def encode(self, event: IntegrationEvent) -> bytes: ...
 
 
 class Origins:
@@ -89,6 +102,7 @@ class Relay:
         log_: EventLog,
         publisher: Publisher,
         *,
+        envelope: Envelope,
         name: str = "kafka",
         topic_prefix: str = "velora",
         batch_size: int = 500,
@@ -97,6 +111,7 @@ class Relay:
     ) -> None:
         self.log = log_
         self.publisher = publisher
+        self.envelope = envelope
         self.name = name
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
@@ -114,12 +129,13 @@ class Relay:
         notifications = self.log.read_raw(self.position(), self.batch_size)
         if not notifications:
             return 0
+        content_type = self.envelope.content_type.encode()
         messages = [
             Message(
                 topic=event.topic(self.topic_prefix),
                 key=str(event.key).encode(),
-                value=event.encode(),
-                headers=(("content-type", CONTENT_TYPE.encode()),),
+                value=self.envelope.encode(event),
+                headers=(("content-type", content_type),),
             )
             for n in notifications
             if n.topic in self.translator.topics

@@ -32,7 +32,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import sqlalchemy as sa
 
-from projections.mail import Email, EmailPort, LoggingEmail, MailTemplates
+from projections.mail import Email, EmailPort, MailTemplates
 from projections.runner import TRANSIENT
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, utcnow
@@ -121,14 +121,14 @@ class NotificationsConsumer:
     def __init__(
         self,
         store: ReadStore,
-        email: EmailPort | None = None,
+        email: EmailPort,
         *,
         templates: MailTemplates | None = None,
         name: str = CONSUMER,
         on_handled: Callable[[Handled], None] = lambda _: None,
     ) -> None:
         self.store = store
-        self.email: EmailPort = email or LoggingEmail()
+        self.email = email
         self.templates = templates or MailTemplates()
         self.name = name
         self.on_handled = on_handled

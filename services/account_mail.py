@@ -16,16 +16,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
-from projections.mail import EmailPort, LoggingEmail, MailTemplates
+from projections.mail import EmailPort, MailTemplates
 
 log = logging.getLogger("velora.mail")
 
 
 class AccountMail:
-    def __init__(
-        self, port: EmailPort | None = None, templates: MailTemplates | None = None
-    ) -> None:
-        self.port: EmailPort = port or LoggingEmail()
+    def __init__(self, port: EmailPort, templates: MailTemplates | None = None) -> None:
+        self.port = port
         self.templates = templates or MailTemplates()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-mail")
 

@@ -65,7 +65,7 @@ class IdentityApplication(VeloraApplication):
         self,
         log: EventLog,
         hasher: PasswordHasher,
-        mail: AccountMail | None = None,
+        mail: AccountMail,
         *,
         verification_ttl: timedelta = EMAIL_VERIFICATION_TTL,
         **kwargs: object,
@@ -74,7 +74,7 @@ class IdentityApplication(VeloraApplication):
         self._hasher = hasher
         # Mail about a person's own account, sent off the request's thread (the notifications
         # consumer mails about orders).
-        self.mail = mail or AccountMail()
+        self.mail = mail
         self._verification_ttl = verification_ttl
 
     @command

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from eventstore.kafka import Broker
+from adapters.kafka import Broker
 from eventstore.relay import Message, PublishFailed
 
 KAFKA_BOOTSTRAP = os.environ.get("VELORA_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")

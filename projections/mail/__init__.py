@@ -1,10 +1,11 @@
-"""Mail: the email port, its adapters, and the templates every message is rendered from.
+"""Mail: the email port and the templates every message is rendered from.
 
-- `EmailPort` takes one rendered `Email` for delivery, or raises. Two adapters implement it:
-  `LoggingEmail`, the default, writes one log line per message holding its recipient, subject
-  and text (links and tokens included, so a developer follows them locally), and `SmtpEmail`
-  (`VELORA_SMTP_URL`) hands it to a mail server with the standard library's smtplib, as
-  multipart/alternative with the plain text first and the HTML second.
+- `EmailPort` takes one rendered `Email` for delivery, or raises. Two adapters implement it
+  (adapters/email/): `LoggingEmail`, the default, writes one log line per message holding its
+  recipient, subject and text (links and tokens included, so a developer follows them
+  locally), and `SmtpEmail` (`VELORA_SMTP_URL`) hands it to a mail server with the standard
+  library's smtplib, as multipart/alternative with the plain text first and the HTML second.
+  The composition root chooses one; the code that mails is given it.
 - `MailTemplates` renders each kind of message, in plain text and in HTML, with Jinja2 from the
   templates beside this module; a directory named by `VELORA_MAIL_TEMPLATES` replaces any of
   them file by file. A person's own account mail (services/account_mail.py) and the
@@ -17,8 +18,7 @@ from the templates, so an adapter only delivers."""
 
 from __future__ import annotations
 
-from projections.mail.port import Email, EmailPort, LoggingEmail
-from projections.mail.smtp import SmtpEmail
+from projections.mail.port import Email, EmailPort
 from projections.mail.templates import MailTemplates, TemplateProblem
 
-__all__ = ["Email", "EmailPort", "LoggingEmail", "MailTemplates", "SmtpEmail", "TemplateProblem"]
+__all__ = ["Email", "EmailPort", "MailTemplates", "TemplateProblem"]

@@ -1,12 +1,9 @@
-"""The email port, the message it takes, and its default adapter, the log line."""
+"""The email port and the message it takes. Its adapters are in adapters/email/."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Protocol
-
-log = logging.getLogger("velora.mail")
 
 
 @dataclass(frozen=True)
@@ -29,18 +26,3 @@ class Email:
 class EmailPort(Protocol):
     def send(self, email: Email) -> None:
         """Takes the message for delivery; raises if it could not."""
-
-
-class LoggingEmail:
-    """The default port: one log line per message, holding its recipient, subject and text,
-    and nothing sent. The line carries what a developer needs to follow a link or paste a
-    token, so keep it out of production logs: set VELORA_SMTP_URL there."""
-
-    def send(self, email: Email) -> None:
-        log.info(
-            "email to %s: %s\n\n%s",
-            email.to,
-            email.subject,
-            email.text,
-            extra={"mail_kind": email.kind, "notification_id": email.notification_id},
-        )

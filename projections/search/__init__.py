@@ -1,1 +1,2 @@
-"""The product search read model: one port, an embedded tantivy engine, and OpenSearch."""
+"""The product search read model: the search port, the projector that feeds it, and its rebuild.
+The engines behind the port, tantivy and OpenSearch, are in adapters/search/."""

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.blobs import FileBlobStore
 from domain.media import Blob, BlobStore
-from eventstore.blobs import FileBlobStore
 from tests.contract.blobstore_contract import BlobStoreContract, key
 
 

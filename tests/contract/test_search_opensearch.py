@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from projections.search.opensearch_index import OpenSearchIndex
+from adapters.search.opensearch import OpenSearchIndex
 from projections.search.port import SearchIndex
 from tests.contract.search_contract import SearchIndexContract
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import tantivy
 
+from adapters.search.tantivy import TantivyIndex
+from adapters.search.tantivy_schema import ANALYZER, FEATURED_RANK, TEXT
 from projections.search.port import (
     VARIANT_FIELDS,
     ProductDocument,
@@ -16,7 +18,6 @@ from projections.search.port import (
     SearchQuery,
     SearchUnavailable,
 )
-from projections.search.tantivy_index import ANALYZER, FEATURED_RANK, TEXT, TantivyIndex
 from tests.contract.search_contract import ONLY_T1, T1, SearchIndexContract, doc, titles
 
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.payments.stripe import StripeProvider
 from api.bootstrap import Container
 from eventstore.context import CommandContext
-from eventstore.stripe import StripeProvider
 from projections.scope import TenantScope
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.money_scenarios import accounts, balanced

@@ -17,8 +17,8 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
+from adapters.cloudevents import CONTENT_TYPE, CloudEvents
 from api.bootstrap import Container
-from eventstore.integration import CONTENT_TYPE
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
 from projections.mail import Email
 from projections.notifications import KINDS, NotificationsConsumer
@@ -145,7 +145,7 @@ class PublicationScenarios(Shop):
         }
 
     def relayed(self, container: Container, publisher: Publisher, name: str = "test") -> Relay:
-        relay = Relay(container.log, publisher, name=name, batch_size=50)
+        relay = Relay(container.log, publisher, envelope=CloudEvents(), name=name, batch_size=50)
         assert wait_until_published(relay, container.log.head(), timeout_s=60)
         return relay
 
@@ -231,7 +231,9 @@ class PublicationScenarios(Shop):
         self, container: Container, story: dict[str, Any]
     ) -> None:
         publisher = InMemoryPublisher(fail_after=30)
-        relay = Relay(container.log, publisher, name="flaky", batch_size=200)
+        relay = Relay(
+            container.log, publisher, envelope=CloudEvents(), name="flaky", batch_size=200
+        )
         with pytest.raises(PublishFailed):
             relay.run_once()
         assert relay.position() == 0  # nothing acknowledged as a whole: nothing recorded

@@ -6,8 +6,8 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.blobs import S3BlobStore
 from domain.media import Blob, BlobStore, BlobStoreUnavailable
-from eventstore.blobs import S3BlobStore
 from tests.conftest import s3_settings
 from tests.contract.blobstore_contract import BlobStoreContract, key
 

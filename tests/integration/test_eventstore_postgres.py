@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from adapters.cloudevents import CloudEvents
 from eventstore.application import VeloraApplication
 from eventstore.locks import LockLost
 from eventstore.log import EventLog, open_event_log
@@ -93,7 +94,13 @@ class TestPostgresEventStore(EventStoreContract, AggregateCacheContract):
     def test_a_relay_whose_lock_was_cut_takes_it_again_and_goes_on(
         self, log: EventLog, app: VeloraApplication
     ) -> None:
-        relay = Relay(log, InMemoryPublisher(), name=f"cut-{uuid4().hex[:8]}", poll_interval_s=0.05)
+        relay = Relay(
+            log,
+            InMemoryPublisher(),
+            envelope=CloudEvents(),
+            name=f"cut-{uuid4().hex[:8]}",
+            poll_interval_s=0.05,
+        )
         stop = threading.Event()
         worker = threading.Thread(target=relay.run, args=(stop,))
         worker.start()

@@ -18,11 +18,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from adapters.cloudevents import CloudEvents
+from adapters.kafka import KafkaPublisher
 from api.app import create_app
 from api.bootstrap import RELAY, Container
 from domain.money import Money
 from eventstore.context import CommandContext
-from eventstore.kafka import KafkaPublisher
 from eventstore.relay import Relay, wait_until_published
 from projections.tables import consumed_events, notifications
 from services.catalog import ProductEdit
@@ -248,6 +249,7 @@ class TestKafka(Shop):
         twice = Relay(
             container.log,
             KafkaPublisher(container.settings.kafka_bootstrap or ""),
+            envelope=CloudEvents(),
             name="again",
             topic_prefix=container.settings.kafka_topic_prefix,
         )

@@ -13,11 +13,11 @@ import pytest
 import stripe
 from fastapi.testclient import TestClient
 
+from adapters.payments.stripe import StripeProvider
 from api.app import create_app
 from api.bootstrap import Container
 from domain.money import Money
 from domain.payments import PayoutSource, ProviderRejected, ProviderUnavailable
-from eventstore.stripe import StripeProvider
 from tests.conftest import built, make_settings
 from tests.e2e.client import Api
 from tests.e2e.dispute_scenarios import DisputeScenarios

@@ -149,7 +149,7 @@ def test_the_image_is_built_in_stages_and_runs_unprivileged() -> None:
     assert users and users[-1] not in {"root", "0"}
     assert "COPY --from=build" in final
     assert "pip install" not in final  # nothing is built in the image that runs
-    for package in ("domain", "eventstore", "projections", "api", "migrations"):
+    for package in ("domain", "eventstore", "projections", "adapters", "api", "migrations"):
         assert f"COPY {package} {package}" in dockerfile
 
 

@@ -12,6 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
+from adapters.email.log import LoggingEmail
 from api.security import Argon2Hasher
 from domain.errors import DomainError
 from domain.identity import EmailAlreadyRegistered, InvalidRoles, RoleNotGrantable, TenantNotFound
@@ -22,6 +23,7 @@ from projections.identity import IdentityProjector
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
 from projections.tables import tenants, users
+from services.account_mail import AccountMail
 from services.identity import IdentityApplication
 
 EMAILS = [f"{n}@shop.test" for n in ("ann", "Ann", "bob", "cy")]
@@ -39,7 +41,8 @@ class IdentityMachine(RuleBasedStateMachine):
         self.log.migrate()
         self.store = ReadStore(make_engine(None, self.dir))
         migrate.upgrade(self.store.engine)
-        self.app = IdentityApplication(self.log, Argon2Hasher(time_cost=1, memory_cost_kib=256))
+        hasher = Argon2Hasher(time_cost=1, memory_cost_kib=256)
+        self.app = IdentityApplication(self.log, hasher, AccountMail(LoggingEmail()))
         self.runner = ProjectionRunner(self.log, self.store, IdentityProjector(), batch_size=7)
         self.model_tenants: set[str] = set()
         self.model_users: dict[tuple[str, str], list[str]] = {}

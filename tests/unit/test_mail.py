@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.email.log import LoggingEmail
+from adapters.email.smtp import SmtpEmail
 from api.bootstrap import mail
 from api.settings import SettingsError
-from projections.mail import Email, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
+from projections.mail import Email, MailTemplates, TemplateProblem
 from projections.mail.templates import money
 from tests.conftest import make_settings
 from tests.mailbox import PASSWORD, USER, Inbox, smtp_server

@@ -1,5 +1,5 @@
-"""Payment providers. The local provider serves the embedded default: it needs no network, and
-its intents are moved on by the same signed webhook a real provider would send."""
+"""The local payment provider, the embedded default's: it needs no network, and its intents are
+moved on by the same signed webhook a real provider would send."""
 
 from __future__ import annotations
 

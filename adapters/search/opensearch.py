@@ -27,9 +27,9 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
+from adapters.search.facets import FACET_SIZE, facet_aggregations, read_facets
 from projections.scope import TenantScope
 from projections.search.port import (
-    FACET_SIZE,
     VARIANT_FIELDS,
     ProductDocument,
     Rebuild,
@@ -39,10 +39,8 @@ from projections.search.port import (
     SearchResult,
     SearchUnavailable,
     distinct,
-    facet_aggregations,
     newest_version,
     next_cursor,
-    read_facets,
     stored_variants,
     variant_terms,
 )

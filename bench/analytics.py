@@ -52,7 +52,8 @@ from bench.checkout import PASSWORD, VELORA, free_port, server_databases
 from domain.carts import Cart
 from domain.catalog import Product
 from domain.money import Money
-from domain.orders import Order, PricedLine, place
+from domain.order_lines import PricedLine
+from domain.orders import Order, place
 from eventstore.context import CommandContext
 
 SELLERS = 200

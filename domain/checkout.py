@@ -19,8 +19,10 @@ from domain.errors import DomainError
 from domain.inventory import ReleaseReason, Stock
 from domain.ledger import Books
 from domain.money import Money
-from domain.orders import Order, OrderStatus, SellerOrder, SellerOrderStatus, WrongOrderStep
+from domain.order_lines import WrongOrderStep
+from domain.orders import Order, OrderStatus
 from domain.refunds import Refund
+from domain.seller_orders import SellerOrder, SellerOrderStatus
 from domain.settlement import Settlement
 
 StockOf = Callable[[UUID], Stock]

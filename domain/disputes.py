@@ -32,7 +32,8 @@ from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid
 from domain.ledger import Books, Chart
 from domain.money import divide_half_even
-from domain.orders import Order, SellerOrder
+from domain.orders import Order
+from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 
 

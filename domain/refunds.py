@@ -9,7 +9,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
-from domain.orders import SellerOrder
+from domain.seller_orders import SellerOrder
 from domain.settlement import RefundPlan
 
 

@@ -19,7 +19,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
-from domain.orders import SellerOrder
+from domain.seller_orders import SellerOrder
 from domain.variants import ChooseVariant
 
 DEFAULT_WINDOW_DAYS = 30

@@ -18,16 +18,15 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.utils import get_topic
-
-from domain.base import TenantAggregate
+from domain.base import TenantAggregate, topics_of
 from domain.catalog import Product
 from domain.inventory import Stock
 from domain.ledger import Transfer
-from domain.orders import Order, SellerOrder
+from domain.orders import Order
 from domain.payouts import Payout
 from domain.refunds import Refund
 from domain.returns import Return
+from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
 
@@ -86,7 +85,7 @@ class Translator:
 
     def __init__(self, origin: Callable[[UUID], Any], as_of: Callable[[UUID, int], Any]) -> None:
         self.past = Past(origin, as_of)
-        self.topics = frozenset(get_topic(cls) for cls in _RULES)
+        self.topics = frozenset(t for cls in _RULES for t in topics_of(cls))
 
     def translate(self, recorded: RecordedEvent) -> list[IntegrationEvent]:
         rule = _RULES.get(type(recorded.event))

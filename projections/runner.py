@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
-from eventsourcing.utils import get_topic
 from sqlalchemy.engine import Connection
 
+from domain.base import topics_of
 from eventstore.log import EventLog
 from eventstore.mapper import RecordedEvent
 from projections import quarantine
@@ -85,7 +85,7 @@ class Projector:
         if not isinstance(dispatch, singledispatchmethod):
             raise TypeError(f"{type(self).__name__}.apply must be a singledispatchmethod")
         registry = dispatch.dispatcher.registry
-        return frozenset(get_topic(cls) for cls in registry if cls is not object)
+        return frozenset(t for cls in registry if cls is not object for t in topics_of(cls))
 
 
 class ProjectionFailed(RuntimeError):

@@ -23,21 +23,14 @@ from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound, normalize_email
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
 from domain.money import Money
-from domain.orders import (
-    LineUnavailable,
-    Order,
-    OrderNotFound,
-    PricedLine,
-    PricedShipping,
-    SellerOrder,
-    place,
-    subtotals,
-)
+from domain.order_lines import LineUnavailable, PricedLine
+from domain.orders import Order, OrderNotFound, PricedShipping, place, subtotals
 from domain.payments import (
     PaymentIntentRef,
     PaymentProvider,
 )
 from domain.profiles import AddressNotFound, Profile
+from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
 from eventstore.application import CommandResult, command
 from eventstore.books import Books

@@ -10,7 +10,8 @@ from typing import Any
 from domain import disputes
 from domain.disputes import ChargeDisputes, Dispute, DisputeOutcome, DisputeReport, FeePayer
 from domain.identity import Tenant
-from domain.orders import Order, SellerOrder
+from domain.orders import Order
+from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 from eventstore.application import command
 from eventstore.books import Books

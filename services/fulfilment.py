@@ -12,8 +12,9 @@ from eventsourcing.persistence import IntegrityError
 from domain import escrow
 from domain.catalog import Product, ProductNotFound
 from domain.identity import Tenant, TenantNotFound
-from domain.orders import Order, OrderNotFound, SellerOrder, SellerOrderNotFound, SellerOrderStatus
+from domain.orders import Order, OrderNotFound
 from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
+from domain.seller_orders import SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.settlement import Settlement
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from domain import escrow
 from domain.money import Money
-from domain.orders import Order, SellerOrder, SellerOrderNotFound
+from domain.orders import Order
 from domain.payments import PaymentProvider
 from domain.refunds import InvalidRefund, Refund, RefundNotFound
+from domain.seller_orders import SellerOrder, SellerOrderNotFound
 from domain.settlement import NotRefundable, Settlement
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books

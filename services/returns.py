@@ -11,7 +11,7 @@ from uuid import UUID
 
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
-from domain.orders import Order, SellerOrder, SellerOrderNotFound
+from domain.orders import Order
 from domain.payments import PaymentProvider
 from domain.refunds import Refund
 from domain.returns import (
@@ -22,6 +22,7 @@ from domain.returns import (
     by_variant,
     check_window,
 )
+from domain.seller_orders import SellerOrder, SellerOrderNotFound
 from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog

@@ -8,7 +8,7 @@ never rewritten). A seller order never paid has none."""
 from __future__ import annotations
 
 from domain.carried_over import MONEY_EVENTS, carry_over
-from domain.orders import SellerOrder
+from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement, WrongSettlementStep, settlement_id
 from eventstore.application import VeloraApplication
 

@@ -14,10 +14,12 @@ from sqlalchemy.engine import Connection
 
 from domain.carts import Cart
 from domain.identity import User
-from domain.orders import Order, OrderLine, SellerOrder, order_status
+from domain.order_lines import OrderLine
+from domain.orders import Order, order_status
 from domain.personal import redacted
 from domain.refunds import Refund
 from domain.returns import Return
+from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
 from projections.runner import Projector

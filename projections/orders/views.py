@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.money import money_json
-from domain.orders import OrderLine
+from domain.order_lines import OrderLine
 from projections.store import zoned
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 from api.bootstrap import Container
-from domain.orders import LineUnavailable
+from domain.order_lines import LineUnavailable
 from eventstore.context import CommandContext
 
 ADDRESS = {"name": "R", "line1": "1 St", "city": "X", "postal_code": "1", "country": "DE"}

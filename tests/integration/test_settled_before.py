@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from api.bootstrap import Container
 from domain.carried_over import MONEY_EVENTS
-from domain.orders import SellerOrder
 from domain.returns import ReceivedLine
+from domain.seller_orders import SellerOrder
 from domain.settlement import EscrowStatus, Settlement, settlement_id
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
@@ -172,7 +172,7 @@ def test_old_seller_orders_carry_their_money_over_and_go_on(
     assert old <= set(now)
     new_topics = {topic for _, _, topic, _ in set(now) - old}
     assert not {t for t in new_topics if "SellerOrder." in t and t.split(".")[-1] in MONEY_EVENTS}
-    assert "domain.orders:SellerOrder.RefundedInFull" in new_topics  # F
+    assert "domain.seller_orders:SellerOrder.RefundedInFull" in new_topics  # F
 
     # A read store rebuilt from the whole log, old events and new, is the live one.
     again = restored_from(c, tmp_path / "again")

@@ -18,7 +18,8 @@ import pytest
 
 from api.bootstrap import Container
 from domain.carts import Cart
-from domain.orders import Order, PricedLine, place
+from domain.order_lines import PricedLine
+from domain.orders import Order, place
 from eventstore.context import CommandContext
 from projections.orders.analytics import Range
 from projections.scope import TenantScope

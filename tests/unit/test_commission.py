@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from domain.commission import CommissionRules, commission_of
 from domain.identity import Tenant
-from domain.orders import OrderLine, PricedLine
+from domain.order_lines import OrderLine, PricedLine
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ from domain.disputes import (
     share_out,
     split_pro_rata,
 )
-from domain.orders import Order, SellerOrder
+from domain.orders import Order
+from domain.seller_orders import SellerOrder
 from domain.settlement import (
     EscrowStatus,
     RefundTooLarge,

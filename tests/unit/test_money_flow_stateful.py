@@ -36,8 +36,8 @@ from domain.commission import commission_of
 from domain.errors import DomainError
 from domain.ledger import Chart, account_id
 from domain.money import Money
-from domain.orders import SellerOrder
 from domain.returns import AskedLine, ReceivedLine
+from domain.seller_orders import SellerOrder
 from domain.settlement import settlement_id
 from eventstore.context import CommandContext
 from projections.scope import TenantScope

@@ -7,7 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.orders import Order, SellerOrder, SellerOrderStatus, WrongOrderStep, order_status
+from domain.order_lines import WrongOrderStep
+from domain.orders import Order, order_status
+from domain.seller_orders import SellerOrder, SellerOrderStatus
 
 S = SellerOrderStatus
 COMMANDS = ("pay", "ship", "deliver", "complete", "cancel")

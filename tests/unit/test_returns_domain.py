@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.orders import LineUnavailable, NotReturnable, SellerOrder, WrongOrderStep
+from domain.order_lines import LineUnavailable, WrongOrderStep
 from domain.returns import (
     TRANSITIONS,
     InvalidReturn,
@@ -19,6 +19,7 @@ from domain.returns import (
     WrongReturnStep,
     check_window,
 )
+from domain.seller_orders import NotReturnable, SellerOrder
 from domain.settlement import Settlement
 
 R = ReturnStatus

@@ -1,0 +1,129 @@
+"""The lines of an order: priced at checkout (`PricedLine`), then kept by the seller order that
+ships them (`OrderLine`), each with the stock hold of its units; and the errors every part of an
+order shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from domain.commission import commission_of
+from domain.errors import Conflict, DomainError, Invalid
+
+
+class OrderError(DomainError):
+    """Base of the orders context's errors."""
+
+
+class WrongOrderStep(OrderError, Conflict):
+    title = "Wrong lifecycle step"
+
+
+class MixedCurrencies(OrderError, Invalid):
+    title = "Mixed currencies"
+
+
+class LineUnavailable(OrderError, Conflict):
+    title = "Line not available"
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A cart line priced at checkout, with the commission rate that applies to it."""
+
+    product_id: UUID
+    seller_id: UUID
+    title: str
+    quantity: int
+    unit_price_minor: int
+    currency: str
+    rate_bps: int
+    # The variant bought (domain/variants.py): the product itself while it has none.
+    variant_id: UUID | None = None
+    sku: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+    @property
+    def key(self) -> UUID:
+        """What names the line within its order: the variant."""
+        return self.variant_id or self.product_id
+
+    def ordered(self, hold_id: str) -> OrderLine:
+        """The line as its seller order records it, its commission worked out."""
+        return OrderLine(
+            product_id=self.product_id,
+            title=self.title,
+            quantity=self.quantity,
+            unit_price_minor=self.unit_price_minor,
+            line_total_minor=self.total_minor,
+            commission_bps=self.rate_bps,
+            commission_minor=commission_of(self.total_minor, self.rate_bps),
+            hold_id=hold_id,
+            variant_id=self.key,
+            sku=self.sku,
+            options=dict(self.options),
+        )
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One line of a seller order as placed: what was bought, at what price and commission, and
+    the stock hold that keeps its units. Events and read models store it as a plain record."""
+
+    product_id: UUID
+    title: str
+    quantity: int
+    unit_price_minor: int
+    line_total_minor: int
+    commission_bps: int
+    commission_minor: int
+    hold_id: str
+    # The variant bought, its sku and option values. A line recorded before variants existed
+    # bought its product's one variant: the product itself, under its own id.
+    variant_id: UUID
+    sku: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> OrderLine:
+        product_id = UUID(str(record["product_id"]))
+        return cls(
+            product_id=product_id,
+            title=str(record["title"]),
+            quantity=int(record["quantity"]),
+            unit_price_minor=int(record["unit_price_minor"]),
+            line_total_minor=int(record["line_total_minor"]),
+            commission_bps=int(record["commission_bps"]),
+            commission_minor=int(record["commission_minor"]),
+            hold_id=str(record["hold_id"]),
+            variant_id=UUID(str(record.get("variant_id") or product_id)),
+            sku=str(record.get("sku") or ""),
+            options=dict(record.get("options") or {}),
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "product_id": str(self.product_id),
+            "variant_id": str(self.variant_id),
+            "sku": self.sku,
+            "options": dict(self.options),
+            "title": self.title,
+            "quantity": self.quantity,
+            "unit_price_minor": self.unit_price_minor,
+            "line_total_minor": self.line_total_minor,
+            "commission_bps": self.commission_bps,
+            "commission_minor": self.commission_minor,
+            "hold_id": self.hold_id,
+        }
+
+
+def hold_id_for(order_id: UUID, variant_id: UUID) -> str:
+    """The stock hold of one line: of a variant (of a product without variants, the product,
+    as it always was)."""
+    return f"{order_id}:{variant_id}"

@@ -38,6 +38,21 @@ def payable_now(payable: Account | None, receivable: Account | None) -> tuple[in
     return owed - netted, netted
 
 
+def why_not_paid(
+    amount_minor: int, min_payout_minor: int, *, needs_account: bool, payout_account: str
+) -> str | None:
+    """Why a seller with `amount_minor` available is not paid out in this run (None: it is).
+    Nothing available is no reason to say; below the tenant's minimum, or without the payout
+    account the provider needs, is."""
+    if amount_minor <= 0:
+        return ""
+    if amount_minor < min_payout_minor:
+        return "the balance is below the tenant's minimum payout"
+    if needs_account and not payout_account:
+        return "the seller has no payout account"
+    return None
+
+
 class Payout(TenantAggregate):
     """One payment to one seller. Started, it reserves the money (a pending transfer out of the
     seller's payable) and names the seller orders whose released money it pays; the provider's

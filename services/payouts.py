@@ -17,7 +17,7 @@ from domain.ledger import Account, Chart, TransferAlreadyResolved, account_id
 from domain.money import Money
 from domain.orders import Order
 from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
-from domain.payouts import Payout, payable_now
+from domain.payouts import Payout, payable_now, why_not_paid
 from domain.sellers import Seller
 from domain.settlement import Settlement
 from eventstore.application import VeloraApplication, command
@@ -140,16 +140,16 @@ class PayoutApplication(VeloraApplication):
                 self._account(tenant, Chart.seller_payable(seller_id)),
                 self._account(tenant, Chart.seller_receivable(seller_id)),
             )
-            if amount <= 0:
-                return None
-            if amount < tenant.min_payout_minor:
-                run.skipped.append(
-                    PayoutSkipped(seller_id, "the balance is below the tenant's minimum payout")
-                )
-                return None
             seller: Seller = self.repository.get(seller_id)
-            if self.payments.needs_payout_account and not seller.payout_account:
-                run.skipped.append(PayoutSkipped(seller_id, "the seller has no payout account"))
+            skipped = why_not_paid(
+                amount,
+                tenant.min_payout_minor,
+                needs_account=self.payments.needs_payout_account,
+                payout_account=seller.payout_account or "",
+            )
+            if skipped is not None:
+                if skipped:
+                    run.skipped.append(PayoutSkipped(seller_id, skipped))
                 return None
             sources = self._sources(seller_order_ids, amount)
             if not sources:

@@ -9,7 +9,7 @@ twice, even by two requests at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -19,7 +19,9 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.refunds import Refund
 from domain.seller_orders import SellerOrder
+from domain.settlement import Settlement
 from domain.variants import ChooseVariant
 
 DEFAULT_WINDOW_DAYS = 30
@@ -287,3 +289,26 @@ class Return(TenantAggregate):
         self, lines: list[dict[str, Any]], refund_id: UUID | None, refund_minor: int
     ) -> None:
         self.status = R.RECEIVED.value
+
+
+def receive(
+    ret: Return, so: SellerOrder, settlement: Settlement, lines: list[ReceivedLine]
+) -> tuple[list[ReceivedLine], Refund | None]:
+    """What arrived of a return: each line named by the variant bought, checked against what
+    the return asked for; its units returned for good on the seller order (the rest of its
+    claim let go); and, if what arrived paid anything still refundable, a refund of that,
+    requested of the settlement, for the caller to pay back through the provider before it
+    records the receipt (`Return.receive`). Returns the lines and the refund."""
+    arrived = [
+        replace(line, variant_id=ret.line_variant(line.product_id, line.variant_id))
+        for line in lines
+    ]
+    ret.check_received(arrived)
+    received = {line.key: line.quantity for line in arrived if line.quantity}
+    amount = settlement.refund_of(so.paid_for(received))
+    refund = None
+    if amount:
+        refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
+        settlement.request_refund(refund.id, amount)
+    so.end_return(ret.id, received)
+    return arrived, refund

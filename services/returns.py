@@ -4,16 +4,15 @@ path and restocks what can be sold again, all in one save (domain/returns.py).""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain import returns
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.orders import Order
 from domain.payments import PaymentProvider
-from domain.refunds import Refund
 from domain.returns import (
     AskedLine,
     ReceivedLine,
@@ -146,29 +145,17 @@ class ReturnApplication(VeloraApplication):
         def receive() -> CommandResult:
             ret = self._sellers(return_id, within, seller_id)
             so: SellerOrder = self.repository.get(ret.seller_order_id)
-            arrived = [
-                replace(line, variant_id=ret.line_variant(line.product_id, line.variant_id))
-                for line in lines
-            ]
-            ret.check_received(arrived)
-            received = {line.key: line.quantity for line in arrived if line.quantity}
             settlement = paid_settlement(self, so)
-            amount = settlement.refund_of(so.paid_for(received))
+            arrived, refund = returns.receive(ret, so, settlement, lines)
             changed: list[Any] = []
-            refund_id = None
-            if amount:
-                refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
-                settlement.request_refund(refund.id, amount)
+            if refund is not None:
                 order: Order = self.repository.get(so.order_id)
-                changed = [
-                    refund,
-                    *pay_back(
-                        self, self.payments, so, settlement, order, refund, f"return-{ret.id}"
-                    ),
-                ]
-                refund_id = refund.id
-            ret.receive(arrived, refund_id, amount)
-            so.end_return(ret.id, received)
+                key = f"return-{ret.id}"
+                moved = pay_back(self, self.payments, so, settlement, order, refund, key)
+                changed = [refund, *moved]
+            ret.receive(
+                arrived, refund.id if refund else None, refund.amount_minor if refund else 0
+            )
             for line in arrived:
                 if line.restock_warehouse and line.quantity:
                     stock: Stock = self.repository.get(Stock.create_id(line.key))

@@ -650,6 +650,12 @@ class Product(TenantAggregate):
         self.commission_bps = commission_bps
 
 
+def is_buyable(product: Product, seller: Seller) -> bool:
+    """Whether a buyer may see and buy the product now: it is active (approved, where the tenant
+    moderates) and its seller may sell (approved, neither suspended nor rejected)."""
+    return product.is_active and seller.can_sell
+
+
 class SkuClaim(TenantAggregate):
     """Claims a sku within a seller's catalog; a second claim collides in the event store."""
 

@@ -29,11 +29,12 @@ from domain.accounts import (
     verify_email,
 )
 from domain.identity import PasswordHasher, User, check_password
-from eventstore.application import VeloraApplication, command
+from eventstore.application import command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.mapper import event_id
 from services.account_mail import AccountMail
+from services.base import ServiceApplication
 from services.identity import IdentityApplication, valid_for
 
 # The mail's kind (projections/mail/templates/).
@@ -54,7 +55,7 @@ class SignedIn:
     position: int
 
 
-class AccountApplication(VeloraApplication):
+class AccountApplication(ServiceApplication):
     name = "accounts"
 
     def __init__(

@@ -18,9 +18,10 @@ from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, imag
 from domain.money import Money
 from domain.plans import product_limit_reached
 from domain.sellers import Seller, SellerNotFound
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 from services.media import ImageCleaner
 from services.sellers import ProductsOf
 from services.variants import VariantCommands, new_variants
@@ -37,7 +38,7 @@ class ProductEdit:
     price: Money | None = None
 
 
-class CatalogApplication(VariantCommands, VeloraApplication):
+class CatalogApplication(VariantCommands, ServiceApplication):
     name = "catalog"
 
     def __init__(

@@ -16,16 +16,17 @@ from domain.orders import Order, OrderNotFound
 from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
 from domain.seller_orders import SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.settlement import Settlement
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 from services.ownership import buys
 from services.settlements import paid_settlement
 
 DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
 
 
-class FulfilmentApplication(VeloraApplication):
+class FulfilmentApplication(ServiceApplication):
     name = "fulfilment"
 
     @command

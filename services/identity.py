@@ -29,11 +29,12 @@ from domain.identity import (
 )
 from domain.money import Money
 from domain.returns import DEFAULT_WINDOW_DAYS
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.mapper import event_id
 from services.account_mail import AccountMail
+from services.base import ServiceApplication
 
 log = logging.getLogger("velora.identity")
 
@@ -58,7 +59,7 @@ def valid_for(ttl: timedelta) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-class IdentityApplication(VeloraApplication):
+class IdentityApplication(ServiceApplication):
     name = "identity"
 
     def __init__(

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from domain.catalog import ProductNotFound
 from domain.wishlists import Wishlist
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
-class WishlistApplication(VeloraApplication):
+class WishlistApplication(ServiceApplication):
     name = "wishlists"
 
     @command

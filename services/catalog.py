@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import Product, ProductNotFound, ProductStatus
+from domain.catalog import Product
 from domain.categories import CategoryTree
 from domain.errors import DomainError
 from domain.identity import ProductModeration, Tenant, TenantNotFound
 from domain.inventory import Stock
+from domain.listing import ProductNotFound, ProductStatus
 from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
 from domain.money import Money
 from domain.plans import product_limit_reached

@@ -10,8 +10,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain import escrow
-from domain.catalog import Product, ProductNotFound
+from domain.catalog import Product
 from domain.identity import Tenant, TenantNotFound
+from domain.listing import ProductNotFound
 from domain.orders import Order, OrderNotFound
 from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
 from domain.seller_orders import SellerOrder, SellerOrderNotFound, SellerOrderStatus

@@ -11,19 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import (
-    KEEP,
-    Keep,
-    NewVariant,
-    Product,
-    ProductNotFound,
-    SkuClaim,
-    SkuTaken,
-    VariantRef,
-)
+from domain.catalog import Product, SkuClaim, VariantRef
 from domain.inventory import Stock
+from domain.listing import ProductNotFound, SkuTaken
 from domain.money import Money
-from domain.variants import Variant
+from domain.variants import KEEP, Keep, NewVariant, Variant
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from services.base import ServiceApplication

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from domain.catalog import ProductNotFound
+from domain.listing import ProductNotFound
 from domain.wishlists import Wishlist
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext

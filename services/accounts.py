@@ -28,7 +28,8 @@ from domain.accounts import (
     reset_password,
     verify_email,
 )
-from domain.identity import PasswordHasher, User, check_password
+from domain.credentials import PasswordHasher, check_password
+from domain.identity import User
 from eventstore.application import command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog

@@ -12,13 +12,14 @@ from uuid import UUID, uuid4
 from domain.catalog import Product
 from domain.categories import CategoryTree
 from domain.errors import DomainError
-from domain.identity import ProductModeration, Tenant, TenantNotFound
+from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.listing import ProductNotFound, ProductStatus
 from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
 from domain.money import Money
 from domain.plans import product_limit_reached
 from domain.sellers import Seller, SellerNotFound
+from domain.tenant_settings import ProductModeration
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog

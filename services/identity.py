@@ -14,21 +14,19 @@ from eventsourcing.persistence import IntegrityError
 from domain.accounts import EMAIL_VERIFICATION_TTL, AccountToken, EmailVerification, new_secret
 from domain.base import PLATFORM_TENANT_ID
 from domain.categories import CategoryTree
+from domain.credentials import InvalidEmail, PasswordHasher
 from domain.identity import (
     EmailAlreadyRegistered,
     EmailClaim,
-    InvalidEmail,
-    PasswordHasher,
-    PayoutSchedule,
-    Role,
     Tenant,
     TenantNotFound,
     User,
     UserNotFound,
-    check_may_grant,
 )
 from domain.money import Money
 from domain.returns import DEFAULT_WINDOW_DAYS
+from domain.roles import Role, check_may_grant
+from domain.tenant_settings import PayoutSchedule
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog

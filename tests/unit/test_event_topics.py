@@ -17,8 +17,10 @@ import pytest
 from eventsourcing.utils import clear_topic_cache
 
 from domain.catalog import Product, SkuClaim, VariantRef
+from domain.identity import EmailClaim, Tenant, User
 from domain.money import Money
 from domain.sellers import Seller
+from domain.tenant_settings import PayoutSchedule
 from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
 from eventstore.log import EventLog, open_event_log
@@ -120,3 +122,61 @@ def test_a_product_is_stored_and_read_under_its_topics(log: EventLog) -> None:
     assert vars(again) == vars(product)
     assert isinstance(reloaded(log, claim), SkuClaim)
     assert isinstance(reloaded(log, ref), VariantRef)
+
+
+class PlainHasher:
+    def hash(self, password: str) -> str:
+        return f"plain:{password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == self.hash(password)
+
+
+def test_tenants_users_and_email_claims_are_stored_and_read_under_their_topics(
+    log: EventLog,
+) -> None:
+    tenant = Tenant.register(uuid4(), "Market", "EUR", 1_000, 14)
+    tenant.set_category_commission("kitchen", 800)
+    tenant.set_minimum_payout(1_000, "EUR")
+    tenant.set_payout_schedule(PayoutSchedule("weekly", 1))
+    tenant.scheduled_payouts_ran("2026-W49")
+    tenant.set_dispute_policy("platform")
+    tenant.set_return_window(30)
+    tenant.set_seller_signup(False)
+    tenant.set_commission_on_shipping(True)
+    user = User.register(tenant.id, "ana@example.com", "long enough", ["buyer"], PlainHasher())
+    user.verify_email()
+    user.change_password("plain:another one", datetime.now(UTC))
+    claim = EmailClaim.claim(user)
+    claim.note_sign_up_attempt()
+    user.erase()
+    successor = User.register(tenant.id, "ana@example.com", "long enough", ["buyer"], PlainHasher())
+    claim.reclaim(successor, user)
+
+    topics = stored_topics(log, tenant, user, claim)
+    assert topics == [
+        f"domain.identity:Tenant.{name}"
+        for name in (
+            "Registered",
+            "CategoryCommissionSet",
+            "MinimumPayoutSet",
+            "PayoutScheduleSet",
+            "ScheduledPayoutsRan",
+            "DisputePolicySet",
+            "ReturnWindowSet",
+            "SellerSignUpSet",
+            "ShippingCommissionSet",
+        )
+    ] + [
+        f"domain.identity:User.{name}"
+        for name in ("Registered", "EmailVerified", "PasswordChanged", "SessionsRevoked", "Erased")
+    ] + [
+        f"domain.identity:EmailClaim.{name}" for name in ("Claimed", "SignUpAttempted", "Reclaimed")
+    ]
+    for aggregate in (tenant, claim):
+        again = reloaded(log, aggregate)
+        assert type(again) is type(aggregate)
+        assert vars(again) == vars(aggregate)
+    again_user = reloaded(log, user)
+    assert isinstance(again_user, User)
+    assert again_user.erased

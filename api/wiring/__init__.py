@@ -1,7 +1,7 @@
 """The parts of the composition root, one module per bounded context.
 
 `platform.py` opens what every context stands on (settings, the token service, the event log,
-the read store, the broker) and hands each context a `Wiring`: the platform, the hook its
+the read store, the broker) and hands each context a `Wiring`: the platform's parts, the hook its
 applications call when they record (it wakes this process's projectors), and the list its
 projectors join. Each other module wires one context: a dataclass of the parts it contributes to
 the container (applications, queries, adapters of its own), under the attribute names the routes

@@ -50,7 +50,9 @@ class Projections:
 class Wiring:
     """What a context is wired with: the platform's parts, the hook its applications call once
     they recorded (`recorded`), and the projectors of its read models (`project`), collected in
-    the order the contexts are wired, which is the order a batch of the log is applied in."""
+    the order the contexts are wired. That is the order a batch of the log is applied in, and a
+    projector goes no further than the models it reads (`upstream`), so a context whose
+    projectors read another's models is wired after it."""
 
     def __init__(self, platform: Platform) -> None:
         self.settings = platform.settings
@@ -71,6 +73,10 @@ class Wiring:
 
     def projections(self) -> Projections:
         """A runner per projector and the group that runs them, once every context is wired."""
+        names = [projector.name for projector in self._projectors]
+        for at, projector in enumerate(self._projectors):
+            later = [name for name in projector.upstream if name in names[at:]]
+            assert not later, f"{projector.name} is wired before {later}, which it reads"
         log, store = self.log, self.read_store
         runners = [ProjectionRunner(log, store, projector) for projector in self._projectors]
         link(runners)

@@ -1,131 +1,71 @@
 """The composition root: the one place that builds Velora's object graph from settings.
-`velora serve`, the workers, the CLI and the tests all build through `build()`."""
+`velora serve`, the workers, the CLI and the tests all build through `build()`.
+
+Each bounded context wires its own parts in `api/wiring/` (see its docstring); `build()` wires
+them in the order their dependencies need and assembles them into the `Container`, whose
+methods start, run and close the whole."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from uuid import UUID
+from dataclasses import dataclass, fields
+from typing import Any
 
-from adapters.blobs import FileBlobStore, S3BlobStore
 from adapters.cloudevents import CloudEvents
-from adapters.email.log import LoggingEmail
-from adapters.email.smtp import SmtpEmail
 from adapters.kafka import Broker, KafkaPublisher, KafkaSource, topic_names
-from adapters.payments.local import LocalPaymentProvider
-from adapters.payments.stripe import StripeProvider
-from adapters.search.opensearch import OpenSearchIndex
-from adapters.search.tantivy import TantivyIndex
-from api.idempotency import IdempotencyStore
-from api.media import MediaUrls
-from api.operations import Operations
-from api.ratelimit import RateLimits
-from api.security import Argon2Hasher, TokenService
 from api.settings import Settings, SettingsError
-from domain.media import BlobStore
-from domain.payments import PaymentProvider
-from eventstore.application import Contention
-from eventstore.currencies import install_iso_3166, install_iso_4217
-from eventstore.log import EventLog, open_event_log
+from api.wiring.accounts import AccountParts, wire_accounts
+from api.wiring.catalog import CatalogParts, wire_catalog
+from api.wiring.guards import GuardParts, wire_guards
+from api.wiring.mail import MailParts, wire_mail
+from api.wiring.media import MediaParts, wire_media
+from api.wiring.money import MoneyParts, wire_money
+from api.wiring.operator import OperatorParts, wire_operator
+from api.wiring.orders import OrderParts, wire_orders
+from api.wiring.platform import Platform, Projections, Wiring, open_platform
+from api.wiring.profiles import ProfileParts, wire_profiles
+from api.wiring.scheduler import SchedulerParts, wire_scheduler
+from api.wiring.search import SearchParts, wire_search
+from api.wiring.storefront import StorefrontParts, wire_storefront
+from api.wiring.wishlists import WishlistParts, wire_wishlists
 from eventstore.relay import Batch, Relay
-from eventstore.verify import Verifier
 from migrations import runner as read_migrations
-from projections.catalog.projector import CatalogProjector, SellersProjector
-from projections.catalog.queries import CatalogQueries
-from projections.categories import CategoriesProjector, CategoryQueries
-from projections.identity import IdentityProjector, IdentityQueries
-from projections.ledger import LedgerProjector, LedgerQueries
-from projections.mail import EmailPort, MailTemplates, TemplateProblem
+from projections.mail import EmailPort
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
-from projections.notifications import Handled, NotificationsConsumer, forget_consumed
-from projections.orders.analytics import AnalyticsQueries
-from projections.orders.projector import CartsProjector, OrdersProjector
-from projections.orders.queries import OrderQueries
-from projections.personal import PersonalData
-from projections.profiles import ProfileQueries, ProfilesProjector
-from projections.runner import ProjectionGroup, ProjectionRunner, link
-from projections.search.port import SearchIndex
-from projections.search.projector import SearchProjector
-from projections.store import ReadStore, make_engine
-from projections.storefront import StorefrontProjector, StorefrontQueries
-from projections.wishlists import WishlistQueries, WishlistsProjector
-from services.account_mail import AccountMail
-from services.accounts import AccountApplication
-from services.audit import AuditTrail, OperatorApplication
-from services.catalog import CatalogApplication
-from services.categories import CategoryApplication
-from services.checkout import CheckoutApplication
-from services.disputes import DisputeApplication
-from services.fulfilment import FulfilmentApplication
-from services.identity import IdentityApplication
-from services.payout_runs import PayoutRuns
-from services.payouts import PayoutApplication
-from services.profiles import ProfileApplication
-from services.refunds import RefundApplication
-from services.returns import ReturnApplication
-from services.scheduler import Scheduler
-from services.sellers import SellerApplication
-from services.storefront import StorefrontApplication
-from services.wishlists import WishlistApplication
+from projections.notifications import Handled, NotificationsConsumer
 
 # The relay's name: its position is kept under it.
 RELAY = "kafka"
 
 
 @dataclass
-class Container:
-    settings: Settings
-    log: EventLog
-    read_store: ReadStore
-    identity: IdentityApplication
-    accounts: AccountApplication
-    identity_queries: IdentityQueries
-    # Publishable keys: made and deleted by admins, checked on every guest request.
-    storefront: StorefrontApplication
-    storefront_queries: StorefrontQueries
-    # Mail: the port (log line or SMTP), the templates, and the thread account mail goes on.
-    mail: EmailPort
-    mail_templates: MailTemplates
-    account_mail: AccountMail
-    personal_data: PersonalData
-    profiles: ProfileApplication
-    profile_queries: ProfileQueries
-    wishlists: WishlistApplication
-    wishlist_queries: WishlistQueries
-    sellers: SellerApplication
-    catalog: CatalogApplication
-    catalog_queries: CatalogQueries
-    categories: CategoryApplication
-    category_queries: CategoryQueries
-    blobs: BlobStore
-    media_urls: MediaUrls
-    checkout: CheckoutApplication
-    fulfilment: FulfilmentApplication
-    order_queries: OrderQueries
-    analytics_queries: AnalyticsQueries
-    scheduler: Scheduler
-    ledger_queries: LedgerQueries
-    webhook_secret: str
-    refunds: RefundApplication
-    disputes: DisputeApplication
-    returns: ReturnApplication
-    payouts: PayoutApplication
-    payout_runs: PayoutRuns
-    tokens: TokenService
-    hasher: Argon2Hasher
-    idempotency: IdempotencyStore
-    limits: RateLimits
-    search: SearchIndex
-    audit: AuditTrail
-    verifier: Verifier
-    operations: Operations
-    runners: list[ProjectionRunner] = field(default_factory=list)
-    # The one thread that runs every projector when they run in this process.
-    projectors: ProjectionGroup | None = None
-    # The Kafka cluster, when VELORA_KAFKA_BOOTSTRAP names one.
-    broker: Broker | None = None
+class Container(
+    Platform,
+    Projections,
+    MailParts,
+    AccountParts,
+    StorefrontParts,
+    ProfileParts,
+    MediaParts,
+    CatalogParts,
+    SearchParts,
+    OrderParts,
+    WishlistParts,
+    MoneyParts,
+    GuardParts,
+    SchedulerParts,
+    OperatorParts,
+):
+    """Every part of every context, under one name each: a route's dependency reads one of
+    them (`api/deps.py`), and the methods below start, run and close them together."""
+
+    @classmethod
+    def assemble(cls, *parts: Any) -> Container:
+        """The container of these parts, one of each of its bases."""
+        kinds = [type(part) for part in parts]
+        assert sorted(kinds, key=id) == sorted(cls.__bases__, key=id), "one part of each base"
+        return cls(**{f.name: getattr(part, f.name) for part in parts for f in fields(part)})
 
     def migrate(self) -> None:
         """Creates or upgrades the event store and the read-model schema (idempotent)."""
@@ -134,7 +74,6 @@ class Container:
 
     def catch_up(self) -> None:
         """Brings every projection up to the log's current head (tests and the CLI)."""
-        assert self.projectors is not None
         self.projectors.catch_up()
 
     def wait_for_projections(self, position: int, names: tuple[str, ...], timeout_s: float) -> bool:
@@ -198,12 +137,10 @@ class Container:
         )
 
     def start_projections(self) -> None:
-        assert self.projectors is not None
         self.projectors.start()
 
     def stop_projections(self) -> None:
-        if self.projectors is not None:
-            self.projectors.stop()
+        self.projectors.stop()
 
     def close(self) -> None:
         self.stop_projections()
@@ -214,221 +151,37 @@ class Container:
         self.read_store.engine.dispose()
 
 
-def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvider:
-    """Stripe when a key is configured, else the local provider of the embedded default."""
-    if settings.stripe_api_key:
-        return StripeProvider(
-            settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
-        )
-    return LocalPaymentProvider(tokens.secret_for("local-payments"))
-
-
-def blob_store(settings: Settings) -> BlobStore:
-    """An S3 bucket when VELORA_S3_BUCKET names one, else files under the data directory."""
-    if settings.s3_bucket:
-        secret = settings.s3_secret_access_key
-        return S3BlobStore(
-            settings.s3_bucket,
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=secret.get_secret_value() if secret else None,
-        )
-    return FileBlobStore(settings.data_dir / "media")
-
-
-def mail(settings: Settings) -> tuple[EmailPort, MailTemplates]:
-    """The email port (SMTP when VELORA_SMTP_URL is set, else a log line per message) and the
-    templates, the operator's checked now: a broken one stops Velora from starting."""
-    templates = MailTemplates(settings.mail_templates, storefront_url=settings.storefront_url)
-    try:
-        templates.check()
-        smtp = settings.smtp()
-        port: EmailPort = SmtpEmail(smtp, settings.mail_from) if smtp else LoggingEmail()
-    except (TemplateProblem, ValueError) as e:
-        raise SettingsError(str(e)) from e
-    return port, templates
-
-
-def search_index(settings: Settings) -> SearchIndex:
-    """OpenSearch when a URL is configured, else tantivy under the data directory."""
-    if settings.opensearch_url:
-        return OpenSearchIndex(settings.opensearch_url)
-    return TantivyIndex(settings.data_dir / "search")
-
-
-def settled_products_named(
-    log: EventLog, store: ReadStore, queries: CategoryQueries
-) -> Callable[[UUID, str], int]:
-    """How many products name a category, counted once the catalog model has every event
-    recorded so far: a product listed a moment ago is counted, so a category in use is never
-    renamed or removed from under it."""
-
-    def products_named(tenant_id: UUID, name: str) -> int:
-        if not store.wait_for(log.head(), ("catalog",), timeout_s=5.0):
-            raise Contention("the catalog is catching up; try again in a moment")
-        return queries.products_named(tenant_id, name)
-
-    return products_named
-
-
-def settled_products_of(
-    log: EventLog, store: ReadStore, queries: CatalogQueries
-) -> Callable[[UUID, UUID], int]:
-    """How many of a seller's products count against a plan's limit, counted once the catalog
-    model has every event recorded so far (a product listed a moment ago counts)."""
-
-    def products_of(tenant_id: UUID, seller_id: UUID) -> int:
-        if not store.wait_for(log.head(), ("catalog",), timeout_s=5.0):
-            raise Contention("the catalog is catching up; try again in a moment")
-        return queries.products_counted(tenant_id, seller_id)
-
-    return products_of
-
-
 def build(settings: Settings | None = None) -> Container:
-    settings = settings or Settings()
-    install_iso_4217()  # the currencies commands may name
-    install_iso_3166()  # and the countries
-    tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
-    log = open_event_log(
-        settings.eventstore_url, settings.data_dir, secret=tokens.secret_for("personal-keys")
-    )
-    store = ReadStore(make_engine(settings.read_db_url, settings.data_dir))
-    search = search_index(settings)
-    blobs = blob_store(settings)
-    runners = [
-        ProjectionRunner(log, store, projector)
-        for projector in (
-            IdentityProjector(),
-            StorefrontProjector(),
-            ProfilesProjector(),
-            SellersProjector(),
-            CategoriesProjector(),
-            CatalogProjector(),
-            SearchProjector(search),
-            OrdersProjector(),
-            CartsProjector(),
-            WishlistsProjector(),
-            LedgerProjector(),
-        )
-    ]
-    link(runners)
-    # A short poll: writes by other processes (API workers, the CLI) wake no one here.
-    projectors = ProjectionGroup(log, store, runners, poll_interval_s=0.05)
-
-    def wake_projections(_position: int) -> None:
-        # In-process projectors start on a new event at once instead of at their next poll.
-        projectors.wake()
-
-    hasher = Argon2Hasher(concurrent=settings.password_checks)
-    checkout = CheckoutApplication(
-        log, payment_provider(settings, tokens), on_recorded=wake_projections
-    )
-    order_queries = OrderQueries(store)
-    identity_queries = IdentityQueries(store)
-    catalog_queries = CatalogQueries(store)
-    category_queries = CategoryQueries(store)
-    ledger_queries = LedgerQueries(store)
-    payouts = PayoutApplication(log, checkout.payments, on_recorded=wake_projections)
-    fulfilment = FulfilmentApplication(log, on_recorded=wake_projections)
-    products_of = settled_products_of(log, store, catalog_queries)
-    catalog = CatalogApplication(
-        log, blobs, products_of, image_decodes=settings.image_decodes, on_recorded=wake_projections
-    )
-    sellers = SellerApplication(log, products_of, on_recorded=wake_projections)
-    mail_port, mail_templates = mail(settings)
-    account_mail = AccountMail(mail_port, mail_templates)
-    identity = IdentityApplication(
-        log,
-        hasher,
-        account_mail,
-        verification_ttl=timedelta(seconds=settings.email_verification_ttl_s),
-        on_recorded=wake_projections,
-    )
-    accounts = AccountApplication(
-        log,
-        identity,
-        hasher,
-        account_mail,
-        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
-        reset_ttl=timedelta(seconds=settings.password_reset_ttl_s),
-        on_recorded=wake_projections,
-    )
-    payout_runs = PayoutRuns(
-        log,
-        store,
-        payouts,
-        identity_queries,
-        catalog_queries,
-        order_queries,
-        ledger_queries,
-        identity,
-    )
-    idempotency = IdempotencyStore(store, ttl_s=settings.idempotency_ttl_s)
-    consumed_retention = timedelta(days=settings.consumed_retention_days)
-    chores = {
-        "idempotency_keys": idempotency.purge_expired,
-        "consumed_events": lambda now: forget_consumed(store, now - consumed_retention),
-    }
-    return Container(
-        settings=settings,
-        log=log,
-        read_store=store,
-        identity=identity,
-        accounts=accounts,
-        identity_queries=identity_queries,
-        storefront=StorefrontApplication(log, on_recorded=wake_projections),
-        storefront_queries=StorefrontQueries(store),
-        mail=mail_port,
-        mail_templates=mail_templates,
-        account_mail=account_mail,
-        personal_data=PersonalData(store),
-        profiles=ProfileApplication(log, on_recorded=wake_projections),
-        profile_queries=ProfileQueries(store),
-        wishlists=WishlistApplication(log, on_recorded=wake_projections),
-        wishlist_queries=WishlistQueries(store),
-        sellers=sellers,
-        catalog=catalog,
-        blobs=blobs,
-        media_urls=MediaUrls(tokens.secret_for("media-urls"), settings.media_url_ttl_s),
-        catalog_queries=catalog_queries,
-        categories=CategoryApplication(
-            log, settled_products_named(log, store, category_queries), on_recorded=wake_projections
-        ),
-        category_queries=category_queries,
-        checkout=checkout,
-        fulfilment=fulfilment,
-        order_queries=order_queries,
-        analytics_queries=AnalyticsQueries(store),
-        scheduler=Scheduler(
-            order_queries,
-            checkout,
-            fulfilment,
-            catalog,
-            catalog_queries,
-            sellers,
-            payout_runs,
-            chores=chores,
-        ),
-        ledger_queries=ledger_queries,
-        webhook_secret=settings.webhook_secret() or tokens.secret_for("stripe-webhook"),
-        refunds=RefundApplication(log, checkout.payments, on_recorded=wake_projections),
-        disputes=DisputeApplication(log, on_recorded=wake_projections),
-        returns=ReturnApplication(log, checkout.payments, on_recorded=wake_projections),
-        payouts=payouts,
-        payout_runs=payout_runs,
-        tokens=tokens,
-        hasher=hasher,
-        idempotency=idempotency,
-        limits=RateLimits.from_settings(settings),
-        search=search,
-        audit=AuditTrail(log),
-        verifier=Verifier(log),
-        operations=Operations(
-            log, store, search, OperatorApplication(log, on_recorded=wake_projections), runners
-        ),
-        runners=runners,
-        projectors=projectors,
-        broker=Broker(settings.kafka_bootstrap) if settings.kafka_bootstrap else None,
+    """Wires every context, each after those whose parts it takes; the projectors run in the
+    order their contexts are wired."""
+    platform = open_platform(settings or Settings())
+    wiring = Wiring(platform)
+    mail = wire_mail(wiring)
+    accounts = wire_accounts(wiring, mail)
+    storefront = wire_storefront(wiring)
+    profiles = wire_profiles(wiring)
+    media = wire_media(wiring)
+    catalog = wire_catalog(wiring, media)
+    search = wire_search(wiring)
+    orders = wire_orders(wiring)
+    wishlists = wire_wishlists(wiring)
+    money = wire_money(wiring, orders, accounts, catalog)
+    guards = wire_guards(wiring)
+    projections = wiring.projections()
+    return Container.assemble(
+        platform,
+        projections,
+        mail,
+        accounts,
+        storefront,
+        profiles,
+        media,
+        catalog,
+        search,
+        orders,
+        wishlists,
+        money,
+        guards,
+        wire_scheduler(wiring, guards, orders, catalog, money),
+        wire_operator(wiring, projections, search),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from domain.identity import CROSS_TENANT_ROLES, Role
+from domain.roles import CROSS_TENANT_ROLES, Role
 
 
 class Visitor(StrEnum):

@@ -1,114 +1,42 @@
-"""The catalog: products listed by sellers, moderated per the tenant's setting.
+"""The catalog: products listed by sellers, their images and features, and the claims that keep
+a sku and a variant's id one product's.
 
-Where the tenant moderates (`product_moderation: required`), what buyers see of a product has
-been approved: a new listing waits for approval, and so does an edit of an active product's
-moderated fields (title, description, category). Such an edit is a *revision*: recorded beside
-the product (`RevisionProposed`) while the approved version stays live (what buyers, search,
-carts and checkout read); approving it makes it live (`RevisionApproved`), rejecting it keeps
-the approved one (`RevisionRejected`). The seller's next edit starts from the pending revision,
-so edits pile up in one revision; an edit back to the live text withdraws it.
-
-The price is not moderated: it is no content a moderator judges (the text and the category are
-where a listing breaks a marketplace's rules), checkout charges the one live price, and a seller
-must be able to correct or lower a price at once. A price edit is live at once even while a
-revision waits."""
+`Product` is one aggregate in parts: its listing and moderation (`Listing`, domain/listing.py,
+with the rules of what a revision is), its options and variants (`ProductVariants`,
+domain/variants.py), and here its events, its images, features and commission. The events stay
+nested in `Product` in this module, so their topics (`domain.catalog:Product.Listed`, ...), under
+which they are stored and read, never change."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from domain import variants as variant_rules
 from domain.base import TenantAggregate
-from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.listing import (
+    InvalidProduct,
+    Listing,
+    ProductStatus,
+    WrongProductStep,
+    parse_attributes,
+    parse_price,
+    parse_text,
+)
 from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
-from domain.money import Money, parse_currency
-from domain.names import nfc
+from domain.money import Money
 from domain.sellers import Seller
-from domain.variants import ChooseVariant, InvalidVariant, Variant, VariantNotFound, VariantRetired
-
-
-class CatalogError(DomainError):
-    """Base of the catalog context's errors."""
-
-
-class ProductNotFound(CatalogError, NotFound):
-    title = "Product not found"
-
-
-class SkuTaken(CatalogError, Conflict):
-    title = "SKU already used"
-
-
-class WrongProductStep(CatalogError, Conflict):
-    title = "Wrong lifecycle step"
-
-
-class InvalidProduct(CatalogError, Invalid):
-    title = "Invalid product"
-
-
-class ProductStatus(StrEnum):
-    PENDING_APPROVAL = "pending_approval"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-
+from domain.variants import NewVariant, ProductVariants
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
-MAX_ATTRIBUTES = 50
-MAX_PRICE_MINOR = 10**12
 MAX_FEATURE = timedelta(days=366)
 
 
-def _text(name: str, value: str, max_length: int, *, required: bool = True) -> str:
-    """A product's text as kept: trimmed, in NFC (so a category or a search matches "café"
-    however its accent was typed)."""
-    value = nfc(value.strip())
-    if (required and not value) or len(value) > max_length:
-        raise InvalidProduct(f"{name} must have {int(required)} to {max_length} characters")
-    return value
-
-
-def _price(price: Money) -> Money:
-    """A price a seller names: a positive amount in a current ISO 4217 currency."""
-    if not 1 <= price.amount_minor <= MAX_PRICE_MINOR:
-        raise InvalidProduct("price must be a positive amount of minor units")
-    parse_currency(price.currency)
-    return price
-
-
-def _attributes(attributes: dict[str, str]) -> dict[str, str]:
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise InvalidProduct(f"at most {MAX_ATTRIBUTES} attributes")
-    for key, value in attributes.items():
-        if not 1 <= len(key) <= 64 or len(value) > 500:
-            raise InvalidProduct("attribute names have 1 to 64 characters, values up to 500")
-    return {nfc(key): nfc(value) for key, value in attributes.items()}
-
-
-class Keep:
-    """Leaves a value as it is (for a field whose None means something)."""
-
-
-KEEP = Keep()
-
-
-@dataclass(frozen=True)
-class NewVariant:
-    id: UUID
-    sku: str
-    options: Mapping[str, Any]
-    price: Money | None = None
-
-
-class Product(TenantAggregate):
+class Product(Listing, ProductVariants, TenantAggregate):
     class Listed(TenantAggregate.Created):
         seller_id: UUID
         sku: str
@@ -272,18 +200,18 @@ class Product(TenantAggregate):
         sku = sku.strip()
         if not _SKU.match(sku):
             raise InvalidProduct("sku must be 1 to 64 letters, digits or . _ - /")
-        price = _price(price)
+        price = parse_price(price)
         status = ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
         product = cls(
             tenant_id=seller.tenant_id,
             seller_id=seller.id,
             sku=sku,
-            title=_text("title", title, 200),
-            description=_text("description", description, 5000, required=False),
-            category=_text("category", category, 100),
+            title=parse_text("title", title, 200),
+            description=parse_text("description", description, 5000, required=False),
+            category=parse_text("category", category, 100),
             price_minor=price.amount_minor,
             currency=price.currency,
-            attributes=_attributes(attributes),
+            attributes=parse_attributes(attributes),
             status=status.value,
         )
         if options:
@@ -291,108 +219,6 @@ class Product(TenantAggregate):
         for added in variants:
             product.add_variant(added.id, sku=added.sku, options=added.options, price=added.price)
         return product
-
-    # -- variants (the rules: domain/variants.py) ---------------------------------------------
-
-    @property
-    def has_variants(self) -> bool:
-        """Whether the product sells variants of its own; if not, it is its own one variant."""
-        return bool(self.variants)
-
-    def set_options(self, options: Sequence[Mapping[str, Any]]) -> None:
-        """Names the options; once the product has variants, options may only gain values."""
-        parsed = variant_rules.parse_options(options)
-        if self.variants:
-            variant_rules.extended(list(self.options), parsed)
-        if parsed != list(self.options):
-            self._options_set(options=parsed)
-
-    def add_variant(
-        self, variant_id: UUID, *, sku: str, options: Mapping[str, Any], price: Money | None
-    ) -> Variant:
-        """Sells one more combination of option values (422 for a combination a variant on
-        sale has already, or a value the options do not name)."""
-        if len(self.variants) >= variant_rules.MAX_VARIANTS:
-            raise InvalidVariant(f"a product has at most {variant_rules.MAX_VARIANTS} variants")
-        chosen = variant_rules.combination(list(self.options), options)
-        key = variant_rules.combination_key(chosen)
-        if any(variant_rules.combination_key(v.options) == key for v in self.sellable_variants):
-            raise InvalidVariant(f"a variant with {chosen} is on sale already")
-        if str(variant_id) in self.variants or variant_id == self.id:
-            raise InvalidVariant(f"variant {variant_id} exists already")
-        self._variant_added(
-            variant_id=variant_id,
-            sku=variant_rules.parse_sku(sku),
-            options=chosen,
-            price_minor=self._variant_price(price),
-        )
-        return self.variant(variant_id)
-
-    def edit_variant(
-        self, variant_id: UUID, *, sku: str | None = None, price: Money | Keep | None = KEEP
-    ) -> Variant:
-        """A new sku, or a price of its own (None: the product's from now on)."""
-        current = self._own_variant(variant_id)
-        new_sku = current["sku"] if sku is None else variant_rules.parse_sku(sku)
-        new_price = (
-            current["price_minor"] if isinstance(price, Keep) else self._variant_price(price)
-        )
-        if (new_sku, new_price) != (current["sku"], current["price_minor"]):
-            self._variant_edited(variant_id=variant_id, sku=new_sku, price_minor=new_price)
-        return self.variant(variant_id)
-
-    def retire_variant(self, variant_id: UUID) -> None:
-        if self._own_variant(variant_id)["retired"]:
-            raise VariantRetired(f"variant {variant_id} is retired already")
-        self._variant_retired(variant_id=variant_id)
-
-    def variant(self, variant_id: UUID) -> Variant:
-        """The variant this id names: one of the product's own, or the product itself while it
-        has none. A retired variant is still named (orders keep it)."""
-        if not self.variants:
-            if variant_id != self.id:
-                raise VariantNotFound(f"variant {variant_id} not found")
-            return Variant(self.id, self.id, self.sku, {}, self.price_minor, self.currency)
-        if variant_id == self.id:
-            raise ChooseVariant(f"product {self.id} has variants: name one of them")
-        record = self._own_variant(variant_id)
-        price = record["price_minor"]
-        return Variant(
-            variant_id,
-            self.id,
-            record["sku"],
-            dict(record["options"]),
-            self.price_minor if price is None else price,
-            self.currency,
-            record["retired"],
-        )
-
-    def buyable_variant(self, variant_id: UUID) -> Variant:
-        variant = self.variant(variant_id)
-        if variant.retired:
-            raise VariantRetired(f"variant {variant_id} is no longer sold")
-        return variant
-
-    @property
-    def sellable_variants(self) -> Sequence[Variant]:
-        """Every variant on sale: the product itself while it has none of its own."""
-        if not self.variants:
-            return [self.variant(self.id)]
-        return [v for v in (self.variant(UUID(i)) for i in self.variants) if not v.retired]
-
-    def _own_variant(self, variant_id: UUID) -> dict[str, Any]:
-        record = self.variants.get(str(variant_id))
-        if record is None:
-            raise VariantNotFound(f"variant {variant_id} not found")
-        return record
-
-    def _variant_price(self, price: Money | None) -> int | None:
-        if price is None:
-            return None
-        price = _price(price)
-        if price.currency != self.currency:
-            raise InvalidVariant(f"a variant is priced in the product's {self.currency}")
-        return price.amount_minor
 
     @event(OptionsSet)
     def _options_set(self, options: Sequence[dict[str, Any]]) -> None:
@@ -417,94 +243,6 @@ class Product(TenantAggregate):
 
     def _kept(self) -> Mapping[str, dict[str, Any]]:
         return getattr(self, "variants", {})
-
-    @property
-    def price(self) -> Money:
-        return Money(self.price_minor, self.currency)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == ProductStatus.ACTIVE
-
-    @property
-    def moderated_text(self) -> dict[str, str]:
-        """The live title, description and category: what moderation approved."""
-        return {"title": self.title, "description": self.description, "category": self.category}
-
-    def approve(self) -> None:
-        """Approves what awaits moderation: a new listing, or an active product's revision."""
-        if self.status == ProductStatus.ACTIVE and self.revision is not None:
-            self._revision_approved(**self.revision)
-            return
-        self._require_pending("approve")
-        self._approved()
-
-    def reject(self, reason: str) -> None:
-        """Rejects what awaits moderation; a rejected revision leaves the approved text live."""
-        reason = _text("reason", reason, 500, required=False)
-        if self.status == ProductStatus.ACTIVE and self.revision is not None:
-            self._revision_rejected(reason=reason)
-            return
-        self._require_pending("reject")
-        self._rejected(reason=reason)
-
-    def edit(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        category: str | None = None,
-        price: Money | None = None,
-        moderation_required: bool,
-    ) -> None:
-        """Edits the listing. Where the tenant moderates, an edit of an active product's title,
-        description or category is a revision that waits for approval while the approved text
-        stays live; the price is live at once (see the module's docstring). A rejected product
-        that is edited goes back to moderation (or straight to active where the tenant does not
-        moderate)."""
-        text = dict(self.revision or self.moderated_text)  # the seller's latest text
-        if title is not None:
-            text["title"] = _text("title", title, 200)
-        if description is not None:
-            text["description"] = _text("description", description, 5000, required=False)
-        if category is not None:
-            text["category"] = _text("category", category, 100)
-        new_price = _price(price) if price is not None else self.price
-        if moderation_required and self.status == ProductStatus.ACTIVE:
-            if new_price != self.price:
-                self._edit_live(self.moderated_text, new_price, self.status)
-            if text == self.revision:
-                return
-            if text != self.moderated_text:
-                self._revision_proposed(**text)
-            elif self.revision is not None:
-                self._revision_withdrawn()
-            return
-        status = self.status
-        if status == ProductStatus.REJECTED:
-            status = (
-                ProductStatus.PENDING_APPROVAL if moderation_required else ProductStatus.ACTIVE
-            ).value
-        self._edit_live(text, new_price, status)
-        if self.revision is not None:
-            self._revision_withdrawn()
-
-    def _edit_live(self, text: dict[str, str], price: Money, status: str) -> None:
-        lowered = price.currency == self.currency and price.amount_minor < self.price_minor
-        from_minor = self.price_minor
-        self._edited(
-            title=text["title"],
-            description=text["description"],
-            category=text["category"],
-            price_minor=price.amount_minor,
-            currency=price.currency,
-            attributes=self.attributes,
-            status=status,
-        )
-        if lowered:
-            self._price_lowered(
-                from_minor=from_minor, price_minor=self.price_minor, currency=self.currency
-            )
 
     def set_commission(self, commission_bps: int | None) -> None:
         if commission_bps is not None and not 0 <= commission_bps <= 10_000:
@@ -597,10 +335,6 @@ class Product(TenantAggregate):
         by_id = {image["image_id"]: image for image in self.images}
         self.images = [by_id[image_id] for image_id in image_ids]
 
-    def _require_pending(self, command: str) -> None:
-        if self.status != ProductStatus.PENDING_APPROVAL:
-            raise WrongProductStep(f"cannot {command} a product that is {self.status}")
-
     @event(Approved)
     def _approved(self) -> None:
         self.status = ProductStatus.ACTIVE.value
@@ -648,6 +382,12 @@ class Product(TenantAggregate):
     @event(CommissionSet)
     def _commission_set(self, commission_bps: int | None) -> None:
         self.commission_bps = commission_bps
+
+
+def is_buyable(product: Product, seller: Seller) -> bool:
+    """Whether a buyer may see and buy the product now: it is active (approved, where the tenant
+    moderates) and its seller may sell (approved, neither suspended nor rejected)."""
+    return product.is_active and seller.can_sell
 
 
 class SkuClaim(TenantAggregate):

@@ -1,34 +1,40 @@
 """Identity and tenancy: tenants with their commercial settings, users with roles, and the
-claims that keep an email unique within a tenant.
+claims that keep an email unique within a tenant. What they are checked against lives beside
+them: a tenant's settings as values (domain/tenant_settings.py), roles and who may grant them
+(domain/roles.py), emails and passwords (domain/credentials.py).
 
-An email is compared as one spelling: NFC-normalised Unicode, lower case, without surrounding
-space, so a composed and a decomposed "café@x.io" are one account. Its claim holds it for one
-account at a time; once that account's person is erased, a new account may take the email over.
-A sign-up with an email some account holds registers nothing: the claim records the attempt, so
+An email is claimed in its one spelling (`normalize_email`). Its claim holds it for one account
+at a time; once that account's person is erased, a new account may take the email over. A
+sign-up with an email some account holds registers nothing: the claim records the attempt, so
 the holder can be told, and the caller is answered as any sign-up is (services/identity.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import ClassVar, Protocol
+from datetime import datetime
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import PLATFORM_TENANT_ID, TenantAggregate
 from domain.commission import CommissionRules
+from domain.credentials import PasswordHasher, check_password, normalize_email
 from domain.disputes import FeePayer
-from domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from domain.money import parse_currency
 from domain.names import nfc
 from domain.personal import erased_marker
 from domain.returns import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
+from domain.roles import SIGN_UP_ROLES, InvalidRoles, Role, parse_roles
+from domain.tenant_settings import (
+    MAX_COMMISSION_BPS,
+    MAX_ESCROW_HOLD_DAYS,
+    InvalidTenantSettings,
+    PayoutSchedule,
+    ProductModeration,
+)
 
 
 class IdentityError(DomainError):
@@ -47,147 +53,8 @@ class EmailAlreadyRegistered(IdentityError, Conflict):
     title = "Email already registered"
 
 
-class InvalidTenantSettings(IdentityError, Invalid):
-    title = "Invalid tenant settings"
-
-
-class InvalidEmail(IdentityError, Invalid):
-    title = "Invalid email"
-
-
-class WeakPassword(IdentityError, Invalid):
-    title = "Weak password"
-
-
-class InvalidRoles(IdentityError, Invalid):
-    title = "Invalid roles"
-
-
-class RoleNotGrantable(IdentityError, NotAllowed):
-    title = "Role not grantable"
-
-
 class SellerSignUpClosed(IdentityError, NotAllowed):
     title = "Seller sign-up closed"
-
-
-class Role(StrEnum):
-    BUYER = "buyer"
-    SELLER = "seller"
-    MARKETPLACE_ADMIN = "marketplace_admin"
-    FINANCE_ADMIN = "finance_admin"
-    AUDITOR = "auditor"
-    SUPER_ADMIN = "super_admin"
-
-
-# These roles act across tenants; everyone else acts only inside the tenant of their token.
-CROSS_TENANT_ROLES = frozenset({Role.FINANCE_ADMIN, Role.AUDITOR, Role.SUPER_ADMIN})
-# Staff of the platform (tenant zero) hold only cross-tenant roles.
-PLATFORM_ROLES = CROSS_TENANT_ROLES
-# What a tenant's own marketplace admin may hand out: nothing that reaches beyond the tenant.
-TENANT_ADMIN_GRANTABLE = frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN})
-# What a person may make themselves by signing up: a buyer, or a seller where the tenant lets
-# sellers sign themselves up (`Tenant.seller_signup`).
-SIGN_UP_ROLES = frozenset({Role.BUYER, Role.SELLER})
-
-
-class ProductModeration(StrEnum):
-    REQUIRED = "required"
-    AUTO = "auto"
-
-
-MAX_COMMISSION_BPS = 10_000
-MAX_ESCROW_HOLD_DAYS = 365
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-
-
-class PasswordHasher(Protocol):
-    """The port through which applications hash and check passwords."""
-
-    def hash(self, password: str) -> str: ...
-
-    def verify(self, password_hash: str, password: str) -> bool: ...
-
-
-def normalize_email(email: str) -> str:
-    """The one spelling an email is stored, claimed and compared in (see the module's docstring)."""
-    email = unicodedata.normalize("NFC", email.strip())
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise InvalidEmail(f"{email!r} is not an email address")
-    # Lower-casing is not bound to keep a string in NFC: normalise what it gives once more.
-    return unicodedata.normalize("NFC", email.lower())
-
-
-def check_password(password: str) -> None:
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise WeakPassword(
-            f"password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
-        )
-
-
-def parse_roles(roles: Iterable[str], tenant_id: UUID) -> list[str]:
-    """Validates a role set for a user of the given tenant and returns it sorted."""
-    try:
-        parsed = {Role(r) for r in roles}
-    except ValueError as e:
-        raise InvalidRoles(str(e)) from None
-    if not parsed:
-        raise InvalidRoles("a user needs at least one role")
-    if tenant_id == PLATFORM_TENANT_ID:
-        outside = parsed - PLATFORM_ROLES
-        if outside:
-            raise InvalidRoles(f"platform staff cannot hold {sorted(outside)}")
-    elif Role.SUPER_ADMIN in parsed:
-        raise InvalidRoles("super_admin exists only on the platform, not inside a tenant")
-    return sorted(parsed)
-
-
-def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:
-    """A super admin grants anything; a marketplace admin only roles confined to its tenant."""
-    granter = set(granter_roles)
-    if Role.SUPER_ADMIN in granter:
-        return
-    allowed = TENANT_ADMIN_GRANTABLE if Role.MARKETPLACE_ADMIN in granter else frozenset()
-    beyond = set(roles) - allowed
-    if beyond:
-        raise RoleNotGrantable(f"you may not grant {sorted(beyond)}")
-
-
-PAYOUT_INTERVALS = ("daily", "weekly", "monthly")
-
-
-@dataclass(frozen=True)
-class PayoutSchedule:
-    """When the scheduler pays a tenant's sellers: every day, every week on a weekday (1 is
-    Monday, ISO 8601), or every month on a day (1-28, so every month has it), UTC. Each period
-    is paid once; its name is the run's idempotency key."""
-
-    interval: str
-    day: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.interval not in PAYOUT_INTERVALS:
-            raise InvalidTenantSettings(f"interval must be one of {', '.join(PAYOUT_INTERVALS)}")
-        if self.interval == "daily" and self.day is not None:
-            raise InvalidTenantSettings("a daily schedule takes no day")
-        top = {"weekly": 7, "monthly": 28}.get(self.interval)
-        if top is not None and (
-            isinstance(self.day, bool) or not isinstance(self.day, int) or not 1 <= self.day <= top
-        ):
-            raise InvalidTenantSettings(f"a {self.interval} schedule needs a day from 1 to {top}")
-
-    def period_due(self, now: datetime) -> str | None:
-        """The period whose payouts are due at `now` (`2026-12-04`, `2026-W49`, `2026-12`), or
-        None while this period's day has not come yet."""
-        today = now.astimezone(UTC).date()
-        if self.interval == "daily":
-            return today.isoformat()
-        if self.interval == "weekly":
-            year, week, weekday = today.isocalendar()
-            return f"{year}-W{week:02d}" if weekday >= (self.day or 1) else None
-        return f"{today:%Y-%m}" if today.day >= (self.day or 1) else None
 
 
 class Tenant(TenantAggregate):

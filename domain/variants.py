@@ -9,7 +9,8 @@ cart lines and order lines keyed by that id, and no stored event changes meaning
 Once a product has variants of its own, its id no longer names one. A variant is retired, never
 deleted: orders keep naming it, and it cannot be bought again.
 
-The rules here are plain functions over plain values; `Product` (domain/catalog.py) records
+The rules here are plain functions over plain values; `ProductVariants`, the part of `Product`
+(domain/catalog.py) that holds its options and variants, applies them, and the product records
 what they allow as its events (`OptionsSet`, `VariantAdded`, `VariantEdited`, `VariantRetired`)."""
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import Conflict, DomainError, Invalid, NotFound
+from domain.listing import parse_price
+from domain.money import Money
 from domain.names import name_key, nfc
 
 MAX_OPTIONS = 5
@@ -132,6 +135,147 @@ class Variant:
     def label(self) -> str:
         """The variant's option values, as a cart or an order line shows them: "M / Red"."""
         return " / ".join(self.options.values())
+
+
+class Keep:
+    """Leaves a value as it is (for a field whose None means something)."""
+
+
+KEEP = Keep()
+
+
+@dataclass(frozen=True)
+class NewVariant:
+    id: UUID
+    sku: str
+    options: Mapping[str, Any]
+    price: Money | None = None
+
+
+class ProductVariants:
+    """A product's options and variants, checked by the rules above: a mixin of `Product`,
+    which records the events. A state kept before variants existed (an audit snapshot) has
+    neither; the product's events read them with `_kept`."""
+
+    id: UUID
+    sku: str
+    price_minor: int
+    currency: str
+    # Replaced by their events, never changed in place.
+    options: Sequence[dict[str, Any]]
+    variants: Mapping[str, dict[str, Any]]
+
+    if TYPE_CHECKING:  # Product's, beside the events they record
+
+        def _options_set(self, options: Sequence[dict[str, Any]]) -> None: ...
+
+        def _variant_added(
+            self, variant_id: UUID, sku: str, options: dict[str, str], price_minor: int | None
+        ) -> None: ...
+
+        def _variant_edited(self, variant_id: UUID, sku: str, price_minor: int | None) -> None: ...
+
+        def _variant_retired(self, variant_id: UUID) -> None: ...
+
+    @property
+    def has_variants(self) -> bool:
+        """Whether the product sells variants of its own; if not, it is its own one variant."""
+        return bool(self.variants)
+
+    def set_options(self, options: Sequence[Mapping[str, Any]]) -> None:
+        """Names the options; once the product has variants, options may only gain values."""
+        parsed = parse_options(options)
+        if self.variants:
+            extended(list(self.options), parsed)
+        if parsed != list(self.options):
+            self._options_set(options=parsed)
+
+    def add_variant(
+        self, variant_id: UUID, *, sku: str, options: Mapping[str, Any], price: Money | None
+    ) -> Variant:
+        """Sells one more combination of option values (422 for a combination a variant on
+        sale has already, or a value the options do not name)."""
+        if len(self.variants) >= MAX_VARIANTS:
+            raise InvalidVariant(f"a product has at most {MAX_VARIANTS} variants")
+        chosen = combination(list(self.options), options)
+        key = combination_key(chosen)
+        if any(combination_key(v.options) == key for v in self.sellable_variants):
+            raise InvalidVariant(f"a variant with {chosen} is on sale already")
+        if str(variant_id) in self.variants or variant_id == self.id:
+            raise InvalidVariant(f"variant {variant_id} exists already")
+        self._variant_added(
+            variant_id=variant_id,
+            sku=parse_sku(sku),
+            options=chosen,
+            price_minor=self._variant_price(price),
+        )
+        return self.variant(variant_id)
+
+    def edit_variant(
+        self, variant_id: UUID, *, sku: str | None = None, price: Money | Keep | None = KEEP
+    ) -> Variant:
+        """A new sku, or a price of its own (None: the product's from now on)."""
+        current = self._own_variant(variant_id)
+        new_sku = current["sku"] if sku is None else parse_sku(sku)
+        new_price = (
+            current["price_minor"] if isinstance(price, Keep) else self._variant_price(price)
+        )
+        if (new_sku, new_price) != (current["sku"], current["price_minor"]):
+            self._variant_edited(variant_id=variant_id, sku=new_sku, price_minor=new_price)
+        return self.variant(variant_id)
+
+    def retire_variant(self, variant_id: UUID) -> None:
+        if self._own_variant(variant_id)["retired"]:
+            raise VariantRetired(f"variant {variant_id} is retired already")
+        self._variant_retired(variant_id=variant_id)
+
+    def variant(self, variant_id: UUID) -> Variant:
+        """The variant this id names: one of the product's own, or the product itself while it
+        has none. A retired variant is still named (orders keep it)."""
+        if not self.variants:
+            if variant_id != self.id:
+                raise VariantNotFound(f"variant {variant_id} not found")
+            return Variant(self.id, self.id, self.sku, {}, self.price_minor, self.currency)
+        if variant_id == self.id:
+            raise ChooseVariant(f"product {self.id} has variants: name one of them")
+        record = self._own_variant(variant_id)
+        price = record["price_minor"]
+        return Variant(
+            variant_id,
+            self.id,
+            record["sku"],
+            dict(record["options"]),
+            self.price_minor if price is None else price,
+            self.currency,
+            record["retired"],
+        )
+
+    def buyable_variant(self, variant_id: UUID) -> Variant:
+        variant = self.variant(variant_id)
+        if variant.retired:
+            raise VariantRetired(f"variant {variant_id} is no longer sold")
+        return variant
+
+    @property
+    def sellable_variants(self) -> Sequence[Variant]:
+        """Every variant on sale: the product itself while it has none of its own."""
+        if not self.variants:
+            return [self.variant(self.id)]
+        return [v for v in (self.variant(UUID(i)) for i in self.variants) if not v.retired]
+
+    def _own_variant(self, variant_id: UUID) -> dict[str, Any]:
+        record = self.variants.get(str(variant_id))
+        if record is None:
+            raise VariantNotFound(f"variant {variant_id} not found")
+        return record
+
+    def _variant_price(self, price: Money | None) -> int | None:
+        if price is None:
+            return None
+        price = parse_price(price)
+        if price.currency != self.currency:
+            raise InvalidVariant(f"a variant is priced in the product's {self.currency}")
+        return price.amount_minor
 
 
 def _word(what: str, value: Any, max_length: int) -> str:

@@ -20,9 +20,7 @@ from eventsourcing.application import (
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import ApplicationRecorder, EventStore, IntegrityError, Mapper
 
-from domain.catalog import Product
 from domain.errors import Conflict, NotFound
-from domain.sellers import Seller
 from eventstore.cache import AggregateCache
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
@@ -156,26 +154,6 @@ class VeloraApplication(Application[UUID]):
         repository = self.repository
         assert isinstance(repository, CachedRepository)
         return repository.shared_or_none(aggregate_id)
-
-    def buyable(self, product_id: UUID, tenant_id: UUID) -> tuple[Product, Seller] | None:
-        """The product and its seller, if a buyer of this tenant may see and buy it now (it is
-        active and its seller approved). Read from the log, as `read_or_none` reads."""
-        product = self.read_or_none(product_id)
-        if not isinstance(product, Product) or product.tenant_id != tenant_id:
-            return None
-        seller = self.read_or_none(product.seller_id)
-        if not product.is_active or not isinstance(seller, Seller) or not seller.can_sell:
-            return None
-        return product, seller
-
-    def require_acting(self, seller_id: UUID | None) -> None:
-        """Refuses a seller's own command once its marketplace suspended it (None: an admin
-        acts, not a seller). Read from the log, so it holds at once in every process."""
-        if seller_id is None:
-            return
-        seller = self.read_or_none(seller_id)
-        if isinstance(seller, Seller):
-            seller.require_acting()
 
     def load(
         self,

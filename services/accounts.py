@@ -28,12 +28,14 @@ from domain.accounts import (
     reset_password,
     verify_email,
 )
-from domain.identity import PasswordHasher, User, check_password
-from eventstore.application import VeloraApplication, command
+from domain.credentials import PasswordHasher, check_password
+from domain.identity import User
+from eventstore.application import command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.mapper import event_id
 from services.account_mail import AccountMail
+from services.base import ServiceApplication
 from services.identity import IdentityApplication, valid_for
 
 # The mail's kind (projections/mail/templates/).
@@ -54,7 +56,7 @@ class SignedIn:
     position: int
 
 
-class AccountApplication(VeloraApplication):
+class AccountApplication(ServiceApplication):
     name = "accounts"
 
     def __init__(

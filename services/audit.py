@@ -29,10 +29,11 @@ from domain.audit import (
 from domain.errors import Conflict, Invalid, NotFound
 from domain.personal import personal_fields
 from domain.secrets import secret_fields, without_secrets
-from eventstore.application import CommandResult, VeloraApplication
+from eventstore.application import CommandResult
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
 from eventstore.verify import Verifier, sealed_balance
+from services.base import ServiceApplication
 
 log = logging.getLogger("velora.audit")
 SNAPSHOT_EVERY = 100
@@ -195,7 +196,7 @@ class NotStoppedThere(Conflict):
     title = "The projector is not stopped there"
 
 
-class OperatorApplication(VeloraApplication):
+class OperatorApplication(ServiceApplication):
     """Operators' decisions that the record must keep: period seals and skipped events."""
 
     def record_skip(self, ctx: CommandContext, projector: str, position: int, failure: str) -> int:

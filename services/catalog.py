@@ -9,18 +9,21 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import Product, ProductNotFound, ProductStatus
+from domain.catalog import Product
 from domain.categories import CategoryTree
 from domain.errors import DomainError
-from domain.identity import ProductModeration, Tenant, TenantNotFound
+from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
+from domain.listing import ProductNotFound, ProductStatus
 from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
 from domain.money import Money
 from domain.plans import product_limit_reached
 from domain.sellers import Seller, SellerNotFound
-from eventstore.application import CommandResult, VeloraApplication, command
+from domain.tenant_settings import ProductModeration
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 from services.media import ImageCleaner
 from services.sellers import ProductsOf
 from services.variants import VariantCommands, new_variants
@@ -37,7 +40,7 @@ class ProductEdit:
     price: Money | None = None
 
 
-class CatalogApplication(VariantCommands, VeloraApplication):
+class CatalogApplication(VariantCommands, ServiceApplication):
     name = "catalog"
 
     def __init__(

@@ -9,15 +9,16 @@ from uuid import UUID
 from domain.categories import CategoryNotFound, CategoryTree
 from domain.identity import Tenant
 from domain.names import name_key
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 
 # How many products of a tenant name a category (read from the catalog model).
 ProductsNamed = Callable[[UUID, str], int]
 
 
-class CategoryApplication(VeloraApplication):
+class CategoryApplication(ServiceApplication):
     name = "categories"
 
     def __init__(self, log: EventLog, products_named: ProductsNamed, **kwargs: Any) -> None:

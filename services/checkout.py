@@ -17,11 +17,13 @@ from eventsourcing.persistence import IntegrityError
 from domain import checkout as order_rules
 from domain import escrow
 from domain.carts import Cart, CartNotFound, GuestEmailRequired
-from domain.catalog import ProductNotFound, VariantRef
+from domain.catalog import VariantRef
 from domain.checkout import PaymentOutcome
+from domain.credentials import normalize_email
 from domain.errors import DomainError
-from domain.identity import Tenant, TenantNotFound, normalize_email
+from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
+from domain.listing import ProductNotFound
 from domain.money import Money
 from domain.order_lines import LineUnavailable, PricedLine
 from domain.orders import Order, OrderNotFound, PricedShipping, place, subtotals

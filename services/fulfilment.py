@@ -10,22 +10,24 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain import escrow
-from domain.catalog import Product, ProductNotFound
+from domain.catalog import Product
 from domain.identity import Tenant, TenantNotFound
+from domain.listing import ProductNotFound
 from domain.orders import Order, OrderNotFound
 from domain.reviews import AlreadyReviewed, Review, ReviewNotFound
 from domain.seller_orders import SellerOrder, SellerOrderNotFound, SellerOrderStatus
 from domain.settlement import Settlement
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 from services.ownership import buys
 from services.settlements import paid_settlement
 
 DELIVERED = (SellerOrderStatus.DELIVERED, SellerOrderStatus.COMPLETED)
 
 
-class FulfilmentApplication(VeloraApplication):
+class FulfilmentApplication(ServiceApplication):
     name = "fulfilment"
 
     @command

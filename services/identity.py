@@ -14,26 +14,25 @@ from eventsourcing.persistence import IntegrityError
 from domain.accounts import EMAIL_VERIFICATION_TTL, AccountToken, EmailVerification, new_secret
 from domain.base import PLATFORM_TENANT_ID
 from domain.categories import CategoryTree
+from domain.credentials import InvalidEmail, PasswordHasher
 from domain.identity import (
     EmailAlreadyRegistered,
     EmailClaim,
-    InvalidEmail,
-    PasswordHasher,
-    PayoutSchedule,
-    Role,
     Tenant,
     TenantNotFound,
     User,
     UserNotFound,
-    check_may_grant,
 )
 from domain.money import Money
 from domain.returns import DEFAULT_WINDOW_DAYS
-from eventstore.application import CommandResult, VeloraApplication, command
+from domain.roles import Role, check_may_grant
+from domain.tenant_settings import PayoutSchedule
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.mapper import event_id
 from services.account_mail import AccountMail
+from services.base import ServiceApplication
 
 log = logging.getLogger("velora.identity")
 
@@ -58,7 +57,7 @@ def valid_for(ttl: timedelta) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-class IdentityApplication(VeloraApplication):
+class IdentityApplication(ServiceApplication):
     name = "identity"
 
     def __init__(

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import DomainError
-from domain.identity import PayoutSchedule
+from domain.tenant_settings import PayoutSchedule
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from projections.catalog.queries import CatalogQueries

@@ -7,13 +7,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.profiles import Profile
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 T = TypeVar("T")
 
 
-class ProfileApplication(VeloraApplication):
+class ProfileApplication(ServiceApplication):
     name = "profiles"
 
     @command

@@ -9,11 +9,11 @@ from typing import Any
 from domain.errors import DomainError
 from domain.orders import Order
 from domain.payments import PaymentIntentRef, ProviderEventReceipt, UnknownPaymentIntent
-from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
-class ProviderEvents(VeloraApplication):
+class ProviderEvents(ServiceApplication):
     def _once(
         self,
         ctx: CommandContext,

@@ -16,11 +16,12 @@ from eventstore.application import CommandResult, VeloraApplication, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 from services.ownership import buys_part
 from services.settlements import paid_settlement, settlement_of
 
 
-class RefundApplication(VeloraApplication):
+class RefundApplication(ServiceApplication):
     name = "refunds"
 
     def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:

@@ -22,9 +22,10 @@ from domain.returns import (
     check_window,
 )
 from domain.seller_orders import SellerOrder, SellerOrderNotFound
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 from services.ownership import buys_part
 from services.refunds import pay_back
 from services.settlements import paid_settlement
@@ -32,7 +33,7 @@ from services.settlements import paid_settlement
 BUSY = "too many concurrent changes to this seller order; try again"
 
 
-class ReturnApplication(VeloraApplication):
+class ReturnApplication(ServiceApplication):
     name = "returns"
 
     def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:

@@ -16,10 +16,11 @@ from domain.identity import Tenant, TenantNotFound
 from domain.money import Money
 from domain.plans import Billed, Plan, PlanExists, PlanNotFound
 from domain.sellers import Seller, SellerAlreadyExists, SellerNotFound
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.base import ServiceApplication
 from services.shipping import ShippingCommands
 
 # How many of a seller's products count against a plan's limit (all but rejected ones), read
@@ -40,7 +41,7 @@ class PlanChange:
     seller: Seller
 
 
-class SellerApplication(ShippingCommands, VeloraApplication):
+class SellerApplication(ShippingCommands, ServiceApplication):
     name = "sellers"
 
     def __init__(self, log: EventLog, products_of: ProductsOf, **kwargs: Any) -> None:

@@ -9,11 +9,12 @@ from domain.identity import Tenant, TenantNotFound
 from domain.money import Money
 from domain.sellers import Seller, SellerNotFound
 from domain.shipping import RateNotFound, ShippingProfile
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
-class ShippingCommands(VeloraApplication):
+class ShippingCommands(ServiceApplication):
     @command
     def add_shipping_rate(
         self,

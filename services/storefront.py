@@ -14,8 +14,9 @@ from uuid import UUID
 
 from domain.identity import Tenant, TenantNotFound
 from domain.storefront import Guest, PresentedKey, PublishableKey, PublishableKeyNotFound
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class CreatedKey:
     position: int
 
 
-class StorefrontApplication(VeloraApplication):
+class StorefrontApplication(ServiceApplication):
     name = "storefront"
 
     @command

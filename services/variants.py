@@ -11,21 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.catalog import (
-    KEEP,
-    Keep,
-    NewVariant,
-    Product,
-    ProductNotFound,
-    SkuClaim,
-    SkuTaken,
-    VariantRef,
-)
+from domain.catalog import Product, SkuClaim, VariantRef
 from domain.inventory import Stock
+from domain.listing import ProductNotFound, SkuTaken
 from domain.money import Money
-from domain.variants import Variant
-from eventstore.application import CommandResult, VeloraApplication, command
+from domain.variants import KEEP, Keep, NewVariant, Variant
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
 def new_variants(raw: Sequence[Mapping[str, Any]]) -> list[NewVariant]:
@@ -33,7 +26,7 @@ def new_variants(raw: Sequence[Mapping[str, Any]]) -> list[NewVariant]:
     return [NewVariant(uuid4(), str(v["sku"]), v["options"], v.get("price")) for v in raw]
 
 
-class VariantCommands(VeloraApplication):
+class VariantCommands(ServiceApplication):
     def sellable_parts(self, product: Product, variants: Sequence[Variant]) -> list[Any]:
         """What makes each new variant sellable: its ref, its sku's claim and its stock. A sku
         another product or variant of the seller has is 409."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from domain.catalog import ProductNotFound
+from domain.listing import ProductNotFound
 from domain.wishlists import Wishlist
-from eventstore.application import CommandResult, VeloraApplication, command
+from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.base import ServiceApplication
 
 
-class WishlistApplication(VeloraApplication):
+class WishlistApplication(ServiceApplication):
     name = "wishlists"
 
     @command

@@ -26,7 +26,8 @@ from api.routes.auth import IdResponse
 from api.schemas import AmountIn, MoneyOut
 from api.security import Principal
 from domain.base import PLATFORM_TENANT_ID
-from domain.identity import PayoutSchedule, Role
+from domain.roles import Role
+from domain.tenant_settings import PayoutSchedule
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 

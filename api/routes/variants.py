@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.deps import Allowed, CatalogDep, Ctx, acting_seller_id, commanded, no_content
 from api.schemas import MoneyIn, MoneyOut
 from api.security import Principal
-from domain.catalog import KEEP, Keep
 from domain.money import Money
-from domain.variants import Variant
+from domain.variants import KEEP, Keep, Variant
 
 router = APIRouter(prefix="/v1/products", tags=["variants"])
 

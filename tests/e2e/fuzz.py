@@ -10,7 +10,7 @@ import schemathesis
 
 from api.bootstrap import Container
 from domain.base import PLATFORM_TENANT_ID
-from domain.identity import Role
+from domain.roles import Role
 from eventstore.context import CommandContext
 from eventstore.currencies import iso_4217
 

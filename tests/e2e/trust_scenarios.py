@@ -13,7 +13,7 @@ import jwt
 import sqlalchemy as sa
 
 from api.bootstrap import Container
-from domain.identity import Role
+from domain.roles import Role
 from projections.tables import idempotency_keys
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem

@@ -11,7 +11,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.catalog import Product, WrongProductStep
+from domain.catalog import Product
+from domain.listing import WrongProductStep
 from domain.money import Money
 from domain.sellers import Seller
 

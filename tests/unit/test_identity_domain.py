@@ -9,20 +9,11 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.base import PLATFORM_TENANT_ID
+from domain.credentials import InvalidEmail, WeakPassword, normalize_email
 from domain.errors import DomainError
-from domain.identity import (
-    EmailAlreadyRegistered,
-    EmailClaim,
-    InvalidEmail,
-    InvalidRoles,
-    InvalidTenantSettings,
-    RoleNotGrantable,
-    Tenant,
-    User,
-    WeakPassword,
-    check_may_grant,
-    normalize_email,
-)
+from domain.identity import EmailAlreadyRegistered, EmailClaim, Tenant, User
+from domain.roles import InvalidRoles, RoleNotGrantable, check_may_grant
+from domain.tenant_settings import InvalidTenantSettings
 
 
 class PlainHasher:

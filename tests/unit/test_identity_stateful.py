@@ -15,7 +15,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from adapters.email.log import LoggingEmail
 from api.security import Argon2Hasher
 from domain.errors import DomainError
-from domain.identity import EmailAlreadyRegistered, InvalidRoles, RoleNotGrantable, TenantNotFound
+from domain.identity import EmailAlreadyRegistered, TenantNotFound
+from domain.roles import InvalidRoles, RoleNotGrantable
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
 from migrations import runner as migrate

@@ -12,8 +12,8 @@ import pytest
 
 from adapters.email.log import LoggingEmail
 from adapters.email.smtp import SmtpEmail
-from api.bootstrap import mail
 from api.settings import SettingsError
+from api.wiring.mail import mail
 from projections.mail import Email, MailTemplates, TemplateProblem
 from projections.mail.templates import money
 from tests.conftest import make_settings

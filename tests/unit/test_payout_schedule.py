@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from domain.identity import InvalidTenantSettings, PayoutSchedule
+from domain.tenant_settings import InvalidTenantSettings, PayoutSchedule
 
 WED = datetime(2026, 12, 2, 12, tzinfo=UTC)  # ISO week 49 of 2026
 

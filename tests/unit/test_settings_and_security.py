@@ -10,10 +10,10 @@ from uuid import UUID, uuid4
 import jwt
 import pytest
 
-from api.bootstrap import payment_provider
 from api.problems import Problem
 from api.security import Argon2Hasher, InvalidToken, TokenService
 from api.settings import SettingsError
+from api.wiring.orders import payment_provider
 from tests.conftest import make_settings
 
 SERVERS = {"eventstore_url": "postgresql://u@127.0.0.1/db"}

@@ -1,0 +1,48 @@
+"""Orders: carts, checkout with its payment provider, fulfilment and reviews, and the orders
+read side with its dashboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.payments.local import LocalPaymentProvider
+from adapters.payments.stripe import StripeProvider
+from api.security import TokenService
+from api.settings import Settings
+from api.wiring.platform import Wiring
+from domain.payments import PaymentProvider
+from projections.orders.analytics import AnalyticsQueries
+from projections.orders.projector import CartsProjector, OrdersProjector
+from projections.orders.queries import OrderQueries
+from services.checkout import CheckoutApplication
+from services.fulfilment import FulfilmentApplication
+
+
+@dataclass
+class OrderParts:
+    checkout: CheckoutApplication
+    fulfilment: FulfilmentApplication
+    order_queries: OrderQueries
+    analytics_queries: AnalyticsQueries
+
+
+def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvider:
+    """Stripe when a key is configured, else the local provider of the embedded default."""
+    if settings.stripe_api_key:
+        return StripeProvider(
+            settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
+        )
+    return LocalPaymentProvider(tokens.secret_for("local-payments"))
+
+
+def wire_orders(wiring: Wiring) -> OrderParts:
+    log, store = wiring.log, wiring.read_store
+    wiring.project(OrdersProjector(), CartsProjector())
+    return OrderParts(
+        checkout=CheckoutApplication(
+            log, payment_provider(wiring.settings, wiring.tokens), on_recorded=wiring.recorded
+        ),
+        fulfilment=FulfilmentApplication(log, on_recorded=wiring.recorded),
+        order_queries=OrderQueries(store),
+        analytics_queries=AnalyticsQueries(store),
+    )

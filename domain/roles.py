@@ -1,0 +1,72 @@
+"""Roles: what a user is within its tenant (or on the platform), which of them reach across
+tenants, and who may grant or sign up for which. What each role may do is the permission table's
+(api/policy.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from uuid import UUID
+
+from domain.base import PLATFORM_TENANT_ID
+from domain.errors import DomainError, Invalid, NotAllowed
+
+
+class RoleError(DomainError):
+    """Base of the roles' errors (the identity context)."""
+
+
+class InvalidRoles(RoleError, Invalid):
+    title = "Invalid roles"
+
+
+class RoleNotGrantable(RoleError, NotAllowed):
+    title = "Role not grantable"
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    MARKETPLACE_ADMIN = "marketplace_admin"
+    FINANCE_ADMIN = "finance_admin"
+    AUDITOR = "auditor"
+    SUPER_ADMIN = "super_admin"
+
+
+# These roles act across tenants; everyone else acts only inside the tenant of their token.
+CROSS_TENANT_ROLES = frozenset({Role.FINANCE_ADMIN, Role.AUDITOR, Role.SUPER_ADMIN})
+# Staff of the platform (tenant zero) hold only cross-tenant roles.
+PLATFORM_ROLES = CROSS_TENANT_ROLES
+# What a tenant's own marketplace admin may hand out: nothing that reaches beyond the tenant.
+TENANT_ADMIN_GRANTABLE = frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN})
+# What a person may make themselves by signing up: a buyer, or a seller where the tenant lets
+# sellers sign themselves up (`Tenant.seller_signup`).
+SIGN_UP_ROLES = frozenset({Role.BUYER, Role.SELLER})
+
+
+def parse_roles(roles: Iterable[str], tenant_id: UUID) -> list[str]:
+    """Validates a role set for a user of the given tenant and returns it sorted."""
+    try:
+        parsed = {Role(r) for r in roles}
+    except ValueError as e:
+        raise InvalidRoles(str(e)) from None
+    if not parsed:
+        raise InvalidRoles("a user needs at least one role")
+    if tenant_id == PLATFORM_TENANT_ID:
+        outside = parsed - PLATFORM_ROLES
+        if outside:
+            raise InvalidRoles(f"platform staff cannot hold {sorted(outside)}")
+    elif Role.SUPER_ADMIN in parsed:
+        raise InvalidRoles("super_admin exists only on the platform, not inside a tenant")
+    return sorted(parsed)
+
+
+def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:
+    """A super admin grants anything; a marketplace admin only roles confined to its tenant."""
+    granter = set(granter_roles)
+    if Role.SUPER_ADMIN in granter:
+        return
+    allowed = TENANT_ADMIN_GRANTABLE if Role.MARKETPLACE_ADMIN in granter else frozenset()
+    beyond = set(roles) - allowed
+    if beyond:
+        raise RoleNotGrantable(f"you may not grant {sorted(beyond)}")

@@ -26,6 +26,7 @@ from eventstore.relay import Batch, Relay
 from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
 from migrations import runner as read_migrations
+from projections.analytics.projector import AnalyticsProjector
 from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
@@ -304,6 +305,7 @@ def build(settings: Settings | None = None) -> Container:
             CatalogProjector(),
             SearchProjector(search),
             OrdersProjector(),
+            AnalyticsProjector(),
             CartsProjector(),
             WishlistsProjector(),
             LedgerProjector(),

@@ -666,7 +666,7 @@ payouts = sa.Table(
 )
 
 # One row per money fact of a seller order (paid, refunded, cancelled after payment), written by
-# the orders projector in the same transaction as the seller orders themselves.
+# the analytics projector.
 sales_facts = sa.Table(
     "sales_facts",
     metadata,
@@ -683,8 +683,27 @@ sales_facts = sa.Table(
     sa.Index("ix_sales_facts_order", "seller_order_id"),
 )
 
+# What the analytics projector keeps of each seller order that the orders model overwrites later:
+# who paid for it (a guest's order joins the account that verifies its email) and the share of the
+# charge its latest dispute holds (projections/analytics/projector.py).
+analytics_seller_orders = sa.Table(
+    "analytics_seller_orders",
+    metadata,
+    sa.Column("seller_order_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("order_id", Id, nullable=False),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("buyer_id", Id, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("dispute_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column(
+        "dispute_commission_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Index("ix_analytics_seller_orders_order", "order_id"),
+)
+
 # The analytics dashboards' facts, summed per day (and per seller and product also per month) as
-# the events arrive; the orders projector writes all but the last, the carts projector that. A
+# the events arrive; the analytics projector writes all but the last, the carts projector that. A
 # dashboard reads a row per month for the whole months of its range and a row per day for the
 # days at its ends, never the orders themselves.
 seller_daily = sa.Table(
@@ -885,6 +904,7 @@ class Tables:
     buyer_days: sa.Table
     buyer_day_counts: sa.Table
     marketplace_daily: sa.Table
+    analytics_seller_orders: sa.Table
     cart_sellers: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:

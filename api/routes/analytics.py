@@ -168,7 +168,7 @@ def _answer(body: dict[str, Any], period: Range, format: str, name: str) -> Any:
     "/v1/sellers/{seller_id}/analytics",
     response_model=SellerAnalytics,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders", "carts", "sellers"))],
+    dependencies=[Depends(ReadAfter("analytics", "carts", "sellers"))],
 )
 def seller_analytics(
     seller_id: UUID,
@@ -199,7 +199,7 @@ def seller_analytics(
     "/v1/analytics/marketplace",
     response_model=MarketplaceAnalytics,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders", "sellers"))],
+    dependencies=[Depends(ReadAfter("analytics", "sellers"))],
 )
 def marketplace_analytics(
     analytics: AnalyticsQueriesDep,

@@ -44,7 +44,7 @@ class SalesReport(BaseModel):
     "/sales",
     response_model=SalesReport,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders"))],
+    dependencies=[Depends(ReadAfter("analytics"))],
 )
 def sales(
     read_store: ReadStoreDep,

@@ -27,6 +27,7 @@ from eventstore.stripe import StripeProvider
 from eventstore.verify import Verifier
 from migrations import runner as read_migrations
 from projections.analytics.projector import AnalyticsProjector
+from projections.analytics.queries import AnalyticsQueries
 from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
@@ -36,7 +37,6 @@ from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, 
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
 from projections.notifications import Handled, NotificationsConsumer, forget_consumed
-from projections.orders.analytics import AnalyticsQueries
 from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData

@@ -1,5 +1,5 @@
 """Analytics dashboards: a seller's own, and its marketplace's, as JSON or CSV
-(projections/orders/analytics.py says what each figure counts)."""
+(projections/analytics/queries.py says what each figure counts)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from api.policy import crosses_tenants
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from projections.orders.analytics import Range
+from projections.analytics.queries import Range
 
 router = APIRouter(tags=["analytics"])
 MAX_RANGE_DAYS = 731

@@ -1,5 +1,5 @@
 """The analytics projector: each order event added into the facts the dashboards read
-(projections/orders/analytics.py), a row per seller, product, variant, buyer or marketplace and
+(projections/analytics/queries.py), a row per seller, product, variant, buyer or marketplace and
 day, with running totals through each month.
 
 It is a projector of its own, with its own position, beside the orders projector whose read

@@ -20,7 +20,7 @@ from api.bootstrap import Container
 from domain.carts import Cart
 from domain.orders import Order, PricedLine, place
 from eventstore.context import CommandContext
-from projections.orders.analytics import Range
+from projections.analytics.queries import Range
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
 

@@ -21,7 +21,7 @@ from domain.identity import User
 from domain.orders import Order, PricedLine, SellerOrder, place
 from eventstore.context import CommandContext
 from migrations.runner import alembic_config
-from projections.orders.analytics import Range
+from projections.analytics.queries import Range
 from projections.scope import TenantScope
 from projections.tables import analytics_seller_orders, buyer_days, projection_quarantine
 from tests.conftest import built, make_settings

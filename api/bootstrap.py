@@ -32,7 +32,7 @@ from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.identity import IdentityProjector, IdentityQueries
-from projections.ledger import LedgerProjector, LedgerQueries
+from projections.ledger.projector import LedgerProjector, LedgerQueries
 from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS

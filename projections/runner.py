@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from functools import singledispatchmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -27,8 +27,11 @@ from eventstore.log import EventLog
 from eventstore.mapper import RecordedEvent
 from projections import quarantine
 from projections.quarantine import blames_event
+from projections.schema import SHADOW_SUFFIX, projection_tracking
 from projections.store import ReadStore, TrackingConflict, utcnow
-from projections.tables import LIVE, SHADOW_SUFFIX, Tables, projection_tracking
+
+if TYPE_CHECKING:
+    from projections.tables import Tables
 
 log = logging.getLogger("velora.projections")
 
@@ -57,8 +60,8 @@ class Projector:
     # whose every batch has a fixed cost whatever its size, as a search index's commit has.
     pace_s: float = 0.0
 
-    def __init__(self, tables: Tables = LIVE) -> None:
-        self.tables = tables
+    def __init__(self, tables: Tables | None = None) -> None:
+        self.tables = live_tables() if tables is None else tables
 
     def shadow(self, tables: Tables, rebuilding: Iterable[str]) -> Projector:
         """The same projector writing into a rebuild's shadow tables under its own tracking
@@ -86,6 +89,15 @@ class Projector:
             raise TypeError(f"{type(self).__name__}.apply must be a singledispatchmethod")
         registry = dispatch.dispatcher.registry
         return frozenset(get_topic(cls) for cls in registry if cls is not object)
+
+
+def live_tables() -> Tables:
+    """The live read-model tables. Looked up when a projector is made, not when this module is
+    imported: the lookup imports every module that defines tables, some of which define their
+    projectors on this module."""
+    from projections.tables import LIVE
+
+    return LIVE
 
 
 class ProjectionFailed(RuntimeError):

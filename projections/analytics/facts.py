@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection
 
-from projections.tables import FIRST_PURCHASE
+from projections.analytics.tables import FIRST_PURCHASE
 
 
 def day_of(e: Any) -> date:

@@ -24,22 +24,21 @@ import sqlalchemy as sa
 
 from domain.commission import BPS_DENOMINATOR
 from domain.money import divide_half_even, money_json
-from projections.scope import TenantScope
-from projections.store import ReadStore
-from projections.tables import (
+from projections.analytics.tables import (
     buyer_day_counts,
     buyer_days,
-    cart_sellers,
     marketplace_daily,
     product_daily,
     product_running,
-    products,
     sales_facts,
     seller_daily,
     seller_running,
-    sellers,
     variant_daily,
 )
+from projections.catalog.tables import products, sellers
+from projections.orders.tables import cart_sellers
+from projections.scope import TenantScope
+from projections.store import ReadStore
 
 TOP = 10
 INTERVALS = ("day", "week", "month")

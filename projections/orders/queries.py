@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from domain.money import money_json
 from domain.shipping import charge
+from projections.catalog.tables import plan_charges, product_variants, products, shipping_rates
+from projections.orders.tables import carts, orders, refunds, returns, seller_orders
 from projections.orders.views import (
     earnings_line,
     plan_fee_line,
@@ -18,17 +20,6 @@ from projections.orders.views import (
 )
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, encode_cursor, naive_utc, zoned
-from projections.tables import (
-    carts,
-    orders,
-    plan_charges,
-    product_variants,
-    products,
-    refunds,
-    returns,
-    seller_orders,
-    shipping_rates,
-)
 
 
 class OrderQueries:

@@ -22,8 +22,9 @@ from domain.orders import Order, PricedLine, SellerOrder, place
 from eventstore.context import CommandContext
 from migrations.runner import alembic_config
 from projections.analytics.queries import Range
+from projections.analytics.tables import analytics_seller_orders, buyer_days
+from projections.schema import projection_quarantine
 from projections.scope import TenantScope
-from projections.tables import analytics_seller_orders, buyer_days, projection_quarantine
 from tests.conftest import built, make_settings
 
 ADDRESS = {"name": "B", "line1": "1", "city": "C", "postal_code": "1", "country": "DE"}

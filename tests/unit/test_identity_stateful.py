@@ -18,10 +18,9 @@ from domain.identity import EmailAlreadyRegistered, InvalidRoles, RoleNotGrantab
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
 from migrations import runner as migrate
-from projections.identity import IdentityProjector
+from projections.identity import IdentityProjector, tenants, users
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
-from projections.tables import tenants, users
 from services.identity import IdentityApplication
 
 EMAILS = [f"{n}@shop.test" for n in ("ann", "Ann", "bob", "cy")]

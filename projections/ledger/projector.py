@@ -16,18 +16,11 @@ from domain.ledger import Account, AccountType, Chart, Transfer
 from domain.money import money_json
 from domain.payouts import Payout
 from eventstore.mapper import RecordedEvent
+from projections.ledger.tables import ledger_accounts, ledger_entries, ledger_transfers, payouts
+from projections.orders.tables import orders, refunds, seller_orders
 from projections.runner import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import (
-    ledger_accounts,
-    ledger_entries,
-    ledger_transfers,
-    orders,
-    payouts,
-    refunds,
-    seller_orders,
-)
 
 JOURNAL_CHUNK = 1000
 

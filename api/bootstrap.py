@@ -31,6 +31,7 @@ from projections.analytics.queries import AnalyticsQueries
 from projections.catalog.projector import CatalogProjector, SellersProjector
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoriesProjector, CategoryQueries
+from projections.group import ProjectionGroup
 from projections.identity import IdentityProjector, IdentityQueries
 from projections.ledger.projector import LedgerProjector, LedgerQueries
 from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
@@ -41,7 +42,7 @@ from projections.orders.projector import CartsProjector, OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries, ProfilesProjector
-from projections.runner import ProjectionGroup, ProjectionRunner, link
+from projections.runner import ProjectionRunner, link
 from projections.search.opensearch_index import OpenSearchIndex
 from projections.search.port import SearchIndex
 from projections.search.projector import SearchProjector

@@ -12,7 +12,7 @@ from domain.categories import CategoryTree
 from domain.names import name_key
 from eventstore.mapper import RecordedEvent
 from projections.catalog.tables import products
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, zoned

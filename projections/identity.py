@@ -13,7 +13,7 @@ from domain.identity import Tenant, User
 from domain.money import money_json
 from domain.personal import erased_marker
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.schema import MONEY, Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned

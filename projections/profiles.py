@@ -12,7 +12,7 @@ from domain.identity import User
 from domain.personal import erased_marker, redacted
 from domain.profiles import Profile
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from domain.storefront import PREFIX, PublishableKey
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned

@@ -15,7 +15,7 @@ from domain.money import money_json
 from domain.wishlists import Wishlist
 from eventstore.mapper import RecordedEvent
 from projections.catalog.tables import products
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, decode_cursor, encode_cursor, naive_utc, zoned

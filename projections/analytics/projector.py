@@ -33,7 +33,7 @@ from domain.identity import User
 from domain.orders import Order, OrderLine, SellerOrder
 from eventstore.mapper import RecordedEvent
 from projections.analytics.facts import bump, carry, day_of, month_of
-from projections.runner import Projector
+from projections.projector import Projector
 
 
 class AnalyticsProjector(Projector):

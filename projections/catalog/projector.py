@@ -20,7 +20,7 @@ from domain.sellers import Seller
 from domain.shipping import ShippingProfile
 from eventstore.mapper import RecordedEvent
 from projections.catalog import variants
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.store import naive_utc
 
 # A product row's revision columns when no revision waits or was rejected.

@@ -18,7 +18,7 @@ from domain.payouts import Payout
 from eventstore.mapper import RecordedEvent
 from projections.ledger.tables import ledger_accounts, ledger_entries, ledger_transfers, payouts
 from projections.orders.tables import orders, refunds, seller_orders
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
 

@@ -19,7 +19,7 @@ from domain.refunds import Refund
 from domain.returns import Return
 from eventstore.mapper import RecordedEvent
 from projections.analytics.facts import bump, day_of
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.store import naive_utc
 
 

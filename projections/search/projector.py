@@ -23,7 +23,7 @@ from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.catalog.tables import product_variants, products
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.search.port import DocumentSink, ProductDocument, Removal
 
 

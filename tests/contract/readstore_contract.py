@@ -26,15 +26,10 @@ from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
 from eventstore.sqlite import EVENTS_TABLE
+from projections.group import ProjectionGroup
 from projections.identity import tenants
-from projections.runner import (
-    EffectUnavailable,
-    ProjectionFailed,
-    ProjectionGroup,
-    ProjectionRunner,
-    Projector,
-    ReplayFailed,
-)
+from projections.projector import EffectUnavailable, Projector
+from projections.runner import ProjectionFailed, ProjectionRunner, ReplayFailed
 from projections.schema import idempotency_keys
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore, TrackingConflict

@@ -28,8 +28,9 @@ from eventstore.verify import Verifier
 from migrations import runner as read_migrations
 from projections.analytics.projector import AnalyticsProjector
 from projections.analytics.queries import AnalyticsQueries
-from projections.catalog.projector import CatalogProjector, SellersProjector
+from projections.catalog.projector import CatalogProjector
 from projections.catalog.queries import CatalogQueries
+from projections.catalog.sellers import SellersProjector
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.group import ProjectionGroup
 from projections.identity import IdentityProjector, IdentityQueries

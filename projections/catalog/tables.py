@@ -1,6 +1,7 @@
 """The tables of sellers and the catalog: the sellers projector writes `sellers`, `plans`,
-`plan_charges` and `shipping_rates`; the catalog projector the products, their variants and
-stock, stock alerts, reviews and seller ratings (projections/catalog/projector.py)."""
+`plan_charges` and `shipping_rates` (projections/catalog/sellers.py); the catalog projector the
+products, their variants and stock, stock alerts, reviews and seller ratings
+(projections/catalog/projector.py)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, 
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS
 from projections.notifications import Handled, NotificationsConsumer, forget_consumed
-from projections.orders.projector import CartsProjector, OrdersProjector
+from projections.orders.carts import CartsProjector
+from projections.orders.projector import OrdersProjector
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries, ProfilesProjector

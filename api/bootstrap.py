@@ -34,7 +34,8 @@ from projections.catalog.sellers import SellersProjector
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.group import ProjectionGroup
 from projections.identity import IdentityProjector, IdentityQueries
-from projections.ledger.projector import LedgerProjector, LedgerQueries
+from projections.ledger.projector import LedgerProjector
+from projections.ledger.queries import LedgerQueries
 from projections.mail import EmailPort, LoggingEmail, MailTemplates, SmtpEmail, TemplateProblem
 from projections.notifications import CONSUMER as NOTIFICATIONS
 from projections.notifications import KINDS as NOTIFIED_KINDS

@@ -47,7 +47,7 @@ from projections.analytics.queries import AnalyticsQueries
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoryQueries
 from projections.identity import IdentityQueries
-from projections.ledger.projector import LedgerQueries
+from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries

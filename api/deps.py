@@ -43,11 +43,11 @@ from eventstore.application import CommandResult
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from eventstore.verify import Verifier
+from projections.analytics.queries import AnalyticsQueries
 from projections.catalog.queries import CatalogQueries
 from projections.categories import CategoryQueries
 from projections.identity import IdentityQueries
-from projections.ledger import LedgerQueries
-from projections.orders.analytics import AnalyticsQueries
+from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles import ProfileQueries

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from projections.runner import Background
+from projections.background import Background
+from projections.schema import api_processes
+from projections.schema import idempotency_keys as keys
 from projections.store import ReadStore, naive_utc, utcnow
-from projections.tables import api_processes
-from projections.tables import idempotency_keys as keys
 
 log = logging.getLogger("velora.api")
 

@@ -12,8 +12,9 @@ from uuid import UUID
 from domain.audit import NothingQuarantined, StillFailing, UnknownProjector
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from projections.background import Background
 from projections.rebuild import ModelRebuildReport, Progress, quiet, rebuild_models
-from projections.runner import Background, ProjectionRunner, ReplayFailed
+from projections.runner import ProjectionRunner, ReplayFailed
 from projections.search.port import SearchIndex
 from projections.search.rebuild import RebuildReport, rebuild_search
 from projections.store import ReadStore

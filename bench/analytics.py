@@ -244,7 +244,7 @@ def caught_up(
     began = time.perf_counter()
     while time.perf_counter() - began < limit_s:
         rows = client.get("/v1/ops/projections", headers={"Authorization": f"Bearer {root}"}).json()
-        lag = {r["name"]: r["lag"] for r in rows if r["name"] in ("orders", "carts", "sellers")}
+        lag = {r["name"]: r["lag"] for r in rows if r["name"] in ("analytics", "carts", "sellers")}
         if lag and not any(lag.values()):
             return time.perf_counter() - began
         time.sleep(poll_s)

@@ -36,11 +36,11 @@ from adapters.search.tantivy import TantivyIndex
 from bench import report
 from eventstore.log import open_event_log
 from migrations import runner as read_migrations
+from projections.catalog.tables import products
 from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.rebuild import rebuild_search
 from projections.store import ReadStore, make_engine
-from projections.tables import products
 
 TENANTS = {
     "USD": UUID("00000000-0000-4000-8000-000000000001"),

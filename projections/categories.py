@@ -11,10 +11,24 @@ from sqlalchemy.engine import Connection
 from domain.categories import CategoryTree
 from domain.names import name_key
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.catalog.tables import products
+from projections.projector import Projector
+from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import ReadStore, naive_utc, zoned
-from projections.tables import categories, products
+
+categories = sa.Table(
+    "categories",
+    metadata,
+    sa.Column("category_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_categories_tenant", "tenant_id", "created_position"),
+)
 
 
 class CategoriesProjector(Projector):

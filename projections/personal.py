@@ -8,20 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.money import money_json
-from projections.profiles import address_json, profile_json
+from projections.catalog.tables import reviews, sellers
+from projections.identity import users
+from projections.orders.tables import carts, orders, refunds
+from projections.profiles import address_json, addresses, profile_json, profiles
 from projections.scope import TenantScope
 from projections.store import ReadStore, zoned
-from projections.tables import (
-    addresses,
-    carts,
-    orders,
-    profiles,
-    refunds,
-    reviews,
-    sellers,
-    users,
-    wishlist_items,
-)
+from projections.wishlists import wishlist_items
 
 
 def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:

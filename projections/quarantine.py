@@ -29,7 +29,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.engine import Connection
 
-from projections.tables import projection_quarantine as q
+from projections.schema import projection_quarantine as q
 
 # Faults of the read store itself, whatever the event: never blamed on a tenant.
 _STORE_FAULTS = (

@@ -29,9 +29,11 @@ from sqlalchemy.engine import Connection
 from eventstore.locks import Busy, LockLost, StillHeld, file_lock
 from eventstore.log import EventLog
 from projections import quarantine
-from projections.runner import ProjectionRunner, Projector, link
+from projections.projector import Projector
+from projections.runner import ProjectionRunner, link
+from projections.schema import SHADOW_SUFFIX
 from projections.store import ReadStore
-from projections.tables import LIVE, SHADOW_SUFFIX
+from projections.tables import LIVE
 
 Progress = Callable[[str, int, int], None]
 PAUSED_BY = "rebuild"

@@ -5,87 +5,37 @@ crash at any point neither loses nor doubles an effect. If a batch fails, the ru
 event at a time to commit everything before the bad event; the bad event's tenant is then
 quarantined in that projector (projections/quarantine.py) and the rest of the log goes on.
 Only an event no tenant can be told of stops the projector, recorded, until an operator acts.
-The threads are supervised (`Background`): a loop that dies starts again after a back-off."""
+What a projector is: projections/projector.py; many of them run from one thread as a group
+(projections/group.py); the threads are supervised (projections/background.py)."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
-import threading
-import time
 from collections.abc import Iterable, Sequence
-from functools import singledispatchmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.engine import Connection
 
-from domain.base import topics_of
 from eventstore.log import EventLog
 from eventstore.mapper import RecordedEvent
 from projections import quarantine
+from projections.background import Background
+from projections.projector import EffectUnavailable, Projector
 from projections.quarantine import blames_event
+from projections.schema import projection_tracking
 from projections.store import ReadStore, TrackingConflict, utcnow
-from projections.tables import LIVE, SHADOW_SUFFIX, Tables, projection_tracking
+
+if TYPE_CHECKING:
+    from projections.group import ProjectionGroup
 
 log = logging.getLogger("velora.projections")
-
-
-class EffectUnavailable(RuntimeError):
-    """A projector's outside effect (a search engine, say) cannot be reached for now."""
-
 
 # Failures of the store itself (connection lost, server gone) or of a projector's outside effect:
 # retried, never blamed on an event.
 TRANSIENT = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, EffectUnavailable)
-
-
-class Projector:
-    """Folds events into read-model rows. Each subclass defines its own `apply` as a
-    singledispatchmethod with one handler per event class; events without one are passed over
-    (and never even decoded)."""
-
-    name: str = ""
-    # Projectors whose read models this one reads. It never moves past their positions, so what
-    # it reads of them always includes the effect of the event it is applying.
-    upstream: tuple[str, ...] = ()
-    # The read-model tables this projector alone writes: what a rebuild of it fills and swaps.
-    writes: tuple[str, ...] = ()
-    # At most one batch per this many seconds in a running group (0: every batch). For a sink
-    # whose every batch has a fixed cost whatever its size, as a search index's commit has.
-    pace_s: float = 0.0
-
-    def __init__(self, tables: Tables = LIVE) -> None:
-        self.tables = tables
-
-    def shadow(self, tables: Tables, rebuilding: Iterable[str]) -> Projector:
-        """The same projector writing into a rebuild's shadow tables under its own tracking
-        row, and reading the upstream models that are rebuilt with it from their shadows."""
-        rebuilt = set(rebuilding)
-        copy = type(self)(tables)
-        copy.name = self.name + SHADOW_SUFFIX
-        copy.upstream = tuple(u + SHADOW_SUFFIX if u in rebuilt else u for u in self.upstream)
-        return copy
-
-    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
-        raise NotImplementedError
-
-    def start_batch(self) -> None:
-        """Called before the first event of each batch."""
-
-    def end_batch(self, conn: Connection) -> None:
-        """Called after the last event of a batch, before its position commits. A projector
-        with an effect outside the read store makes it durable here: if that fails, the batch
-        and its position roll back and are applied again."""
-
-    def topics(self) -> frozenset[str]:
-        dispatch = inspect.getattr_static(type(self), "apply")
-        if not isinstance(dispatch, singledispatchmethod):
-            raise TypeError(f"{type(self).__name__}.apply must be a singledispatchmethod")
-        registry = dispatch.dispatcher.registry
-        return frozenset(t for cls in registry if cls is not object for t in topics_of(cls))
 
 
 class ProjectionFailed(RuntimeError):
@@ -97,84 +47,6 @@ class ProjectionFailed(RuntimeError):
             f"projector {projector!r} stopped at event {recorded.id} ({recorded.topic} "
             f"{recorded.originator_id} v{recorded.originator_version}): {cause!r}"
         )
-
-
-class Background:
-    """A daemon thread running `_loop` until `stop`; `wake` cuts its current wait short.
-
-    The thread is supervised: if `_loop` raises, the error is logged and kept in `crash`, and
-    the loop starts again after a back-off that doubles from RESTART_MIN_S up to RESTART_MAX_S,
-    so a database that lost a table for a moment stops the work only for that moment. `dead`
-    says, for /readyz, the operations view and the metrics, that a started thread is gone or
-    its loop is failing; `restarts` counts the restarts."""
-
-    RESTART_MIN_S = 0.5
-    RESTART_MAX_S = 10.0
-
-    def __init__(self, thread_name: str) -> None:
-        self.thread_name = thread_name
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._started = False
-        # The error the loop last died of, until it runs a round through again.
-        self.crash: str | None = None
-        self.restarts = 0
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._started = True
-        self._thread = threading.Thread(target=self._supervised, name=self.thread_name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._started = False
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def dead(self) -> bool:
-        """Started and not stopped, yet its thread is gone or its loop keeps failing."""
-        return self._started and (not self.running or self.crash is not None)
-
-    def _supervised(self) -> None:
-        backoff_s = self.RESTART_MIN_S
-        while not self._stop.is_set():
-            began = time.monotonic()
-            try:
-                self._loop()
-                return
-            except Exception as e:
-                self.crash = f"{type(e).__name__}: {e}"[: quarantine.FAILURE_CHARS]
-                self.restarts += 1
-                if time.monotonic() - began > self.RESTART_MAX_S:
-                    backoff_s = self.RESTART_MIN_S  # it ran a while: a new trouble
-                log.error(
-                    "%s failed, starting again in %.1f s",
-                    self.thread_name,
-                    backoff_s,
-                    exc_info=True,
-                )
-            if self._stop.wait(backoff_s):
-                return
-            backoff_s = min(backoff_s * 2, self.RESTART_MAX_S)
-
-    def _ran(self) -> None:
-        """A round of the loop went through: whatever it died of before is over."""
-        self.crash = None
-
-    def _loop(self) -> None:
-        raise NotImplementedError
 
 
 class ProjectionRunner(Background):
@@ -476,144 +348,3 @@ class ReplayFailed(RuntimeError):
 def _tenant(recorded: RecordedEvent) -> str:
     """The tenant an event belongs to (every Velora event carries one)."""
     return str(getattr(recorded.event, "tenant_id", ""))
-
-
-class ProjectionGroup(Background):
-    """Runs several projectors from one thread. Each batch of the log is read once and each
-    event decoded once; the projectors apply it upstream first, and all their rows and positions
-    commit in one read-model transaction, so a projector still never passes those it reads from.
-
-    One thread instead of one per projector: every runner polled the log, the tracking rows and
-    its own transaction for every write, and their threads took the interpreter from the API.
-
-    A projector that is paused (a rebuild) is passed over, with whatever reads from it. If a
-    batch fails on an event, each projector runs it on its own: everything before the bad event
-    commits, the one that fails quarantines that event's tenant (projections/quarantine.py), as
-    do those that read from it, and every other tenant's events go on. A failure that is the
-    store's, not an event's, is raised to the supervisor, which starts the loop again later."""
-
-    def __init__(
-        self,
-        log_: EventLog,
-        store: ReadStore,
-        runners: Sequence[ProjectionRunner],
-        *,
-        batch_size: int = 500,
-        poll_interval_s: float = 0.25,
-    ) -> None:
-        self.log = log_
-        self.store = store
-        self.runners = list(runners)
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        super().__init__("projectors")
-        link(self.runners)
-        for runner in self.runners:
-            runner.group = self
-
-    def run_once(self, paced: bool = False) -> int:
-        """Applies the next batch for every projector that is not stopped (`paced`: and whose
-        pace allows one now). Returns how many events the furthest-behind of them moved past
-        (0: all caught up, or kept back)."""
-        members = [r for r in self.runners if r.failure is None]
-        if paced:
-            now = time.monotonic()
-            members = [r for r in members if now - r.applied_at >= r.projector.pace_s]
-        if not members:
-            return 0
-        positions = self.store.positions()
-        start = min(positions.get(r.name, 0) for r in members)
-        batch = self.log.read_raw(start, self.batch_size)
-        if not batch:
-            return 0
-        try:
-            with self.store.begin() as conn:
-                moved = self._apply(conn, members, positions, batch)
-            return moved
-        except TrackingConflict:
-            return 0  # another process ran one of these first; read again from where it is
-        except TRANSIENT:
-            raise
-        except Exception as e:
-            if not blames_event(e):
-                raise
-            return self._each_alone(members)
-
-    def _apply(
-        self,
-        conn: Connection,
-        members: list[ProjectionRunner],
-        positions: dict[str, int],
-        batch: Sequence[Any],
-    ) -> int:
-        decoded: dict[int, RecordedEvent] = {}
-        reached = dict(positions)
-        advanced: dict[str, int] = {}
-        moved = 0
-        # One statement locks the rows of every projector the batch takes further.
-        claimed = self.store.claim_all(
-            conn,
-            {
-                r.name: positions.get(r.name, 0)
-                for r in members
-                if batch[-1].id > positions.get(r.name, 0)
-            },
-        )
-        quarantined = quarantine.of(conn, claimed)
-        for runner in members:
-            if runner.name not in claimed:
-                continue
-            runner.quarantined = quarantined[runner.name]
-            position = positions.get(runner.name, 0)
-            events = [n for n in batch if n.id > position]
-            if runner.projector.upstream:
-                limit = min(reached.get(name, 0) for name in runner.projector.upstream)
-                events = [n for n in events if n.id <= limit]
-            if not events:
-                continue
-            runner._apply_all(conn, events, decoded)
-            runner.applied_at = time.monotonic()
-            reached[runner.name] = advanced[runner.name] = events[-1].id
-            moved = max(moved, len(events))
-        # Every claimed row is locked already: advancing them together cannot deadlock.
-        self.store.advance_all(conn, advanced)
-        return moved
-
-    def _each_alone(self, members: list[ProjectionRunner]) -> int:
-        moved = 0
-        for runner in members:
-            try:
-                moved += runner.run_once()
-            except ProjectionFailed:
-                moved += 1  # recorded and stopped; the others go on
-        return moved
-
-    def catch_up(self) -> int:
-        """Runs batches until every projector has reached the log's head as it was on entry."""
-        head, total = self.log.head(), 0
-        while True:
-            moved = self.run_once()
-            total += moved
-            if moved == 0 or all(
-                self.store.position(r.name) >= head for r in self.runners if r.failure is None
-            ):
-                return total
-
-    # -- as a background thread -----------------------------------------------------------------
-
-    def _loop(self) -> None:
-        backoff_s = self.poll_interval_s
-        while not self._stop.is_set():
-            try:
-                for runner in self.runners:
-                    if runner.failure is not None:
-                        runner.resumable()
-                moved = self.run_once(paced=True)
-                backoff_s = self.poll_interval_s
-                self._ran()
-            except TRANSIENT as e:
-                log.warning("projectors: store unavailable, retrying: %s", e)
-                moved, backoff_s = 0, min(backoff_s * 2, 5.0)
-            if moved == 0:
-                self._wake.wait(backoff_s if all(r.failure is None for r in self.runners) else 1.0)
-                self._wake.clear()

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from projections import quarantine
+from projections.schema import projection_tracking
 from projections.scope import TenantScope
-from projections.tables import projection_tracking
 
 MAX_LIMIT = 500
 _WRITE = "velora_write"

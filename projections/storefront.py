@@ -8,14 +8,30 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.storefront import PREFIX, PublishableKey
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.projector import Projector
+from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import publishable_keys
+
+# A marketplace's publishable keys as its admins list them: never the key or its digest (those
+# stay on the write side, where guests' keys are checked).
+publishable_keys = sa.Table(
+    "publishable_keys",
+    metadata,
+    sa.Column("key_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("hint", sa.String(8), nullable=False),  # the key's last characters
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Column("deleted_at", Timestamp, nullable=True),
+    sa.Index("ix_publishable_keys_tenant", "tenant_id", "created_position"),
+)
 
 
 class StorefrontProjector(Projector):

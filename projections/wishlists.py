@@ -7,16 +7,30 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.identity import User
 from domain.money import money_json
 from domain.wishlists import Wishlist
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.catalog.tables import products
+from projections.projector import Projector
+from projections.schema import Id, Timestamp, metadata
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, decode_cursor, encode_cursor, naive_utc, zoned
-from projections.tables import products, wishlist_items
+
+wishlist_items = sa.Table(
+    "wishlist_items",
+    metadata,
+    sa.Column("buyer_id", Id, primary_key=True),
+    sa.Column("product_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("added_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_wishlist_items_buyer", "tenant_id", "buyer_id", "created_position"),
+    sa.Index("ix_wishlist_items_product", "tenant_id", "product_id"),
+)
 
 
 class WishlistsProjector(Projector):

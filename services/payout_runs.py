@@ -18,7 +18,7 @@ from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from projections.catalog.queries import CatalogQueries
 from projections.identity import IdentityQueries
-from projections.ledger import LedgerQueries
+from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore

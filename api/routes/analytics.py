@@ -1,5 +1,5 @@
 """Analytics dashboards: a seller's own, and its marketplace's, as JSON or CSV
-(projections/orders/analytics.py says what each figure counts)."""
+(projections/analytics/queries.py says what each figure counts)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from api.policy import crosses_tenants
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from projections.orders.analytics import Range
+from projections.analytics.queries import Range
 
 router = APIRouter(tags=["analytics"])
 MAX_RANGE_DAYS = 731
@@ -168,7 +168,7 @@ def _answer(body: dict[str, Any], period: Range, format: str, name: str) -> Any:
     "/v1/sellers/{seller_id}/analytics",
     response_model=SellerAnalytics,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders", "carts", "sellers"))],
+    dependencies=[Depends(ReadAfter("analytics", "carts", "sellers"))],
 )
 def seller_analytics(
     seller_id: UUID,
@@ -199,7 +199,7 @@ def seller_analytics(
     "/v1/analytics/marketplace",
     response_model=MarketplaceAnalytics,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders", "sellers"))],
+    dependencies=[Depends(ReadAfter("analytics", "sellers"))],
 )
 def marketplace_analytics(
     analytics: AnalyticsQueriesDep,

@@ -16,7 +16,7 @@ from api.deps import Allowed, ReadAfter, ReadStoreDep, Scope
 from api.problems import Problem
 from api.security import Principal
 from domain.money import money_json
-from projections.orders.queries import sales_report
+from projections.analytics.queries import sales_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 MAX_RANGE_DAYS = 3660
@@ -44,7 +44,7 @@ class SalesReport(BaseModel):
     "/sales",
     response_model=SalesReport,
     responses={200: {"content": {"text/csv": {}}}},
-    dependencies=[Depends(ReadAfter("orders"))],
+    dependencies=[Depends(ReadAfter("analytics"))],
 )
 def sales(
     read_store: ReadStoreDep,

@@ -11,8 +11,9 @@ from api.wiring.media import MediaParts
 from api.wiring.platform import Wiring
 from eventstore.application import Contention
 from eventstore.log import EventLog
-from projections.catalog.projector import CatalogProjector, SellersProjector
+from projections.catalog.projector import CatalogProjector
 from projections.catalog.queries import CatalogQueries
+from projections.catalog.sellers import SellersProjector
 from projections.categories import CategoriesProjector, CategoryQueries
 from projections.store import ReadStore
 from services.catalog import CatalogApplication

@@ -10,7 +10,8 @@ from api.wiring.accounts import AccountParts
 from api.wiring.catalog import CatalogParts
 from api.wiring.orders import OrderParts
 from api.wiring.platform import Wiring
-from projections.ledger import LedgerProjector, LedgerQueries
+from projections.ledger.projector import LedgerProjector
+from projections.ledger.queries import LedgerQueries
 from services.disputes import DisputeApplication
 from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication

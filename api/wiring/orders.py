@@ -11,8 +11,10 @@ from api.security import TokenService
 from api.settings import Settings
 from api.wiring.platform import Wiring
 from domain.payments import PaymentProvider
-from projections.orders.analytics import AnalyticsQueries
-from projections.orders.projector import CartsProjector, OrdersProjector
+from projections.analytics.projector import AnalyticsProjector
+from projections.analytics.queries import AnalyticsQueries
+from projections.orders.carts import CartsProjector
+from projections.orders.projector import OrdersProjector
 from projections.orders.queries import OrderQueries
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
@@ -37,7 +39,7 @@ def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvide
 
 def wire_orders(wiring: Wiring) -> OrderParts:
     log, store = wiring.log, wiring.read_store
-    wiring.project(OrdersProjector(), CartsProjector())
+    wiring.project(OrdersProjector(), AnalyticsProjector(), CartsProjector())
     return OrderParts(
         checkout=CheckoutApplication(
             log, payment_provider(wiring.settings, wiring.tokens), on_recorded=wiring.recorded

@@ -10,7 +10,9 @@ from api.security import TokenService
 from api.settings import Settings
 from eventstore.currencies import install_iso_3166, install_iso_4217
 from eventstore.log import EventLog, open_event_log
-from projections.runner import ProjectionGroup, ProjectionRunner, Projector, link
+from projections.group import ProjectionGroup
+from projections.projector import Projector
+from projections.runner import ProjectionRunner, link
 from projections.store import ReadStore, make_engine
 
 

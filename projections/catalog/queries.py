@@ -7,6 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from projections.catalog.tables import (
+    plans,
+    product_variants,
+    products,
+    reviews,
+    seller_ratings,
+    sellers,
+    shipping_rates,
+    stock_alerts,
+)
 from projections.catalog.views import (
     plan_view,
     product_view,
@@ -17,16 +27,6 @@ from projections.catalog.views import (
 )
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned
-from projections.tables import (
-    plans,
-    product_variants,
-    products,
-    reviews,
-    seller_ratings,
-    sellers,
-    shipping_rates,
-    stock_alerts,
-)
 
 
 class CatalogQueries:

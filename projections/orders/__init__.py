@@ -1,3 +1,3 @@
-"""Orders, seller orders and carts as buyers and sellers see them: `projector` folds the log
-into the read models, `queries` reads them within a tenant scope, `views` shapes rows as API.md
-answers them."""
+"""Orders, seller orders and carts as buyers and sellers see them: `projector` and `carts` fold
+the log into the read models `tables` defines, `queries` reads them within a tenant scope,
+`views` shapes rows as API.md answers them."""

@@ -1,20 +1,18 @@
-"""The projectors of orders, seller orders and carts: each event of the log folded into its
-rows. An order's status is derived from its seller orders' by the domain's `order_status`.
-Beside them, the daily facts the analytics dashboards read (projections/orders/analytics.py)."""
+"""The orders projector: orders, seller orders, refunds and returns, each event of the log
+folded into its rows. An order's status is derived from its seller orders' by the domain's
+`order_status`. The dashboards' facts about them are the analytics projector's
+(projections/analytics/projector.py), which reads these rows; carts are the carts projector's
+(projections/orders/carts.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date
 from functools import singledispatchmethod
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Connection
 
-from domain.carts import Cart
 from domain.identity import User
-from domain.order_lines import OrderLine
 from domain.orders import Order, order_status
 from domain.personal import redacted
 from domain.refunds import Refund
@@ -22,9 +20,8 @@ from domain.returns import Return
 from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.projector import Projector
 from projections.store import naive_utc
-from projections.tables import FIRST_PURCHASE
 
 
 def seller_order_of(e: Any) -> str:
@@ -43,15 +40,6 @@ class OrdersProjector(Projector):
         "seller_orders",
         "refunds",
         "returns",
-        "sales_facts",
-        "seller_daily",
-        "seller_running",
-        "product_daily",
-        "variant_daily",
-        "product_running",
-        "buyer_days",
-        "buyer_day_counts",
-        "marketplace_daily",
     )
 
     @singledispatchmethod
@@ -196,93 +184,10 @@ class OrdersProjector(Projector):
                 .where(orders.c.order_id == str(e.order_id))
                 .values(shipping_amount=orders.c.shipping_amount + e.shipping_minor)
             )
-        self._seller_fact(conn, e.tenant_id, str(e.seller_id), day_of(e), e.currency, placed=1)
 
     @apply.register
     def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
         self._step(conn, e, "paid")
-        row = self._row(conn, e)
-        self._fact(conn, e, r, row, gmv=row.subtotal_amount, commission=row.commission_amount)
-        day, units, sold = day_of(e), 0, []
-        for line in row.lines:
-            units += int(line["quantity"])
-            product = {"product_id": str(line["product_id"])}
-            values = {"units": int(line["quantity"]), "gmv": int(line["line_total_minor"])}
-            key = product | {"day": day, "currency": row.currency}
-            bump(
-                conn,
-                self.tables.product_daily,
-                e.tenant_id,
-                key,
-                seller_id=row.seller_id,
-                title=str(line["title"])[:200],
-                **values,
-            )
-            sold.append((product | {"seller_id": row.seller_id}, values))
-            line_of = OrderLine.from_record(line)
-            bump(
-                conn,
-                self.tables.variant_daily,
-                e.tenant_id,
-                {"variant_id": str(line_of.variant_id), "day": day, "currency": row.currency},
-                product_id=str(line_of.product_id),
-                sku=line_of.sku[:64],
-                **values,
-            )
-        carry(conn, self.tables.product_running, e.tenant_id, row.currency, day, sold)
-        self._seller_fact(
-            conn, e.tenant_id, row.seller_id, day, row.currency, orders=1, units=units
-        )
-        self._buyer_active(conn, e.tenant_id, row.buyer_id, day)
-
-    def _seller_fact(
-        self,
-        conn: Connection,
-        tenant_id: object,
-        seller_id: str,
-        day: date,
-        currency: str,
-        **values: int,
-    ) -> None:
-        """Adds to the seller's figures for the day and to its running totals."""
-        key = {"seller_id": seller_id, "day": day, "currency": currency}
-        bump(conn, self.tables.seller_daily, tenant_id, key, **values)
-        seller = [({"seller_id": seller_id}, values)]
-        carry(conn, self.tables.seller_running, tenant_id, currency, day, seller)
-
-    def _buyer_active(self, conn: Connection, tenant_id: object, buyer_id: str, day: date) -> None:
-        """Notes a day the buyer paid for an order, linked to its day before (and a later day
-        noted first, should events arrive out of day order, linked to this one), and counts it
-        by the month of its day before."""
-        b = self.tables.buyer_days
-        theirs = (b.c.tenant_id == str(tenant_id), b.c.buyer_id == buyer_id)
-        if conn.execute(sa.select(sa.literal(1)).where(*theirs, b.c.day == day)).first():
-            return
-        before = conn.execute(
-            sa.select(sa.func.max(b.c.day)).where(*theirs, b.c.day < day)
-        ).scalar()
-        conn.execute(
-            b.insert().values(
-                tenant_id=str(tenant_id), day=day, buyer_id=buyer_id, previous_day=before
-            )
-        )
-        counts = self.tables.buyer_day_counts
-        bump(conn, counts, tenant_id, {"day": day, "previous_month": month_of(before)}, buyers=1)
-        after = conn.execute(sa.select(sa.func.min(b.c.day)).where(*theirs, b.c.day > day)).scalar()
-        if after is not None:
-            conn.execute(b.update().where(*theirs, b.c.day == after).values(previous_day=day))
-            moved = {"day": after, "previous_month": month_of(before)}
-            bump(conn, counts, tenant_id, moved, buyers=-1)
-            bump(conn, counts, tenant_id, moved | {"previous_month": month_of(day)}, buyers=1)
-
-    @apply.register
-    def _order_paid(self, e: Order.Paid, conn: Connection, r: RecordedEvent) -> None:
-        orders = self.tables.orders
-        currency = conn.execute(
-            sa.select(orders.c.currency).where(orders.c.order_id == str(e.originator_id))
-        ).scalar_one()
-        key = {"day": day_of(e), "currency": currency}
-        bump(conn, self.tables.marketplace_daily, e.tenant_id, key, orders=1)
 
     @apply.register
     def _shipped(self, e: SellerOrder.Shipped, conn: Connection, r: RecordedEvent) -> None:
@@ -366,12 +271,6 @@ class OrdersProjector(Projector):
             refunded_amount=row.subtotal_amount + row.shipping_amount,
             commission_reversed_amount=row.commission_amount,
         )
-        left = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(self.tables.sales_facts.c.commission), 0)).where(
-                self.tables.sales_facts.c.seller_order_id == seller_order_of(e)
-            )
-        ).scalar()
-        self._fact(conn, e, r, row, refunds=e.amount_minor, commission=-int(left or 0))
 
     @apply.register
     def _refunded_part(
@@ -399,14 +298,6 @@ class OrdersProjector(Projector):
         if e.from_escrow:
             values["escrow_status"] = "refunded" if whole else "partially_refunded"
         self._step(conn, e, "refunded" if whole else row.status, **values)
-        self._fact(
-            conn,
-            e,
-            r,
-            self._row(conn, e),
-            refunds=e.amount_minor,
-            commission=-e.commission_reversed_minor,
-        )
 
     @apply.register
     def _dispute_opened(
@@ -433,8 +324,8 @@ class OrdersProjector(Projector):
         conn: Connection,
         r: RecordedEvent,
     ) -> None:
-        """Won, nothing more; lost, the share is gone as a refund's would be (the dashboards
-        count it with refunds) and the seller's part of the fee is noted."""
+        """Won, nothing more; lost, the share is gone as a refund's would be and the seller's
+        part of the fee is noted."""
         row = self._row(conn, e)
         status, values = row.status, {"dispute_status": e.outcome}
         if e.outcome == "lost":
@@ -450,14 +341,6 @@ class OrdersProjector(Projector):
             if row.escrow_status in ("held", "partially_refunded"):
                 values["escrow_status"] = "refunded" if whole else "partially_refunded"
             status = "refunded" if whole else status
-            self._fact(
-                conn,
-                e,
-                r,
-                row,
-                refunds=row.dispute_amount,
-                commission=-row.dispute_commission_amount,
-            )
         self._step(conn, e, status, **values)
         self._order_disputed(conn, row.order_id, e.outcome)
 
@@ -569,36 +452,6 @@ class OrdersProjector(Projector):
         so = self.tables.seller_orders
         return conn.execute(sa.select(so).where(so.c.seller_order_id == seller_order_of(e))).one()
 
-    def _fact(
-        self,
-        conn: Connection,
-        e: Any,
-        r: RecordedEvent,
-        row: Any,
-        *,
-        gmv: int = 0,
-        commission: int = 0,
-        refunds: int = 0,
-    ) -> None:
-        conn.execute(
-            self.tables.sales_facts.insert().values(
-                created_position=r.position,
-                tenant_id=row.tenant_id,
-                seller_id=row.seller_id,
-                seller_order_id=row.seller_order_id,
-                day=day_of(e),
-                currency=row.currency,
-                gmv=gmv,
-                commission=commission,
-                refunds=refunds,
-            )
-        )
-        money = {"gmv": gmv, "commission": commission, "refunds": refunds}
-        day = day_of(e)
-        self._seller_fact(conn, row.tenant_id, row.seller_id, day, row.currency, **money)
-        key = {"day": day, "currency": row.currency}
-        bump(conn, self.tables.marketplace_daily, row.tenant_id, key, **money)
-
     def _escrow(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
         conn.execute(
             self.tables.seller_orders.update()
@@ -639,168 +492,3 @@ class OrdersProjector(Projector):
                 updated_at=naive_utc(e.timestamp),
             )
         )
-
-
-class CartsProjector(Projector):
-    name = "carts"
-    writes = ("carts", "cart_sellers")
-    # A cart line's seller is read from the catalog model, so that model must be at least as
-    # far along as this one.
-    upstream = ("catalog",)
-
-    @singledispatchmethod
-    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
-        """Other events do not touch the carts table."""
-
-    @apply.register
-    def _opened(self, e: Cart.Opened, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.carts.insert().values(
-                cart_id=str(e.originator_id),
-                tenant_id=str(e.tenant_id),
-                buyer_id=str(e.buyer_id),
-                status="open",
-                lines={},
-                created_at=naive_utc(e.timestamp),
-                updated_at=naive_utc(e.timestamp),
-                created_position=r.position,
-            )
-        )
-
-    @apply.register
-    def _quantity(self, e: Cart.QuantitySet, conn: Connection, r: RecordedEvent) -> None:
-        cart_id, carts = str(e.originator_id), self.tables.carts
-        lines = dict(
-            conn.execute(sa.select(carts.c.lines).where(carts.c.cart_id == cart_id)).scalar_one()
-        )
-        if e.quantity:
-            lines[str(e.variant_id)] = e.quantity
-            self._seller_carted(conn, e)
-        else:
-            lines.pop(str(e.variant_id), None)
-        conn.execute(
-            self.tables.carts.update()
-            .where(self.tables.carts.c.cart_id == cart_id)
-            .values(lines=lines, updated_at=naive_utc(e.timestamp))
-        )
-
-    @apply.register
-    def _checked_out(self, e: Cart.CheckedOut, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.carts.update()
-            .where(self.tables.carts.c.cart_id == str(e.originator_id))
-            .values(
-                status="checked_out", order_id=str(e.order_id), updated_at=naive_utc(e.timestamp)
-            )
-        )
-
-    def _seller_carted(self, conn: Connection, e: Cart.QuantitySet) -> None:
-        """Counts the cart once for the product's seller, on the day its first product went in."""
-        products = self.tables.products
-        seller_id = conn.execute(
-            sa.select(products.c.seller_id).where(products.c.product_id == str(e.product_id))
-        ).scalar()
-        if seller_id is not None:
-            key = {"cart_id": str(e.originator_id), "seller_id": seller_id}
-            bump(conn, self.tables.cart_sellers, e.tenant_id, key, day=day_of(e))
-
-
-def day_of(e: Any) -> date:
-    """The UTC day an event happened on: the day the dashboards count it."""
-    return e.timestamp.astimezone(UTC).date()  # type: ignore[no-any-return]
-
-
-def month_of(day: date | None) -> date:
-    """The first day of the day's month; FIRST_PURCHASE for no day."""
-    return FIRST_PURCHASE if day is None else day.replace(day=1)
-
-
-def carry(
-    conn: Connection,
-    table: sa.Table,
-    tenant_id: object,
-    currency: str,
-    day: date,
-    rows: list[tuple[dict[str, Any], dict[str, int]]],
-) -> None:
-    """Adds each (key, values) to the key's running totals in `table` (seller_running,
-    product_running) for the day's month and every later month the tenant has totals in. A
-    month's first figures start its rows as a copy of the month's before it, so each month
-    holds every key that has figures by its end."""
-    month = day.replace(day=1)
-    ours = (table.c.tenant_id == str(tenant_id), table.c.currency == currency)
-
-    def last_month(*where: Any) -> date | None:
-        return conn.execute(sa.select(sa.func.max(table.c.month)).where(*ours, *where)).scalar()
-
-    latest = last_month()
-    if latest is not None and latest > month:  # out of day order: later months hold it too
-        months = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
-        later = list(conn.execute(months.order_by(table.c.month)).scalars())
-    else:
-        later = [month] if latest == month else []
-    if not later or later[0] != month:  # the month's first figures: it starts as the last one
-        since = last_month(table.c.month < month)
-        if since is not None:
-            copied = [c.name for c in table.columns]
-            conn.execute(
-                table.insert().from_select(
-                    copied,
-                    sa.select(
-                        *(
-                            sa.literal(month).label(c) if c == "month" else table.c[c]
-                            for c in copied
-                        )
-                    ).where(*ours, table.c.month == since),
-                )
-            )
-        later.insert(0, month)
-    for key, values in rows:
-        for held_month in later:
-            key_then = key | {"month": held_month, "currency": currency}
-            bump(conn, table, tenant_id, key_then, **values)
-
-
-_UPSERTS: dict[tuple[sa.Table, str, tuple[str, ...]], Any] = {}
-
-
-def bump(
-    conn: Connection, table: sa.Table, tenant_id: object, key: dict[str, Any], **values: Any
-) -> None:
-    """Adds the integer `values` to the row with `key`, or makes it with them: one upsert, built
-    once per table and kind of change, where the database has one. A row that exists keeps its
-    other values (non-integers given are set only on making it)."""
-    counters = {
-        c.name: 0
-        for c in table.columns
-        if isinstance(c.type, sa.Integer) and c.name not in key and not c.primary_key
-    }
-    row = {"tenant_id": str(tenant_id), **key, **counters, **values}
-    adds = tuple(k for k, v in values.items() if type(v) is int and v)
-    dialect = conn.dialect.name
-    upsert = _UPSERTS.get((table, dialect, adds))
-    if upsert is None and dialect == "sqlite":
-        insert = sqlite.insert(table)
-        keys = [c.name for c in table.primary_key.columns]
-        upsert = (
-            insert.on_conflict_do_update(
-                index_elements=keys, set_={k: table.c[k] + insert.excluded[k] for k in adds}
-            )
-            if adds
-            else insert.on_conflict_do_nothing(index_elements=keys)
-        )
-    elif upsert is None and dialect in ("mysql", "mariadb"):
-        on_mysql = mysql.insert(table)
-        upsert = on_mysql.on_duplicate_key_update(
-            {k: table.c[k] + on_mysql.inserted[k] for k in adds}
-            or {"tenant_id": on_mysql.inserted.tenant_id}
-        )
-    if upsert is not None:
-        _UPSERTS[(table, dialect, adds)] = upsert
-        conn.execute(upsert, row)
-        return
-    where = [table.c.tenant_id == str(tenant_id), *(table.c[k] == v for k, v in key.items())]
-    if conn.execute(sa.select(sa.literal(1)).where(*where)).first() is None:
-        conn.execute(table.insert().values(row))
-    elif adds:
-        conn.execute(table.update().where(*where).values({k: table.c[k] + row[k] for k in adds}))

@@ -3,14 +3,15 @@ all within the caller's tenant scope."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from domain.money import money_json
 from domain.shipping import charge
+from projections.catalog.tables import plan_charges, product_variants, products, shipping_rates
+from projections.orders.tables import carts, orders, refunds, returns, seller_orders
 from projections.orders.views import (
     earnings_line,
     plan_fee_line,
@@ -19,18 +20,6 @@ from projections.orders.views import (
 )
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, encode_cursor, naive_utc, zoned
-from projections.tables import (
-    carts,
-    orders,
-    plan_charges,
-    product_variants,
-    products,
-    refunds,
-    returns,
-    sales_facts,
-    seller_orders,
-    shipping_rates,
-)
 
 
 class OrderQueries:
@@ -355,36 +344,3 @@ class OrderQueries:
             "created_at": zoned(row["created_at"]),
             "updated_at": zoned(row["updated_at"]),
         }
-
-
-def sales_report(
-    store: ReadStore, scope: TenantScope, *, start: date, end: date, group_by: str
-) -> Iterator[dict[str, Any]]:
-    """GMV, commission, refunds and net per seller or per day over [start, end], streamed from
-    the database in key order, so a long range never sits in memory at once."""
-    f = sales_facts
-    key = f.c.seller_id if group_by == "seller" else f.c.day
-    stmt = (
-        scope.select(f, f.c.day >= start, f.c.day <= end)
-        .with_only_columns(
-            key.label("key"),
-            f.c.currency,
-            sa.func.sum(f.c.gmv),
-            sa.func.sum(f.c.commission),
-            sa.func.sum(f.c.refunds),
-        )
-        .group_by(key, f.c.currency)
-        .order_by(key, f.c.currency)
-    )
-    with store.read() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
-        for group, currency, gmv, commission, refunded in result:
-            gmv, commission, refunded = int(gmv), int(commission), int(refunded)
-            yield {
-                group_by: str(group),
-                "currency": currency,
-                "gmv": gmv,
-                "commission": commission,
-                "refunds": refunded,
-                "net": gmv - refunded - commission,
-            }

@@ -44,7 +44,7 @@ from itertools import combinations, product
 from typing import Any, Literal, Protocol
 
 from domain.names import name_key
-from projections.runner import EffectUnavailable
+from projections.projector import EffectUnavailable
 from projections.scope import TenantScope
 
 Sort = Literal["relevance", "price_asc", "price_desc", "newest", "featured"]

@@ -22,9 +22,9 @@ from domain.inventory import Stock
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
-from projections.runner import Projector
+from projections.catalog.tables import product_variants, products
+from projections.projector import Projector
 from projections.search.port import DocumentSink, ProductDocument, Removal
-from projections.tables import product_variants, products
 
 
 def searchable(row: Mapping[Any, Any]) -> bool:

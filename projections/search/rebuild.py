@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from eventstore.log import EventLog
+from projections.catalog.tables import products
 from projections.rebuild import Progress, quiet
 from projections.runner import ProjectionRunner
 from projections.search.port import Rebuild, SearchIndex
 from projections.search.projector import SearchProjector, changes, variants_of
 from projections.store import ReadStore
-from projections.tables import products
 
 SNAPSHOT_BATCH = 1000
 

@@ -26,17 +26,14 @@ from eventstore.application import VeloraApplication
 from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
 from eventstore.sqlite import EVENTS_TABLE
-from projections.runner import (
-    EffectUnavailable,
-    ProjectionFailed,
-    ProjectionGroup,
-    ProjectionRunner,
-    Projector,
-    ReplayFailed,
-)
+from projections.group import ProjectionGroup
+from projections.identity import tenants
+from projections.projector import EffectUnavailable, Projector
+from projections.runner import ProjectionFailed, ProjectionRunner, ReplayFailed
+from projections.schema import idempotency_keys
 from projections.scope import TenantScope
 from projections.store import InvalidCursor, ReadStore, TrackingConflict
-from projections.tables import idempotency_keys, metadata, tenants
+from projections.tables import metadata
 from tests.aggregates import Beacon, Counter
 from tests.contract.eventstore_contract import ctx
 

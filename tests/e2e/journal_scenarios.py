@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import projections.ledger
+import projections.ledger.queries
 from api.bootstrap import Container
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.money_scenarios import accounts, balanced
@@ -136,7 +136,7 @@ class JournalScenarios(Shop):
         assert later["closing"] == [r | {"date": later["to"]} for r in body["closing"]]
 
         # Read a few lines at a time, it is the same journal.
-        monkeypatch.setattr(projections.ledger, "JOURNAL_CHUNK", 3)
+        monkeypatch.setattr(projections.ledger.queries, "JOURNAL_CHUNK", 3)
         assert journal(api, finance, m.tenant_id, today - timedelta(days=1), today) == body
 
         # The same as CSV, a record per row.

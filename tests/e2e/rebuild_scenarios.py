@@ -15,11 +15,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from api.bootstrap import Container
+from projections.catalog.tables import products
+from projections.ledger.tables import ledger_accounts
 from projections.rebuild import PAUSED_BY, RETIRED_SUFFIX
+from projections.schema import SHADOW_SUFFIX
 from projections.scope import TenantScope
 from projections.search.port import ProductDocument, SearchQuery
 from projections.search.projector import changes
-from projections.tables import LIVE, SHADOW_SUFFIX, ledger_accounts, metadata, products
+from projections.tables import LIVE, metadata
 from tests.e2e.backends import VELORA, cli_env
 from tests.e2e.client import Api
 from tests.e2e.shop import Shop

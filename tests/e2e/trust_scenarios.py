@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from api.bootstrap import Container
 from domain.roles import Role
-from projections.tables import idempotency_keys
+from projections.schema import idempotency_keys
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import Shop

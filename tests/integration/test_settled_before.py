@@ -25,8 +25,8 @@ from domain.returns import ReceivedLine
 from domain.seller_orders import SellerOrder
 from domain.settlement import EscrowStatus, Settlement, settlement_id
 from eventstore.context import CommandContext
+from projections.orders.tables import seller_orders
 from projections.scope import TenantScope
-from projections.tables import seller_orders
 from services.settlements import settlement_of
 from tests.conftest import built, make_settings
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from api.bootstrap import Container
 from domain.inventory import Stock
 from domain.money import Money
-from projections.tables import products
+from projections.catalog.tables import products
 from tests.integration.checkout_race import ctx, race_checkouts
 
 BUYERS, UNITS = 50, 7

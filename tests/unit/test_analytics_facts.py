@@ -21,7 +21,7 @@ from domain.carts import Cart
 from domain.order_lines import PricedLine
 from domain.orders import Order, place
 from eventstore.context import CommandContext
-from projections.orders.analytics import Range
+from projections.analytics.queries import Range
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
 

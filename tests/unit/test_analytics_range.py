@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from projections.orders.analytics import Range, _through
+from projections.analytics.queries import Range, _through
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,9 @@ from domain.roles import InvalidRoles, RoleNotGrantable
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
 from migrations import runner as migrate
-from projections.identity import IdentityProjector
+from projections.identity import IdentityProjector, tenants, users
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
-from projections.tables import tenants, users
 from services.account_mail import AccountMail
 from services.identity import IdentityApplication
 

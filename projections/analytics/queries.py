@@ -1,4 +1,4 @@
-"""The analytics dashboards, read from the facts the order and cart projectors keep per day
+"""The analytics dashboards, read from the facts the analytics and cart projectors keep per day
 (`seller_daily`, `product_daily`, `buyer_days`, `marketplace_daily`, `cart_sellers`), as
 running totals through each month (`seller_running`, `product_running`), and as per-day counts
 of buyers by the month of their day before (`buyer_day_counts`).
@@ -11,11 +11,11 @@ orders: the marketplace's series is a row per day; its best sellers and products
 totals through the range's end less those through the day before it (two months' rows and at
 most half a month of days at each end); its active buyers are each buyer's first day in the
 range (the day whose previous one falls before it), summed per day and month, so no DISTINCT is
-needed."""
+needed. The sales report (`sales_report`) sums each seller order's money facts (`sales_facts`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,21 +24,21 @@ import sqlalchemy as sa
 
 from domain.commission import BPS_DENOMINATOR
 from domain.money import divide_half_even, money_json
-from projections.scope import TenantScope
-from projections.store import ReadStore
-from projections.tables import (
+from projections.analytics.tables import (
     buyer_day_counts,
     buyer_days,
-    cart_sellers,
     marketplace_daily,
     product_daily,
     product_running,
-    products,
+    sales_facts,
     seller_daily,
     seller_running,
-    sellers,
     variant_daily,
 )
+from projections.catalog.tables import products, sellers
+from projections.orders.tables import cart_sellers
+from projections.scope import TenantScope
+from projections.store import ReadStore
 
 TOP = 10
 INTERVALS = ("day", "week", "month")
@@ -397,6 +397,39 @@ class AnalyticsQueries:
             }
             for r in rows
         ]
+
+
+def sales_report(
+    store: ReadStore, scope: TenantScope, *, start: date, end: date, group_by: str
+) -> Iterator[dict[str, Any]]:
+    """GMV, commission, refunds and net per seller or per day over [start, end], streamed from
+    the database in key order, so a long range never sits in memory at once."""
+    f = sales_facts
+    key = f.c.seller_id if group_by == "seller" else f.c.day
+    stmt = (
+        scope.select(f, f.c.day >= start, f.c.day <= end)
+        .with_only_columns(
+            key.label("key"),
+            f.c.currency,
+            sa.func.sum(f.c.gmv),
+            sa.func.sum(f.c.commission),
+            sa.func.sum(f.c.refunds),
+        )
+        .group_by(key, f.c.currency)
+        .order_by(key, f.c.currency)
+    )
+    with store.read() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+        for group, currency, gmv, commission, refunded in result:
+            gmv, commission, refunded = int(gmv), int(commission), int(refunded)
+            yield {
+                group_by: str(group),
+                "currency": currency,
+                "gmv": gmv,
+                "commission": commission,
+                "refunds": refunded,
+                "net": gmv - refunded - commission,
+            }
 
 
 def _through(day: date, today: date) -> tuple[date, tuple[date, date] | None, int]:

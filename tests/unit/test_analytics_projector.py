@@ -18,7 +18,10 @@ from alembic import command
 from api.bootstrap import Container
 from domain.carts import Cart
 from domain.identity import User
-from domain.orders import Order, PricedLine, SellerOrder, place
+from domain.order_lines import PricedLine
+from domain.orders import Order, place
+from domain.seller_orders import SellerOrder
+from domain.settlement import Settlement
 from eventstore.context import CommandContext
 from migrations.runner import alembic_config
 from projections.analytics.queries import Range
@@ -74,15 +77,18 @@ def _placed(
     return order, parts
 
 
-def _pay(container: Container, order: Order, parts: list[SellerOrder]) -> SellerOrder:
+def _pay(container: Container, order: Order, parts: list[SellerOrder]) -> Settlement:
+    """Pays the order; the settlement of its first seller order."""
     order.pay("ch")
+    settlements = []
     for part in parts:
         part.pay()
-    container.checkout.record(CTX, order, *parts)
-    return parts[0]
+        settlements.append(Settlement.fund(part))
+    container.checkout.record(CTX, order, *parts, *settlements)
+    return settlements[0]
 
 
-def _paid_order(container: Container, tenant: UUID, buyer: UUID, amount: int) -> SellerOrder:
+def _paid_order(container: Container, tenant: UUID, buyer: UUID, amount: int) -> Settlement:
     return _pay(container, *_placed(container, tenant, buyer, amount))
 
 
@@ -169,7 +175,7 @@ def test_an_upgraded_store_starts_analytics_where_orders_stood_and_counts_nothin
         ).all()
         kept = conn.execute(
             sa.select(analytics_seller_orders.c.dispute_amount).where(
-                analytics_seller_orders.c.seller_order_id == str(disputed.id)
+                analytics_seller_orders.c.seller_order_id == str(disputed.seller_order_id)
             )
         ).scalar_one()
     assert copied == [(held, "reads orders, which quarantined this tenant: boom")]

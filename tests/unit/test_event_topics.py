@@ -14,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing import utils as topics
 from eventsourcing.utils import clear_topic_cache
 
 from domain.catalog import Product, SkuClaim, VariantRef
@@ -24,6 +25,15 @@ from domain.tenant_settings import PayoutSchedule
 from eventstore.application import VeloraApplication
 from eventstore.context import CommandContext
 from eventstore.log import EventLog, open_event_log
+
+
+@pytest.fixture(autouse=True)
+def topic_cache_restored() -> Iterator[None]:
+    """The cache `reloaded` clears also holds the old topics moved classes registered when
+    their modules were imported (domain/base.formerly): it is put back for the tests after."""
+    kept = dict(topics._topic_cache)
+    yield
+    topics._topic_cache.update(kept)
 
 
 @pytest.fixture

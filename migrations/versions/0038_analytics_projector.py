@@ -39,9 +39,11 @@ KEPT = (
     "seller_id",
     "buyer_id",
     "currency",
-    "dispute_amount",
-    "dispute_commission_amount",
+    "dispute_share_amount",
+    "dispute_share_commission_amount",
 )
+# The same columns of seller_orders, as they were named until 0039.
+FROM = (*KEPT[:-2], "dispute_amount", "dispute_commission_amount")
 
 tracking = sa.table(
     "projection_tracking",
@@ -70,13 +72,15 @@ def upgrade() -> None:
         sa.Column("seller_id", Id, nullable=False),
         sa.Column("buyer_id", Id, nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
-        sa.Column("dispute_amount", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("dispute_commission_amount", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("dispute_share_amount", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column(
+            "dispute_share_commission_amount", sa.BigInteger, nullable=False, server_default="0"
+        ),
     )
     op.create_index("ix_analytics_seller_orders_order", "analytics_seller_orders", ["order_id"])
     conn = op.get_bind()
     kept = sa.table("analytics_seller_orders", *(sa.column(c) for c in KEPT))
-    seller_orders = sa.table("seller_orders", *(sa.column(c) for c in KEPT))
+    seller_orders = sa.table("seller_orders", *(sa.column(c) for c in FROM))
     conn.execute(kept.insert().from_select(KEPT, sa.select(*seller_orders.c)))
     conn.execute(
         tracking.insert().from_select(

@@ -188,7 +188,10 @@ class AnalyticsProjector(Projector):
         conn.execute(
             ours.update()
             .where(ours.c.seller_order_id == seller_order_of(e))
-            .values(dispute_amount=e.amount_minor, dispute_commission_amount=e.commission_minor)
+            .values(
+                dispute_share_amount=e.amount_minor,
+                dispute_share_commission_amount=e.commission_minor,
+            )
         )
 
     @apply.register
@@ -207,8 +210,8 @@ class AnalyticsProjector(Projector):
             e,
             r,
             ours,
-            refunds=ours.dispute_amount,
-            commission=-ours.dispute_commission_amount,
+            refunds=ours.dispute_share_amount,
+            commission=-ours.dispute_share_commission_amount,
         )
 
     def _ours(self, conn: Connection, e: Any) -> Any:

@@ -39,9 +39,15 @@ analytics_seller_orders = sa.Table(
     sa.Column("seller_id", Id, nullable=False),
     sa.Column("buyer_id", Id, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("dispute_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column(
-        "dispute_commission_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+        "dispute_share_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column(
+        "dispute_share_commission_amount",
+        sa.BigInteger,
+        nullable=False,
+        server_default="0",
+        info=MONEY,
     ),
     sa.Index("ix_analytics_seller_orders_order", "order_id"),
 )

@@ -150,7 +150,10 @@ class LedgerQueries:
                     so.c.currency == currency,
                 ).with_only_columns(
                     sa.func.coalesce(
-                        sa.func.sum(so.c.dispute_amount - so.c.dispute_commission_amount), 0
+                        sa.func.sum(
+                            so.c.dispute_share_amount - so.c.dispute_share_commission_amount
+                        ),
+                        0,
                     )
                 )
             ).scalar()

@@ -282,13 +282,13 @@ class OrdersProjector(Projector):
                 so.c.subtotal_amount,
                 so.c.shipping_amount,
                 so.c.refunded_amount,
-                so.c.disputed_amount,
+                so.c.dispute_lost_amount,
                 so.c.status,
                 so.c.commission_reversed_amount,
             ).where(so.c.seller_order_id == seller_order_of(e))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
-        whole = refunded + row.disputed_amount == row.subtotal_amount + row.shipping_amount
+        whole = refunded + row.dispute_lost_amount == row.subtotal_amount + row.shipping_amount
         values: dict[str, Any] = {
             "refunded_amount": refunded,
             "commission_reversed_amount": (
@@ -312,8 +312,8 @@ class OrdersProjector(Projector):
             e,
             row.status,
             dispute_status="open",
-            dispute_amount=e.amount_minor,
-            dispute_commission_amount=e.commission_minor,
+            dispute_share_amount=e.amount_minor,
+            dispute_share_commission_amount=e.commission_minor,
         )
         self._order_disputed(conn, row.order_id, "open")
 
@@ -329,12 +329,12 @@ class OrdersProjector(Projector):
         row = self._row(conn, e)
         status, values = row.status, {"dispute_status": e.outcome}
         if e.outcome == "lost":
-            taken = row.refunded_amount + row.disputed_amount + row.dispute_amount
+            taken = row.refunded_amount + row.dispute_lost_amount + row.dispute_share_amount
             whole = taken == row.subtotal_amount + row.shipping_amount
             values |= {
-                "disputed_amount": row.disputed_amount + row.dispute_amount,
+                "dispute_lost_amount": row.dispute_lost_amount + row.dispute_share_amount,
                 "commission_reversed_amount": (
-                    row.commission_reversed_amount + row.dispute_commission_amount
+                    row.commission_reversed_amount + row.dispute_share_commission_amount
                 ),
                 "dispute_fee_amount": row.dispute_fee_amount + e.fee_minor,
             }
@@ -478,12 +478,12 @@ class OrdersProjector(Projector):
             sa.select(so.c.order_id).where(so.c.seller_order_id == so_id)
         ).scalar_one()
         parts = conn.execute(
-            sa.select(so.c.status, so.c.refunded_amount, so.c.disputed_amount).where(
+            sa.select(so.c.status, so.c.refunded_amount, so.c.dispute_lost_amount).where(
                 so.c.order_id == order_id
             )
         ).all()
         statuses = [p.status for p in parts]
-        refunded_any = any(p.refunded_amount or p.disputed_amount for p in parts)
+        refunded_any = any(p.refunded_amount or p.dispute_lost_amount for p in parts)
         conn.execute(
             self.tables.orders.update()
             .where(self.tables.orders.c.order_id == order_id)

@@ -73,11 +73,17 @@ seller_orders = sa.Table(
     # The latest dispute of the charge: its status, this seller order's share of it, and the
     # commission's part of that share; then what lost disputes took and the fees borne.
     sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
-    sa.Column("dispute_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column(
-        "dispute_commission_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+        "dispute_share_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
     ),
-    sa.Column("disputed_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column(
+        "dispute_share_commission_amount",
+        sa.BigInteger,
+        nullable=False,
+        server_default="0",
+        info=MONEY,
+    ),
+    sa.Column("dispute_lost_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("dispute_fee_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     # What the buyer paid to ship it (escrowed for the seller with the items), and the rate
     # chosen: {rate_id, name, min_days, max_days} (null: the seller ships free, without rates).

@@ -44,8 +44,8 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
             None
             if row["dispute_status"] == "none"
             else {
-                "amount": money_json(row["dispute_amount"], currency),
-                "lost": money_json(row["disputed_amount"], currency),
+                "amount": money_json(row["dispute_share_amount"], currency),
+                "lost": money_json(row["dispute_lost_amount"], currency),
                 "fees": money_json(row["dispute_fee_amount"], currency),
             }
         ),
@@ -98,7 +98,7 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
     others is exactly net."""
     currency = row["currency"]
     gross, refunds = row["subtotal_amount"] + row["shipping_amount"], row["refunded_amount"]
-    disputes, fees = row["disputed_amount"], row["dispute_fee_amount"]
+    disputes, fees = row["dispute_lost_amount"], row["dispute_fee_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {
         "kind": "seller_order",

@@ -40,8 +40,8 @@ MONEY_COLUMNS = (
     "paid_out_amount",
     "payout_remaining",
     "dispute_status",
-    "dispute_amount",
-    "disputed_amount",
+    "dispute_share_amount",
+    "dispute_lost_amount",
     "dispute_fee_amount",
 )
 
@@ -89,8 +89,9 @@ def test_the_read_models_rebuild_from_the_old_log_as_they_were(before: Container
     assert (a["status"], a["escrow_status"]) == ("paid", "partially_refunded")
     assert (a["refunded_amount"], a["commission_reversed_amount"]) == (300, 30)
     assert (seen[IDS["B"]]["status"], seen[IDS["B"]]["paid_out_amount"]) == ("completed", 900)
-    assert (seen[IDS["C"]]["dispute_status"], seen[IDS["C"]]["dispute_amount"]) == ("open", 200)
-    assert (seen[IDS["D"]]["dispute_status"], seen[IDS["D"]]["disputed_amount"]) == ("lost", 100)
+    c, d = seen[IDS["C"]], seen[IDS["D"]]
+    assert (c["dispute_status"], c["dispute_share_amount"]) == ("open", 200)
+    assert (d["dispute_status"], d["dispute_lost_amount"]) == ("lost", 100)
     assert seen[IDS["E"]]["status"] == "cancelled"
     assert seen[IDS["E"]]["escrow_status"] == EscrowStatus.REFUNDED
     assert seen[IDS["F"]]["escrow_status"] == EscrowStatus.RELEASED

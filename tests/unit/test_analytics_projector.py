@@ -174,7 +174,7 @@ def test_an_upgraded_store_starts_analytics_where_orders_stood_and_counts_nothin
             )
         ).all()
         kept = conn.execute(
-            sa.select(analytics_seller_orders.c.dispute_amount).where(
+            sa.select(analytics_seller_orders.c.dispute_share_amount).where(
                 analytics_seller_orders.c.seller_order_id == str(disputed.seller_order_id)
             )
         ).scalar_one()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -27,9 +27,6 @@ from projections.projector import EffectUnavailable, Projector
 from projections.quarantine import blames_event
 from projections.schema import projection_tracking
 from projections.store import ReadStore, TrackingConflict, utcnow
-
-if TYPE_CHECKING:
-    from projections.group import ProjectionGroup
 
 log = logging.getLogger("velora.projections")
 
@@ -76,8 +73,11 @@ class ProjectionRunner(Background):
         self.quarantined: dict[str, int] = {}
         self._topics = projector.topics()
         super().__init__(f"projector-{self.name}")
-        # The group that runs this projector, when it runs in one (see ProjectionGroup).
-        self.group: ProjectionGroup | None = None
+        # The thread that runs this projector with others, when one does: a ProjectionGroup
+        # (projections/group.py), seen here only as the Background it is, which is all a runner
+        # needs of it (to wake it) and all the operations view reads of it (running, restarts).
+        # The group imports the runner, never the other way round.
+        self.group: Background | None = None
 
     # -- one step at a time (tests and the CLI drive these directly) ----------------------------
 

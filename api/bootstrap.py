@@ -31,9 +31,9 @@ from api.wiring.wishlists import WishlistParts, wire_wishlists
 from eventstore.relay import Batch, Relay
 from migrations import runner as read_migrations
 from projections.mail import EmailPort
-from projections.notifications import CONSUMER as NOTIFICATIONS
-from projections.notifications import KINDS as NOTIFIED_KINDS
-from projections.notifications import Handled, NotificationsConsumer
+from projections.notifications.consumer import CONSUMER as NOTIFICATIONS
+from projections.notifications.consumer import KINDS as NOTIFIED_KINDS
+from projections.notifications.consumer import Handled, NotificationsConsumer
 
 # The relay's name: its position is kept under it.
 RELAY = "kafka"

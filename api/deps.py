@@ -45,17 +45,17 @@ from eventstore.log import EventLog
 from eventstore.verify import Verifier
 from projections.analytics.queries import AnalyticsQueries
 from projections.catalog.queries import CatalogQueries
-from projections.categories import CategoryQueries
-from projections.identity import IdentityQueries
+from projections.categories.queries import CategoryQueries
+from projections.identity.queries import IdentityQueries
 from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
-from projections.profiles import ProfileQueries
+from projections.profiles.queries import ProfileQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
-from projections.storefront import StorefrontQueries
-from projections.wishlists import WishlistQueries
+from projections.storefront.queries import StorefrontQueries
+from projections.wishlists.queries import WishlistQueries
 from services.audit import AuditTrail
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication

@@ -9,12 +9,13 @@ from sqlalchemy.engine import Connection
 
 from domain.money import money_json
 from projections.catalog.tables import reviews, sellers
-from projections.identity import users
+from projections.identity.tables import users
 from projections.orders.tables import carts, orders, refunds
-from projections.profiles import address_json, addresses, profile_json, profiles
+from projections.profiles.queries import address_json, profile_json
+from projections.profiles.tables import addresses, profiles
 from projections.scope import TenantScope
 from projections.store import ReadStore, zoned
-from projections.wishlists import wishlist_items
+from projections.wishlists.tables import wishlist_items
 
 
 def _row(row: sa.Row[Any], *fields: str) -> dict[str, Any]:

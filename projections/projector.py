@@ -7,16 +7,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable
 from functools import singledispatchmethod
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from domain.base import topics_of
 from eventstore.mapper import RecordedEvent
 from projections.schema import SHADOW_SUFFIX
-
-if TYPE_CHECKING:
-    from projections.tables import Tables
+from projections.tables import LIVE, Tables
 
 
 class EffectUnavailable(RuntimeError):
@@ -39,7 +37,7 @@ class Projector:
     pace_s: float = 0.0
 
     def __init__(self, tables: Tables | None = None) -> None:
-        self.tables = live_tables() if tables is None else tables
+        self.tables = LIVE if tables is None else tables
 
     def shadow(self, tables: Tables, rebuilding: Iterable[str]) -> Projector:
         """The same projector writing into a rebuild's shadow tables under its own tracking
@@ -67,12 +65,3 @@ class Projector:
             raise TypeError(f"{type(self).__name__}.apply must be a singledispatchmethod")
         registry = dispatch.dispatcher.registry
         return frozenset(t for cls in registry if cls is not object for t in topics_of(cls))
-
-
-def live_tables() -> Tables:
-    """The live read-model tables. Looked up when a projector is made, not when this module is
-    imported: the lookup imports every module that defines tables, some of which define their
-    projectors on this module."""
-    from projections.tables import LIVE
-
-    return LIVE

@@ -2,10 +2,13 @@
 (`self.tables.orders`), and the one MetaData (`metadata`) that Alembic's migrations/env.py and the
 schema test compare the migrations with, complete once this module is imported.
 
-Each table is defined beside what writes it: the identity, profiles, storefront, wishlists,
-categories and notifications modules hold their own; the catalog, orders, ledger and analytics
-packages theirs in `tables.py`; the read store's own (tracking, quarantine, the API's records) are
-in projections/schema.py. A rebuild swaps some of them for shadow copies (`shadowing`)."""
+Each table is defined beside what writes it, in its package's `tables.py` (identity, profiles,
+storefront, wishlists, categories, catalog, orders, ledger, analytics, and the notifications
+consumer's); the read store's own (tracking, quarantine, the API's records) are in
+projections/schema.py. A rebuild swaps some of them for shadow copies (`shadowing`).
+
+This module imports table modules only, never a projector: projections/projector.py imports it to
+give every projector the live tables."""
 
 from __future__ import annotations
 
@@ -14,21 +17,20 @@ from dataclasses import dataclass, fields, replace
 
 import sqlalchemy as sa
 
-# The notifications consumer's tables, which no projector writes: imported so that `metadata`
-# holds them too.
-from projections import (
-    categories,
-    identity,
-    notifications,  # noqa: F401
-    profiles,
-    storefront,
-    wishlists,
-)
 from projections.analytics import tables as analytics
 from projections.catalog import tables as catalog
+from projections.categories import tables as categories
+from projections.identity import tables as identity
 from projections.ledger import tables as ledger
+
+# The notifications consumer's tables, which no projector writes: imported so that `metadata`
+# holds them too.
+from projections.notifications import tables as notifications  # noqa: F401
 from projections.orders import tables as orders
+from projections.profiles import tables as profiles
 from projections.schema import SHADOW_SUFFIX, metadata
+from projections.storefront import tables as storefront
+from projections.wishlists import tables as wishlists
 
 __all__ = ["LIVE", "SHADOW_SUFFIX", "Tables", "metadata"]
 

@@ -17,7 +17,7 @@ from domain.tenant_settings import PayoutSchedule
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from projections.catalog.queries import CatalogQueries
-from projections.identity import IdentityQueries
+from projections.identity.queries import IdentityQueries
 from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.scope import TenantScope

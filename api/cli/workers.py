@@ -10,8 +10,8 @@ import typer
 
 from api.bootstrap import RELAY
 from api.cli.common import MetricsPort, app, as_worker, console, consume
-from projections.notifications import CONSUMER as NOTIFICATIONS
-from projections.notifications import Handled
+from projections.notifications.consumer import CONSUMER as NOTIFICATIONS
+from projections.notifications.consumer import Handled
 
 
 @app.command()

@@ -9,7 +9,8 @@ from datetime import timedelta
 from api.security import Argon2Hasher
 from api.wiring.mail import MailParts
 from api.wiring.platform import Wiring
-from projections.identity import IdentityProjector, IdentityQueries
+from projections.identity.projector import IdentityProjector
+from projections.identity.queries import IdentityQueries
 from projections.personal import PersonalData
 from services.account_mail import AccountMail
 from services.accounts import AccountApplication

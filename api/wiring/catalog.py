@@ -14,7 +14,8 @@ from eventstore.log import EventLog
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.sellers import SellersProjector
-from projections.categories import CategoriesProjector, CategoryQueries
+from projections.categories.projector import CategoriesProjector
+from projections.categories.queries import CategoryQueries
 from projections.store import ReadStore
 from services.catalog import CatalogApplication
 from services.categories import CategoryApplication

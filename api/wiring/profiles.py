@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.wiring.platform import Wiring
-from projections.profiles import ProfileQueries, ProfilesProjector
+from projections.profiles.projector import ProfilesProjector
+from projections.profiles.queries import ProfileQueries
 from services.profiles import ProfileApplication
 
 

@@ -11,7 +11,7 @@ from api.wiring.guards import GuardParts
 from api.wiring.money import MoneyParts
 from api.wiring.orders import OrderParts
 from api.wiring.platform import Wiring
-from projections.notifications import forget_consumed
+from projections.notifications.consumer import forget_consumed
 from services.scheduler import Chore, Scheduler
 
 

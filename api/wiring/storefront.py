@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.wiring.platform import Wiring
-from projections.storefront import StorefrontProjector, StorefrontQueries
+from projections.storefront.projector import StorefrontProjector
+from projections.storefront.queries import StorefrontQueries
 from services.storefront import StorefrontApplication
 
 

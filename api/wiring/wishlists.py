@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.wiring.platform import Wiring
-from projections.wishlists import WishlistQueries, WishlistsProjector
+from projections.wishlists.projector import WishlistsProjector
+from projections.wishlists.queries import WishlistQueries
 from services.wishlists import WishlistApplication
 
 

@@ -9,8 +9,8 @@
 - `MailTemplates` renders each kind of message, in plain text and in HTML, with Jinja2 from the
   templates beside this module; a directory named by `VELORA_MAIL_TEMPLATES` replaces any of
   them file by file. A person's own account mail (services/account_mail.py) and the
-  notifications consumer's mail about orders, shipping and returns (projections/notifications.py)
-  go through the same templates and the same port.
+  notifications consumer's mail about orders, shipping and returns
+  (projections/notifications/consumer.py) go through the same templates and the same port.
 
 The port is given rendered messages, not events: whoever sends knows the address (the identity
 application reads it from the account; the consumer from the read models) and the words come

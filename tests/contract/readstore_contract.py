@@ -27,7 +27,7 @@ from eventstore.log import EventLog, open_event_log
 from eventstore.mapper import RecordedEvent
 from eventstore.sqlite import EVENTS_TABLE
 from projections.group import ProjectionGroup
-from projections.identity import tenants
+from projections.identity.tables import tenants
 from projections.projector import EffectUnavailable, Projector
 from projections.runner import ProjectionFailed, ProjectionRunner, ReplayFailed
 from projections.schema import idempotency_keys

@@ -21,7 +21,8 @@ from adapters.cloudevents import CONTENT_TYPE, CloudEvents
 from api.bootstrap import Container
 from eventstore.relay import Message, Publisher, PublishFailed, Relay, wait_until_published
 from projections.mail import Email
-from projections.notifications import KINDS, NotificationsConsumer, consumed_events, notifications
+from projections.notifications.consumer import KINDS, NotificationsConsumer
+from projections.notifications.tables import consumed_events, notifications
 from services.scheduler import Scheduler
 from tests.brokers import InMemoryPublisher
 from tests.e2e.client import Api

@@ -25,7 +25,7 @@ from api.bootstrap import RELAY, Container
 from domain.money import Money
 from eventstore.context import CommandContext
 from eventstore.relay import Relay, wait_until_published
-from projections.notifications import consumed_events, notifications
+from projections.notifications.tables import consumed_events, notifications
 from services.catalog import ProductEdit
 from tests.brokers import Record, kafka_available, read_topics
 from tests.conftest import built, make_settings

@@ -20,7 +20,8 @@ from domain.roles import InvalidRoles, RoleNotGrantable
 from eventstore.context import CommandContext
 from eventstore.log import open_event_log
 from migrations import runner as migrate
-from projections.identity import IdentityProjector, tenants, users
+from projections.identity.projector import IdentityProjector
+from projections.identity.tables import tenants, users
 from projections.runner import ProjectionRunner
 from projections.store import ReadStore, make_engine
 from services.account_mail import AccountMail

@@ -1,78 +1,18 @@
-"""Categories: the read model of each tenant's category tree, and its queries."""
+"""Reads a tenant's category tree within a tenant scope, with how many products name each
+category."""
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from domain.categories import CategoryTree
 from domain.names import name_key
-from eventstore.mapper import RecordedEvent
 from projections.catalog.tables import products
-from projections.projector import Projector
-from projections.schema import Id, Timestamp, metadata
+from projections.categories.tables import categories
 from projections.scope import TenantScope
-from projections.store import ReadStore, naive_utc, zoned
-
-categories = sa.Table(
-    "categories",
-    metadata,
-    sa.Column("category_id", Id, primary_key=True),
-    sa.Column("tenant_id", Id, nullable=False),
-    sa.Column("name", sa.String(100), nullable=False),
-    sa.Column("parent_id", Id, nullable=True),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("updated_at", Timestamp, nullable=False),
-    sa.Column("created_position", sa.BigInteger, nullable=False),
-    sa.Index("ix_categories_tenant", "tenant_id", "created_position"),
-)
-
-
-class CategoriesProjector(Projector):
-    name = "categories"
-    writes = ("categories",)
-
-    @singledispatchmethod
-    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
-        """Other events do not touch categories."""
-
-    @apply.register
-    def _added(self, e: CategoryTree.Added, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.categories.insert().values(
-                category_id=str(e.category_id),
-                tenant_id=str(e.tenant_id),
-                name=e.name,
-                parent_id=str(e.parent_id) if e.parent_id else None,
-                created_at=naive_utc(e.timestamp),
-                updated_at=naive_utc(e.timestamp),
-                created_position=r.position,
-            )
-        )
-
-    @apply.register
-    def _renamed(self, e: CategoryTree.Renamed, conn: Connection, r: RecordedEvent) -> None:
-        self._update(e, conn, name=e.name)
-
-    @apply.register
-    def _moved(self, e: CategoryTree.Moved, conn: Connection, r: RecordedEvent) -> None:
-        self._update(e, conn, parent_id=str(e.parent_id) if e.parent_id else None)
-
-    @apply.register
-    def _removed(self, e: CategoryTree.Removed, conn: Connection, r: RecordedEvent) -> None:
-        t = self.tables.categories
-        conn.execute(t.delete().where(t.c.category_id == str(e.category_id)))
-
-    def _update(self, e: Any, conn: Connection, **values: Any) -> None:
-        t = self.tables.categories
-        conn.execute(
-            t.update()
-            .where(t.c.category_id == str(e.category_id))
-            .values(**values, updated_at=naive_utc(e.timestamp))
-        )
+from projections.store import ReadStore, zoned
 
 
 def _counted_by_name(conn: Connection, *where: Any) -> dict[str, int]:

@@ -1,14 +1,14 @@
 """How a seller order's money moves through the ledger (docs/ledger.md draws it).
 
 - Paid: the buyer's money for the seller order arrives in processor clearing and is owed to the
-  seller's escrow (posted); two pending transfers then reserve it toward the seller's payable
+  seller's escrow (posted); two pending transfers then keep it aside for the seller's payable
   (net) and the platform's commission revenue.
 - Released (delivered, and the tenant's release delay has passed): both pending transfers are
   posted.
 - Cancelled while in escrow: both pending transfers are voided and escrow pays the subtotal back
   out through processor clearing.
 - Refunded while in escrow: the pending transfers are voided, the refund leaves escrow, and new
-  pending transfers reserve what remains.
+  pending transfers keep aside what remains.
 - Refunded after release: charged back to the seller's receivable, commission reversed.
 - Disputed while in escrow: nothing moves, but the release waits for the dispute. Lost: the
   share leaves escrow as a refund from escrow would.
@@ -20,8 +20,8 @@
 
 Words: a *hold* is only ever units of stock kept for an unpaid order (domain/inventory.py); money
 waiting in escrow is in *pending transfers*; the wait after delivery is the *release delay* (the
-tenant setting `escrow_hold_days`, a name the API fixed). The ledger kind `escrow_hold` of those
-pending transfers is stored in the log and keeps its name.
+tenant setting `escrow_hold_days`, a name the API fixed). Those pending transfers are of the
+ledger kind `escrow_pending` (stored before as `escrow_hold`, and loaded renamed).
 
 Transfer keys name the seller order (and refund), so the same fact recorded twice moves nothing
 twice."""
@@ -47,7 +47,7 @@ def _pend(books: Books, s: Settlement, generation: int) -> None:
         escrow,
         Chart.seller_payable(s.seller_id),
         s.escrow_net_minor,
-        kind="escrow_hold",
+        kind="escrow_pending",
         pending=True,
     )
     books.transfer(
@@ -55,7 +55,7 @@ def _pend(books: Books, s: Settlement, generation: int) -> None:
         escrow,
         Chart.PLATFORM_COMMISSION,
         s.escrow_commission_minor,
-        kind="escrow_hold",
+        kind="escrow_pending",
         pending=True,
     )
 
@@ -96,7 +96,7 @@ def refund_cancelled(books: Books, s: Settlement) -> None:
 
 def refund(books: Books, s: Settlement, plan: RefundPlan, refund_key: str) -> None:
     """Moves an approved refund. From escrow before release: the pending transfers are voided,
-    the refund leaves escrow, and new ones reserve what remains (a new generation). After
+    the refund leaves escrow, and new ones keep aside what remains (a new generation). After
     release: the seller's part is charged to its receivable (netted against its next payout)
     and the commission is reversed out of revenue."""
     if plan.from_escrow:
@@ -165,7 +165,7 @@ def reserve_dispute(books: Books, s: Settlement, share: DisputeShare) -> None:
         return
     key, reserve = _dispute_key(share, s), Chart.seller_dispute_reserve(s.seller_id)
     for part, source, amount in _reserve_legs(s, share):
-        books.transfer(f"{key}:held:{part}", source, reserve, amount, kind="dispute_hold")
+        books.transfer(f"{key}:held:{part}", source, reserve, amount, kind="dispute_reserve")
 
 
 def return_dispute_reserve(books: Books, s: Settlement, share: DisputeShare) -> None:
@@ -174,14 +174,16 @@ def return_dispute_reserve(books: Books, s: Settlement, share: DisputeShare) -> 
         return
     key, reserve = _dispute_key(share, s), Chart.seller_dispute_reserve(s.seller_id)
     for part, target, amount in _reserve_legs(s, share):
-        books.transfer(f"{key}:returned:{part}", reserve, target, amount, kind="dispute_release")
+        books.transfer(
+            f"{key}:returned:{part}", reserve, target, amount, kind="dispute_reserve_returned"
+        )
 
 
 def lose_dispute(
     books: Books, s: Settlement, share: DisputeShare, generation_before: int, fee_minor: int
 ) -> None:
     """A lost dispute's share leaves: out of escrow as a refund from it would (new pending
-    transfers reserve what remains), or out of the reserve with the commission reversed; and
+    transfers keep aside what remains), or out of the reserve with the commission reversed; and
     the seller's part of the fee is charged to its receivable."""
     key = _dispute_key(share, s)
     if share.in_escrow:

@@ -30,7 +30,7 @@ SELLER_ACCOUNTS = ("escrow:", "seller:payable:", "seller:receivable:", "seller:d
 
 MEMOS = {
     "payment": "payment received for a seller order, into its seller's escrow",
-    "escrow_hold": "escrow released to the seller (net) or to commission revenue",
+    "escrow_pending": "escrow released to the seller (net) or to commission revenue",
     "refund": "refund to the buyer",
     "refund_chargeback": "refund after release, charged back to the seller",
     "commission_reversal": "commission reversed by a refund after release",
@@ -40,8 +40,8 @@ MEMOS = {
     "plan_fee": "seller plan fee",
     "plan_fee_credit": "seller plan fee credited back",
     "reversal": "correction of an earlier transfer",
-    "dispute_hold": "disputed amount held in the seller's dispute reserve",
-    "dispute_release": "dispute won, held amount given back to the seller",
+    "dispute_reserve": "disputed amount reserved in the seller's dispute reserve",
+    "dispute_reserve_returned": "dispute won, reserved amount given back to the seller",
     "dispute_loss": "dispute lost, disputed amount taken back by the card issuer",
     "dispute_fee": "fee of a lost dispute",
 }

@@ -3,9 +3,9 @@
 Accounts hold four balances: debits and credits, each pending and posted. A transfer moves one
 amount from a debit account to a credit account of the same currency, so every transfer balances
 by construction; a journal entry of several legs is several transfers saved together. A pending
-transfer reserves its amount on both accounts; it is resolved exactly once, by posting (all of it
+transfer keeps its amount aside on both accounts; it is resolved exactly once, by posting (all of it
 or part, the remainder returning) or by voiding (everything returning). Balance limits are checked
-when funds are reserved or moved, never later. Posted transfers are never changed: a mistake is
+when funds are kept aside or moved, never later. Posted transfers are never changed: a mistake is
 corrected by a reversing transfer that names the one it corrects.
 
 Transfer ids derive from the command that caused them, so a command or webhook that arrives twice
@@ -213,6 +213,15 @@ class TransferState(StrEnum):
     VOIDED = "voided"
 
 
+# Kinds of transfer renamed when "hold" was kept for stock (docs/architecture.md, Words):
+# transfers made before carry the old names in the log, and load with the new ones.
+FORMER_KINDS = {
+    "escrow_hold": "escrow_pending",
+    "dispute_hold": "dispute_reserve",
+    "dispute_release": "dispute_reserve_returned",
+}
+
+
 class Transfer(TenantAggregate):
     class Made(TenantAggregate.Created):
         key: str
@@ -223,6 +232,11 @@ class Transfer(TenantAggregate):
         pending: bool
         kind: str
         reverses: UUID | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kind"] = FORMER_KINDS.get(state["kind"], state["kind"])
 
     class Posted(TenantAggregate.Event):
         amount: int
@@ -305,7 +319,7 @@ def transfer(
     pending: bool = False,
     reverses: UUID | None = None,
 ) -> Transfer:
-    """Moves (or, pending, reserves) `amount` from `debit` to `credit`. Limits are checked on
+    """Moves (or, pending, keeps aside) `amount` from `debit` to `credit`. Limits are checked on
     both accounts before anything is recorded."""
     _check_pair(debit, credit, amount)
     made = Transfer(
@@ -345,7 +359,7 @@ def post(pending: Transfer, debit: Account, credit: Account, amount: int | None 
 
 
 def void(pending: Transfer, debit: Account, credit: Account) -> None:
-    """Voids a pending transfer: everything it reserved returns."""
+    """Voids a pending transfer: everything it kept aside returns."""
     _accounts_of(pending, debit, credit)
     if not pending.is_pending:
         raise TransferAlreadyResolved(f"transfer {pending.key} is already {pending.state}")

@@ -54,7 +54,7 @@ def why_not_paid(
 
 
 class Payout(TenantAggregate):
-    """One payment to one seller. Started, it reserves the money (a pending transfer out of the
+    """One payment to one seller. Started, it keeps the money aside (a pending transfer out of the
     seller's payable) and names the seller orders whose released money it pays; the provider's
     answer then posts it (paid) or voids it (failed)."""
 

@@ -1,10 +1,10 @@
 """The payouts application: pays every seller of a tenant what is available to it.
 
-A payout happens in two steps, each its own atomic save. Starting it reserves the money (a
+A payout happens in two steps, each its own atomic save. Starting it keeps the money aside (a
 pending transfer out of the seller's payable) and marks which seller orders' released money it
 pays; only then is the provider asked to transfer, with a key derived from the payout. Its answer
 posts the payout or, if it refused, voids it. When the provider cannot be reached the payout stays
-pending, its money reserved, and the next run asks again with the same key, so a seller is never
+pending, its money kept aside, and the next run asks again with the same key, so a seller is never
 paid twice and never loses what it is owed."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class PayoutApplication(VeloraApplication):
             )
             failure = ""
         except ProviderUnavailable:
-            return _made(payout)  # still pending, its money reserved: the next run asks again
+            return _made(payout)  # still pending, its money kept aside: the next run asks again
         except ProviderRejected as e:
             transfer_ids, failure = None, e.detail
 

@@ -115,7 +115,7 @@ class MoneyScenarios(Shop):
             params={"tenant_id": m.tenant_id},
         ).json()["items"]
         assert [(e["side"], e["amount"]["amount"], e["kind"]) for e in statement] == [
-            ("credit", net, "escrow_hold")
+            ("credit", net, "escrow_pending")
         ]
         container.catch_up()
         container.scheduler.run_once(due + timedelta(days=1))  # a second pass releases nothing

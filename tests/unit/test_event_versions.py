@@ -9,6 +9,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.base import topics_of
+from domain.ledger import FORMER_KINDS, Transfer
 from domain.orders import Order
 from domain.payouts import Payout
 from domain.seller_orders import SellerOrder
@@ -109,3 +110,22 @@ def test_events_stored_before_their_class_moved_or_was_renamed_load_as_it_is_now
         "domain.orders:SellerOrder.ReturnClaimed",
         "domain.orders:SellerOrder.ReturnHeld",
     }
+
+
+def test_transfers_made_before_hold_was_kept_for_stock_load_with_their_kinds_renamed() -> None:
+    made = {
+        **base(),
+        "key": "k",
+        "currency": "USD",
+        "debit_account_id": uuid4(),
+        "credit_account_id": uuid4(),
+        "amount": 100,
+        "pending": True,
+        "reverses": None,
+        "originator_topic": "domain.ledger:Transfer",
+    }
+    for old, new in FORMER_KINDS.items():
+        event = EnvelopeMapper().to_domain_event(stored(Transfer.Made, {**made, "kind": old}))
+        assert isinstance(event, Transfer.Made) and event.kind == new
+    kept = EnvelopeMapper().to_domain_event(stored(Transfer.Made, {**made, "kind": "payout"}))
+    assert isinstance(kept, Transfer.Made) and kept.kind == "payout"

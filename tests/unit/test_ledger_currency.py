@@ -30,7 +30,7 @@ def test_books_in_such_a_currency_move_money() -> None:
     tenant_id, seller_id = uuid4(), uuid4()
     books = Books(store.repository, tenant_id, "ZZZ")
     escrow = Chart.escrow(seller_id)
-    books.transfer("pay-1", Chart.PROCESSOR_CLEARING, escrow, 1_000, kind="escrow_hold")
+    books.transfer("pay-1", Chart.PROCESSOR_CLEARING, escrow, 1_000, kind="escrow_pending")
     store.save(*books.changed())
     assert Books(store.repository, tenant_id, "ZZZ").balance(escrow) == 1_000
 

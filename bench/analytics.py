@@ -48,7 +48,7 @@ import eventsourcing.domain
 from api.bootstrap import build
 from api.settings import Settings
 from bench import report
-from bench.deploy import PASSWORD, VELORA, free_port, server_databases
+from bench.harness.deploy import PASSWORD, VELORA, free_port, server_databases
 from domain.carts import Cart
 from domain.catalog import Product
 from domain.money import Money

@@ -20,9 +20,9 @@ tests run it only as `--smoke` (both backends, a dozen checkouts a phase, a few 
 
     python bench/checkout.py [--backend embedded|servers|both] [--quick] [--api-workers N]
 
-This script is the command line, one run and the report; bench/deploy.py starts Velora and the
-databases and reads CPU time, bench/shop.py is the HTTP client and the shop it seeds, and
-bench/phases.py the load phases and their measurement.
+This script is the command line, one run and the report; bench/harness/deploy.py starts Velora
+and the databases and reads CPU time, bench/harness/shop.py is the HTTP client and the shop it
+seeds, and bench/harness/phases.py the load phases and their measurement.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report
-from bench.deploy import Velora, cpu_per_checkout, cpu_snapshot, server_databases, started
-from bench.phases import (
+from bench.harness.deploy import Velora, cpu_per_checkout, cpu_snapshot, server_databases, started
+from bench.harness.phases import (
     CLIENTS,
     REQUEST_TIMEOUT_S,
     Outcome,
@@ -58,7 +58,7 @@ from bench.phases import (
     sequential_cart_commands,
     settle_unknown,
 )
-from bench.shop import Cart, Client, build_carts, set_up
+from bench.harness.shop import Cart, Client, build_carts, set_up
 
 SPREAD_PRODUCTS = 1_000
 BUYERS = 64

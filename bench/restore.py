@@ -35,7 +35,7 @@ from api.bootstrap import build
 from api.settings import Settings
 from bench import report
 from bench.analytics import SMOKE_WORLD, add_world_options, seed
-from bench.deploy import VELORA, server_databases
+from bench.harness.deploy import VELORA, server_databases
 
 RTO_TARGET_S = 3_600
 

@@ -24,7 +24,7 @@ from tests.brokers import kafka_available
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 # Modules the benchmarks import, not benchmarks themselves.
-HELPERS = {"__init__.py", "report.py", "deploy.py", "shop.py", "phases.py"}
+HELPERS = {"__init__.py", "report.py"}
 # Each benchmark: the services it needs (fixtures that skip, or in CI fail, without them) and
 # the JSON files its smoke run writes. Longest first: they are started in this order.
 SMOKES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.shop import STOCK, Cart, Client, Shop, build_carts, gather_limited
+from bench.harness.shop import STOCK, Cart, Client, Shop, build_carts, gather_limited
 
 CLIENTS = 32
 REQUEST_TIMEOUT_S = 30.0

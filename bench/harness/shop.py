@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.deploy import PASSWORD
+from bench.harness.deploy import PASSWORD
 
 ADDRESS = {
     "name": "Bench Buyer",

@@ -296,9 +296,6 @@ class Settlement(TenantAggregate):
             seller_net_minor=self.escrow_net_minor, commission_minor=self.escrow_commission_minor
         )
 
-    def check_cancellable(self) -> None:
-        self._not_disputed("cancel")
-
     def cancel(self) -> int:
         """The seller order was cancelled: what escrow holds goes back (returned, the amount)."""
         self._not_disputed("cancel")

@@ -61,9 +61,10 @@ class FulfilmentApplication(ServiceApplication):
         now = datetime.now(UTC)
         seller_order.deliver(tenant.escrow_hold_days, now)
         changed: list[Any] = [seller_order]
-        settlement = paid_settlement(self, seller_order)
-        if tenant.escrow_hold_days == 0 and not settlement.under_dispute:
-            changed += self._release(seller_order, settlement, now)
+        if tenant.escrow_hold_days == 0:
+            settlement = paid_settlement(self, seller_order)
+            if not settlement.under_dispute:
+                changed += self._release(seller_order, settlement, now)
         return CommandResult(seller_order.id, self.record(ctx, *changed)), seller_order.status
 
     @command

@@ -9,6 +9,7 @@ paid twice and never loses what it is owed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -103,7 +104,7 @@ class PayoutApplication(VeloraApplication):
             if payout.status != "pending":
                 return _made(payout)  # a concurrent run recorded the answer first
             books = Books(self.repository, payout.tenant_id, payout.currency)
-            settlements = self._settlements(payout.seller_order_ids)
+            settlements = list(self._settlements(payout.seller_order_ids))
             try:
                 payout.settle(books, settlements, transfer_ids, failure)
             except TransferAlreadyResolved:
@@ -197,10 +198,13 @@ class PayoutApplication(VeloraApplication):
             left -= take
         return sources
 
-    def _settlements(self, seller_order_ids: list[UUID]) -> list[Settlement]:
-        """The settlements of seller orders that were paid."""
-        found = (settlement_of(self, self.repository.get(i)) for i in seller_order_ids)
-        return [settlement for settlement in found if settlement is not None]
+    def _settlements(self, seller_order_ids: list[UUID]) -> Iterator[Settlement]:
+        """The settlements of seller orders that were paid, loaded one at a time as they are
+        asked for (a run stops taking sources once it has its amount)."""
+        for seller_order_id in seller_order_ids:
+            settlement = settlement_of(self, self.repository.get(seller_order_id))
+            if settlement is not None:
+                yield settlement
 
     def _account(self, tenant: Tenant, code: str) -> Account | None:
         found = self.get_or_none(account_id(tenant.id, tenant.currency, code))

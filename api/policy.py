@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     # super admin sets it at creation, and may change it as it changes the tenant's users).
     "tenants:seller_signup": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
     "tenants:shipping_commission": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    # The tax the marketplace collects (API.md "Tax"): set by its admin, read by finance too.
+    "tax:configure": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    "tax:read": frozenset({Role.MARKETPLACE_ADMIN, Role.FINANCE_ADMIN, Role.SUPER_ADMIN}),
+    "tax:report": frozenset({Role.FINANCE_ADMIN}),
     "shipping:manage": frozenset({Role.SELLER}),
     "shipping:read": ANYONE_AND_GUESTS,
     # A storefront's publishable keys: the marketplace's, as its users are.

@@ -58,5 +58,8 @@ def carry_over(seller_order: Any, recorded: Iterable[Any]) -> Settlement:
             folded.escrow = EscrowStatus.HELD.value
         elif name in _AS:
             # The event classes are dataclasses the library makes at run time.
-            _AS[name](**vars(e), seller_order_id=seller_order.id).apply(folded)  # type: ignore[call-arg]
+            fields = {"tax_parts": {}, **vars(e)}  # nothing was taxed before settlements
+            if "tax_parts" not in _AS[name].__dataclass_fields__:
+                del fields["tax_parts"]
+            _AS[name](**fields, seller_order_id=seller_order.id).apply(folded)  # type: ignore[call-arg]
     return Settlement.carried_over(seller_order, {k: getattr(folded, k) for k in _STATE})

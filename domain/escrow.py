@@ -2,7 +2,8 @@
 
 - Paid: the buyer's money for the seller order arrives in processor clearing and is owed to the
   seller's escrow (posted); two pending transfers then keep it aside for the seller's payable
-  (net) and the platform's commission revenue.
+  (net) and the platform's commission revenue. Its tax is owed to the marketplace's
+  `tax_payable` instead, and whatever gives money back gives back its tax from there.
 - Released (delivered, and the tenant's release delay has passed): both pending transfers are
   posted.
 - Cancelled while in escrow: both pending transfers are voided and escrow pays the subtotal back
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from domain.ledger import Books, Chart
 from domain.settlement import DisputeShare, RefundPlan, Settlement
+from domain.tax import parts_total
 
 
 def _pending_keys(s: Settlement, generation: int) -> tuple[str, str]:
@@ -65,16 +67,29 @@ def _void(books: Books, s: Settlement, generation: int) -> None:
         books.void(key)
 
 
+def _tax(books: Books, key: str, amount: int, *, back: bool) -> None:
+    """Tax collected into the marketplace's `tax_payable`, or given back out of it."""
+    payable, clearing = Chart.TAX_PAYABLE, Chart.PROCESSOR_CLEARING
+    books.transfer(
+        key,
+        payable if back else clearing,
+        clearing if back else payable,
+        amount,
+        kind="tax_refunded" if back else "tax_collected",
+    )
+
+
 def receive_payment(books: Books, s: Settlement) -> None:
     """A paid seller order's money enters its seller's escrow, pending toward payable and
-    commission."""
+    commission; its tax goes to the marketplace's `tax_payable`, never to escrow."""
     books.transfer(
         f"payment:{s.seller_order_id}",
         Chart.PROCESSOR_CLEARING,
         Chart.escrow(s.seller_id),
-        s.gross_minor,
+        s.gross_minor - s.tax_minor,
         kind="payment",
     )
+    _tax(books, f"payment:{s.seller_order_id}:tax", s.tax_minor, back=False)
     _pend(books, s, s.escrow_generation)
 
 
@@ -84,14 +99,14 @@ def release(books: Books, s: Settlement) -> None:
 
 
 def refund_cancelled(books: Books, s: Settlement) -> None:
+    """A paid seller order was cancelled: escrow pays back what earlier refunds left in it,
+    and `tax_payable` the tax they left."""
     _void(books, s, s.escrow_generation)
+    key = f"refund:{s.seller_order_id}:cancelled"
     books.transfer(
-        f"refund:{s.seller_order_id}:cancelled",
-        Chart.escrow(s.seller_id),
-        Chart.PROCESSOR_CLEARING,
-        s.gross_minor - s.refunded_minor,  # what earlier refunds left in escrow
-        kind="refund",
+        key, Chart.escrow(s.seller_id), Chart.PROCESSOR_CLEARING, s.goods_left_minor, kind="refund"
     )
+    _tax(books, f"{key}:tax", s.tax_minor - parts_total(s.tax_returned or {}), back=True)
 
 
 def refund(books: Books, s: Settlement, plan: RefundPlan, refund_key: str) -> None:
@@ -99,13 +114,14 @@ def refund(books: Books, s: Settlement, plan: RefundPlan, refund_key: str) -> No
     the refund leaves escrow, and new ones keep aside what remains (a new generation). After
     release: the seller's part is charged to its receivable (netted against its next payout)
     and the commission is reversed out of revenue."""
+    _tax(books, f"{refund_key}:tax", plan.tax_minor, back=True)
     if plan.from_escrow:
         _void(books, s, plan.generation_before)
         books.transfer(
             refund_key,
             Chart.escrow(s.seller_id),
             Chart.PROCESSOR_CLEARING,
-            plan.amount_minor,
+            plan.amount_minor - plan.tax_minor,
             kind="refund",
         )
         if s.escrow_net_minor or s.escrow_commission_minor:
@@ -186,13 +202,14 @@ def lose_dispute(
     transfers keep aside what remains), or out of the reserve with the commission reversed; and
     the seller's part of the fee is charged to its receivable."""
     key = _dispute_key(share, s)
+    _tax(books, f"{key}:lost:tax", share.tax_minor, back=True)
     if share.in_escrow:
         _void(books, s, generation_before)
         books.transfer(
             f"{key}:lost",
             Chart.escrow(s.seller_id),
             Chart.PROCESSOR_CLEARING,
-            share.amount_minor,
+            share.amount_minor - share.tax_minor,
             kind="dispute_loss",
         )
         if s.escrow_net_minor or s.escrow_commission_minor:

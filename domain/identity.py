@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -28,6 +28,7 @@ from domain.names import nfc
 from domain.personal import erased_marker
 from domain.returns import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from domain.roles import SIGN_UP_ROLES, InvalidRoles, Role, parse_roles
+from domain.tax import TaxTable
 from domain.tenant_settings import (
     MAX_COMMISSION_BPS,
     MAX_ESCROW_HOLD_DAYS,
@@ -96,6 +97,12 @@ class Tenant(TenantAggregate):
 
         taken: bool
 
+    class TaxSet(TenantAggregate.Event):
+        """The tenant's tax table (domain/tax.py): whether prices include tax, and its rates."""
+
+        prices_include_tax: bool
+        rates: list[dict[str, Any]]
+
     # Until a tenant says otherwise, buyers may return delivered lines for this many days.
     return_window_days: int = DEFAULT_WINDOW_DAYS
 
@@ -109,9 +116,28 @@ class Tenant(TenantAggregate):
     # Until a tenant says otherwise, sellers bear the fee of a dispute they lose.
     dispute_fee_payer: str = FeePayer.SELLER.value
 
+    # Until a tenant sets rates, no tax is collected, and prices are without tax.
+    tax_record: dict[str, Any] | None = None
+
     @staticmethod
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
+
+    @property
+    def tax(self) -> TaxTable:
+        """The tax the marketplace collects: its rates, and whether prices include tax."""
+        return TaxTable.from_record(self.tax_record)
+
+    def set_tax(self, table: TaxTable) -> None:
+        """Replaces the tenant's tax table; orders placed before keep the tax they were placed
+        with. Saying what is already so records nothing."""
+        record = table.as_record()
+        if record != self.tax.as_record():
+            self._tax_set(**record)
+
+    @event(TaxSet)
+    def _tax_set(self, prices_include_tax: bool, rates: list[dict[str, Any]]) -> None:
+        self.tax_record = {"prices_include_tax": prices_include_tax, "rates": rates}
 
     def set_dispute_policy(self, fee_payer: str) -> None:
         """Who bears a lost dispute's fee (domain/disputes.py)."""

@@ -414,10 +414,13 @@ class Chart:
     UNAPPLIED_PAYMENTS = "payments:unapplied"
     # What the platform bears of lost disputes: a fee it took on, an amount no seller order held.
     DISPUTE_LOSSES = "platform:dispute_losses"
+    # Tax the marketplace collected for the authorities, less what it gave back (domain/tax.py);
+    # never a seller's.
+    TAX_PAYABLE = "tax_payable"
 
     # Touched by every order: split into shards so checkouts do not queue on one aggregate.
     # None of them has a balance limit, so splitting them weakens no check.
-    HOT = frozenset({PROCESSOR_CLEARING, PLATFORM_COMMISSION, PROCESSOR_FEES})
+    HOT = frozenset({PROCESSOR_CLEARING, PLATFORM_COMMISSION, PROCESSOR_FEES, TAX_PAYABLE})
 
     @staticmethod
     def escrow(seller_id: UUID) -> str:
@@ -445,6 +448,8 @@ class Chart:
             or code == cls.UNAPPLIED_PAYMENTS
         ):
             return AccountType.LIABILITY, Limit.DEBITS_MUST_NOT_EXCEED_CREDITS
+        if code == cls.TAX_PAYABLE:  # sharded, so no limit: the money model holds it >= 0
+            return AccountType.LIABILITY, Limit.NONE
         if code in (cls.PLATFORM_COMMISSION, cls.PLAN_FEES):
             return AccountType.REVENUE, Limit.NONE
         if code in (cls.PROCESSOR_FEES, cls.REFUNDS, cls.DISPUTE_LOSSES):

@@ -68,6 +68,24 @@ def divide_half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
+def split_half_even(amount: int, weights: list[int]) -> list[int]:
+    """`amount` split over `weights` in proportion to them: each part rounded half to even, the
+    parts always adding up to `amount` (each is the rounded running total less the one
+    before it, so no part is more than one minor unit from its exact share)."""
+    whole = sum(weights)
+    if whole == 0:
+        if amount:
+            raise Invalid(f"cannot split {amount} over nothing")
+        return [0] * len(weights)
+    parts, running, before = [], 0, 0
+    for weight in weights:
+        running += weight
+        upto = divide_half_even(amount * running, whole)
+        parts.append(upto - before)
+        before = upto
+    return parts
+
+
 @dataclass(frozen=True, order=False)
 class Money:
     amount_minor: int

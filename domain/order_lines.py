@@ -11,6 +11,8 @@ from uuid import UUID
 
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid
+from domain.money import divide_half_even
+from domain.tax import TaxParts, TaxRate, part_key, tax_of
 
 
 class OrderError(DomainError):
@@ -30,8 +32,21 @@ class LineUnavailable(OrderError, Conflict):
 
 
 @dataclass(frozen=True)
+class LineTax:
+    """The tax rate a line is taxed at (domain/tax.py), and whether its price includes it."""
+
+    rate_bps: int = 0
+    name: str = ""
+    included: bool = False
+
+    @classmethod
+    def at(cls, rate: TaxRate | None, included: bool) -> LineTax:
+        return cls(rate.rate_bps, rate.name, included) if rate else cls(included=included)
+
+
+@dataclass(frozen=True)
 class PricedLine:
-    """A cart line priced at checkout, with the commission rate that applies to it."""
+    """A cart line priced at checkout, with the commission and tax rates that apply to it."""
 
     product_id: UUID
     seller_id: UUID
@@ -44,10 +59,21 @@ class PricedLine:
     variant_id: UUID | None = None
     sku: str = ""
     options: Mapping[str, str] = field(default_factory=dict)
+    tax: LineTax = LineTax()
 
     @property
     def total_minor(self) -> int:
+        """The line at its listed price (with tax, where the tenant's prices include it)."""
         return self.unit_price_minor * self.quantity
+
+    @property
+    def tax_minor(self) -> int:
+        return tax_of(self.total_minor, self.tax.rate_bps, self.tax.included)
+
+    @property
+    def goods_minor(self) -> int:
+        """The line without tax: what the seller sells it for, and commission is taken on."""
+        return self.total_minor - (self.tax_minor if self.tax.included else 0)
 
     @property
     def key(self) -> UUID:
@@ -63,11 +89,15 @@ class PricedLine:
             unit_price_minor=self.unit_price_minor,
             line_total_minor=self.total_minor,
             commission_bps=self.rate_bps,
-            commission_minor=commission_of(self.total_minor, self.rate_bps),
+            commission_minor=commission_of(self.goods_minor, self.rate_bps),
             hold_id=hold_id,
             variant_id=self.key,
             sku=self.sku,
             options=dict(self.options),
+            tax_minor=self.tax_minor,
+            tax_rate_bps=self.tax.rate_bps,
+            tax_name=self.tax.name,
+            tax_included=self.tax.included,
         )
 
 
@@ -89,6 +119,36 @@ class OrderLine:
     variant_id: UUID
     sku: str = ""
     options: Mapping[str, str] = field(default_factory=dict)
+    # Its tax, the rate and its name, and whether the price includes it (none, on lines
+    # recorded before tax existed).
+    tax_minor: int = 0
+    tax_rate_bps: int = 0
+    tax_name: str = ""
+    tax_included: bool = False
+
+    @property
+    def goods_minor(self) -> int:
+        """The line without tax: the seller's."""
+        return self.line_total_minor - (self.tax_minor if self.tax_included else 0)
+
+    @property
+    def paid_minor(self) -> int:
+        """What the buyer pays for the line: its goods and its tax."""
+        return self.goods_minor + self.tax_minor
+
+    def returned(self, before: int, now: int) -> tuple[int, TaxParts]:
+        """What `now` more units, after `before` returned already, paid (their goods and tax)
+        and the tax of it: shares of the line as units go, the shares of every unit adding up
+        to the line."""
+        paid = self._share(self.paid_minor, before, now)
+        tax = self._share(self.tax_minor, before, now)
+        return paid, ({part_key(self.tax_rate_bps, self.tax_name): tax} if tax else {})
+
+    def _share(self, whole: int, before: int, now: int) -> int:
+        def upto(units: int) -> int:
+            return divide_half_even(whole * units, self.quantity)
+
+        return upto(before + now) - upto(before)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> OrderLine:
@@ -105,6 +165,10 @@ class OrderLine:
             variant_id=UUID(str(record.get("variant_id") or product_id)),
             sku=str(record.get("sku") or ""),
             options=dict(record.get("options") or {}),
+            tax_minor=int(record.get("tax_minor") or 0),
+            tax_rate_bps=int(record.get("tax_rate_bps") or 0),
+            tax_name=str(record.get("tax_name") or ""),
+            tax_included=bool(record.get("tax_included")),
         )
 
     def as_record(self) -> dict[str, Any]:
@@ -120,6 +184,10 @@ class OrderLine:
             "commission_bps": self.commission_bps,
             "commission_minor": self.commission_minor,
             "hold_id": self.hold_id,
+            "tax_minor": self.tax_minor,
+            "tax_rate_bps": self.tax_rate_bps,
+            "tax_name": self.tax_name,
+            "tax_included": self.tax_included,
         }
 
 

@@ -295,9 +295,11 @@ def place(
     expires_at: datetime,
     shipping: Mapping[UUID, PricedShipping | None] | None = None,
     guest_email: str = "",
+    taxed_at: tuple[str, str] = ("", ""),
 ) -> tuple[Order, list[SellerOrder]]:
     """Splits priced lines into one seller order per seller, under one order, each with its
-    shipping (`shipping` by seller; none: it ships at no charge). `order_id` is
+    shipping (`shipping` by seller; none: it ships at no charge) and the tax of its lines
+    (priced in, taxed at `taxed_at`: the address's country and subdivision). `order_id` is
     `Order.create_id(tenant_id, buyer_id, idempotency_key)`, which the caller derives once: it
     needs it first, to see whether this checkout ran already."""
     currencies = {line.currency for line in lines}
@@ -310,7 +312,7 @@ def place(
     seller_orders = []
     for seller_id, seller_lines in by_seller.items():
         ordered = [line.ordered(hold_id_for(order_id, line.key)) for line in seller_lines]
-        subtotal = sum(line.line_total_minor for line in ordered)
+        subtotal = sum(line.goods_minor for line in ordered)
         commission = sum(line.commission_minor for line in ordered)
         shipped = (shipping or {}).get(seller_id)
         shipping_minor = shipped.quote.price_minor if shipped else 0
@@ -331,6 +333,9 @@ def place(
                 seller_net_minor=subtotal + shipping_minor - commission,
                 shipping_minor=shipping_minor,
                 shipping=shipped.quote.as_record() if shipped else None,
+                tax_minor=sum(line.tax_minor for line in ordered),
+                tax_country=taxed_at[0],
+                tax_region=taxed_at[1],
             )
         )
     order = Order(

@@ -305,10 +305,11 @@ def receive(
     ]
     ret.check_received(arrived)
     received = {line.key: line.quantity for line in arrived if line.quantity}
-    amount = settlement.refund_of(so.paid_for(received))
+    paid, tax = so.paid_for(received)
+    amount = settlement.refund_of(paid)
     refund = None
     if amount:
         refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
-        settlement.request_refund(refund.id, amount)
+        settlement.request_refund(refund.id, amount, tax)  # the tax of what came back
     so.end_return(ret.id, received)
     return arrived, refund

@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate, formerly
 from domain.errors import Conflict, Invalid, NotFound
 from domain.order_lines import LineUnavailable, OrderError, OrderLine, WrongOrderStep
+from domain.tax import TaxParts, part_key, parts_plus
 from domain.variants import ChooseVariant
 
 
@@ -72,12 +73,23 @@ class SellerOrder(TenantAggregate):
         # recorded before shipping existed: nothing, and none.
         shipping_minor: int
         shipping: dict[str, Any] | None
-        class_version = 2
+        # The tax on its lines (domain/tax.py), and where it was taxed: the shipping address's
+        # country and subdivision. Recorded before tax existed: none.
+        tax_minor: int
+        tax_country: str
+        tax_region: str
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["shipping_minor"] = 0
             state["shipping"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["tax_minor"] = 0
+            state["tax_country"] = ""
+            state["tax_region"] = ""
 
     class Paid(TenantAggregate.Event):
         pass
@@ -198,6 +210,9 @@ class SellerOrder(TenantAggregate):
         seller_net_minor: int,
         shipping_minor: int = 0,
         shipping: dict[str, Any] | None = None,
+        tax_minor: int = 0,
+        tax_country: str = "",
+        tax_region: str = "",
     ) -> None:
         self.tenant_id = tenant_id
         self.order_id = order_id
@@ -208,6 +223,9 @@ class SellerOrder(TenantAggregate):
         self.subtotal_minor = subtotal_minor
         self.shipping_minor = shipping_minor
         self.shipping = shipping
+        self.tax_minor = tax_minor
+        self.tax_country = tax_country
+        self.tax_region = tax_region
         self.commission_minor = commission_minor
         self.seller_net_minor = seller_net_minor
         self.status = S.PENDING_PAYMENT.value
@@ -216,9 +234,19 @@ class SellerOrder(TenantAggregate):
 
     @property
     def gross_minor(self) -> int:
-        """What the buyer pays for this seller order: its items and their shipping. It is
-        what escrow holds, refunds give back, and disputes can take."""
-        return self.subtotal_minor + self.shipping_minor
+        """What the buyer pays for this seller order: its items, their shipping and their tax.
+        It is what refunds can give back and disputes can take; escrow holds it less the tax."""
+        return self.subtotal_minor + self.shipping_minor + self.tax_minor
+
+    @property
+    def tax_parts(self) -> TaxParts:
+        """Its tax by rate (domain/tax.py)."""
+        parts: TaxParts = {}
+        for line in self.order_lines:
+            if line.tax_minor:
+                key = part_key(line.tax_rate_bps, line.tax_name)
+                parts[key] = parts.get(key, 0) + line.tax_minor
+        return parts
 
     @property
     def is_delivered(self) -> bool:
@@ -323,11 +351,19 @@ class SellerOrder(TenantAggregate):
             return_id=return_id, received={str(p): q for p, q in received.items() if q}
         )
 
-    def paid_for(self, received: dict[UUID, int]) -> int:
-        """What received units (by variant) paid, at their price in the order."""
-        return sum(
-            line.unit_price_minor * received.get(line.variant_id, 0) for line in self.order_lines
-        )
+    def paid_for(self, received: dict[UUID, int]) -> tuple[int, TaxParts]:
+        """What received units (by variant) paid in the order, their tax included, and that
+        tax by rate: each unit its share of its line, so the units of a line returned over
+        several returns add up to what the line paid."""
+        paid, tax = 0, [TaxParts()]
+        for line in self.order_lines:
+            units = received.get(line.variant_id, 0)
+            if units:
+                before = (self.returned_units or {}).get(str(line.variant_id), 0)
+                line_paid, line_tax = line.returned(before, units)
+                paid += line_paid
+                tax.append(line_tax)
+        return paid, parts_plus(*tax)
 
     def _paid_back(self, amount_minor: int) -> None:
         """A money event recorded here before settlements existed paid `amount_minor` back."""

@@ -24,6 +24,7 @@ rewritten."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -42,7 +43,9 @@ from domain.settlement_values import (
     UnderDispute,
     WrongSettlementStep,
     pro_rata,
+    tax_share,
 )
+from domain.tax import TaxParts, parts_minus, parts_plus, parts_total
 
 __all__ = [
     "DisputeShare",
@@ -71,7 +74,9 @@ class Settlement(TenantAggregate):
         seller_order_id: UUID
 
     class Funded(TenantAggregate.Created):
-        """The buyer paid: escrow holds what the seller order costs (its items and shipping)."""
+        """The buyer paid: escrow holds what the seller order costs (its items and shipping),
+        and the marketplace's `tax_payable` its tax (`tax_parts`, by rate, collected where the
+        order shipped: `tax_country`, `tax_region`)."""
 
         seller_order_id: UUID
         order_id: UUID
@@ -81,10 +86,22 @@ class Settlement(TenantAggregate):
         gross_minor: int
         commission_minor: int
         seller_net_minor: int
+        tax_parts: dict[str, int]
+        tax_country: str
+        tax_region: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
+            state["tax_country"] = ""
+            state["tax_region"] = ""
 
         def apply(self, aggregate: Any) -> None:
             aggregate._belongs(self)
-            aggregate._start(self.gross_minor, self.commission_minor, self.seller_net_minor)
+            aggregate._start(
+                self.gross_minor, self.commission_minor, self.seller_net_minor, self.tax_parts
+            )
             aggregate.escrow = EscrowStatus.HELD.value
 
     class CarriedOver(TenantAggregate.Created):
@@ -110,13 +127,28 @@ class Settlement(TenantAggregate):
         commission_minor: int
 
     class Returned(Event):
-        """The seller order was cancelled after payment: what escrow held goes back."""
+        """The seller order was cancelled after payment: what escrow held goes back, and
+        the tax not yet given back (`tax_parts`)."""
 
         amount_minor: int
+        tax_parts: dict[str, int]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
 
     class RefundRequested(Event):
+        """A refund of `amount_minor`, of which `tax_parts` is tax, by rate."""
+
         refund_id: UUID
         amount_minor: int
+        tax_parts: dict[str, int]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
 
     class RefundRejected(Event):
         refund_id: UUID
@@ -126,6 +158,12 @@ class Settlement(TenantAggregate):
         amount_minor: int
         commission_reversed_minor: int
         from_escrow: bool
+        tax_parts: dict[str, int]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
 
     class PayoutAllocated(Event):
         payout_id: UUID
@@ -141,13 +179,34 @@ class Settlement(TenantAggregate):
         commission_minor: int
         in_escrow: bool
         from_payable_minor: int
+        tax_parts: dict[str, int]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
 
     class DisputeClosed(Event):
+        """Won or lost; lost, the share leaves as a refund would, its tax (`tax_parts`) given
+        back out of `tax_payable`."""
+
         dispute_id: UUID
         outcome: str
         fee_minor: int
+        tax_parts: dict[str, int]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tax_parts"] = {}
 
     create_id = staticmethod(settlement_id)
+
+    # Tax by rate, collected and given back, and by refunds awaiting a decision: none for a
+    # settlement carried over from before tax existed.
+    tax_parts: TaxParts | None = None
+    tax_returned: TaxParts | None = None
+    requested_tax: dict[str, TaxParts] | None = None
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("seller_order_id", self.seller_order_id)
@@ -168,6 +227,9 @@ class Settlement(TenantAggregate):
             gross_minor=seller_order.gross_minor,
             commission_minor=seller_order.commission_minor,
             seller_net_minor=seller_order.seller_net_minor,
+            tax_parts=seller_order.tax_parts,
+            tax_country=seller_order.tax_country,
+            tax_region=seller_order.tax_region,
         )
 
     @classmethod
@@ -197,8 +259,11 @@ class Settlement(TenantAggregate):
         )
         return shell
 
-    def _start(self, gross: int, commission: int, net: int) -> None:
+    def _start(self, gross: int, commission: int, net: int, tax: TaxParts | None = None) -> None:
         self.gross_minor = gross
+        self.tax_parts = dict(tax or {})
+        self.tax_returned = {}
+        self.requested_tax = {}
         self.escrow = EscrowStatus.NONE.value
         self.cancelled = False
         # What escrow keeps toward the seller and the platform now; refunds reduce both.
@@ -231,6 +296,21 @@ class Settlement(TenantAggregate):
     @property
     def refunded_in_full(self) -> bool:
         return self.refunded_minor == self.gross_minor
+
+    @property
+    def tax_minor(self) -> int:
+        return parts_total(self.tax_parts or {})
+
+    @property
+    def tax_left(self) -> TaxParts:
+        """The tax collected and not given back, by rate."""
+        return parts_minus(self.tax_parts or {}, self.tax_returned or {})
+
+    @property
+    def goods_left_minor(self) -> int:
+        """What the buyer paid that is not tax (items and shipping), less what went back."""
+        taken = self.refunded_minor - parts_total(self.tax_returned or {})
+        return self.gross_minor - self.tax_minor - taken
 
     @property
     def refundable_minor(self) -> int:
@@ -302,14 +382,18 @@ class Settlement(TenantAggregate):
         if not self.escrow_is_held:
             return 0
         amount = self.gross_minor - self.refunded_minor
-        self._returned(amount_minor=amount)
+        self._returned(amount_minor=amount, tax_parts=self.tax_left)
         return amount
 
     # -- refunds ------------------------------------------------------------------------------
 
-    def request_refund(self, refund_id: UUID, amount_minor: int | None) -> int:
+    def request_refund(
+        self, refund_id: UUID, amount_minor: int | None, tax: TaxParts | None = None
+    ) -> int:
         """Records a request to refund `amount_minor` (default: all that remains refundable);
-        until it is decided, that amount can no longer be asked for again."""
+        until it is decided, that amount can no longer be asked for again. Its tax is `tax`
+        where the caller knows what it returns (a return's lines), else the tax still
+        refundable in proportion to the amount, all of it for all that is left."""
         self._not_disputed("refund")
         refundable = self.refundable_minor
         amount = refundable if amount_minor is None else amount_minor
@@ -317,7 +401,12 @@ class Settlement(TenantAggregate):
             raise NotRefundable(f"seller order {self.seller_order_id} has nothing left to refund")
         if isinstance(amount, bool) or not 1 <= amount <= refundable:
             raise RefundTooLarge(f"at most {refundable} can be refunded, not {amount}")
-        self._refund_requested(refund_id=refund_id, amount_minor=amount)
+        available = parts_minus(self.tax_left, *(self.requested_tax or {}).values())
+        self._refund_requested(
+            refund_id=refund_id,
+            amount_minor=amount,
+            tax_parts=tax_share(available, refundable, amount, tax),
+        )
         return amount
 
     def reject_refund(self, refund_id: UUID) -> None:
@@ -331,21 +420,24 @@ class Settlement(TenantAggregate):
         self._not_disputed("refund")
         generation_before = self.escrow_generation
         from_escrow = self.escrow_is_held
-        remaining = self.gross_minor - self.refunded_minor
-        reversed_commission = pro_rata(self.escrow_commission_minor, amount, remaining)
+        tax = (self.requested_tax or {}).get(str(refund_id), {})
+        goods = amount - parts_total(tax)
+        reversed_commission = pro_rata(self.escrow_commission_minor, goods, self.goods_left_minor)
         self._refunded(
             refund_id=refund_id,
             amount_minor=amount,
             commission_reversed_minor=reversed_commission,
             from_escrow=from_escrow,
+            tax_parts=tax,
         )
         return RefundPlan(
             amount,
             reversed_commission,
-            amount - reversed_commission,
+            goods - reversed_commission,
             from_escrow,
             generation_before,
             self.refunded_in_full,
+            parts_total(tax),
         )
 
     def _requested(self, refund_id: UUID) -> int:
@@ -388,17 +480,18 @@ class Settlement(TenantAggregate):
         remaining = self.gross_minor - self.refunded_minor
         if not 0 < amount_minor <= remaining:
             raise RefundTooLarge(f"at most {remaining} can be disputed, not {amount_minor}")
-        commission = pro_rata(self.escrow_commission_minor, amount_minor, remaining)
+        tax = tax_share(self.tax_left, remaining, amount_minor)
+        goods = amount_minor - parts_total(tax)
+        commission = pro_rata(self.escrow_commission_minor, goods, self.goods_left_minor)
         in_escrow = self.escrow_is_held
-        from_payable = (
-            0 if in_escrow else min(amount_minor - commission, max(0, payable_available_minor))
-        )
+        from_payable = 0 if in_escrow else min(goods - commission, max(0, payable_available_minor))
         self._dispute_opened(
             dispute_id=dispute_id,
             amount_minor=amount_minor,
             commission_minor=commission,
             in_escrow=in_escrow,
             from_payable_minor=from_payable,
+            tax_parts=tax,
         )
         assert self.dispute is not None
         return self.dispute
@@ -416,7 +509,12 @@ class Settlement(TenantAggregate):
             )
         generation_before = self.escrow_generation
         outcome = DisputeStatus.WON if won else DisputeStatus.LOST
-        self._dispute_closed(dispute_id=dispute_id, outcome=outcome.value, fee_minor=fee_minor)
+        self._dispute_closed(
+            dispute_id=dispute_id,
+            outcome=outcome.value,
+            fee_minor=fee_minor,
+            tax_parts=dict(share.tax_parts) if outcome == DisputeStatus.LOST else {},
+        )
         return share, generation_before
 
     # -- the events' effects ------------------------------------------------------------------
@@ -427,13 +525,15 @@ class Settlement(TenantAggregate):
         self.released_net_minor = seller_net_minor
 
     @event(Returned)
-    def _returned(self, amount_minor: int) -> None:
+    def _returned(self, amount_minor: int, tax_parts: TaxParts) -> None:
         self.escrow = EscrowStatus.REFUNDED.value
         self.cancelled = True
 
     @event(RefundRequested)
-    def _refund_requested(self, refund_id: UUID, amount_minor: int) -> None:
+    def _refund_requested(self, refund_id: UUID, amount_minor: int, tax_parts: TaxParts) -> None:
         self.requested_refunds = {**self.requested_refunds, str(refund_id): amount_minor}
+        if tax_parts:
+            self.requested_tax = {**(self.requested_tax or {}), str(refund_id): tax_parts}
 
     @event(RefundRejected)
     def _refund_rejected(self, refund_id: UUID) -> None:
@@ -443,19 +543,30 @@ class Settlement(TenantAggregate):
         self.requested_refunds = {
             k: v for k, v in self.requested_refunds.items() if k != str(refund_id)
         }
+        self.requested_tax = {
+            k: v for k, v in (self.requested_tax or {}).items() if k != str(refund_id)
+        }
 
     @event(Refunded)
     def _refunded(
-        self, refund_id: UUID, amount_minor: int, commission_reversed_minor: int, from_escrow: bool
+        self,
+        refund_id: UUID,
+        amount_minor: int,
+        commission_reversed_minor: int,
+        from_escrow: bool,
+        tax_parts: TaxParts,
     ) -> None:
         self._forget_request(refund_id)
-        self._taken(amount_minor, commission_reversed_minor, from_escrow)
+        self._taken(amount_minor, commission_reversed_minor, from_escrow, tax_parts)
 
-    def _taken(self, amount: int, commission: int, from_escrow: bool) -> None:
-        """A refund or a lost dispute took `amount` (of which `commission`)."""
+    def _taken(
+        self, amount: int, commission: int, from_escrow: bool, tax: Mapping[str, int]
+    ) -> None:
+        """A refund or a lost dispute took `amount` (of which `commission`, and `tax`)."""
         self.refunded_minor += amount
+        self.tax_returned = parts_plus(self.tax_returned or {}, tax)
         self.escrow_commission_minor -= commission
-        self.escrow_net_minor -= amount - commission
+        self.escrow_net_minor -= amount - parts_total(tax) - commission
         if from_escrow:
             self.escrow_generation += 1
             self.escrow = (
@@ -478,6 +589,7 @@ class Settlement(TenantAggregate):
         commission_minor: int,
         in_escrow: bool,
         from_payable_minor: int,
+        tax_parts: TaxParts,
     ) -> None:
         self.dispute_status = DisputeStatus.OPEN.value
         self.dispute_reserved = {
@@ -486,11 +598,16 @@ class Settlement(TenantAggregate):
             "commission_minor": commission_minor,
             "in_escrow": in_escrow,
             "from_payable_minor": from_payable_minor,
+            "tax_parts": tax_parts,
         }
 
     @event(DisputeClosed)
-    def _dispute_closed(self, dispute_id: UUID, outcome: str, fee_minor: int) -> None:
+    def _dispute_closed(
+        self, dispute_id: UUID, outcome: str, fee_minor: int, tax_parts: TaxParts
+    ) -> None:
         self.dispute_status = outcome
         share = self.dispute
         if outcome == DisputeStatus.LOST and share is not None:
-            self._taken(share.amount_minor, share.commission_minor, share.in_escrow)
+            self._taken(
+                share.amount_minor, share.commission_minor, share.in_escrow, share.tax_parts
+            )

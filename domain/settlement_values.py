@@ -3,12 +3,14 @@ it, how a refund splits, and what it refuses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import Conflict, DomainError, Invalid
 from domain.money import divide_half_even
+from domain.tax import TaxParts, parts_minus, parts_plus, parts_total, share_of
 
 
 class SettlementError(DomainError):
@@ -64,10 +66,17 @@ class DisputeShare:
     commission_minor: int
     in_escrow: bool
     from_payable_minor: int
+    # The tax of the disputed amount, by rate: given back out of `tax_payable` if it is lost.
+    tax_parts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def tax_minor(self) -> int:
+        return parts_total(self.tax_parts)
 
     @property
     def net_minor(self) -> int:
-        return self.amount_minor - self.commission_minor
+        """The seller's part: the amount less its tax and commission."""
+        return self.amount_minor - self.tax_minor - self.commission_minor
 
     @property
     def from_receivable_minor(self) -> int:
@@ -86,8 +95,33 @@ class RefundPlan:
     from_escrow: bool
     generation_before: int
     whole: bool = False
+    # The tax it gives back (out of `tax_payable`, never the seller's).
+    tax_minor: int = 0
 
 
 def pro_rata(part: int, amount: int, whole: int) -> int:
     """part x amount / whole, rounded half to even, in integers."""
     return divide_half_even(part * amount, whole) if whole else 0
+
+
+def tax_share(
+    available: TaxParts, left_minor: int, amount_minor: int, known: TaxParts | None = None
+) -> TaxParts:
+    """The tax of giving back `amount_minor` of the `left_minor` a buyer paid and has not had
+    back, of which `available` is tax: `known` where the caller knows it (a return's lines),
+    at most what is available; else the available tax in proportion, all of it for all that
+    is left. Either way no more than the amount, and the rest never more than the goods left."""
+    if known is None:
+        if amount_minor >= left_minor:
+            parts = dict(available)
+        else:
+            parts = share_of(available, pro_rata(parts_total(available), amount_minor, left_minor))
+    else:
+        parts = {k: min(v, available.get(k, 0)) for k, v in known.items() if available.get(k)}
+    if parts_total(parts) > amount_minor:
+        parts = share_of(parts, amount_minor)
+    goods_available = left_minor - parts_total(available)
+    short = amount_minor - parts_total(parts) - goods_available
+    if short > 0:  # more than the goods left: the rest is tax
+        parts = parts_plus(parts, share_of(parts_minus(available, parts), short))
+    return parts

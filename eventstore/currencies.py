@@ -1,6 +1,7 @@
-"""ISO 4217's list of currencies and ISO 3166-1's of countries, as the pycountry package
-maintains them, installed into the domain's `CURRENCIES` and `COUNTRIES` at start (the
-composition root calls `install_iso_4217` and `install_iso_3166`)."""
+"""ISO 4217's list of currencies, ISO 3166-1's of countries and ISO 3166-2's of their
+subdivisions, as the pycountry package maintains them, installed into the domain's
+`CURRENCIES`, `COUNTRIES` and `REGIONS` at start (the composition root calls
+`install_iso_4217`, `install_iso_3166` and `install_iso_3166_2`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pycountry
 
 from domain.money import CURRENCIES
 from domain.shipping import COUNTRIES
+from domain.tax import REGIONS
 
 # Codes ISO 4217 lists for what no buyer pays with: precious metals, bond-market and
 # settlement units, the code reserved for testing, and "no currency".
@@ -32,3 +34,12 @@ def iso_3166() -> frozenset[str]:
 
 def install_iso_3166() -> None:
     COUNTRIES.install(iso_3166())
+
+
+def iso_3166_2() -> list[tuple[str, str, str]]:
+    """The current ISO 3166-2 subdivisions: (country, code, name)."""
+    return [(s.country_code, s.code, s.name) for s in pycountry.subdivisions]
+
+
+def install_iso_3166_2() -> None:
+    REGIONS.install(iso_3166_2())

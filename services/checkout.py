@@ -25,7 +25,7 @@ from domain.identity import Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
 from domain.listing import ProductNotFound
 from domain.money import Money
-from domain.order_lines import LineUnavailable, PricedLine
+from domain.order_lines import LineTax, LineUnavailable, PricedLine
 from domain.orders import Order, OrderNotFound, PricedShipping, place, subtotals
 from domain.payments import (
     PaymentIntentRef,
@@ -34,6 +34,7 @@ from domain.payments import (
 from domain.profiles import AddressNotFound, Profile
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
+from domain.tax import REGIONS
 from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
@@ -176,8 +177,10 @@ class CheckoutApplication(ProviderEvents):
         if isinstance(shipping_address, UUID):
             shipping_address = self._saved_address(buyer_id, shipping_address)
         cart = self._own_cart(cart_id, buyer_id)
+        country = shipping_address["country"]
+        taxed_at = (country, REGIONS.of_address(country, shipping_address.get("region", "")))
         lines = [
-            self._priced(tenant, cart.products[variant_id], variant_id, quantity)
+            self._priced(tenant, cart.products[variant_id], variant_id, quantity, taxed_at)
             for variant_id, quantity in cart.lines.items()
         ]
         order, seller_orders = place(
@@ -189,8 +192,9 @@ class CheckoutApplication(ProviderEvents):
             lines=lines,
             shipping_address=shipping_address,
             expires_at=hold_expiry(datetime.now(UTC), tenant.hold_timeout_s),
-            shipping=self._shipping(tenant, lines, shipping, shipping_address["country"]),
+            shipping=self._shipping(tenant, lines, shipping, country),
             guest_email=normalize_email(guest_email) if cart.guest and guest_email else "",
+            taxed_at=taxed_at,
         )
         if cart.guest and not guest_email:
             raise GuestEmailRequired("a guest's checkout needs the email to send the order to")
@@ -246,7 +250,12 @@ class CheckoutApplication(ProviderEvents):
         return profile.address(address_id)
 
     def _priced(
-        self, tenant: Tenant, product_id: UUID, variant_id: UUID, quantity: int
+        self,
+        tenant: Tenant,
+        product_id: UUID,
+        variant_id: UUID,
+        quantity: int,
+        taxed_at: tuple[str, str],
     ) -> PricedLine:
         buyable = self.buyable(product_id, tenant.id)
         if buyable is None:
@@ -262,6 +271,8 @@ class CheckoutApplication(ProviderEvents):
             seller_bps=seller.commission_bps,
             discount_bps=seller.commission_discount_bps,
         )
+        table = tenant.tax
+        tax_rate = table.rate_for(*taxed_at, product.category)
         return PricedLine(
             product.id,
             seller.id,
@@ -273,6 +284,7 @@ class CheckoutApplication(ProviderEvents):
             variant_id=variant.id,
             sku=variant.sku,
             options=variant.options,
+            tax=LineTax.at(tax_rate, table.prices_include_tax),
         )
 
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:

@@ -26,6 +26,7 @@ from domain.identity import (
 from domain.money import Money
 from domain.returns import DEFAULT_WINDOW_DAYS
 from domain.roles import Role, check_may_grant
+from domain.tax import TaxTable
 from domain.tenant_settings import PayoutSchedule
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
@@ -142,6 +143,15 @@ class IdentityApplication(ServiceApplication):
     ) -> CommandResult:
         tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
         tenant.set_minimum_payout(amount.amount_minor, amount.currency)
+        return CommandResult(tenant.id, self.record(ctx, tenant))
+
+    @command
+    def set_tax(
+        self, ctx: CommandContext, tenant_id: UUID, within: UUID | None, table: TaxTable
+    ) -> CommandResult:
+        """Replaces the tenant's tax table; orders placed before keep the tax they have."""
+        tenant = self.load(Tenant, tenant_id, within, TenantNotFound)
+        tenant.set_tax(table)
         return CommandResult(tenant.id, self.record(ctx, tenant))
 
     @command

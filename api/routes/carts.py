@@ -95,6 +95,7 @@ class SellerOrderSummary(BaseModel):
     seller_id: str
     subtotal: MoneyOut
     shipping: MoneyOut
+    tax: MoneyOut = Field(description="the marketplace's, never the seller's")
     commission: MoneyOut
     seller_net: MoneyOut
 
@@ -119,7 +120,8 @@ class CheckoutOut(BaseModel):
     )
     order_id: str
     status: str
-    total: MoneyOut
+    total: MoneyOut = Field(description="items + shipping + tax")
+    tax: MoneyOut
     seller_orders: list[SellerOrderSummary]
     payment: PaymentOut
 
@@ -230,12 +232,14 @@ def checkout(
         "order_id": str(order.id),
         "status": "pending_payment",
         "total": money_json(order.total_minor, currency),
+        "tax": money_json(sum(so.tax_minor for so in done.seller_orders), currency),
         "seller_orders": [
             {
                 "id": str(so.id),
                 "seller_id": str(so.seller_id),
                 "subtotal": money_json(so.subtotal_minor, currency),
                 "shipping": money_json(so.shipping_minor, currency),
+                "tax": money_json(so.tax_minor, currency),
                 "commission": money_json(so.commission_minor, currency),
                 "seller_net": money_json(so.seller_net_minor, currency),
             }

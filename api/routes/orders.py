@@ -47,7 +47,9 @@ class LineOut(BaseModel):
     title: str
     quantity: int
     unit_price: MoneyOut
-    line_total: MoneyOut
+    line_total: MoneyOut = Field(description="unit_price x quantity")
+    tax: MoneyOut = Field(description="of the line, rounded half to even")
+    tax_rate_bps: int = Field(description="the rate it is taxed at (0: none applies)")
     commission_bps: int
 
 
@@ -72,11 +74,12 @@ class SellerOrderOut(BaseModel):
     seller_id: str
     status: str
     escrow_status: str
-    subtotal: MoneyOut = Field(description="the items")
+    subtotal: MoneyOut = Field(description="the items, without tax")
     shipping: MoneyOut = Field(description="what the buyer pays to ship them (0: free)")
     shipping_rate: ShippingRateRef | None = Field(
         description="the seller's rate it ships at; null: the seller has no rates"
     )
+    tax: MoneyOut = Field(description="the tax on its items: the marketplace's, not the seller's")
     commission: MoneyOut
     seller_net: MoneyOut
     lines: list[LineOut]
@@ -102,8 +105,9 @@ class OrderOut(BaseModel):
     tenant_id: str
     buyer_id: str
     status: str
-    total: MoneyOut = Field(description="items + shipping")
+    total: MoneyOut = Field(description="items + shipping + tax")
     shipping: MoneyOut = Field(description="of the total, what its shipping came to")
+    tax: MoneyOut = Field(description="of the total, what its tax came to")
     shipping_address: dict[str, str]
     payment: PaymentRef
     needs_review: bool = Field(description="the payment does not add up; a person must look")

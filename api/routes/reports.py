@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -17,6 +18,7 @@ from api.problems import Problem
 from api.security import Principal
 from domain.money import money_json
 from projections.analytics.queries import sales_report
+from projections.tax.queries import tax_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 MAX_RANGE_DAYS = 3660
@@ -57,12 +59,7 @@ def sales(
 ) -> Any:
     """GMV (paid seller orders), commission (net of reversals), refunds and net to sellers, per
     seller or per day. `format=csv` streams the rows (amounts in minor units)."""
-    if end < start or (end - start).days > MAX_RANGE_DAYS:
-        raise Problem(
-            422,
-            "`to` must be on or after `from`, at most ten years later",
-            errors=[{"loc": ["query", "to"], "msg": "invalid range"}],
-        )
+    _check_range(start, end)
     rows = sales_report(read_store, scope, start=start, end=end, group_by=group_by)
     if format == "csv":
         return StreamingResponse(
@@ -84,6 +81,84 @@ def sales(
             for row in rows
         ],
     }
+
+
+class TaxRow(BaseModel):
+    currency: str
+    country: str
+    region: str | None
+    rate_bps: int
+    name: str
+    collected: dict[str, Any]
+    refunded: dict[str, Any]
+    net: dict[str, Any]
+
+
+class TaxReport(BaseModel):
+    start: date
+    end: date
+    rows: list[TaxRow]
+
+
+TAX_FIELDS = ("currency", "country", "region", "rate_bps", "name", "collected", "refunded", "net")
+
+
+@router.get(
+    "/tax",
+    response_model=TaxReport,
+    responses={200: {"content": {"text/csv": {}}}},
+    dependencies=[Depends(ReadAfter("tax"))],
+)
+def tax(
+    read_store: ReadStoreDep,
+    scope: Scope,
+    principal: Annotated[Principal, Depends(Allowed("tax:report"))],
+    start: Annotated[date, Query(alias="from", description="first day, UTC (inclusive)")],
+    end: Annotated[date, Query(alias="to", description="last day, UTC (inclusive)")],
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    tenant_id: Annotated[
+        UUID | None, Query(description="the marketplace (default: the caller's own)")
+    ] = None,
+) -> Any:
+    """Tax one marketplace collected, gave back (refunds, returns, cancellations, lost
+    disputes) and owes, by country, region and rate. Over every day so far, each currency's
+    net is the balance of `tax_payable` in the ledger. `format=csv` gives the same rows, amounts
+    in minor units. Another tenant than one's own shows nothing, as an unknown one does."""
+    _check_range(start, end)
+    scope = scope.narrowed_to(tenant_id or principal.tenant_id)
+    rows = tax_report(read_store, scope, start=start, end=end)
+    if format == "csv":
+        return StreamingResponse(
+            _csv_rows(rows, TAX_FIELDS),
+            media_type="text/csv",
+            headers={"Content-Disposition": "attachment; filename=tax.csv"},
+        )
+    money = ("collected", "refunded", "net")
+    return {
+        "start": start,
+        "end": end,
+        "rows": [
+            {**row, **{f: money_json(row[f], row["currency"]) for f in money}} for row in rows
+        ],
+    }
+
+
+def _check_range(start: date, end: date) -> None:
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise Problem(
+            422,
+            "`to` must be on or after `from`, at most ten years later",
+            errors=[{"loc": ["query", "to"], "msg": "invalid range"}],
+        )
+
+
+def _csv_rows(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(["" if row[f] is None else row[f] for f in fields])
+    yield buffer.getvalue()
 
 
 def _csv(rows: Iterator[dict[str, Any]], group_by: str) -> Iterator[str]:

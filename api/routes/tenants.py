@@ -27,6 +27,7 @@ from api.schemas import AmountIn, MoneyOut
 from api.security import Principal
 from domain.base import PLATFORM_TENANT_ID
 from domain.roles import Role
+from domain.tax import TaxTable
 from domain.tenant_settings import PayoutSchedule
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
@@ -72,6 +73,42 @@ class SellerSignupIn(BaseModel):
 class ShippingCommissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     commission_on_shipping: StrictBool
+
+
+class TaxRateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. DE")
+    region: str | None = Field(
+        default=None,
+        max_length=6,
+        description="an ISO 3166-2 subdivision of the country, e.g. US-CA (or CA); none: all",
+    )
+    category: str | None = Field(
+        default=None, max_length=100, description="a product category; none: every category"
+    )
+    rate_bps: StrictInt = Field(ge=0, le=10_000, description="the rate, basis points")
+    name: str = Field(min_length=1, max_length=100, description="e.g. VAT, Sales tax")
+
+
+class TaxIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prices_include_tax: StrictBool = Field(
+        description="whether the prices sellers set include tax (true) or tax is added (false)"
+    )
+    rates: list[TaxRateIn] = Field(max_length=1000)
+
+
+class TaxRateOut(BaseModel):
+    country: str
+    region: str | None
+    category: str | None
+    rate_bps: int
+    name: str
+
+
+class TaxOut(BaseModel):
+    prices_include_tax: bool
+    rates: list[TaxRateOut]
 
 
 class DisputePolicyIn(BaseModel):
@@ -298,6 +335,39 @@ def set_commission_on_shipping(
         ctx, tenant_id, confinement(principal), body.commission_on_shipping
     )
     return commanded(response, result)
+
+
+@router.put("/{tenant_id}/tax", response_model=IdResponse)
+def set_tax(
+    tenant_id: UUID,
+    body: TaxIn,
+    identity: IdentityDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Annotated[Principal, Depends(Allowed("tax:configure"))],
+) -> dict[str, str]:
+    """Replaces the marketplace's tax rates. For a line, the most specific rate for the
+    shipping address and the product's category applies (category and region, then category,
+    then region, then country; none: no tax). Orders placed before keep their tax."""
+    table = TaxTable.parse(body.prices_include_tax, [r.model_dump() for r in body.rates])
+    result = identity.set_tax(ctx, tenant_id, confinement(principal), table)
+    return commanded(response, result)
+
+
+@router.get(
+    "/{tenant_id}/tax", response_model=TaxOut, dependencies=[Depends(ReadAfter("identity"))]
+)
+def get_tax(
+    tenant_id: UUID,
+    identity_queries: IdentityQueriesDep,
+    scope: Scope,
+    _: Annotated[Principal, Depends(Allowed("tax:read"))],
+) -> dict[str, Any]:
+    """The marketplace's tax rates, and whether its prices include tax."""
+    tax = identity_queries.tax(scope, str(tenant_id))
+    if tax is None:
+        raise Problem(404, f"tenant {tenant_id} not found")
+    return tax
 
 
 @router.put("/{tenant_id}/payout-schedule", response_model=IdResponse)

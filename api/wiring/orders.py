@@ -16,6 +16,7 @@ from projections.analytics.queries import AnalyticsQueries
 from projections.orders.carts import CartsProjector
 from projections.orders.projector import OrdersProjector
 from projections.orders.queries import OrderQueries
+from projections.tax.projector import TaxProjector
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 
@@ -39,7 +40,7 @@ def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvide
 
 def wire_orders(wiring: Wiring) -> OrderParts:
     log, store = wiring.log, wiring.read_store
-    wiring.project(OrdersProjector(), AnalyticsProjector(), CartsProjector())
+    wiring.project(OrdersProjector(), AnalyticsProjector(), CartsProjector(), TaxProjector())
     return OrderParts(
         checkout=CheckoutApplication(
             log, payment_provider(wiring.settings, wiring.tokens), on_recorded=wiring.recorded

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from adapters.kafka import Broker
 from api.security import TokenService
 from api.settings import Settings
-from eventstore.currencies import install_iso_3166, install_iso_4217
+from eventstore.currencies import install_iso_3166, install_iso_3166_2, install_iso_4217
 from eventstore.log import EventLog, open_event_log
 from projections.group import ProjectionGroup
 from projections.projector import Projector
@@ -29,6 +29,7 @@ class Platform:
 def open_platform(settings: Settings) -> Platform:
     install_iso_4217()  # the currencies commands may name
     install_iso_3166()  # and the countries
+    install_iso_3166_2()  # and their subdivisions, which tax rates name
     tokens = TokenService(settings.signing_key(), settings.token_ttl_s)
     log = open_event_log(
         settings.eventstore_url, settings.data_dir, secret=tokens.secret_for("personal-keys")

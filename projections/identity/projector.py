@@ -86,6 +86,14 @@ class IdentityProjector(Projector):
         )
 
     @apply.register
+    def _tax(self, e: Tenant.TaxSet, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.tenants.update()
+            .where(self.tables.tenants.c.tenant_id == str(e.originator_id))
+            .values(tax={"prices_include_tax": e.prices_include_tax, "rates": list(e.rates)})
+        )
+
+    @apply.register
     def _payout_schedule(
         self, e: Tenant.PayoutScheduleSet, conn: Connection, r: RecordedEvent
     ) -> None:

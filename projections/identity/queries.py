@@ -56,6 +56,13 @@ class IdentityQueries:
         row = self.store.one(scope, tenants, tenants.c.tenant_id == tenant_id)
         return _only(row, TENANT_FIELDS) if row else None
 
+    def tax(self, scope: TenantScope, tenant_id: str) -> dict[str, Any] | None:
+        """The tenant's tax table as API.md answers it; None for a tenant not in scope."""
+        row = self.store.one(scope, tenants, tenants.c.tenant_id == tenant_id)
+        if row is None:
+            return None
+        return row["tax"] or {"prices_include_tax": False, "rates": []}
+
     def tenants(self, scope: TenantScope, *, limit: int, cursor: str | None) -> Page:
         page = self.store.page(scope, tenants, limit=limit, cursor=cursor)
         return Page([_only(r, TENANT_FIELDS) for r in page.items], page.next_cursor)

@@ -29,6 +29,8 @@ tenants = sa.Table(
     # Whether commission is taken on shipping too (API.md: free of commission unless set).
     sa.Column("commission_on_shipping", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("seller_signup", sa.Boolean, nullable=False, server_default=sa.true()),
+    # The tax table (domain/tax.py `TaxTable.as_record`); null: no rates, prices without tax.
+    sa.Column("tax", sa.JSON, nullable=True),
 )
 
 users = sa.Table(

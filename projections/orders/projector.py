@@ -19,6 +19,7 @@ from domain.refunds import Refund
 from domain.returns import Return
 from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
+from domain.tax import parts_total
 from eventstore.mapper import RecordedEvent
 from projections.projector import Projector
 from projections.store import naive_utc
@@ -175,14 +176,18 @@ class OrdersProjector(Projector):
                 created_position=r.position,
                 shipping_amount=e.shipping_minor,
                 shipping_rate=dict(e.shipping) if e.shipping else None,
+                tax_amount=e.tax_minor,
             )
         )
-        if e.shipping_minor:
+        if e.shipping_minor or e.tax_minor:
             orders = self.tables.orders
             conn.execute(
                 orders.update()
                 .where(orders.c.order_id == str(e.order_id))
-                .values(shipping_amount=orders.c.shipping_amount + e.shipping_minor)
+                .values(
+                    shipping_amount=orders.c.shipping_amount + e.shipping_minor,
+                    tax_amount=orders.c.tax_amount + e.tax_minor,
+                )
             )
 
     @apply.register
@@ -268,8 +273,11 @@ class OrdersProjector(Projector):
             conn,
             e,
             "refunded",
-            refunded_amount=row.subtotal_amount + row.shipping_amount,
+            refunded_amount=_gross(row),
             commission_reversed_amount=row.commission_amount,
+            refunded_tax_amount=(
+                row.refunded_tax_amount + parts_total(getattr(e, "tax_parts", {}))
+            ),
         )
 
     @apply.register
@@ -281,18 +289,23 @@ class OrdersProjector(Projector):
             sa.select(
                 so.c.subtotal_amount,
                 so.c.shipping_amount,
+                so.c.tax_amount,
                 so.c.refunded_amount,
+                so.c.refunded_tax_amount,
                 so.c.dispute_lost_amount,
                 so.c.status,
                 so.c.commission_reversed_amount,
             ).where(so.c.seller_order_id == seller_order_of(e))
         ).one()
         refunded = row.refunded_amount + e.amount_minor
-        whole = refunded + row.dispute_lost_amount == row.subtotal_amount + row.shipping_amount
+        whole = refunded + row.dispute_lost_amount == _gross(row)
         values: dict[str, Any] = {
             "refunded_amount": refunded,
             "commission_reversed_amount": (
                 row.commission_reversed_amount + e.commission_reversed_minor
+            ),
+            "refunded_tax_amount": (
+                row.refunded_tax_amount + parts_total(getattr(e, "tax_parts", {}))
             ),
         }
         if e.from_escrow:
@@ -314,6 +327,7 @@ class OrdersProjector(Projector):
             dispute_status="open",
             dispute_share_amount=e.amount_minor,
             dispute_share_commission_amount=e.commission_minor,
+            dispute_share_tax_amount=parts_total(getattr(e, "tax_parts", {})),
         )
         self._order_disputed(conn, row.order_id, "open")
 
@@ -330,9 +344,12 @@ class OrdersProjector(Projector):
         status, values = row.status, {"dispute_status": e.outcome}
         if e.outcome == "lost":
             taken = row.refunded_amount + row.dispute_lost_amount + row.dispute_share_amount
-            whole = taken == row.subtotal_amount + row.shipping_amount
+            whole = taken == _gross(row)
             values |= {
                 "dispute_lost_amount": row.dispute_lost_amount + row.dispute_share_amount,
+                "dispute_lost_tax_amount": (
+                    row.dispute_lost_tax_amount + row.dispute_share_tax_amount
+                ),
                 "commission_reversed_amount": (
                     row.commission_reversed_amount + row.dispute_share_commission_amount
                 ),
@@ -492,3 +509,8 @@ class OrdersProjector(Projector):
                 updated_at=naive_utc(e.timestamp),
             )
         )
+
+
+def _gross(row: Any) -> int:
+    """What the buyer paid for a seller order: its items, shipping and tax."""
+    return int(row.subtotal_amount + row.shipping_amount + row.tax_amount)

@@ -330,6 +330,7 @@ class OrderQueries:
             "status": row["status"],
             "total": money_json(row["total_amount"], row["currency"]),
             "shipping": money_json(row["shipping_amount"], row["currency"]),
+            "tax": money_json(row["tax_amount"], row["currency"]),
             "shipping_address": row["shipping_address"],
             "payment": {
                 "provider": row["payment_provider"],

@@ -30,6 +30,8 @@ orders = sa.Table(
     sa.Column("dispute_status", sa.String(8), nullable=False, server_default="none"),
     # Of `total_amount`: what its seller orders' shipping came to.
     sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    # Of `total_amount`: what its seller orders' tax came to (domain/tax.py).
+    sa.Column("tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     # A guest's order: the email it was placed with (personal data), whose account, once it
     # verifies the email, the order joins (its `buyer_id` becomes the account's).
     sa.Column("guest_email", sa.String(254), nullable=True),
@@ -89,6 +91,16 @@ seller_orders = sa.Table(
     # chosen: {rate_id, name, min_days, max_days} (null: the seller ships free, without rates).
     sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     sa.Column("shipping_rate", sa.JSON, nullable=True),
+    # Its tax, the marketplace's (never escrowed): what the buyer paid, what refunds and the
+    # cancellation gave back, the latest dispute's share of it, and what lost disputes took.
+    sa.Column("tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column("refunded_tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column(
+        "dispute_share_tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column(
+        "dispute_lost_tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
     sa.Index(

@@ -22,6 +22,7 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         "subtotal": money_json(row["subtotal_amount"], currency),
         "shipping": money_json(row["shipping_amount"], currency),
         "shipping_rate": row["shipping_rate"],
+        "tax": money_json(row["tax_amount"], currency),
         "commission": money_json(row["commission_amount"], currency),
         "seller_net": money_json(row["seller_net_amount"], currency),
         "lines": [
@@ -34,6 +35,8 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "unit_price": money_json(line.unit_price_minor, currency),
                 "line_total": money_json(line.line_total_minor, currency),
+                "tax": money_json(line.tax_minor, currency),
+                "tax_rate_bps": line.tax_rate_bps,
                 "commission_bps": line.commission_bps,
             }
             for line in map(OrderLine.from_record, row["lines"])
@@ -97,8 +100,11 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
     took and the fees the seller bore for them, and net of one seller order; gross minus all the
     others is exactly net."""
     currency = row["currency"]
-    gross, refunds = row["subtotal_amount"] + row["shipping_amount"], row["refunded_amount"]
-    disputes, fees = row["dispute_lost_amount"], row["dispute_fee_amount"]
+    gross = row["subtotal_amount"] + row["shipping_amount"]
+    # The seller's parts of what went back: without the tax, which was never the seller's.
+    refunds = row["refunded_amount"] - row["refunded_tax_amount"]
+    disputes = row["dispute_lost_amount"] - row["dispute_lost_tax_amount"]
+    fees = row["dispute_fee_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {
         "kind": "seller_order",

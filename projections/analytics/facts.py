@@ -5,7 +5,8 @@ projector writes its facts with them, and the carts projector its `cart_sellers`
 from __future__ import annotations
 
 from datetime import UTC, date
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
@@ -35,39 +36,62 @@ def carry(
     """Adds each (key, values) to the key's running totals in `table` (seller_running,
     product_running) for the day's month and every later month the tenant has totals in. A
     month's first figures start its rows as a copy of the month's before it, so each month
-    holds every key that has figures by its end."""
+    holds every key that has figures by its end.
+
+    Called for every seller order placed and paid, so its statements are built once per table
+    (`_carrying`) and only their values bound here."""
     month = day.replace(day=1)
-    ours = (table.c.tenant_id == str(tenant_id), table.c.currency == currency)
-
-    def last_month(*where: Any) -> date | None:
-        return conn.execute(sa.select(sa.func.max(table.c.month)).where(*ours, *where)).scalar()
-
-    latest = last_month()
+    sql = _carrying(table)
+    ours = {"c_tenant": str(tenant_id), "c_currency": currency, "c_month": month}
+    latest = conn.execute(sql.latest, ours).scalar()
     if latest is not None and latest > month:  # out of day order: later months hold it too
-        months = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
-        later = list(conn.execute(months.order_by(table.c.month)).scalars())
+        later = list(conn.execute(sql.months_from, ours).scalars())
     else:
         later = [month] if latest == month else []
     if not later or later[0] != month:  # the month's first figures: it starts as the last one
-        since = last_month(table.c.month < month)
+        since = conn.execute(sql.latest_before, ours).scalar()
         if since is not None:
-            copied = [c.name for c in table.columns]
-            conn.execute(
-                table.insert().from_select(
-                    copied,
-                    sa.select(
-                        *(
-                            sa.literal(month).label(c) if c == "month" else table.c[c]
-                            for c in copied
-                        )
-                    ).where(*ours, table.c.month == since),
-                )
-            )
+            conn.execute(sql.copy, ours | {"c_since": since})
         later.insert(0, month)
     for key, values in rows:
         for held_month in later:
             key_then = key | {"month": held_month, "currency": currency}
             bump(conn, table, tenant_id, key_then, **values)
+
+
+class _Carrying(NamedTuple):
+    """`carry`'s statements on one running-totals table, with the tenant, currency and month
+    (`c_tenant`, `c_currency`, `c_month`) and the month copied from (`c_since`) bound."""
+
+    latest: sa.Select[date]  # the tenant's last month in the currency
+    latest_before: sa.Select[date]  # its last month before c_month
+    months_from: sa.Select[date]  # its months from c_month on, in order
+    copy: sa.Insert  # c_since's rows copied as c_month's
+
+
+# A rebuild's shadow tables are new Table objects: a few kept, not one per rebuild.
+@lru_cache(maxsize=8)
+def _carrying(table: sa.Table) -> _Carrying:
+    month = sa.bindparam("c_month", type_=table.c.month.type)
+    ours = (
+        table.c.tenant_id == sa.bindparam("c_tenant"),
+        table.c.currency == sa.bindparam("c_currency"),
+    )
+    last = sa.select(sa.func.max(table.c.month)).where(*ours)
+    months = sa.select(table.c.month).where(*ours, table.c.month >= month).distinct()
+    copied = [c.name for c in table.columns]
+    copy = table.insert().from_select(
+        copied,
+        sa.select(*(month.label(c) if c == "month" else table.c[c] for c in copied)).where(
+            *ours, table.c.month == sa.bindparam("c_since")
+        ),
+    )
+    return _Carrying(
+        latest=last,
+        latest_before=last.where(table.c.month < month),
+        months_from=months.order_by(table.c.month),
+        copy=copy,
+    )
 
 
 _UPSERTS: dict[tuple[sa.Table, str, tuple[str, ...]], Any] = {}

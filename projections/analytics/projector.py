@@ -38,6 +38,7 @@ from eventstore.mapper import RecordedEvent
 from projections.analytics.facts import bump, carry, day_of, month_of
 from projections.orders.projector import seller_order_of
 from projections.projector import Projector
+from projections.tables import Tables
 
 
 class AnalyticsProjector(Projector):
@@ -58,6 +59,10 @@ class AnalyticsProjector(Projector):
         "analytics_seller_orders",
     )
 
+    def __init__(self, tables: Tables | None = None) -> None:
+        super().__init__(tables)
+        self._sql = _Statements(self.tables)
+
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
         """Other events are not counted."""
@@ -65,14 +70,15 @@ class AnalyticsProjector(Projector):
     @apply.register
     def _placed(self, e: SellerOrder.Placed, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
-            self.tables.analytics_seller_orders.insert().values(
-                seller_order_id=str(e.originator_id),
-                tenant_id=str(e.tenant_id),
-                order_id=str(e.order_id),
-                seller_id=str(e.seller_id),
-                buyer_id=str(e.buyer_id),
-                currency=e.currency,
-            )
+            self._sql.keep,
+            {
+                "seller_order_id": str(e.originator_id),
+                "tenant_id": str(e.tenant_id),
+                "order_id": str(e.order_id),
+                "seller_id": str(e.seller_id),
+                "buyer_id": str(e.buyer_id),
+                "currency": e.currency,
+            },
         )
         self._seller_fact(conn, e.tenant_id, str(e.seller_id), day_of(e), e.currency, placed=1)
 
@@ -98,12 +104,8 @@ class AnalyticsProjector(Projector):
 
     @apply.register
     def _paid(self, e: SellerOrder.Paid, conn: Connection, r: RecordedEvent) -> None:
-        ours, so = self._ours(conn, e), self.tables.seller_orders
-        sold = conn.execute(
-            sa.select(so.c.subtotal_amount, so.c.commission_amount, so.c.lines).where(
-                so.c.seller_order_id == ours.seller_order_id
-            )
-        ).one()
+        ours = self._ours(conn, e)
+        sold = conn.execute(self._sql.sold, {"a_seller_order": ours.seller_order_id}).one()
         self._fact(conn, e, r, ours, gmv=sold.subtotal_amount, commission=sold.commission_amount)
         day, units, products = day_of(e), 0, []
         for line in sold.lines:
@@ -139,10 +141,8 @@ class AnalyticsProjector(Projector):
 
     @apply.register
     def _order_paid(self, e: Order.Paid, conn: Connection, r: RecordedEvent) -> None:
-        orders = self.tables.orders
-        currency = conn.execute(
-            sa.select(orders.c.currency).where(orders.c.order_id == str(e.originator_id))
-        ).scalar_one()
+        order = {"a_order": str(e.originator_id)}
+        currency = conn.execute(self._sql.currency, order).scalar_one()
         key = {"day": day_of(e), "currency": currency}
         bump(conn, self.tables.marketplace_daily, e.tenant_id, key, orders=1)
 
@@ -216,10 +216,7 @@ class AnalyticsProjector(Projector):
 
     def _ours(self, conn: Connection, e: Any) -> Any:
         """What this projector keeps of the event's seller order."""
-        ours = self.tables.analytics_seller_orders
-        return conn.execute(
-            sa.select(ours).where(ours.c.seller_order_id == seller_order_of(e))
-        ).one()
+        return conn.execute(self._sql.ours, {"a_seller_order": seller_order_of(e)}).one()
 
     def _fact(
         self,
@@ -236,17 +233,18 @@ class AnalyticsProjector(Projector):
         the marketplace's day."""
         day = day_of(e)
         conn.execute(
-            self.tables.sales_facts.insert().values(
-                created_position=r.position,
-                tenant_id=ours.tenant_id,
-                seller_id=ours.seller_id,
-                seller_order_id=ours.seller_order_id,
-                day=day,
-                currency=ours.currency,
-                gmv=gmv,
-                commission=commission,
-                refunds=refunds,
-            )
+            self._sql.fact,
+            {
+                "created_position": r.position,
+                "tenant_id": ours.tenant_id,
+                "seller_id": ours.seller_id,
+                "seller_order_id": ours.seller_order_id,
+                "day": day,
+                "currency": ours.currency,
+                "gmv": gmv,
+                "commission": commission,
+                "refunds": refunds,
+            },
         )
         money = {"gmv": gmv, "commission": commission, "refunds": refunds}
         self._seller_fact(conn, ours.tenant_id, ours.seller_id, day, ours.currency, **money)
@@ -272,23 +270,55 @@ class AnalyticsProjector(Projector):
         """Notes a day the buyer paid for an order, linked to its day before (and a later day
         noted first, should events arrive out of day order, linked to this one), and counts it
         by the month of its day before."""
-        b = self.tables.buyer_days
-        theirs = (b.c.tenant_id == str(tenant_id), b.c.buyer_id == buyer_id)
-        if conn.execute(sa.select(sa.literal(1)).where(*theirs, b.c.day == day)).first():
+        sql, theirs = self._sql, {"a_tenant": str(tenant_id), "a_buyer": buyer_id, "a_day": day}
+        if conn.execute(sql.buyer_day, theirs).first():
             return
-        before = conn.execute(
-            sa.select(sa.func.max(b.c.day)).where(*theirs, b.c.day < day)
-        ).scalar()
+        before = conn.execute(sql.buyer_day_before, theirs).scalar()
         conn.execute(
-            b.insert().values(
-                tenant_id=str(tenant_id), day=day, buyer_id=buyer_id, previous_day=before
-            )
+            sql.buyer_day_new,
+            {"tenant_id": str(tenant_id), "day": day, "buyer_id": buyer_id, "previous_day": before},
         )
         counts = self.tables.buyer_day_counts
         bump(conn, counts, tenant_id, {"day": day, "previous_month": month_of(before)}, buyers=1)
-        after = conn.execute(sa.select(sa.func.min(b.c.day)).where(*theirs, b.c.day > day)).scalar()
+        after = conn.execute(sql.buyer_day_after, theirs).scalar()
         if after is not None:
-            conn.execute(b.update().where(*theirs, b.c.day == after).values(previous_day=day))
+            conn.execute(sql.buyer_day_relinked, theirs | {"a_after": after})
             moved = {"day": after, "previous_month": month_of(before)}
             bump(conn, counts, tenant_id, moved, buyers=-1)
             bump(conn, counts, tenant_id, moved | {"previous_month": month_of(day)}, buyers=1)
+
+
+class _Statements:
+    """The statements the projector runs for every seller order placed and every order and
+    seller order paid, built once per projector (a rebuild's has its own, on its shadow tables)
+    with their values bound: building and keying a statement anew for each event cost more
+    than running it. Inserts take their rows as parameters."""
+
+    def __init__(self, tables: Tables) -> None:
+        ours, so, orders = tables.analytics_seller_orders, tables.seller_orders, tables.orders
+        self.keep = ours.insert()
+        self.ours = sa.select(ours).where(ours.c.seller_order_id == sa.bindparam("a_seller_order"))
+        self.sold = sa.select(so.c.subtotal_amount, so.c.commission_amount, so.c.lines).where(
+            so.c.seller_order_id == sa.bindparam("a_seller_order")
+        )
+        self.currency = sa.select(orders.c.currency).where(
+            orders.c.order_id == sa.bindparam("a_order")
+        )
+        self.fact = tables.sales_facts.insert()
+        # A buyer's day (a_tenant, a_buyer, a_day), the days before and after it, and the day
+        # after (a_after) linked to it.
+        b = tables.buyer_days
+        day = sa.bindparam("a_day", type_=b.c.day.type)
+        theirs = (
+            b.c.tenant_id == sa.bindparam("a_tenant"),
+            b.c.buyer_id == sa.bindparam("a_buyer"),
+        )
+        self.buyer_day = sa.select(sa.literal(1)).where(*theirs, b.c.day == day)
+        self.buyer_day_before = sa.select(sa.func.max(b.c.day)).where(*theirs, b.c.day < day)
+        self.buyer_day_new = b.insert()
+        self.buyer_day_after = sa.select(sa.func.min(b.c.day)).where(*theirs, b.c.day > day)
+        self.buyer_day_relinked = (
+            b.update()
+            .where(*theirs, b.c.day == sa.bindparam("a_after", type_=b.c.day.type))
+            .values(previous_day=day)
+        )

@@ -39,6 +39,7 @@ from domain.money import Money
 from domain.returns import AskedLine, ReceivedLine
 from domain.seller_orders import SellerOrder
 from domain.settlement import settlement_id
+from domain.tax import TaxTable
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
@@ -74,6 +75,7 @@ class MoneyFlow(RuleBasedStateMachine):
         shipping=st.tuples(
             st.integers(0, 2_000), st.one_of(st.none(), st.integers(1, 6_000)), st.booleans()
         ),
+        tax=st.tuples(st.integers(0, 2_500), st.integers(0, 2_500), st.booleans()),
     )
     def open_marketplace(
         self,
@@ -82,6 +84,7 @@ class MoneyFlow(RuleBasedStateMachine):
         discounts: tuple[int, int],
         fee_payer: str,
         shipping: tuple[int, int | None, bool] = (0, None, False),
+        tax: tuple[int, int, bool] = (0, 0, False),
     ) -> None:
         self.c: Container = built(make_settings(Path(tempfile.mkdtemp())))
         c = self.c
@@ -98,6 +101,23 @@ class MoneyFlow(RuleBasedStateMachine):
         # no rates; the tenant may take commission on shipping.
         self.ship_price, self.free_over, self.on_shipping = shipping
         c.identity.set_commission_on_shipping(ctx(), self.tenant, self.tenant, self.on_shipping)
+        # Tax: a rate for the country, another for the first product's category; prices with
+        # or without it. The reference taxes each line itself, half to even.
+        country_bps, category_bps, self.tax_included = tax
+        c.identity.set_tax(
+            ctx(),
+            self.tenant,
+            self.tenant,
+            TaxTable.parse(
+                self.tax_included,
+                [
+                    {"country": "DE", "rate_bps": country_bps, "name": "VAT"},
+                    {"country": "DE", "category": "c", "rate_bps": category_bps, "name": "VAT c"},
+                ],
+            ),
+        )
+        self.tax_bps = (category_bps, country_bps)  # by product
+        self.tax_in = 0  # the tax of every seller order paid, as the reference taxed it
         self.commission = commission
         self.products: list[UUID] = []
         self.sellers: list[UUID] = []
@@ -114,7 +134,7 @@ class MoneyFlow(RuleBasedStateMachine):
                 sku=f"P{i}",
                 title="P",
                 description="",
-                category="c",
+                category="cd"[i],
                 price=Money(1_000 + 333 * i, "USD"),
                 attributes={},
             )
@@ -131,6 +151,7 @@ class MoneyFlow(RuleBasedStateMachine):
             max_days=3,
         ).id
         self.pending: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
+        self.order_tax: dict[UUID, int] = {}  # order -> its tax, as the reference taxed it
         # Kept in the order things happened: ids are random, so sorting them would let a
         # replayed example draw different orders and Hypothesis could not shrink it.
         self.paid: dict[UUID, None] = {}
@@ -174,6 +195,7 @@ class MoneyFlow(RuleBasedStateMachine):
         self.intents[order_id] = intent
         self.charged[intent], self.claimed[intent] = total, 0
         self.paid_in += total
+        self.tax_in += self.order_tax[order_id]
         first = self.seller_orders("paid")[0]
         c.fulfilment.ship(
             ctx(), first.id, seller_id=first.seller_id, carrier="X", tracking_number="1"
@@ -219,19 +241,27 @@ class MoneyFlow(RuleBasedStateMachine):
         )
         assert done.order.payment is not None
         self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
+        self.order_tax[done.order.id] = 0
         gross = 0
         for so_id in done.order.seller_order_ids:
             so = self.c.checkout.repository.get(so_id)
             on = self.on_plan.get(so.seller_id)
             discount = self.plans[on[0]][2] if on else 0
             rate = max(0, self.commission - discount)
-            free = self.free_over is not None and so.subtotal_minor >= self.free_over
+            index = self.sellers.index(so.seller_id)  # each seller sells one product
+            listed = sum(line.line_total_minor for line in so.order_lines)
+            bps = self.tax_bps[index]
+            over = 10_000 + bps if self.tax_included else 10_000
+            tax = round(Fraction(listed * bps, over))  # half to even, as Python rounds
+            goods = listed - tax if self.tax_included else listed
+            free = self.free_over is not None and listed >= self.free_over
             shipping = 0 if so.seller_id != shipped or free else self.ship_price
             taken = commission_of(shipping, rate) if self.on_shipping else 0
-            assert so.shipping_minor == shipping
-            assert so.commission_minor == commission_of(so.subtotal_minor, rate) + taken
-            assert so.seller_net_minor == so.subtotal_minor + shipping - so.commission_minor
-            gross += so.subtotal_minor + shipping
+            assert (so.subtotal_minor, so.tax_minor, so.shipping_minor) == (goods, tax, shipping)
+            assert so.commission_minor == commission_of(goods, rate) + taken
+            assert so.seller_net_minor == goods + shipping - so.commission_minor
+            gross += goods + shipping + tax
+            self.order_tax[done.order.id] += tax
         assert done.order.total_minor == gross
 
     def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
@@ -261,6 +291,7 @@ class MoneyFlow(RuleBasedStateMachine):
             self.intents[order_id] = intent
             self.charged[intent], self.claimed[intent] = total, 0
             self.paid_in += total
+            self.tax_in += self.order_tax[order_id]
             del self.pending[order_id]
         elif outcome == "cancelled":
             assert not ok
@@ -366,8 +397,15 @@ class MoneyFlow(RuleBasedStateMachine):
             )
         arrived = data.draw(st.integers(0, quantity))
         before = self.money(so)
-        price = next(line.unit_price_minor for line in so.order_lines if line.product_id == product)
-        refund = min(price * arrived, before.refundable_minor)  # its price, up to what is left
+        line = next(line for line in so.order_lines if line.product_id == product)
+        back = so.returned_units or {}
+        done = back.get(str(line.variant_id), 0)
+
+        def upto(units: int) -> int:  # the line's paid share of its first `units` units
+            return round(Fraction(line.paid_minor * units, line.quantity))
+
+        # Its share of what its line paid, tax included, up to what is still refundable.
+        refund = min(upto(done + arrived) - upto(done), before.refundable_minor)
         returns.receive(
             ctx(),
             made.id,
@@ -648,6 +686,29 @@ class MoneyFlow(RuleBasedStateMachine):
             )
             assert owed <= left, (owed, left)
         assert balances.get(Chart.UNAPPLIED_PAYMENTS, 0) == 0  # late payments all went back
+        # Tax: the marketplace owes what it collected less what it gave back, never a seller;
+        # escrow holds only goods and shipping, and a seller order paid back in full has had
+        # all of its tax back.
+        settlements = [m for so in self.seller_orders(*STATUSES) if (m := self.money(so))]
+        given_back = sum(
+            m.tax_minor
+            - sum(m.tax_left.values())
+            + (sum(m.tax_left.values()) if m.cancelled else 0)
+            for m in settlements
+        )
+        assert sum(m.tax_minor for m in settlements) == self.tax_in
+        assert balances.get(Chart.TAX_PAYABLE, 0) == self.tax_in - given_back >= 0
+        for m in settlements:
+            assert 0 <= sum(m.tax_left.values()) <= m.tax_minor
+            if m.refunded_minor == m.gross_minor:
+                assert m.tax_left == {}, m.tax_left
+        for seller_id in self.sellers:
+            held = sum(
+                m.goods_left_minor
+                for m in settlements
+                if m.seller_id == seller_id and m.escrow_is_held
+            )
+            assert balances.get(Chart.escrow(seller_id), 0) == held
         released_and_paid_out = sum(
             sum(self.money(so).payouts.values())
             for so in self.seller_orders("completed", "refunded")

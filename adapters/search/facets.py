@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from domain.names import name_key
+from eventstore.currencies import minor_unit_exponent
 from projections.search.port import Bucket, Facets, Pair, PriceBucket
 
 FACET_SIZE = 50
@@ -23,20 +24,6 @@ FACET_SIZE = 50
 PRICE_EDGES_MAJOR = (10, 25, 50, 100, 250, 500, 1000)
 # How many (option, value) pairs the option facets count at most, over all options together.
 OPTION_FACET_PAIRS = 500
-
-
-_ZERO_DECIMAL = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND"}
-    | {"VUV", "XAF", "XOF", "XPF"}
-)
-_THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
-
-
-def minor_unit_exponent(currency: str) -> int:
-    """ISO 4217 minor units: how many decimal places a currency's amounts have."""
-    if currency in _ZERO_DECIMAL:
-        return 0
-    return 3 if currency in _THREE_DECIMAL else 2
 
 
 def price_edges(currency: str) -> list[int]:

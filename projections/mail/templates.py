@@ -29,17 +29,10 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from eventstore.currencies import minor_unit_exponent
 from projections.mail.port import Email
 
 BUILT_IN = Path(__file__).parent / "templates"
-
-# ISO 4217 currencies whose minor unit is not a hundredth (the rest have two decimals).
-_DECIMALS = {
-    **{code: 0 for code in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")},
-    **{code: 0 for code in ("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF")},
-    **{code: 3 for code in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
-    **{code: 4 for code in ("CLF", "UYW")},
-}
 
 
 class TemplateProblem(RuntimeError):
@@ -50,7 +43,7 @@ def money(amount_minor: int | None, currency: str | None) -> str:
     """An amount in minor units as a person reads it: 1234 USD is `12.34 USD`."""
     if amount_minor is None or not currency:
         return ""
-    decimals = _DECIMALS.get(currency, 2)
+    decimals = minor_unit_exponent(currency)
     sign = "-" if amount_minor < 0 else ""
     whole, part = divmod(abs(amount_minor), 10**decimals)
     return (

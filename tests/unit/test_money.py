@@ -63,3 +63,16 @@ def test_a_stored_amount_in_any_currency_of_the_right_shape_still_loads() -> Non
         Tenant.register(
             tenant_id=uuid4(), name="New", currency="ZZZ", commission_bps=0, escrow_hold_days=0
         )
+
+
+def test_each_currency_has_the_minor_unit_the_cldr_gives_it() -> None:
+    from eventstore.currencies import minor_unit_exponent
+
+    assert [minor_unit_exponent(c) for c in ("USD", "EUR", "JPY", "KRW", "BHD", "KWD")] == [
+        2,
+        2,
+        0,
+        0,
+        3,
+        3,
+    ]

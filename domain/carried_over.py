@@ -58,8 +58,9 @@ def carry_over(seller_order: Any, recorded: Iterable[Any]) -> Settlement:
             folded.escrow = EscrowStatus.HELD.value
         elif name in _AS:
             # The event classes are dataclasses the library makes at run time.
-            fields = {"tax_parts": {}, **vars(e)}  # nothing was taxed before settlements
-            if "tax_parts" not in _AS[name].__dataclass_fields__:
-                del fields["tax_parts"]
+            # Nothing was taxed or funded by promotions before settlements.
+            later = {"tax_parts": {}, "platform_minor": 0}
+            known = _AS[name].__dataclass_fields__
+            fields = {k: v for k, v in later.items() if k in known} | vars(e)
             _AS[name](**fields, seller_order_id=seller_order.id).apply(folded)  # type: ignore[call-arg]
     return Settlement.carried_over(seller_order, {k: getattr(folded, k) for k in _STATE})

@@ -12,6 +12,7 @@ from domain.errors import Conflict, DomainError, Invalid, NotFound
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
+MAX_CODES = 10
 
 
 class CartError(DomainError):
@@ -66,6 +67,17 @@ class Cart(TenantAggregate):
     class CheckedOut(TenantAggregate.Event):
         order_id: UUID
 
+    class CodeApplied(TenantAggregate.Event):
+        """A promotion's code (domain/promotions.py), kept as it is compared."""
+
+        code: str
+
+    class CodeRemoved(TenantAggregate.Event):
+        code: str
+
+    # The promotion codes applied, in order (none on carts from before promotions).
+    codes: tuple[str, ...] = ()
+
     @event(Opened)
     def __init__(self, tenant_id: UUID, buyer_id: UUID, guest: bool = False) -> None:
         self.tenant_id = tenant_id
@@ -92,6 +104,31 @@ class Cart(TenantAggregate):
         if not self.lines:
             raise EmptyCart("the cart has no lines")
         self._checked_out(order_id=order_id)
+
+    def apply_code(self, code: str) -> None:
+        """Applies a promotion's code (the caller checked it is one that fits); applying it
+        again changes nothing."""
+        self._require_open()
+        if code not in self.codes:
+            if len(self.codes) >= MAX_CODES:
+                raise InvalidQuantity(f"a cart takes at most {MAX_CODES} codes")
+            self._code_applied(code=code)
+
+    def remove_code(self, code: str) -> bool:
+        """Removes a code; False if the cart did not have it."""
+        self._require_open()
+        if code not in self.codes:
+            return False
+        self._code_removed(code=code)
+        return True
+
+    @event(CodeApplied)
+    def _code_applied(self, code: str) -> None:
+        self.codes = (*self.codes, code)
+
+    @event(CodeRemoved)
+    def _code_removed(self, code: str) -> None:
+        self.codes = tuple(c for c in self.codes if c != code)
 
     def _require_open(self) -> None:
         if self.order_id is not None:

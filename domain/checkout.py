@@ -21,6 +21,7 @@ from domain.ledger import Books
 from domain.money import Money
 from domain.order_lines import WrongOrderStep
 from domain.orders import Order, OrderStatus
+from domain.promotions import Promotion
 from domain.refunds import Refund
 from domain.seller_orders import SellerOrder, SellerOrderStatus
 from domain.settlement import Settlement
@@ -36,6 +37,7 @@ class Loaders:
     stock_of: StockOf
     refund_of: RefundOf
     settlement_of: Callable[[SellerOrder], Settlement | None]
+    promotion_of: Callable[[UUID], Promotion]
 
 
 class PaymentOutcome(StrEnum):
@@ -163,6 +165,10 @@ def cancel(
             else:
                 stock.release(hold_id, release)
             done.changed.append(stock)
+    for promotion_id in order.promotion_ids:  # their uses come back
+        promotion = loaders.promotion_of(promotion_id)
+        promotion.release(order.id)
+        done.changed.append(promotion)
     order.cancel(reason)
     return done
 

@@ -79,17 +79,25 @@ def _tax(books: Books, key: str, amount: int, *, back: bool) -> None:
     )
 
 
+def _platform_back(books: Books, key: str, source: str, amount: int) -> None:
+    """What the platform funded of what goes back returns to its `promotions` expense."""
+    books.transfer(key, source, Chart.PROMOTIONS, amount, kind="promotion_returned")
+
+
 def receive_payment(books: Books, s: Settlement) -> None:
     """A paid seller order's money enters its seller's escrow, pending toward payable and
-    commission; its tax goes to the marketplace's `tax_payable`, never to escrow."""
+    commission: what the buyer paid for goods and shipping, and what the platform pays of them
+    out of its `promotions` expense. Its tax goes to the marketplace's `tax_payable`, never to
+    escrow."""
+    escrow = Chart.escrow(s.seller_id)
+    key = f"payment:{s.seller_order_id}"
     books.transfer(
-        f"payment:{s.seller_order_id}",
-        Chart.PROCESSOR_CLEARING,
-        Chart.escrow(s.seller_id),
-        s.gross_minor - s.tax_minor,
-        kind="payment",
+        key, Chart.PROCESSOR_CLEARING, escrow, s.gross_minor - s.tax_minor, kind="payment"
     )
-    _tax(books, f"payment:{s.seller_order_id}:tax", s.tax_minor, back=False)
+    books.transfer(
+        f"{key}:promotion", Chart.PROMOTIONS, escrow, s.platform_funding_minor, kind="promotion"
+    )
+    _tax(books, f"{key}:tax", s.tax_minor, back=False)
     _pend(books, s, s.escrow_generation)
 
 
@@ -103,9 +111,9 @@ def refund_cancelled(books: Books, s: Settlement) -> None:
     and `tax_payable` the tax they left."""
     _void(books, s, s.escrow_generation)
     key = f"refund:{s.seller_order_id}:cancelled"
-    books.transfer(
-        key, Chart.escrow(s.seller_id), Chart.PROCESSOR_CLEARING, s.goods_left_minor, kind="refund"
-    )
+    escrow = Chart.escrow(s.seller_id)
+    books.transfer(key, escrow, Chart.PROCESSOR_CLEARING, s.goods_left_minor, kind="refund")
+    _platform_back(books, f"{key}:promotion", escrow, s.platform_left_minor)
     _tax(books, f"{key}:tax", s.tax_minor - parts_total(s.tax_returned or {}), back=True)
 
 
@@ -117,16 +125,21 @@ def refund(books: Books, s: Settlement, plan: RefundPlan, refund_key: str) -> No
     _tax(books, f"{refund_key}:tax", plan.tax_minor, back=True)
     if plan.from_escrow:
         _void(books, s, plan.generation_before)
+        escrow = Chart.escrow(s.seller_id)
         books.transfer(
             refund_key,
-            Chart.escrow(s.seller_id),
+            escrow,
             Chart.PROCESSOR_CLEARING,
             plan.amount_minor - plan.tax_minor,
             kind="refund",
         )
+        _platform_back(books, f"{refund_key}:promotion", escrow, plan.platform_minor)
         if s.escrow_net_minor or s.escrow_commission_minor:
             _pend(books, s, s.escrow_generation)
         return
+    # Released: the seller and the platform's revenue give back the goods (with what the
+    # platform funded of them), the buyer's part to the buyer, the platform's to promotions.
+    _platform_back(books, f"{refund_key}:promotion", Chart.PROCESSOR_CLEARING, plan.platform_minor)
     books.transfer(
         f"{refund_key}:net",
         Chart.seller_receivable(s.seller_id),
@@ -205,16 +218,21 @@ def lose_dispute(
     _tax(books, f"{key}:lost:tax", share.tax_minor, back=True)
     if share.in_escrow:
         _void(books, s, generation_before)
+        escrow = Chart.escrow(s.seller_id)
         books.transfer(
             f"{key}:lost",
-            Chart.escrow(s.seller_id),
+            escrow,
             Chart.PROCESSOR_CLEARING,
             share.amount_minor - share.tax_minor,
             kind="dispute_loss",
         )
+        _platform_back(books, f"{key}:lost:promotion", escrow, share.platform_minor)
         if s.escrow_net_minor or s.escrow_commission_minor:
             _pend(books, s, s.escrow_generation)
     else:
+        _platform_back(
+            books, f"{key}:lost:promotion", Chart.PROCESSOR_CLEARING, share.platform_minor
+        )
         books.transfer(
             f"{key}:lost:net",
             Chart.seller_dispute_reserve(s.seller_id),

@@ -417,10 +417,15 @@ class Chart:
     # Tax the marketplace collected for the authorities, less what it gave back (domain/tax.py);
     # never a seller's.
     TAX_PAYABLE = "tax_payable"
+    # What the marketplace pays of platform-funded promotions (domain/promotions.py), less what
+    # refunds, cancellations and lost disputes gave back of it.
+    PROMOTIONS = "promotions"
 
     # Touched by every order: split into shards so checkouts do not queue on one aggregate.
     # None of them has a balance limit, so splitting them weakens no check.
-    HOT = frozenset({PROCESSOR_CLEARING, PLATFORM_COMMISSION, PROCESSOR_FEES, TAX_PAYABLE})
+    HOT = frozenset(
+        {PROCESSOR_CLEARING, PLATFORM_COMMISSION, PROCESSOR_FEES, TAX_PAYABLE, PROMOTIONS}
+    )
 
     @staticmethod
     def escrow(seller_id: UUID) -> str:
@@ -452,6 +457,6 @@ class Chart:
             return AccountType.LIABILITY, Limit.NONE
         if code in (cls.PLATFORM_COMMISSION, cls.PLAN_FEES):
             return AccountType.REVENUE, Limit.NONE
-        if code in (cls.PROCESSOR_FEES, cls.REFUNDS, cls.DISPUTE_LOSSES):
+        if code in (cls.PROCESSOR_FEES, cls.REFUNDS, cls.DISPUTE_LOSSES, cls.PROMOTIONS):
             return AccountType.EXPENSE, Limit.NONE
         raise InvalidTransfer(f"{code!r} is not in the chart of accounts")

@@ -12,6 +12,7 @@ from uuid import UUID
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid
 from domain.money import divide_half_even
+from domain.promotions import DiscountLine, LineDiscount
 from domain.tax import TaxParts, TaxRate, part_key, tax_of
 
 
@@ -60,20 +61,44 @@ class PricedLine:
     sku: str = ""
     options: Mapping[str, str] = field(default_factory=dict)
     tax: LineTax = LineTax()
+    discount: LineDiscount = field(default_factory=LineDiscount)
+    # The product's category, which tax rates and promotions may name.
+    category: str = ""
+
+    @property
+    def discountable(self) -> DiscountLine:
+        """The line as promotions see it."""
+        return DiscountLine(
+            self.key, self.product_id, self.seller_id, self.category, self.total_minor
+        )
 
     @property
     def total_minor(self) -> int:
         """The line at its listed price (with tax, where the tenant's prices include it)."""
         return self.unit_price_minor * self.quantity
 
+    def _goods(self, value: int) -> int:
+        """A price without its tax (where prices include it)."""
+        if not self.tax.included:
+            return value
+        return value - tax_of(value, self.tax.rate_bps, included=True)
+
     @property
     def tax_minor(self) -> int:
-        return tax_of(self.total_minor, self.tax.rate_bps, self.tax.included)
+        """The tax on what the buyer pays for the line: its price less every discount."""
+        return tax_of(self.total_minor - self.discount.minor, self.tax.rate_bps, self.tax.included)
 
     @property
     def goods_minor(self) -> int:
-        """The line without tax: what the seller sells it for, and commission is taken on."""
-        return self.total_minor - (self.tax_minor if self.tax.included else 0)
+        """What the seller sells the line for, without tax and less what the seller itself
+        funds of its discounts: commission is taken on it."""
+        return self._goods(self.total_minor - self.discount.seller_minor)
+
+    @property
+    def platform_funding_minor(self) -> int:
+        """What the platform pays the seller toward the line: its goods less what the
+        buyer pays for them."""
+        return self.goods_minor - self._goods(self.total_minor - self.discount.minor)
 
     @property
     def key(self) -> UUID:
@@ -98,6 +123,8 @@ class PricedLine:
             tax_rate_bps=self.tax.rate_bps,
             tax_name=self.tax.name,
             tax_included=self.tax.included,
+            discount_minor=self.discount.minor,
+            platform_funding_minor=self.platform_funding_minor,
         )
 
 
@@ -125,16 +152,24 @@ class OrderLine:
     tax_rate_bps: int = 0
     tax_name: str = ""
     tax_included: bool = False
-
-    @property
-    def goods_minor(self) -> int:
-        """The line without tax: the seller's."""
-        return self.line_total_minor - (self.tax_minor if self.tax_included else 0)
+    # What promotions took off its listed price, and what of the seller's goods the platform
+    # pays for them (none, on lines recorded before promotions).
+    discount_minor: int = 0
+    platform_funding_minor: int = 0
 
     @property
     def paid_minor(self) -> int:
-        """What the buyer pays for the line: its goods and its tax."""
-        return self.goods_minor + self.tax_minor
+        """What the buyer pays for the line: its price less discounts, and its tax."""
+        return (
+            self.line_total_minor
+            - self.discount_minor
+            + (0 if self.tax_included else self.tax_minor)
+        )
+
+    @property
+    def goods_minor(self) -> int:
+        """The seller's goods: what the buyer pays less tax, and what the platform funds."""
+        return self.paid_minor - self.tax_minor + self.platform_funding_minor
 
     def returned(self, before: int, now: int) -> tuple[int, TaxParts]:
         """What `now` more units, after `before` returned already, paid (their goods and tax)
@@ -169,6 +204,8 @@ class OrderLine:
             tax_rate_bps=int(record.get("tax_rate_bps") or 0),
             tax_name=str(record.get("tax_name") or ""),
             tax_included=bool(record.get("tax_included")),
+            discount_minor=int(record.get("discount_minor") or 0),
+            platform_funding_minor=int(record.get("platform_funding_minor") or 0),
         )
 
     def as_record(self) -> dict[str, Any]:
@@ -188,6 +225,8 @@ class OrderLine:
             "tax_rate_bps": self.tax_rate_bps,
             "tax_name": self.tax_name,
             "tax_included": self.tax_included,
+            "discount_minor": self.discount_minor,
+            "platform_funding_minor": self.platform_funding_minor,
         }
 
 

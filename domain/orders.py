@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -18,7 +18,14 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.commission import commission_of
 from domain.errors import NotFound
-from domain.order_lines import MixedCurrencies, OrderError, PricedLine, WrongOrderStep, hold_id_for
+from domain.order_lines import (
+    MixedCurrencies,
+    OrderError,
+    PricedLine,
+    WrongOrderStep,
+    hold_id_for,
+)
+from domain.promotions import LineDiscount
 from domain.seller_orders import S, SellerOrder
 from domain.shipping import Quote
 
@@ -73,11 +80,18 @@ class Order(TenantAggregate):
         # A guest's order: where to write to, and whom it joins once an account verifies it
         # ("" for a buyer's order, and for every order placed before guests existed).
         guest_email: str
-        class_version = 2
+        # The promotions it used (domain/promotions.py): their uses come back if it is
+        # cancelled or expires.
+        promotion_ids: list[UUID]
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["guest_email"] = ""
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["promotion_ids"] = []
 
     class PaymentIntentAttached(TenantAggregate.Event):
         secret: ClassVar[frozenset[str]] = frozenset({"client_secret"})
@@ -128,8 +142,10 @@ class Order(TenantAggregate):
         shipping_address: dict[str, str],
         expires_at: datetime,
         guest_email: str = "",
+        promotion_ids: list[UUID] | None = None,
     ) -> None:
         self.tenant_id = tenant_id
+        self.promotion_ids = list(promotion_ids or [])
         self.idempotency_key = idempotency_key
         self.buyer_id = buyer_id
         self.cart_id = cart_id
@@ -264,15 +280,22 @@ class Order(TenantAggregate):
 
 @dataclass(frozen=True)
 class PricedShipping:
-    """A seller's shipping in an order: the rate's quote, and the commission rate taken on it
-    (0 unless the tenant takes commission on shipping)."""
+    """A seller's shipping in an order: the rate's quote, the commission rate taken on it (0
+    unless the tenant takes commission on shipping), and what free-shipping promotions take off
+    it (domain/promotions.py)."""
 
     quote: Quote
     commission_bps: int = 0
+    discount: LineDiscount = field(default_factory=LineDiscount)
+
+    @property
+    def sellers_minor(self) -> int:
+        """The seller's shipping: the quote less what the seller funds of its discounts."""
+        return self.quote.price_minor - self.discount.seller_minor
 
     @property
     def commission_minor(self) -> int:
-        return commission_of(self.quote.price_minor, self.commission_bps)
+        return commission_of(self.sellers_minor, self.commission_bps)
 
 
 def subtotals(lines: list[PricedLine]) -> dict[UUID, int]:
@@ -296,6 +319,7 @@ def place(
     shipping: Mapping[UUID, PricedShipping | None] | None = None,
     guest_email: str = "",
     taxed_at: tuple[str, str] = ("", ""),
+    promotion_ids: list[UUID] | None = None,
 ) -> tuple[Order, list[SellerOrder]]:
     """Splits priced lines into one seller order per seller, under one order, each with its
     shipping (`shipping` by seller; none: it ships at no charge) and the tax of its lines
@@ -315,7 +339,8 @@ def place(
         subtotal = sum(line.goods_minor for line in ordered)
         commission = sum(line.commission_minor for line in ordered)
         shipped = (shipping or {}).get(seller_id)
-        shipping_minor = shipped.quote.price_minor if shipped else 0
+        shipping_minor = shipped.sellers_minor if shipped else 0
+        shipping_off = shipped.discount if shipped else LineDiscount()
         if shipped is not None:
             if shipped.quote.currency != currency:
                 raise MixedCurrencies(f"shipping is in {shipped.quote.currency}, not {currency}")
@@ -336,6 +361,11 @@ def place(
                 tax_minor=sum(line.tax_minor for line in ordered),
                 tax_country=taxed_at[0],
                 tax_region=taxed_at[1],
+                discount_minor=sum(line.discount_minor for line in ordered) + shipping_off.minor,
+                platform_funding_minor=(
+                    sum(line.platform_funding_minor for line in ordered)
+                    + shipping_off.platform_minor
+                ),
             )
         )
     order = Order(
@@ -349,6 +379,7 @@ def place(
         shipping_address=dict(shipping_address),
         expires_at=expires_at,
         guest_email=guest_email,
+        promotion_ids=list(promotion_ids or []),
     )
     assert order.id == order_id, "order_id must be Order.create_id(tenant, buyer, key)"
     return order, seller_orders

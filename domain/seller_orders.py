@@ -78,6 +78,10 @@ class SellerOrder(TenantAggregate):
         tax_minor: int
         tax_country: str
         tax_region: str
+        # What promotions took off it (domain/promotions.py), as the buyer sees it, and what
+        # of its goods and shipping the platform pays (platform-funded promotions).
+        discount_minor: int
+        platform_funding_minor: int
         class_version = 3
 
         @staticmethod
@@ -90,6 +94,8 @@ class SellerOrder(TenantAggregate):
             state["tax_minor"] = 0
             state["tax_country"] = ""
             state["tax_region"] = ""
+            state["discount_minor"] = 0
+            state["platform_funding_minor"] = 0
 
     class Paid(TenantAggregate.Event):
         pass
@@ -184,6 +190,9 @@ class SellerOrder(TenantAggregate):
     # Units open returns claim (return id -> variant id -> quantity), and units returned.
     returns_claimed: dict[str, dict[str, int]] | None = None
     returned_units: dict[str, int] | None = None
+    # Nor discounts, before promotions existed.
+    discount_minor: int = 0
+    platform_funding_minor: int = 0
     # Nor shipping, before it existed.
     shipping_minor: int = 0
     shipping: dict[str, Any] | None = None
@@ -213,6 +222,8 @@ class SellerOrder(TenantAggregate):
         tax_minor: int = 0,
         tax_country: str = "",
         tax_region: str = "",
+        discount_minor: int = 0,
+        platform_funding_minor: int = 0,
     ) -> None:
         self.tenant_id = tenant_id
         self.order_id = order_id
@@ -226,6 +237,8 @@ class SellerOrder(TenantAggregate):
         self.tax_minor = tax_minor
         self.tax_country = tax_country
         self.tax_region = tax_region
+        self.discount_minor = discount_minor
+        self.platform_funding_minor = platform_funding_minor
         self.commission_minor = commission_minor
         self.seller_net_minor = seller_net_minor
         self.status = S.PENDING_PAYMENT.value
@@ -234,9 +247,15 @@ class SellerOrder(TenantAggregate):
 
     @property
     def gross_minor(self) -> int:
-        """What the buyer pays for this seller order: its items, their shipping and their tax.
-        It is what refunds can give back and disputes can take; escrow holds it less the tax."""
-        return self.subtotal_minor + self.shipping_minor + self.tax_minor
+        """What the buyer pays for this seller order: its items and their shipping, less what
+        the platform pays of them, and their tax. It is what refunds can give back and disputes
+        can take; escrow holds it less the tax, and with what the platform pays."""
+        return (
+            self.subtotal_minor
+            + self.shipping_minor
+            - self.platform_funding_minor
+            + (self.tax_minor)
+        )
 
     @property
     def tax_parts(self) -> TaxParts:

@@ -89,6 +89,9 @@ class Settlement(TenantAggregate):
         tax_parts: dict[str, int]
         tax_country: str
         tax_region: str
+        # What the platform pays toward the seller's goods and shipping (platform-funded
+        # promotions), from its `promotions` expense into escrow.
+        platform_funding_minor: int
         class_version = 2
 
         @staticmethod
@@ -96,11 +99,16 @@ class Settlement(TenantAggregate):
             state["tax_parts"] = {}
             state["tax_country"] = ""
             state["tax_region"] = ""
+            state["platform_funding_minor"] = 0
 
         def apply(self, aggregate: Any) -> None:
             aggregate._belongs(self)
             aggregate._start(
-                self.gross_minor, self.commission_minor, self.seller_net_minor, self.tax_parts
+                self.gross_minor,
+                self.commission_minor,
+                self.seller_net_minor,
+                self.tax_parts,
+                self.platform_funding_minor,
             )
             aggregate.escrow = EscrowStatus.HELD.value
 
@@ -132,11 +140,13 @@ class Settlement(TenantAggregate):
 
         amount_minor: int
         tax_parts: dict[str, int]
+        platform_minor: int
         class_version = 2
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["tax_parts"] = {}
+            state["platform_minor"] = 0
 
     class RefundRequested(Event):
         """A refund of `amount_minor`, of which `tax_parts` is tax, by rate."""
@@ -159,11 +169,14 @@ class Settlement(TenantAggregate):
         commission_reversed_minor: int
         from_escrow: bool
         tax_parts: dict[str, int]
+        # What goes back to the platform of what it funded (platform-funded promotions).
+        platform_minor: int
         class_version = 2
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["tax_parts"] = {}
+            state["platform_minor"] = 0
 
     class PayoutAllocated(Event):
         payout_id: UUID
@@ -180,11 +193,13 @@ class Settlement(TenantAggregate):
         in_escrow: bool
         from_payable_minor: int
         tax_parts: dict[str, int]
+        platform_minor: int
         class_version = 2
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["tax_parts"] = {}
+            state["platform_minor"] = 0
 
     class DisputeClosed(Event):
         """Won or lost; lost, the share leaves as a refund would, its tax (`tax_parts`) given
@@ -207,6 +222,9 @@ class Settlement(TenantAggregate):
     tax_parts: TaxParts | None = None
     tax_returned: TaxParts | None = None
     requested_tax: dict[str, TaxParts] | None = None
+    # What the platform funded of the seller's goods and shipping, and what came back of it.
+    platform_funding_minor: int = 0
+    platform_returned_minor: int = 0
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("seller_order_id", self.seller_order_id)
@@ -230,6 +248,7 @@ class Settlement(TenantAggregate):
             tax_parts=seller_order.tax_parts,
             tax_country=seller_order.tax_country,
             tax_region=seller_order.tax_region,
+            platform_funding_minor=seller_order.platform_funding_minor,
         )
 
     @classmethod
@@ -259,8 +278,17 @@ class Settlement(TenantAggregate):
         )
         return shell
 
-    def _start(self, gross: int, commission: int, net: int, tax: TaxParts | None = None) -> None:
+    def _start(
+        self,
+        gross: int,
+        commission: int,
+        net: int,
+        tax: TaxParts | None = None,
+        platform_funding: int = 0,
+    ) -> None:
         self.gross_minor = gross
+        self.platform_funding_minor = platform_funding
+        self.platform_returned_minor = 0
         self.tax_parts = dict(tax or {})
         self.tax_returned = {}
         self.requested_tax = {}
@@ -311,6 +339,19 @@ class Settlement(TenantAggregate):
         """What the buyer paid that is not tax (items and shipping), less what went back."""
         taken = self.refunded_minor - parts_total(self.tax_returned or {})
         return self.gross_minor - self.tax_minor - taken
+
+    @property
+    def platform_left_minor(self) -> int:
+        """What the platform funded and has not had back."""
+        return self.platform_funding_minor - self.platform_returned_minor
+
+    def _platform_share(self, goods: int) -> int:
+        """The platform's part of giving back `goods` of the buyer's goods left: in
+        proportion, all of it with the last of them."""
+        left = self.goods_left_minor
+        if goods >= left:
+            return self.platform_left_minor
+        return pro_rata(self.platform_left_minor, goods, left)
 
     @property
     def refundable_minor(self) -> int:
@@ -382,7 +423,9 @@ class Settlement(TenantAggregate):
         if not self.escrow_is_held:
             return 0
         amount = self.gross_minor - self.refunded_minor
-        self._returned(amount_minor=amount, tax_parts=self.tax_left)
+        self._returned(
+            amount_minor=amount, tax_parts=self.tax_left, platform_minor=self.platform_left_minor
+        )
         return amount
 
     # -- refunds ------------------------------------------------------------------------------
@@ -422,22 +465,28 @@ class Settlement(TenantAggregate):
         from_escrow = self.escrow_is_held
         tax = (self.requested_tax or {}).get(str(refund_id), {})
         goods = amount - parts_total(tax)
-        reversed_commission = pro_rata(self.escrow_commission_minor, goods, self.goods_left_minor)
+        platform = self._platform_share(goods)
+        escrowed_left = self.goods_left_minor + self.platform_left_minor
+        reversed_commission = pro_rata(
+            self.escrow_commission_minor, goods + platform, escrowed_left
+        )
         self._refunded(
             refund_id=refund_id,
             amount_minor=amount,
             commission_reversed_minor=reversed_commission,
             from_escrow=from_escrow,
             tax_parts=tax,
+            platform_minor=platform,
         )
         return RefundPlan(
             amount,
             reversed_commission,
-            goods - reversed_commission,
+            goods + platform - reversed_commission,
             from_escrow,
             generation_before,
             self.refunded_in_full,
             parts_total(tax),
+            platform,
         )
 
     def _requested(self, refund_id: UUID) -> int:
@@ -482,9 +531,12 @@ class Settlement(TenantAggregate):
             raise RefundTooLarge(f"at most {remaining} can be disputed, not {amount_minor}")
         tax = tax_share(self.tax_left, remaining, amount_minor)
         goods = amount_minor - parts_total(tax)
-        commission = pro_rata(self.escrow_commission_minor, goods, self.goods_left_minor)
+        platform = self._platform_share(goods)
+        escrowed_left = self.goods_left_minor + self.platform_left_minor
+        commission = pro_rata(self.escrow_commission_minor, goods + platform, escrowed_left)
         in_escrow = self.escrow_is_held
-        from_payable = 0 if in_escrow else min(goods - commission, max(0, payable_available_minor))
+        net = goods + platform - commission
+        from_payable = 0 if in_escrow else min(net, max(0, payable_available_minor))
         self._dispute_opened(
             dispute_id=dispute_id,
             amount_minor=amount_minor,
@@ -492,6 +544,7 @@ class Settlement(TenantAggregate):
             in_escrow=in_escrow,
             from_payable_minor=from_payable,
             tax_parts=tax,
+            platform_minor=platform,
         )
         assert self.dispute is not None
         return self.dispute
@@ -525,7 +578,7 @@ class Settlement(TenantAggregate):
         self.released_net_minor = seller_net_minor
 
     @event(Returned)
-    def _returned(self, amount_minor: int, tax_parts: TaxParts) -> None:
+    def _returned(self, amount_minor: int, tax_parts: TaxParts, platform_minor: int) -> None:
         self.escrow = EscrowStatus.REFUNDED.value
         self.cancelled = True
 
@@ -555,18 +608,26 @@ class Settlement(TenantAggregate):
         commission_reversed_minor: int,
         from_escrow: bool,
         tax_parts: TaxParts,
+        platform_minor: int,
     ) -> None:
         self._forget_request(refund_id)
-        self._taken(amount_minor, commission_reversed_minor, from_escrow, tax_parts)
+        self._taken(amount_minor, commission_reversed_minor, from_escrow, tax_parts, platform_minor)
 
     def _taken(
-        self, amount: int, commission: int, from_escrow: bool, tax: Mapping[str, int]
+        self,
+        amount: int,
+        commission: int,
+        from_escrow: bool,
+        tax: Mapping[str, int],
+        platform: int = 0,
     ) -> None:
-        """A refund or a lost dispute took `amount` (of which `commission`, and `tax`)."""
+        """A refund or a lost dispute took `amount` of what the buyer paid (of which `tax`),
+        and `platform` of what the platform funded; of both, `commission` was commission."""
         self.refunded_minor += amount
         self.tax_returned = parts_plus(self.tax_returned or {}, tax)
+        self.platform_returned_minor += platform
         self.escrow_commission_minor -= commission
-        self.escrow_net_minor -= amount - parts_total(tax) - commission
+        self.escrow_net_minor -= amount - parts_total(tax) + platform - commission
         if from_escrow:
             self.escrow_generation += 1
             self.escrow = (
@@ -590,6 +651,7 @@ class Settlement(TenantAggregate):
         in_escrow: bool,
         from_payable_minor: int,
         tax_parts: TaxParts,
+        platform_minor: int,
     ) -> None:
         self.dispute_status = DisputeStatus.OPEN.value
         self.dispute_reserved = {
@@ -599,6 +661,7 @@ class Settlement(TenantAggregate):
             "in_escrow": in_escrow,
             "from_payable_minor": from_payable_minor,
             "tax_parts": tax_parts,
+            "platform_minor": platform_minor,
         }
 
     @event(DisputeClosed)
@@ -609,5 +672,9 @@ class Settlement(TenantAggregate):
         share = self.dispute
         if outcome == DisputeStatus.LOST and share is not None:
             self._taken(
-                share.amount_minor, share.commission_minor, share.in_escrow, share.tax_parts
+                share.amount_minor,
+                share.commission_minor,
+                share.in_escrow,
+                share.tax_parts,
+                share.platform_minor,
             )

@@ -68,6 +68,8 @@ class DisputeShare:
     from_payable_minor: int
     # The tax of the disputed amount, by rate: given back out of `tax_payable` if it is lost.
     tax_parts: Mapping[str, int] = field(default_factory=dict)
+    # What the platform funded of it (platform-funded promotions): back to the platform if lost.
+    platform_minor: int = 0
 
     @property
     def tax_minor(self) -> int:
@@ -75,8 +77,9 @@ class DisputeShare:
 
     @property
     def net_minor(self) -> int:
-        """The seller's part: the amount less its tax and commission."""
-        return self.amount_minor - self.tax_minor - self.commission_minor
+        """The seller's part: the amount less its tax, with what the platform funded of it,
+        less commission."""
+        return self.amount_minor - self.tax_minor + self.platform_minor - self.commission_minor
 
     @property
     def from_receivable_minor(self) -> int:
@@ -95,8 +98,10 @@ class RefundPlan:
     from_escrow: bool
     generation_before: int
     whole: bool = False
-    # The tax it gives back (out of `tax_payable`, never the seller's).
+    # The tax it gives back (out of `tax_payable`, never the seller's), and what goes back to
+    # the platform's `promotions` of what it funded.
     tax_minor: int = 0
+    platform_minor: int = 0
 
 
 def pro_rata(part: int, amount: int, whole: int) -> int:

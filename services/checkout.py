@@ -7,7 +7,7 @@ save conflicts and the whole checkout runs again on fresh state, so no unit is e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,12 +16,13 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import checkout as order_rules
 from domain import escrow
+from domain import promotions as promotion_rules
 from domain.carts import Cart, CartNotFound, GuestEmailRequired
 from domain.catalog import VariantRef
 from domain.checkout import PaymentOutcome
 from domain.credentials import normalize_email
 from domain.errors import DomainError
-from domain.identity import Tenant, TenantNotFound
+from domain.identity import EmailClaim, Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
 from domain.listing import ProductNotFound
 from domain.money import Money
@@ -32,6 +33,13 @@ from domain.payments import (
     PaymentProvider,
 )
 from domain.profiles import AddressNotFound, Profile
+from domain.promotions import (
+    Candidate,
+    Promotion,
+    PromotionBook,
+    PromotionNotFound,
+    PromotionUnavailable,
+)
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
 from domain.tax import REGIONS
@@ -183,6 +191,27 @@ class CheckoutApplication(ProviderEvents):
             self._priced(tenant, cart.products[variant_id], variant_id, quantity, taxed_at)
             for variant_id, quantity in cart.lines.items()
         ]
+        quotes = self._shipping(tenant, lines, shipping, country)
+        buyer_ref = (
+            f"guest:{EmailClaim.digest(guest_email)}"
+            if cart.guest and guest_email
+            else str(buyer_id)
+        )
+        promotions = self._promotions(cart)
+        now = datetime.now(UTC)
+        applied = promotion_rules.apply_all(
+            [Candidate.of(p, by_code, buyer_ref, now) for p, by_code in promotions],
+            [line.discountable for line in lines],
+            {s: q.quote.price_minor for s, q in quotes.items() if q is not None},
+        )
+        used = [p for p, _ in promotions if p.id in {d.promotion_id for d in applied.discounts}]
+        lines = [
+            replace(line, discount=applied.lines.get(line.key, line.discount)) for line in lines
+        ]
+        for seller_id, off in applied.shipping.items():
+            quoted = quotes[seller_id]
+            assert quoted is not None
+            quotes[seller_id] = replace(quoted, discount=off)
         order, seller_orders = place(
             order_id=order_id,
             tenant_id=tenant_id,
@@ -192,16 +221,23 @@ class CheckoutApplication(ProviderEvents):
             lines=lines,
             shipping_address=shipping_address,
             expires_at=hold_expiry(datetime.now(UTC), tenant.hold_timeout_s),
-            shipping=self._shipping(tenant, lines, shipping, country),
+            shipping=quotes,
             guest_email=normalize_email(guest_email) if cart.guest and guest_email else "",
             taxed_at=taxed_at,
+            promotion_ids=[p.id for p in used],
         )
         if cart.guest and not guest_email:
             raise GuestEmailRequired("a guest's checkout needs the email to send the order to")
         cart.check_out(order.id)
         held = [line for seller_order in seller_orders for line in seller_order.order_lines]
         stock_ids = [Stock.create_id(line.variant_id) for line in held]
-        with self._log.aggregates.writing(stock_ids):
+        limited = [p.id for p in used if p.counts_uses]
+        # A promotion's uses, as a stock's units, are counted one checkout at a time in this
+        # process, on its current state (and by its version across processes).
+        with self._log.aggregates.writing([*stock_ids, *limited]):
+            counted: list[Promotion] = [self.repository.get(p) for p in limited]
+            for promotion in counted:
+                promotion.redeem(order_id, buyer_ref, now)
             stocks = []
             for line in held:
                 stock = self._stock(line.variant_id)
@@ -213,7 +249,7 @@ class CheckoutApplication(ProviderEvents):
                         f"{e.wanted} wanted"
                     ) from None
                 stocks.append(stock)
-            self.record(ctx, order, *seller_orders, *stocks, cart)
+            self.record(ctx, order, *seller_orders, *stocks, *counted, cart)
 
     def _shipping(
         self, tenant: Tenant, lines: list[PricedLine], chosen: Mapping[UUID, UUID], country: str
@@ -242,6 +278,29 @@ class CheckoutApplication(ProviderEvents):
             )
             priced[seller_id] = PricedShipping(quote, bps)
         return priced
+
+    def _promotions(self, cart: Cart) -> list[tuple[Promotion, bool]]:
+        """The promotions a cart's checkout tries, in order: the tenant's automatic ones, then
+        the cart's codes (named by a code: True). A code whose promotion has ended since the
+        cart applied it is refused (409)."""
+        book = self.read_or_none(PromotionBook.create_id(cart.tenant_id))
+        if not isinstance(book, PromotionBook):
+            if cart.codes:
+                raise PromotionUnavailable(f"the code {cart.codes[0]!r} has ended")
+            return []
+        automatic: list[tuple[Promotion, bool]] = [
+            (self._promotion(UUID(p), cart.tenant_id), False) for p in book.automatic
+        ]
+        coded: list[tuple[Promotion, bool]] = []
+        for code in cart.codes:
+            try:
+                coded.append((self._promotion(book.find(code), cart.tenant_id), True))
+            except PromotionNotFound:
+                raise PromotionUnavailable(f"the code {code!r} has ended") from None
+        return [*automatic, *coded]
+
+    def _promotion(self, promotion_id: UUID, tenant_id: UUID) -> Promotion:
+        return self.load(Promotion, promotion_id, tenant_id, PromotionNotFound, reading=True)
 
     def _saved_address(self, buyer_id: UUID, address_id: UUID) -> dict[str, str]:
         profile = self.read_or_none(Profile.create_id(buyer_id))
@@ -285,6 +344,7 @@ class CheckoutApplication(ProviderEvents):
             sku=variant.sku,
             options=variant.options,
             tax=LineTax.at(tax_rate, table.prices_include_tax),
+            category=product.category,
         )
 
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:
@@ -449,7 +509,10 @@ class CheckoutApplication(ProviderEvents):
     ) -> list[Any]:
         books = Books(self.repository, order.tenant_id, order.currency)
         loaders = order_rules.Loaders(
-            self._stock, self.repository.get, lambda so: settlement_of(self, so)
+            self._stock,
+            self.repository.get,
+            lambda so: settlement_of(self, so),
+            self.repository.get,
         )
         done = order_rules.cancel(order, seller_orders, books, loaders, reason, release)
         if done.paid_back_minor:

@@ -51,6 +51,7 @@ from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles.queries import ProfileQueries
+from projections.promotions.queries import PromotionQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
@@ -66,6 +67,7 @@ from services.identity import IdentityApplication
 from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
 from services.profiles import ProfileApplication
+from services.promotions import PromotionsApplication
 from services.refunds import RefundApplication
 from services.returns import ReturnApplication
 from services.sellers import SellerApplication
@@ -126,6 +128,8 @@ WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
 WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 StorefrontDep = Annotated[StorefrontApplication, _part("storefront")]
+PromotionsDep = Annotated[PromotionsApplication, _part("promotions")]
+PromotionQueriesDep = Annotated[PromotionQueries, _part("promotion_queries")]
 StorefrontQueriesDep = Annotated[StorefrontQueries, _part("storefront_queries")]
 AuditDep = Annotated[AuditTrail, _part("audit")]
 VerifierDep = Annotated[Verifier, _part("verifier")]

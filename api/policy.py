@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "tax:configure": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
     "tax:read": frozenset({Role.MARKETPLACE_ADMIN, Role.FINANCE_ADMIN, Role.SUPER_ADMIN}),
     "tax:report": frozenset({Role.FINANCE_ADMIN}),
+    # Promotions (API.md "Promotions"): a marketplace admin's, and a seller's own.
+    "promotions:manage": frozenset({Role.MARKETPLACE_ADMIN, Role.SELLER}),
     "shipping:manage": frozenset({Role.SELLER}),
     "shipping:read": ANYONE_AND_GUESTS,
     # A storefront's publishable keys: the marketplace's, as its users are.
@@ -146,6 +148,11 @@ def is_admin(roles: frozenset[str]) -> bool:
     """Whether the caller oversees its whole tenant (reads every seller's and product's data),
     rather than only its own."""
     return bool(roles & ADMINS)
+
+
+def acts_as_seller(roles: frozenset[str]) -> bool:
+    """Whether the caller acts as a seller (for its own), not for the marketplace."""
+    return Role.SELLER.value in roles and not acts_for_marketplace(roles)
 
 
 def acts_for_marketplace(roles: frozenset[str]) -> bool:

@@ -268,6 +268,13 @@ def discount(
     return Discount(promotion_id, terms.code, terms.funded_by, taken, {})
 
 
+def fits_cart(terms: Terms, lines: Iterable[DiscountLine]) -> bool:
+    """Whether a cart has lines the promotion fits, coming to its minimum subtotal."""
+    fitting = [line for line in lines if terms.fits(line)]
+    worth = sum(line.value_minor for line in fitting)
+    return bool(fitting) and worth >= (terms.min_subtotal_minor or 0)
+
+
 class Promotion(TenantAggregate):
     """One promotion: its terms, whether it was ended, and its uses (by order)."""
 

@@ -35,10 +35,13 @@ from domain.payments import (
 from domain.profiles import AddressNotFound, Profile
 from domain.promotions import (
     Candidate,
+    Discount,
+    DiscountLine,
     Promotion,
     PromotionBook,
     PromotionNotFound,
     PromotionUnavailable,
+    code_key,
 )
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
@@ -50,6 +53,15 @@ from eventstore.log import EventLog
 from services.ownership import buys
 from services.provider_events import ProviderEvents
 from services.settlements import settlement_of
+
+
+@dataclass(frozen=True)
+class CartPromotions:
+    """A cart's codes after a change of them, and what every promotion takes off it now."""
+
+    result: CommandResult
+    codes: tuple[str, ...]
+    discounts: list[Discount]
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,59 @@ class CheckoutApplication(ProviderEvents):
             buyable[0].buyable_variant(variant_id)
         cart.set_quantity(product_id, quantity, variant_id)
         return CommandResult(cart.id, self.record(ctx, cart))
+
+    @command
+    def apply_code(
+        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, code: str
+    ) -> CartPromotions:
+        """Applies a promotion's code to the buyer's cart: 404 for a code no running promotion
+        has, 409 when it cannot be used now or nothing in the cart fits it. Answers what every
+        promotion takes off the cart now (shipping's are taken at checkout)."""
+        cart = self._own_cart(cart_id, buyer_id)
+        book = self.read_or_none(PromotionBook.create_id(cart.tenant_id))
+        if not isinstance(book, PromotionBook):
+            raise PromotionNotFound(f"no promotion has the code {code_key(code)!r}")
+        promotion = self._promotion(book.find(code), cart.tenant_id)
+        promotion.check_usable(str(buyer_id), datetime.now(UTC))
+        lines = self._cart_lines(cart)
+        if not promotion_rules.fits_cart(promotion.terms, lines):
+            raise PromotionUnavailable(f"nothing in the cart fits the code {promotion.terms.code}")
+        cart.apply_code(promotion.terms.code)
+        result = CommandResult(cart.id, self.record(ctx, cart))
+        return CartPromotions(result, cart.codes, self._discounts(cart, lines))
+
+    @command
+    def remove_code(
+        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, code: str
+    ) -> CartPromotions:
+        """Removes a code from the buyer's cart (404 if the cart does not have it)."""
+        cart = self._own_cart(cart_id, buyer_id)
+        if not cart.remove_code(code_key(code)):
+            raise PromotionNotFound(f"the cart has no code {code_key(code)!r}")
+        result = CommandResult(cart.id, self.record(ctx, cart))
+        return CartPromotions(result, cart.codes, self._discounts(cart, self._cart_lines(cart)))
+
+    def _cart_lines(self, cart: Cart) -> list[DiscountLine]:
+        """The cart's lines that can be bought now, at today's prices, as promotions see them."""
+        tenant = self.load(Tenant, cart.tenant_id, cart.tenant_id, TenantNotFound, reading=True)
+        found = []
+        for variant_id, quantity in cart.lines.items():
+            try:
+                line = self._priced(
+                    tenant, cart.products[variant_id], variant_id, quantity, ("", "")
+                )
+            except LineUnavailable:
+                continue
+            found.append(line.discountable)
+        return found
+
+    def _discounts(self, cart: Cart, lines: list[DiscountLine]) -> list[Discount]:
+        now = datetime.now(UTC)
+        candidates = [
+            Candidate.of(p, by_code, str(cart.buyer_id), now)
+            for p, by_code in self._promotions(cart, strict=False)
+        ]
+        return promotion_rules.apply_all(candidates, lines, {}, strict=False).discounts
 
     def _product_of(self, variant_id: UUID) -> UUID:
         """The product a variant belongs to; a product without variants is its own."""
@@ -279,13 +344,13 @@ class CheckoutApplication(ProviderEvents):
             priced[seller_id] = PricedShipping(quote, bps)
         return priced
 
-    def _promotions(self, cart: Cart) -> list[tuple[Promotion, bool]]:
+    def _promotions(self, cart: Cart, *, strict: bool = True) -> list[tuple[Promotion, bool]]:
         """The promotions a cart's checkout tries, in order: the tenant's automatic ones, then
         the cart's codes (named by a code: True). A code whose promotion has ended since the
-        cart applied it is refused (409)."""
+        cart applied it is refused (409; passed over unless `strict`)."""
         book = self.read_or_none(PromotionBook.create_id(cart.tenant_id))
         if not isinstance(book, PromotionBook):
-            if cart.codes:
+            if cart.codes and strict:
                 raise PromotionUnavailable(f"the code {cart.codes[0]!r} has ended")
             return []
         automatic: list[tuple[Promotion, bool]] = [
@@ -296,7 +361,8 @@ class CheckoutApplication(ProviderEvents):
             try:
                 coded.append((self._promotion(book.find(code), cart.tenant_id), True))
             except PromotionNotFound:
-                raise PromotionUnavailable(f"the code {code!r} has ended") from None
+                if strict:
+                    raise PromotionUnavailable(f"the code {code!r} has ended") from None
         return [*automatic, *coded]
 
     def _promotion(self, promotion_id: UUID, tenant_id: UUID) -> Promotion:

@@ -81,6 +81,12 @@ class CartLineOut(BaseModel):
     line_total: MoneyOut | None = None
 
 
+class DiscountOut(BaseModel):
+    promotion_id: str
+    code: str | None = Field(description="null: a promotion that applies by itself")
+    amount: MoneyOut
+
+
 class CartOut(BaseModel):
     id: str
     buyer_id: str
@@ -88,6 +94,10 @@ class CartOut(BaseModel):
     order_id: str | None
     lines: list[CartLineOut]
     totals: list[MoneyOut]
+    codes: list[str] = Field(description="the promotion codes applied, in order")
+    discounts: list[DiscountOut] = Field(
+        description="what each promotion takes off the lines now (shipping's: at checkout)"
+    )
 
 
 class SellerOrderSummary(BaseModel):

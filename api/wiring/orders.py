@@ -16,9 +16,12 @@ from projections.analytics.queries import AnalyticsQueries
 from projections.orders.carts import CartsProjector
 from projections.orders.projector import OrdersProjector
 from projections.orders.queries import OrderQueries
+from projections.promotions.projector import PromotionsProjector
+from projections.promotions.queries import PromotionQueries
 from projections.tax.projector import TaxProjector
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
+from services.promotions import PromotionsApplication
 
 
 @dataclass
@@ -27,6 +30,8 @@ class OrderParts:
     fulfilment: FulfilmentApplication
     order_queries: OrderQueries
     analytics_queries: AnalyticsQueries
+    promotions: PromotionsApplication
+    promotion_queries: PromotionQueries
 
 
 def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvider:
@@ -40,7 +45,13 @@ def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvide
 
 def wire_orders(wiring: Wiring) -> OrderParts:
     log, store = wiring.log, wiring.read_store
-    wiring.project(OrdersProjector(), AnalyticsProjector(), CartsProjector(), TaxProjector())
+    wiring.project(
+        OrdersProjector(),
+        AnalyticsProjector(),
+        CartsProjector(),
+        TaxProjector(),
+        PromotionsProjector(),
+    )
     return OrderParts(
         checkout=CheckoutApplication(
             log, payment_provider(wiring.settings, wiring.tokens), on_recorded=wiring.recorded
@@ -48,4 +59,6 @@ def wire_orders(wiring: Wiring) -> OrderParts:
         fulfilment=FulfilmentApplication(log, on_recorded=wiring.recorded),
         order_queries=OrderQueries(store),
         analytics_queries=AnalyticsQueries(store),
+        promotions=PromotionsApplication(log, on_recorded=wiring.recorded),
+        promotion_queries=PromotionQueries(store),
     )

@@ -60,6 +60,20 @@ class CartsProjector(Projector):
         )
 
     @apply.register
+    def _codes(
+        self, e: Cart.CodeApplied | Cart.CodeRemoved, conn: Connection, r: RecordedEvent
+    ) -> None:
+        carts = self.tables.carts
+        where = carts.c.cart_id == str(e.originator_id)
+        codes = list(conn.execute(sa.select(carts.c.codes).where(where)).scalar_one() or [])
+        if isinstance(e, Cart.CodeApplied):
+            codes.append(e.code)
+        else:
+            codes = [c for c in codes if c != e.code]
+        at = naive_utc(e.timestamp)
+        conn.execute(carts.update().where(where).values(codes=codes, updated_at=at))
+
+    @apply.register
     def _checked_out(self, e: Cart.CheckedOut, conn: Connection, r: RecordedEvent) -> None:
         conn.execute(
             self.tables.carts.update()

@@ -177,9 +177,11 @@ class OrdersProjector(Projector):
                 shipping_amount=e.shipping_minor,
                 shipping_rate=dict(e.shipping) if e.shipping else None,
                 tax_amount=e.tax_minor,
+                discount_amount=e.discount_minor,
+                platform_funding_amount=e.platform_funding_minor,
             )
         )
-        if e.shipping_minor or e.tax_minor:
+        if e.shipping_minor or e.tax_minor or e.discount_minor:
             orders = self.tables.orders
             conn.execute(
                 orders.update()
@@ -187,6 +189,7 @@ class OrdersProjector(Projector):
                 .values(
                     shipping_amount=orders.c.shipping_amount + e.shipping_minor,
                     tax_amount=orders.c.tax_amount + e.tax_minor,
+                    discount_amount=orders.c.discount_amount + e.discount_minor,
                 )
             )
 
@@ -278,6 +281,9 @@ class OrdersProjector(Projector):
             refunded_tax_amount=(
                 row.refunded_tax_amount + parts_total(getattr(e, "tax_parts", {}))
             ),
+            refunded_platform_amount=(
+                row.refunded_platform_amount + getattr(e, "platform_minor", 0)
+            ),
         )
 
     @apply.register
@@ -292,6 +298,8 @@ class OrdersProjector(Projector):
                 so.c.tax_amount,
                 so.c.refunded_amount,
                 so.c.refunded_tax_amount,
+                so.c.refunded_platform_amount,
+                so.c.platform_funding_amount,
                 so.c.dispute_lost_amount,
                 so.c.status,
                 so.c.commission_reversed_amount,
@@ -306,6 +314,9 @@ class OrdersProjector(Projector):
             ),
             "refunded_tax_amount": (
                 row.refunded_tax_amount + parts_total(getattr(e, "tax_parts", {}))
+            ),
+            "refunded_platform_amount": (
+                row.refunded_platform_amount + getattr(e, "platform_minor", 0)
             ),
         }
         if e.from_escrow:
@@ -328,6 +339,7 @@ class OrdersProjector(Projector):
             dispute_share_amount=e.amount_minor,
             dispute_share_commission_amount=e.commission_minor,
             dispute_share_tax_amount=parts_total(getattr(e, "tax_parts", {})),
+            dispute_share_platform_amount=getattr(e, "platform_minor", 0),
         )
         self._order_disputed(conn, row.order_id, "open")
 
@@ -349,6 +361,9 @@ class OrdersProjector(Projector):
                 "dispute_lost_amount": row.dispute_lost_amount + row.dispute_share_amount,
                 "dispute_lost_tax_amount": (
                     row.dispute_lost_tax_amount + row.dispute_share_tax_amount
+                ),
+                "dispute_lost_platform_amount": (
+                    row.dispute_lost_platform_amount + row.dispute_share_platform_amount
                 ),
                 "commission_reversed_amount": (
                     row.commission_reversed_amount + row.dispute_share_commission_amount
@@ -512,5 +527,8 @@ class OrdersProjector(Projector):
 
 
 def _gross(row: Any) -> int:
-    """What the buyer paid for a seller order: its items, shipping and tax."""
-    return int(row.subtotal_amount + row.shipping_amount + row.tax_amount)
+    """What the buyer paid for a seller order: its items and shipping, less what the platform
+    funds of them, and its tax."""
+    return int(
+        row.subtotal_amount + row.shipping_amount - row.platform_funding_amount + row.tax_amount
+    )

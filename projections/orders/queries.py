@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
 from domain.money import money_json
+from domain.promotions import DiscountLine, apply_all
 from domain.shipping import charge
 from projections.catalog.tables import plan_charges, product_variants, products, shipping_rates
 from projections.orders.tables import carts, orders, refunds, returns, seller_orders
@@ -18,6 +20,7 @@ from projections.orders.views import (
     return_view,
     seller_order_view,
 )
+from projections.promotions.queries import PromotionQueries
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, encode_cursor, naive_utc, zoned
 
@@ -155,7 +158,7 @@ class OrderQueries:
                         # suspended, or it retired) shows as a bare line: no title or price.
                         scope.select(v, v.c.variant_id.in_(ids), v.c.retired == sa.false())
                         .join(p, p.c.product_id == v.c.product_id)
-                        .add_columns(p.c.title, p.c.seller_id)
+                        .add_columns(p.c.title, p.c.seller_id, p.c.category)
                         .where(p.c.status == "active", p.c.seller_status == "approved")
                     )
                 }
@@ -163,6 +166,7 @@ class OrderQueries:
                 else {}
             )
         lines, totals = [], {}  # type: ignore[var-annotated]
+        discountable = []
         for variant_id, quantity in row["lines"].items():
             variant = found.get(variant_id)
             line: dict[str, Any] = {
@@ -181,7 +185,19 @@ class OrderQueries:
                     line_total=money_json(total, variant.currency),
                 )
                 totals[variant.currency] = totals.get(variant.currency, 0) + total
+                discountable.append(
+                    DiscountLine(
+                        UUID(variant_id),
+                        UUID(variant.product_id),
+                        UUID(variant.seller_id),
+                        variant.category,
+                        total,
+                    )
+                )
             lines.append(line)
+        candidates = PromotionQueries(self.store).candidates(scope, list(row["codes"] or []))
+        applied = apply_all(candidates, discountable, {}, strict=False)
+        currency = next(iter(totals), None)
         return {
             "id": row["cart_id"],
             "buyer_id": row["buyer_id"],
@@ -189,6 +205,16 @@ class OrderQueries:
             "order_id": row["order_id"],
             "lines": lines,
             "totals": [money_json(a, c) for c, a in sorted(totals.items())],
+            "codes": list(row["codes"] or []),
+            "discounts": [
+                {
+                    "promotion_id": str(d.promotion_id),
+                    "code": d.code or None,
+                    "amount": money_json(d.amount_minor, currency or ""),
+                }
+                for d in applied.discounts
+                if currency
+            ],
         }
 
     def shipping_options(
@@ -331,6 +357,7 @@ class OrderQueries:
             "total": money_json(row["total_amount"], row["currency"]),
             "shipping": money_json(row["shipping_amount"], row["currency"]),
             "tax": money_json(row["tax_amount"], row["currency"]),
+            "discount": money_json(row["discount_amount"], row["currency"]),
             "shipping_address": row["shipping_address"],
             "payment": {
                 "provider": row["payment_provider"],

@@ -32,6 +32,8 @@ orders = sa.Table(
     sa.Column("shipping_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     # Of `total_amount`: what its seller orders' tax came to (domain/tax.py).
     sa.Column("tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    # What promotions took off it (domain/promotions.py).
+    sa.Column("discount_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
     # A guest's order: the email it was placed with (personal data), whose account, once it
     # verifies the email, the order joins (its `buyer_id` becomes the account's).
     sa.Column("guest_email", sa.String(254), nullable=True),
@@ -100,6 +102,30 @@ seller_orders = sa.Table(
     ),
     sa.Column(
         "dispute_lost_tax_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    # What promotions took off it as the buyer sees it; what the platform funds of its goods
+    # and shipping, what refunds and the cancellation gave back of that, the latest dispute's
+    # share of it, and what lost disputes took of it.
+    sa.Column("discount_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY),
+    sa.Column(
+        "platform_funding_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column(
+        "refunded_platform_amount", sa.BigInteger, nullable=False, server_default="0", info=MONEY
+    ),
+    sa.Column(
+        "dispute_share_platform_amount",
+        sa.BigInteger,
+        nullable=False,
+        server_default="0",
+        info=MONEY,
+    ),
+    sa.Column(
+        "dispute_lost_platform_amount",
+        sa.BigInteger,
+        nullable=False,
+        server_default="0",
+        info=MONEY,
     ),
     sa.Index("ix_seller_orders_order", "order_id"),
     sa.Index("ix_seller_orders_seller", "tenant_id", "seller_id", "created_position"),
@@ -172,6 +198,8 @@ carts = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # The promotion codes applied, in order (domain/promotions.py); null: none.
+    sa.Column("codes", sa.JSON, nullable=True),
 )
 
 # Each seller once per cart that held its products (on the day the first went in): the

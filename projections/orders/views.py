@@ -23,6 +23,7 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
         "shipping": money_json(row["shipping_amount"], currency),
         "shipping_rate": row["shipping_rate"],
         "tax": money_json(row["tax_amount"], currency),
+        "discount": money_json(row["discount_amount"], currency),
         "commission": money_json(row["commission_amount"], currency),
         "seller_net": money_json(row["seller_net_amount"], currency),
         "lines": [
@@ -36,6 +37,7 @@ def seller_order_view(row: dict[str, Any]) -> dict[str, Any]:
                 "unit_price": money_json(line.unit_price_minor, currency),
                 "line_total": money_json(line.line_total_minor, currency),
                 "tax": money_json(line.tax_minor, currency),
+                "discount": money_json(line.discount_minor, currency),
                 "tax_rate_bps": line.tax_rate_bps,
                 "commission_bps": line.commission_bps,
             }
@@ -101,9 +103,14 @@ def earnings_line(row: dict[str, Any]) -> dict[str, Any]:
     others is exactly net."""
     currency = row["currency"]
     gross = row["subtotal_amount"] + row["shipping_amount"]
-    # The seller's parts of what went back: without the tax, which was never the seller's.
-    refunds = row["refunded_amount"] - row["refunded_tax_amount"]
-    disputes = row["dispute_lost_amount"] - row["dispute_lost_tax_amount"]
+    # The seller's parts of what went back: without the tax, which was never the seller's, and
+    # with what the platform had funded of it.
+    refunds = row["refunded_amount"] - row["refunded_tax_amount"] + row["refunded_platform_amount"]
+    disputes = (
+        row["dispute_lost_amount"]
+        - row["dispute_lost_tax_amount"]
+        + row["dispute_lost_platform_amount"]
+    )
     fees = row["dispute_fee_amount"]
     commission = row["commission_amount"] - row["commission_reversed_amount"]
     return {

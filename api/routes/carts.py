@@ -106,6 +106,7 @@ class SellerOrderSummary(BaseModel):
     subtotal: MoneyOut
     shipping: MoneyOut
     tax: MoneyOut = Field(description="the marketplace's, never the seller's")
+    discount: MoneyOut = Field(description="what promotions took off its items and shipping")
     commission: MoneyOut
     seller_net: MoneyOut
 
@@ -130,8 +131,9 @@ class CheckoutOut(BaseModel):
     )
     order_id: str
     status: str
-    total: MoneyOut = Field(description="items + shipping + tax")
+    total: MoneyOut = Field(description="items - discounts + shipping + tax")
     tax: MoneyOut
+    discount: MoneyOut
     seller_orders: list[SellerOrderSummary]
     payment: PaymentOut
 
@@ -243,6 +245,7 @@ def checkout(
         "status": "pending_payment",
         "total": money_json(order.total_minor, currency),
         "tax": money_json(sum(so.tax_minor for so in done.seller_orders), currency),
+        "discount": money_json(sum(so.discount_minor for so in done.seller_orders), currency),
         "seller_orders": [
             {
                 "id": str(so.id),
@@ -250,6 +253,7 @@ def checkout(
                 "subtotal": money_json(so.subtotal_minor, currency),
                 "shipping": money_json(so.shipping_minor, currency),
                 "tax": money_json(so.tax_minor, currency),
+                "discount": money_json(so.discount_minor, currency),
                 "commission": money_json(so.commission_minor, currency),
                 "seller_net": money_json(so.seller_net_minor, currency),
             }

@@ -49,6 +49,7 @@ class LineOut(BaseModel):
     unit_price: MoneyOut
     line_total: MoneyOut = Field(description="unit_price x quantity")
     tax: MoneyOut = Field(description="of the line, rounded half to even")
+    discount: MoneyOut = Field(description="what promotions took off its listed price")
     tax_rate_bps: int = Field(description="the rate it is taxed at (0: none applies)")
     commission_bps: int
 
@@ -80,6 +81,7 @@ class SellerOrderOut(BaseModel):
         description="the seller's rate it ships at; null: the seller has no rates"
     )
     tax: MoneyOut = Field(description="the tax on its items: the marketplace's, not the seller's")
+    discount: MoneyOut = Field(description="what promotions took off its items and shipping")
     commission: MoneyOut
     seller_net: MoneyOut
     lines: list[LineOut]
@@ -105,9 +107,10 @@ class OrderOut(BaseModel):
     tenant_id: str
     buyer_id: str
     status: str
-    total: MoneyOut = Field(description="items + shipping + tax")
+    total: MoneyOut = Field(description="items - discounts + shipping + tax")
     shipping: MoneyOut = Field(description="of the total, what its shipping came to")
     tax: MoneyOut = Field(description="of the total, what its tax came to")
+    discount: MoneyOut = Field(description="what promotions took off it")
     shipping_address: dict[str, str]
     payment: PaymentRef
     needs_review: bool = Field(description="the payment does not add up; a person must look")

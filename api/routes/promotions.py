@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import (
+    READ_WAIT_S,
     Allowed,
     CartBuyer,
     CheckoutDep,
@@ -21,6 +22,7 @@ from api.deps import (
     PromotionQueriesDep,
     PromotionsDep,
     ReadAfter,
+    ReadStoreDep,
     Scope,
     acting_seller_id,
     commanded,
@@ -33,6 +35,9 @@ from api.routes.carts import CartOut
 from api.schemas import AmountIn, MoneyIn, MoneyOut
 from api.security import Principal
 from domain.money import money_json
+from projections.orders.queries import OrderQueries
+from projections.scope import TenantScope
+from projections.store import ReadStore
 from services.checkout import CartPromotions
 
 router = APIRouter(tags=["promotions"])
@@ -195,11 +200,17 @@ def _cart(
     changed: CartPromotions,
     cart_id: UUID,
     buyer: UUID,
-    queries: Any,
-    scope: Any,
+    reads: tuple[OrderQueries, ReadStore, TenantScope],
     response: Response,
 ) -> dict[str, Any]:
+    """The cart as the command left it: its lines from the read model once it has the command
+    (a client reads its own write), its codes and discounts as the command found them."""
+    queries, read_store, scope = reads
     commanded(response, changed.result)
+    if not read_store.wait_for(changed.result.position, ("carts", "catalog"), READ_WAIT_S):
+        raise Problem(
+            503, "the cart's read model is behind; try again", headers={"Retry-After": "1"}
+        )
     cart = queries.cart(scope, str(cart_id), str(buyer))
     if cart is None:
         raise Problem(404, f"cart {cart_id} not found")
@@ -230,6 +241,7 @@ def apply_code(
     body: CodeIn,
     checkout: CheckoutDep,
     order_queries: OrderQueriesDep,
+    read_store: ReadStoreDep,
     scope: Scope,
     ctx: Ctx,
     response: Response,
@@ -239,7 +251,7 @@ def apply_code(
     takes off it now. 404: no running promotion has the code; 409: it has not started, has
     ended, is used up, or nothing in the cart fits it."""
     changed = checkout.apply_code(ctx, cart_id, buyer, body.code)
-    return _cart(changed, cart_id, buyer, order_queries, scope, response)
+    return _cart(changed, cart_id, buyer, (order_queries, read_store, scope), response)
 
 
 @router.delete(
@@ -252,6 +264,7 @@ def remove_code(
     code: str,
     checkout: CheckoutDep,
     order_queries: OrderQueriesDep,
+    read_store: ReadStoreDep,
     scope: Scope,
     ctx: Ctx,
     response: Response,
@@ -259,4 +272,4 @@ def remove_code(
 ) -> dict[str, Any]:
     """Removes a code from the cart (404 if it has none such)."""
     changed = checkout.remove_code(ctx, cart_id, buyer, code)
-    return _cart(changed, cart_id, buyer, order_queries, scope, response)
+    return _cart(changed, cart_id, buyer, (order_queries, read_store, scope), response)

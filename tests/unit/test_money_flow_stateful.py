@@ -76,6 +76,12 @@ class MoneyFlow(RuleBasedStateMachine):
             st.integers(0, 2_000), st.one_of(st.none(), st.integers(1, 6_000)), st.booleans()
         ),
         tax=st.tuples(st.integers(0, 2_500), st.integers(0, 2_500), st.booleans()),
+        promotion=st.tuples(
+            st.sampled_from([None, "percent", "amount", "free_shipping"]),
+            st.sampled_from(["platform", "seller"]),
+            st.integers(1, 100),
+            st.integers(1, 3_000),
+        ),
     )
     def open_marketplace(
         self,
@@ -85,6 +91,7 @@ class MoneyFlow(RuleBasedStateMachine):
         fee_payer: str,
         shipping: tuple[int, int | None, bool] = (0, None, False),
         tax: tuple[int, int, bool] = (0, 0, False),
+        promotion: tuple[str | None, str, int, int] = (None, "platform", 1, 1),
     ) -> None:
         self.c: Container = built(make_settings(Path(tempfile.mkdtemp())))
         c = self.c
@@ -150,6 +157,27 @@ class MoneyFlow(RuleBasedStateMachine):
             min_days=1,
             max_days=3,
         ).id
+        # An automatic promotion on the first seller's lines (and its shipping), funded by it
+        # or by the platform: the reference discounts each checkout itself.
+        self.promotion = promotion
+        kind, funded_by, percent, amount = promotion
+        if kind is not None:
+            c.promotions.create(
+                ctx(),
+                self.tenant,
+                self.tenant,
+                acting_seller=None,
+                created_by=uuid4(),
+                terms={
+                    "kind": kind,
+                    "funded_by": funded_by,
+                    "seller_id": self.sellers[0],
+                    "percent": percent if kind == "percent" else None,
+                    "amount": Money(amount, "USD") if kind == "amount" else None,
+                },
+            )
+        self.funded_in = 0  # what the platform funded of every seller order paid
+        self.order_funding: dict[UUID, int] = {}
         self.pending: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
         self.order_tax: dict[UUID, int] = {}  # order -> its tax, as the reference taxed it
         # Kept in the order things happened: ids are random, so sorting them would let a
@@ -196,6 +224,7 @@ class MoneyFlow(RuleBasedStateMachine):
         self.charged[intent], self.claimed[intent] = total, 0
         self.paid_in += total
         self.tax_in += self.order_tax[order_id]
+        self.funded_in += self.order_funding[order_id]
         first = self.seller_orders("paid")[0]
         c.fulfilment.ship(
             ctx(), first.id, seller_id=first.seller_id, carrier="X", tracking_number="1"
@@ -242,6 +271,8 @@ class MoneyFlow(RuleBasedStateMachine):
         assert done.order.payment is not None
         self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
         self.order_tax[done.order.id] = 0
+        self.order_funding[done.order.id] = 0
+        kind, funded_by, percent, amount = self.promotion
         gross = 0
         for so_id in done.order.seller_order_ids:
             so = self.c.checkout.repository.get(so_id)
@@ -252,16 +283,35 @@ class MoneyFlow(RuleBasedStateMachine):
             listed = sum(line.line_total_minor for line in so.order_lines)
             bps = self.tax_bps[index]
             over = 10_000 + bps if self.tax_included else 10_000
-            tax = round(Fraction(listed * bps, over))  # half to even, as Python rounds
-            goods = listed - tax if self.tax_included else listed
+
+            def taxed(value: int, bps: int = bps, over: int = over) -> int:
+                return round(Fraction(value * bps, over))  # half to even, as Python rounds
+
+            def goods_of(value: int) -> int:
+                return value - taxed(value) if self.tax_included else value
+
             free = self.free_over is not None and listed >= self.free_over
-            shipping = 0 if so.seller_id != shipped or free else self.ship_price
+            quoted = 0 if so.seller_id != shipped or free else self.ship_price
+            off = ship_off = 0
+            if index == 0 and kind == "percent":
+                off = round(Fraction(listed * percent, 100))
+            elif index == 0 and kind == "amount":
+                off = min(amount, listed)
+            elif index == 0 and kind == "free_shipping":
+                ship_off = quoted
+            by_seller = funded_by == "seller"
+            tax = taxed(listed - off)
+            goods = goods_of(listed - off) if by_seller else goods_of(listed)
+            shipping = quoted - ship_off if by_seller else quoted
+            funding = 0 if by_seller else goods_of(listed) - goods_of(listed - off) + ship_off
             taken = commission_of(shipping, rate) if self.on_shipping else 0
             assert (so.subtotal_minor, so.tax_minor, so.shipping_minor) == (goods, tax, shipping)
+            assert (so.discount_minor, so.platform_funding_minor) == (off + ship_off, funding)
             assert so.commission_minor == commission_of(goods, rate) + taken
             assert so.seller_net_minor == goods + shipping - so.commission_minor
-            gross += goods + shipping + tax
+            gross += goods + shipping - funding + tax
             self.order_tax[done.order.id] += tax
+            self.order_funding[done.order.id] += funding
         assert done.order.total_minor == gross
 
     def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
@@ -292,6 +342,7 @@ class MoneyFlow(RuleBasedStateMachine):
             self.charged[intent], self.claimed[intent] = total, 0
             self.paid_in += total
             self.tax_in += self.order_tax[order_id]
+            self.funded_in += self.order_funding[order_id]
             del self.pending[order_id]
         elif outcome == "cancelled":
             assert not ok
@@ -704,11 +755,19 @@ class MoneyFlow(RuleBasedStateMachine):
                 assert m.tax_left == {}, m.tax_left
         for seller_id in self.sellers:
             held = sum(
-                m.goods_left_minor
+                m.goods_left_minor + m.platform_left_minor
                 for m in settlements
                 if m.seller_id == seller_id and m.escrow_is_held
             )
             assert balances.get(Chart.escrow(seller_id), 0) == held
+        # Promotions: the platform pays what it funded of what was paid, less what went back
+        # (all of it with a cancellation, or once a seller order was paid back in full).
+        assert sum(m.platform_funding_minor for m in settlements) == self.funded_in
+        kept = sum(0 if m.cancelled else m.platform_left_minor for m in settlements)
+        assert balances.get(Chart.PROMOTIONS, 0) == kept >= 0
+        for m in settlements:
+            if m.refunded_minor and m.refunded_minor == m.gross_minor:
+                assert m.platform_left_minor == 0
         released_and_paid_out = sum(
             sum(self.money(so).payouts.values())
             for so in self.seller_orders("completed", "refunded")

@@ -3,8 +3,8 @@
 schema test compare the migrations with, complete once this module is imported.
 
 Each table is defined beside what writes it, in its package's `tables.py` (identity, profiles,
-storefront, wishlists, categories, catalog, orders, ledger, analytics, and the notifications
-consumer's); the read store's own (tracking, quarantine, the API's records) are in
+storefront, wishlists, categories, catalog, orders, ledger, analytics, reconciliation, and the
+notifications consumer's); the read store's own (tracking, quarantine, the API's records) are in
 projections/schema.py. A rebuild swaps some of them for shadow copies (`shadowing`).
 
 This module imports table modules only, never a projector: projections/projector.py imports it to
@@ -28,6 +28,7 @@ from projections.ledger import tables as ledger
 from projections.notifications import tables as notifications  # noqa: F401
 from projections.orders import tables as orders
 from projections.profiles import tables as profiles
+from projections.reconciliation import tables as reconciliation
 from projections.schema import SHADOW_SUFFIX, metadata
 from projections.storefront import tables as storefront
 from projections.wishlists import tables as wishlists
@@ -77,6 +78,8 @@ class Tables:
     marketplace_daily: sa.Table
     analytics_seller_orders: sa.Table
     cart_sellers: sa.Table
+    reconciliation_links: sa.Table
+    reconciliations: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes
@@ -134,4 +137,6 @@ LIVE = Tables(
     marketplace_daily=analytics.marketplace_daily,
     analytics_seller_orders=analytics.analytics_seller_orders,
     cart_sellers=orders.cart_sellers,
+    reconciliation_links=reconciliation.reconciliation_links,
+    reconciliations=reconciliation.reconciliations,
 )

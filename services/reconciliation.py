@@ -104,6 +104,25 @@ class ReconciliationApplication(ServiceApplication):
         return {**links, **self.queries.links(scope, further - subjects)}
 
     @command
+    def book_fees(
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        currency: str,
+        transactions: list[ProviderTransaction],
+    ) -> list[ProviderTransaction]:
+        """Books the fees the provider kept of these transactions that the ledger lacks, each
+        once; returns those it booked."""
+
+        def attempt() -> list[ProviderTransaction]:
+            books, booked = self._fees(tenant_id, currency, transactions)
+            if booked:
+                self.record(ctx, *books.changed())
+            return booked
+
+        return self.retrying(attempt, "booking processor fees kept conflicting; try again")
+
+    @command
     def reconcile(
         self,
         ctx: CommandContext,
@@ -126,10 +145,7 @@ class ReconciliationApplication(ServiceApplication):
             done = self.get_or_none(reconciliation_id)
             if isinstance(done, Reconciliation):
                 return done
-            books = Books(self.repository, tenant_id, currency)
-            booked = [t for t in mine if rules.books_fee(t) and not self._booked(tenant_id, t)]
-            for t in booked:
-                rules.book_fee(books, t)
+            books, booked = self._fees(tenant_id, currency, mine)
             fees = [_fee_movement(tenant_id, t, now) for t in booked]
             outcome = self.examine(tenant_id, currency, day, mine, also=fees)
             made = Reconciliation.complete(tenant_id, currency, day, outcome, mine, booked)
@@ -138,8 +154,21 @@ class ReconciliationApplication(ServiceApplication):
 
         return self.retrying(attempt, f"reconciliation of {day} kept conflicting; try again")
 
-    def _booked(self, tenant_id: UUID, t: ProviderTransaction) -> bool:
-        return self.get_or_none(Transfer.create_id(tenant_id, rules.fee_key(t.id))) is not None
+    def _fees(
+        self, tenant_id: UUID, currency: str, transactions: list[ProviderTransaction]
+    ) -> tuple[Books, list[ProviderTransaction]]:
+        """The books with the fees the ledger lacks booked in them, and their transactions."""
+        books = Books(self.repository, tenant_id, currency)
+        booked = [
+            t
+            for t in transactions
+            if t.currency == currency
+            and rules.books_fee(t)
+            and self.get_or_none(Transfer.create_id(tenant_id, rules.fee_key(t.id))) is None
+        ]
+        for t in booked:
+            rules.book_fee(books, t)
+        return books, booked
 
 
 def _fee_movement(tenant_id: UUID, t: ProviderTransaction, now: datetime) -> LedgerMovement:

@@ -36,6 +36,10 @@ class ReconciliationScenarios(Shop):
         """A refund made at the provider directly, by no command of Velora's: its id."""
         raise NotImplementedError
 
+    def pay_unheard(self, container: Container, order: dict[str, Any]) -> None:
+        """The buyer pays at the provider, and its webhook never reaches Velora."""
+        raise NotImplementedError
+
     def payout_account(self, api: Api, seller: str, seller_id: str) -> None:
         """Whatever the provider needs before the seller can be paid out."""
 
@@ -123,7 +127,7 @@ class ReconciliationScenarios(Shop):
         assert self.reconciled(api, finance, m.tenant_id, day) == seen
         assert accounts(api, finance, m.tenant_id)["processor:fees"] == fee
 
-    def test_a_refund_behind_velora_and_a_fee_the_ledger_lacked_are_found(
+    def test_a_refund_behind_velora_an_unheard_payment_and_fees_the_ledger_lacked_are_found(
         self, api: Api, root: str, container: Container
     ) -> None:
         day = datetime.now(UTC).date()
@@ -135,11 +139,23 @@ class ReconciliationScenarios(Shop):
         order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
         self.pay_at_provider(api, container, order)
         behind = self.refund_behind_velora(container, order["payment"]["intent_id"], 700)
+        # A second order is paid at the provider, and Velora never hears of it.
+        unheard = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        self.pay_unheard(container, unheard)
 
         self.reconcile(api, container, day)
         seen = self.reconciled(api, finance, m.tenant_id, day)
         assert seen["unmatched_ledger"] == []
-        [refund] = seen["unmatched_provider"]
+        charge, refund = sorted(seen["unmatched_provider"], key=lambda i: i["type"])
+        assert (charge["type"], charge["reference"], charge["amount"]["amount"]) == (
+            "charge",
+            f"charge:{unheard['payment']['intent_id']}",
+            5_000,
+        )
+        assert (
+            charge["reason"]
+            == "a charge the ledger never booked (its payment did not reach Velora)"
+        )
         assert (refund["type"], refund["source"], refund["amount"]) == (
             "refund",
             behind,
@@ -147,11 +163,12 @@ class ReconciliationScenarios(Shop):
         )
         assert refund["reference"] == f"refund:{behind}"
         assert refund["reason"] == "a refund made at the provider that the ledger never booked"
-        # The provider kept a fee of the charge that the ledger lacked: found, and booked.
+        # The provider kept a fee of each charge that the ledger lacked: found, and booked (the
+        # provider kept it, whether or not Velora heard of the payment).
         fee = card_fee(5_000)
-        assert [f["fee"]["amount"] for f in seen["fees_booked"]] == [fee]
-        assert seen["matched"] == 2  # the charge and its fee, now booked
-        assert accounts(api, finance, m.tenant_id)["processor:fees"] == fee
+        assert [f["fee"]["amount"] for f in seen["fees_booked"]] == [fee, fee]
+        assert seen["matched"] == 3  # the charge Velora booked, and both fees, now booked
+        assert accounts(api, finance, m.tenant_id)["processor:fees"] == 2 * fee
 
     def test_only_finance_and_audit_read_a_day_once_it_is_reconciled(
         self, api: Api, root: str, container: Container

@@ -62,6 +62,9 @@ class TestReconciliationWithStripeOnServers(Served, ReconciliationScenarios):
         response = self.post_event(api, container, {**event, "data": {"object": held}})
         assert response.json()["outcome"] == "paid", response.text
 
+    def pay_unheard(self, container: Container, order: dict[str, Any]) -> None:
+        pay_at_stripe(self.client, order["payment"]["intent_id"])
+
     def refund_behind_velora(self, container: Container, intent_id: str, amount: int) -> str:
         refund = self.client.v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -27,7 +27,10 @@ from domain.reconciliation import (
 )
 
 AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
-SO1, SO2, ORDER, REFUND_ID, DISPUTE_ID, PAYOUT_ID = (str(uuid4()) for _ in range(6))
+# Fixed ids: test ids are made of them, and every xdist worker must collect the same tests.
+SO1, SO2, ORDER, REFUND_ID, DISPUTE_ID, PAYOUT_ID, UNKNOWN_ID = (
+    str(UUID(int=n)) for n in range(1, 8)
+)
 LINKS = {
     f"seller_order:{SO1}": [f"order:{ORDER}"],
     f"seller_order:{SO2}": [f"order:{ORDER}"],
@@ -59,8 +62,8 @@ LINKS = {
         (f"dispute:{DISPUTE_ID}:platform", "dispute:dp_1"),
         (f"payout:{PAYOUT_ID}", f"payout:{PAYOUT_ID}"),
         ("processor-fee:txn_9", "fee:txn_9"),
-        (f"payment:{uuid4()}", None),  # a seller order no link names
-        (f"refund:{uuid4()}", None),
+        (f"payment:{UNKNOWN_ID}", None),  # a seller order no link names
+        (f"refund:{UNKNOWN_ID}", None),
         ("plan-fee:x:2026-12:0", None),
     ],
 )

@@ -40,23 +40,22 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
-from domain.errors import DomainError, Invalid, NotFound
+from domain.errors import DomainError, Invalid
 from domain.ledger import Books, Chart
 from domain.payments import CHARGE, DISPUTE, TRANSFER, ProviderTransaction
 
 FEE_KIND = "processor_fee"
 FEE_RETURNED_KIND = "processor_fee_returned"
 
-# Subject -> the references it leads to (see Links).
+# Subject -> the references it leads to, one step: `seller_order:<id>` -> `order:<id>`;
+# `order:<id>` -> `intent:<id>` and back; `cancel:<order>` / `late:<order>` -> `refund:<provider
+# refund>`; `refund:<refund>` -> `refund:<provider refund>`; `payout:<id>` -> `transfer:<id>` and
+# back; `dispute:<dispute>` -> `dispute:<provider dispute>`.
 Links = Mapping[str, Sequence[str]]
 
 
 class ReconciliationError(DomainError):
     """Base of the reconciliation context's errors."""
-
-
-class NotReconciled(ReconciliationError, NotFound):
-    title = "Not reconciled"
 
 
 class DayNotOver(ReconciliationError, Invalid):
@@ -364,7 +363,3 @@ class Reconciliation(TenantAggregate):
                 for t in booked
             ],
         )
-
-    @property
-    def is_clean(self) -> bool:
-        return not self.unmatched_ledger and not self.unmatched_provider

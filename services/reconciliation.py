@@ -53,8 +53,16 @@ class ReconciliationApplication(ServiceApplication):
         self.queries = queries
         self.read_store = read_store
 
+    def caught_up(self) -> None:
+        """Waits for the read models the links and the ledger side are read from to reach
+        everything recorded so far: a link not projected yet would leave a transaction with no
+        tenant, or a movement with no provider object."""
+        if not self.read_store.wait_for(self._log.head(), READ_MODELS, timeout_s=10.0):
+            raise Contention("the ledger's read models are behind; reconciliation waits for them")
+
     def statement(self, day: date) -> dict[str, list[ProviderTransaction]]:
         """The provider's transactions of `day` by the tenant they belong to."""
+        self.caught_up()
         start, end = rules.day_bounds(day)
         transactions = self.payments.balance_transactions(start=start, end=end)
         owners = self.queries.owners(
@@ -65,6 +73,9 @@ class ReconciliationApplication(ServiceApplication):
             owner = next((owners[s] for s in rules.subjects_of_transaction(t) if s in owners), None)
             if owner is not None:
                 by_tenant[owner].append(t)
+        nobodys = len(transactions) - sum(len(ts) for ts in by_tenant.values())
+        if nobodys:
+            log.info("%s of the provider's transactions of %s are no tenant's", nobodys, day)
         return dict(by_tenant)
 
     def examine(
@@ -136,8 +147,7 @@ class ReconciliationApplication(ServiceApplication):
         provider kept that the ledger lacks are booked, everything matched, and the result
         recorded with those fees in one save. A day reconciled already answers as it was."""
         rules.check_over(day, now)
-        if not self.read_store.wait_for(self._log.head(), READ_MODELS, timeout_s=10.0):
-            raise Contention("the ledger's read model is behind; reconciliation waits for it")
+        self.caught_up()
         reconciliation_id = Reconciliation.create_id(tenant_id, currency, day)
         mine = [t for t in transactions if t.currency == currency]
 

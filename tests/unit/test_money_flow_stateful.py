@@ -721,6 +721,7 @@ class ReconciledMoneyFlow(MoneyFlow):
         self.c.catch_up()
         booked = self.c.reconciliation.book_fees(ctx(), self.tenant, "USD", self.statement())
         self.fees_booked += sum(t.fee_minor for t in booked)
+        self.c.catch_up()
         again = self.c.reconciliation.book_fees(ctx(), self.tenant, "USD", self.statement())
         assert again == []  # each fee once
 

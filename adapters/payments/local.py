@@ -124,11 +124,11 @@ class LocalPaymentProvider:
         signature = hmac.new(self._secret, intent_id.encode(), hashlib.sha256).hexdigest()[:24]
         return PaymentIntent(self.name, intent_id, f"{intent_id}_secret_{signature}", amount)
 
-    def charge(self, intent_id: str, amount: Money, at: datetime | None = None) -> str:
+    def charge(self, intent_id: str, amount: Money) -> str:
         """The buyer pays the intent: the charge is recorded with its fee (once per intent),
         and its id returned, for the `payment_intent.succeeded` that tells Velora."""
         charge_id = _stable_id("ch_local_", intent_id)
-        self._add(CHARGE, charge_id, intent_id, amount, card_fee(amount.amount_minor), at)
+        self._add(CHARGE, charge_id, intent_id, amount, card_fee(amount.amount_minor))
         return charge_id
 
     def pay_out(
@@ -157,7 +157,7 @@ class LocalPaymentProvider:
     ) -> None:
         """The card issuer takes a disputed amount back, and the provider its dispute fee."""
         minus = Money(-amount.amount_minor, amount.currency)
-        self._add(DISPUTE, dispute_id, intent_id, minus, fee_minor, None)
+        self._add(DISPUTE, dispute_id, intent_id, minus, fee_minor)
 
     def balance_transactions(self, *, start: datetime, end: datetime) -> list[ProviderTransaction]:
         return self.record.between(start, end)
@@ -169,7 +169,6 @@ class LocalPaymentProvider:
         intent_id: str,
         amount: Money,
         fee_minor: int,
-        at: datetime | None = None,
     ) -> None:
         self.record.add(
             ProviderTransaction(
@@ -180,6 +179,6 @@ class LocalPaymentProvider:
                 currency=amount.currency,
                 source_id=source_id,
                 intent_id=intent_id,
-                created_at=at or datetime.now(UTC),
+                created_at=datetime.now(UTC),
             )
         )

@@ -24,6 +24,7 @@ from api.wiring.operator import OperatorParts, wire_operator
 from api.wiring.orders import OrderParts, wire_orders
 from api.wiring.platform import Platform, Projections, Wiring, open_platform
 from api.wiring.profiles import ProfileParts, wire_profiles
+from api.wiring.reconciliation import ReconciliationParts, wire_reconciliation
 from api.wiring.scheduler import SchedulerParts, wire_scheduler
 from api.wiring.search import SearchParts, wire_search
 from api.wiring.storefront import StorefrontParts, wire_storefront
@@ -53,6 +54,7 @@ class Container(
     OrderParts,
     WishlistParts,
     MoneyParts,
+    ReconciliationParts,
     GuardParts,
     SchedulerParts,
     OperatorParts,
@@ -166,6 +168,7 @@ def build(settings: Settings | None = None) -> Container:
     orders = wire_orders(wiring)
     wishlists = wire_wishlists(wiring)
     money = wire_money(wiring, orders, accounts, catalog)
+    reconciliation = wire_reconciliation(wiring, orders)
     guards = wire_guards(wiring)
     projections = wiring.projections()
     return Container.assemble(
@@ -181,7 +184,8 @@ def build(settings: Settings | None = None) -> Container:
         orders,
         wishlists,
         money,
+        reconciliation,
         guards,
-        wire_scheduler(wiring, guards, orders, catalog, money),
+        wire_scheduler(wiring, guards, orders, catalog, money, reconciliation),
         wire_operator(wiring, projections, search),
     )

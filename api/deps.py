@@ -52,6 +52,7 @@ from projections.orders.queries import OrderQueries
 from projections.personal import PersonalData
 from projections.profiles.queries import ProfileQueries
 from projections.promotions.queries import PromotionQueries
+from projections.reconciliation.queries import ReconciliationQueries
 from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
@@ -121,6 +122,7 @@ CategoryQueriesDep = Annotated[CategoryQueries, _part("category_queries")]
 OrderQueriesDep = Annotated[OrderQueries, _part("order_queries")]
 AnalyticsQueriesDep = Annotated[AnalyticsQueries, _part("analytics_queries")]
 LedgerQueriesDep = Annotated[LedgerQueries, _part("ledger_queries")]
+ReconciliationQueriesDep = Annotated[ReconciliationQueries, _part("reconciliation_queries")]
 PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
 ProfilesDep = Annotated[ProfileApplication, _part("profiles")]
 ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]

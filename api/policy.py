@@ -88,6 +88,7 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "reviews:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "reviews:reply": frozenset({Role.SELLER}),
     "ledger:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
+    "reconciliation:read": frozenset({Role.FINANCE_ADMIN, Role.AUDITOR}),
     "payouts:run": frozenset({Role.FINANCE_ADMIN}),
     "payouts:schedule": frozenset({Role.FINANCE_ADMIN}),
     "payouts:configure": frozenset({Role.FINANCE_ADMIN, Role.MARKETPLACE_ADMIN}),
@@ -117,10 +118,11 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
 # Roles that see and manage a whole tenant's sellers and catalog, beyond their own.
 ADMINS = frozenset({Role.MARKETPLACE_ADMIN.value, Role.SUPER_ADMIN.value, Role.FINANCE_ADMIN.value})
 
-# The auditor reads across tenants, but only the audit trail, the books and its own profile, and
-# changes nothing but its own profile, addresses and erasure (what API.md gives "any user").
+# The auditor reads across tenants, but only the audit trail, the books (with their reconciliation
+# with the payment provider) and its own profile, and changes nothing but its own profile,
+# addresses and erasure (what API.md gives "any user").
 # Checked for every signed-in request, so no route can forget it.
-AUDITOR_READS = ("/v1/audit/", "/v1/ledger/", "/v1/me")
+AUDITOR_READS = ("/v1/audit/", "/v1/ledger/", "/v1/reconciliation", "/v1/me")
 
 
 def within_reach(roles: frozenset[str], method: str, path: str) -> bool:

@@ -16,6 +16,7 @@ and read back here, in one place:
 | `plan-fee:<seller>:<month>:<segment>` / `plan-credit:...` | a seller's plan fee, or credit |
 | `dispute:<dispute>:<seller order>:...` | a dispute's hold, release, loss or fee |
 | `dispute:<dispute>:platform` | what the platform bears of a lost dispute |
+| `processor-fee:<balance transaction>` | the fee the provider kept (reconciliation books it) |
 
 The seller is read from the accounts instead: every transfer that concerns a seller moves money
 in or out of one of its accounts."""
@@ -44,6 +45,8 @@ MEMOS = {
     "dispute_reserve_returned": "dispute won, reserved amount given back to the seller",
     "dispute_loss": "dispute lost, disputed amount taken back by the card issuer",
     "dispute_fee": "fee of a lost dispute",
+    "processor_fee": "fee the payment provider kept, booked by reconciliation",
+    "processor_fee_returned": "fee the payment provider gave back, booked by reconciliation",
 }
 
 

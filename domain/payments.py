@@ -4,6 +4,7 @@ that makes every provider event count once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -64,6 +65,32 @@ class PayoutSource:
     amount_minor: int
 
 
+# The kinds of balance transaction Velora tells apart; each provider's own names map onto them.
+CHARGE, REFUND, DISPUTE, TRANSFER, PAYOUT, OTHER = (
+    "charge",
+    "refund",
+    "dispute",
+    "transfer",
+    "payout",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class ProviderTransaction:
+    """One balance transaction of the provider, in no provider's words: what moved the balance
+    Velora keeps with it, and what the provider kept of it (domain/reconciliation.py)."""
+
+    id: str
+    type: str  # CHARGE, REFUND, DISPUTE, TRANSFER, PAYOUT or OTHER
+    amount_minor: int  # signed as the provider's balance moved: + in, - out
+    fee_minor: int  # what the provider kept besides (negative: a fee given back)
+    currency: str  # ISO 4217, upper case
+    source_id: str  # the charge, refund, dispute, transfer or payout it comes from
+    intent_id: str  # the payment intent a charge, refund or dispute concerns ("" if none)
+    created_at: datetime
+
+
 class PaymentProvider(Protocol):
     name: str
     # Whether a seller must name an account at the provider before it can be paid out.
@@ -90,6 +117,11 @@ class PaymentProvider(Protocol):
     def refund(self, *, intent_id: str, amount: Money, idempotency_key: str) -> str:
         """Pays `amount` of an intent back to the buyer; the same key never refunds twice.
         Returns the provider's refund id."""
+        ...
+
+    def balance_transactions(self, *, start: datetime, end: datetime) -> list[ProviderTransaction]:
+        """Every balance transaction of the provider account created in [start, end), oldest
+        first, of every tenant: reconciliation attributes each to its tenant."""
         ...
 
 

@@ -24,6 +24,7 @@ from domain.inventory import Stock
 from domain.ledger import Transfer
 from domain.orders import Order
 from domain.payouts import Payout
+from domain.reconciliation import Reconciliation
 from domain.refunds import Refund
 from domain.returns import Return
 from domain.seller_orders import SellerOrder
@@ -373,6 +374,20 @@ _RULES.update(
             "payouts", "payout.paid", _payout, lambda e: {"transfer_ids": e.provider_transfer_ids}
         ),
         Payout.Failed: _joined("payouts", "payout.failed", _payout),
+        Reconciliation.Completed: _joined(
+            "ledger",
+            "reconciliation.completed",
+            lambda e: {
+                "reconciliation_id": e.originator_id,
+                "date": e.day,
+                "currency": e.currency,
+                "matched": len(e.matched),
+                "unmatched_ledger": len(e.unmatched_ledger),
+                "unmatched_provider": len(e.unmatched_provider),
+                "processor_fees_minor": e.processor_fees_minor,
+                "fees_booked_minor": sum(f["fee"]["amount"] for f in e.fees_booked),
+            },
+        ),
     }
 )
 

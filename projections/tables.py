@@ -3,9 +3,10 @@
 schema test compare the migrations with, complete once this module is imported.
 
 Each table is defined beside what writes it, in its package's `tables.py` (identity, profiles,
-storefront, wishlists, categories, catalog, orders, ledger, analytics, tax, promotions, and the
-notifications consumer's); the read store's own (tracking, quarantine, the API's records) are
-in projections/schema.py. A rebuild swaps some of them for shadow copies (`shadowing`).
+storefront, wishlists, categories, catalog, orders, ledger, analytics, tax, promotions,
+reconciliation, and the notifications consumer's); the read store's own (tracking,
+quarantine, the API's records) are in projections/schema.py. A rebuild swaps some of them
+for shadow copies (`shadowing`).
 
 This module imports table modules only, never a projector: projections/projector.py imports it to
 give every projector the live tables."""
@@ -29,6 +30,7 @@ from projections.notifications import tables as notifications  # noqa: F401
 from projections.orders import tables as orders
 from projections.profiles import tables as profiles
 from projections.promotions import tables as promotions
+from projections.reconciliation import tables as reconciliation
 from projections.schema import SHADOW_SUFFIX, metadata
 from projections.storefront import tables as storefront
 from projections.tax import tables as tax
@@ -82,6 +84,8 @@ class Tables:
     tax_facts: sa.Table
     tax_seller_orders: sa.Table
     promotions: sa.Table
+    reconciliation_links: sa.Table
+    reconciliations: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes
@@ -142,4 +146,6 @@ LIVE = Tables(
     tax_facts=tax.tax_facts,
     tax_seller_orders=tax.tax_seller_orders,
     promotions=promotions.promotions,
+    reconciliation_links=reconciliation.reconciliation_links,
+    reconciliations=reconciliation.reconciliations,
 )

@@ -7,6 +7,14 @@ and localstripe lacks, so the StripeProvider is tested through the official SDK 
 - Connect: accounts and transfers with `source_transaction`. A transfer must name an existing
   account and a succeeded charge in its currency, and the transfers out of one charge may not
   add up to more than what remains of it after refunds.
+- Balance transactions as reconciliation reads them. localstripe serves
+  `GET /v1/balance_transactions` but refuses every filter, charges no fee and records only
+  charges and refunds. Here the list takes `created[gte|gt|lt|lte]` and `type` (newest first,
+  paged by `starting_after`, `expand[]=data.source` as before); a card charge's transaction
+  carries the fee Stripe's standard card pricing would take (2.9% + 30 minor units, rounded half
+  up, in `fee` and `fee_details`); and every Connect transfer records its own transaction (the
+  amount out, no fee), as Stripe's do. Disputes and payouts to a bank, which localstripe does
+  not make, record none.
 
 Run: python scripts/localstripe_server.py [--port 8420]. It binds to loopback only and starts
 from an empty store."""
@@ -26,6 +34,7 @@ from localstripe.errors import UserError
 STORE_FILE = "/tmp/localstripe.pickle"  # noqa: S108
 
 _plain_init = resources.PaymentIntent.__init__
+_plain_txn_init = resources.BalanceTransaction.__init__
 
 
 def _intent_init(self: Any, transfer_group: str | None = None, **kwargs: Any) -> None:
@@ -34,6 +43,83 @@ def _intent_init(self: Any, transfer_group: str | None = None, **kwargs: Any) ->
 
 
 resources.PaymentIntent.__init__ = _intent_init  # type: ignore[method-assign]
+
+
+def card_fee(amount: int) -> int:
+    """Stripe's standard card pricing: 2.9% + 30, in minor units, rounded half up."""
+    return (amount * 29 + 500) // 1000 + 30
+
+
+def _txn_init(self: Any, type: str | None = None, source: str | None = None, **kw: Any) -> None:
+    if type == "transfer" and isinstance(source, str) and source.startswith("tr_"):
+        # localstripe's own checks know only charges and refunds: a transfer's is made here.
+        resources.StripeObject.__init__(self)
+        amount = resources.try_convert_to_int(kw.get("amount"))
+        self.amount, self.available_on, self.currency = amount, self.created, kw["currency"]
+        self.description, self.exchange_rate = kw.get("description"), None
+        self.fee, self.fee_details = 0, []
+        self.reporting_category, self.source, self.status, self.type = (
+            "transfer",
+            source,
+            "available",
+            "transfer",
+        )
+        return
+    _plain_txn_init(self, type=type, source=source, **kw)
+    if type == "charge":
+        self.fee = card_fee(self.amount)
+        self.fee_details = [
+            {"amount": self.fee, "currency": self.currency, "type": "stripe_fee"},
+        ]
+
+
+def _created_within(created: Any) -> Any:
+    """`created` as Stripe takes it: a Unix time, or bounds gt, gte, lt, lte."""
+    bounds = created if isinstance(created, dict) else {"eq": created}
+    tests = {
+        "eq": lambda a, b: a == b,
+        "gt": lambda a, b: a > b,
+        "gte": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "lte": lambda a, b: a <= b,
+    }
+    try:
+        checks = [(tests[op], int(value)) for op, value in bounds.items()]
+    except (KeyError, TypeError, ValueError):
+        raise UserError(400, "Invalid created filter") from None
+    return lambda at: all(test(at, value) for test, value in checks)
+
+
+def _list_txns(
+    url: str,
+    limit: Any = None,
+    starting_after: str | None = None,
+    created: Any = None,
+    type: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    if kwargs:
+        raise UserError(400, "Unexpected " + ", ".join(kwargs))
+    listed = resources.List(url, limit=limit, starting_after=starting_after)
+    within = _created_within(created) if created is not None else lambda at: True
+    listed._list = sorted(
+        (
+            t
+            for key, t in resources.store.items()
+            if key.startswith("balance_transaction:")
+            and within(t.created)
+            and (type is None or t.type == type)
+        ),
+        key=lambda t: t.created,
+        reverse=True,
+    )
+    return listed
+
+
+resources.BalanceTransaction.__init__ = _txn_init  # type: ignore[method-assign]
+resources.BalanceTransaction._api_list_all = classmethod(  # type: ignore[method-assign]
+    lambda cls, url, **kw: _list_txns(url, **kw)
+)
 
 
 class Account(resources.StripeObject):  # type: ignore[misc]
@@ -106,6 +192,10 @@ class Transfer(resources.StripeObject):  # type: ignore[misc]
         self.description = description
         self.metadata = metadata or {}
         self.reversed = False
+        txn = resources.BalanceTransaction(
+            amount=-amount, currency=self.currency, type="transfer", source=self.id
+        )
+        self.balance_transaction = txn.id
 
 
 _answered: dict[str, tuple[str, int, bytes]] = {}

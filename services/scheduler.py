@@ -1,8 +1,9 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
 their stock holds ran out (releasing the holds and cancelling the order), releases escrow to
 sellers once their tenant's release delay after delivery has passed, ends features whose
-time has run out, charges sellers' plans for each month as it begins, and runs the payouts
-that tenants have scheduled, once per period. Less often it does the
+time has run out, charges sellers' plans for each month as it begins, runs the payouts
+that tenants have scheduled, once per period, and reconciles each UTC day with the payment
+provider once it is over. Less often it does the
 housekeeping: chores that delete what has outlived its use (expired idempotency keys, say)."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from services.catalog import CatalogApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 from services.payout_runs import PayoutRuns
+from services.reconciliation import ReconciliationRuns
 from services.sellers import SellerApplication
 
 log = logging.getLogger("velora.scheduler")
@@ -40,6 +42,7 @@ class Scheduler:
         catalog_queries: CatalogQueries,
         sellers: SellerApplication,
         payout_runs: PayoutRuns,
+        reconciliation_runs: ReconciliationRuns,
         interval_s: float = 5.0,
         batch: int = 100,
         *,
@@ -53,6 +56,7 @@ class Scheduler:
         self.catalog_queries = catalog_queries
         self.sellers = sellers
         self.payout_runs = payout_runs
+        self.reconciliation_runs = reconciliation_runs
         self.interval_s = interval_s
         self.batch = batch
         self.chores = dict(chores or {})
@@ -62,8 +66,9 @@ class Scheduler:
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass: expires overdue unpaid orders, releases escrow that has fallen due, ends
-        features that ran out, renews plans whose month began and runs the scheduled payouts
-        that fell due. Returns how many it moved on (a tenant's payout run counts one)."""
+        features that ran out, renews plans whose month began, runs the scheduled payouts
+        that fell due and reconciles the days that are over. Returns how many it moved on (a
+        tenant's payout run counts one, and so does a tenant's day reconciled)."""
         now = now or datetime.now(UTC)
 
         def expire(order_id: UUID) -> bool:
@@ -89,6 +94,7 @@ class Scheduler:
             + self._each(self.catalog_queries.featured_due(now, self.batch), unfeature)
             + self._each(self.catalog_queries.plans_due(now, self.batch), renew)
             + len(self.payout_runs.run_scheduled(now))
+            + len(self.reconciliation_runs.run_due(now))
         )
 
     def housekeep(self, now: datetime | None = None) -> dict[str, int]:

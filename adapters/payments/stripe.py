@@ -9,6 +9,7 @@ request and has one effect."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -16,13 +17,32 @@ import stripe
 
 from domain.money import Money
 from domain.payments import (
+    CHARGE,
+    DISPUTE,
+    OTHER,
+    PAYOUT,
+    REFUND,
+    TRANSFER,
     PaymentIntent,
     PayoutSource,
     ProviderRejected,
+    ProviderTransaction,
     ProviderUnavailable,
 )
 
 T = TypeVar("T")
+
+# Stripe's balance transaction types, in Velora's words. A dispute's withdrawal and reinstatement
+# are adjustments whose source is the dispute (dp_, or du_ for some payment methods).
+_TYPES = {
+    "charge": CHARGE,
+    "payment": CHARGE,
+    "refund": REFUND,
+    "payment_refund": REFUND,
+    "transfer": TRANSFER,
+    "payout": PAYOUT,
+}
+_DISPUTES = ("dp_", "du_")
 
 # Failures on Stripe's side or on the way there: the request may be repeated with its key.
 _TRANSIENT: tuple[type[stripe.StripeError], ...] = (
@@ -107,6 +127,57 @@ class StripeProvider:
             )
         )
         return transfer.id
+
+    def balance_transactions(self, *, start: datetime, end: datetime) -> list[ProviderTransaction]:
+        """The account's balance transactions created in [start, end), through every page, with
+        their sources expanded: a charge's, refund's or dispute's payment intent is read from
+        it (a refund made by charge, without its intent, from its charge)."""
+        listed = _call(
+            lambda: self._client.v1.balance_transactions.list(
+                params={
+                    "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
+                    "limit": 100,
+                    "expand": ["data.source"],
+                }
+            )
+        )
+        found = [self._neutral(txn) for txn in _call(lambda: list(listed.auto_paging_iter()))]
+        return sorted(found, key=lambda t: (t.created_at, t.id))
+
+    def _neutral(self, txn: Any) -> ProviderTransaction:
+        source = txn.source
+        source_id = _id_of(source)
+        kind = _kind(txn, source_id)
+        intent = ""
+        if kind in (CHARGE, REFUND, DISPUTE) and not isinstance(source, str) and source:
+            intent = _id_of(getattr(source, "payment_intent", None))
+            charge = _id_of(getattr(source, "charge", None))
+            if not intent and charge:
+                held = _call(lambda: self._client.v1.charges.retrieve(charge))
+                intent = _id_of(held.payment_intent)
+        return ProviderTransaction(
+            id=txn.id,
+            type=kind,
+            amount_minor=txn.amount,
+            fee_minor=txn.fee,
+            currency=txn.currency.upper(),
+            source_id=source_id,
+            intent_id=intent,
+            created_at=datetime.fromtimestamp(txn.created, UTC),
+        )
+
+
+def _kind(txn: Any, source_id: str) -> str:
+    if txn.type == "adjustment" and source_id.startswith(_DISPUTES):
+        return DISPUTE
+    return _TYPES.get(txn.type, OTHER)
+
+
+def _id_of(value: Any) -> str:
+    """An id Stripe sends as itself or, expanded, inside its object."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value.id)
 
 
 def _call(request: Callable[[], T]) -> T:

@@ -35,12 +35,15 @@ class OrderParts:
 
 
 def payment_provider(settings: Settings, tokens: TokenService) -> PaymentProvider:
-    """Stripe when a key is configured, else the local provider of the embedded default."""
+    """Stripe when a key is configured, else the local provider of the embedded default, which
+    keeps its record of what it did beside the deployment's data."""
     if settings.stripe_api_key:
         return StripeProvider(
             settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
         )
-    return LocalPaymentProvider(tokens.secret_for("local-payments"))
+    return LocalPaymentProvider(
+        tokens.secret_for("local-payments"), settings.data_dir / "local-provider.sqlite3"
+    )
 
 
 def wire_orders(wiring: Wiring) -> OrderParts:

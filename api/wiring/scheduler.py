@@ -11,6 +11,7 @@ from api.wiring.guards import GuardParts
 from api.wiring.money import MoneyParts
 from api.wiring.orders import OrderParts
 from api.wiring.platform import Wiring
+from api.wiring.reconciliation import ReconciliationParts
 from projections.notifications.consumer import forget_consumed
 from services.scheduler import Chore, Scheduler
 
@@ -21,7 +22,12 @@ class SchedulerParts:
 
 
 def wire_scheduler(
-    wiring: Wiring, guards: GuardParts, orders: OrderParts, catalog: CatalogParts, money: MoneyParts
+    wiring: Wiring,
+    guards: GuardParts,
+    orders: OrderParts,
+    catalog: CatalogParts,
+    money: MoneyParts,
+    reconciliation: ReconciliationParts,
 ) -> SchedulerParts:
     store = wiring.read_store
     consumed_retention = timedelta(days=wiring.settings.consumed_retention_days)
@@ -42,6 +48,7 @@ def wire_scheduler(
             catalog.catalog_queries,
             catalog.sellers,
             money.payout_runs,
+            reconciliation.reconciliation_runs,
             chores=chores,
         )
     )

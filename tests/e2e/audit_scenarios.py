@@ -256,10 +256,10 @@ class AuditScenarios(Shop):
                 if response.status_code != 403:
                     reached.append((method.upper(), path))
         assert reached, "the auditor must reach something"
-        assert all(
-            m == "GET" and p.startswith(("/v1/audit/", "/v1/ledger/", "/v1/me")) for m, p in reached
-        ), reached
+        reads = ("/v1/audit/", "/v1/ledger/", "/v1/reconciliation", "/v1/me")
+        assert all(m == "GET" and p.startswith(reads) for m, p in reached), reached
         assert ("GET", "/v1/ledger/trial-balance") in reached
+        assert ("GET", "/v1/reconciliation") in reached
         assert ("GET", "/v1/audit/streams/{aggregate_id}/events") in reached
 
     def test_the_cli_shows_history_and_as_of_state(

@@ -355,6 +355,7 @@ class PublicationScenarios(Shop):
             container.catalog_queries,
             container.sellers,
             container.payout_runs,
+            container.reconciliation_runs,
             chores={"broken": broken, "counted": lambda _: 3},
         )
         assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}

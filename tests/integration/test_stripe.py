@@ -17,8 +17,9 @@ from adapters.payments.stripe import StripeProvider
 from api.app import create_app
 from api.bootstrap import Container
 from domain.money import Money
-from domain.payments import PayoutSource, ProviderRejected, ProviderUnavailable
+from domain.payments import PaymentProvider, PayoutSource, ProviderRejected, ProviderUnavailable
 from tests.conftest import built, make_settings
+from tests.contract.payments_contract import PaymentProviderContract
 from tests.e2e.client import Api
 from tests.e2e.dispute_scenarios import DisputeScenarios
 from tests.e2e.money_scenarios import accounts, balanced, signed
@@ -355,3 +356,18 @@ class TestStripeMarketplace(WithStripe, Shop):
         ] == [3_300]
         seen = api.get(f"/v1/orders/{late['order_id']}", token=buyer).json()
         assert seen["payment"]["returned"] == {"amount": 3_300, "currency": "USD"}
+
+
+class TestStripeBalanceTransactions(PaymentProviderContract):
+    """Stripe's balance transactions through the SDK, against the payment provider contract."""
+
+    @pytest.fixture
+    def provider(self, stripe_server: str) -> PaymentProvider:
+        self.client = stripe.StripeClient(API_KEY, base_addresses={"api": stripe_server})  # type: ignore[typeddict-item]
+        return StripeProvider(API_KEY, api_base=stripe_server)
+
+    def buyer_pays(self, provider: PaymentProvider, intent_id: str, amount: Money) -> str:
+        return charge_of(pay_at_stripe(self.client, intent_id))
+
+    def seller_account(self) -> str | None:
+        return str(self.client.v1.accounts.create(params={"type": "express"}).id)

@@ -31,6 +31,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from adapters.payments.local import LocalPaymentProvider, card_fee
 from api.bootstrap import Container
 from domain.commission import commission_of
 from domain.errors import DomainError
@@ -67,6 +68,9 @@ def fee_for(fee: int, start: datetime, end: datetime) -> int:
 
 
 class MoneyFlow(RuleBasedStateMachine):
+    # Processor fees booked out of clearing (the reconciliation block at the end books them).
+    fees_booked = 0
+
     @initialize(
         commission=st.integers(0, 3000),
         fees=st.tuples(st.integers(0, 5_000), st.integers(1, 99_999)),
@@ -776,12 +780,15 @@ class MoneyFlow(RuleBasedStateMachine):
         )
         assert released_and_paid_out == self.paid_out
         clearing = balances.get(Chart.PROCESSOR_CLEARING, 0)
-        assert clearing == self.paid_in - self.refunded - self.paid_out - self.disputed_out, (
+        assert clearing == (
+            self.paid_in - self.refunded - self.paid_out - self.disputed_out - self.fees_booked
+        ), (
             clearing,
             self.paid_in,
             self.refunded,
             self.paid_out,
             self.disputed_out,
+            self.fees_booked,
         )
 
     def teardown(self) -> None:
@@ -789,9 +796,78 @@ class MoneyFlow(RuleBasedStateMachine):
             self.c.close()
 
 
-MoneyFlow.TestCase.settings = settings(
+# -- Reconciliation (issue 30): the provider's record, its fees, and the day's match ------------
+
+
+class ReconciledMoneyFlow(MoneyFlow):
+    """The money flow with the provider's side: what the local provider records as the buyer
+    pays (a charge with its fee), refunds and pays out, and a lost dispute's withdrawal; a rule
+    books the processor fees of what the provider recorded so far; and after every step the
+    provider's record of the day matches the ledger to the minor unit, but for the fees not
+    booked yet, which are exactly the fees of the charges since the last booking."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.took: dict[str, int] = {}  # intent -> what the provider charged for it
+        self.fees_kept = 0  # what the provider kept of those charges
+
+    @property
+    def provider(self) -> LocalPaymentProvider:
+        payments = self.c.checkout.payments
+        assert isinstance(payments, LocalPaymentProvider)
+        return payments
+
+    def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
+        outcome = super().send(event_id, intent, amount, ok)
+        if outcome in ("paid", "refunded") and intent not in self.took:
+            # The buyer paid at the provider: it recorded the charge Velora just booked (or,
+            # for a cancelled order, booked and gave back).
+            self.took[intent] = amount
+            self.provider.charge(intent, Money(amount, "USD"))
+            self.fees_kept += card_fee(amount)
+        return outcome
+
+    def close_dispute_now(self, dispute_id: str, won: bool, fee: int) -> bool:
+        closed = super().close_dispute_now(dispute_id, won, fee)
+        if closed and not won:
+            intent, amount, _, _ = self.disputes[dispute_id]
+            self.provider.withdraw_for_dispute(dispute_id, intent, Money(amount, "USD"), fee)
+        return closed
+
+    def statement(self) -> list[Any]:
+        day = datetime.now(UTC).date()
+        return self.c.reconciliation.statement(day).get(str(self.tenant), [])
+
+    @rule()
+    def processor_fees_are_booked(self) -> None:
+        self.c.catch_up()
+        booked = self.c.reconciliation.book_fees(ctx(), self.tenant, "USD", self.statement())
+        self.fees_booked += sum(t.fee_minor for t in booked)
+        self.c.catch_up()
+        again = self.c.reconciliation.book_fees(ctx(), self.tenant, "USD", self.statement())
+        assert again == []  # each fee once
+
+    @invariant()
+    def the_provider_and_the_ledger_agree(self) -> None:
+        if not hasattr(self, "c"):
+            return
+        self.c.catch_up()
+        day = datetime.now(UTC).date()
+        outcome = self.c.reconciliation.examine(self.tenant, "USD", day, self.statement())
+        assert outcome.unmatched_ledger == [], outcome.unmatched_ledger
+        unbooked = [i for i in outcome.unmatched_provider if i["type"] == "fee"]
+        assert [i for i in outcome.unmatched_provider if i not in unbooked] == []
+        assert -sum(i["amount"]["amount"] for i in unbooked) == self.fees_kept - self.fees_booked
+        balances = {
+            a["code"]: a["balance"]["amount"]
+            for a in self.c.ledger_queries.accounts(TenantScope.only(self.tenant), currency="USD")
+        }
+        assert balances.get(Chart.PROCESSOR_FEES, 0) == self.fees_booked
+
+
+ReconciledMoneyFlow.TestCase.settings = settings(
     max_examples=int(os.environ.get("VELORA_MODEL_EXAMPLES", "20")),
     stateful_step_count=20,
     deadline=None,
 )
-TestMoneyFlow = MoneyFlow.TestCase
+TestMoneyFlow = ReconciledMoneyFlow.TestCase

@@ -1,0 +1,233 @@
+"""Reconciliation with the payment provider: each UTC day, once it is over, the provider's
+statement of that day matched to the ledger, tenant by tenant (the rules: domain/reconciliation.py;
+the design: docs/ledger.md, Reconciliation).
+
+The statement is the provider account's, every tenant's at once: each transaction is attributed to
+the tenant whose payment intent (or payout's transfer) it concerns, through the links the
+reconciliation projector keeps. One that no tenant's records name is nobody's to reconcile (a
+payout to the platform's bank, a charge of another system on the same account) and is left out.
+The ledger side is read from the ledger's read model, which the command first lets catch up."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+from domain import reconciliation as rules
+from domain.errors import DomainError
+from domain.ledger import Transfer
+from domain.payments import PaymentProvider, ProviderTransaction
+from domain.reconciliation import LedgerMovement, Links, Outcome, Reconciliation
+from eventstore.application import Contention, command
+from eventstore.books import Books
+from eventstore.context import CommandContext
+from eventstore.log import EventLog
+from projections.reconciliation.queries import ReconciliationQueries
+from projections.scope import TenantScope
+from projections.store import ReadStore
+from services.base import ServiceApplication
+
+log = logging.getLogger("velora.reconciliation")
+
+# The read models the ledger side is read from.
+READ_MODELS = ("ledger", "reconciliation")
+# How many days back the scheduler looks for a day not reconciled yet (it was down, say).
+LOOKBACK_DAYS = 3
+
+
+class ReconciliationApplication(ServiceApplication):
+    def __init__(
+        self,
+        log: EventLog,
+        payments: PaymentProvider,
+        queries: ReconciliationQueries,
+        read_store: ReadStore,
+        on_recorded: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(log, on_recorded)
+        self.payments = payments
+        self.queries = queries
+        self.read_store = read_store
+
+    def caught_up(self) -> None:
+        """Waits for the read models the links and the ledger side are read from to reach
+        everything recorded so far: a link not projected yet would leave a transaction with no
+        tenant, or a movement with no provider object."""
+        if not self.read_store.wait_for(self._log.head(), READ_MODELS, timeout_s=10.0):
+            raise Contention("the ledger's read models are behind; reconciliation waits for them")
+
+    def statement(self, day: date) -> dict[str, list[ProviderTransaction]]:
+        """The provider's transactions of `day` by the tenant they belong to."""
+        self.caught_up()
+        start, end = rules.day_bounds(day)
+        transactions = self.payments.balance_transactions(start=start, end=end)
+        owners = self.queries.owners(
+            s for t in transactions for s in rules.subjects_of_transaction(t)
+        )
+        by_tenant: dict[str, list[ProviderTransaction]] = defaultdict(list)
+        for t in transactions:
+            owner = next((owners[s] for s in rules.subjects_of_transaction(t) if s in owners), None)
+            if owner is not None:
+                by_tenant[owner].append(t)
+        nobodys = len(transactions) - sum(len(ts) for ts in by_tenant.values())
+        if nobodys:
+            log.info("%s of the provider's transactions of %s are no tenant's", nobodys, day)
+        return dict(by_tenant)
+
+    def examine(
+        self,
+        tenant_id: UUID,
+        currency: str,
+        day: date,
+        transactions: list[ProviderTransaction],
+        also: Iterable[LedgerMovement] = (),
+    ) -> Outcome:
+        """Matches the tenant's transactions of `day` in `currency` with processor clearing's
+        movements of that day, and with the fees booked for them (`also`: movements recorded but
+        not yet in the read model). Reads only."""
+        scope = TenantScope.only(tenant_id)
+        mine = [t for t in transactions if t.currency == currency]
+        start, end = rules.day_bounds(day)
+        fee_keys = [rules.fee_key(t.id) for t in mine if rules.books_fee(t)]
+        movements = [
+            *self.queries.movements(scope, currency, start, end),
+            *self.queries.fee_movements(scope, currency, fee_keys),
+            *also,
+        ]
+        links = self._links(scope, mine, movements)
+        provider = rules.provider_items(mine, links)
+        return rules.match(provider, rules.ledger_items(movements, links), currency)
+
+    def _links(
+        self,
+        scope: TenantScope,
+        transactions: list[ProviderTransaction],
+        movements: list[LedgerMovement],
+    ) -> Links:
+        subjects = {s for t in transactions for s in rules.subjects_of_transaction(t)}
+        subjects |= {s for m in movements for s in rules.subjects_of_key(m.key)}
+        links = self.queries.links(scope, subjects)
+        further = {s for refs in links.values() for ref in refs for s in rules.next_subjects(ref)}
+        return {**links, **self.queries.links(scope, further - subjects)}
+
+    @command
+    def book_fees(
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        currency: str,
+        transactions: list[ProviderTransaction],
+    ) -> list[ProviderTransaction]:
+        """Books the fees the provider kept of these transactions that the ledger lacks, each
+        once; returns those it booked."""
+
+        def attempt() -> list[ProviderTransaction]:
+            books, booked = self._fees(tenant_id, currency, transactions)
+            if booked:
+                self.record(ctx, *books.changed())
+            return booked
+
+        return self.retrying(attempt, "booking processor fees kept conflicting; try again")
+
+    @command
+    def reconcile(
+        self,
+        ctx: CommandContext,
+        tenant_id: UUID,
+        currency: str,
+        day: date,
+        transactions: list[ProviderTransaction],
+        now: datetime,
+    ) -> Reconciliation:
+        """Reconciles one tenant's `day` (over by `now`) in one currency, once: the fees the
+        provider kept that the ledger lacks are booked, everything matched, and the result
+        recorded with those fees in one save. A day reconciled already answers as it was."""
+        rules.check_over(day, now)
+        self.caught_up()
+        reconciliation_id = Reconciliation.create_id(tenant_id, currency, day)
+        mine = [t for t in transactions if t.currency == currency]
+
+        def attempt() -> Reconciliation:
+            done = self.get_or_none(reconciliation_id)
+            if isinstance(done, Reconciliation):
+                return done
+            books, booked = self._fees(tenant_id, currency, mine)
+            fees = [_fee_movement(tenant_id, t, now) for t in booked]
+            outcome = self.examine(tenant_id, currency, day, mine, also=fees)
+            made = Reconciliation.complete(tenant_id, currency, day, outcome, mine, booked)
+            self.record(ctx, made, *books.changed())
+            return made
+
+        return self.retrying(attempt, f"reconciliation of {day} kept conflicting; try again")
+
+    def _fees(
+        self, tenant_id: UUID, currency: str, transactions: list[ProviderTransaction]
+    ) -> tuple[Books, list[ProviderTransaction]]:
+        """The books with the fees the ledger lacks booked in them, and their transactions."""
+        books = Books(self.repository, tenant_id, currency)
+        booked = [
+            t
+            for t in transactions
+            if t.currency == currency
+            and rules.books_fee(t)
+            and self.get_or_none(Transfer.create_id(tenant_id, rules.fee_key(t.id))) is None
+        ]
+        for t in booked:
+            rules.book_fee(books, t)
+        return books, booked
+
+
+def _fee_movement(tenant_id: UUID, t: ProviderTransaction, now: datetime) -> LedgerMovement:
+    """The clearing movement of a fee this reconciliation books, before the read model has it."""
+    key = rules.fee_key(t.id)
+    kind = rules.FEE_KIND if t.fee_minor > 0 else rules.FEE_RETURNED_KIND
+    return LedgerMovement(str(Transfer.create_id(tenant_id, key)), key, kind, -t.fee_minor, now)
+
+
+@dataclass
+class ReconciliationRuns:
+    """The scheduler's side: every UTC day of the last few that is over, reconciled for every
+    tenant with activity on it (processor clearing moved, or the provider reports one of its
+    transactions). A day is asked of the provider once per process when all went through."""
+
+    reconciliations: ReconciliationApplication
+    queries: ReconciliationQueries
+    done: set[date] = field(default_factory=set)
+
+    def run_due(self, now: datetime) -> list[Reconciliation]:
+        made: list[Reconciliation] = []
+        today = now.astimezone(UTC).date()
+        for back in range(LOOKBACK_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            if day in self.done:
+                continue
+            try:
+                made += self.run_day(day, now)
+            except DomainError as e:  # the provider unreachable, say: the next pass tries again
+                log.warning("reconciliation of %s waits: %s", day, e.detail)
+                continue
+            self.done.add(day)
+        return made
+
+    def run_day(self, day: date, now: datetime) -> list[Reconciliation]:
+        """Reconciles `day` for every tenant with activity on it that has none recorded."""
+        statement = self.reconciliations.statement(day)
+        start, end = rules.day_bounds(day)
+        due = self.queries.active(start, end) | {
+            (tenant, t.currency) for tenant, ts in statement.items() for t in ts
+        }
+        ctx = CommandContext.system("scheduler:reconcile")
+        made = []
+        for tenant, currency in sorted(due):
+            if self.queries.is_recorded(tenant, currency, day):
+                continue
+            made.append(
+                self.reconciliations.reconcile(
+                    ctx, UUID(tenant), currency, day, statement.get(tenant, []), now
+                )
+            )
+        return made

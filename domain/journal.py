@@ -47,6 +47,10 @@ MEMOS = {
     "dispute_fee": "fee of a lost dispute",
     "processor_fee": "fee the payment provider kept, booked by reconciliation",
     "processor_fee_returned": "fee the payment provider gave back, booked by reconciliation",
+    "tax_collected": "tax collected for the authorities, into tax payable",
+    "tax_refunded": "tax given back to the buyer with what it returns",
+    "promotion": "the platform's part of a promotion, paid into the seller's escrow",
+    "promotion_returned": "the platform's part of a promotion, back with what returns it",
 }
 
 
@@ -66,7 +70,7 @@ def subject_of(key: str) -> Subject:
     if head in ("payment", "escrow"):
         return Subject(seller_order_id=parts[0])
     if head == "refund":
-        if parts[1:] == ["cancelled"]:
+        if parts[1:2] == ["cancelled"]:  # and its tax, its promotion
             return Subject(seller_order_id=parts[0])
         return Subject(refund_id=parts[0])
     if head == "late-payment":

@@ -1,4 +1,5 @@
-"""The checkout application: carts, checkout, payment outcomes, cancellation and expiry.
+"""The checkout application: checkout, payment outcomes, cancellation and expiry; and carts
+(services/carts.py).
 
 Checkout saves the order, its seller orders, every stock hold and the closed cart in one atomic
 save. Stock is guarded by optimistic concurrency: when another checkout changed a stock first, the
@@ -10,23 +11,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from domain import checkout as order_rules
 from domain import escrow
 from domain import promotions as promotion_rules
-from domain.carts import Cart, CartNotFound, GuestEmailRequired
-from domain.catalog import VariantRef
+from domain.carts import GuestEmailRequired
 from domain.checkout import PaymentOutcome
 from domain.credentials import normalize_email
-from domain.errors import DomainError
 from domain.identity import EmailClaim, Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
-from domain.listing import ProductNotFound
 from domain.money import Money
-from domain.order_lines import LineTax, LineUnavailable, PricedLine
+from domain.order_lines import LineUnavailable, PricedLine
 from domain.orders import Order, OrderNotFound, PricedShipping, place, subtotals
 from domain.payments import (
     PaymentIntentRef,
@@ -35,13 +33,7 @@ from domain.payments import (
 from domain.profiles import AddressNotFound, Profile
 from domain.promotions import (
     Candidate,
-    Discount,
-    DiscountLine,
     Promotion,
-    PromotionBook,
-    PromotionNotFound,
-    PromotionUnavailable,
-    code_key,
 )
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
@@ -50,18 +42,10 @@ from eventstore.application import CommandResult, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
+from services.carts import CartCommands
 from services.ownership import buys
 from services.provider_events import ProviderEvents
 from services.settlements import settlement_of
-
-
-@dataclass(frozen=True)
-class CartPromotions:
-    """A cart's codes after a change of them, and what every promotion takes off it now."""
-
-    result: CommandResult
-    codes: tuple[str, ...]
-    discounts: list[Discount]
 
 
 @dataclass(frozen=True)
@@ -71,117 +55,20 @@ class Checkout:
     position: int
 
 
-class CheckoutApplication(ProviderEvents):
+class CheckoutApplication(CartCommands, ProviderEvents):
     name = "checkout"
 
     def __init__(self, log: EventLog, payments: PaymentProvider, **kwargs: object) -> None:
         super().__init__(log, **kwargs)  # type: ignore[arg-type]
         self.payments = payments
 
-    # -- carts ----------------------------------------------------------------------------------
-
-    @command
-    def open_cart(self, ctx: CommandContext, tenant_id: UUID, buyer_id: UUID) -> CommandResult:
-        cart = Cart(tenant_id=tenant_id, buyer_id=buyer_id)
-        return CommandResult(cart.id, self.record(ctx, cart))
-
-    @command
-    def open_guest_cart(self, ctx: CommandContext, tenant_id: UUID) -> CommandResult:
-        """A cart of a storefront's visitor without an account: its buyer is a guest no account
-        is, and its cart token (api/security.py) opens it."""
-        cart = Cart(tenant_id=tenant_id, buyer_id=uuid4(), guest=True)
-        return CommandResult(cart.id, self.record(ctx, cart))
-
-    def guest_of(self, cart_id: UUID, tenant_id: UUID) -> UUID:
-        """The guest buyer of a guest's cart of this tenant (the cart token was checked by
-        then): 404, as an unknown cart, for any other cart."""
-        cart = self.read_or_none(cart_id)
-        if not isinstance(cart, Cart) or not cart.guest or cart.tenant_id != tenant_id:
-            raise CartNotFound(f"cart {cart_id} not found")
-        return cart.buyer_id
+    # -- checkout -------------------------------------------------------------------------------
 
     def guest_order(self, order_id: UUID, tenant_id: UUID) -> bool:
         """Whether the order is a guest's, of this tenant (the order token was checked by
         then)."""
         order = self.read_or_none(order_id)
         return isinstance(order, Order) and bool(order.guest_email) and order.tenant_id == tenant_id
-
-    @command
-    def set_quantity(
-        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, variant_id: UUID, quantity: int
-    ) -> CommandResult:
-        """Sets the quantity of a line: a variant, or a product without variants by its id
-        (which names its one variant). 0 removes the line."""
-        cart = self._own_cart(cart_id, buyer_id)
-        product_id = cart.products.get(variant_id) or self._product_of(variant_id)
-        if quantity:
-            buyable = self.buyable(product_id, cart.tenant_id)
-            if buyable is None:
-                # Hidden from buyers (pending, rejected, its seller suspended): as if unknown.
-                raise ProductNotFound(f"product {product_id} not found")
-            buyable[0].buyable_variant(variant_id)
-        cart.set_quantity(product_id, quantity, variant_id)
-        return CommandResult(cart.id, self.record(ctx, cart))
-
-    @command
-    def apply_code(
-        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, code: str
-    ) -> CartPromotions:
-        """Applies a promotion's code to the buyer's cart: 404 for a code no running promotion
-        has, 409 when it cannot be used now or nothing in the cart fits it. Answers what every
-        promotion takes off the cart now (shipping's are taken at checkout)."""
-        cart = self._own_cart(cart_id, buyer_id)
-        book = self.read_or_none(PromotionBook.create_id(cart.tenant_id))
-        if not isinstance(book, PromotionBook):
-            raise PromotionNotFound(f"no promotion has the code {code_key(code)!r}")
-        promotion = self._promotion(book.find(code), cart.tenant_id)
-        promotion.check_usable(str(buyer_id), datetime.now(UTC))
-        lines = self._cart_lines(cart)
-        if not promotion_rules.fits_cart(promotion.terms, lines):
-            raise PromotionUnavailable(f"nothing in the cart fits the code {promotion.terms.code}")
-        cart.apply_code(promotion.terms.code)
-        result = CommandResult(cart.id, self.record(ctx, cart))
-        return CartPromotions(result, cart.codes, self._discounts(cart, lines))
-
-    @command
-    def remove_code(
-        self, ctx: CommandContext, cart_id: UUID, buyer_id: UUID, code: str
-    ) -> CartPromotions:
-        """Removes a code from the buyer's cart (404 if the cart does not have it)."""
-        cart = self._own_cart(cart_id, buyer_id)
-        if not cart.remove_code(code_key(code)):
-            raise PromotionNotFound(f"the cart has no code {code_key(code)!r}")
-        result = CommandResult(cart.id, self.record(ctx, cart))
-        return CartPromotions(result, cart.codes, self._discounts(cart, self._cart_lines(cart)))
-
-    def _cart_lines(self, cart: Cart) -> list[DiscountLine]:
-        """The cart's lines that can be bought now, at today's prices, as promotions see them."""
-        tenant = self.load(Tenant, cart.tenant_id, cart.tenant_id, TenantNotFound, reading=True)
-        found = []
-        for variant_id, quantity in cart.lines.items():
-            try:
-                line = self._priced(
-                    tenant, cart.products[variant_id], variant_id, quantity, ("", "")
-                )
-            except LineUnavailable:
-                continue
-            found.append(line.discountable)
-        return found
-
-    def _discounts(self, cart: Cart, lines: list[DiscountLine]) -> list[Discount]:
-        now = datetime.now(UTC)
-        candidates = [
-            Candidate.of(p, by_code, str(cart.buyer_id), now)
-            for p, by_code in self._promotions(cart, strict=False)
-        ]
-        return promotion_rules.apply_all(candidates, lines, {}, strict=False).discounts
-
-    def _product_of(self, variant_id: UUID) -> UUID:
-        """The product a variant belongs to; a product without variants is its own."""
-        ref = self.read_or_none(VariantRef.create_id(variant_id))
-        return ref.product_id if isinstance(ref, VariantRef) else variant_id
-
-    # -- checkout -------------------------------------------------------------------------------
 
     @command
     def checkout(
@@ -344,74 +231,11 @@ class CheckoutApplication(ProviderEvents):
             priced[seller_id] = PricedShipping(quote, bps)
         return priced
 
-    def _promotions(self, cart: Cart, *, strict: bool = True) -> list[tuple[Promotion, bool]]:
-        """The promotions a cart's checkout tries, in order: the tenant's automatic ones, then
-        the cart's codes (named by a code: True). A code whose promotion has ended since the
-        cart applied it is refused (409; passed over unless `strict`)."""
-        book = self.read_or_none(PromotionBook.create_id(cart.tenant_id))
-        if not isinstance(book, PromotionBook):
-            if cart.codes and strict:
-                raise PromotionUnavailable(f"the code {cart.codes[0]!r} has ended")
-            return []
-        automatic: list[tuple[Promotion, bool]] = [
-            (self._promotion(UUID(p), cart.tenant_id), False) for p in book.automatic
-        ]
-        coded: list[tuple[Promotion, bool]] = []
-        for code in cart.codes:
-            try:
-                coded.append((self._promotion(book.find(code), cart.tenant_id), True))
-            except PromotionNotFound:
-                if strict:
-                    raise PromotionUnavailable(f"the code {code!r} has ended") from None
-        return [*automatic, *coded]
-
-    def _promotion(self, promotion_id: UUID, tenant_id: UUID) -> Promotion:
-        return self.load(Promotion, promotion_id, tenant_id, PromotionNotFound, reading=True)
-
     def _saved_address(self, buyer_id: UUID, address_id: UUID) -> dict[str, str]:
         profile = self.read_or_none(Profile.create_id(buyer_id))
         if not isinstance(profile, Profile):
             raise AddressNotFound(f"address {address_id} not found")
         return profile.address(address_id)
-
-    def _priced(
-        self,
-        tenant: Tenant,
-        product_id: UUID,
-        variant_id: UUID,
-        quantity: int,
-        taxed_at: tuple[str, str],
-    ) -> PricedLine:
-        buyable = self.buyable(product_id, tenant.id)
-        if buyable is None:
-            raise LineUnavailable(f"line {variant_id}: this product cannot be bought now")
-        product, seller = buyable
-        try:
-            variant = product.buyable_variant(variant_id)
-        except DomainError:
-            raise LineUnavailable(f"line {variant_id}: this variant cannot be bought now") from None
-        rate = tenant.commission_rules().rate(
-            product_bps=product.commission_bps,
-            category=product.category,
-            seller_bps=seller.commission_bps,
-            discount_bps=seller.commission_discount_bps,
-        )
-        table = tenant.tax
-        tax_rate = table.rate_for(*taxed_at, product.category)
-        return PricedLine(
-            product.id,
-            seller.id,
-            product.title,
-            quantity,
-            variant.price_minor,
-            variant.currency,
-            rate,
-            variant_id=variant.id,
-            sku=variant.sku,
-            options=variant.options,
-            tax=LineTax.at(tax_rate, table.prices_include_tax),
-            category=product.category,
-        )
 
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:
         order: Order = self.repository.get(order_id)
@@ -617,12 +441,6 @@ class CheckoutApplication(ProviderEvents):
     def _stock(self, product_id: UUID) -> Stock:
         stock: Stock = self.repository.get(Stock.create_id(product_id))
         return stock
-
-    def _own_cart(self, cart_id: UUID, buyer_id: UUID) -> Cart:
-        cart = self.get_or_none(cart_id)
-        if not isinstance(cart, Cart) or cart.buyer_id != buyer_id:
-            raise CartNotFound(f"cart {cart_id} not found")
-        return cart
 
 
 class _NotOverdue(Exception):

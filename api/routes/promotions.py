@@ -38,7 +38,7 @@ from domain.money import money_json
 from projections.orders.queries import OrderQueries
 from projections.scope import TenantScope
 from projections.store import ReadStore
-from services.checkout import CartPromotions
+from services.carts import CartPromotions
 
 router = APIRouter(tags=["promotions"])
 

@@ -52,13 +52,16 @@ class Regions:
 
     def __init__(self) -> None:
         self._by_country: dict[str, dict[str, str]] | None = None
+        self._by_name: dict[tuple[str, str], str] = {}
 
     def install(self, subdivisions: Iterable[tuple[str, str, str]]) -> None:
         """Installs (country, code, name) triples, e.g. ("US", "US-CA", "California")."""
         by_country: dict[str, dict[str, str]] = {}
+        by_name: dict[tuple[str, str], str] = {}
         for country, code, name in subdivisions:
             by_country.setdefault(country, {})[code] = name
-        self._by_country = by_country
+            by_name[(country, name_key(name))] = code
+        self._by_country, self._by_name = by_country, by_name
 
     def check(self, country: str, region: str) -> str:
         """The full subdivision code a rate names ("US-CA", or "CA" of "US"): refused unless it
@@ -86,8 +89,7 @@ class Regions:
             return code if _REGION.match(code.split("-", 1)[1]) else ""
         if code in known:
             return code
-        wanted = name_key(text)
-        return next((c for c, name in known.items() if name_key(name) == wanted), "")
+        return self._by_name.get((country, name_key(text)), "")
 
 
 REGIONS = Regions()

@@ -1,0 +1,177 @@
+"""Promotion rules (domain/promotions.py): what a promotion fits, how its discount splits over
+the lines, one promotion after another, its limits, and what the platform funds of a line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from uuid import UUID, uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.order_lines import LineTax, PricedLine
+from domain.promotions import (
+    Candidate,
+    DiscountLine,
+    InvalidPromotion,
+    LineDiscount,
+    Promotion,
+    PromotionUnavailable,
+    Terms,
+    apply_all,
+    discount,
+)
+
+SELLER, OTHER = UUID(int=1), UUID(int=2)
+MUG, LAMP, BOOK = UUID(int=11), UUID(int=12), UUID(int=13)
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
+
+
+def line(product: UUID, value: int, seller: UUID = SELLER, category: str = "Home") -> DiscountLine:
+    return DiscountLine(product, product, seller, category, value)
+
+
+def terms(**kw: object) -> Terms:
+    base: dict[str, object] = {"kind": "percent", "percent": 10, "funded_by": "platform"}
+    return Terms.made(currency="USD", **{**base, **kw})
+
+
+LINES = [line(MUG, 1000), line(LAMP, 3000, category="Lighting"), line(BOOK, 2000, OTHER)]
+
+
+def test_a_promotion_fits_its_products_category_and_seller_only() -> None:
+    assert terms(product_ids=[MUG]).fits(LINES[0]) and not terms(product_ids=[MUG]).fits(LINES[1])
+    assert terms(category="lighting").fits(LINES[1]) and not terms(category="Toys").fits(LINES[1])
+    by_seller = terms(funded_by="seller", seller_id=SELLER)
+    assert [by_seller.fits(x) for x in LINES] == [True, True, False]
+    taken = discount(uuid4(), terms(category="Lighting"), LINES, {})
+    assert taken is not None and dict(taken.lines) == {LAMP: 300}
+
+
+def test_a_minimum_subtotal_counts_the_lines_it_fits() -> None:
+    assert discount(uuid4(), terms(min_subtotal_minor=4001, seller_id=SELLER), LINES, {}) is None
+    assert discount(uuid4(), terms(min_subtotal_minor=4000, seller_id=SELLER), LINES, {})
+
+
+def test_an_amount_splits_by_value_half_to_even_and_never_exceeds_what_it_fits() -> None:
+    taken = discount(uuid4(), terms(kind="amount", percent=None, amount_minor=500), LINES, {})
+    assert taken is not None and dict(taken.lines) == {MUG: 83, LAMP: 250, BOOK: 167}
+    capped = discount(
+        uuid4(),
+        terms(kind="amount", percent=None, amount_minor=10**6, product_ids=[MUG]),
+        LINES,
+        {},
+    )
+    assert capped is not None and dict(capped.lines) == {MUG: 1000}
+
+
+def test_free_shipping_takes_the_shipping_of_the_sellers_whose_lines_it_fits() -> None:
+    free = terms(kind="free_shipping", percent=None, category="Lighting")
+    taken = discount(uuid4(), free, LINES, {SELLER: 700, OTHER: 500})
+    assert taken is not None and dict(taken.shipping) == {SELLER: 700} and not taken.lines
+
+
+@given(
+    st.lists(st.integers(1, 10**6), min_size=1, max_size=6),
+    st.integers(1, 100),
+    st.integers(1, 10**7),
+)
+def test_promotions_apply_one_after_another_and_each_splits_exactly(
+    values: list[int], percent: int, amount: int
+) -> None:
+    lines = [line(UUID(int=100 + i), v) for i, v in enumerate(values)]
+    first = Candidate(uuid4(), terms(percent=percent), by_code=False)
+    second = Candidate(
+        uuid4(), terms(kind="amount", percent=None, amount_minor=amount), by_code=False
+    )
+    applied = apply_all([first, second], lines, {})
+    total = sum(values)
+    off = round(Fraction(total * percent, 100))  # half to even
+    expected = ([off] if off else []) + ([min(amount, total - off)] if total - off else [])
+    assert [d.amount_minor for d in applied.discounts] == expected
+    for each in lines:  # no line loses more than it is worth, and the parts add up
+        taken = applied.lines.get(each.key, LineDiscount())
+        assert 0 <= taken.platform_minor <= each.value_minor
+    assert sum(x.platform_minor for x in applied.lines.values()) == sum(expected)
+
+
+def test_a_code_that_fits_nothing_or_cannot_be_used_is_refused_an_automatic_one_passed() -> None:
+    nothing = Candidate(uuid4(), terms(product_ids=[uuid4()]), by_code=True)
+    with pytest.raises(PromotionUnavailable):
+        apply_all([nothing], LINES, {})
+    assert apply_all([nothing], LINES, {}, strict=False).discounts == []
+    ended = Candidate(uuid4(), terms(), by_code=False, why_not="it ended")
+    assert apply_all([ended], LINES, {}).discounts == []
+
+
+def test_uses_count_within_their_limits_and_come_back() -> None:
+    promotion = Promotion(
+        tenant_id=uuid4(),
+        terms=terms(usage_limit=2, per_buyer_limit=1).as_record(),
+        created_by=uuid4(),
+    )
+    first, second = uuid4(), uuid4()
+    assert promotion.redeem(first, "ada", NOW)
+    with pytest.raises(PromotionUnavailable, match="as often as it may"):
+        promotion.redeem(uuid4(), "ada", NOW)
+    promotion.redeem(second, "bob", NOW)
+    with pytest.raises(PromotionUnavailable, match="used up"):
+        promotion.redeem(uuid4(), "cy", NOW)
+    promotion.release(first)
+    assert promotion.redeem(uuid4(), "cy", NOW)
+    unlimited = Promotion(tenant_id=uuid4(), terms=terms().as_record(), created_by=uuid4())
+    assert not unlimited.redeem(uuid4(), "ada", NOW) and unlimited.uses == {}
+    dated = terms(starts_at=NOW + timedelta(days=1), ends_at=NOW + timedelta(days=2))
+    assert dated.why_not(NOW) and dated.why_not(NOW + timedelta(days=3))
+    assert dated.why_not(NOW + timedelta(days=1, hours=1)) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"percent": 0},
+        {"percent": 101},
+        {"kind": "amount", "percent": None},
+        {"kind": "free_shipping"},  # with a percentage
+        {"funded_by": "seller"},  # whose?
+        {"code": "two words"},
+        {"usage_limit": 0},
+        {"starts_at": NOW, "ends_at": NOW},
+    ],
+)
+def test_bad_terms_are_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(InvalidPromotion):
+        terms(**bad)
+
+
+def test_the_platform_funds_the_goods_the_buyer_does_not_pay() -> None:
+    priced = PricedLine(
+        MUG,
+        SELLER,
+        "Mug",
+        1,
+        1190,
+        "EUR",
+        1000,
+        tax=LineTax(1900, "VAT", included=True),
+        discount=LineDiscount(platform_minor=119),
+    )
+    # The buyer pays 1071 (171 of it tax); the seller sells 1000 of goods, 100 of them the
+    # platform's; commission is on the 1000.
+    assert (priced.tax_minor, priced.goods_minor, priced.platform_funding_minor) == (171, 1000, 100)
+    ordered = priced.ordered("h")
+    assert (ordered.paid_minor, ordered.goods_minor, ordered.commission_minor) == (1071, 1000, 100)
+    by_seller = PricedLine(
+        MUG,
+        SELLER,
+        "Mug",
+        1,
+        1190,
+        "EUR",
+        1000,
+        tax=LineTax(1900, "VAT", included=True),
+        discount=LineDiscount(seller_minor=119),
+    )
+    assert (by_seller.goods_minor, by_seller.platform_funding_minor) == (900, 0)

@@ -69,7 +69,12 @@ class PricedLine:
     def discountable(self) -> DiscountLine:
         """The line as promotions see it."""
         return DiscountLine(
-            self.key, self.product_id, self.seller_id, self.category, self.total_minor
+            self.key,
+            self.product_id,
+            self.seller_id,
+            self.category,
+            self.total_minor,
+            self.currency,
         )
 
     @property
@@ -171,13 +176,14 @@ class OrderLine:
         """The seller's goods: what the buyer pays less tax, and what the platform funds."""
         return self.paid_minor - self.tax_minor + self.platform_funding_minor
 
-    def returned(self, before: int, now: int) -> tuple[int, TaxParts]:
-        """What `now` more units, after `before` returned already, paid (their goods and tax)
-        and the tax of it: shares of the line as units go, the shares of every unit adding up
-        to the line."""
+    def returned(self, before: int, now: int) -> tuple[int, TaxParts, int]:
+        """What `now` more units, after `before` returned already, paid (their goods and tax),
+        the tax of it, and what the platform funded of their goods: shares of the line as units
+        go, the shares of every unit adding up to the line."""
         paid = self._share(self.paid_minor, before, now)
         tax = self._share(self.tax_minor, before, now)
-        return paid, ({part_key(self.tax_rate_bps, self.tax_name): tax} if tax else {})
+        platform = self._share(self.platform_funding_minor, before, now)
+        return paid, ({part_key(self.tax_rate_bps, self.tax_name): tax} if tax else {}), platform
 
     def _share(self, whole: int, before: int, now: int) -> int:
         def upto(units: int) -> int:

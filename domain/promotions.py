@@ -186,7 +186,8 @@ class Terms:
         """Whether the promotion applies to a line: its products, category and seller, each
         only where named."""
         return (
-            (not self.product_ids or line.product_id in self.product_ids)
+            (not line.currency or line.currency == self.currency)
+            and (not self.product_ids or line.product_id in self.product_ids)
             and (not self.category or name_key(self.category) == name_key(line.category))
             and (self.seller_id is None or self.seller_id == line.seller_id)
         )
@@ -226,6 +227,8 @@ class DiscountLine:
     seller_id: UUID
     category: str
     value_minor: int
+    # Its price's currency: a promotion fits only lines in the marketplace's (its own).
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -476,7 +479,9 @@ def apply_all(
             continue
         worth = [replace(line, value_minor=values[line.key]) for line in lines]
         taken = discount(candidate.promotion_id, terms, worth, left)
-        if taken is None or not taken.amount_minor:
+        if taken is not None and not taken.amount_minor:
+            continue  # it fits, and has nothing to take (free shipping of a free shipment)
+        if taken is None:
             if refuse:
                 raise PromotionUnavailable(
                     f"promotion {terms.code}: nothing in the cart fits it"

@@ -305,11 +305,12 @@ def receive(
     ]
     ret.check_received(arrived)
     received = {line.key: line.quantity for line in arrived if line.quantity}
-    paid, tax = so.paid_for(received)
+    paid, tax, platform = so.paid_for(received)
     amount = settlement.refund_of(paid)
     refund = None
     if amount:
         refund = Refund.of(so, amount, f"return {ret.id}: {ret.reason}"[:500])
-        settlement.request_refund(refund.id, amount, tax)  # the tax of what came back
+        # The tax of what came back, and what the platform funded of it: theirs exactly.
+        settlement.request_refund(refund.id, amount, tax, platform)
     so.end_return(ret.id, received)
     return arrived, refund

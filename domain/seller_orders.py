@@ -370,19 +370,21 @@ class SellerOrder(TenantAggregate):
             return_id=return_id, received={str(p): q for p, q in received.items() if q}
         )
 
-    def paid_for(self, received: dict[UUID, int]) -> tuple[int, TaxParts]:
-        """What received units (by variant) paid in the order, their tax included, and that
-        tax by rate: each unit its share of its line, so the units of a line returned over
-        several returns add up to what the line paid."""
-        paid, tax = 0, [TaxParts()]
+    def paid_for(self, received: dict[UUID, int]) -> tuple[int, TaxParts, int]:
+        """What received units (by variant) paid in the order, their tax included; that tax by
+        rate; and what the platform funded of their goods (platform-funded promotions): each
+        unit its share of its line, so the units of a line returned over several returns add up
+        to what the line paid."""
+        paid, tax, platform = 0, [TaxParts()], 0
         for line in self.order_lines:
             units = received.get(line.variant_id, 0)
             if units:
                 before = (self.returned_units or {}).get(str(line.variant_id), 0)
-                line_paid, line_tax = line.returned(before, units)
+                line_paid, line_tax, line_platform = line.returned(before, units)
                 paid += line_paid
                 tax.append(line_tax)
-        return paid, parts_plus(*tax)
+                platform += line_platform
+        return paid, parts_plus(*tax), platform
 
     def _paid_back(self, amount_minor: int) -> None:
         """A money event recorded here before settlements existed paid `amount_minor` back."""

@@ -150,16 +150,20 @@ class Settlement(SettlementFigures, TenantAggregate):
             state["platform_minor"] = 0
 
     class RefundRequested(Event):
-        """A refund of `amount_minor`, of which `tax_parts` is tax, by rate."""
+        """A refund of `amount_minor`, of which `tax_parts` is tax, by rate; and what of the
+        platform's funding goes back with it where the caller knows (a return's lines), None
+        for a share in proportion."""
 
         refund_id: UUID
         amount_minor: int
         tax_parts: dict[str, int]
+        platform_minor: int | None
         class_version = 2
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["tax_parts"] = {}
+            state["platform_minor"] = None
 
     class RefundRejected(Event):
         refund_id: UUID
@@ -223,6 +227,7 @@ class Settlement(SettlementFigures, TenantAggregate):
     tax_parts: TaxParts | None = None
     tax_returned: TaxParts | None = None
     requested_tax: dict[str, TaxParts] | None = None
+    requested_platform: dict[str, int] | None = None
     # What the platform funded of the seller's goods and shipping, and what came back of it.
     platform_funding_minor: int = 0
     platform_returned_minor: int = 0
@@ -345,7 +350,11 @@ class Settlement(SettlementFigures, TenantAggregate):
     # -- refunds ------------------------------------------------------------------------------
 
     def request_refund(
-        self, refund_id: UUID, amount_minor: int | None, tax: TaxParts | None = None
+        self,
+        refund_id: UUID,
+        amount_minor: int | None,
+        tax: TaxParts | None = None,
+        platform: int | None = None,
     ) -> int:
         """Records a request to refund `amount_minor` (default: all that remains refundable);
         until it is decided, that amount can no longer be asked for again. Its tax is `tax`
@@ -363,6 +372,7 @@ class Settlement(SettlementFigures, TenantAggregate):
             refund_id=refund_id,
             amount_minor=amount,
             tax_parts=tax_share(available, refundable, amount, tax),
+            platform_minor=platform,
         )
         return amount
 
@@ -377,9 +387,15 @@ class Settlement(SettlementFigures, TenantAggregate):
         self._not_disputed("refund")
         generation_before = self.escrow_generation
         from_escrow = self.escrow_is_held
-        tax = (self.requested_tax or {}).get(str(refund_id), {})
+        left = self.gross_minor - self.refunded_minor
+        if amount > left:  # a dispute lost since it was asked for took the rest
+            raise RefundTooLarge(f"at most {left} is left to refund, not {amount}")
+        tax = tax_share(self.tax_left, left, amount, (self.requested_tax or {}).get(str(refund_id)))
         goods = amount - parts_total(tax)
-        platform = self._platform_share(goods)
+        known = (self.requested_platform or {}).get(str(refund_id))
+        platform = (
+            self._platform_share(goods) if known is None else min(known, self.platform_left_minor)
+        )
         escrowed_left = self.goods_left_minor + self.platform_left_minor
         reversed_commission = pro_rata(
             self.escrow_commission_minor, goods + platform, escrowed_left
@@ -497,10 +513,16 @@ class Settlement(SettlementFigures, TenantAggregate):
         self.cancelled = True
 
     @event(RefundRequested)
-    def _refund_requested(self, refund_id: UUID, amount_minor: int, tax_parts: TaxParts) -> None:
+    def _refund_requested(
+        self, refund_id: UUID, amount_minor: int, tax_parts: TaxParts, platform_minor: int | None
+    ) -> None:
         self.requested_refunds = {**self.requested_refunds, str(refund_id): amount_minor}
-        if tax_parts:
-            self.requested_tax = {**(self.requested_tax or {}), str(refund_id): tax_parts}
+        self.requested_tax = {**(self.requested_tax or {}), str(refund_id): tax_parts}
+        if platform_minor is not None:
+            self.requested_platform = {
+                **(self.requested_platform or {}),
+                str(refund_id): platform_minor,
+            }
 
     @event(RefundRejected)
     def _refund_rejected(self, refund_id: UUID) -> None:
@@ -512,6 +534,9 @@ class Settlement(SettlementFigures, TenantAggregate):
         }
         self.requested_tax = {
             k: v for k, v in (self.requested_tax or {}).items() if k != str(refund_id)
+        }
+        self.requested_platform = {
+            k: v for k, v in (self.requested_platform or {}).items() if k != str(refund_id)
         }
 
     @event(Refunded)

@@ -34,6 +34,7 @@ from domain.profiles import AddressNotFound, Profile
 from domain.promotions import (
     Candidate,
     Promotion,
+    PromotionUnavailable,
 )
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
@@ -188,8 +189,16 @@ class CheckoutApplication(CartCommands, ProviderEvents):
         # process, on its current state (and by its version across processes).
         with self._log.aggregates.writing([*stock_ids, *limited]):
             counted: list[Promotion] = [self.repository.get(p) for p in limited]
+            coded = {p.id for p, by_code in promotions if by_code}
             for promotion in counted:
-                promotion.redeem(order_id, buyer_ref, now)
+                try:
+                    promotion.redeem(order_id, buyer_ref, now)
+                except PromotionUnavailable:
+                    if promotion.id in coded:
+                        raise
+                    # An automatic one used up since it was priced in: price the order again
+                    # without it, as after a conflicting save (the buyer never asked for it).
+                    raise IntegrityError(f"promotion {promotion.id} was used up") from None
             stocks = []
             for line in held:
                 stock = self._stock(line.variant_id)
@@ -240,7 +249,15 @@ class CheckoutApplication(CartCommands, ProviderEvents):
     def _with_payment_intent(self, ctx: CommandContext, order_id: UUID) -> Checkout:
         order: Order = self.repository.get(order_id)
         position = 0
-        if order.payment is None:
+        if order.payment is None and order.total_minor == 0:
+            # Promotions left the buyer nothing to pay: no provider can collect 0, so the order
+            # is paid at once (its stock sold, and what the platform funds into escrow).
+            if order.status == "pending_payment":
+                position = self._changing_order(
+                    ctx, order.id, None, lambda o, parts: self._pay(o, parts, charge_id="")
+                ).position
+            order = self.repository.get(order_id)
+        elif order.payment is None:
             intent = self.payments.create_intent(
                 order_id=order.id,
                 amount=Money(order.total_minor, order.currency),

@@ -97,7 +97,10 @@ class PromotionsApplication(ServiceApplication):
 
         def attempt() -> CommandResult:
             promotion = self.load(Promotion, promotion_id, within, PromotionNotFound)
-            if acting_seller is not None and promotion.terms.seller_id != acting_seller:
+            terms = promotion.terms
+            if acting_seller is not None and (
+                terms.funded_by != FundedBy.SELLER or terms.seller_id != acting_seller
+            ):  # a seller's own are those it funds; the platform's are not its to end
                 raise PromotionNotFound(f"promotion {promotion_id} not found")
             self.require_acting(acting_seller)
             book = self.get_or_none(PromotionBook.create_id(promotion.tenant_id))

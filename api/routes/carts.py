@@ -242,7 +242,7 @@ def checkout(
     return {
         **({"order_token": tokens.capability("order", order.id)} if guest else {}),
         "order_id": str(order.id),
-        "status": "pending_payment",
+        "status": order.status,
         "total": money_json(order.total_minor, currency),
         "tax": money_json(sum(so.tax_minor for so in done.seller_orders), currency),
         "discount": money_json(sum(so.discount_minor for so in done.seller_orders), currency),
@@ -259,10 +259,11 @@ def checkout(
             }
             for so in done.seller_orders
         ],
+        # An order promotions made free is paid at once, with no provider (provider "none").
         "payment": {
-            "provider": payment.get("provider"),
-            "intent_id": payment.get("intent_id"),
-            "client_secret": payment.get("client_secret"),
+            "provider": payment.get("provider", "none"),
+            "intent_id": payment.get("intent_id", ""),
+            "client_secret": payment.get("client_secret", ""),
             "amount": money_json(payment.get("amount_minor", order.total_minor), currency),
         },
     }

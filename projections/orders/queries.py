@@ -192,6 +192,7 @@ class OrderQueries:
                         UUID(variant.seller_id),
                         variant.category,
                         total,
+                        variant.currency,
                     )
                 )
             lines.append(line)

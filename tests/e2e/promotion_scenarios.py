@@ -199,6 +199,29 @@ class PromotionScenarios(Shop):
         assert books["promotions"] == 700 and books[f"escrow:{a_id}"] == 4700
         balanced(api, finance, m.tenant_id)
 
+    def test_an_order_a_promotion_makes_free_is_paid_at_once(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        m, seller_a, a_id, _, _ = self.shop_of_two(api, root)
+        finance = self.platform_user(api, root, "finance_admin")
+        buyer = self.user(api, m, "buyer")
+        mug = self.stocked(api, seller_a, 5, 1000)
+        self.made(api, m.admin_token, code="FREE", kind="percent", value=100, funded_by="platform")
+        cart = self.cart(api, buyer, {mug: 1})
+        assert self.apply(api, buyer, cart, "FREE").status_code == 200
+        placed = self.place(api, buyer, cart)
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert order["total"] == price(0) and order["status"] == "paid"
+        assert order["payment"]["provider"] == "none"
+        seen = api.get(f"/v1/orders/{order['order_id']}", token=buyer).json()
+        assert seen["status"] == "paid"
+        assert self.available(api, buyer, mug) == 4  # sold
+        # The seller is paid in full, by the platform.
+        books = accounts(api, finance, m.tenant_id)
+        assert books["promotions"] == 1000 and books[f"escrow:{a_id}"] == 1000
+        balanced(api, finance, m.tenant_id)
+
     def test_limits_dates_and_ends_hold(self, api: Api, root: str, container: Container) -> None:
         m, seller_a, _, _, _ = self.shop_of_two(api, root)
         mug = self.stocked(api, seller_a, 50, 1000)

@@ -148,3 +148,32 @@ def test_a_hundred_redemptions_of_a_code_limited_to_ten_make_exactly_ten_orders(
         TenantScope.only(tenant), seller_id=None, limit=10, cursor=None
     )
     assert [(p["uses"], p["status"]) for p in listed.items] == [(USES, "used_up")]
+
+
+def test_an_automatic_promotion_used_up_in_a_race_is_passed_over_not_refused(
+    both: Container,
+) -> None:
+    """Twenty buyers race with an automatic promotion limited to five uses: every checkout is
+    made, five of them discounted (none asked for it, so none is refused for it)."""
+    c = both
+    tenant, product, _ = shop(c)
+    c.promotions.create(
+        ctx(),
+        tenant,
+        tenant,
+        acting_seller=None,
+        created_by=uuid4(),
+        terms={"kind": "percent", "percent": 20, "funded_by": "platform", "usage_limit": 5},
+    )
+    carts = []
+    for _ in range(20):
+        buyer = uuid4()
+        cart = c.checkout.open_cart(ctx(), tenant, buyer).id
+        c.checkout.set_quantity(ctx(), cart, buyer, product, 1)
+        carts.append((buyer, cart))
+
+    raced = race(c, tenant, carts)
+
+    assert (raced.errors, raced.refused, len(raced.won)) == ([], [], 20)
+    totals = sorted(c.checkout.repository.get(o).total_minor for o in raced.won)
+    assert totals == [800] * 5 + [1000] * 15

@@ -23,6 +23,8 @@ from domain.promotions import (
     apply_all,
     discount,
 )
+from domain.seller_orders import SellerOrder
+from domain.settlement import RefundTooLarge, Settlement
 
 SELLER, OTHER = UUID(int=1), UUID(int=2)
 MUG, LAMP, BOOK = UUID(int=11), UUID(int=12), UUID(int=13)
@@ -175,3 +177,63 @@ def test_the_platform_funds_the_goods_the_buyer_does_not_pay() -> None:
         discount=LineDiscount(seller_minor=119),
     )
     assert (by_seller.goods_minor, by_seller.platform_funding_minor) == (900, 0)
+
+
+def funded_order() -> SellerOrder:
+    """Two lines of 100 at 10% commission: A with 50 off funded by the platform, B without."""
+
+    def line(price_off: int) -> dict[str, object]:
+        return {
+            "product_id": str(uuid4()),
+            "variant_id": str(uuid4()),
+            "title": "x",
+            "hold_id": "h",
+            "quantity": 1,
+            "unit_price_minor": 100,
+            "line_total_minor": 100,
+            "commission_bps": 1000,
+            "commission_minor": 10,
+            "discount_minor": price_off,
+            "platform_funding_minor": price_off,
+        }
+
+    return SellerOrder(
+        tenant_id=uuid4(),
+        order_id=uuid4(),
+        buyer_id=uuid4(),
+        seller_id=uuid4(),
+        currency="USD",
+        lines=[line(50), line(0)],
+        subtotal_minor=200,
+        commission_minor=20,
+        seller_net_minor=180,
+        discount_minor=50,
+        platform_funding_minor=50,
+    )
+
+
+def test_a_return_gives_the_platform_back_what_it_funded_of_the_lines_returned_only() -> None:
+    so = funded_order()
+    assert so.gross_minor == 150  # the buyer paid 50 for A and 100 for B
+    first, second = (line.variant_id for line in so.order_lines)
+    assert so.paid_for({second: 1}) == (100, {}, 0)  # B: nothing the platform funded
+    assert so.paid_for({first: 1}) == (50, {}, 50)
+    s = Settlement.fund(so)
+    refund = uuid4()
+    s.request_refund(refund, 100, {}, 0)
+    plan = s.refund(refund)
+    # B goes back: the seller gives up its 100 less its commission, and keeps A's 90 net.
+    assert (plan.platform_minor, plan.commission_reversed_minor) == (0, 10)
+    assert s.escrow_net_minor == 90 and s.platform_left_minor == 50
+
+
+def test_a_refund_asked_for_before_a_dispute_took_the_rest_is_refused() -> None:
+    s = Settlement.fund(funded_order())
+    refund = uuid4()
+    s.request_refund(refund, None)  # all of it, 150
+    s.reject_refund(refund)
+    s.request_refund(refund := uuid4(), 150)
+    share = s.open_dispute(uuid4(), 150, payable_available_minor=0)
+    s.close_dispute(share.dispute_id, won=False, fee_minor=0)
+    with pytest.raises(RefundTooLarge):
+        s.refund(refund)

@@ -187,7 +187,7 @@ def test_a_seller_order_lets_each_unit_be_returned_once() -> None:
         so.claim_return(second, {uuid4(): 1})
     so.end_return(first, {PRODUCT: 1})  # one of the two arrived
     assert so.returnable(PRODUCT) == 2
-    assert so.paid_for({PRODUCT: 2}) == (2_000, {})  # untaxed: no tax to give back
+    assert so.paid_for({PRODUCT: 2}) == (2_000, {}, 0)  # untaxed, no promotion: only goods
     settlement = Settlement.fund(so)
     assert settlement.refund_of(so.paid_for({PRODUCT: 2})[0]) == 2_000
     refund = uuid4()

@@ -1,10 +1,11 @@
 """The scheduler: time-driven commands. It expires orders whose payment did not arrive before
 their stock holds ran out (releasing the holds and cancelling the order), releases escrow to
 sellers once their tenant's release delay after delivery has passed, ends features whose
-time has run out, charges sellers' plans for each month as it begins, runs the payouts
-that tenants have scheduled, once per period, and reconciles each UTC day with the payment
-provider once it is over. Less often it does the
-housekeeping: chores that delete what has outlived its use (expired idempotency keys, say)."""
+time has run out and promotions past their end (freeing their codes), charges sellers'
+plans for each month as it begins, runs the payouts that tenants have scheduled, once per
+period, and reconciles each UTC day with the payment provider once it is over. Less often it
+does the housekeeping: chores that delete what has outlived its use (expired idempotency
+keys, say)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from domain.errors import DomainError
 from eventstore.context import CommandContext
 from projections.catalog.queries import CatalogQueries
 from projections.orders.queries import OrderQueries
+from projections.promotions.queries import PromotionQueries
 from services.catalog import CatalogApplication
 from services.checkout import CheckoutApplication
 from services.fulfilment import FulfilmentApplication
 from services.payout_runs import PayoutRuns
+from services.promotions import PromotionsApplication
 from services.reconciliation import ReconciliationRuns
 from services.sellers import SellerApplication
 
@@ -43,6 +46,8 @@ class Scheduler:
         sellers: SellerApplication,
         payout_runs: PayoutRuns,
         reconciliation_runs: ReconciliationRuns,
+        promotions: PromotionsApplication,
+        promotion_queries: PromotionQueries,
         interval_s: float = 5.0,
         batch: int = 100,
         *,
@@ -57,6 +62,8 @@ class Scheduler:
         self.sellers = sellers
         self.payout_runs = payout_runs
         self.reconciliation_runs = reconciliation_runs
+        self.promotions = promotions
+        self.promotion_queries = promotion_queries
         self.interval_s = interval_s
         self.batch = batch
         self.chores = dict(chores or {})
@@ -66,9 +73,10 @@ class Scheduler:
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass: expires overdue unpaid orders, releases escrow that has fallen due, ends
-        features that ran out, renews plans whose month began, runs the scheduled payouts
-        that fell due and reconciles the days that are over. Returns how many it moved on (a
-        tenant's payout run counts one, and so does a tenant's day reconciled)."""
+        features that ran out and promotions past their end, renews plans whose month began,
+        runs the scheduled payouts that fell due and reconciles the days that are over.
+        Returns how many it moved on (a tenant's payout run counts one, and so does a tenant's
+        day reconciled)."""
         now = now or datetime.now(UTC)
 
         def expire(order_id: UUID) -> bool:
@@ -84,6 +92,11 @@ class Scheduler:
             ctx = CommandContext.system("scheduler:unfeature")
             return self.catalog.expire_feature(ctx, product_id, now) is not None
 
+        def end_promotion(promotion_id: UUID) -> bool:
+            ctx = CommandContext.system("scheduler:end-promotion")
+            self.promotions.end(ctx, promotion_id, None, acting_seller=None, now=now)
+            return True
+
         def renew(seller_id: UUID) -> bool:
             ctx = CommandContext.system("scheduler:renew-plan")
             return self.sellers.renew_plan(ctx, seller_id, now) > 0
@@ -93,6 +106,7 @@ class Scheduler:
             + self._each(self.queries.escrow_due(now, self.batch), release)
             + self._each(self.catalog_queries.featured_due(now, self.batch), unfeature)
             + self._each(self.catalog_queries.plans_due(now, self.batch), renew)
+            + self._each(self.promotion_queries.past_end(now, self.batch), end_promotion)
             + len(self.payout_runs.run_scheduled(now))
             + len(self.reconciliation_runs.run_due(now))
         )

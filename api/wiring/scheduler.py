@@ -49,6 +49,8 @@ def wire_scheduler(
             catalog.sellers,
             money.payout_runs,
             reconciliation.reconciliation_runs,
+            orders.promotions,
+            orders.promotion_queries,
             chores=chores,
         )
     )

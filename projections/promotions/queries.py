@@ -73,6 +73,19 @@ class PromotionQueries:
         now = datetime.now(UTC)
         return Page([promotion_view(r, now) for r in page.items], page.next_cursor)
 
+    def past_end(self, now: datetime, limit: int) -> list[str]:
+        """Promotions, of every tenant, not ended yet whose `ends_at` has passed (the scheduler
+        ends them, which frees their codes and takes them off the automatic list)."""
+        stmt = TenantScope.every_tenant().select(promotions, promotions.c.ended_at.is_(None))
+        with self.store.read() as conn:
+            rows = conn.execute(stmt.order_by(promotions.c.created_position))
+            due = [
+                row.promotion_id
+                for row in rows
+                if (ends := Terms.from_record(row.terms).ends_at) is not None and ends <= now
+            ]
+        return due[:limit]
+
     def candidates(self, scope: TenantScope, codes: list[str]) -> list[Candidate]:
         """What a cart with these codes may get, in the order checkout applies them: the
         automatic promotions that run, then the codes' running promotions (each with why it

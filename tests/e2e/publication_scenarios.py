@@ -356,6 +356,8 @@ class PublicationScenarios(Shop):
             container.sellers,
             container.payout_runs,
             container.reconciliation_runs,
+            container.promotions,
+            container.promotion_queries,
             chores={"broken": broken, "counted": lambda _: 3},
         )
         assert scheduler.housekeep(datetime.now(UTC)) == {"counted": 3}

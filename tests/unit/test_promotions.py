@@ -11,13 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.bootstrap import Container
 from domain.order_lines import LineTax, PricedLine
 from domain.promotions import (
     Candidate,
+    CodeTaken,
     DiscountLine,
     InvalidPromotion,
     LineDiscount,
     Promotion,
+    PromotionBook,
     PromotionUnavailable,
     Terms,
     apply_all,
@@ -25,6 +28,8 @@ from domain.promotions import (
 )
 from domain.seller_orders import SellerOrder
 from domain.settlement import RefundTooLarge, Settlement
+from eventstore.context import CommandContext
+from projections.scope import TenantScope
 
 SELLER, OTHER = UUID(int=1), UUID(int=2)
 MUG, LAMP, BOOK = UUID(int=11), UUID(int=12), UUID(int=13)
@@ -237,3 +242,55 @@ def test_a_refund_asked_for_before_a_dispute_took_the_rest_is_refused() -> None:
     s.close_dispute(share.dispute_id, won=False, fee_minor=0)
     with pytest.raises(RefundTooLarge):
         s.refund(refund)
+
+
+def test_the_scheduler_ends_promotions_past_their_end_and_frees_their_codes(
+    embedded: Container,
+) -> None:
+    c = embedded
+    ctx = CommandContext.system("test")
+    tenant = c.identity.register_tenant(
+        ctx,
+        name="M",
+        currency="USD",
+        commission_bps=0,
+        escrow_hold_days=0,
+        product_moderation="auto",
+    ).id
+
+    def make(code: str | None, ends_at: datetime) -> UUID:
+        return c.promotions.create(
+            ctx,
+            tenant,
+            tenant,
+            acting_seller=None,
+            created_by=uuid4(),
+            terms={
+                "code": code,
+                "kind": "percent",
+                "percent": 5,
+                "funded_by": "platform",
+                "ends_at": ends_at,
+            },
+        ).id
+
+    soon = datetime.now(UTC) - timedelta(hours=1)  # ended an hour ago
+    coded, automatic, later = make("WEEK", soon), make(None, soon), make(None, soon + timedelta(1))
+    with pytest.raises(CodeTaken):
+        make("WEEK", soon + timedelta(days=7))
+    c.catch_up()
+    assert c.scheduler.run_once(soon - timedelta(minutes=1)) == 0  # not over yet
+    now = datetime.now(UTC)
+    c.scheduler.run_once(now)
+    book = c.checkout.repository.get(PromotionBook.create_id(tenant))
+    assert (book.codes, book.automatic) == ({}, [str(later)])
+    assert all(c.checkout.repository.get(p).ended_at == now for p in (coded, automatic))
+    make("WEEK", soon + timedelta(days=7))  # the code is free again
+    c.catch_up()
+    statuses = {
+        p["id"]: p["status"]
+        for p in c.promotion_queries.page(
+            TenantScope.only(tenant), seller_id=None, limit=10, cursor=None
+        ).items
+    }
+    assert statuses[str(coded)] == statuses[str(automatic)] == "ended"

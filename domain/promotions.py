@@ -391,11 +391,16 @@ class PromotionBook(TenantAggregate):
         self.tenant_id = tenant_id
         self.codes: dict[str, str] = {}
         self.automatic: list[str] = []
+        # The last promotion that had each code no running promotion has now: a buyer who
+        # brings an ended code is told it has ended (409), not that it never was (404).
+        self.ended_codes: dict[str, str] = {}
 
     def find(self, code: str) -> UUID:
-        found = self.codes.get(code_key(code))
+        """The running promotion with `code`, or else the last one that had it and has ended."""
+        key = code_key(code)
+        found = self.codes.get(key) or self.ended_codes.get(key)
         if found is None:
-            raise PromotionNotFound(f"no promotion has the code {code_key(code)!r}")
+            raise PromotionNotFound(f"no promotion has the code {key!r}")
         return UUID(found)
 
     def add(self, promotion: Promotion) -> None:
@@ -412,11 +417,14 @@ class PromotionBook(TenantAggregate):
     def _listed(self, promotion_id: UUID, code: str) -> None:
         if code:
             self.codes = {**self.codes, code: str(promotion_id)}
+            self.ended_codes = {k: v for k, v in self.ended_codes.items() if k != code}
         else:
             self.automatic = [*self.automatic, str(promotion_id)]
 
     @event(Unlisted)
     def _unlisted(self, promotion_id: UUID) -> None:
+        ended = {k: v for k, v in self.codes.items() if v == str(promotion_id)}
+        self.ended_codes = {**self.ended_codes, **ended}
         self.codes = {k: v for k, v in self.codes.items() if v != str(promotion_id)}
         self.automatic = [p for p in self.automatic if p != str(promotion_id)]
 

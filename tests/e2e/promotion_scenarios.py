@@ -270,6 +270,9 @@ class PromotionScenarios(Shop):
         # Ended, a promotion fits no cart, and a cart that had its code cannot check out.
         assert api.post(f"/v1/promotions/{once}/end", token=m.admin_token).status_code == 200
         assert_problem(self.place(api, third, late), 409)
+        # An ended code is told as ended (409), not as one that never was (404).
+        ended = assert_problem(self.apply(api, third, self.cart(api, third, {mug: 1}), "ONCE"), 409)
+        assert "ended" in ended["detail"]
         removed = api.request("DELETE", f"/v1/carts/{late}/promotions/once", token=third)
         assert removed.status_code == 200 and removed.json()["codes"] == []
         assert_problem(api.request("DELETE", f"/v1/carts/{late}/promotions/ONCE", token=third), 404)

@@ -284,8 +284,10 @@ def test_the_scheduler_ends_promotions_past_their_end_and_frees_their_codes(
     c.scheduler.run_once(now)
     book = c.checkout.repository.get(PromotionBook.create_id(tenant))
     assert (book.codes, book.automatic) == ({}, [str(later)])
+    assert book.find("week") == coded  # ended: still found, so a buyer is told it ended
     assert all(c.checkout.repository.get(p).ended_at == now for p in (coded, automatic))
-    make("WEEK", soon + timedelta(days=7))  # the code is free again
+    again = make("WEEK", soon + timedelta(days=7))  # the code is free again
+    assert c.checkout.repository.get(PromotionBook.create_id(tenant)).find("WEEK") == again
     c.catch_up()
     statuses = {
         p["id"]: p["status"]

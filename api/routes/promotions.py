@@ -34,8 +34,8 @@ from api.routes.auth import IdResponse
 from api.routes.carts import CartOut
 from api.schemas import AmountIn, MoneyIn, MoneyOut
 from api.security import Principal
-from domain.money import money_json
 from projections.orders.queries import OrderQueries
+from projections.orders.views import discounts_view
 from projections.scope import TenantScope
 from projections.store import ReadStore
 from services.carts import CartPromotions
@@ -218,15 +218,7 @@ def _cart(
     return {
         **cart,
         "codes": list(changed.codes),
-        "discounts": [
-            {
-                "promotion_id": str(d.promotion_id),
-                "code": d.code or None,
-                "amount": money_json(d.amount_minor, currency or ""),
-            }
-            for d in changed.discounts
-            if currency
-        ],
+        "discounts": discounts_view(changed.discounts, currency),
     }
 
 

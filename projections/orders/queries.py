@@ -15,6 +15,7 @@ from domain.shipping import charge
 from projections.catalog.tables import plan_charges, product_variants, products, shipping_rates
 from projections.orders.tables import carts, orders, refunds, returns, seller_orders
 from projections.orders.views import (
+    discounts_view,
     earnings_line,
     plan_fee_line,
     return_view,
@@ -207,15 +208,7 @@ class OrderQueries:
             "lines": lines,
             "totals": [money_json(a, c) for c, a in sorted(totals.items())],
             "codes": list(row["codes"] or []),
-            "discounts": [
-                {
-                    "promotion_id": str(d.promotion_id),
-                    "code": d.code or None,
-                    "amount": money_json(d.amount_minor, currency or ""),
-                }
-                for d in applied.discounts
-                if currency
-            ],
+            "discounts": discounts_view(applied.discounts, currency),
         }
 
     def shipping_options(

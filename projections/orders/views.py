@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from domain.money import money_json
 from domain.order_lines import OrderLine
+from domain.promotions import Discount
 from projections.store import zoned
 
 
@@ -168,3 +170,17 @@ def _with_variant(line: dict[str, Any]) -> dict[str, Any]:
     """A return's line with its variant: one recorded before variants named the product,
     which was its own one variant."""
     return {**line, "variant_id": line.get("variant_id") or line["product_id"]}
+
+
+def discounts_view(discounts: Iterable[Discount], currency: str | None) -> list[dict[str, Any]]:
+    """What each promotion takes off a cart, in the cart's currency (none for an empty cart)."""
+    if not currency:
+        return []
+    return [
+        {
+            "promotion_id": str(d.promotion_id),
+            "code": d.code or None,
+            "amount": money_json(d.amount_minor, currency),
+        }
+        for d in discounts
+    ]

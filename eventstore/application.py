@@ -38,6 +38,12 @@ class Contention(Conflict):
     title = "Too much contention"
 
 
+class PriceAgain(Exception):
+    """An attempt of a command decided on something that changed before it could save (an
+    automatic promotion used up since the checkout priced it in): `retrying` runs it again on
+    fresh state, as after a conflicting save."""
+
+
 def command(method: F) -> F:
     """Marks an application method as one command: its loads look at the log once, at the
     first of them, rather than before each (see eventstore/cache.py)."""
@@ -130,13 +136,14 @@ class VeloraApplication(Application[UUID]):
     def retrying(self, attempt: Callable[[], T], gave_up: str) -> T:
         """Runs one attempt of a command (load, decide, record) until its save goes through.
         A save conflicts (IntegrityError) when another command changed one of its aggregates
-        first; the attempt then runs again on fresh state after a short random pause, longer
-        each time, so racing commands stop colliding in lockstep. After MAX_ATTEMPTS conflicts
-        in a row it raises Contention with `gave_up` as the detail."""
+        first, and an attempt may find what it decided on has changed (PriceAgain); the
+        attempt then runs again on fresh state after a short random pause, longer each time,
+        so racing commands stop colliding in lockstep. After MAX_ATTEMPTS conflicts in a row
+        it raises Contention with `gave_up` as the detail."""
         for n in range(MAX_ATTEMPTS):
             try:
                 return attempt()
-            except IntegrityError:
+            except (IntegrityError, PriceAgain):
                 time.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))
         raise Contention(gave_up)
 

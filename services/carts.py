@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from domain import promotions as promotion_rules
 from domain.carts import Cart, CartNotFound
 from domain.catalog import VariantRef
+from domain.commission import CommissionRules
 from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.listing import ProductNotFound
@@ -24,6 +25,7 @@ from domain.promotions import (
     PromotionUnavailable,
     code_key,
 )
+from domain.tax import TaxTable
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from services.base import ServiceApplication
@@ -36,6 +38,20 @@ class CartPromotions:
     result: CommandResult
     codes: tuple[str, ...]
     discounts: list[Discount]
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What prices a cart's lines, read off the tenant once per cart: its commission rules,
+    its tax table, and where the goods are taxed (country, region; blank before checkout)."""
+
+    commission: CommissionRules
+    tax: TaxTable
+    taxed_at: tuple[str, str] = ("", "")
+
+    @classmethod
+    def of(cls, tenant: Tenant, taxed_at: tuple[str, str] = ("", "")) -> Pricing:
+        return cls(tenant.commission_rules(), tenant.tax, taxed_at)
 
 
 class CartCommands(ServiceApplication):
@@ -113,12 +129,12 @@ class CartCommands(ServiceApplication):
     def _cart_lines(self, cart: Cart) -> list[DiscountLine]:
         """The cart's lines that can be bought now, at today's prices, as promotions see them."""
         tenant = self.load(Tenant, cart.tenant_id, cart.tenant_id, TenantNotFound, reading=True)
+        pricing = Pricing.of(tenant)
         found = []
         for variant_id, quantity in cart.lines.items():
             try:
-                line = self._priced(
-                    tenant, cart.products[variant_id], variant_id, quantity, ("", "")
-                )
+                product_id = cart.products[variant_id]
+                line = self._priced(tenant.id, pricing, product_id, variant_id, quantity)
             except LineUnavailable:
                 continue
             found.append(line.discountable)
@@ -164,14 +180,9 @@ class CartCommands(ServiceApplication):
         return self.load(Promotion, promotion_id, tenant_id, PromotionNotFound, reading=True)
 
     def _priced(
-        self,
-        tenant: Tenant,
-        product_id: UUID,
-        variant_id: UUID,
-        quantity: int,
-        taxed_at: tuple[str, str],
+        self, tenant_id: UUID, pricing: Pricing, product_id: UUID, variant_id: UUID, quantity: int
     ) -> PricedLine:
-        buyable = self.buyable(product_id, tenant.id)
+        buyable = self.buyable(product_id, tenant_id)
         if buyable is None:
             raise LineUnavailable(f"line {variant_id}: this product cannot be bought now")
         product, seller = buyable
@@ -179,14 +190,14 @@ class CartCommands(ServiceApplication):
             variant = product.buyable_variant(variant_id)
         except DomainError:
             raise LineUnavailable(f"line {variant_id}: this variant cannot be bought now") from None
-        rate = tenant.commission_rules().rate(
+        rate = pricing.commission.rate(
             product_bps=product.commission_bps,
             category=product.category,
             seller_bps=seller.commission_bps,
             discount_bps=seller.commission_discount_bps,
         )
-        table = tenant.tax
-        tax_rate = table.rate_for(*taxed_at, product.category)
+        table = pricing.tax
+        tax_rate = table.rate_for(*pricing.taxed_at, product.category)
         return PricedLine(
             product.id,
             seller.id,

@@ -39,11 +39,11 @@ from domain.promotions import (
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
 from domain.tax import REGIONS
-from eventstore.application import CommandResult, command
+from eventstore.application import CommandResult, PriceAgain, command
 from eventstore.books import Books
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
-from services.carts import CartCommands
+from services.carts import CartCommands, Pricing
 from services.ownership import buys
 from services.provider_events import ProviderEvents
 from services.settlements import settlement_of
@@ -140,8 +140,9 @@ class CheckoutApplication(CartCommands, ProviderEvents):
         cart = self._own_cart(cart_id, buyer_id)
         country = shipping_address["country"]
         taxed_at = (country, REGIONS.of_address(country, shipping_address.get("region", "")))
+        pricing = Pricing.of(tenant, taxed_at)
         lines = [
-            self._priced(tenant, cart.products[variant_id], variant_id, quantity, taxed_at)
+            self._priced(tenant.id, pricing, cart.products[variant_id], variant_id, quantity)
             for variant_id, quantity in cart.lines.items()
         ]
         quotes = self._shipping(tenant, lines, shipping, country)
@@ -197,8 +198,8 @@ class CheckoutApplication(CartCommands, ProviderEvents):
                     if promotion.id in coded:
                         raise
                     # An automatic one used up since it was priced in: price the order again
-                    # without it, as after a conflicting save (the buyer never asked for it).
-                    raise IntegrityError(f"promotion {promotion.id} was used up") from None
+                    # without it (the buyer never asked for it).
+                    raise PriceAgain(f"promotion {promotion.id} was used up") from None
             stocks = []
             for line in held:
                 stock = self._stock(line.variant_id)

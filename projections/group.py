@@ -104,18 +104,22 @@ class ProjectionGroup(Background):
             },
         )
         quarantined = quarantine.of(conn, claimed)
+        # Most projectors handle none of a small batch's events: they only move past it.
+        topics = {n.topic for n in batch}
         for runner in members:
             if runner.name not in claimed:
                 continue
             runner.quarantined = quarantined[runner.name]
             position = positions.get(runner.name, 0)
-            events = [n for n in batch if n.id > position]
+            events = batch if position < batch[0].id else [n for n in batch if n.id > position]
             if runner.projector.upstream:
                 limit = min(reached.get(name, 0) for name in runner.projector.upstream)
-                events = [n for n in events if n.id <= limit]
+                if events[-1].id > limit:
+                    events = [n for n in events if n.id <= limit]
             if not events:
                 continue
-            runner._apply_all(conn, events, decoded)
+            if not runner.handles.isdisjoint(topics):
+                runner._apply_all(conn, events, decoded)
             runner.applied_at = time.monotonic()
             reached[runner.name] = advanced[runner.name] = events[-1].id
             moved = max(moved, len(events))

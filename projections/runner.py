@@ -71,7 +71,7 @@ class ProjectionRunner(Background):
         # The tenants this projector passes over, each from the position it was quarantined
         # at: read afresh in every batch's transaction (projections/quarantine.py).
         self.quarantined: dict[str, int] = {}
-        self._topics = projector.topics()
+        self.handles = projector.topics()  # the topics of the events it applies
         super().__init__(f"projector-{self.name}")
         # The thread that runs this projector with others, when one does: a ProjectionGroup
         # (projections/group.py), seen here only as the Background it is, which is all a runner
@@ -130,7 +130,7 @@ class ProjectionRunner(Background):
         quarantined = self.quarantined
         self.projector.start_batch()
         for notification in batch:
-            if notification.topic in self._topics:
+            if notification.topic in self.handles:
                 recorded = decoded.get(notification.id)
                 if recorded is None:
                     recorded = decoded[notification.id] = self.log.mapper.to_recorded(notification)
@@ -261,7 +261,7 @@ class ProjectionRunner(Background):
 
     def _replay_within(self, conn: Connection, tenant_id: str, after: int, upto: int) -> int:
         applied = 0
-        topics = sorted(self._topics)
+        topics = sorted(self.handles)
         self.projector.start_batch()
         while after < upto:
             batch = self.log.read_raw(after, self.batch_size, topics)

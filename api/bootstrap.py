@@ -22,6 +22,7 @@ from api.wiring.media import MediaParts, wire_media
 from api.wiring.money import MoneyParts, wire_money
 from api.wiring.operator import OperatorParts, wire_operator
 from api.wiring.orders import OrderParts, wire_orders
+from api.wiring.organisations import OrganisationParts, wire_organisations
 from api.wiring.platform import Platform, Projections, Wiring, open_platform
 from api.wiring.profiles import ProfileParts, wire_profiles
 from api.wiring.reconciliation import ReconciliationParts, wire_reconciliation
@@ -53,6 +54,7 @@ class Container(
     SearchParts,
     OrderParts,
     WishlistParts,
+    OrganisationParts,
     MoneyParts,
     ReconciliationParts,
     GuardParts,
@@ -167,6 +169,7 @@ def build(settings: Settings | None = None) -> Container:
     search = wire_search(wiring)
     orders = wire_orders(wiring)
     wishlists = wire_wishlists(wiring)
+    organisations = wire_organisations(wiring)
     money = wire_money(wiring, orders, accounts, catalog)
     reconciliation = wire_reconciliation(wiring, orders)
     guards = wire_guards(wiring)
@@ -183,6 +186,7 @@ def build(settings: Settings | None = None) -> Container:
         search,
         orders,
         wishlists,
+        organisations,
         money,
         reconciliation,
         guards,

@@ -49,6 +49,7 @@ from projections.categories.queries import CategoryQueries
 from projections.identity.queries import IdentityQueries
 from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
+from projections.organisations.queries import OrganisationQueries
 from projections.personal import PersonalData
 from projections.profiles.queries import ProfileQueries
 from projections.promotions.queries import PromotionQueries
@@ -65,6 +66,7 @@ from services.checkout import CheckoutApplication
 from services.disputes import DisputeApplication
 from services.fulfilment import FulfilmentApplication
 from services.identity import IdentityApplication
+from services.organisations import OrganisationsApplication
 from services.payout_runs import PayoutRuns
 from services.payouts import PayoutApplication
 from services.profiles import ProfileApplication
@@ -127,6 +129,8 @@ PersonalDataDep = Annotated[PersonalData, _part("personal_data")]
 ProfilesDep = Annotated[ProfileApplication, _part("profiles")]
 ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]
 WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
+OrganisationsDep = Annotated[OrganisationsApplication, _part("organisations")]
+OrganisationQueriesDep = Annotated[OrganisationQueries, _part("organisation_queries")]
 WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 StorefrontDep = Annotated[StorefrontApplication, _part("storefront")]
@@ -169,7 +173,7 @@ def authenticated(container: Container, token: str) -> Principal:
         raise Problem(
             401, "the access token is invalid or has expired", headers=challenge
         ) from None
-    user = container.identity.active_user(principal.user_id, principal.tenant_id)
+    user = container.identity.active_user(principal.user_id, principal.home_tenant_id)
     if user is None:
         raise Problem(
             401, "the account of this token was erased or never existed", headers=challenge
@@ -285,8 +289,9 @@ def confinement(principal: Principal) -> UUID | None:
 
 
 def acting_seller_id(principal: Principal) -> UUID:
-    """The seller a seller user acts for (its id derives from the user's)."""
-    return seller_id_for(principal.tenant_id, principal.user_id)
+    """The seller a seller user acts for: its id derives from the user's, or with a marketplace
+    token from the organisation's (docs/api-seller-pro.md)."""
+    return seller_id_for(principal.tenant_id, principal.organisation_id or principal.user_id)
 
 
 def visible_seller(

@@ -18,8 +18,11 @@ class Visitor(StrEnum):
 
 
 ANYONE_SIGNED_IN = frozenset(Role)
-# API.md's "anyone in tenant, guests": every signed-in role, and the guests of a key.
-ANYONE_AND_GUESTS: frozenset[Role | Visitor] = ANYONE_SIGNED_IN | {Visitor.GUEST}
+# API.md's "anyone in tenant": every role but seller_pro, a platform user that acts inside a
+# tenant only with that tenant's marketplace token, whose role is seller.
+IN_A_TENANT = ANYONE_SIGNED_IN - {Role.SELLER_PRO}
+# API.md's "anyone in tenant, guests": those, and the guests of a key.
+ANYONE_AND_GUESTS: frozenset[Role | Visitor] = IN_A_TENANT | {Visitor.GUEST}
 
 PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "audit:read": frozenset({Role.AUDITOR, Role.SUPER_ADMIN}),
@@ -46,6 +49,11 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,
     "sellers:create": frozenset({Role.SELLER}),
+    # Seller Pro (docs/api-seller-pro.md): a seller_pro founds and runs its own organisation
+    # (api/routes/organisations.py confines it there); the platform's super admin may read one.
+    "organisations:found": frozenset({Role.SELLER_PRO}),
+    "organisations:act": frozenset({Role.SELLER_PRO}),
+    "organisations:read": frozenset({Role.SELLER_PRO, Role.SUPER_ADMIN}),
     "sellers:moderate": frozenset({Role.MARKETPLACE_ADMIN}),
     "sellers:payout_account": frozenset({Role.SELLER, Role.MARKETPLACE_ADMIN}),
     # API.md: "admin; the seller itself". Finance reads a seller's profile as it reads its
@@ -64,7 +72,7 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     "products:feature": frozenset({Role.MARKETPLACE_ADMIN}),
     "products:read": ANYONE_AND_GUESTS,
     "commission:set": frozenset({Role.MARKETPLACE_ADMIN}),
-    "plans:read": ANYONE_SIGNED_IN,
+    "plans:read": IN_A_TENANT,
     "plans:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "sellers:plan": frozenset({Role.SELLER}),
     "categories:read": ANYONE_AND_GUESTS,

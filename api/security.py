@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import jwt
@@ -19,6 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from api.policy import Visitor
 from api.problems import Problem
+from domain.base import PLATFORM_TENANT_ID
+from domain.organisations import organisation_id_for
 
 _ALGORITHM = "HS256"
 GUEST = Visitor.GUEST.value
@@ -83,6 +85,15 @@ class Principal:
     roles: frozenset[str]
     # When its token was issued, in milliseconds since the epoch (0: a guest's, or unknown).
     issued_at_ms: int = 0
+    # A marketplace token's (docs/api-seller-pro.md): the organisation whose seller in this
+    # tenant the caller, a platform seller_pro user, acts for. None for every other token.
+    organisation_id: UUID | None = None
+
+    @property
+    def home_tenant_id(self) -> UUID:
+        """The tenant the caller's account lives in: the token's, or the platform's for a
+        marketplace token."""
+        return self.tenant_id if self.organisation_id is None else PLATFORM_TENANT_ID
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
@@ -134,9 +145,11 @@ class TokenService:
             return False
         return hmac.compare_digest(self.capability(kind, aggregate_id), presented)
 
-    def issue(self, user_id: str, tenant_id: str, roles: list[str]) -> str:
+    def issue(
+        self, user_id: str, tenant_id: str, roles: list[str], organisation_id: str | None = None
+    ) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": user_id,
             "tenant_id": tenant_id,
             "roles": roles,
@@ -148,6 +161,8 @@ class TokenService:
             "iss": _ISSUER,
             "jti": uuid4().hex,
         }
+        if organisation_id is not None:
+            claims["org"] = organisation_id
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
     def verify(self, token: str) -> Principal:
@@ -185,8 +200,16 @@ class TokenService:
             issued_ms = claims.get("iat_ms")
             if not isinstance(issued_ms, int):
                 issued_ms = int(claims["iat"]) * 1000
+            user_id = UUID(claims["sub"])
+            organisation = claims.get("org")
+            if organisation is not None and UUID(organisation) != organisation_id_for(user_id):
+                raise InvalidToken("the token names an organisation its user does not own")
             principal = Principal(
-                UUID(claims["sub"]), UUID(claims["tenant_id"]), frozenset(roles), issued_ms
+                user_id,
+                UUID(claims["tenant_id"]),
+                frozenset(roles),
+                issued_ms,
+                None if organisation is None else UUID(organisation),
             )
             return principal, int(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:

@@ -31,17 +31,21 @@ class Role(StrEnum):
     FINANCE_ADMIN = "finance_admin"
     AUDITOR = "auditor"
     SUPER_ADMIN = "super_admin"
+    # A business selling on several marketplaces: a platform user, confined to its organisation
+    # (domain/organisations.py), and in each marketplace it joined, that tenant's seller.
+    SELLER_PRO = "seller_pro"
 
 
 # These roles act across tenants; everyone else acts only inside the tenant of their token.
 CROSS_TENANT_ROLES = frozenset({Role.FINANCE_ADMIN, Role.AUDITOR, Role.SUPER_ADMIN})
-# Staff of the platform (tenant zero) hold only cross-tenant roles.
-PLATFORM_ROLES = CROSS_TENANT_ROLES
+# The platform's own users (tenant zero): its cross-tenant staff, and Seller Pro businesses.
+PLATFORM_ROLES = CROSS_TENANT_ROLES | {Role.SELLER_PRO}
 # What a tenant's own marketplace admin may hand out: nothing that reaches beyond the tenant.
 TENANT_ADMIN_GRANTABLE = frozenset({Role.BUYER, Role.SELLER, Role.MARKETPLACE_ADMIN})
 # What a person may make themselves by signing up: a buyer, or a seller where the tenant lets
-# sellers sign themselves up (`Tenant.seller_signup`).
+# sellers sign themselves up (`Tenant.seller_signup`); on the platform, a Seller Pro.
 SIGN_UP_ROLES = frozenset({Role.BUYER, Role.SELLER})
+PLATFORM_SIGN_UP_ROLES = frozenset({Role.SELLER_PRO})
 
 
 def parse_roles(roles: Iterable[str], tenant_id: UUID) -> list[str]:
@@ -55,10 +59,20 @@ def parse_roles(roles: Iterable[str], tenant_id: UUID) -> list[str]:
     if tenant_id == PLATFORM_TENANT_ID:
         outside = parsed - PLATFORM_ROLES
         if outside:
-            raise InvalidRoles(f"platform staff cannot hold {sorted(outside)}")
-    elif Role.SUPER_ADMIN in parsed:
-        raise InvalidRoles("super_admin exists only on the platform, not inside a tenant")
+            raise InvalidRoles(f"platform users cannot hold {sorted(outside)}")
+        if Role.SELLER_PRO in parsed and len(parsed) > 1:
+            raise InvalidRoles("a seller_pro is a business, not also platform staff")
+    elif parsed & {Role.SUPER_ADMIN, Role.SELLER_PRO}:
+        raise InvalidRoles("super_admin and seller_pro exist only on the platform, not in a tenant")
     return sorted(parsed)
+
+
+def check_platform_sign_up(role: str) -> Role:
+    """The role a person who signs up on the platform itself (no tenant) gets: only seller_pro;
+    platform staff are never had for the asking."""
+    if role != Role.SELLER_PRO:
+        raise InvalidRoles("on the platform, one signs up as seller_pro only")
+    return Role.SELLER_PRO
 
 
 def check_may_grant(granter_roles: Iterable[str], roles: Iterable[str]) -> None:

@@ -152,13 +152,31 @@ class Seller(TenantAggregate):
         self.plan_segment = 0
 
     @classmethod
-    def register(cls, tenant_id: UUID, user_id: UUID, display_name: str, country: str) -> Seller:
+    def register(
+        cls,
+        tenant_id: UUID,
+        user_id: UUID,
+        display_name: str,
+        country: str,
+        *,
+        acting_for: UUID | None = None,
+    ) -> Seller:
+        """A new pending seller of the tenant. Its id derives from the user it acts for, or from
+        `acting_for` (an organisation that sells on the tenant, domain/organisations.py)."""
         display_name = nfc(display_name.strip())
         if not 1 <= len(display_name) <= 200:
             raise InvalidSeller("display_name must have 1 to 200 characters")
         if not _COUNTRY.match(country):
             raise InvalidSeller("country must be an ISO 3166 alpha-2 code like 'DE'")
-        return cls(tenant_id=tenant_id, user_id=user_id, display_name=display_name, country=country)
+        seller_id = seller_id_for(tenant_id, acting_for or user_id)
+        return cls._create(
+            cls.Registered,
+            id=seller_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            display_name=display_name,
+            country=country,
+        )
 
     def _require(self, command: str, *allowed: SellerStatus) -> None:
         if self.status not in allowed:

@@ -4,7 +4,7 @@ schema test compare the migrations with, complete once this module is imported.
 
 Each table is defined beside what writes it, in its package's `tables.py` (identity, profiles,
 storefront, wishlists, categories, catalog, orders, ledger, analytics, tax, promotions,
-reconciliation, and the notifications consumer's); the read store's own (tracking,
+reconciliation, organisations, and the notifications consumer's); the read store's own (tracking,
 quarantine, the API's records) are in projections/schema.py. A rebuild swaps some of them
 for shadow copies (`shadowing`).
 
@@ -28,6 +28,7 @@ from projections.ledger import tables as ledger
 # holds them too.
 from projections.notifications import tables as notifications  # noqa: F401
 from projections.orders import tables as orders
+from projections.organisations import tables as organisations
 from projections.profiles import tables as profiles
 from projections.promotions import tables as promotions
 from projections.reconciliation import tables as reconciliation
@@ -86,6 +87,8 @@ class Tables:
     promotions: sa.Table
     reconciliation_links: sa.Table
     reconciliations: sa.Table
+    organisations: sa.Table
+    organisation_marketplaces: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes
@@ -148,4 +151,6 @@ LIVE = Tables(
     promotions=promotions.promotions,
     reconciliation_links=reconciliation.reconciliation_links,
     reconciliations=reconciliation.reconciliations,
+    organisations=organisations.organisations,
+    organisation_marketplaces=organisations.organisation_marketplaces,
 )

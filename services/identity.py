@@ -25,7 +25,7 @@ from domain.identity import (
 )
 from domain.money import Money
 from domain.returns import DEFAULT_WINDOW_DAYS
-from domain.roles import Role, check_may_grant
+from domain.roles import Role, check_may_grant, check_platform_sign_up
 from domain.tax import TaxTable
 from domain.tenant_settings import PayoutSchedule
 from eventstore.application import CommandResult, command
@@ -202,16 +202,18 @@ class IdentityApplication(ServiceApplication):
         password: str,
         role: str = Role.BUYER.value,
     ) -> CommandResult:
-        """Registers a buyer, or a seller where the tenant lets sellers sign themselves up, and
-        mails a token that verifies the email (its `EmailVerification` is saved with the user).
+        """Registers a buyer, or a seller where the tenant lets sellers sign themselves up (on
+        the platform, tenant zero, a seller_pro), and mails a token that verifies the email (its
+        `EmailVerification` is saved with the user).
         A sign-up never tells whether an email has an account: with an email an account of the
         tenant holds, nothing is registered, the email's claim records the attempt and its
         holder is mailed, and the answer is shaped as any other (an unused new id, the position
         of that record). The password is hashed either way."""
         if tenant_id == PLATFORM_TENANT_ID:
-            raise TenantNotFound(f"tenant {tenant_id} not found")
-        tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
-        wanted = tenant.check_sign_up(role)
+            wanted = check_platform_sign_up(role)
+        else:
+            tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)
+            wanted = tenant.check_sign_up(role)
         user = User.register(tenant_id, email, password, [wanted], self._hasher)
         secret = new_secret()
         verification = EmailVerification.request(

@@ -57,8 +57,9 @@ class SellerApplication(ShippingCommands, ServiceApplication):
         user_id: UUID,
         display_name: str,
         country: str,
+        acting_for: UUID | None = None,
     ) -> CommandResult:
-        seller = Seller.register(tenant_id, user_id, display_name, country)
+        seller = Seller.register(tenant_id, user_id, display_name, country, acting_for=acting_for)
         try:
             return CommandResult(seller.id, self.record(ctx, seller))
         except IntegrityError:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
@@ -65,14 +65,24 @@ class RefreshRequest(BaseModel):
 
 class SignupRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tenant_id: UUID
+    tenant_id: UUID | None = Field(
+        default=None, description="the marketplace; omit only for role seller_pro"
+    )
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["buyer", "seller"] = Field(
+    role: Literal["buyer", "seller", "seller_pro"] = Field(
         default="buyer",
         description="seller: a user who may then register a shop with POST /v1/sellers, where "
-        "the tenant allows sellers to sign up (seller_signup)",
+        "the tenant allows sellers to sign up (seller_signup); seller_pro (without tenant_id): "
+        "a platform user who founds an organisation that sells on several marketplaces "
+        "(docs/api-seller-pro.md)",
     )
+
+    @model_validator(mode="after")
+    def _platform_only_for_seller_pro(self) -> SignupRequest:
+        if (self.tenant_id is None) != (self.role == "seller_pro"):
+            raise ValueError("tenant_id is required, except for role seller_pro, which has none")
+        return self
 
 
 class PasswordResetRequest(BaseModel):
@@ -209,8 +219,9 @@ def sign_up(
     while nothing is registered and the account's owner is mailed that someone tried to sign up
     with it. An email whose person was erased may sign up again, as a new account."""
     limits.sign_up(client_address(request))
+    tenant_id = PLATFORM_TENANT_ID if body.tenant_id is None else body.tenant_id
     result = identity.sign_up(
-        ctx, tenant_id=body.tenant_id, email=body.email, password=body.password, role=body.role
+        ctx, tenant_id=tenant_id, email=body.email, password=body.password, role=body.role
     )
     return commanded(response, result)
 

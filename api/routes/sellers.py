@@ -117,6 +117,7 @@ def create_seller(
         user_id=principal.user_id,
         display_name=body.display_name,
         country=body.country,
+        acting_for=principal.organisation_id,  # a marketplace token's seller exists already
     )
     return _status(response, result, "pending")
 

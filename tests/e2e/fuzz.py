@@ -34,7 +34,7 @@ def staffed(container: Container) -> dict[str, dict[str, str]]:
 
     signed_in(root, PLATFORM_TENANT_ID, "super_admin")
     for role in (r.value for r in Role if r is not Role.SUPER_ADMIN):
-        where = PLATFORM_TENANT_ID if role in ("finance_admin", "auditor") else tenant
+        where = PLATFORM_TENANT_ID if role in ("finance_admin", "auditor", "seller_pro") else tenant
         user = identity.register_user(
             ctx,
             tenant_id=where,

@@ -170,9 +170,11 @@ class TrustScenarios(Shop):
         assert_problem(again, 422)  # the same client, the same key, another body
 
 
-B, S, M, F, A, SA = (role.value for role in Role)
-IN_TENANT = {B, S, M, F, SA}  # "anyone in tenant": the auditor reads only audit and ledger
-ANYONE = {B, S, M, F, A, SA}  # API.md's "anyone": no role is asked for, a token is not needed
+B, S, M, F, A, SA, SP = (role.value for role in Role)
+# "anyone in tenant": the auditor reads only audit and ledger; a seller_pro is a platform user,
+# in a tenant only with that tenant's marketplace token (a seller's).
+IN_TENANT = {B, S, M, F, SA}
+ANYONE = {B, S, M, F, A, SA, SP}  # API.md's "anyone": no role is asked for, a token is not needed
 # API.md's "who" column, route by route, plus the grants the README's security section lists
 # (finance and super admin read orders; finance reads a seller's profile).
 WHO: list[tuple[str, str, set[str]]] = [
@@ -247,9 +249,14 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/audit/streams/{id}/events", {A, SA}),
     ("GET", "/v1/audit/streams/{id}/state", {A, SA}),
     ("GET", "/v1/audit/verify", {A, SA}),
-    ("GET", "/v1/me/export", {B, S, M, F, A, SA}),
+    ("GET", "/v1/me/export", {B, S, M, F, A, SA, SP}),
     ("GET", "/v1/ops/projections", {SA}),
     ("POST", "/v1/ops/projections/replay", {SA}),
+    # docs/api-seller-pro.md
+    ("POST", "/v1/organisations", {SP}),
+    ("GET", "/v1/organisations/{id}", {SP, SA}),
+    ("POST", "/v1/organisations/{id}/marketplaces", {SP}),
+    ("POST", "/v1/organisations/{id}/marketplaces/{tenant}/token", {SP}),
 ]
 # API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
 # WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.
@@ -289,6 +296,7 @@ class RoleScenarios(Shop):
             F: self.platform_user(api, root, F),
             A: self.platform_user(api, root, A),
             SA: root,
+            SP: self.platform_user(api, root, SP),
         }
         wrong: list[tuple[str, str, str, int]] = []
         for method, template, allowed in WHO:

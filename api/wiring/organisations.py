@@ -1,0 +1,24 @@
+"""Organisations: Seller Pro businesses and the marketplaces they sell on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.wiring.platform import Wiring
+from projections.organisations.projector import OrganisationsProjector
+from projections.organisations.queries import OrganisationQueries
+from services.organisations import OrganisationsApplication
+
+
+@dataclass
+class OrganisationParts:
+    organisations: OrganisationsApplication
+    organisation_queries: OrganisationQueries
+
+
+def wire_organisations(wiring: Wiring) -> OrganisationParts:
+    wiring.project(OrganisationsProjector())
+    return OrganisationParts(
+        organisations=OrganisationsApplication(wiring.log, on_recorded=wiring.recorded),
+        organisation_queries=OrganisationQueries(wiring.read_store),
+    )

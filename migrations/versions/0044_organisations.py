@@ -1,0 +1,51 @@
+"""Seller Pro organisations (issue 33): each organisation and the marketplaces it applied to,
+which the organisations projector writes. The projector is new, so it starts from the beginning
+of the log.
+
+Revision ID: 0044
+Revises: 0043
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import mysql
+
+revision = "0044"
+down_revision = "0043"
+branch_labels = None
+depends_on = None
+
+Id = sa.String(36)
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "organisations",
+        sa.Column("organisation_id", Id, primary_key=True),
+        sa.Column("tenant_id", Id, nullable=False),
+        sa.Column("owner_id", Id, nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("created_position", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "organisation_marketplaces",
+        sa.Column("organisation_id", Id, primary_key=True),
+        sa.Column("tenant_id", Id, primary_key=True),
+        sa.Column("seller_id", Id, nullable=False),
+        sa.Column("joined_at", Timestamp, nullable=False),
+        sa.Column("created_position", sa.BigInteger, nullable=False),
+    )
+    op.create_index(
+        "ix_organisation_marketplaces_seller", "organisation_marketplaces", ["seller_id"]
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_organisation_marketplaces_seller", table_name="organisation_marketplaces")
+    op.drop_table("organisation_marketplaces")
+    op.drop_table("organisations")

@@ -1,0 +1,1 @@
+"""The organisations read model: Seller Pro businesses and the marketplaces each joined."""

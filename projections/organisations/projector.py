@@ -1,0 +1,50 @@
+"""The organisations projector: each organisation, and the marketplaces it applied to (whose
+seller's status the sellers table keeps)."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from domain.organisations import Organisation
+from eventstore.mapper import RecordedEvent
+from projections.projector import Projector
+from projections.store import naive_utc
+
+
+class OrganisationsProjector(Projector):
+    name = "organisations"
+    writes = ("organisations", "organisation_marketplaces")
+
+    @singledispatchmethod
+    def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
+        """Other events do not touch organisations."""
+
+    @apply.register
+    def _founded(self, e: Organisation.Founded, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.organisations.insert().values(
+                organisation_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                owner_id=str(e.owner_id),
+                name=e.name,
+                created_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _joined(
+        self, e: Organisation.MarketplaceJoined, conn: Connection, r: RecordedEvent
+    ) -> None:
+        conn.execute(
+            self.tables.organisation_marketplaces.insert().values(
+                organisation_id=str(e.originator_id),
+                tenant_id=str(e.marketplace_id),
+                seller_id=str(e.seller_id),
+                joined_at=naive_utc(e.timestamp),
+                created_position=r.position,
+            )
+        )

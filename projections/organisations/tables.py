@@ -1,0 +1,32 @@
+"""The organisations tables, which the organisations projector writes
+(projections/organisations/projector.py). An organisation's row belongs to the platform (tenant
+zero), as the organisation does; each marketplace it joined is a row of that marketplace's tenant,
+so a tenant's scope reaches only its own."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from projections.schema import Id, Timestamp, metadata
+
+organisations = sa.Table(
+    "organisations",
+    metadata,
+    sa.Column("organisation_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("owner_id", Id, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+)
+
+organisation_marketplaces = sa.Table(
+    "organisation_marketplaces",
+    metadata,
+    sa.Column("organisation_id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("seller_id", Id, nullable=False),
+    sa.Column("joined_at", Timestamp, nullable=False),
+    sa.Column("created_position", sa.BigInteger, nullable=False),
+    sa.Index("ix_organisation_marketplaces_seller", "seller_id"),
+)

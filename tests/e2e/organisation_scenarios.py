@@ -1,0 +1,183 @@
+"""Seller Pro, as docs/api-seller-pro.md has a business call it: it signs up on the platform,
+founds its organisation, applies to marketplaces, and acts as each one's seller with that
+marketplace's token; no one else reaches its organisation."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from tests.e2e.client import Api, assert_problem
+from tests.e2e.shop import Shop, price
+from tests.e2e.world import PASSWORD
+
+
+class OrganisationScenarios(Shop):
+    def seller_pro(self, api: Api) -> str:
+        """Signs a business up on the platform (no tenant) and signs it in."""
+        email = f"pro-{uuid4().hex[:8]}@business.test"
+        signed_up = api.http.post(
+            "/v1/auth/signup", json={"email": email, "password": PASSWORD, "role": "seller_pro"}
+        )
+        assert signed_up.status_code == 201, signed_up.text
+        return api.sign_in(email, PASSWORD)
+
+    def organisation(self, api: Api, pro: str, name: str = "Fluxori Ltd") -> str:
+        return api.created(api.post("/v1/organisations", token=pro, json={"name": name}))
+
+    def join(self, api: Api, pro: str, organisation: str, tenant_id: str) -> dict[str, str]:
+        joined = api.post(
+            f"/v1/organisations/{organisation}/marketplaces",
+            token=pro,
+            json={"tenant_id": tenant_id, "display_name": "Fluxori", "country": "DE"},
+        )
+        assert joined.status_code == 201, joined.text
+        body: dict[str, str] = joined.json()
+        return body
+
+    def marketplace_token(self, api: Api, pro: str, organisation: str, tenant_id: str) -> str:
+        issued = api.post(
+            f"/v1/organisations/{organisation}/marketplaces/{tenant_id}/token", token=pro
+        )
+        assert issued.status_code == 200, issued.text
+        assert issued.headers["cache-control"] == "no-store"
+        return str(issued.json()["access_token"])
+
+    def test_a_business_joins_two_marketplaces_and_sells_on_one_as_its_seller(
+        self, api: Api, root: str
+    ) -> None:
+        acme = self.marketplace(api, root, "Acme", moderation="auto")
+        globex = self.marketplace(api, root, "Globex", currency="EUR")
+        closed = self.marketplace(api, root, "Closed", seller_signup=False)
+        pro = self.seller_pro(api)
+        organisation = self.organisation(api, pro)
+        assert_problem(api.post("/v1/organisations", token=pro, json={"name": "Again"}), 409)
+
+        in_acme = self.join(api, pro, organisation, acme.tenant_id)
+        in_globex = self.join(api, pro, organisation, globex.tenant_id)
+        assert in_acme["status"] == in_globex["status"] == "pending"
+        assert in_acme["seller_id"] != in_globex["seller_id"]
+        again = api.post(
+            f"/v1/organisations/{organisation}/marketplaces",
+            token=pro,
+            json={"tenant_id": acme.tenant_id, "display_name": "Twice", "country": "DE"},
+        )
+        assert_problem(again, 409)
+        for tenant, status in ((str(uuid4()), 404), (closed.tenant_id, 403)):
+            refused = api.post(
+                f"/v1/organisations/{organisation}/marketplaces",
+                token=pro,
+                json={"tenant_id": tenant, "display_name": "Fluxori", "country": "DE"},
+            )
+            assert_problem(refused, status)
+
+        # Each marketplace moderates it as any seller of its own.
+        seller_a, seller_g = in_acme["seller_id"], in_globex["seller_id"]
+        pending = api.get("/v1/sellers", token=acme.admin_token).json()["items"]
+        assert [s["seller_id"] for s in pending] == [seller_a]
+        assert (
+            api.post(f"/v1/sellers/{seller_a}/approve", token=acme.admin_token).status_code == 200
+        )
+        assert (
+            api.post(f"/v1/sellers/{seller_g}/reject", token=globex.admin_token).status_code == 200
+        )
+        assert_problem(api.post(f"/v1/sellers/{seller_g}/approve", token=acme.admin_token), 404)
+        seen = api.get(f"/v1/organisations/{organisation}", token=pro).json()
+        assert seen["name"] == "Fluxori Ltd"
+        assert {(m["tenant_id"], m["seller_id"], m["status"]) for m in seen["marketplaces"]} == {
+            (acme.tenant_id, seller_a, "approved"),
+            (globex.tenant_id, seller_g, "rejected"),
+        }
+
+        # With Acme's token it is Acme's seller: it lists, and sells, there.
+        as_seller = self.marketplace_token(api, pro, organisation, acme.tenant_id)
+        assert api.get(f"/v1/sellers/{seller_a}", token=as_seller).json()["status"] == "approved"
+        assert_problem(api.get(f"/v1/sellers/{seller_g}", token=as_seller), 404)
+        assert_problem(
+            api.post("/v1/sellers", token=as_seller, json={"display_name": "X", "country": "DE"}),
+            409,
+        )
+        product = self.stocked(api, as_seller, 3, 1500)
+        buyer = self.user(api, acme, "buyer")
+        placed = self.checkout(api, buyer, self.cart(api, buyer, {product: 2}))
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["seller_orders"][0]["seller_id"] == seller_a
+        assert placed.json()["total"] == price(3000)
+        queue = api.get("/v1/seller-orders", token=as_seller).json()["items"]
+        assert [o["id"] for o in queue] == [placed.json()["seller_orders"][0]["id"]]
+        # Rejected at Globex, its token there is issued but sells nothing.
+        at_globex = self.marketplace_token(api, pro, organisation, globex.tenant_id)
+        assert_problem(api.post("/v1/products", token=at_globex, json={}), 422)
+        listed = api.post(
+            "/v1/products",
+            token=at_globex,
+            json={
+                "title": "Teapot",
+                "description": "Cast iron",
+                "category": "kitchen",
+                "sku": "TP-1",
+                "price": price(1000, "EUR"),
+            },
+        )
+        assert_problem(listed, 409)
+
+    def test_an_organisation_is_its_owners_alone(self, api: Api, root: str) -> None:
+        acme = self.marketplace(api, root, "Acme")
+        pro, rival = self.seller_pro(api), self.seller_pro(api)
+        organisation = self.organisation(api, pro)
+        self.organisation(api, rival, "Rival")
+        self.join(api, pro, organisation, acme.tenant_id)
+        unknown = str(uuid4())
+        # Another business gets 404 for this organisation, exactly as for an unknown id.
+        for path, body in (
+            ("", None),
+            ("/marketplaces", {"tenant_id": acme.tenant_id, "display_name": "X", "country": "DE"}),
+            (f"/marketplaces/{acme.tenant_id}/token", None),
+        ):
+            method = "GET" if body is None and not path else "POST"
+            titles = []
+            for org in (organisation, unknown):
+                answer = api.request(
+                    method, f"/v1/organisations/{org}{path}", token=rival, json=body
+                )
+                titles.append(assert_problem(answer, 404)["title"])
+            assert titles[0] == titles[1], path
+        # A marketplace the organisation never joined has no token for it.
+        other = self.marketplace(api, root, "Other")
+        assert_problem(
+            api.post(
+                f"/v1/organisations/{organisation}/marketplaces/{other.tenant_id}/token", token=pro
+            ),
+            404,
+        )
+        # A marketplace's own people are not the organisation's: 403, whatever the id.
+        for token in (
+            acme.admin_token,
+            self.user(api, acme, "buyer"),
+            self.user(api, acme, "seller"),
+        ):
+            assert_problem(api.get(f"/v1/organisations/{organisation}", token=token), 403)
+            assert_problem(api.post("/v1/organisations", token=token, json={"name": "X"}), 403)
+        # The platform's super admin may read it; a seller_pro reads no tenant's catalog.
+        assert api.get(f"/v1/organisations/{organisation}", token=root).status_code == 200
+        assert_problem(api.get("/v1/search/products", token=pro), 403)
+
+    def test_seller_pro_is_had_only_on_the_platform(self, api: Api, root: str) -> None:
+        acme = self.marketplace(api, root, "Acme")
+        email = f"x-{uuid4().hex[:6]}@m.test"
+        for body in (
+            {
+                "tenant_id": acme.tenant_id,
+                "email": email,
+                "password": PASSWORD,
+                "role": "seller_pro",
+            },
+            {"email": email, "password": PASSWORD, "role": "buyer"},
+            {"email": email, "password": PASSWORD},
+        ):
+            assert_problem(api.http.post("/v1/auth/signup", json=body), 422)
+        made = api.post(
+            f"/v1/tenants/{acme.tenant_id}/users",
+            token=root,
+            json={"email": email, "password": PASSWORD, "roles": ["seller_pro"]},
+        )
+        assert_problem(made, 422)

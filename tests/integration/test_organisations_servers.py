@@ -1,0 +1,10 @@
+"""The Seller Pro scenarios on real servers: PostgreSQL event store, MariaDB read models."""
+
+from __future__ import annotations
+
+from tests.e2e.backends import OnServers
+from tests.e2e.organisation_scenarios import OrganisationScenarios
+
+
+class TestOrganisationsOnServers(OnServers, OrganisationScenarios):
+    pass

@@ -30,13 +30,14 @@ from domain.listing import (
 from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
 from domain.money import Money
 from domain.sellers import Seller
+from domain.shared_listing import SharedListing
 from domain.variants import NewVariant, ProductVariants
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 MAX_FEATURE = timedelta(days=366)
 
 
-class Product(Listing, ProductVariants, TenantAggregate):
+class Product(Listing, ProductVariants, SharedListing, TenantAggregate):
     class Listed(TenantAggregate.Created):
         seller_id: UUID
         sku: str
@@ -145,6 +146,18 @@ class Product(Listing, ProductVariants, TenantAggregate):
     class ImagesReordered(TenantAggregate.Event):
         image_ids: list[UUID]
 
+    class StockShared(TenantAggregate.Event):
+        """A Seller Pro listing (docs/api-seller-pro.md): the organisation's master product it
+        publishes, and for each of its variants the master variant whose one stock it sells
+        from (domain/master_catalog.py). Recorded in the save that lists it."""
+
+        organisation_id: UUID
+        master_id: UUID
+        variants: dict[str, str]
+
+    class Withdrawn(TenantAggregate.Event):
+        """Its organisation withdrew the listing: it can no longer be found or bought."""
+
     @event(Listed)
     def __init__(
         self,
@@ -243,6 +256,20 @@ class Product(Listing, ProductVariants, TenantAggregate):
 
     def _kept(self) -> Mapping[str, dict[str, Any]]:
         return getattr(self, "variants", {})
+
+    @event(StockShared)
+    def _stock_shared(
+        self, organisation_id: UUID, master_id: UUID, variants: dict[str, str]
+    ) -> None:
+        self.shared = {
+            "organisation_id": str(organisation_id),
+            "master_id": str(master_id),
+            "variants": dict(variants),
+        }
+
+    @event(Withdrawn)
+    def _withdrawn(self) -> None:
+        self.status = ProductStatus.WITHDRAWN.value
 
     def set_commission(self, commission_bps: int | None) -> None:
         if commission_bps is not None and not 0 <= commission_bps <= 10_000:

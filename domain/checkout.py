@@ -112,8 +112,8 @@ def pay(
         settlement = Settlement.fund(seller_order)
         escrow.receive_payment(books, settlement)
         changed.append(settlement)
-        for variant_id, hold_id in seller_order.holds:
-            stock = stock_of(variant_id)
+        for stock_id, hold_id in seller_order.holds:
+            stock = stock_of(stock_id)
             stock.sell(hold_id)
             changed.append(stock)
     return changed
@@ -158,8 +158,8 @@ def cancel(
                 escrow.refund_cancelled(books, settlement)
             done.paid_back_minor += returned
             done.changed.append(settlement)
-        for variant_id, hold_id in seller_order.holds:
-            stock = loaders.stock_of(variant_id)
+        for stock_id, hold_id in seller_order.holds:
+            stock = loaders.stock_of(stock_id)
             if was_paid:
                 stock.reverse_sale(hold_id)
             else:

@@ -50,6 +50,8 @@ class ProductStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     ACTIVE = "active"
     REJECTED = "rejected"
+    # A Seller Pro listing its organisation withdrew from the marketplace (docs/api-seller-pro.md).
+    WITHDRAWN = "withdrawn"
 
 
 MAX_ATTRIBUTES = 50

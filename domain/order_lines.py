@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.commission import commission_of
 from domain.errors import Conflict, DomainError, Invalid
+from domain.inventory import Stock
 from domain.money import divide_half_even
 from domain.promotions import DiscountLine, LineDiscount
 from domain.tax import TaxParts, TaxRate, part_key, tax_of
@@ -64,6 +65,9 @@ class PricedLine:
     discount: LineDiscount = field(default_factory=LineDiscount)
     # The product's category, which tax rates and promotions may name.
     category: str = ""
+    # The stock its units are held from: the variant's own, or (a Seller Pro listing) the
+    # organisation's one stock of it, which every marketplace's listing sells from.
+    stock_id: UUID | None = None
 
     @property
     def discountable(self) -> DiscountLine:
@@ -130,6 +134,7 @@ class PricedLine:
             tax_included=self.tax.included,
             discount_minor=self.discount.minor,
             platform_funding_minor=self.platform_funding_minor,
+            stock_id=self.stock_id,
         )
 
 
@@ -161,6 +166,14 @@ class OrderLine:
     # pays for them (none, on lines recorded before promotions).
     discount_minor: int = 0
     platform_funding_minor: int = 0
+    # The stock its units were held from, where it is not the variant's own (a Seller Pro
+    # listing's, the organisation's: docs/api-seller-pro.md).
+    stock_id: UUID | None = None
+
+    @property
+    def stock(self) -> UUID:
+        """The id of the stock its hold is in."""
+        return self.stock_id or Stock.create_id(self.variant_id)
 
     @property
     def paid_minor(self) -> int:
@@ -212,6 +225,7 @@ class OrderLine:
             tax_included=bool(record.get("tax_included")),
             discount_minor=int(record.get("discount_minor") or 0),
             platform_funding_minor=int(record.get("platform_funding_minor") or 0),
+            stock_id=UUID(str(record["stock_id"])) if record.get("stock_id") else None,
         )
 
     def as_record(self) -> dict[str, Any]:
@@ -233,6 +247,7 @@ class OrderLine:
             "tax_included": self.tax_included,
             "discount_minor": self.discount_minor,
             "platform_funding_minor": self.platform_funding_minor,
+            **({"stock_id": str(self.stock_id)} if self.stock_id else {}),
         }
 
 

@@ -277,8 +277,12 @@ class SellerOrder(TenantAggregate):
 
     @property
     def holds(self) -> list[tuple[UUID, str]]:
-        """Each line's variant (whose stock holds its units) and hold."""
-        return [(line.variant_id, line.hold_id) for line in self.order_lines]
+        """Each line's stock (which holds its units) and hold."""
+        return [(line.stock, line.hold_id) for line in self.order_lines]
+
+    def stock_of(self, variant_id: UUID) -> UUID:
+        """The stock a line of this variant held its units from (where a return restocks)."""
+        return next(line.stock for line in self.order_lines if line.variant_id == variant_id)
 
     def contains(self, product_id: UUID) -> bool:
         return any(line.product_id == product_id for line in self.order_lines)

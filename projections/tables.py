@@ -59,6 +59,8 @@ class Tables:
     product_variants: sa.Table
     shipping_rates: sa.Table
     stock_levels: sa.Table
+    organisation_stocks: sa.Table
+    stock_shares: sa.Table
     stock_alerts: sa.Table
     carts: sa.Table
     orders: sa.Table
@@ -123,6 +125,8 @@ LIVE = Tables(
     product_variants=catalog.product_variants,
     shipping_rates=catalog.shipping_rates,
     stock_levels=catalog.stock_levels,
+    organisation_stocks=catalog.organisation_stocks,
+    stock_shares=catalog.stock_shares,
     stock_alerts=catalog.stock_alerts,
     carts=orders.carts,
     orders=orders.orders,

@@ -211,6 +211,7 @@ class CartCommands(ServiceApplication):
             options=variant.options,
             tax=LineTax.at(tax_rate, table.prices_include_tax),
             category=product.category,
+            stock_id=product.stock_of(variant.id) if product.master_id else None,
         )
 
     def _own_cart(self, cart_id: UUID, buyer_id: UUID) -> Cart:

@@ -24,6 +24,7 @@ from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
 from eventstore.log import EventLog
 from services.base import ServiceApplication
+from services.master_catalog import MasterCatalogCommands
 from services.media import ImageCleaner
 from services.sellers import ProductsOf
 from services.variants import VariantCommands, new_variants
@@ -40,7 +41,7 @@ class ProductEdit:
     price: Money | None = None
 
 
-class CatalogApplication(VariantCommands, ServiceApplication):
+class CatalogApplication(MasterCatalogCommands, VariantCommands, ServiceApplication):
     name = "catalog"
 
     def __init__(
@@ -144,6 +145,8 @@ class CatalogApplication(VariantCommands, ServiceApplication):
         """Edits the seller's product; answers its status and its revision's (None when no
         revision waits for moderation)."""
         product = self._owned(product_id, seller_id)
+        if (edit.title, edit.description, edit.category) != (None, None, None):
+            product.require_own("text")
         product.edit(
             title=edit.title,
             description=edit.description,
@@ -165,6 +168,7 @@ class CatalogApplication(VariantCommands, ServiceApplication):
         """The stock of a product without variants (one with variants: 422, set each
         variant's)."""
         product = self._owned(product_id, seller_id)
+        product.require_own("stock")
         stock: Stock = self.repository.get(Stock.create_id(product.variant(product.id).id))
         stock.set_on_hand(warehouse, on_hand)
         return CommandResult(product.id, self.record(ctx, stock)), stock.available
@@ -179,6 +183,7 @@ class CatalogApplication(VariantCommands, ServiceApplication):
         threshold: int,
     ) -> CommandResult:
         product = self._owned(product_id, seller_id)
+        product.require_own("stock")
 
         def attempt() -> CommandResult:
             stock: Stock = self.repository.get(Stock.create_id(product.variant(product.id).id))

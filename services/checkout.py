@@ -184,7 +184,7 @@ class CheckoutApplication(CartCommands, ProviderEvents):
             raise GuestEmailRequired("a guest's checkout needs the email to send the order to")
         cart.check_out(order.id)
         held = [line for seller_order in seller_orders for line in seller_order.order_lines]
-        stock_ids = [Stock.create_id(line.variant_id) for line in held]
+        stock_ids = [line.stock for line in held]
         limited = [p.id for p in used if p.counts_uses]
         # A promotion's uses, as a stock's units, are counted one checkout at a time in this
         # process, on its current state (and by its version across processes).
@@ -202,7 +202,7 @@ class CheckoutApplication(CartCommands, ProviderEvents):
                     raise PriceAgain(f"promotion {promotion.id} was used up") from None
             stocks = []
             for line in held:
-                stock = self._stock(line.variant_id)
+                stock = self._stock(line.stock)
                 try:
                     stock.take_hold(line.hold_id, order.id, line.quantity, order.expires_at)
                 except InsufficientStock as e:
@@ -456,8 +456,8 @@ class CheckoutApplication(CartCommands, ProviderEvents):
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _stock(self, product_id: UUID) -> Stock:
-        stock: Stock = self.repository.get(Stock.create_id(product_id))
+    def _stock(self, stock_id: UUID) -> Stock:
+        stock: Stock = self.repository.get(stock_id)
         return stock
 
 

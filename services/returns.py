@@ -159,7 +159,7 @@ class ReturnApplication(ServiceApplication):
             )
             for line in arrived:
                 if line.restock_warehouse and line.quantity:
-                    stock: Stock = self.repository.get(Stock.create_id(line.key))
+                    stock: Stock = self.repository.get(so.stock_of(line.key))
                     stock.restock(line.restock_warehouse, line.quantity, ret.id)
                     changed.append(stock)
             return CommandResult(ret.id, self.record(ctx, ret, so, *changed))

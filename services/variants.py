@@ -58,6 +58,7 @@ class VariantCommands(ServiceApplication):
         options: Sequence[Mapping[str, Any]],
     ) -> CommandResult:
         product = self._owned(product_id, seller_id)
+        product.require_own("variants")
         product.set_options(options)
         return CommandResult(product.id, self.record(ctx, product))
 
@@ -74,6 +75,7 @@ class VariantCommands(ServiceApplication):
     ) -> CommandResult:
         def attempt() -> CommandResult:
             product = self._owned(product_id, seller_id)
+            product.require_own("variants")
             variant = product.add_variant(uuid4(), sku=sku, options=options, price=price)
             parts = self.sellable_parts(product, [variant])
             return CommandResult(variant.id, self.record(ctx, product, *parts))
@@ -113,6 +115,7 @@ class VariantCommands(ServiceApplication):
         self, ctx: CommandContext, product_id: UUID, variant_id: UUID, seller_id: UUID
     ) -> CommandResult:
         product = self._owned(product_id, seller_id)
+        product.require_own("variants")
         product.retire_variant(variant_id)
         return CommandResult(variant_id, self.record(ctx, product))
 
@@ -127,6 +130,7 @@ class VariantCommands(ServiceApplication):
         on_hand: int,
     ) -> tuple[CommandResult, int]:
         product = self._owned(product_id, seller_id)
+        product.require_own("stock")
         variant = product.variant(variant_id)
         stock: Stock = self.repository.get(Stock.create_id(variant.id))
         stock.set_on_hand(warehouse, on_hand)

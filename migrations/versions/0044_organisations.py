@@ -1,6 +1,7 @@
 """Seller Pro organisations (issue 33): each organisation and the marketplaces it applied to,
-which the organisations projector writes. The projector is new, so it starts from the beginning
-of the log.
+which the organisations projector writes (new, so it starts from the beginning of the log); and
+in the catalog model, the organisations' one stock of each master variant and the listing
+variants that sell from it (no event before this revision makes any).
 
 Revision ID: 0044
 Revises: 0043
@@ -45,7 +46,32 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "organisation_stocks",
+        sa.Column("variant_id", Id, primary_key=True),
+        sa.Column("product_id", Id, nullable=False),
+        sa.Column("tenant_id", Id, nullable=False),
+        sa.Column("on_hand", sa.BigInteger, nullable=False),
+        sa.Column("held", sa.BigInteger, nullable=False),
+        sa.Column("sold", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "stock_shares",
+        sa.Column("variant_id", Id, primary_key=True),
+        sa.Column("product_id", Id, nullable=False),
+        sa.Column("tenant_id", Id, nullable=False),
+        sa.Column("stock_variant_id", Id, nullable=False),
+        sa.Column("master_id", Id, nullable=False),
+    )
+    op.create_index("ix_stock_shares_stock", "stock_shares", ["stock_variant_id"])
+    op.create_index("ix_stock_shares_master", "stock_shares", ["master_id"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_stock_shares_master", table_name="stock_shares")
+    op.drop_index("ix_stock_shares_stock", table_name="stock_shares")
+    op.drop_table("stock_shares")
+    op.drop_table("organisation_stocks")
     op.drop_index("ix_organisation_marketplaces_seller", table_name="organisation_marketplaces")
     op.drop_table("organisation_marketplaces")
     op.drop_table("organisations")

@@ -15,7 +15,7 @@ from domain.inventory import Stock
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
-from projections.catalog import variants
+from projections.catalog import shared_stock, variants
 from projections.projector import Projector
 from projections.store import naive_utc
 
@@ -40,6 +40,8 @@ class CatalogProjector(Projector):
         "products",
         "product_variants",
         "stock_levels",
+        "organisation_stocks",
+        "stock_shares",
         "stock_alerts",
         "reviews",
         "seller_ratings",
@@ -93,6 +95,14 @@ class CatalogProjector(Projector):
     @apply.register
     def _rejected(self, e: Product.Rejected, conn: Connection, r: RecordedEvent) -> None:
         self._update(conn, e, r, status="rejected")
+
+    @apply.register
+    def _withdrawn(self, e: Product.Withdrawn, conn: Connection, r: RecordedEvent) -> None:
+        self._update(conn, e, r, status="withdrawn")
+
+    @apply.register
+    def _stock_shared(self, e: Product.StockShared, conn: Connection, r: RecordedEvent) -> None:
+        shared_stock.shared(conn, self.tables, e, r)
 
     @apply.register
     def _edited(self, e: Product.Edited, conn: Connection, r: RecordedEvent) -> None:
@@ -248,6 +258,9 @@ class CatalogProjector(Projector):
                     on_hand=e.on_hand,
                 )
             )
+        if shared_stock.is_shared(e):
+            shared_stock.counted(conn, self.tables, e, r)
+            return
         variants.counted(conn, self.tables, key["variant_id"])
         total = (
             sa.select(sa.func.coalesce(sa.func.sum(levels.c.on_hand), 0))
@@ -382,8 +395,12 @@ class CatalogProjector(Projector):
     def _stock(
         self, conn: Connection, e: Any, r: RecordedEvent, *, held: int = 0, sold: int = 0
     ) -> None:
-        """Units of a variant held, sold or let go: on its row and, summed, its product's."""
-        variants.moved(conn, self.tables, e, r, held=held, sold=sold)
+        """Units of a variant held, sold or let go: on its row and, summed, its product's (of
+        an organisation's one stock: on every listing that sells from it)."""
+        if shared_stock.is_shared(e):
+            shared_stock.moved(conn, self.tables, e, r, held=held, sold=sold)
+        else:
+            variants.moved(conn, self.tables, e, r, held=held, sold=sold)
 
     def _seller(self, conn: Connection, seller_id: UUID, r: RecordedEvent, status: str) -> None:
         conn.execute(

@@ -170,6 +170,32 @@ stock_levels = sa.Table(
     sa.Column("on_hand", sa.BigInteger, nullable=False),
 )
 
+# Seller Pro's one stock (docs/api-seller-pro.md): each master variant's, on the platform
+# (tenant zero), as its organisation sees it; and each listing variant that sells from it, in its
+# marketplace's tenant (projections/catalog/shared_stock.py).
+organisation_stocks = sa.Table(
+    "organisation_stocks",
+    metadata,
+    sa.Column("variant_id", Id, primary_key=True),
+    sa.Column("product_id", Id, nullable=False),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("on_hand", sa.BigInteger, nullable=False),
+    sa.Column("held", sa.BigInteger, nullable=False),
+    sa.Column("sold", sa.BigInteger, nullable=False),
+)
+
+stock_shares = sa.Table(
+    "stock_shares",
+    metadata,
+    sa.Column("variant_id", Id, primary_key=True),
+    sa.Column("product_id", Id, nullable=False),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("stock_variant_id", Id, nullable=False),
+    sa.Column("master_id", Id, nullable=False),
+    sa.Index("ix_stock_shares_stock", "stock_variant_id"),
+    sa.Index("ix_stock_shares_master", "master_id"),
+)
+
 stock_alerts = sa.Table(
     "stock_alerts",
     metadata,

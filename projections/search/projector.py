@@ -22,6 +22,7 @@ from domain.inventory import Stock
 from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
+from projections.catalog import shared_stock
 from projections.catalog.tables import product_variants, products
 from projections.projector import Projector
 from projections.search.port import DocumentSink, ProductDocument, Removal
@@ -106,6 +107,7 @@ class SearchProjector(Projector):
         self.name = name
         self._products: set[str] = set()
         self._sellers: set[str] = set()
+        self._masters: set[str] = set()
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -127,6 +129,8 @@ class SearchProjector(Projector):
     @apply.register(Product.VariantAdded)
     @apply.register(Product.VariantEdited)
     @apply.register(Product.VariantRetired)
+    @apply.register(Product.StockShared)
+    @apply.register(Product.Withdrawn)
     def _product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
         self._products.add(str(e.originator_id))
 
@@ -140,7 +144,10 @@ class SearchProjector(Projector):
     @apply.register(Review.Hidden)
     @apply.register(Review.Restored)
     def _about_product(self, e: Any, conn: Connection, r: RecordedEvent) -> None:
-        self._products.add(str(e.product_id))
+        if isinstance(e, Stock.Event) and shared_stock.is_shared(e):
+            self._masters.add(str(e.product_id))  # an organisation's: each of its listings
+        else:
+            self._products.add(str(e.product_id))
 
     @apply.register(Seller.Approved)
     @apply.register(Seller.Reinstated)
@@ -152,8 +159,10 @@ class SearchProjector(Projector):
     def start_batch(self) -> None:
         self._products.clear()
         self._sellers.clear()
+        self._masters.clear()
 
     def end_batch(self, conn: Connection) -> None:
+        self._products |= shared_stock.linked_products(conn, self.tables, self._masters)
         if not self._products and not self._sellers:
             return
         touched = sa.or_(

@@ -4,6 +4,7 @@ marketplace's token; no one else reaches its organisation."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 from tests.e2e.client import Api, assert_problem
@@ -181,3 +182,149 @@ class OrganisationScenarios(Shop):
             json={"email": email, "password": PASSWORD, "roles": ["seller_pro"]},
         )
         assert_problem(made, 422)
+
+
+class MasterCatalogScenarios(OrganisationScenarios):
+    def joined(self, api: Api, root: str) -> tuple[str, str, list[Any]]:
+        """A business approved on two marketplaces: its token, its organisation, and them."""
+        acme = self.marketplace(api, root, "Acme", moderation="auto")
+        globex = self.marketplace(api, root, "Globex", currency="EUR")
+        pro = self.seller_pro(api)
+        organisation = self.organisation(api, pro)
+        for m in (acme, globex):
+            seller = self.join(api, pro, organisation, m.tenant_id)["seller_id"]
+            assert api.post(f"/v1/sellers/{seller}/approve", token=m.admin_token).status_code == 200
+        return pro, organisation, [acme, globex]
+
+    def test_one_master_listed_on_two_marketplaces_sells_from_one_stock(
+        self, api: Api, root: str
+    ) -> None:
+        pro, organisation, (acme, globex) = self.joined(api, root)
+        base = f"/v1/organisations/{organisation}/products"
+        made = api.post(
+            base,
+            token=pro,
+            json={
+                "title": "Desk lamp",
+                "description": "Brass",
+                "category": "lighting",
+                "sku": "LAMP",
+                "options": [{"name": "Colour", "values": ["Brass", "Black"]}],
+                "variants": [
+                    {"sku": "LAMP-BR", "options": {"Colour": "Brass"}},
+                    {"sku": "LAMP-BK", "options": {"Colour": "Black"}},
+                ],
+            },
+        )
+        assert made.status_code == 201, made.text
+        master = made.json()["id"]
+        brass, black = (v["id"] for v in made.json()["variants"])
+        stocked = api.post(
+            f"{base}/{master}/variants/{brass}/stock",
+            token=pro,
+            json={"warehouse": "berlin", "on_hand": 3},
+        )
+        assert stocked.json() == {"available": 3}
+
+        def publish(m: Any, amount: int, currency: str, **extra: Any) -> Any:
+            return api.post(
+                f"{base}/{master}/listings",
+                token=pro,
+                json={"tenant_id": m.tenant_id, "price": price(amount, currency), **extra},
+            )
+
+        assert_problem(publish(acme, 4000, "EUR"), 422)  # Acme sells in USD
+        at_acme = publish(acme, 4000, "USD")
+        assert at_acme.status_code == 201 and at_acme.json()["status"] == "active"
+        assert_problem(publish(acme, 4000, "USD"), 409)
+        at_globex = publish(globex, 3500, "EUR", variant_prices={black: price(3900, "EUR")})
+        assert at_globex.json()["status"] == "pending_approval"  # Globex moderates
+        acme_product, globex_product = at_acme.json()["product_id"], at_globex.json()["product_id"]
+        approved = api.post(f"/v1/products/{globex_product}/approve", token=globex.admin_token)
+        assert approved.status_code == 200
+
+        def shown(m: Any, product: str, token: str) -> dict[str, Any]:
+            body: dict[str, Any] = api.get(f"/v1/products/{product}", token=token).json()
+            return body
+
+        acme_buyer, globex_buyer = self.user(api, acme, "buyer"), self.user(api, globex, "buyer")
+        seen = shown(acme, acme_product, acme_buyer)
+        assert (seen["title"], seen["available"], seen["price"]) == ("Desk lamp", 3, price(4000))
+        seen = shown(globex, globex_product, globex_buyer)
+        assert {v["sku"]: (v["available"], v["price"]) for v in seen["variants"]} == {
+            "LAMP-BR": (3, price(3500, "EUR")),
+            "LAMP-BK": (0, price(3900, "EUR")),
+        }
+        # Another marketplace's listing is unknown here.
+        assert_problem(api.get(f"/v1/products/{globex_product}", token=acme_buyer), 404)
+
+        # Two units bought at Globex leave one at Acme; the last one sells once.
+        variants = {v["sku"]: v["id"] for v in seen["variants"]}
+        globex_cart = self.cart(api, globex_buyer, {variants["LAMP-BR"]: 2})
+        assert self.checkout(api, globex_buyer, globex_cart).status_code == 201
+        assert shown(acme, acme_product, acme_buyer)["available"] == 1
+        acme_variant = next(
+            v["id"]
+            for v in shown(acme, acme_product, acme_buyer)["variants"]
+            if v["sku"] == "LAMP-BR"
+        )
+        assert_problem(
+            self.checkout(api, acme_buyer, self.cart(api, acme_buyer, {acme_variant: 2})), 409
+        )
+        last = self.checkout(api, acme_buyer, self.cart(api, acme_buyer, {acme_variant: 1}))
+        assert last.status_code == 201, last.text
+        assert shown(globex, globex_product, globex_buyer)["variants"][0]["available"] == 0
+
+        # In a marketplace the listing is the seller's to price, not to rewrite or restock.
+        as_acme = self.marketplace_token(api, pro, organisation, acme.tenant_id)
+        patch = f"/v1/products/{acme_product}"
+        assert_problem(api.request("PATCH", patch, token=as_acme, json={"title": "Mine"}), 409)
+        repriced = api.request("PATCH", patch, token=as_acme, json={"price": price(4200)})
+        assert repriced.status_code == 200, repriced.text
+        restock = {"warehouse": "x", "on_hand": 50}
+        assert_problem(
+            api.post(f"{patch}/variants/{acme_variant}/stock", token=as_acme, json=restock), 409
+        )
+
+        # Withdrawn from Acme, it is gone there and stays at Globex.
+        withdrawn = api.request("DELETE", f"{base}/{master}/listings/{acme.tenant_id}", token=pro)
+        assert withdrawn.status_code == 204
+        assert_problem(api.get(f"/v1/products/{acme_product}", token=acme_buyer), 404)
+        assert shown(globex, globex_product, globex_buyer)["title"] == "Desk lamp"
+        again = api.request("DELETE", f"{base}/{master}/listings/{acme.tenant_id}", token=pro)
+        assert_problem(again, 404)
+
+    def test_a_master_catalog_is_its_organisations_alone(self, api: Api, root: str) -> None:
+        pro, organisation, (acme, _) = self.joined(api, root)
+        base = f"/v1/organisations/{organisation}/products"
+        body = {"title": "Lamp", "category": "lighting", "sku": "L-1"}
+        master = api.created(api.post(base, token=pro, json=body))
+        assert_problem(api.post(base, token=pro, json=body), 422)  # the sku is taken
+        rival = self.seller_pro(api)
+        self.organisation(api, rival, "Rival")
+        listing = {"tenant_id": acme.tenant_id, "price": price(100)}
+        stock = {"warehouse": "w", "on_hand": 1}
+        for org in (organisation, str(uuid4())):
+            path = f"/v1/organisations/{org}/products"
+            assert_problem(api.post(path, token=rival, json=body), 404)
+            for token in (rival,):
+                assert_problem(
+                    api.post(f"{path}/{master}/listings", token=token, json=listing), 404
+                )
+                assert_problem(
+                    api.post(f"{path}/{master}/variants/{master}/stock", token=token, json=stock),
+                    404,
+                )
+        # Its own organisation, but a marketplace it never joined, or a master it lacks.
+        other = self.marketplace(api, root, "Other")
+        assert_problem(
+            api.post(
+                f"{base}/{master}/listings",
+                token=pro,
+                json={"tenant_id": other.tenant_id, "price": price(100)},
+            ),
+            404,
+        )
+        assert_problem(api.post(f"{base}/{uuid4()}/listings", token=pro, json=listing), 404)
+        # A marketplace's own people are not the organisation's.
+        assert_problem(api.post(base, token=acme.admin_token, json=body), 403)

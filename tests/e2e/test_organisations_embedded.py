@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import Embedded
-from tests.e2e.organisation_scenarios import OrganisationScenarios
+from tests.e2e.organisation_scenarios import MasterCatalogScenarios
 
 
-class TestOrganisationsEmbedded(Embedded, OrganisationScenarios):
+class TestOrganisationsEmbedded(Embedded, MasterCatalogScenarios):
     pass

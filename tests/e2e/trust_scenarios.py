@@ -257,6 +257,10 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/organisations/{id}", {SP, SA}),
     ("POST", "/v1/organisations/{id}/marketplaces", {SP}),
     ("POST", "/v1/organisations/{id}/marketplaces/{tenant}/token", {SP}),
+    ("POST", "/v1/organisations/{id}/products", {SP}),
+    ("POST", "/v1/organisations/{id}/products/{id}/variants/{id}/stock", {SP}),
+    ("POST", "/v1/organisations/{id}/products/{id}/listings", {SP}),
+    ("DELETE", "/v1/organisations/{id}/products/{id}/listings/{tenant}", {SP}),
 ]
 # API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
 # WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import OnServers
-from tests.e2e.organisation_scenarios import OrganisationScenarios
+from tests.e2e.organisation_scenarios import MasterCatalogScenarios
 
 
-class TestOrganisationsOnServers(OnServers, OrganisationScenarios):
+class TestOrganisationsOnServers(OnServers, MasterCatalogScenarios):
     pass

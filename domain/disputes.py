@@ -3,13 +3,13 @@ provider reports it as it opens and as it closes, won or lost.
 
 One `Dispute` per provider dispute. Opening it splits the disputed amount over the order's
 seller orders, pro rata to what each still has (what refunds left), and each one's settlement
-reserves its share (domain/settlement.py `open_dispute`): in escrow, whose release waits, or,
-once released, in the seller's dispute reserve. Closing it won gives the reserves back; lost,
-each share leaves as a refund would, and the dispute fee is borne as the tenant's policy says (the
-sellers, pro rata to their shares, or the platform). A part of the amount no seller order has
-any longer (refunded before the dispute) is the platform's loss. A `closed` that arrives before
-its `created` opens and closes the dispute in one step; the `created` that follows changes
-nothing.
+reserves its share (`open_dispute`, domain/settlement_disputes.py): in escrow, whose release
+waits, or, once released, in the seller's dispute reserve. Closing it won gives the reserves
+back; lost, each share leaves as a refund would, and the dispute fee is borne as the tenant's
+policy says (the sellers, pro rata to their shares, or the platform). A part of the amount no
+seller order has any longer (refunded before the dispute) is the platform's loss. A `closed`
+that arrives before its `created` opens and closes the dispute in one step; the `created` that
+follows changes nothing.
 
 What a provider says is checked against the charge it concerns before anything is booked
 (`refusal`): a dispute in another currency than the order's, of an order never charged, or

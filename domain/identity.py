@@ -1,7 +1,9 @@
 """Identity and tenancy: tenants with their commercial settings, users with roles, and the
 claims that keep an email unique within a tenant. What they are checked against lives beside
-them: a tenant's settings as values (domain/tenant_settings.py), roles and who may grant them
-(domain/roles.py), emails and passwords (domain/credentials.py).
+them: a tenant's settings as values, and the commands that change them once it is registered
+(domain/tenant_settings.py), roles and who may grant them (domain/roles.py), emails and
+passwords (domain/credentials.py). The aggregates and their events stay here, under the topics
+they are stored under (`domain.identity:Tenant.TaxSet`, ...).
 
 An email is claimed in its one spelling (`normalize_email`). Its claim holds it for one account
 at a time; once that account's person is erased, a new account may take the email over. A
@@ -19,22 +21,21 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import PLATFORM_TENANT_ID, TenantAggregate
-from domain.commission import CommissionRules
 from domain.credentials import PasswordHasher, check_password, normalize_email
 from domain.disputes import FeePayer
 from domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from domain.money import parse_currency
 from domain.names import nfc
 from domain.personal import erased_marker
-from domain.returns import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
+from domain.returns import DEFAULT_WINDOW_DAYS
 from domain.roles import SIGN_UP_ROLES, InvalidRoles, Role, parse_roles
-from domain.tax import TaxTable
 from domain.tenant_settings import (
     MAX_COMMISSION_BPS,
     MAX_ESCROW_HOLD_DAYS,
     InvalidTenantSettings,
     PayoutSchedule,
     ProductModeration,
+    TenantSettings,
 )
 
 
@@ -58,8 +59,10 @@ class SellerSignUpClosed(IdentityError, NotAllowed):
     title = "Seller sign-up closed"
 
 
-class Tenant(TenantAggregate):
-    """A marketplace. Its id is also its tenant id."""
+class Tenant(TenantSettings, TenantAggregate):
+    """A marketplace. Its id is also its tenant id. What it decides for itself once registered
+    (commission, tax, payouts, disputes, returns, seller sign-up) is changed by the commands of
+    `TenantSettings` (domain/tenant_settings.py), which it mixes in; their events stay here."""
 
     class Registered(TenantAggregate.Created):
         name: str
@@ -123,137 +126,6 @@ class Tenant(TenantAggregate):
     def create_id(tenant_id: UUID) -> UUID:
         return tenant_id
 
-    @property
-    def tax(self) -> TaxTable:
-        """The tax the marketplace collects: its rates, and whether prices include tax."""
-        return TaxTable.from_record(self.tax_record)
-
-    def set_tax(self, table: TaxTable) -> None:
-        """Replaces the tenant's tax table; orders placed before keep the tax they were placed
-        with. Saying what is already so records nothing."""
-        record = table.as_record()
-        if record != self.tax.as_record():
-            self._tax_set(**record)
-
-    @event(TaxSet)
-    def _tax_set(self, prices_include_tax: bool, rates: list[dict[str, Any]]) -> None:
-        self.tax_record = {"prices_include_tax": prices_include_tax, "rates": rates}
-
-    def set_dispute_policy(self, fee_payer: str) -> None:
-        """Who bears a lost dispute's fee (domain/disputes.py)."""
-        if fee_payer not in {p.value for p in FeePayer}:
-            raise InvalidTenantSettings("fee_payer must be seller or platform")
-        self._dispute_policy_set(fee_payer=fee_payer)
-
-    @event(DisputePolicySet)
-    def _dispute_policy_set(self, fee_payer: str) -> None:
-        self.dispute_fee_payer = fee_payer
-
-    def set_return_window(self, days: int) -> None:
-        """How many days after delivery a buyer may ask to return lines (0: no returns)."""
-        if isinstance(days, bool) or not 0 <= days <= MAX_WINDOW_DAYS:
-            raise InvalidTenantSettings(f"return_window_days must be 0 to {MAX_WINDOW_DAYS}")
-        self._return_window_set(days=days)
-
-    @event(ReturnWindowSet)
-    def _return_window_set(self, days: int) -> None:
-        self.return_window_days = days
-
-    def set_seller_signup(self, allowed: bool) -> None:
-        """Whether people may sign themselves up as sellers (true) or only a marketplace admin
-        makes seller users (false). Saying what is already so records nothing."""
-        if not isinstance(allowed, bool):
-            raise InvalidTenantSettings("seller_signup must be true or false")
-        if allowed != self.seller_signup:
-            self._seller_signup_set(allowed=allowed)
-
-    @event(SellerSignUpSet)
-    def _seller_signup_set(self, allowed: bool) -> None:
-        self.seller_signup = allowed
-
-    def set_commission_on_shipping(self, taken: bool) -> None:
-        """Whether commission is taken on what buyers pay for shipping, as on the items.
-        Saying what is already so records nothing."""
-        if not isinstance(taken, bool):
-            raise InvalidTenantSettings("commission_on_shipping must be true or false")
-        if taken != self.commission_on_shipping:
-            self._shipping_commission_set(taken=taken)
-
-    @event(ShippingCommissionSet)
-    def _shipping_commission_set(self, taken: bool) -> None:
-        self.commission_on_shipping = taken
-
-    def shipping_commission_bps(self, seller_bps: int | None, discount_bps: int) -> int:
-        """The commission rate on a seller's shipping: none unless the tenant takes it, then
-        the seller's rate without any product's or category's own."""
-        if not self.commission_on_shipping:
-            return 0
-        return self.commission_rules().rate(
-            product_bps=None, category="", seller_bps=seller_bps, discount_bps=discount_bps
-        )
-
-    def check_sign_up(self, role: str) -> Role:
-        """The role a person who signs up gets: a buyer, or a seller while the tenant allows
-        that. Staff roles are never had for the asking."""
-        try:
-            wanted = Role(role)
-        except ValueError:
-            raise InvalidRoles(f"{role!r} is not a role") from None
-        if wanted not in SIGN_UP_ROLES:
-            raise InvalidRoles(f"one signs up as {' or '.join(sorted(SIGN_UP_ROLES))}")
-        if wanted == Role.SELLER and not self.seller_signup:
-            raise SellerSignUpClosed("this marketplace does not let sellers sign themselves up")
-        return wanted
-
-    def set_minimum_payout(self, amount_minor: int, currency: str) -> None:
-        """Sellers are paid out only once what is available to them reaches this amount."""
-        if currency != self.currency:
-            raise InvalidTenantSettings(f"the minimum payout must be in {self.currency}")
-        if isinstance(amount_minor, bool) or not 0 <= amount_minor <= 10**12:
-            raise InvalidTenantSettings("the minimum payout must be 0 to 10^12 minor units")
-        self._minimum_payout_set(amount_minor=amount_minor)
-
-    @event(MinimumPayoutSet)
-    def _minimum_payout_set(self, amount_minor: int) -> None:
-        self.min_payout_minor = amount_minor
-
-    def set_payout_schedule(self, schedule: PayoutSchedule) -> None:
-        self._payout_schedule_set(interval=schedule.interval, day=schedule.day)
-
-    @event(PayoutScheduleSet)
-    def _payout_schedule_set(self, interval: str, day: int | None) -> None:
-        self.payout_schedule: PayoutSchedule | None = PayoutSchedule(interval, day)
-
-    def scheduled_payouts_ran(self, period: str) -> bool:
-        """Notes that the payouts of `period` were made; False (and nothing recorded) if that
-        was noted already."""
-        if getattr(self, "payouts_ran_period", None) == period:
-            return False
-        self._scheduled_payouts_ran(period=period)
-        return True
-
-    @event(ScheduledPayoutsRan)
-    def _scheduled_payouts_ran(self, period: str) -> None:
-        self.payouts_ran_period: str | None = period
-
-    def set_category_commission(self, category: str, commission_bps: int | None) -> None:
-        category = nfc(category.strip())
-        if not 1 <= len(category) <= 100:
-            raise InvalidTenantSettings("category must have 1 to 100 characters")
-        if commission_bps is not None and not 0 <= commission_bps <= MAX_COMMISSION_BPS:
-            raise InvalidTenantSettings("commission_bps must be between 0 and 10000")
-        self._category_commission_set(category=category, commission_bps=commission_bps)
-
-    def commission_rules(self) -> CommissionRules:
-        return CommissionRules(self.commission_bps, dict(self.category_commission))
-
-    @event(CategoryCommissionSet)
-    def _category_commission_set(self, category: str, commission_bps: int | None) -> None:
-        if commission_bps is None:
-            self.category_commission.pop(category, None)
-        else:
-            self.category_commission[category] = commission_bps
-
     @event(Registered)
     def __init__(
         self,
@@ -274,8 +146,8 @@ class Tenant(TenantAggregate):
         self.hold_timeout_s = hold_timeout_s
         self.category_commission: dict[str, int] = {}
         self.min_payout_minor = 0
-        self.payout_schedule = None
-        self.payouts_ran_period = None
+        self.payout_schedule: PayoutSchedule | None = None
+        self.payouts_ran_period: str | None = None
 
     @classmethod
     def register(
@@ -312,6 +184,60 @@ class Tenant(TenantAggregate):
             product_moderation=moderation.value,
             hold_timeout_s=hold_timeout_s,
         )
+
+    def check_sign_up(self, role: str) -> Role:
+        """The role a person who signs up gets: a buyer, or a seller while the tenant allows
+        that. Staff roles are never had for the asking."""
+        try:
+            wanted = Role(role)
+        except ValueError:
+            raise InvalidRoles(f"{role!r} is not a role") from None
+        if wanted not in SIGN_UP_ROLES:
+            raise InvalidRoles(f"one signs up as {' or '.join(sorted(SIGN_UP_ROLES))}")
+        if wanted == Role.SELLER and not self.seller_signup:
+            raise SellerSignUpClosed("this marketplace does not let sellers sign themselves up")
+        return wanted
+
+    # -- its settings' events, applied (their commands are `TenantSettings`') -----------------
+
+    @event(CategoryCommissionSet)
+    def _category_commission_set(self, category: str, commission_bps: int | None) -> None:
+        if commission_bps is None:
+            self.category_commission.pop(category, None)
+        else:
+            self.category_commission[category] = commission_bps
+
+    @event(MinimumPayoutSet)
+    def _minimum_payout_set(self, amount_minor: int) -> None:
+        self.min_payout_minor = amount_minor
+
+    @event(PayoutScheduleSet)
+    def _payout_schedule_set(self, interval: str, day: int | None) -> None:
+        self.payout_schedule = PayoutSchedule(interval, day)
+
+    @event(ScheduledPayoutsRan)
+    def _scheduled_payouts_ran(self, period: str) -> None:
+        self.payouts_ran_period = period
+
+    @event(DisputePolicySet)
+    def _dispute_policy_set(self, fee_payer: str) -> None:
+        self.dispute_fee_payer = fee_payer
+
+    @event(ReturnWindowSet)
+    def _return_window_set(self, days: int) -> None:
+        self.return_window_days = days
+
+    @event(SellerSignUpSet)
+    def _seller_signup_set(self, allowed: bool) -> None:
+        self.seller_signup = allowed
+
+    @event(ShippingCommissionSet)
+    def _shipping_commission_set(self, taken: bool) -> None:
+        self.commission_on_shipping = taken
+
+    @event(TaxSet)
+    def _tax_set(self, prices_include_tax: bool, rates: list[dict[str, Any]]) -> None:
+        self.tax_record = {"prices_include_tax": prices_include_tax, "rates": rates}
 
 
 class User(TenantAggregate):

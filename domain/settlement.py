@@ -1,19 +1,27 @@
 """Settlement: the money side of one seller order, as its own aggregate.
 
-A seller order (domain/orders.py) is fulfilment: placed, paid, shipped, delivered, completed or
-cancelled, and the units its returns claim. Its settlement is what happens to the money: escrow
-takes the buyer's payment for it (`fund`), refunds are asked for and decided, a dispute of the
-charge reserves a share of it, escrow releases the seller's net and the platform's commission
-(`release`), and payouts take the released net. Every money rule of a seller order lives here:
+A seller order (domain/seller_orders.py) is fulfilment: placed, paid, shipped, delivered,
+completed or cancelled, and the units its returns claim. Its settlement is what happens to the
+money: escrow takes the buyer's payment for it (`fund`), refunds are asked for and decided, a
+dispute of the charge reserves a share of it, escrow releases the seller's net and the
+platform's commission (`release`), and payouts take the released net. Every money rule of a
+seller order lives here or in the parts `Settlement` mixes in:
 
 - commission split: the seller order's commission and net are fixed at placement
   (domain/commission.py); each refund and lost dispute reverses commission pro rata to what is
-  left, rounded half to even (`_pro_rata`);
+  left, rounded half to even (`pro_rata`, domain/settlement_values.py);
 - escrow release: only a delivered seller order's escrow, once its release date has passed, and
   never while a dispute is open (`release`);
 - refund after payout: a refund after release is charged to the seller's receivable, not taken
-  from escrow (`refund`; the ledger legs are domain/escrow.py's);
-- what a dispute can take, and from where (`open_dispute`, `close_dispute`).
+  from escrow (`refund`, domain/settlement_refunds.py; the ledger legs are domain/escrow.py's);
+- what a dispute can take, and from where (`open_dispute`, `close_dispute`,
+  domain/settlement_disputes.py);
+- what the settlement holds, read from its state: what can still be refunded, disputed and paid
+  out (domain/settlement_figures.py).
+
+The events, and the methods that apply them, stay nested in `Settlement` here: a stored event
+names its class by topic (`domain.settlement:Settlement.Refunded`), so they stay where they were
+always stored.
 
 One settlement per seller order, its id derived from the seller order's. Seller orders paid
 before settlements existed recorded these facts in their own stream (the `SellerOrder` events
@@ -24,7 +32,6 @@ rewritten."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -32,7 +39,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
-from domain.settlement_figures import SettlementFigures
+from domain.settlement_disputes import SettlementDisputes
+from domain.settlement_refunds import SettlementRefunds
 from domain.settlement_values import (
     DisputeShare,
     DisputeStatus,
@@ -43,10 +51,8 @@ from domain.settlement_values import (
     RefundTooLarge,
     UnderDispute,
     WrongSettlementStep,
-    pro_rata,
-    tax_share,
 )
-from domain.tax import TaxParts, parts_minus, parts_plus, parts_total
+from domain.tax import TaxParts
 
 __all__ = [
     "DisputeShare",
@@ -67,7 +73,7 @@ def settlement_id(seller_order_id: UUID) -> UUID:
     return uuid5(NAMESPACE_URL, f"velora:settlement:{seller_order_id}")
 
 
-class Settlement(SettlementFigures, TenantAggregate):
+class Settlement(SettlementRefunds, SettlementDisputes, TenantAggregate):
     class Event(TenantAggregate.Event):
         """Every settlement event names the seller order it settles (as every event names its
         tenant), so the read side and the published events need no lookup."""
@@ -320,6 +326,10 @@ class Settlement(SettlementFigures, TenantAggregate):
         self.buyer_id = e.buyer_id
         self.currency = e.currency
 
+    # Escrow's and payouts' commands are here; refunds' are `SettlementRefunds`'
+    # (domain/settlement_refunds.py) and disputes' `SettlementDisputes`'
+    # (domain/settlement_disputes.py), mixed in.
+
     # -- escrow -------------------------------------------------------------------------------
 
     def release(self, *, delivered: bool, due_at: datetime | None, now: datetime) -> None:
@@ -347,83 +357,6 @@ class Settlement(SettlementFigures, TenantAggregate):
         )
         return amount
 
-    # -- refunds ------------------------------------------------------------------------------
-
-    def request_refund(
-        self,
-        refund_id: UUID,
-        amount_minor: int | None,
-        tax: TaxParts | None = None,
-        platform: int | None = None,
-    ) -> int:
-        """Records a request to refund `amount_minor` (default: all that remains refundable);
-        until it is decided, that amount can no longer be asked for again. Its tax is `tax`
-        where the caller knows what it returns (a return's lines), else the tax still
-        refundable in proportion to the amount, all of it for all that is left."""
-        self._not_disputed("refund")
-        refundable = self.refundable_minor
-        amount = refundable if amount_minor is None else amount_minor
-        if refundable == 0:
-            raise NotRefundable(f"seller order {self.seller_order_id} has nothing left to refund")
-        if isinstance(amount, bool) or not 1 <= amount <= refundable:
-            raise RefundTooLarge(f"at most {refundable} can be refunded, not {amount}")
-        available = parts_minus(self.tax_left, *(self.requested_tax or {}).values())
-        self._refund_requested(
-            refund_id=refund_id,
-            amount_minor=amount,
-            tax_parts=tax_share(available, refundable, amount, tax),
-            platform_minor=platform,
-        )
-        return amount
-
-    def reject_refund(self, refund_id: UUID) -> None:
-        self._requested(refund_id)
-        self._refund_rejected(refund_id=refund_id)
-
-    def refund(self, refund_id: UUID) -> RefundPlan:
-        """Refunds a requested amount: from escrow while it is held, else charged back to the
-        seller. Commission is reversed pro rata, rounded half to even."""
-        amount = self._requested(refund_id)
-        self._not_disputed("refund")
-        generation_before = self.escrow_generation
-        from_escrow = self.escrow_is_held
-        left = self.gross_minor - self.refunded_minor
-        if amount > left:  # a dispute lost since it was asked for took the rest
-            raise RefundTooLarge(f"at most {left} is left to refund, not {amount}")
-        tax = tax_share(self.tax_left, left, amount, (self.requested_tax or {}).get(str(refund_id)))
-        goods = amount - parts_total(tax)
-        known = (self.requested_platform or {}).get(str(refund_id))
-        platform = (
-            self._platform_share(goods) if known is None else min(known, self.platform_left_minor)
-        )
-        escrowed_left = self.goods_left_minor + self.platform_left_minor
-        reversed_commission = pro_rata(
-            self.escrow_commission_minor, goods + platform, escrowed_left
-        )
-        self._refunded(
-            refund_id=refund_id,
-            amount_minor=amount,
-            commission_reversed_minor=reversed_commission,
-            from_escrow=from_escrow,
-            tax_parts=tax,
-            platform_minor=platform,
-        )
-        return RefundPlan(
-            amount,
-            reversed_commission,
-            goods + platform - reversed_commission,
-            from_escrow,
-            generation_before,
-            self.refunded_in_full,
-            parts_total(tax),
-            platform,
-        )
-
-    def _requested(self, refund_id: UUID) -> int:
-        if str(refund_id) not in self.requested_refunds:
-            raise WrongSettlementStep(f"refund {refund_id} is not awaiting a decision")
-        return self.requested_refunds[str(refund_id)]
-
     # -- payouts ------------------------------------------------------------------------------
 
     def allocate_payout(self, payout_id: UUID, amount_minor: int) -> None:
@@ -443,62 +376,6 @@ class Settlement(SettlementFigures, TenantAggregate):
                 f"payout {payout_id} took nothing from seller order {self.seller_order_id}"
             )
         self._payout_returned(payout_id=payout_id, amount_minor=amount)
-
-    # -- disputes -----------------------------------------------------------------------------
-
-    def open_dispute(
-        self, dispute_id: UUID, amount_minor: int, payable_available_minor: int
-    ) -> DisputeShare:
-        """Reserves `amount_minor` (at most what refunds left) for a dispute of the charge: in
-        escrow while it holds the money, else moved into the seller's dispute reserve from what
-        its payable has available (`payable_available_minor`), the rest charged to its
-        receivable. Commission's part is split off as a refund's would be."""
-        if self.escrow == EscrowStatus.NONE:
-            raise WrongSettlementStep(f"seller order {self.seller_order_id} was never paid")
-        self._not_disputed("open another dispute on")
-        remaining = self.gross_minor - self.refunded_minor
-        if not 0 < amount_minor <= remaining:
-            raise RefundTooLarge(f"at most {remaining} can be disputed, not {amount_minor}")
-        tax = tax_share(self.tax_left, remaining, amount_minor)
-        goods = amount_minor - parts_total(tax)
-        platform = self._platform_share(goods)
-        escrowed_left = self.goods_left_minor + self.platform_left_minor
-        commission = pro_rata(self.escrow_commission_minor, goods + platform, escrowed_left)
-        in_escrow = self.escrow_is_held
-        net = goods + platform - commission
-        from_payable = 0 if in_escrow else min(net, max(0, payable_available_minor))
-        self._dispute_opened(
-            dispute_id=dispute_id,
-            amount_minor=amount_minor,
-            commission_minor=commission,
-            in_escrow=in_escrow,
-            from_payable_minor=from_payable,
-            tax_parts=tax,
-            platform_minor=platform,
-        )
-        assert self.dispute is not None
-        return self.dispute
-
-    def close_dispute(
-        self, dispute_id: UUID, *, won: bool, fee_minor: int
-    ) -> tuple[DisputeShare, int]:
-        """Ends the open dispute: won, its share goes back; lost, it leaves as a refund would
-        (from escrow, or out of the reserve), the seller bearing `fee_minor` of the dispute
-        fee. Returns the share and the escrow generation before it."""
-        share = self.dispute
-        if not self.under_dispute or share is None or share.dispute_id != dispute_id:
-            raise WrongSettlementStep(
-                f"dispute {dispute_id} is not open on seller order {self.seller_order_id}"
-            )
-        generation_before = self.escrow_generation
-        outcome = DisputeStatus.WON if won else DisputeStatus.LOST
-        self._dispute_closed(
-            dispute_id=dispute_id,
-            outcome=outcome.value,
-            fee_minor=fee_minor,
-            tax_parts=dict(share.tax_parts) if outcome == DisputeStatus.LOST else {},
-        )
-        return share, generation_before
 
     # -- the events' effects ------------------------------------------------------------------
 
@@ -528,17 +405,6 @@ class Settlement(SettlementFigures, TenantAggregate):
     def _refund_rejected(self, refund_id: UUID) -> None:
         self._forget_request(refund_id)
 
-    def _forget_request(self, refund_id: UUID) -> None:
-        self.requested_refunds = {
-            k: v for k, v in self.requested_refunds.items() if k != str(refund_id)
-        }
-        self.requested_tax = {
-            k: v for k, v in (self.requested_tax or {}).items() if k != str(refund_id)
-        }
-        self.requested_platform = {
-            k: v for k, v in (self.requested_platform or {}).items() if k != str(refund_id)
-        }
-
     @event(Refunded)
     def _refunded(
         self,
@@ -551,27 +417,6 @@ class Settlement(SettlementFigures, TenantAggregate):
     ) -> None:
         self._forget_request(refund_id)
         self._taken(amount_minor, commission_reversed_minor, from_escrow, tax_parts, platform_minor)
-
-    def _taken(
-        self,
-        amount: int,
-        commission: int,
-        from_escrow: bool,
-        tax: Mapping[str, int],
-        platform: int = 0,
-    ) -> None:
-        """A refund or a lost dispute took `amount` of what the buyer paid (of which `tax`),
-        and `platform` of what the platform funded; of both, `commission` was commission."""
-        self.refunded_minor += amount
-        self.tax_returned = parts_plus(self.tax_returned or {}, tax)
-        self.platform_returned_minor += platform
-        self.escrow_commission_minor -= commission
-        self.escrow_net_minor -= amount - parts_total(tax) + platform - commission
-        if from_escrow:
-            self.escrow_generation += 1
-            self.escrow = (
-                EscrowStatus.REFUNDED if self.refunded_in_full else EscrowStatus.PARTIALLY_REFUNDED
-            ).value
 
     @event(PayoutAllocated)
     def _payout_allocated(self, payout_id: UUID, amount_minor: int) -> None:

@@ -1,8 +1,9 @@
 """The orders projector: orders, seller orders, refunds and returns, each event of the log
 folded into its rows. An order's status is derived from its seller orders' by the domain's
-`order_status`. The dashboards' facts about them are the analytics projector's
-(projections/analytics/projector.py), which reads these rows; carts are the carts projector's
-(projections/orders/carts.py)."""
+`order_status`. A return's and a refund's own rows, which touch no other table, are written by
+projections/orders/returns.py and refunds.py, called from here in the same transaction. The
+dashboards' facts about them are the analytics projector's (projections/analytics/projector.py),
+which reads these rows; carts are the carts projector's (projections/orders/carts.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from domain.seller_orders import SellerOrder
 from domain.settlement import Settlement
 from domain.tax import parts_total
 from eventstore.mapper import RecordedEvent
+from projections.orders import refunds, returns
 from projections.projector import Projector
 from projections.store import naive_utc
 
@@ -382,103 +384,39 @@ class OrdersProjector(Projector):
             orders.update().where(orders.c.order_id == order_id).values(dispute_status=status)
         )
 
+    # Returns and refunds: their own rows (projections/orders/returns.py, refunds.py).
+
     @apply.register
     def _return_requested(self, e: Return.Requested, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.returns.insert().values(
-                return_id=str(e.originator_id),
-                tenant_id=str(e.tenant_id),
-                seller_order_id=str(e.seller_order_id),
-                order_id=str(e.order_id),
-                buyer_id=str(e.buyer_id),
-                seller_id=str(e.seller_id),
-                status="requested",
-                currency=e.currency,
-                lines=[
-                    {"product_id": e.products[v], "variant_id": v, "quantity": q}
-                    for v, q in e.lines.items()
-                ],
-                reason=e.reason,
-                created_at=naive_utc(e.timestamp),
-                updated_at=naive_utc(e.timestamp),
-                created_position=r.position,
-            )
-        )
+        returns.requested(conn, self.tables, e, r)
 
     @apply.register
     def _return_authorized(self, e: Return.Authorized, conn: Connection, r: RecordedEvent) -> None:
-        self._return_step(conn, e, "authorized", instructions=e.instructions)
+        returns.authorized(conn, self.tables, e)
 
     @apply.register
     def _return_rejected(self, e: Return.Rejected, conn: Connection, r: RecordedEvent) -> None:
-        self._return_step(conn, e, "rejected", rejection_reason=e.reason)
+        returns.rejected(conn, self.tables, e)
 
     @apply.register
     def _return_shipped(self, e: Return.Shipped, conn: Connection, r: RecordedEvent) -> None:
-        self._return_step(
-            conn, e, "in_transit", carrier=e.carrier, tracking_number=e.tracking_number
-        )
+        returns.shipped(conn, self.tables, e)
 
     @apply.register
     def _return_received(self, e: Return.Received, conn: Connection, r: RecordedEvent) -> None:
-        self._return_step(
-            conn,
-            e,
-            "received",
-            received_lines=e.lines,
-            refund_id=str(e.refund_id) if e.refund_id else None,
-            refund_amount=e.refund_minor,
-        )
-
-    def _return_step(self, conn: Connection, e: Any, status: str, **values: Any) -> None:
-        returns = self.tables.returns
-        conn.execute(
-            returns.update()
-            .where(returns.c.return_id == str(e.originator_id))
-            .values(status=status, updated_at=naive_utc(e.timestamp), **values)
-        )
+        returns.received(conn, self.tables, e)
 
     @apply.register
     def _refund_requested(self, e: Refund.Requested, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.refunds.insert().values(
-                refund_id=str(e.originator_id),
-                tenant_id=str(e.tenant_id),
-                seller_order_id=str(e.seller_order_id),
-                order_id=str(e.order_id),
-                buyer_id=str(e.buyer_id),
-                seller_id=str(e.seller_id),
-                amount=e.amount_minor,
-                currency=e.currency,
-                reason=e.reason,
-                status="requested",
-                created_at=naive_utc(e.timestamp),
-                updated_at=naive_utc(e.timestamp),
-                created_position=r.position,
-            )
-        )
+        refunds.requested(conn, self.tables, e, r)
 
     @apply.register
     def _refund_approved(self, e: Refund.Approved, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.refunds.update()
-            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
-            .values(
-                status="approved",
-                commission_reversed=e.commission_reversed_minor,
-                from_escrow=e.from_escrow,
-                provider_refund_id=e.provider_refund_id,
-                updated_at=naive_utc(e.timestamp),
-            )
-        )
+        refunds.approved(conn, self.tables, e)
 
     @apply.register
     def _refund_rejected(self, e: Refund.Rejected, conn: Connection, r: RecordedEvent) -> None:
-        conn.execute(
-            self.tables.refunds.update()
-            .where(self.tables.refunds.c.refund_id == str(e.originator_id))
-            .values(status="rejected", updated_at=naive_utc(e.timestamp))
-        )
+        refunds.rejected(conn, self.tables, e)
 
     def _row(self, conn: Connection, e: Any) -> Any:
         so = self.tables.seller_orders

@@ -10,10 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.commission import commission_of
+from domain.discounts import DiscountLine, LineDiscount
 from domain.errors import Conflict, DomainError, Invalid
 from domain.inventory import Stock
 from domain.money import divide_half_even
-from domain.promotions import DiscountLine, LineDiscount
 from domain.tax import TaxParts, TaxRate, part_key, tax_of
 
 

@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from domain.base import TenantAggregate
 from domain.commission import commission_of
+from domain.discounts import LineDiscount
 from domain.errors import NotFound
 from domain.order_lines import (
     MixedCurrencies,
@@ -25,7 +26,6 @@ from domain.order_lines import (
     WrongOrderStep,
     hold_id_for,
 )
-from domain.promotions import LineDiscount
 from domain.seller_orders import S, SellerOrder
 from domain.shipping import Quote
 

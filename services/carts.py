@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from domain import promotions as promotion_rules
+from domain import discounts as discount_rules
 from domain.carts import Cart, CartNotFound
 from domain.catalog import VariantRef
 from domain.commission import CommissionRules
+from domain.discounts import Candidate, Discount, DiscountLine
 from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.listing import ProductNotFound
 from domain.order_lines import LineTax, LineUnavailable, PricedLine
 from domain.promotions import (
-    Candidate,
-    Discount,
-    DiscountLine,
     Promotion,
     PromotionBook,
     PromotionNotFound,
@@ -109,7 +107,7 @@ class CartCommands(ServiceApplication):
         promotion = self._promotion(book.find(code), cart.tenant_id)
         promotion.check_usable(str(buyer_id), datetime.now(UTC))
         lines = self._cart_lines(cart)
-        if not promotion_rules.fits_cart(promotion.terms, lines):
+        if not discount_rules.fits_cart(promotion.terms, lines):
             raise PromotionUnavailable(f"nothing in the cart fits the code {promotion.terms.code}")
         cart.apply_code(promotion.terms.code)
         result = CommandResult(cart.id, self.record(ctx, cart))
@@ -146,7 +144,7 @@ class CartCommands(ServiceApplication):
             Candidate.of(p, by_code, str(cart.buyer_id), now)
             for p, by_code in self._promotions(cart, strict=False)
         ]
-        return promotion_rules.apply_all(candidates, lines, {}, strict=False).discounts
+        return discount_rules.apply_all(candidates, lines, {}, strict=False).discounts
 
     def _product_of(self, variant_id: UUID) -> UUID:
         """The product a variant belongs to; a product without variants is its own."""

@@ -16,11 +16,12 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain import checkout as order_rules
+from domain import discounts as discount_rules
 from domain import escrow
-from domain import promotions as promotion_rules
 from domain.carts import GuestEmailRequired
 from domain.checkout import PaymentOutcome
 from domain.credentials import normalize_email
+from domain.discounts import Candidate
 from domain.identity import EmailClaim, Tenant, TenantNotFound
 from domain.inventory import InsufficientStock, ReleaseReason, Stock, hold_expiry
 from domain.money import Money
@@ -31,11 +32,7 @@ from domain.payments import (
     PaymentProvider,
 )
 from domain.profiles import AddressNotFound, Profile
-from domain.promotions import (
-    Candidate,
-    Promotion,
-    PromotionUnavailable,
-)
+from domain.promotions import Promotion, PromotionUnavailable
 from domain.seller_orders import SellerOrder
 from domain.shipping import ShippingProfile, shipping_for
 from domain.tax import REGIONS
@@ -153,7 +150,7 @@ class CheckoutApplication(CartCommands, ProviderEvents):
         )
         promotions = self._promotions(cart)
         now = datetime.now(UTC)
-        applied = promotion_rules.apply_all(
+        applied = discount_rules.apply_all(
             [Candidate.of(p, by_code, buyer_ref, now) for p, by_code in promotions],
             [line.discountable for line in lines],
             {s: q.quote.price_minor for s, q in quotes.items() if q is not None},

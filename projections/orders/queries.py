@@ -9,8 +9,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from domain.discounts import DiscountLine, apply_all
 from domain.money import money_json
-from domain.promotions import DiscountLine, apply_all
 from domain.shipping import charge
 from projections.catalog.tables import plan_charges, product_variants, products, shipping_rates
 from projections.orders.tables import carts, orders, refunds, returns, seller_orders

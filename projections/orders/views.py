@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from domain.discounts import Discount
 from domain.money import money_json
 from domain.order_lines import OrderLine
-from domain.promotions import Discount
 from projections.store import zoned
 
 

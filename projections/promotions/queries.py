@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.discounts import Candidate
 from domain.money import money_json
-from domain.promotions import Candidate, PromotionKind, Terms
+from domain.promotions import PromotionKind, Terms
 from projections.promotions.tables import promotions
 from projections.scope import TenantScope
 from projections.store import Page, ReadStore, naive_utc, zoned

@@ -12,19 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.bootstrap import Container
+from domain.discounts import Candidate, DiscountLine, LineDiscount, apply_all, discount
 from domain.order_lines import LineTax, PricedLine
 from domain.promotions import (
-    Candidate,
     CodeTaken,
-    DiscountLine,
     InvalidPromotion,
-    LineDiscount,
     Promotion,
     PromotionBook,
     PromotionUnavailable,
     Terms,
-    apply_all,
-    discount,
 )
 from domain.seller_orders import SellerOrder
 from domain.settlement import RefundTooLarge, Settlement

@@ -49,6 +49,7 @@ from projections.categories.queries import CategoryQueries
 from projections.identity.queries import IdentityQueries
 from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
+from projections.organisations.master_queries import MasterCatalogQueries
 from projections.organisations.queries import OrganisationQueries
 from projections.personal import PersonalData
 from projections.profiles.queries import ProfileQueries
@@ -131,6 +132,7 @@ ProfileQueriesDep = Annotated[ProfileQueries, _part("profile_queries")]
 WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
 OrganisationsDep = Annotated[OrganisationsApplication, _part("organisations")]
 OrganisationQueriesDep = Annotated[OrganisationQueries, _part("organisation_queries")]
+MasterCatalogQueriesDep = Annotated[MasterCatalogQueries, _part("master_catalog_queries")]
 WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 StorefrontDep = Annotated[StorefrontApplication, _part("storefront")]

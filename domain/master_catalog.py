@@ -59,6 +59,15 @@ class MasterProduct(TenantAggregate):
         # Each {variant_id, sku, options}; none: the master is its own one variant.
         variants: list[dict[str, Any]]
 
+    class Edited(TenantAggregate.Event):
+        """Its text changed: title and description flow to every listing; category and
+        attributes are what listings published from now on take."""
+
+        title: str
+        description: str
+        category: str
+        attributes: dict[str, str]
+
     class Published(TenantAggregate.Event):
         """Listed on a marketplace as that tenant's product `product_id`."""
 
@@ -150,6 +159,25 @@ class MasterProduct(TenantAggregate):
     def has_variant(self, variant_id: UUID) -> bool:
         return variant_id in self.variant_ids
 
+    def edit(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        category: str | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
+        self._edited(
+            title=self.title if title is None else parse_text("title", title, 200),
+            description=(
+                self.description
+                if description is None
+                else parse_text("description", description, 5000, required=False)
+            ),
+            category=self.category if category is None else parse_text("category", category, 100),
+            attributes=self.attributes if attributes is None else parse_attributes(attributes),
+        )
+
     def publish(self, marketplace_id: UUID, product_id: UUID) -> None:
         if str(marketplace_id) in self.listings:
             raise AlreadyListed(f"listed on marketplace {marketplace_id} already")
@@ -165,6 +193,13 @@ class MasterProduct(TenantAggregate):
         product_id = self.listing_in(marketplace_id)
         self._withdrawn(marketplace_id=marketplace_id, product_id=product_id)
         return product_id
+
+    @event(Edited)
+    def _edited(
+        self, title: str, description: str, category: str, attributes: dict[str, str]
+    ) -> None:
+        self.title, self.description = title, description
+        self.category, self.attributes = category, attributes
 
     @event(Published)
     def _published(self, marketplace_id: UUID, product_id: UUID) -> None:

@@ -91,6 +91,8 @@ class Tables:
     reconciliations: sa.Table
     organisations: sa.Table
     organisation_marketplaces: sa.Table
+    master_products: sa.Table
+    master_listings: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes
@@ -157,4 +159,6 @@ LIVE = Tables(
     reconciliations=reconciliation.reconciliations,
     organisations=organisations.organisations,
     organisation_marketplaces=organisations.organisation_marketplaces,
+    master_products=organisations.master_products,
+    master_listings=organisations.master_listings,
 )

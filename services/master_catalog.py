@@ -130,6 +130,34 @@ class MasterCatalogCommands(VariantCommands):
         return self.retrying(attempt, "too many listings at once by this seller; try again")
 
     @command
+    def edit_master(
+        self,
+        ctx: CommandContext,
+        organisation_id: UUID,
+        master_id: UUID,
+        edit: Mapping[str, Any],
+    ) -> CommandResult:
+        """Edits the master's text: its title and description flow to every listing in the
+        same save, each as a seller's edit there (waiting for approval where the marketplace
+        moderates); its category and attributes are what listings published later take."""
+
+        def attempt() -> CommandResult:
+            master = self.master(organisation_id, master_id)
+            master.edit(**edit)
+            flowed = {k: edit[k] for k in ("title", "description") if edit.get(k) is not None}
+            listings = []
+            for marketplace, product_id in sorted(master.listings.items()):
+                product: Product = self.repository.get(UUID(product_id))
+                if flowed:
+                    product.edit(
+                        **flowed, moderation_required=self._moderation_required(UUID(marketplace))
+                    )
+                listings.append(product)
+            return CommandResult(master.id, self.record(ctx, master, *listings))
+
+        return self.retrying(attempt, "too many concurrent changes to this product")
+
+    @command
     def withdraw(
         self, ctx: CommandContext, organisation_id: UUID, master_id: UUID, marketplace_id: UUID
     ) -> CommandResult:

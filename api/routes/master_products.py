@@ -3,16 +3,27 @@ listings on the marketplaces it joined (docs/api-seller-pro.md)."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CatalogDep, Ctx, commanded
-from api.routes.organisations import Actor, own_organisation
+from api.deps import (
+    CatalogDep,
+    Ctx,
+    Cursor,
+    Limit,
+    MasterCatalogQueriesDep,
+    ReadAfter,
+    Scope,
+    commanded,
+)
+from api.problems import Problem
+from api.routes.organisations import Actor, Reader, own_organisation
 from api.routes.products import AvailableOut, ProductStatusOut
 from api.routes.variants import OptionIn, StockIn, VariantCreated
-from api.schemas import MoneyIn
+from api.schemas import MoneyIn, MoneyOut
 from domain.master_catalog import MasterProduct
 
 router = APIRouter(prefix="/v1/organisations/{organisation_id}/products", tags=["organisations"])
@@ -58,6 +69,50 @@ class ListingIn(BaseModel):
     variant_prices: dict[UUID, MoneyIn] = Field(
         default_factory=dict, max_length=100, description="a price of its own per variant"
     )
+
+
+class MasterPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+    attributes: dict[str, str] | None = Field(default=None, max_length=50)
+
+
+class MasterVariantOut(BaseModel):
+    id: str
+    sku: str
+    options: dict[str, str]
+    on_hand: int = Field(description="what the organisation's warehouses hold")
+    available: int = Field(description="what buyers in any marketplace can take now")
+
+
+class MasterListingOut(BaseModel):
+    tenant_id: str
+    product_id: str
+    status: str
+    price: MoneyOut
+
+
+class MasterProductOut(BaseModel):
+    id: str
+    sku: str
+    title: str
+    description: str
+    category: str
+    attributes: dict[str, str]
+    options: list[dict[str, Any]]
+    variants: list[MasterVariantOut]
+    listings: list[MasterListingOut]
+
+
+class MasterProductPage(BaseModel):
+    items: list[MasterProductOut]
+    next_cursor: str | None
+
+
+class IdOut(BaseModel):
+    id: str
 
 
 class ListingOut(ProductStatusOut):
@@ -169,3 +224,63 @@ def withdraw_listing(
     done = Response(status_code=204)
     commanded(done, result)
     return done
+
+
+READ = [Depends(ReadAfter("organisations", "catalog"))]
+
+
+@router.get("", response_model=MasterProductPage, dependencies=READ)
+def list_master_products(
+    organisation_id: UUID,
+    queries: MasterCatalogQueriesDep,
+    scope: Scope,
+    principal: Reader,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The organisation's master products, oldest first: each with its variants' stock and
+    where it is listed."""
+    own = own_organisation(principal, organisation_id)
+    page = queries.products(scope, str(own), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/{product_id}", response_model=MasterProductOut, dependencies=READ)
+def get_master_product(
+    organisation_id: UUID,
+    product_id: UUID,
+    queries: MasterCatalogQueriesDep,
+    scope: Scope,
+    principal: Reader,
+) -> dict[str, Any]:
+    """One master product: its variants with what the organisation holds (`on_hand`) and what
+    buyers can take (`available`), and its listings with their status and price."""
+    found = queries.product(
+        scope, str(own_organisation(principal, organisation_id)), str(product_id)
+    )
+    if found is None:
+        raise Problem(404, f"product {product_id} not found")
+    return found
+
+
+@router.patch("/{product_id}", response_model=IdOut, responses={404: {}, 409: {}, 422: {}})
+def edit_master_product(
+    organisation_id: UUID,
+    product_id: UUID,
+    body: MasterPatch,
+    catalog: CatalogDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Actor,
+) -> dict[str, str]:
+    """Edits the master: its title and description flow to every listing at once (where a
+    marketplace moderates, an active listing's new text waits for approval there while its
+    approved text stays live); its category and attributes are what listings published from
+    now on take (a listing keeps its marketplace's category)."""
+    result = catalog.edit_master(
+        ctx,
+        own_organisation(principal, organisation_id),
+        product_id,
+        body.model_dump(exclude_unset=True),
+    )
+    return commanded(response, result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.wiring.platform import Wiring
+from projections.organisations.master_queries import MasterCatalogQueries
 from projections.organisations.projector import OrganisationsProjector
 from projections.organisations.queries import OrganisationQueries
 from services.organisations import OrganisationsApplication
@@ -14,6 +15,7 @@ from services.organisations import OrganisationsApplication
 class OrganisationParts:
     organisations: OrganisationsApplication
     organisation_queries: OrganisationQueries
+    master_catalog_queries: MasterCatalogQueries
 
 
 def wire_organisations(wiring: Wiring) -> OrganisationParts:
@@ -21,4 +23,5 @@ def wire_organisations(wiring: Wiring) -> OrganisationParts:
     return OrganisationParts(
         organisations=OrganisationsApplication(wiring.log, on_recorded=wiring.recorded),
         organisation_queries=OrganisationQueries(wiring.read_store),
+        master_catalog_queries=MasterCatalogQueries(wiring.read_store),
     )

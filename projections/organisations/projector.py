@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from domain.master_catalog import MasterProduct
 from domain.organisations import Organisation
 from eventstore.mapper import RecordedEvent
 from projections.projector import Projector
@@ -16,7 +17,7 @@ from projections.store import naive_utc
 
 class OrganisationsProjector(Projector):
     name = "organisations"
-    writes = ("organisations", "organisation_marketplaces")
+    writes = ("organisations", "organisation_marketplaces", "master_products", "master_listings")
 
     @singledispatchmethod
     def apply(self, event: Any, conn: Connection, recorded: RecordedEvent) -> None:
@@ -46,5 +47,57 @@ class OrganisationsProjector(Projector):
                 seller_id=str(e.seller_id),
                 joined_at=naive_utc(e.timestamp),
                 created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _master(self, e: MasterProduct.Created, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.master_products.insert().values(
+                product_id=str(e.originator_id),
+                tenant_id=str(e.tenant_id),
+                organisation_id=str(e.organisation_id),
+                sku=e.sku,
+                title=e.title,
+                description=e.description,
+                category=e.category,
+                attributes=dict(e.attributes),
+                options=list(e.options),
+                variants=list(e.variants),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _master_edited(self, e: MasterProduct.Edited, conn: Connection, r: RecordedEvent) -> None:
+        t = self.tables.master_products
+        conn.execute(
+            t.update()
+            .where(t.c.product_id == str(e.originator_id))
+            .values(
+                title=e.title,
+                description=e.description,
+                category=e.category,
+                attributes=dict(e.attributes),
+            )
+        )
+
+    @apply.register
+    def _published(self, e: MasterProduct.Published, conn: Connection, r: RecordedEvent) -> None:
+        conn.execute(
+            self.tables.master_listings.insert().values(
+                master_id=str(e.originator_id),
+                tenant_id=str(e.marketplace_id),
+                product_id=str(e.product_id),
+                created_position=r.position,
+            )
+        )
+
+    @apply.register
+    def _withdrawn(self, e: MasterProduct.Withdrawn, conn: Connection, r: RecordedEvent) -> None:
+        t = self.tables.master_listings
+        conn.execute(
+            t.delete().where(
+                t.c.master_id == str(e.originator_id), t.c.tenant_id == str(e.marketplace_id)
             )
         )

@@ -275,6 +275,29 @@ class MasterCatalogScenarios(OrganisationScenarios):
         assert last.status_code == 201, last.text
         assert shown(globex, globex_product, globex_buyer)["variants"][0]["available"] == 0
 
+        # The organisation sees its one stock and where the master is listed.
+        mine = api.get(f"{base}/{master}", token=pro).json()
+        assert {v["sku"]: (v["on_hand"], v["available"]) for v in mine["variants"]} == {
+            "LAMP-BR": (3, 0),
+            "LAMP-BK": (0, 0),
+        }
+        assert {(x["tenant_id"], x["product_id"], x["status"]) for x in mine["listings"]} == {
+            (acme.tenant_id, acme_product, "active"),
+            (globex.tenant_id, globex_product, "active"),
+        }
+        assert [p["id"] for p in api.get(base, token=pro).json()["items"]] == [master]
+
+        # An edit of the master flows to every listing: at once where the marketplace does not
+        # moderate, after approval where it does.
+        edited = api.request("PATCH", f"{base}/{master}", token=pro, json={"title": "Brass lamp"})
+        assert edited.status_code == 200, edited.text
+        assert shown(acme, acme_product, acme_buyer)["title"] == "Brass lamp"
+        assert shown(globex, globex_product, globex_buyer)["title"] == "Desk lamp"
+        approved = api.post(f"/v1/products/{globex_product}/approve", token=globex.admin_token)
+        assert approved.status_code == 200, approved.text
+        assert shown(globex, globex_product, globex_buyer)["title"] == "Brass lamp"
+        assert api.get(f"{base}/{master}", token=pro).json()["title"] == "Brass lamp"
+
         # In a marketplace the listing is the seller's to price, not to rewrite or restock.
         as_acme = self.marketplace_token(api, pro, organisation, acme.tenant_id)
         patch = f"/v1/products/{acme_product}"
@@ -290,7 +313,9 @@ class MasterCatalogScenarios(OrganisationScenarios):
         withdrawn = api.request("DELETE", f"{base}/{master}/listings/{acme.tenant_id}", token=pro)
         assert withdrawn.status_code == 204
         assert_problem(api.get(f"/v1/products/{acme_product}", token=acme_buyer), 404)
-        assert shown(globex, globex_product, globex_buyer)["title"] == "Desk lamp"
+        assert shown(globex, globex_product, globex_buyer)["title"] == "Brass lamp"
+        listings = api.get(f"{base}/{master}", token=pro).json()["listings"]
+        assert [x["tenant_id"] for x in listings] == [globex.tenant_id]
         again = api.request("DELETE", f"{base}/{master}/listings/{acme.tenant_id}", token=pro)
         assert_problem(again, 404)
 
@@ -326,5 +351,12 @@ class MasterCatalogScenarios(OrganisationScenarios):
             404,
         )
         assert_problem(api.post(f"{base}/{uuid4()}/listings", token=pro, json=listing), 404)
+        # Another business reads and edits none of it, exactly as an unknown id.
+        for org in (organisation, str(uuid4())):
+            path = f"/v1/organisations/{org}/products"
+            assert_problem(api.get(path, token=rival), 404)
+            assert_problem(api.get(f"{path}/{master}", token=rival), 404)
+            patch = api.request("PATCH", f"{path}/{master}", token=rival, json={"title": "X"})
+            assert_problem(patch, 404)
         # A marketplace's own people are not the organisation's.
         assert_problem(api.post(base, token=acme.admin_token, json=body), 403)

@@ -27,6 +27,7 @@ from api.media import MediaUrls
 from api.operations import Operations
 from api.policy import (
     acts_for_marketplace,
+    as_marketplace_seller,
     can_see_seller,
     crosses_tenants,
     is_guest,
@@ -215,6 +216,10 @@ def _signed_in(request: Request, container: Container, token: str) -> Principal:
     bind_request(tenant_id=str(principal.tenant_id), user_id=str(principal.user_id))
     if not within_reach(principal.roles, request.method, request.url.path):
         raise Problem(403, "the auditor role reads only the audit trail and the ledger")
+    if principal.organisation_id is not None and not as_marketplace_seller(request.url.path):
+        raise Problem(
+            403, "a marketplace token acts as the seller; use your own sign-in for your account"
+        )
     return principal
 
 

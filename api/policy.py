@@ -141,6 +141,17 @@ def within_reach(roles: frozenset[str], method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and path.startswith(AUDITOR_READS)
 
 
+# A marketplace token acts as the organisation's seller in one marketplace, nothing more: the
+# account behind it (its profile, addresses, sessions, erasure) is the seller_pro's platform
+# account, reached with its own sign-in.
+ACCOUNT_PATHS = ("/v1/me", "/v1/auth/")
+
+
+def as_marketplace_seller(path: str) -> bool:
+    """Whether a marketplace token may call this path (anything but the account's own)."""
+    return not path.startswith(ACCOUNT_PATHS)
+
+
 def roles_for(action: str) -> frozenset[str]:
     return frozenset(r.value for r in PERMISSIONS[action])
 

@@ -142,6 +142,11 @@ class OrganisationScenarios(Shop):
                 )
                 titles.append(assert_problem(answer, 404)["title"])
             assert titles[0] == titles[1], path
+        # A marketplace token acts as the seller, not as the account behind it.
+        as_seller = self.marketplace_token(api, pro, organisation, acme.tenant_id)
+        for method, path in (("GET", "/v1/me"), ("GET", "/v1/me/export"), ("DELETE", "/v1/me")):
+            assert_problem(api.request(method, path, token=as_seller), 403)
+        assert api.get("/v1/me", token=pro).json()["roles"] == ["seller_pro"]
         # A marketplace the organisation never joined has no token for it.
         other = self.marketplace(api, root, "Other")
         assert_problem(

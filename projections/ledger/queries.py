@@ -180,22 +180,7 @@ class LedgerQueries:
     ) -> Page:
         where = [payouts.c.seller_id == seller_id] if seller_id else []
         page = self.store.page(scope, payouts, *where, limit=limit, cursor=cursor)
-        return Page(
-            [
-                {
-                    "id": r["payout_id"],
-                    "tenant_id": r["tenant_id"],
-                    "seller_id": r["seller_id"],
-                    "amount": money_json(r["amount"], r["currency"]),
-                    "receivable_netted": money_json(r["receivable_netted"], r["currency"]),
-                    "status": r["status"],
-                    "failure_reason": r["failure_reason"],
-                    "created_at": zoned(r["created_at"]),
-                }
-                for r in page.items
-            ],
-            page.next_cursor,
-        )
+        return Page([payout_view(r) for r in page.items], page.next_cursor)
 
     def pending_payouts(self, scope: TenantScope, limit: int = 500) -> list[str]:
         """Payouts still waiting for the provider's answer, oldest first (to be tried again)."""
@@ -262,6 +247,20 @@ class LedgerQueries:
             after = (rows[-1].created_at, rows[-1].created_position)
         for (currency, code), (debits, credits) in sorted(totals.items()):
             yield "closing", _balance(code, currency, debits, credits, end)
+
+
+def payout_view(r: dict[str, Any]) -> dict[str, Any]:
+    """A payout as `GET /v1/payouts` answers it (an organisation's list shows it so too)."""
+    return {
+        "id": r["payout_id"],
+        "tenant_id": r["tenant_id"],
+        "seller_id": r["seller_id"],
+        "amount": money_json(r["amount"], r["currency"]),
+        "receivable_netted": money_json(r["receivable_netted"], r["currency"]),
+        "status": r["status"],
+        "failure_reason": r["failure_reason"],
+        "created_at": zoned(r["created_at"]),
+    }
 
 
 def _balance(code: str, currency: str, debits: int, credits: int, day: date) -> dict[str, Any]:

@@ -264,6 +264,10 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("POST", "/v1/organisations/{id}/products/{id}/variants/{id}/stock", {SP}),
     ("POST", "/v1/organisations/{id}/products/{id}/listings", {SP}),
     ("DELETE", "/v1/organisations/{id}/products/{id}/listings/{tenant}", {SP}),
+    ("GET", "/v1/organisations/{id}/seller-orders", {SP, SA}),
+    ("GET", "/v1/organisations/{id}/balances", {SP, SA}),
+    ("GET", "/v1/organisations/{id}/payouts", {SP, SA}),
+    ("GET", "/v1/organisations/{id}/analytics", {SP, SA}),
 ]
 # API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
 # WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.

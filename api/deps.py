@@ -50,6 +50,7 @@ from projections.categories.queries import CategoryQueries
 from projections.identity.queries import IdentityQueries
 from projections.ledger.queries import LedgerQueries
 from projections.orders.queries import OrderQueries
+from projections.organisations.dashboard import OrganisationDashboard
 from projections.organisations.master_queries import MasterCatalogQueries
 from projections.organisations.queries import OrganisationQueries
 from projections.personal import PersonalData
@@ -134,6 +135,7 @@ WishlistsDep = Annotated[WishlistApplication, _part("wishlists")]
 OrganisationsDep = Annotated[OrganisationsApplication, _part("organisations")]
 OrganisationQueriesDep = Annotated[OrganisationQueries, _part("organisation_queries")]
 MasterCatalogQueriesDep = Annotated[MasterCatalogQueries, _part("master_catalog_queries")]
+OrganisationDashboardDep = Annotated[OrganisationDashboard, _part("organisation_dashboard")]
 WishlistQueriesDep = Annotated[WishlistQueries, _part("wishlist_queries")]
 SearchDep = Annotated[SearchIndex, _part("search")]
 StorefrontDep = Annotated[StorefrontApplication, _part("storefront")]

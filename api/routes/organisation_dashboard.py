@@ -16,19 +16,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.deps import Allowed, Cursor, Limit, ReadAfter, ReadStoreDep, Scope
+from api.deps import Cursor, Limit, OrganisationDashboardDep, ReadAfter, Scope
 from api.problems import Problem
 from api.routes.analytics import From, SellerFigures, To, _range
 from api.routes.orders import SELLER_ORDER_STATUS, SellerOrderOut
-from api.routes.organisations import own_organisation
+from api.routes.organisations import Reader, own_organisation
 from api.routes.payouts import PayoutPage
 from api.schemas import MoneyOut
-from api.security import Principal
-from projections.organisations.dashboard import OrganisationDashboard, Reach
+from projections.organisations.dashboard import Reach
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
-Reader = Annotated[Principal, Depends(Allowed("organisations:read"))]
 InMarketplace = Annotated[
     UUID | None,
     Query(description="only this marketplace (tenant); 404 if the organisation has not joined it"),
@@ -86,15 +84,11 @@ class OrganisationAnalytics(BaseModel):
     )
 
 
-async def dashboard(store: ReadStoreDep) -> OrganisationDashboard:
-    return OrganisationDashboard(store)
-
-
 def organisation_reach(
     organisation_id: UUID,
     scope: Scope,
     principal: Reader,
-    queries: Annotated[OrganisationDashboard, Depends(dashboard)],
+    queries: OrganisationDashboardDep,
 ) -> Reach:
     """The path's organisation's reach, for its seller_pro or the platform's super admin; 404
     for another's or an unknown one."""
@@ -105,7 +99,7 @@ def organisation_reach(
 
 
 OrganisationReach = Annotated[Reach, Depends(organisation_reach)]
-Dashboard = Annotated[OrganisationDashboard, Depends(dashboard)]
+Dashboard = OrganisationDashboardDep
 
 
 def within(reach: Reach, tenant_id: UUID | None) -> Reach:

@@ -3,15 +3,12 @@ everyone else is told the line lacks stock, and exactly N units end up sold."""
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 import sqlalchemy as sa
 
 from api.bootstrap import Container
 from domain.inventory import Stock
-from domain.money import Money
 from projections.catalog.tables import products
-from tests.integration.checkout_race import ctx, race_checkouts
+from tests.integration.checkout_race import ctx, marketplace, race_checkouts, stocked
 
 BUYERS, UNITS = 50, 7
 
@@ -21,32 +18,8 @@ def test_fifty_checkouts_for_the_last_units_sell_exactly_that_many(
 ) -> None:
     c = servers_container
     assert c.log.backend == "postgres"
-    tenant = c.identity.register_tenant(
-        ctx(),
-        name="Race",
-        currency="USD",
-        commission_bps=0,
-        escrow_hold_days=0,
-        product_moderation="auto",
-    ).id
-    seller_user = uuid4()
-    seller = c.sellers.register_seller(
-        ctx(), tenant_id=tenant, user_id=seller_user, display_name="S", country="DE"
-    ).id
-    c.sellers.approve(ctx(), seller, tenant)
-    listed, _ = c.catalog.list_product(
-        ctx(),
-        seller_id=seller,
-        within=tenant,
-        sku="LAST",
-        title="Last ones",
-        description="",
-        category="c",
-        price=Money(1000, "USD"),
-        attributes={},
-    )
-    product = listed.id
-    c.catalog.set_stock(ctx(), product, seller, "main", UNITS)
+    tenant, seller = marketplace(c)
+    product = stocked(c, tenant, seller, "LAST", UNITS)
 
     raced = race_checkouts(c, tenant, product, BUYERS, timeout=120)
     won, refused, errors = raced.won, raced.refused, raced.errors

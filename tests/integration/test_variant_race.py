@@ -4,15 +4,13 @@ exactly ten units of the M end up sold, and the product's other sizes are untouc
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 import pytest
 
 from api.bootstrap import Container
 from domain.inventory import Stock
 from domain.money import Money
 from projections.scope import TenantScope
-from tests.integration.checkout_race import ctx, race_checkouts
+from tests.integration.checkout_race import ctx, marketplace, race_checkouts
 
 BUYERS, UNITS = 100, 10
 
@@ -28,18 +26,7 @@ def test_a_hundred_checkouts_for_the_last_units_of_one_variant_sell_exactly_that
     racing: Container,
 ) -> None:
     c = racing
-    tenant = c.identity.register_tenant(
-        ctx(),
-        name="Race",
-        currency="USD",
-        commission_bps=0,
-        escrow_hold_days=0,
-        product_moderation="auto",
-    ).id
-    seller = c.sellers.register_seller(
-        ctx(), tenant_id=tenant, user_id=uuid4(), display_name="S", country="DE"
-    ).id
-    c.sellers.approve(ctx(), seller, tenant)
+    tenant, seller = marketplace(c)
     listed, _ = c.catalog.list_product(
         ctx(),
         seller_id=seller,

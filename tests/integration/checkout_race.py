@@ -120,17 +120,19 @@ def together(calls: Sequence[Callable[[], object]], timeout: float) -> None:
 
 def race(
     c: Container,
-    tenant: UUID,
+    tenant: UUID | Sequence[UUID],
     carts: Sequence[tuple[UUID, UUID]],
     *,
     refusal: Refusal = LineUnavailable,
     timeout: float = 300,
 ) -> RaceResult:
-    """Checks the (buyer, cart) pairs out together; each checkout either wins an order, is
-    refused with `refusal`, or fails in some other way (an error)."""
+    """Checks the (buyer, cart) pairs out together, all in `tenant` (or each in its own, given
+    one tenant per cart); each checkout either wins an order, is refused with `refusal`, or
+    fails in some other way (an error)."""
     result = RaceResult()
+    where = [tenant] * len(carts) if isinstance(tenant, UUID) else list(tenant)
 
-    def check_out(buyer: UUID, cart: UUID) -> None:
+    def check_out(tenant: UUID, buyer: UUID, cart: UUID) -> None:
         try:
             done = c.checkout.checkout(
                 ctx(),
@@ -146,7 +148,8 @@ def race(
         except BaseException as e:
             result.errors.append(e)
 
-    together([partial(check_out, buyer, cart) for buyer, cart in carts], timeout)
+    calls = [partial(check_out, t, b, c_) for t, (b, c_) in zip(where, carts, strict=True)]
+    together(calls, timeout)
     return result
 
 

@@ -6,7 +6,6 @@ cancelled order gives its unit back to every marketplace at once."""
 
 from __future__ import annotations
 
-import threading
 from uuid import UUID, uuid4
 
 import pytest
@@ -14,9 +13,8 @@ import pytest
 from api.bootstrap import Container
 from domain.inventory import Stock
 from domain.money import Money
-from domain.order_lines import LineUnavailable
 from projections.scope import TenantScope
-from tests.integration.checkout_race import ADDRESS, ctx
+from tests.integration.checkout_race import ctx, race
 
 BUYERS, UNITS = 100, 10
 CURRENCIES = ("USD", "EUR", "GBP")
@@ -63,45 +61,20 @@ def test_a_hundred_buyers_on_three_marketplaces_share_ten_units_and_buy_exactly_
 ) -> None:
     c = racing
     master, listings = listed_on_three(c)
-    carts = []
+    tenants, carts = [], []
     for n in range(BUYERS):
         tenant, product = listings[n % len(listings)]
         buyer = uuid4()
         cart = c.checkout.open_cart(ctx(), tenant, buyer).id
         c.checkout.set_quantity(ctx(), cart, buyer, product, 1)
-        carts.append((tenant, buyer, cart))
+        tenants.append(tenant)
+        carts.append((buyer, cart))
 
-    won: list[tuple[UUID, UUID]] = []
-    refused: list[LineUnavailable] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(BUYERS)
-
-    def buy(tenant: UUID, buyer: UUID, cart: UUID) -> None:
-        start.wait()
-        try:
-            done = c.checkout.checkout(
-                ctx(),
-                tenant_id=tenant,
-                buyer_id=buyer,
-                cart_id=cart,
-                shipping_address=ADDRESS,
-                idempotency_key=str(cart),
-            )
-            won.append((tenant, done.order.id))
-        except LineUnavailable as e:
-            refused.append(e)
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=buy, args=one) for one in carts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-
+    raced = race(c, tenants, carts)
+    won, refused, errors = raced.won, raced.refused, raced.errors
     assert errors == []
     assert (len(won), len(refused)) == (UNITS, BUYERS - UNITS)
-    for _, order_id in won:
+    for order_id in won:
         c.checkout.record_payment(ctx(), order_id, succeeded=True)
     stock: Stock = c.checkout.repository.get(Stock.create_id(master))
     assert (stock.held, stock.sold, stock.available) == (0, UNITS, 0)
@@ -116,8 +89,7 @@ def test_a_hundred_buyers_on_three_marketplaces_share_ten_units_and_buy_exactly_
         assert c.catalog_queries.product(TenantScope.only(str(tenant)), str(other)) is None
 
     # A cancelled order's unit is back on every marketplace at once.
-    tenant, order_id = won[0]
-    c.checkout.cancel(ctx(), order_id, None, None)
+    c.checkout.cancel(ctx(), won[0], None, None)
     c.catch_up()
     for tenant, product in listings:
         shown = c.catalog_queries.product(TenantScope.only(str(tenant)), str(product))

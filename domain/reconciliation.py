@@ -17,10 +17,11 @@ Both sides are grouped by the provider object they concern, written `kind:id`:
 - `fee:<balance transaction>`: the fee the provider kept of a charge or refund;
   `processor-fee:<balance transaction>`.
 
-A group matches when both sides hold it and move the same amount to the minor unit; otherwise
-each side's items are listed with the reason. Velora's keys name its own ids, the provider's its
-own: `Links` (subject -> references, kept by a projector from the events that learnt the
-provider's ids) joins the two.
+A group matches when both sides hold it and move the same amount to the minor unit, on the day
+or across a neighbouring one (domain/matching.py), so a day is reconciled once the day after it
+is over too; otherwise each side's items are listed with the reason. Velora's keys name its own
+ids, the provider's its own: `Links` (subject -> references, kept by a projector from the events
+that learnt the provider's ids) joins the two.
 
 A processor fee is the provider's fact: Velora learns it from the statement, so reconciliation
 books it (debit `processor:fees`, credit `processor:clearing`) under a key derived from the
@@ -30,10 +31,9 @@ fee is not booked here: the lost dispute books it with its amount (domain/escrow
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -42,6 +42,7 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.errors import DomainError, Invalid
 from domain.ledger import Books, Chart
+from domain.matching import ONE_DAY, Item, Outcome
 from domain.payments import CHARGE, DISPUTE, TRANSFER, ProviderTransaction
 
 FEE_KIND = "processor_fee"
@@ -73,34 +74,36 @@ class LedgerMovement:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Item:
-    """One side's part of a group: a provider transaction (or its fee), or a ledger movement."""
-
-    reference: str | None
-    id: str
-    amount_minor: int
-    what: str  # the transaction's type, or the transfer's kind
-    detail: str  # the provider object, or the transfer's key
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Outcome:
-    matched: list[dict[str, Any]] = field(default_factory=list)
-    unmatched_ledger: list[dict[str, Any]] = field(default_factory=list)
-    unmatched_provider: list[dict[str, Any]] = field(default_factory=list)
-
-
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC day as [start, end)."""
     start = datetime.combine(day, time(0), tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    return start, start + ONE_DAY
+
+
+def day_of(at: datetime) -> date:
+    """The UTC day a moment belongs to."""
+    return at.astimezone(UTC).date()
+
+
+def reconciled_from(day: date) -> datetime:
+    """When `day` can be reconciled: once the day after it is over too, so that what either
+    side dated the next day is there to match (domain/matching.py)."""
+    return day_bounds(day + ONE_DAY)[1]
+
+
+def read_bounds(day: date) -> tuple[datetime, datetime]:
+    """What a day's run reads of either side, [start, end): the day, the day after, and the two
+    days before it, whose pairs decide whether the day before took some of the day's items."""
+    start, end = day_bounds(day)
+    return start - 2 * ONE_DAY, end + ONE_DAY
 
 
 def check_over(day: date, now: datetime) -> None:
-    if day_bounds(day)[1] > now:
-        raise DayNotOver(f"{day} is not over yet (UTC): it is reconciled once it is")
+    if reconciled_from(day) > now:
+        raise DayNotOver(
+            f"{day} is reconciled once the day after it is over too (UTC): a movement either "
+            "side dates the next day may be its counterpart"
+        )
 
 
 def _one(links: Links, subject: str, prefix: str) -> str | None:
@@ -218,86 +221,29 @@ def provider_items(transactions: Iterable[ProviderTransaction], links: Links) ->
     for t in transactions:
         reference = reference_of_transaction(t, links)
         amount = t.amount_minor - t.fee_minor if t.type == DISPUTE else t.amount_minor
-        items.append(Item(reference, t.id, amount, t.type, t.source_id, t.created_at))
+        on = day_of(t.created_at)
+        items.append(Item(reference, t.id, amount, t.type, t.source_id, t.created_at, on))
         if books_fee(t):
-            items.append(Item(f"fee:{t.id}", t.id, -t.fee_minor, "fee", t.source_id, t.created_at))
+            fee = Item(f"fee:{t.id}", t.id, -t.fee_minor, "fee", t.source_id, t.created_at, on)
+            items.append(fee)
     return items
 
 
-def ledger_items(movements: Iterable[LedgerMovement], links: Links) -> list[Item]:
-    return [
-        Item(
-            reference_of_movement(m.key, links), m.transfer_id, m.amount_minor, m.kind, m.key, m.at
-        )
-        for m in movements
-    ]
-
-
-PROVIDER_ONLY = {
-    "charge": "a charge the ledger never booked (its payment did not reach Velora)",
-    "refund": "a refund made at the provider that the ledger never booked",
-    "dispute": "a dispute's movement the ledger has not booked (open, or lost on another day)",
-    "payout": "a payout to a seller the ledger does not hold as paid",
-    "transfer": "a transfer to a connected account that no payout of Velora made",
-    "fee": "a processor fee the ledger lacks",
-}
-LEDGER_ONLY = "the provider reports no transaction of it on this day"
-UNKNOWN = "it moved processor clearing but names no provider object Velora knows of"
-
-
-def _shown(item: Item, currency: str, provider: bool) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "reference": item.reference,
-        "amount": {"amount": item.amount_minor, "currency": currency},
-        "at": item.at.astimezone(UTC).isoformat(),
-    }
-    if provider:
-        shown |= {"transaction_id": item.id, "type": item.what, "source": item.detail}
-    else:
-        shown |= {"transfer_id": item.id, "kind": item.what, "key": item.detail}
-    return shown
-
-
-def match(provider: Sequence[Item], ledger: Sequence[Item], currency: str) -> Outcome:
-    """Matches the two sides group by group: equal amounts to the minor unit match, anything
-    else is listed on the side that has it, with the reason."""
-    groups: dict[str, tuple[list[Item], list[Item]]] = defaultdict(lambda: ([], []))
-    outcome = Outcome()
-    for item in provider:
-        groups[item.reference or ""][0].append(item)
-    for item in ledger:
-        if item.reference is None:
-            outcome.unmatched_ledger.append(
-                _shown(item, currency, provider=False) | {"reason": UNKNOWN}
-            )
-        else:
-            groups[item.reference][1].append(item)
-    for reference in sorted(groups):
-        ours, theirs = groups[reference][1], groups[reference][0]
-        moved_p, moved_l = sum(i.amount_minor for i in theirs), sum(i.amount_minor for i in ours)
-        if theirs and ours and moved_p == moved_l:
-            outcome.matched.append(
-                {
-                    "reference": reference,
-                    "amount": {"amount": moved_p, "currency": currency},
-                    "transactions": [i.id for i in theirs],
-                    "transfers": [i.id for i in ours],
-                }
-            )
-            continue
-        if theirs and ours:
-            why = f"amounts differ: the provider moved {moved_p}, the ledger {moved_l}"
-            why_p = why_l = why
-        else:
-            why_p = PROVIDER_ONLY.get(reference.partition(":")[0], "the ledger has nothing of it")
-            why_l = LEDGER_ONLY
-        outcome.unmatched_provider.extend(
-            _shown(i, currency, provider=True) | {"reason": why_p} for i in theirs
-        )
-        outcome.unmatched_ledger.extend(
-            _shown(i, currency, provider=False) | {"reason": why_l} for i in ours
-        )
-    return outcome
+def ledger_items(
+    movements: Iterable[LedgerMovement],
+    links: Links,
+    transactions: Iterable[ProviderTransaction] = (),
+) -> list[Item]:
+    """Each movement as an item under the provider object it concerns, on the day it was
+    posted; a fee's on the day of the transaction it was kept of (among `transactions`),
+    whenever it was booked."""
+    fee_days = {f"fee:{t.id}": day_of(t.created_at) for t in transactions}
+    items = []
+    for m in movements:
+        reference = reference_of_movement(m.key, links)
+        on = fee_days.get(reference or "", day_of(m.at))
+        items.append(Item(reference, m.transfer_id, m.amount_minor, m.kind, m.key, m.at, on))
+    return items
 
 
 class Reconciliation(TenantAggregate):

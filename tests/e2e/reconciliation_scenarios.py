@@ -23,8 +23,8 @@ def card_fee(amount: int) -> int:
 
 
 def over(day: date) -> datetime:
-    """A moment after `day` is over (UTC)."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0, 1), tzinfo=UTC)
+    """A moment after `day` can be reconciled: it and the day after are over (UTC)."""
+    return datetime.combine(day + timedelta(days=2), time(0, 0, 1), tzinfo=UTC)
 
 
 class ReconciliationScenarios(Shop):
@@ -186,7 +186,8 @@ class ReconciliationScenarios(Shop):
         path, params = "/v1/reconciliation", {"date": str(day), "tenant_id": m.tenant_id}
 
         body = assert_problem(api.get(path, token=finance, params=params), 404)
-        assert "not over yet" in body["detail"]  # today: nothing recorded before it is over
+        # Today: nothing is recorded before the day after it is over too.
+        assert "once the day after it is over too" in body["detail"]
         self.reconcile(api, container, day)
         for reader in (finance, auditor):
             assert api.get(path, token=reader, params=params).status_code == 200

@@ -1,4 +1,5 @@
-"""How reconciliation matches the provider's items to the ledger's (docs/ledger.md, Matching).
+"""How reconciliation matches the provider's items to the ledger's (docs/ledger.md,
+Reconciliation: Matching, Within a day either side, A dispute over its life).
 
 Both sides' items are grouped by the provider object they concern (their reference,
 domain/reconciliation.py), and each item belongs to a UTC day: a provider transaction to the day
@@ -10,9 +11,9 @@ the provider creates at 23:59:59 is posted by the webhook at 00:00:01 the next d
 Velora posts at midnight the provider may date a second later. So a group's items match when
 they move the same amount on one day, or, failing that, across two neighbouring days:
 
-- *settled on day X*: the group's items of X hold both sides and move the same amount;
+- *settled on day X*: the group's items of X settle (below);
 - *straddling X and X+1*: neither day settles on its own, both hold items, and together they
-  hold both sides and move the same amount;
+  settle;
 - *matched across X and X+1*: it straddles them, and does not straddle X-1 and X (an item may
   be matched once only: of two overlapping pairs, the earlier one takes it).
 
@@ -22,6 +23,18 @@ days at most, so every day's run decides alike about the items it shares with it
 however often and in whatever order the days are reconciled, and a day is reconciled once the
 day after it is over too (domain/reconciliation.py `reconciled_from`). Items more than a day
 apart never match: each is listed on its own day.
+
+**A dispute over its life.** A dispute's money moves weeks apart: the provider withdraws the
+amount and its fee when the dispute opens, and gives them back when it is won; the ledger moves
+processor clearing only when it is lost (domain/escrow.py), and not at all when it is won. So a
+dispute's group is matched over all its items, whenever made (the service reads them all for
+every dispute with an item on the day): it matches when they settle, on the day of its latest
+item (an earlier day's run leaves them out), and until then the day's items are listed with
+why: a withdrawal the ledger has not booked is a dispute still open.
+
+A group settles when both sides hold items of it and move the same amount to the minor unit, or
+when one side has nothing of it and the other's items cancel out: a won dispute's withdrawal
+and reinstatement, which the ledger never had to book.
 
 What is not matched is listed on the side that has it, with the reason: the amounts differ
 (both sides moved something of it within the window), or only one side has anything of it."""
@@ -76,9 +89,11 @@ class Sides:
         return sum(i.amount_minor for i in self.provider), sum(i.amount_minor for i in self.ledger)
 
     def settles(self) -> bool:
-        """Both sides hold something of it and move the same amount to the minor unit."""
+        """Both sides move the same amount to the minor unit: both hold something of it, or
+        the one that does moves nothing in all (a dispute withdrawn and given back)."""
         moved_p, moved_l = self.moved
-        return bool(self.provider) and bool(self.ledger) and moved_p == moved_l
+        both = bool(self.provider) and bool(self.ledger)
+        return moved_p == moved_l and (both or (bool(self) and moved_p == 0))
 
 
 class Group:
@@ -122,13 +137,19 @@ class Group:
 PROVIDER_ONLY = {
     "charge": "a charge the ledger never booked (its payment did not reach Velora)",
     "refund": "a refund made at the provider that the ledger never booked",
-    "dispute": "a dispute's movement the ledger has not booked (open, or lost on another day)",
     "payout": "a payout to a seller the ledger does not hold as paid",
     "transfer": "a transfer to a connected account that no payout of Velora made",
     "fee": "a processor fee the ledger lacks",
 }
 LEDGER_ONLY = "the provider reports no transaction of it on this day or the days either side"
 UNKNOWN = "it moved processor clearing but names no provider object Velora knows of"
+# Matched over their whole life, not within a window (above).
+LIFELONG = ("dispute:",)
+DISPUTE_OPEN = (
+    "a dispute's withdrawal the ledger has not booked: the dispute is open (the ledger books "
+    "it if it is lost, and nothing if it is won and given back)"
+)
+DISPUTE_LEDGER_ONLY = "the provider reports no transaction of this dispute"
 
 
 def match(day: date, provider: Sequence[Item], ledger: Sequence[Item], currency: str) -> Outcome:
@@ -145,8 +166,41 @@ def match(day: date, provider: Sequence[Item], ledger: Sequence[Item], currency:
         elif item.day == day:
             outcome.unmatched_ledger.append(_shown(item, currency, False) | {"reason": UNKNOWN})
     for reference in sorted(groups):
-        _match_group(day, reference, groups[reference], outcome, currency)
+        if reference.startswith(LIFELONG):
+            _match_life(day, reference, groups[reference], outcome, currency)
+        else:
+            _match_group(day, reference, groups[reference], outcome, currency)
     return outcome
+
+
+def _match_life(day: date, reference: str, group: Group, outcome: Outcome, currency: str) -> None:
+    """A group matched over all its items: on the day of its latest, once they settle."""
+    today = group.on(day)
+    if not today:
+        return
+    life = Sides()
+    for on in sorted(group.days):
+        life += group.days[on]
+    if life.settles():
+        if max(group.days) == day:  # else the run of the day it settled matches it
+            _matched(outcome, reference, life, currency)
+        return
+    moved_p, moved_l = life.moved
+    if life.provider and all(i.amount_minor < 0 for i in life.provider) and not life.ledger:
+        why_p = why_l = DISPUTE_OPEN
+    elif life.provider:
+        why_p = why_l = (
+            f"amounts differ over the dispute's life: the provider moved {moved_p}, "
+            f"the ledger {moved_l}"
+        )
+    else:
+        why_p = why_l = DISPUTE_LEDGER_ONLY
+    outcome.unmatched_provider.extend(
+        _shown(i, currency, True) | {"reason": why_p} for i in today.provider
+    )
+    outcome.unmatched_ledger.extend(
+        _shown(i, currency, False) | {"reason": why_l} for i in today.ledger
+    )
 
 
 def _match_group(day: date, reference: str, group: Group, outcome: Outcome, currency: str) -> None:

@@ -12,7 +12,8 @@ Both sides are grouped by the provider object they concern, written `kind:id`:
 - `refund:<provider refund>`: the refund; `refund:<refund>` (with `:net` and `:commission`
   after release), `refund:<seller order>:cancelled`, or `late-payment:<intent>:returned`.
 - `dispute:<provider dispute>`: its withdrawals and reinstatements, their fees included; the
-  `dispute:<dispute>:...` legs out of clearing, the fee's too.
+  `dispute:<dispute>:...` legs out of clearing, the fee's too. Matched over the dispute's life,
+  weeks long: all its items, whenever made (`disputes_on`).
 - `payout:<payout>`: the transfers to the seller's connected account; `payout:<payout>`.
 - `fee:<balance transaction>`: the fee the provider kept of a charge or refund;
   `processor-fee:<balance transaction>`.
@@ -167,6 +168,23 @@ def subjects_of_transaction(t: ProviderTransaction) -> list[str]:
     """The links that name a transaction's payout, or its tenant: its intent, its transfer."""
     subjects = [f"intent:{t.intent_id}"] if t.intent_id else []
     return subjects + ([f"transfer:{t.source_id}"] if t.type == TRANSFER else [])
+
+
+def disputes_on(
+    day: date,
+    transactions: Iterable[ProviderTransaction],
+    movements: Iterable[LedgerMovement],
+    links: Links,
+) -> set[str]:
+    """The provider's ids of the disputes with an item on `day`, on either side: each is matched
+    over its whole life (domain/matching.py), so all their items are read, whenever made."""
+    found = {t.source_id for t in transactions if t.type == DISPUTE and day_of(t.created_at) == day}
+    for m in movements:
+        if m.key.startswith("dispute:") and day_of(m.at) == day:
+            reference = reference_of_movement(m.key, links)
+            if reference is not None:
+                found.add(reference.partition(":")[2])
+    return found
 
 
 def next_subjects(ref: str) -> list[str]:

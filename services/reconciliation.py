@@ -19,6 +19,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain import reconciliation as rules
+from domain.disputes import Dispute
 from domain.errors import DomainError
 from domain.ledger import Transfer
 from domain.matching import ONE_DAY, Outcome, match
@@ -104,9 +105,42 @@ class ReconciliationApplication(ServiceApplication):
             *also,
         ]
         links = self._links(scope, mine, movements)
+        disputes = sorted(rules.disputes_on(day, mine, movements, links))
+        if disputes:  # matched over their life: every item of theirs, whenever made
+            mine += self._dispute_transactions(disputes, currency, mine)
+            movements += self._dispute_movements(scope, disputes, currency, movements)
+            links = self._links(scope, mine, movements)
         provider = rules.provider_items(mine, links)
         ledger = rules.ledger_items(movements, links, mine)
         return match(day, provider, ledger, currency)
+
+    def _dispute_transactions(
+        self, disputes: list[str], currency: str, known: list[ProviderTransaction]
+    ) -> list[ProviderTransaction]:
+        """The disputes' transactions at the provider that the days read did not hold."""
+        ids = {t.id for t in known}
+        return [
+            t
+            for t in self.payments.dispute_transactions(dispute_ids=disputes)
+            if t.currency == currency and t.id not in ids
+        ]
+
+    def _dispute_movements(
+        self,
+        scope: TenantScope,
+        disputes: list[str],
+        currency: str,
+        known: list[LedgerMovement],
+    ) -> list[LedgerMovement]:
+        """The disputes' clearing movements that the days read did not hold. Velora's id of a
+        dispute derives from the provider's (`Dispute.create_id`)."""
+        ids = [str(Dispute.create_id(self.payments.name, d)) for d in disputes]
+        seen = {m.transfer_id for m in known}
+        return [
+            m
+            for m in self.queries.dispute_movements(scope, currency, ids)
+            if m.transfer_id not in seen
+        ]
 
     def _links(
         self,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from uuid import uuid4
 
 from adapters.payments.local import LocalPaymentProvider
 from api.bootstrap import Container
 from domain.money import Money
+from domain.payments import DISPUTE, ProviderTransaction
 from domain.reconciliation import Reconciliation
 from eventstore.integration import Translator
 from projections.scope import TenantScope
 from tests.e2e.backends import Embedded
 from tests.e2e.client import Api
-from tests.e2e.reconciliation_scenarios import ReconciliationScenarios, over
+from tests.e2e.dispute_scenarios import dispute_event
+from tests.e2e.reconciliation_scenarios import DISPUTE_FEE, ReconciliationScenarios, over
 from tests.e2e.shop import intent_event
 
 
@@ -42,6 +45,29 @@ class LocalProvider:
         return self.provider(container).refund(
             intent_id=intent_id, amount=Money(amount, "USD"), idempotency_key="by-hand"
         )
+
+    def pay_and_dispute(self, api: Api, container: Container, order: dict[str, Any]) -> str:
+        self.pay_at_provider(api, container, order)
+        intent, total = order["payment"]["intent_id"], order["total"]["amount"]
+        dispute = f"dp_local_{uuid4().hex[:12]}"
+        self.provider(container).withdraw_for_dispute(
+            dispute, intent, Money(total, "USD"), DISPUTE_FEE
+        )
+        opened = dispute_event("charge.dispute.created", dispute, intent, total, "needs_response")
+        assert self.post_event(api, container, opened).json()["outcome"] == "disputed"  # type: ignore[attr-defined]
+        return dispute
+
+    def close_dispute(
+        self, api: Api, container: Container, order: dict[str, Any], dispute_id: str, won: bool
+    ) -> None:
+        intent, total = order["payment"]["intent_id"], order["total"]["amount"]
+        if won:
+            self.provider(container).reinstate_for_dispute(
+                dispute_id, intent, Money(total, "USD"), DISPUTE_FEE
+            )
+        status = "won" if won else "lost"
+        closed = dispute_event("charge.dispute.closed", dispute_id, intent, total, status)
+        assert self.post_event(api, container, closed).json()["outcome"] == status  # type: ignore[attr-defined]
 
 
 class TestReconciliationEmbedded(LocalProvider, Embedded, ReconciliationScenarios):
@@ -76,6 +102,55 @@ class TestReconciliationEmbedded(LocalProvider, Embedded, ReconciliationScenario
         assert published.data["unmatched_provider"] == published.data["unmatched_ledger"] == 0
         assert published.data["date"] == str(day)
         assert isinstance(container.reconciliation.get_or_none(published.key), Reconciliation)
+
+    def test_a_dispute_lost_a_month_after_it_opened_is_matched_when_it_is_lost(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        """The provider withdrew the disputed amount and its fee when the dispute opened, a
+        month before the ledger booked its loss: the opening day lists the withdrawal as a
+        dispute still open, and the day of the loss matches the two, a month apart."""
+        day = datetime.now(UTC).date()
+        opened_on = day - timedelta(days=30)
+        m = self.marketplace(api, root, f"Month{uuid4().hex[:6]}", moderation="auto")
+        seller, _ = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        product = self.stocked(api, seller, 5, 10_000)
+        order = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        self.pay_at_provider(api, container, order)
+        intent, dispute = order["payment"]["intent_id"], f"dp_local_{uuid4().hex[:12]}"
+        withdrawal = ProviderTransaction(
+            id=f"txn_local_{uuid4().hex[:12]}",
+            type=DISPUTE,
+            amount_minor=-10_000,
+            fee_minor=DISPUTE_FEE,
+            currency="USD",
+            source_id=dispute,
+            intent_id=intent,
+            created_at=datetime.combine(opened_on, time(15), tzinfo=UTC),
+        )
+        self.provider(container).record.add(withdrawal)
+        opened = dispute_event("charge.dispute.created", dispute, intent, 10_000, "open")
+        assert self.post_event(api, container, opened).json()["outcome"] == "disputed"
+
+        self.reconcile(api, container, opened_on)
+        then = self.reconciled(api, finance, m.tenant_id, opened_on)
+        [still_open] = then["unmatched_provider"]
+        assert (still_open["transaction_id"], still_open["amount"]["amount"]) == (
+            withdrawal.id,
+            -10_000 - DISPUTE_FEE,
+        )
+        assert still_open["reason"].startswith("a dispute's withdrawal the ledger has not booked")
+
+        lost = dispute_event("charge.dispute.closed", dispute, intent, 10_000, "lost")
+        assert self.post_event(api, container, lost).json()["outcome"] == "lost"
+        self.reconcile(api, container, day)
+        seen = self.reconciled(api, finance, m.tenant_id, day)
+        assert (seen["unmatched_ledger"], seen["unmatched_provider"]) == ([], [])
+        [settled] = [x for x in seen["matches"] if x["reference"] == f"dispute:{dispute}"]
+        assert settled["transactions"] == [withdrawal.id]
+        assert settled["days"] == [str(opened_on), str(day)]
+        assert settled["amount"]["amount"] == -10_000 - DISPUTE_FEE
 
     def scope(self, shop: dict[str, Any]) -> TenantScope:
         return TenantScope.only(shop["m"].tenant_id)

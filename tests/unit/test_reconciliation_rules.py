@@ -22,6 +22,7 @@ from domain.reconciliation import (
     book_fee,
     check_over,
     day_bounds,
+    disputes_on,
     ledger_items,
     next_subjects,
     provider_items,
@@ -222,6 +223,96 @@ def test_a_lost_dispute_matches_its_withdrawal_with_the_fee() -> None:
         ("dispute:dp_1", -6_500)
     ]
     assert outcome.unmatched_provider == []  # a dispute's fee is no processor fee
+
+
+def life(day: date, transactions: list[Any], movements: list[LedgerMovement]) -> Any:
+    """A day's run given a dispute's every item, whenever made, as the service reads them."""
+    provider = provider_items(transactions, LINKS)
+    return match(day, provider, ledger_items(movements, LINKS, transactions), "USD")
+
+
+OPENED = datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
+CLOSED = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)  # weeks later
+
+
+def withdrawn(at: datetime = OPENED) -> Any:
+    return txn(DISPUTE, -5_000, fee=1_500, source="dp_1", intent="pi_1", at=at)
+
+
+def lost_legs(at: datetime = CLOSED) -> list[LedgerMovement]:
+    return [
+        moved(f"dispute:{DISPUTE_ID}:{SO1}:lost", -5_000, "dispute_loss", at=at),
+        moved(f"dispute:{DISPUTE_ID}:{SO1}:fee", -1_500, "dispute_fee", at=at),
+    ]
+
+
+def test_a_dispute_lost_weeks_after_it_opened_matches_on_the_day_it_was_lost() -> None:
+    """Stripe withdraws the amount and the fee when the dispute opens; the ledger books them
+    when it is lost, weeks later. The opening day's run lists the withdrawal as a dispute still
+    open; the closing day's matches the whole dispute; the opening day run again leaves it out."""
+    withdrawal, legs = withdrawn(), lost_legs()
+    opening = life(OPENED.date(), [withdrawal], [])  # run before the dispute was lost
+    [still_open] = opening.unmatched_provider
+    assert (still_open["transaction_id"], still_open["amount"]["amount"]) == (
+        withdrawal.id,
+        -6_500,
+    )
+    assert still_open["reason"].startswith("a dispute's withdrawal the ledger has not booked")
+    closing = life(CLOSED.date(), [withdrawal], legs)
+    assert (closing.unmatched_provider, closing.unmatched_ledger) == ([], [])
+    [settled] = closing.matched
+    assert (settled["reference"], settled["amount"]["amount"], settled["days"]) == (
+        "dispute:dp_1",
+        -6_500,
+        ["2026-11-10", "2026-12-06"],
+    )
+    assert settled["transactions"] == [withdrawal.id]
+    assert listed(life(OPENED.date(), [withdrawal], legs)) == set()
+
+
+def test_a_dispute_won_weeks_later_settles_with_nothing_in_the_ledger() -> None:
+    withdrawal = withdrawn()
+    given_back = txn(DISPUTE, 5_000, fee=-1_500, source="dp_1", intent="pi_1", at=CLOSED)
+    closing = life(CLOSED.date(), [withdrawal, given_back], [])
+    [settled] = closing.matched
+    assert (settled["amount"]["amount"], settled["transfers"]) == (0, [])
+    assert sorted(settled["transactions"]) == sorted([withdrawal.id, given_back.id])
+    assert listed(life(OPENED.date(), [withdrawal, given_back], [])) == set()
+    # The same day: withdrawn and given back, matched as well.
+    again = withdrawn(CLOSED - timedelta(hours=1))
+    assert [
+        m["amount"]["amount"] for m in life(CLOSED.date(), [again, given_back], []).matched
+    ] == [0]
+
+
+def test_a_won_dispute_whose_fee_the_provider_kept_is_a_difference() -> None:
+    """The ledger books no fee for a won dispute: a provider that keeps it leaves a difference
+    the day the dispute is won."""
+    withdrawal = withdrawn()
+    given_back = txn(DISPUTE, 5_000, fee=0, source="dp_1", intent="pi_1", at=CLOSED)
+    closing = life(CLOSED.date(), [withdrawal, given_back], [])
+    assert closing.matched == []
+    [kept] = closing.unmatched_provider
+    assert kept["transaction_id"] == given_back.id  # the earlier day's listed it then
+    assert kept["reason"] == (
+        "amounts differ over the dispute's life: the provider moved -1500, the ledger 0"
+    )
+
+
+def test_a_lost_dispute_the_provider_never_withdrew_is_the_ledgers_alone() -> None:
+    outcome = life(CLOSED.date(), [], lost_legs())
+    assert {i["reason"] for i in outcome.unmatched_ledger} == {
+        "the provider reports no transaction of this dispute"
+    }
+    assert len(outcome.unmatched_ledger) == 2
+
+
+def test_the_disputes_of_a_day_are_found_on_either_side() -> None:
+    legs = lost_legs()
+    other = txn(DISPUTE, -100, fee=1_500, source="dp_2", intent="pi_1", at=CLOSED)
+    assert disputes_on(CLOSED.date(), [withdrawn(), other], legs, LINKS) == {"dp_1", "dp_2"}
+    assert disputes_on(OPENED.date(), [withdrawn(), other], legs, LINKS) == {"dp_1"}
+    assert disputes_on(CLOSED.date(), [], lost_legs(), {}) == set()  # no link: names nothing
 
 
 def test_a_transfer_no_payout_made_and_a_bank_payout_are_the_providers_alone() -> None:

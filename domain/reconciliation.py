@@ -265,8 +265,11 @@ def ledger_items(
 
 
 class Reconciliation(TenantAggregate):
-    """One tenant's reconciliation of one currency on one UTC day, recorded once: its id derives
-    from them, so a scheduler that runs twice, or two schedulers, record it once."""
+    """One tenant's reconciliation of one currency on one UTC day: its id derives from them, so
+    a scheduler that runs twice, or two schedulers, record it once. An operator may run the day
+    again (`redo`: a late webhook booked what was missing, say): the day's result is then the
+    latest run's, counted by `run`, and `fees_booked` holds what every run of the day booked
+    (each fee once, by the run that first found the ledger lacking it)."""
 
     class Completed(TenantAggregate.Created):
         currency: str
@@ -276,6 +279,16 @@ class Reconciliation(TenantAggregate):
         unmatched_provider: list[dict[str, Any]]
         processor_fees_minor: int
         fees_booked: list[dict[str, Any]]
+
+    class Redone(TenantAggregate.Event):
+        """The day reconciled again: its result now, replacing the one before."""
+
+        run: int  # 2 for the first rerun
+        matched: list[dict[str, Any]]
+        unmatched_ledger: list[dict[str, Any]]
+        unmatched_provider: list[dict[str, Any]]
+        processor_fees_minor: int
+        fees_booked: list[dict[str, Any]]  # every run's of the day, this one's last
 
     @staticmethod
     def create_id(tenant_id: UUID, currency: str, day: date) -> UUID:
@@ -301,6 +314,7 @@ class Reconciliation(TenantAggregate):
         self.unmatched_provider = unmatched_provider
         self.processor_fees_minor = processor_fees_minor
         self.fees_booked = fees_booked
+        self.run = 1
 
     @classmethod
     def complete(
@@ -321,9 +335,52 @@ class Reconciliation(TenantAggregate):
             matched=outcome.matched,
             unmatched_ledger=outcome.unmatched_ledger,
             unmatched_provider=outcome.unmatched_provider,
-            processor_fees_minor=sum(t.fee_minor for t in transactions if books_fee(t)),
-            fees_booked=[
-                {"transaction_id": t.id, "fee": {"amount": t.fee_minor, "currency": currency}}
-                for t in booked
-            ],
+            processor_fees_minor=_fees_kept(transactions),
+            fees_booked=_booked(booked, currency),
         )
+
+    def redo(
+        self,
+        outcome: Outcome,
+        transactions: Sequence[ProviderTransaction],
+        booked: Sequence[ProviderTransaction],
+    ) -> None:
+        """The day reconciled again: the new outcome replaces the last, and the fees this run
+        had to book join those the runs before it booked."""
+        self._redone(
+            run=self.run + 1,
+            matched=outcome.matched,
+            unmatched_ledger=outcome.unmatched_ledger,
+            unmatched_provider=outcome.unmatched_provider,
+            processor_fees_minor=_fees_kept(transactions),
+            fees_booked=self.fees_booked + _booked(booked, self.currency),
+        )
+
+    @event(Redone)
+    def _redone(
+        self,
+        run: int,
+        matched: list[dict[str, Any]],
+        unmatched_ledger: list[dict[str, Any]],
+        unmatched_provider: list[dict[str, Any]],
+        processor_fees_minor: int,
+        fees_booked: list[dict[str, Any]],
+    ) -> None:
+        self.run = run
+        self.matched = matched
+        self.unmatched_ledger = unmatched_ledger
+        self.unmatched_provider = unmatched_provider
+        self.processor_fees_minor = processor_fees_minor
+        self.fees_booked = fees_booked
+
+
+def _fees_kept(transactions: Sequence[ProviderTransaction]) -> int:
+    """What the provider kept of the transactions whose fees reconciliation books."""
+    return sum(t.fee_minor for t in transactions if books_fee(t))
+
+
+def _booked(booked: Sequence[ProviderTransaction], currency: str) -> list[dict[str, Any]]:
+    return [
+        {"transaction_id": t.id, "fee": {"amount": t.fee_minor, "currency": currency}}
+        for t in booked
+    ]

@@ -182,11 +182,14 @@ class ReconciliationApplication(ServiceApplication):
         day: date,
         transactions: list[ProviderTransaction],
         now: datetime,
+        again: bool = False,
     ) -> Reconciliation:
-        """Reconciles one tenant's `day` (it and the day after over by `now`) in one currency,
-        once: the fees the provider kept of the day's transactions that the ledger lacks are
-        booked, everything matched, and the result recorded with those fees in one save. A day
-        reconciled already answers as it was. `transactions`: those of the days read."""
+        """Reconciles one tenant's `day` (it and the day after over by `now`) in one currency:
+        the fees the provider kept of the day's transactions that the ledger lacks are booked,
+        everything matched, and the result recorded with those fees in one save. A day
+        reconciled already answers as it was, unless it is to be run `again`: then the new
+        result replaces it (`Reconciliation.redo`), and a fee an earlier run booked is not
+        booked twice. `transactions`: those of the days read."""
         rules.check_over(day, now)
         self.caught_up()
         reconciliation_id = Reconciliation.create_id(tenant_id, currency, day)
@@ -195,12 +198,16 @@ class ReconciliationApplication(ServiceApplication):
 
         def attempt() -> Reconciliation:
             done = self.get_or_none(reconciliation_id)
-            if isinstance(done, Reconciliation):
+            if isinstance(done, Reconciliation) and not again:
                 return done
             books, booked = self._fees(tenant_id, currency, of_day)
             fees = [_fee_movement(tenant_id, t, now) for t in booked]
             outcome = self.examine(tenant_id, currency, day, mine, also=fees)
-            made = Reconciliation.complete(tenant_id, currency, day, outcome, of_day, booked)
+            if isinstance(done, Reconciliation):
+                done.redo(outcome, of_day, booked)
+                made = done
+            else:
+                made = Reconciliation.complete(tenant_id, currency, day, outcome, of_day, booked)
             self.record(ctx, made, *books.changed())
             return made
 
@@ -235,7 +242,8 @@ class ReconciliationRuns:
     """The scheduler's side: every UTC day of the last few that can be reconciled (it and the
     day after are over), reconciled for every tenant with activity on it (processor clearing
     moved, or the provider reports one of its transactions). A day is asked of the provider
-    once per process when all went through."""
+    once per process when all went through. The operator's `velora reconcile` runs one day
+    again through the same `run_day`."""
 
     reconciliations: ReconciliationApplication
     queries: ReconciliationQueries
@@ -256,24 +264,40 @@ class ReconciliationRuns:
             self.done.add(day)
         return made
 
-    def run_day(self, day: date, now: datetime) -> list[Reconciliation]:
-        """Reconciles `day` for every tenant with activity on it that has none recorded."""
+    def run_day(
+        self,
+        day: date,
+        now: datetime,
+        *,
+        again: bool = False,
+        tenant: str | None = None,
+        ctx: CommandContext | None = None,
+    ) -> list[Reconciliation]:
+        """Reconciles `day` for every tenant with activity on it (or only `tenant`) that has
+        none recorded; `again`: those recorded too, each run again, its result replacing the
+        last. DayNotOver until the day after it is over too."""
+        rules.check_over(day, now)
         statement = self.reconciliations.statement(day)
         start, end = rules.day_bounds(day)
         due = self.queries.active(start, end) | {
-            (tenant, t.currency)
-            for tenant, ts in statement.items()
+            (owner, t.currency)
+            for owner, ts in statement.items()
             for t in ts
             if rules.day_of(t.created_at) == day
         }
-        ctx = CommandContext.system("scheduler:reconcile")
+        if again:
+            recorded = self.queries.recorded(TenantScope.every_tenant(), day)
+            due |= {(r["tenant_id"], r["currency"]) for r in recorded}
+        ctx = ctx or CommandContext.system("scheduler:reconcile")
         made = []
-        for tenant, currency in sorted(due):
-            if self.queries.is_recorded(tenant, currency, day):
+        for owner, currency in sorted(due):
+            if tenant is not None and owner != tenant:
+                continue
+            if not again and self.queries.is_recorded(owner, currency, day):
                 continue
             made.append(
                 self.reconciliations.reconcile(
-                    ctx, UUID(tenant), currency, day, statement.get(tenant, []), now
+                    ctx, UUID(owner), currency, day, statement.get(owner, []), now, again
                 )
             )
         return made

@@ -162,5 +162,6 @@ def _shown(row: Any) -> dict[str, Any]:
         "unmatched_provider": result["unmatched_provider"],
         "processor_fees": {"amount": row.processor_fees_amount, "currency": row.currency},
         "fees_booked": result["fees_booked"],
+        "run": result.get("run", 1),  # rows of before reruns hold none: their first run
         "completed_at": zoned(row.completed_at),
     }

@@ -381,6 +381,25 @@ def test_a_day_is_reconciled_once_the_day_after_it_is_over_under_one_id() -> Non
     )
 
 
+def test_a_day_run_again_replaces_its_result_and_keeps_every_runs_fees() -> None:
+    tenant, day = uuid4(), date(2026, 12, 6)
+    kept = txn(CHARGE, 10_000, fee=320, source="ch_1", intent="pi_1")
+    first = reconcile([kept], [moved(f"payment:{SO1}", 10_000)])
+    made = Reconciliation.complete(tenant, "USD", day, first, [kept], [kept])
+    assert (made.run, made.processor_fees_minor, len(made.unmatched_provider)) == (1, 320, 1)
+    later = txn(REFUND, -500, fee=-10, source="re_late", intent="pi_1")
+    second = reconcile([kept, later], [moved(f"payment:{SO1}", 10_000)])
+    made.collect_events()
+    made.redo(second, [kept, later], [later])
+    [redone] = made.collect_events()
+    assert isinstance(redone, Reconciliation.Redone)
+    assert (redone.run, redone.processor_fees_minor) == (2, 310)
+    assert redone.unmatched_provider == second.unmatched_provider
+    assert [f["transaction_id"] for f in redone.fees_booked] == [kept.id, later.id]
+    assert (made.run, made.matched, made.fees_booked) == (2, second.matched, redone.fees_booked)
+    assert made.id == Reconciliation.create_id(tenant, "USD", day)  # the same day, the same one
+
+
 # -- Across midnight: a day either side, each item once -----------------------------------------
 
 DAY = date(2026, 12, 6)

@@ -3,6 +3,7 @@ that makes every provider event count once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -122,6 +123,12 @@ class PaymentProvider(Protocol):
     def balance_transactions(self, *, start: datetime, end: datetime) -> list[ProviderTransaction]:
         """Every balance transaction of the provider account created in [start, end), oldest
         first, of every tenant: reconciliation attributes each to its tenant."""
+        ...
+
+    def dispute_transactions(self, *, dispute_ids: Sequence[str]) -> list[ProviderTransaction]:
+        """Every balance transaction of these disputes (the provider's ids), whenever created,
+        oldest first: the withdrawal when a dispute opened and the reinstatement when it was
+        won, weeks apart, which reconciliation matches over the dispute's life."""
         ...
 
 

@@ -12,15 +12,17 @@ Both sides are grouped by the provider object they concern, written `kind:id`:
 - `refund:<provider refund>`: the refund; `refund:<refund>` (with `:net` and `:commission`
   after release), `refund:<seller order>:cancelled`, or `late-payment:<intent>:returned`.
 - `dispute:<provider dispute>`: its withdrawals and reinstatements, their fees included; the
-  `dispute:<dispute>:...` legs out of clearing, the fee's too.
+  `dispute:<dispute>:...` legs out of clearing, the fee's too. Matched over the dispute's life,
+  weeks long: all its items, whenever made (`disputes_on`).
 - `payout:<payout>`: the transfers to the seller's connected account; `payout:<payout>`.
 - `fee:<balance transaction>`: the fee the provider kept of a charge or refund;
   `processor-fee:<balance transaction>`.
 
-A group matches when both sides hold it and move the same amount to the minor unit; otherwise
-each side's items are listed with the reason. Velora's keys name its own ids, the provider's its
-own: `Links` (subject -> references, kept by a projector from the events that learnt the
-provider's ids) joins the two.
+A group matches when both sides hold it and move the same amount to the minor unit, on the day
+or across a neighbouring one (domain/matching.py), so a day is reconciled once the day after it
+is over too; otherwise each side's items are listed with the reason. Velora's keys name its own
+ids, the provider's its own: `Links` (subject -> references, kept by a projector from the events
+that learnt the provider's ids) joins the two.
 
 A processor fee is the provider's fact: Velora learns it from the statement, so reconciliation
 books it (debit `processor:fees`, credit `processor:clearing`) under a key derived from the
@@ -30,10 +32,9 @@ fee is not booked here: the lost dispute books it with its amount (domain/escrow
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -42,6 +43,7 @@ from eventsourcing.domain import event
 from domain.base import TenantAggregate
 from domain.errors import DomainError, Invalid
 from domain.ledger import Books, Chart
+from domain.matching import ONE_DAY, Item, Outcome
 from domain.payments import CHARGE, DISPUTE, TRANSFER, ProviderTransaction
 
 FEE_KIND = "processor_fee"
@@ -73,34 +75,36 @@ class LedgerMovement:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Item:
-    """One side's part of a group: a provider transaction (or its fee), or a ledger movement."""
-
-    reference: str | None
-    id: str
-    amount_minor: int
-    what: str  # the transaction's type, or the transfer's kind
-    detail: str  # the provider object, or the transfer's key
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Outcome:
-    matched: list[dict[str, Any]] = field(default_factory=list)
-    unmatched_ledger: list[dict[str, Any]] = field(default_factory=list)
-    unmatched_provider: list[dict[str, Any]] = field(default_factory=list)
-
-
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC day as [start, end)."""
     start = datetime.combine(day, time(0), tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    return start, start + ONE_DAY
+
+
+def day_of(at: datetime) -> date:
+    """The UTC day a moment belongs to."""
+    return at.astimezone(UTC).date()
+
+
+def reconciled_from(day: date) -> datetime:
+    """When `day` can be reconciled: once the day after it is over too, so that what either
+    side dated the next day is there to match (domain/matching.py)."""
+    return day_bounds(day + ONE_DAY)[1]
+
+
+def read_bounds(day: date) -> tuple[datetime, datetime]:
+    """What a day's run reads of either side, [start, end): the day, the day after, and the two
+    days before it, whose pairs decide whether the day before took some of the day's items."""
+    start, end = day_bounds(day)
+    return start - 2 * ONE_DAY, end + ONE_DAY
 
 
 def check_over(day: date, now: datetime) -> None:
-    if day_bounds(day)[1] > now:
-        raise DayNotOver(f"{day} is not over yet (UTC): it is reconciled once it is")
+    if reconciled_from(day) > now:
+        raise DayNotOver(
+            f"{day} is reconciled once the day after it is over too (UTC): a movement either "
+            "side dates the next day may be its counterpart"
+        )
 
 
 def _one(links: Links, subject: str, prefix: str) -> str | None:
@@ -166,6 +170,23 @@ def subjects_of_transaction(t: ProviderTransaction) -> list[str]:
     return subjects + ([f"transfer:{t.source_id}"] if t.type == TRANSFER else [])
 
 
+def disputes_on(
+    day: date,
+    transactions: Iterable[ProviderTransaction],
+    movements: Iterable[LedgerMovement],
+    links: Links,
+) -> set[str]:
+    """The provider's ids of the disputes with an item on `day`, on either side: each is matched
+    over its whole life (domain/matching.py), so all their items are read, whenever made."""
+    found = {t.source_id for t in transactions if t.type == DISPUTE and day_of(t.created_at) == day}
+    for m in movements:
+        if m.key.startswith("dispute:") and day_of(m.at) == day:
+            reference = reference_of_movement(m.key, links)
+            if reference is not None:
+                found.add(reference.partition(":")[2])
+    return found
+
+
 def next_subjects(ref: str) -> list[str]:
     """The links one step on from a reference: an order's intent and its refunds."""
     kind, _, ident = ref.partition(":")
@@ -218,91 +239,37 @@ def provider_items(transactions: Iterable[ProviderTransaction], links: Links) ->
     for t in transactions:
         reference = reference_of_transaction(t, links)
         amount = t.amount_minor - t.fee_minor if t.type == DISPUTE else t.amount_minor
-        items.append(Item(reference, t.id, amount, t.type, t.source_id, t.created_at))
+        on = day_of(t.created_at)
+        items.append(Item(reference, t.id, amount, t.type, t.source_id, t.created_at, on))
         if books_fee(t):
-            items.append(Item(f"fee:{t.id}", t.id, -t.fee_minor, "fee", t.source_id, t.created_at))
+            fee = Item(f"fee:{t.id}", t.id, -t.fee_minor, "fee", t.source_id, t.created_at, on)
+            items.append(fee)
     return items
 
 
-def ledger_items(movements: Iterable[LedgerMovement], links: Links) -> list[Item]:
-    return [
-        Item(
-            reference_of_movement(m.key, links), m.transfer_id, m.amount_minor, m.kind, m.key, m.at
-        )
-        for m in movements
-    ]
-
-
-PROVIDER_ONLY = {
-    "charge": "a charge the ledger never booked (its payment did not reach Velora)",
-    "refund": "a refund made at the provider that the ledger never booked",
-    "dispute": "a dispute's movement the ledger has not booked (open, or lost on another day)",
-    "payout": "a payout to a seller the ledger does not hold as paid",
-    "transfer": "a transfer to a connected account that no payout of Velora made",
-    "fee": "a processor fee the ledger lacks",
-}
-LEDGER_ONLY = "the provider reports no transaction of it on this day"
-UNKNOWN = "it moved processor clearing but names no provider object Velora knows of"
-
-
-def _shown(item: Item, currency: str, provider: bool) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "reference": item.reference,
-        "amount": {"amount": item.amount_minor, "currency": currency},
-        "at": item.at.astimezone(UTC).isoformat(),
-    }
-    if provider:
-        shown |= {"transaction_id": item.id, "type": item.what, "source": item.detail}
-    else:
-        shown |= {"transfer_id": item.id, "kind": item.what, "key": item.detail}
-    return shown
-
-
-def match(provider: Sequence[Item], ledger: Sequence[Item], currency: str) -> Outcome:
-    """Matches the two sides group by group: equal amounts to the minor unit match, anything
-    else is listed on the side that has it, with the reason."""
-    groups: dict[str, tuple[list[Item], list[Item]]] = defaultdict(lambda: ([], []))
-    outcome = Outcome()
-    for item in provider:
-        groups[item.reference or ""][0].append(item)
-    for item in ledger:
-        if item.reference is None:
-            outcome.unmatched_ledger.append(
-                _shown(item, currency, provider=False) | {"reason": UNKNOWN}
-            )
-        else:
-            groups[item.reference][1].append(item)
-    for reference in sorted(groups):
-        ours, theirs = groups[reference][1], groups[reference][0]
-        moved_p, moved_l = sum(i.amount_minor for i in theirs), sum(i.amount_minor for i in ours)
-        if theirs and ours and moved_p == moved_l:
-            outcome.matched.append(
-                {
-                    "reference": reference,
-                    "amount": {"amount": moved_p, "currency": currency},
-                    "transactions": [i.id for i in theirs],
-                    "transfers": [i.id for i in ours],
-                }
-            )
-            continue
-        if theirs and ours:
-            why = f"amounts differ: the provider moved {moved_p}, the ledger {moved_l}"
-            why_p = why_l = why
-        else:
-            why_p = PROVIDER_ONLY.get(reference.partition(":")[0], "the ledger has nothing of it")
-            why_l = LEDGER_ONLY
-        outcome.unmatched_provider.extend(
-            _shown(i, currency, provider=True) | {"reason": why_p} for i in theirs
-        )
-        outcome.unmatched_ledger.extend(
-            _shown(i, currency, provider=False) | {"reason": why_l} for i in ours
-        )
-    return outcome
+def ledger_items(
+    movements: Iterable[LedgerMovement],
+    links: Links,
+    transactions: Iterable[ProviderTransaction] = (),
+) -> list[Item]:
+    """Each movement as an item under the provider object it concerns, on the day it was
+    posted; a fee's on the day of the transaction it was kept of (among `transactions`),
+    whenever it was booked."""
+    fee_days = {f"fee:{t.id}": day_of(t.created_at) for t in transactions}
+    items = []
+    for m in movements:
+        reference = reference_of_movement(m.key, links)
+        on = fee_days.get(reference or "", day_of(m.at))
+        items.append(Item(reference, m.transfer_id, m.amount_minor, m.kind, m.key, m.at, on))
+    return items
 
 
 class Reconciliation(TenantAggregate):
-    """One tenant's reconciliation of one currency on one UTC day, recorded once: its id derives
-    from them, so a scheduler that runs twice, or two schedulers, record it once."""
+    """One tenant's reconciliation of one currency on one UTC day: its id derives from them, so
+    a scheduler that runs twice, or two schedulers, record it once. An operator may run the day
+    again (`redo`: a late webhook booked what was missing, say): the day's result is then the
+    latest run's, counted by `run`, and `fees_booked` holds what every run of the day booked
+    (each fee once, by the run that first found the ledger lacking it)."""
 
     class Completed(TenantAggregate.Created):
         currency: str
@@ -312,6 +279,16 @@ class Reconciliation(TenantAggregate):
         unmatched_provider: list[dict[str, Any]]
         processor_fees_minor: int
         fees_booked: list[dict[str, Any]]
+
+    class Redone(TenantAggregate.Event):
+        """The day reconciled again: its result now, replacing the one before."""
+
+        run: int  # 2 for the first rerun
+        matched: list[dict[str, Any]]
+        unmatched_ledger: list[dict[str, Any]]
+        unmatched_provider: list[dict[str, Any]]
+        processor_fees_minor: int
+        fees_booked: list[dict[str, Any]]  # every run's of the day, this one's last
 
     @staticmethod
     def create_id(tenant_id: UUID, currency: str, day: date) -> UUID:
@@ -337,6 +314,7 @@ class Reconciliation(TenantAggregate):
         self.unmatched_provider = unmatched_provider
         self.processor_fees_minor = processor_fees_minor
         self.fees_booked = fees_booked
+        self.run = 1
 
     @classmethod
     def complete(
@@ -357,9 +335,52 @@ class Reconciliation(TenantAggregate):
             matched=outcome.matched,
             unmatched_ledger=outcome.unmatched_ledger,
             unmatched_provider=outcome.unmatched_provider,
-            processor_fees_minor=sum(t.fee_minor for t in transactions if books_fee(t)),
-            fees_booked=[
-                {"transaction_id": t.id, "fee": {"amount": t.fee_minor, "currency": currency}}
-                for t in booked
-            ],
+            processor_fees_minor=_fees_kept(transactions),
+            fees_booked=_booked(booked, currency),
         )
+
+    def redo(
+        self,
+        outcome: Outcome,
+        transactions: Sequence[ProviderTransaction],
+        booked: Sequence[ProviderTransaction],
+    ) -> None:
+        """The day reconciled again: the new outcome replaces the last, and the fees this run
+        had to book join those the runs before it booked."""
+        self._redone(
+            run=self.run + 1,
+            matched=outcome.matched,
+            unmatched_ledger=outcome.unmatched_ledger,
+            unmatched_provider=outcome.unmatched_provider,
+            processor_fees_minor=_fees_kept(transactions),
+            fees_booked=self.fees_booked + _booked(booked, self.currency),
+        )
+
+    @event(Redone)
+    def _redone(
+        self,
+        run: int,
+        matched: list[dict[str, Any]],
+        unmatched_ledger: list[dict[str, Any]],
+        unmatched_provider: list[dict[str, Any]],
+        processor_fees_minor: int,
+        fees_booked: list[dict[str, Any]],
+    ) -> None:
+        self.run = run
+        self.matched = matched
+        self.unmatched_ledger = unmatched_ledger
+        self.unmatched_provider = unmatched_provider
+        self.processor_fees_minor = processor_fees_minor
+        self.fees_booked = fees_booked
+
+
+def _fees_kept(transactions: Sequence[ProviderTransaction]) -> int:
+    """What the provider kept of the transactions whose fees reconciliation books."""
+    return sum(t.fee_minor for t in transactions if books_fee(t))
+
+
+def _booked(booked: Sequence[ProviderTransaction], currency: str) -> list[dict[str, Any]]:
+    return [
+        {"transaction_id": t.id, "fee": {"amount": t.fee_minor, "currency": currency}}
+        for t in booked
+    ]

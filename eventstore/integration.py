@@ -285,6 +285,27 @@ def _payout(started: Payout.Started) -> dict[str, Any]:
     }
 
 
+def _reconciliation(completed: Reconciliation.Completed) -> dict[str, Any]:
+    return {
+        "reconciliation_id": completed.originator_id,
+        "date": completed.day,
+        "currency": completed.currency,
+    }
+
+
+def _reconciled(e: Reconciliation.Completed | Reconciliation.Redone) -> dict[str, Any]:
+    """A run's result: its number, what matched, what either side lacks, the fees the provider
+    kept of the day's transactions and those the day's runs had to book."""
+    return {
+        "run": e.run if isinstance(e, Reconciliation.Redone) else 1,
+        "matched": len(e.matched),
+        "unmatched_ledger": len(e.unmatched_ledger),
+        "unmatched_provider": len(e.unmatched_provider),
+        "processor_fees_minor": e.processor_fees_minor,
+        "fees_booked_minor": sum(f["fee"]["amount"] for f in e.fees_booked),
+    }
+
+
 _RULES.update(
     {
         SellerOrder.Shipped: _joined(
@@ -374,19 +395,13 @@ _RULES.update(
             "payouts", "payout.paid", _payout, lambda e: {"transfer_ids": e.provider_transfer_ids}
         ),
         Payout.Failed: _joined("payouts", "payout.failed", _payout),
+        # A day run again publishes the day's reconciliation again, under the same key, its
+        # `run` counting up: it replaces the one before.
         Reconciliation.Completed: _joined(
-            "ledger",
-            "reconciliation.completed",
-            lambda e: {
-                "reconciliation_id": e.originator_id,
-                "date": e.day,
-                "currency": e.currency,
-                "matched": len(e.matched),
-                "unmatched_ledger": len(e.unmatched_ledger),
-                "unmatched_provider": len(e.unmatched_provider),
-                "processor_fees_minor": e.processor_fees_minor,
-                "fees_booked_minor": sum(f["fee"]["amount"] for f in e.fees_booked),
-            },
+            "ledger", "reconciliation.completed", _reconciliation, _reconciled
+        ),
+        Reconciliation.Redone: _joined(
+            "ledger", "reconciliation.completed", _reconciliation, _reconciled
         ),
     }
 )

@@ -13,25 +13,43 @@ and localstripe lacks, so the StripeProvider is tested through the official SDK 
   paged by `starting_after`, `expand[]=data.source` as before); a card charge's transaction
   carries the fee Stripe's standard card pricing would take (2.9% + 30 minor units, rounded half
   up, in `fee` and `fee_details`); and every Connect transfer records its own transaction (the
-  amount out, no fee), as Stripe's do. Disputes and payouts to a bank, which localstripe does
-  not make, record none.
+  amount out, no fee), as Stripe's do. Payouts to a bank, which localstripe does not make,
+  record none.
+- Disputes, which localstripe lacks entirely, as Stripe's test mode makes them: a charge paid
+  with the test card 4000 0000 0000 0259 succeeds and is disputed at once (`fraudulent`,
+  `needs_response`). As Stripe's documentation describes, the dispute withdraws the amount and
+  a 15.00 dispute fee from the balance when it opens (an `adjustment` balance transaction whose
+  source is the dispute, in the dispute's `balance_transactions` too); submitting the evidence
+  text `winning_evidence` wins it and reinstates the amount and the fee (a second adjustment),
+  `losing_evidence` or closing it (accepting it) loses it, which moves no money. Unlike Stripe,
+  it closes at once (Stripe reviews the evidence for a while first), it sends no webhooks of its
+  own (the tests build `charge.dispute.*` from the dispute as it holds it, and sign them as
+  Stripe would), and its fee is always given back with a won dispute: pricing that keeps a
+  part of it is not modelled. `GET /v1/disputes` filters by `charge` and `payment_intent`.
 
-Run: python scripts/localstripe_server.py [--port 8420]. It binds to loopback only and starts
-from an empty store."""
+Run: python scripts/localstripe_server.py [--port 8420] [--store PATH]. It binds to loopback
+only and starts from an empty store; localstripe saves its store to a file after each change,
+`/tmp/localstripe.pickle` unless `--store` names another (so two servers can run side by
+side)."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
 import os
+import pickle
 from typing import Any
 
 from aiohttp import web
 from localstripe import resources, server
 from localstripe.errors import UserError
 
-# localstripe keeps its state in this fixed file; each start begins from an empty store.
+# Where localstripe saves its state (it reads it back only when told to; each start here begins
+# from an empty store).
 STORE_FILE = "/tmp/localstripe.pickle"  # noqa: S108
+# Stripe's test card whose charges are disputed, and the dispute fee Stripe withdraws.
+DISPUTE_CARD = "4000000000000259"
+DISPUTE_FEE = 1_500
 
 _plain_init = resources.PaymentIntent.__init__
 _plain_txn_init = resources.BalanceTransaction.__init__
@@ -50,20 +68,37 @@ def card_fee(amount: int) -> int:
     return (amount * 29 + 500) // 1000 + 30
 
 
-def _txn_init(self: Any, type: str | None = None, source: str | None = None, **kw: Any) -> None:
+def _own_txn(self: Any, kind: str, category: str, source: str, fee: int, **kw: Any) -> None:
+    """A balance transaction localstripe's own checks would refuse (they know only charges and
+    refunds): a transfer's or a dispute's."""
+    resources.StripeObject.__init__(self)
+    amount = resources.try_convert_to_int(kw.get("amount"))
+    self.amount, self.available_on, self.currency = amount, self.created, kw["currency"]
+    self.description, self.exchange_rate = kw.get("description"), None
+    self.fee = fee
+    self.fee_details = (
+        [{"amount": fee, "currency": self.currency, "type": "stripe_fee"}] if fee else []
+    )
+    self.reporting_category, self.source, self.status, self.type = (
+        category,
+        source,
+        "available",
+        kind,
+    )
+
+
+def _txn_init(
+    self: Any, type: str | None = None, source: str | None = None, fee: int = 0, **kw: Any
+) -> None:
     if type == "transfer" and isinstance(source, str) and source.startswith("tr_"):
-        # localstripe's own checks know only charges and refunds: a transfer's is made here.
-        resources.StripeObject.__init__(self)
-        amount = resources.try_convert_to_int(kw.get("amount"))
-        self.amount, self.available_on, self.currency = amount, self.created, kw["currency"]
-        self.description, self.exchange_rate = kw.get("description"), None
-        self.fee, self.fee_details = 0, []
-        self.reporting_category, self.source, self.status, self.type = (
-            "transfer",
-            source,
-            "available",
-            "transfer",
+        _own_txn(self, "transfer", "transfer", source, 0, **kw)
+        return
+    if type == "adjustment" and isinstance(source, str) and source.startswith("dp_"):
+        # Stripe's dispute withdrawals and reinstatements are adjustments, sourced by the dispute.
+        category = (
+            "dispute" if resources.try_convert_to_int(kw["amount"]) < 0 else "dispute_reversal"
         )
+        _own_txn(self, "adjustment", category, source, fee, **kw)
         return
     _plain_txn_init(self, type=type, source=source, **kw)
     if type == "charge":
@@ -198,6 +233,106 @@ class Transfer(resources.StripeObject):  # type: ignore[misc]
         self.balance_transaction = txn.id
 
 
+class Dispute(resources.StripeObject):  # type: ignore[misc]
+    """A dispute of a charge: made by the server when a charge of the dispute card succeeds."""
+
+    object = "dispute"
+    _id_prefix = "dp_"
+
+    def __init__(self, charge: Any) -> None:
+        super().__init__()
+        self.amount = charge.amount
+        self.currency = charge.currency
+        self.charge = charge.id
+        self.payment_intent = charge.payment_intent
+        self.reason = "fraudulent"
+        self.status = "needs_response"
+        self.evidence: dict[str, Any] = {}
+        self.is_charge_refundable = False
+        self.metadata: dict[str, str] = {}
+        self.balance_transactions = [self._moved(-self.amount, DISPUTE_FEE)]
+
+    def _moved(self, amount: int, fee: int) -> Any:
+        return resources.BalanceTransaction(
+            amount=amount, currency=self.currency, type="adjustment", source=self.id, fee=fee
+        )
+
+    def _close(self, won: bool) -> None:
+        if self.status not in ("needs_response", "under_review"):
+            raise UserError(400, f"This dispute is already closed ({self.status}).")
+        self.status = "won" if won else "lost"
+        if won:  # the amount and the fee go back to the balance
+            self.balance_transactions.append(self._moved(self.amount, -DISPUTE_FEE))
+
+    @classmethod
+    def _api_create(cls, **data: Any) -> Any:
+        raise UserError(405, "Method Not Allowed")
+
+    @classmethod
+    def _api_update(
+        cls,
+        id: str,
+        evidence: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+        submit: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise UserError(400, "Unexpected " + ", ".join(kwargs))
+        dispute = cls._api_retrieve(id)
+        dispute.metadata.update(metadata or {})
+        if evidence:
+            dispute.evidence.update(evidence)
+            text = evidence.get("uncategorized_text")
+            if text in ("winning_evidence", "losing_evidence"):
+                dispute._close(won=text == "winning_evidence")
+            elif resources.try_convert_to_bool(submit) is not False:
+                dispute.status = "under_review"
+        return dispute
+
+    @classmethod
+    def _api_close(cls, id: str, **kwargs: Any) -> Any:
+        """Accepting the dispute: it is lost."""
+        dispute = cls._api_retrieve(id)
+        dispute._close(won=False)
+        return dispute
+
+    @classmethod
+    def _api_list_all(
+        cls,
+        url: str,
+        limit: Any = None,
+        starting_after: str | None = None,
+        charge: str | None = None,
+        payment_intent: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise UserError(400, "Unexpected " + ", ".join(kwargs))
+        listed = resources.List(url, limit=limit, starting_after=starting_after)
+        listed._list = [
+            d
+            for key, d in resources.store.items()
+            if key.startswith("dispute:")
+            and charge in (None, d.charge)
+            and payment_intent in (None, d.payment_intent)
+        ]
+        return listed
+
+
+_plain_trigger = resources.Charge._trigger_payment
+
+
+def _trigger_payment(self: Any, on_success: Any = None) -> None:
+    _plain_trigger(self, on_success)
+    method = resources.PaymentMethod._api_retrieve(self.payment_method)
+    if self.status == "succeeded" and getattr(method, "_card_number", None) == DISPUTE_CARD:
+        Dispute(self)
+
+
+resources.Charge._trigger_payment = _trigger_payment  # type: ignore[method-assign]
+
+
 _answered: dict[str, tuple[str, int, bytes]] = {}
 
 
@@ -241,15 +376,33 @@ def make_app() -> web.Application:
         app.router.add_route("POST", plural, server.api_create(cls, plural))
         app.router.add_route("GET", plural + "/{id}", server.api_retrieve(cls, plural))
         app.router.add_route("GET", plural, server.api_list_all(cls, plural))
+    disputes = "/v1/disputes"
+    app.router.add_route("GET", disputes + "/{id}", server.api_retrieve(Dispute, disputes))
+    app.router.add_route("POST", disputes + "/{id}", server.api_update(Dispute, disputes))
+    app.router.add_route("GET", disputes, server.api_list_all(Dispute, disputes))
+    close = disputes + "/{id}/close"
+    app.router.add_route("POST", close, server.api_extra(Dispute._api_close, close))
     return app
+
+
+def _keep_store_in(path: str) -> None:
+    """localstripe names its store's file in the code; saved here to `path` instead."""
+
+    def dump(store: Any) -> None:
+        with open(path, "wb") as f:
+            pickle.dump(store, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    resources.Store.dump_to_disk = dump  # type: ignore[method-assign]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--store", default=STORE_FILE, help="the file the store is saved to")
     args = parser.parse_args()
-    if os.path.exists(STORE_FILE):
-        os.remove(STORE_FILE)
+    if os.path.exists(args.store):
+        os.remove(args.store)
+    _keep_store_in(args.store)
     web.run_app(make_app(), host="127.0.0.1", port=args.port, print=None)
 
 

@@ -6,9 +6,11 @@ provider keeps a record of it, as Stripe keeps balance transactions: a SQLite fi
 deployment's data (`local-provider.sqlite3` in `VELORA_DATA_DIR`), one row per balance
 transaction, written when it takes the buyer's money (`charge`: the stand-in for a buyer paying
 at the provider, which a developer or a test calls before sending the signed
-`payment_intent.succeeded`), refunds, pays out, or withdraws a dispute's amount
-(`withdraw_for_dispute`). Each row's id derives from what caused it (the intent, the
-idempotency key), so asking twice records once. A payment webhook sent without a charge behind
+`payment_intent.succeeded`), refunds, pays out, or withdraws a dispute's amount and fee
+(`withdraw_for_dispute`, as Stripe does when a dispute opens) and gives them back
+(`reinstate_for_dispute`, when it is won). Each row's id derives from what caused it (the
+intent, the idempotency key, the dispute and which of its movements), so asking twice records
+once. A payment webhook sent without a charge behind
 it is a payment this provider never took: reconciliation lists its booking as the ledger's
 alone, which is the truth. The record lives as long as the data directory, so every process of
 one deployment on one machine reads the same record."""
@@ -19,9 +21,11 @@ import hashlib
 import hmac
 import sqlite3
 import threading
+from collections.abc import Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from domain.money import Money
@@ -45,6 +49,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS balance_transactions (
     intent TEXT NOT NULL,
     created_us INTEGER NOT NULL
 )"""
+
+_SELECT = (
+    "SELECT id, type, amount, fee, currency, source, intent, created_us FROM balance_transactions"
+)
 
 
 def _stable_id(prefix: str, key: str) -> str:
@@ -86,13 +94,18 @@ class LocalRecord:
             )
 
     def between(self, start: datetime, end: datetime) -> list[ProviderTransaction]:
+        return self._select("created_us >= ? AND created_us < ?", (_micros(start), _micros(end)))
+
+    def of_sources(self, kind: str, sources: Sequence[str]) -> list[ProviderTransaction]:
+        """The transactions of one kind that these provider objects made, whenever."""
+        marks = ", ".join("?" for _ in sources)
+        return self._select(f"type = ? AND source IN ({marks})", (kind, *sources))
+
+    def _select(self, where: str, values: tuple[Any, ...]) -> list[ProviderTransaction]:
+        """The rows `where` (this module's own conditions, the values bound) selects."""
+        query = f"{_SELECT} WHERE {where} ORDER BY created_us, id"
         with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT id, type, amount, fee, currency, source, intent, created_us"
-                " FROM balance_transactions WHERE created_us >= ? AND created_us < ?"
-                " ORDER BY created_us, id",
-                (_micros(start), _micros(end)),
-            ).fetchall()
+            rows = conn.execute(query, values).fetchall()
         return [
             ProviderTransaction(
                 id=row[0],
@@ -159,8 +172,19 @@ class LocalPaymentProvider:
         minus = Money(-amount.amount_minor, amount.currency)
         self._add(DISPUTE, dispute_id, intent_id, minus, fee_minor)
 
+    def reinstate_for_dispute(
+        self, dispute_id: str, intent_id: str, amount: Money, fee_returned_minor: int
+    ) -> None:
+        """A won dispute: the amount comes back, and the part of the fee given back with it."""
+        self._add(
+            DISPUTE, dispute_id, intent_id, amount, -fee_returned_minor, cause=f"{dispute_id}:won"
+        )
+
     def balance_transactions(self, *, start: datetime, end: datetime) -> list[ProviderTransaction]:
         return self.record.between(start, end)
+
+    def dispute_transactions(self, *, dispute_ids: Sequence[str]) -> list[ProviderTransaction]:
+        return self.record.of_sources(DISPUTE, dispute_ids) if dispute_ids else []
 
     def _add(
         self,
@@ -169,10 +193,13 @@ class LocalPaymentProvider:
         intent_id: str,
         amount: Money,
         fee_minor: int,
+        cause: str | None = None,
     ) -> None:
+        """Records a transaction whose id derives from its cause: the object that made it, or
+        which of its movements it is (`cause`)."""
         self.record.add(
             ProviderTransaction(
-                id=_stable_id("txn_local_", source_id),
+                id=_stable_id("txn_local_", cause or source_id),
                 type=kind,
                 amount_minor=amount.amount_minor,
                 fee_minor=fee_minor,

@@ -8,7 +8,7 @@ request and has one effect."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -144,12 +144,31 @@ class StripeProvider:
         found = [self._neutral(txn) for txn in _call(lambda: list(listed.auto_paging_iter()))]
         return sorted(found, key=lambda t: (t.created_at, t.id))
 
-    def _neutral(self, txn: Any) -> ProviderTransaction:
+    def dispute_transactions(self, *, dispute_ids: Sequence[str]) -> list[ProviderTransaction]:
+        """Each dispute's `balance_transactions` (its withdrawal, and its reinstatement once
+        won), as the Dispute holds them, with the dispute's payment intent."""
+        found = []
+        for dispute_id in dispute_ids:
+            dispute = self._dispute(dispute_id)
+            intent = _id_of(dispute.payment_intent)
+            found += [self._neutral(txn, intent) for txn in dispute.balance_transactions or []]
+        return sorted(found, key=lambda t: (t.created_at, t.id))
+
+    def _dispute(self, dispute_id: str) -> Any:
+        return _call(lambda: self._client.v1.disputes.retrieve(dispute_id))
+
+    def _neutral(self, txn: Any, intent: str = "") -> ProviderTransaction:
+        """The transaction in the port's words; `intent`, when known, the one it concerns
+        (else read from its expanded source)."""
         source = txn.source
         source_id = _id_of(source)
         kind = _kind(txn, source_id)
-        intent = ""
-        if kind in (CHARGE, REFUND, DISPUTE) and not isinstance(source, str) and source:
+        if (
+            not intent
+            and kind in (CHARGE, REFUND, DISPUTE)
+            and not isinstance(source, str)
+            and source
+        ):
             intent = _id_of(getattr(source, "payment_intent", None))
             charge = _id_of(getattr(source, "charge", None))
             if not intent and charge:

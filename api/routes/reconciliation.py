@@ -15,7 +15,7 @@ from api.policy import crosses_tenants
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
-from domain.reconciliation import day_bounds
+from domain.reconciliation import reconciled_from
 
 router = APIRouter(
     prefix="/v1/reconciliation",
@@ -35,6 +35,7 @@ class ReconciliationOut(BaseModel):
     unmatched_provider: list[dict[str, Any]]
     processor_fees: MoneyOut
     fees_booked: list[dict[str, Any]]
+    run: int
     completed_at: datetime
 
 
@@ -61,8 +62,13 @@ def reconciliation(
     (`unmatched_ledger`) and what the provider reports that the ledger lacks
     (`unmatched_provider`), each with its reason; the fees the provider kept (`processor_fees`,
     posted to the `processor:fees` expense account) and those the ledger lacked until this
-    reconciliation booked them (`fees_booked`). The scheduler reconciles each day once it is
-    over; until then, and for a day it found nothing to reconcile, 404."""
+    reconciliation booked them (`fees_booked`). An operator may run a day again (`velora
+    reconcile`): the latest run's result is the day's, `run` counts them, `completed_at` is the
+    latest's, and `fees_booked` holds what every run of the day booked. A provider transaction
+    and the ledger movement it caused match within a day either side of each other (a charge at
+    23:59:59 posted at 00:00:01), a dispute over its life, so the scheduler reconciles each day
+    once the day after it is over too; until then, and for a day it found nothing to
+    reconcile, 404."""
     if tenant_id is None:
         if crosses_tenants(principal.roles):
             raise Problem(
@@ -77,12 +83,12 @@ def reconciliation(
         if currency is None or r["currency"] == currency
     ]
     if not found:
-        over = day_bounds(day)[1] <= datetime.now(UTC)
+        due = reconciled_from(day) <= datetime.now(UTC)
         raise Problem(
             404,
             f"{day} is not reconciled"
-            + ("" if over else ": it is not over yet (UTC), and is reconciled once it is")
-            + (" for that marketplace" if over else ""),
+            + (" for that marketplace" if due else ": not yet, it is reconciled once the day")
+            + ("" if due else " after it is over too (UTC)"),
         )
     if len(found) > 1:
         raise Problem(

@@ -1,6 +1,6 @@
 """The reconciliation projector: the links that join Velora's ids to the provider's, learnt from
-the events that recorded the provider's ids, and each completed reconciliation as a row the API
-reads. It reads no other model."""
+the events that recorded the provider's ids, and each reconciliation as a row the API reads (a
+day run again replaces its row). It reads no other model."""
 
 from __future__ import annotations
 
@@ -61,25 +61,26 @@ class ReconciliationProjector(Projector):
 
     @apply.register
     def _completed(self, e: Reconciliation.Completed, conn: Connection, r: RecordedEvent) -> None:
-        result = {
-            "matched": e.matched,
-            "unmatched_ledger": e.unmatched_ledger,
-            "unmatched_provider": e.unmatched_provider,
-            "fees_booked": e.fees_booked,
-        }
         conn.execute(
             self.tables.reconciliations.insert().values(
                 reconciliation_id=str(e.originator_id),
                 tenant_id=str(e.tenant_id),
                 currency=e.currency,
                 day=date.fromisoformat(e.day),
-                matched_count=len(e.matched),
-                unmatched_count=len(e.unmatched_ledger) + len(e.unmatched_provider),
-                processor_fees_amount=e.processor_fees_minor,
-                result=result,
-                completed_at=naive_utc(e.timestamp),
                 created_position=r.position,
+                **_result(e, run=1),
             )
+        )
+
+    @apply.register
+    def _redone(self, e: Reconciliation.Redone, conn: Connection, r: RecordedEvent) -> None:
+        """The day run again: its row now says what the latest run found, so the day is read
+        once, never twice."""
+        t = self.tables.reconciliations
+        conn.execute(
+            t.update()
+            .where(t.c.reconciliation_id == str(e.originator_id))
+            .values(**_result(e, run=e.run))
         )
 
     def _link(self, conn: Connection, e: Any, r: RecordedEvent, subject: str, ref: str) -> None:
@@ -96,3 +97,21 @@ class ReconciliationProjector(Projector):
                     created_position=r.position,
                 )
             )
+
+
+def _result(e: Reconciliation.Completed | Reconciliation.Redone, run: int) -> dict[str, Any]:
+    """A run's result as the row holds it."""
+    result = {
+        "matched": e.matched,
+        "unmatched_ledger": e.unmatched_ledger,
+        "unmatched_provider": e.unmatched_provider,
+        "fees_booked": e.fees_booked,
+        "run": run,
+    }
+    return {
+        "matched_count": len(e.matched),
+        "unmatched_count": len(e.unmatched_ledger) + len(e.unmatched_provider),
+        "processor_fees_amount": e.processor_fees_minor,
+        "result": result,
+        "completed_at": naive_utc(e.timestamp),
+    }

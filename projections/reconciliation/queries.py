@@ -93,6 +93,26 @@ class ReconciliationQueries:
                 found += [_movement(row) for row in conn.execute(stmt)]
         return found
 
+    def dispute_movements(
+        self, scope: TenantScope, currency: str, dispute_ids: Iterable[str]
+    ) -> list[LedgerMovement]:
+        """Processor clearing's movements of these disputes (Velora's ids: their transfers' keys
+        start `dispute:<id>:`), whenever posted."""
+        e, t = ledger_entries, ledger_transfers
+        found = []
+        with self.store.read() as conn:
+            for chunk in _chunks(dispute_ids):
+                keyed = sa.or_(*(t.c.transfer_key.like(f"dispute:{d}:%") for d in chunk))
+                stmt = (
+                    scope.select(e, e.c.code == Chart.PROCESSOR_CLEARING, e.c.currency == currency)
+                    .add_columns(t.c.transfer_key, t.c.kind)
+                    .join(t, t.c.transfer_id == e.c.transfer_id)
+                    .where(keyed)
+                    .order_by(e.c.created_position)
+                )
+                found += [_movement(row) for row in conn.execute(stmt)]
+        return found
+
     def active(self, start: datetime, end: datetime) -> set[tuple[str, str]]:
         """(tenant, currency) of every tenant whose processor clearing moved in [start, end)."""
         e = ledger_entries
@@ -142,5 +162,6 @@ def _shown(row: Any) -> dict[str, Any]:
         "unmatched_provider": result["unmatched_provider"],
         "processor_fees": {"amount": row.processor_fees_amount, "currency": row.currency},
         "fees_booked": result["fees_booked"],
+        "run": result.get("run", 1),  # rows of before reruns hold none: their first run
         "completed_at": zoned(row.completed_at),
     }

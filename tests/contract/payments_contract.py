@@ -1,8 +1,10 @@
 """What every payment provider must say of what it did (`PaymentProvider.balance_transactions`),
 held once for the local provider and for Stripe: a charge with the fee it kept, refunds and
 payouts signed as the balance moved, each with the payment intent or transfer it concerns, a
-repeated key recorded once, and only the period asked for. A subclass gives `provider` and says
-how a buyer pays at it (`buyer_pays`) and how a seller's account is named there."""
+repeated key recorded once, and only the period asked for; and a dispute's withdrawal and
+reinstatement, in the statement and asked for by the dispute (`dispute_transactions`). A
+subclass gives `provider` and says how a buyer pays at it (`buyer_pays`), how a buyer disputes
+the charge and the dispute is won there, and how a seller's account is named there."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ from uuid import uuid4
 import pytest
 
 from domain.money import Money
-from domain.payments import CHARGE, REFUND, TRANSFER, PaymentProvider, PayoutSource
+from domain.payments import CHARGE, DISPUTE, REFUND, TRANSFER, PaymentProvider, PayoutSource
+
+# What both test providers withdraw besides a disputed amount, and give back when it is won.
+DISPUTE_FEE = 1_500
 
 
 def card_fee(amount: int) -> int:
@@ -31,6 +36,53 @@ class PaymentProviderContract:
 
     def seller_account(self) -> str | None:
         return None
+
+    def buyer_pays_and_disputes(
+        self, provider: PaymentProvider, intent_id: str, amount: Money
+    ) -> str:
+        """The buyer pays the intent and disputes the charge with the card's issuer: the
+        provider withdraws the amount and its dispute fee. The dispute's id."""
+        raise NotImplementedError
+
+    def dispute_won(self, provider: PaymentProvider, dispute_id: str) -> None:
+        """The dispute is won: the amount and the fee come back."""
+        raise NotImplementedError
+
+    def test_a_disputes_withdrawal_and_reinstatement_are_its_transactions(
+        self, provider: PaymentProvider
+    ) -> None:
+        start = datetime.now(UTC) - timedelta(seconds=2)
+        intent = provider.create_intent(
+            order_id=uuid4(), amount=Money(8_000, "USD"), idempotency_key=f"k-{uuid4()}"
+        )
+        dispute = self.buyer_pays_and_disputes(provider, intent.intent_id, Money(8_000, "USD"))
+        [withdrawn] = provider.dispute_transactions(dispute_ids=[dispute])
+        assert (withdrawn.type, withdrawn.amount_minor, withdrawn.fee_minor) == (
+            DISPUTE,
+            -8_000,
+            DISPUTE_FEE,
+        )
+        assert (withdrawn.currency, withdrawn.source_id, withdrawn.intent_id) == (
+            "USD",
+            dispute,
+            intent.intent_id,
+        )
+        self.dispute_won(provider, dispute)
+        end = datetime.now(UTC) + timedelta(seconds=2)
+
+        found = provider.dispute_transactions(dispute_ids=[dispute])
+        seen = sorted((t.type, t.amount_minor, t.fee_minor, t.intent_id) for t in found)
+        assert seen == [
+            (DISPUTE, -8_000, DISPUTE_FEE, intent.intent_id),
+            (DISPUTE, 8_000, -DISPUTE_FEE, intent.intent_id),
+        ]
+        assert [t.created_at for t in found] == sorted(t.created_at for t in found)
+        # The statement of the period says the same of them.
+        stated = [
+            t for t in provider.balance_transactions(start=start, end=end) if t.source_id == dispute
+        ]
+        assert sorted(stated, key=lambda t: t.id) == sorted(found, key=lambda t: t.id)
+        assert provider.dispute_transactions(dispute_ids=[]) == []
 
     def test_the_statement_holds_what_the_provider_did_signed_with_its_fees(
         self, provider: PaymentProvider

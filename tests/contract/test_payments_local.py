@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
 from adapters.payments.local import LocalPaymentProvider
 from domain.money import Money
 from domain.payments import PaymentProvider
-from tests.contract.payments_contract import PaymentProviderContract
+from tests.contract.payments_contract import DISPUTE_FEE, PaymentProviderContract
 
 
 class TestLocalPaymentProvider(PaymentProviderContract):
@@ -21,6 +22,22 @@ class TestLocalPaymentProvider(PaymentProviderContract):
     def buyer_pays(self, provider: PaymentProvider, intent_id: str, amount: Money) -> str:
         assert isinstance(provider, LocalPaymentProvider)
         return provider.charge(intent_id, amount)
+
+    def buyer_pays_and_disputes(
+        self, provider: PaymentProvider, intent_id: str, amount: Money
+    ) -> str:
+        assert isinstance(provider, LocalPaymentProvider)
+        provider.charge(intent_id, amount)
+        dispute = f"dp_local_{uuid4().hex[:12]}"
+        provider.withdraw_for_dispute(dispute, intent_id, amount, DISPUTE_FEE)
+        self.disputed = (intent_id, amount)
+        return dispute
+
+    def dispute_won(self, provider: PaymentProvider, dispute_id: str) -> None:
+        assert isinstance(provider, LocalPaymentProvider)
+        intent_id, amount = self.disputed
+        provider.reinstate_for_dispute(dispute_id, intent_id, amount, DISPUTE_FEE)
+        provider.reinstate_for_dispute(dispute_id, intent_id, amount, DISPUTE_FEE)  # once
 
     def test_the_record_outlives_the_process_and_a_charge_is_once_per_intent(
         self, tmp_path: Path

@@ -1,9 +1,11 @@
 """Reconciliation with the payment provider over HTTP, written once for every provider: a day of
 a marketplace (payments taken at the provider, a refund after release, a payout) reconciled
 once it is over, everything matched and the provider's fees booked; planted differences (a
-refund made at the provider behind Velora's back, fees the ledger lacked) found; and who may
-read it. A subclass says how a buyer pays at its provider and how a refund is made there behind
-Velora's back."""
+refund made at the provider behind Velora's back, fees the ledger lacked) found; disputes, one
+lost and one won, withdrawn at the provider and told to Velora by the provider's webhooks,
+matched to the ledger's dispute movements; and who may read it. A subclass says how a buyer
+pays at its provider, how a refund is made there behind Velora's back, and how a buyer disputes
+a charge there and the dispute closes."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from tests.e2e.client import Api, assert_problem
 from tests.e2e.money_scenarios import accounts, balanced
 from tests.e2e.shop import Shop
 
+# What both test providers withdraw with a disputed amount, and give back when it is won.
+DISPUTE_FEE = 1_500
+
 
 def card_fee(amount: int) -> int:
     """What both test providers keep of a card charge: Stripe's 2.9% + 30, half up."""
@@ -23,8 +28,8 @@ def card_fee(amount: int) -> int:
 
 
 def over(day: date) -> datetime:
-    """A moment after `day` is over (UTC)."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0, 1), tzinfo=UTC)
+    """A moment after `day` can be reconciled: it and the day after are over (UTC)."""
+    return datetime.combine(day + timedelta(days=2), time(0, 0, 1), tzinfo=UTC)
 
 
 class ReconciliationScenarios(Shop):
@@ -42,6 +47,19 @@ class ReconciliationScenarios(Shop):
 
     def payout_account(self, api: Api, seller: str, seller_id: str) -> None:
         """Whatever the provider needs before the seller can be paid out."""
+
+    def pay_and_dispute(self, api: Api, container: Container, order: dict[str, Any]) -> str:
+        """The buyer pays at the provider (which tells Velora) and disputes the charge with the
+        card's issuer: the provider withdraws the amount and its dispute fee, and tells Velora
+        (`charge.dispute.created`). The provider's dispute id."""
+        raise NotImplementedError
+
+    def close_dispute(
+        self, api: Api, container: Container, order: dict[str, Any], dispute_id: str, won: bool
+    ) -> None:
+        """The dispute closes at the provider (won: the amount and the fee come back), which
+        tells Velora (`charge.dispute.closed`)."""
+        raise NotImplementedError
 
     def reconciled(self, api: Api, token: str, tenant_id: str, day: date) -> dict[str, Any]:
         response = api.get(
@@ -170,6 +188,43 @@ class ReconciliationScenarios(Shop):
         assert seen["matched"] == 3  # the charge Velora booked, and both fees, now booked
         assert accounts(api, finance, m.tenant_id)["processor:fees"] == 2 * fee
 
+    def test_a_lost_and_a_won_dispute_are_matched_to_the_ledgers_dispute_movements(
+        self, api: Api, root: str, container: Container
+    ) -> None:
+        day = datetime.now(UTC).date()
+        m = self.marketplace(api, root, f"Disputed{uuid4().hex[:6]}", moderation="auto")
+        seller, _ = self.approved_seller(api, m)
+        buyer = self.user(api, m, "buyer")
+        finance = self.platform_user(api, root, "finance_admin")
+        product = self.stocked(api, seller, 5, 10_000)
+        cheap = self.stocked(api, seller, 5, 4_000)
+        lost = self.checkout(api, buyer, self.cart(api, buyer, {product: 1})).json()
+        won = self.checkout(api, buyer, self.cart(api, buyer, {cheap: 1})).json()
+        lost_id = self.pay_and_dispute(api, container, lost)
+        won_id = self.pay_and_dispute(api, container, won)
+        self.close_dispute(api, container, lost, lost_id, won=False)
+        self.close_dispute(api, container, won, won_id, won=True)
+
+        self.reconcile(api, container, day)
+        seen = self.reconciled(api, finance, m.tenant_id, day)
+        assert (seen["unmatched_ledger"], seen["unmatched_provider"]) == ([], [])
+        matches = {x["reference"]: x for x in seen["matches"]}
+        # Lost: the withdrawal of the amount and the dispute fee, against the ledger's loss
+        # and fee out of clearing.
+        assert matches[f"dispute:{lost_id}"]["amount"]["amount"] == -(10_000 + DISPUTE_FEE)
+        assert len(matches[f"dispute:{lost_id}"]["transactions"]) == 1
+        assert matches[f"dispute:{lost_id}"]["transfers"]
+        # Won: withdrawn and given back, which the ledger never had to book.
+        assert matches[f"dispute:{won_id}"]["amount"]["amount"] == 0
+        assert len(matches[f"dispute:{won_id}"]["transactions"]) == 2
+        assert matches[f"dispute:{won_id}"]["transfers"] == []
+        # Both charges and their fees too.
+        assert seen["matched"] == 6
+        books = accounts(api, finance, m.tenant_id)
+        fees = card_fee(10_000) + card_fee(4_000)
+        assert books["processor:clearing"] == 10_000 + 4_000 - fees - 10_000 - DISPUTE_FEE
+        balanced(api, finance, m.tenant_id)
+
     def test_only_finance_and_audit_read_a_day_once_it_is_reconciled(
         self, api: Api, root: str, container: Container
     ) -> None:
@@ -186,7 +241,8 @@ class ReconciliationScenarios(Shop):
         path, params = "/v1/reconciliation", {"date": str(day), "tenant_id": m.tenant_id}
 
         body = assert_problem(api.get(path, token=finance, params=params), 404)
-        assert "not over yet" in body["detail"]  # today: nothing recorded before it is over
+        # Today: nothing is recorded before the day after it is over too.
+        assert "once the day after it is over too" in body["detail"]
         self.reconcile(api, container, day)
         for reader in (finance, auditor):
             assert api.get(path, token=reader, params=params).status_code == 200

@@ -10,7 +10,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -240,3 +242,29 @@ def test_the_relay_and_the_consumer_need_a_broker(tmp_path: Path) -> None:
         result = run(tmp_path, *args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "VELORA_KAFKA_BOOTSTRAP" in result.stdout + result.stderr
+
+
+def test_reconcile_refuses_what_is_no_day_or_not_over_and_an_unknown_marketplace(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / ".velora"
+    assert run(data_dir, "migrate").returncode == 0
+    for bad in ("2026-13-01", "yesterday", "20261206"):
+        result = run(data_dir, "reconcile", "--date", bad)
+        assert result.returncode == 2, (bad, result.stdout, result.stderr)
+        assert "not a date" in result.stdout and "YYYY-MM-DD" in result.stdout
+    today = datetime.now(UTC).date()
+    # Yesterday is over, but the day after it is not: its counterparts may still come.
+    result = run(data_dir, "reconcile", "--date", str(today - timedelta(days=1)))
+    assert result.returncode == 2
+    assert "cannot be reconciled yet" in " ".join(result.stdout.split())
+    past = str(today - timedelta(days=5))
+    stranger = uuid4()
+    result = run(data_dir, "reconcile", "--date", past, "--tenant", str(stranger))
+    assert result.returncode == 2 and f"no marketplace {stranger}" in result.stdout
+    assert run(data_dir, "reconcile", "--date", past, "--tenant", "nobody").returncode == 2
+    assert run(data_dir, "reconcile").returncode == 2  # the day is required
+    # A day that is over with nothing on either side: nothing to do, and that is no failure.
+    empty = run(data_dir, "reconcile", "--date", past)
+    assert empty.returncode == 0, empty.stdout + empty.stderr
+    assert f"nothing to reconcile on {past}" in empty.stdout

@@ -28,6 +28,8 @@ from tests.e2e.shop import Shop
 API_KEY = "sk_test_velora_localstripe"
 WEBHOOK_SECRET = "whsec_velora_localstripe_0123456789abcdef"
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+# Stripe's test card whose charge succeeds and is then disputed (scripts/localstripe_server.py).
+DISPUTED_CARD = {**CARD, "number": "4000000000000259"}
 
 
 @pytest.fixture
@@ -40,9 +42,9 @@ def provider(stripe_server: str) -> StripeProvider:
     return StripeProvider(API_KEY, api_base=stripe_server)
 
 
-def pay_at_stripe(client: stripe.StripeClient, intent_id: str) -> Any:
+def pay_at_stripe(client: stripe.StripeClient, intent_id: str, card: dict[str, Any] = CARD) -> Any:
     """What the buyer's browser does with the client secret: attach a card and confirm."""
-    method = client.v1.payment_methods.create(params={"type": "card", "card": CARD})  # type: ignore[typeddict-item]
+    method = client.v1.payment_methods.create(params={"type": "card", "card": card})  # type: ignore[typeddict-item]
     client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
     return client.v1.payment_intents.confirm(intent_id)
 
@@ -371,3 +373,14 @@ class TestStripeBalanceTransactions(PaymentProviderContract):
 
     def seller_account(self) -> str | None:
         return str(self.client.v1.accounts.create(params={"type": "express"}).id)
+
+    def buyer_pays_and_disputes(
+        self, provider: PaymentProvider, intent_id: str, amount: Money
+    ) -> str:
+        pay_at_stripe(self.client, intent_id, card=DISPUTED_CARD)
+        [dispute] = self.client.v1.disputes.list(params={"payment_intent": intent_id}).data
+        return str(dispute.id)
+
+    def dispute_won(self, provider: PaymentProvider, dispute_id: str) -> None:
+        evidence = {"uncategorized_text": "winning_evidence"}
+        self.client.v1.disputes.update(dispute_id, params={"evidence": evidence})

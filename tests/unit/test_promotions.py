@@ -232,6 +232,36 @@ def test_a_return_gives_the_platform_back_what_it_funded_of_the_lines_returned_o
     assert s.escrow_net_minor == 90 and s.platform_left_minor == 50
 
 
+def test_a_return_of_the_last_the_buyer_paid_gives_the_platform_back_its_shipping_too() -> None:
+    """Shipping the platform made free is no line's: were the return that pays back the last of
+    what the buyer paid to give back only its lines' funding, the refunded seller order would
+    keep the rest in escrow, which never releases a refunded seller order."""
+    so = funded_order()
+    so = SellerOrder(
+        tenant_id=so.tenant_id,
+        order_id=so.order_id,
+        buyer_id=so.buyer_id,
+        seller_id=so.seller_id,
+        currency="USD",
+        lines=so.lines[1:],  # B alone, 100, nothing off it
+        subtotal_minor=100,
+        commission_minor=10,
+        seller_net_minor=124,
+        shipping_minor=34,
+        discount_minor=34,
+        platform_funding_minor=34,
+    )
+    assert so.gross_minor == 100  # the platform pays the shipping
+    (line,) = so.order_lines
+    assert so.paid_for({line.variant_id: 1}) == (100, {}, 0)
+    s = Settlement.fund(so)
+    refund = uuid4()
+    s.request_refund(refund, 100, {}, 0)
+    plan = s.refund(refund)
+    assert (plan.whole, plan.platform_minor, plan.commission_reversed_minor) == (True, 34, 10)
+    assert (s.escrow_net_minor, s.escrow_commission_minor, s.platform_left_minor) == (0, 0, 0)
+
+
 def test_a_refund_asked_for_before_a_dispute_took_the_rest_is_refused() -> None:
     s = Settlement.fund(funded_order())
     refund = uuid4()

@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.bootstrap import Container
+from domain.ledger import Chart
+from domain.money import Money
 from domain.order_lines import LineTax, PricedLine
 from domain.promotions import (
     Candidate,
@@ -324,3 +326,66 @@ def test_the_scheduler_ends_promotions_past_their_end_and_frees_their_codes(
         ).items
     }
     assert statuses[str(coded)] == statuses[str(automatic)] == "ended"
+
+
+def test_cancelling_an_order_promotions_made_free_gives_the_platform_back_what_it_funded(
+    embedded: Container,
+) -> None:
+    """The buyer paid nothing, so nothing goes back to them; escrow still holds what the
+    platform funded, with its pending transfers to the seller and to commission, and a
+    cancelled seller order is never released: all of it goes back to promotions."""
+    c, ctx = embedded, CommandContext.system("test")
+    tenant = c.identity.register_tenant(
+        ctx,
+        name="M",
+        currency="USD",
+        commission_bps=1000,
+        escrow_hold_days=0,
+        product_moderation="auto",
+    ).id
+    seller = c.sellers.register_seller(
+        ctx, tenant_id=tenant, user_id=uuid4(), display_name="S", country="DE"
+    ).id
+    c.sellers.approve(ctx, seller, tenant)
+    product, _ = c.catalog.list_product(
+        ctx,
+        seller_id=seller,
+        within=tenant,
+        sku="P",
+        title="P",
+        description="",
+        category="c",
+        price=Money(357, "USD"),
+        attributes={},
+    )
+    c.catalog.set_stock(ctx, product.id, seller, "main", 10)
+    c.promotions.create(
+        ctx,
+        tenant,
+        tenant,
+        acting_seller=None,
+        created_by=uuid4(),
+        terms={"kind": "amount", "funded_by": "platform", "amount": Money(1000, "USD")},
+    )
+    buyer = uuid4()
+    cart = c.checkout.open_cart(ctx, tenant, buyer).id
+    c.checkout.set_quantity(ctx, cart, buyer, product.id, 1)
+    address = {"name": "M", "line1": "1", "city": "C", "postal_code": "1", "country": "DE"}
+    done = c.checkout.checkout(
+        ctx,
+        tenant_id=tenant,
+        buyer_id=buyer,
+        cart_id=cart,
+        shipping_address=address,
+        idempotency_key="k",
+    )
+    assert (done.order.total_minor, done.order.status) == (0, "paid")
+    c.checkout.cancel(ctx, done.order.id, tenant, None)
+    c.catch_up()
+    accounts = {
+        a["code"]: a for a in c.ledger_queries.accounts(TenantScope.only(tenant), currency="USD")
+    }
+    for code in (Chart.PROMOTIONS, Chart.escrow(seller), Chart.PLATFORM_COMMISSION):
+        held = accounts[code]
+        assert held["balance"]["amount"] == held["credits_pending"]["amount"] == 0, code
+    assert accounts[Chart.seller_payable(seller)]["credits_pending"]["amount"] == 0

@@ -153,8 +153,11 @@ def cancel(
         seller_order.cancel(reason)
         if settlement is not None:
             done.changed += _reject_refund_requests(settlement, loaders.refund_of)
+            # What escrow holds leaves it even when the buyer gets nothing back: an order
+            # promotions made free holds what the platform funded, and pending transfers of it.
+            held = settlement.escrow_is_held
             returned = settlement.cancel()
-            if returned:
+            if held:
                 escrow.refund_cancelled(books, settlement)
             done.paid_back_minor += returned
             done.changed.append(settlement)

@@ -94,7 +94,9 @@ class SettlementRefunds(SettlementFigures):
 
     def refund(self, refund_id: UUID) -> RefundPlan:
         """Refunds a requested amount: from escrow while it is held, else charged back to the
-        seller. Commission is reversed pro rata, rounded half to even."""
+        seller. Commission is reversed pro rata, rounded half to even. What the platform funded
+        goes back as the request said (a return's lines), else in proportion to the goods; all
+        that is left of it with the last of what the buyer paid."""
         amount = self._requested(refund_id)
         self._not_disputed("refund")
         generation_before = self.escrow_generation
@@ -105,9 +107,13 @@ class SettlementRefunds(SettlementFigures):
         tax = tax_share(self.tax_left, left, amount, (self.requested_tax or {}).get(str(refund_id)))
         goods = amount - parts_total(tax)
         known = (self.requested_platform or {}).get(str(refund_id))
-        platform = (
-            self._platform_share(goods) if known is None else min(known, self.platform_left_minor)
-        )
+        if known is None or amount == left:
+            # In proportion to the goods, all of it with the last of them: a return that pays
+            # back the last of what the buyer paid takes what the platform funded of shipping
+            # too, or a refunded seller order would keep it in escrow, which never releases it.
+            platform = self._platform_share(goods)
+        else:
+            platform = min(known, self.platform_left_minor)
         escrowed_left = self.goods_left_minor + self.platform_left_minor
         reversed_commission = pro_rata(
             self.escrow_commission_minor, goods + platform, escrowed_left

@@ -15,7 +15,16 @@ revenue must equal a reference computed from the timeline of plans (each stretch
 rata to the second, rounded half to even, each month charged once), a seller's dispute reserve
 must hold exactly the released shares its open disputes hold, and a seller's payable never
 exceeds what its seller orders have left for payouts to take (a payout's money must come from a
-charge)."""
+charge).
+
+What goes back to whom is held to the model's own reference (tests/unit/money_reference.py),
+which prices every seller order itself and keeps what each refund, return, cancellation and lost
+dispute gave back to the buyer, out of `tax_payable` by rate, to the platform's promotions and of
+commission, each checked as it moves against what must be true of it (in proportion, within
+what is left, all of it with the last), never against the domain's own arithmetic. After every
+step each settlement must be what the reference kept, and the ledger must hold what it says is
+left: tax payable, promotions, escrow and its pending transfers, commission earned and pending,
+and the sellers' money."""
 
 from __future__ import annotations
 
@@ -34,6 +43,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from adapters.payments.local import LocalPaymentProvider, card_fee
 from api.bootstrap import Container
 from domain.commission import commission_of
+from domain.disputes import Dispute
 from domain.errors import DomainError
 from domain.ledger import Chart, account_id
 from domain.money import Money
@@ -44,9 +54,9 @@ from domain.tax import TaxTable
 from eventstore.context import CommandContext
 from projections.scope import TenantScope
 from tests.conftest import built, make_settings
+from tests.unit.money_reference import Given, Line, SellerOrderRef, check_split, minus
 
 ADDRESS = {"name": "M", "line1": "1", "city": "C", "postal_code": "1", "country": "DE"}
-STATUSES = ("paid", "shipped", "delivered", "completed", "refunded", "cancelled")
 
 
 def ctx() -> CommandContext:
@@ -108,6 +118,8 @@ class MoneyFlow(RuleBasedStateMachine):
             product_moderation="auto",
         ).id
         c.identity.set_dispute_policy(ctx(), self.tenant, self.tenant, fee_payer)
+        self.fee_payer = fee_payer
+        self.seller_fees = 0  # what lost disputes' fees the sellers bore
         # The first seller charges for shipping (free from a threshold, maybe), the second has
         # no rates; the tenant may take commission on shipping.
         self.ship_price, self.free_over, self.on_shipping = shipping
@@ -127,8 +139,7 @@ class MoneyFlow(RuleBasedStateMachine):
                 ],
             ),
         )
-        self.tax_bps = (category_bps, country_bps)  # by product
-        self.tax_in = 0  # the tax of every seller order paid, as the reference taxed it
+        self.tax_rates = [(category_bps, "VAT c"), (country_bps, "VAT")]  # by product
         self.commission = commission
         self.products: list[UUID] = []
         self.sellers: list[UUID] = []
@@ -180,10 +191,12 @@ class MoneyFlow(RuleBasedStateMachine):
                     "amount": Money(amount, "USD") if kind == "amount" else None,
                 },
             )
-        self.funded_in = 0  # what the platform funded of every seller order paid
-        self.order_funding: dict[UUID, int] = {}
+        # The reference (tests/unit/money_reference.py): each seller order as the model priced
+        # it and what went back of it; each order's seller orders; each dispute's shares.
+        self.ref: dict[UUID, SellerOrderRef] = {}
+        self.orders: dict[UUID, list[UUID]] = {}
+        self.dispute_shares: dict[str, dict[UUID, int]] = {}
         self.pending: dict[UUID, tuple[str, int]] = {}  # order -> (intent, total)
-        self.order_tax: dict[UUID, int] = {}  # order -> its tax, as the reference taxed it
         # Kept in the order things happened: ids are random, so sorting them would let a
         # replayed example draw different orders and Hypothesis could not shrink it.
         self.paid: dict[UUID, None] = {}
@@ -223,19 +236,11 @@ class MoneyFlow(RuleBasedStateMachine):
         (order_id, (intent, total)), *_ = self.pending.items()
         assert self.send(f"evt_{uuid4().hex}", intent, total, True) == "paid"
         del self.pending[order_id]
-        self.paid[order_id] = None
-        self.intents[order_id] = intent
-        self.charged[intent], self.claimed[intent] = total, 0
-        self.paid_in += total
-        self.tax_in += self.order_tax[order_id]
-        self.funded_in += self.order_funding[order_id]
+        self.paid_now(order_id, intent, total)
         # The second seller's part is delivered and released; the first's (which promotions
         # discount) stays in escrow, for refunds and disputes of it from the first step.
         first = next(so for so in self.seller_orders("paid") if so.seller_id == self.sellers[1])
-        c.fulfilment.ship(
-            ctx(), first.id, seller_id=first.seller_id, carrier="X", tracking_number="1"
-        )
-        c.fulfilment.deliver(ctx(), first.id, within=self.tenant, seller_id=first.seller_id)
+        self.ship_and_deliver_now(first)
 
     def seller_orders(self, *statuses: str) -> list[SellerOrder]:
         found = []
@@ -247,9 +252,20 @@ class MoneyFlow(RuleBasedStateMachine):
                     found.append(so)
         return found
 
-    def money(self, so: SellerOrder) -> Any:
+    def money_of(self, so_id: UUID) -> Any:
         """The seller order's settlement (None if it was never paid)."""
-        return self.c.checkout.get_or_none(settlement_id(so.id))
+        return self.c.checkout.get_or_none(settlement_id(so_id))
+
+    def given(self, ref: SellerOrderRef) -> Given:
+        """What went back of a seller order since the reference last took note, as its
+        settlement says: to the buyer, of its tax, to the platform, of commission."""
+        m = self.money_of(ref.id)
+        return Given(
+            m.refunded_minor - ref.paid_back,
+            minus(dict(m.tax_returned or {}), ref.tax_back),
+            m.platform_returned_minor - ref.funded_back,
+            ref.commission_left - m.escrow_commission_minor,
+        )
 
     @rule(
         lines=st.lists(
@@ -276,49 +292,71 @@ class MoneyFlow(RuleBasedStateMachine):
         )
         assert done.order.payment is not None
         self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
-        self.order_tax[done.order.id] = 0
-        self.order_funding[done.order.id] = 0
-        kind, funded_by, percent, amount = self.promotion
-        gross = 0
+        self.orders[done.order.id] = list(done.order.seller_order_ids)
         for so_id in done.order.seller_order_ids:
-            so = self.c.checkout.repository.get(so_id)
-            on = self.on_plan.get(so.seller_id)
-            discount = self.plans[on[0]][2] if on else 0
-            rate = max(0, self.commission - discount)
-            index = self.sellers.index(so.seller_id)  # each seller sells one product
-            listed = sum(line.line_total_minor for line in so.order_lines)
-            bps = self.tax_bps[index]
-            over = 10_000 + bps if self.tax_included else 10_000
+            self.ref[so_id] = self.priced(self.c.checkout.repository.get(so_id), shipped)
+        assert done.order.total_minor == sum(self.ref[s].gross for s in self.orders[done.order.id])
 
-            def taxed(value: int, bps: int = bps, over: int = over) -> int:
-                return round(Fraction(value * bps, over))  # half to even, as Python rounds
+    def priced(self, so: SellerOrder, shipped: UUID | None) -> SellerOrderRef:
+        """The reference's price of a seller order, held against the one checkout placed: each
+        line at its listed price less its part of the promotion, taxed at its own rate half to
+        even; its shipping, free from the threshold or by the promotion; who funds what."""
+        kind, funded_by, percent, amount = self.promotion
+        on = self.on_plan.get(so.seller_id)
+        rate = max(0, self.commission - (self.plans[on[0]][2] if on else 0))
+        index = self.sellers.index(so.seller_id)  # each seller sells one product
+        listed = sum(line.line_total_minor for line in so.order_lines)
+        bps, name = self.tax_rates[index]
+        over = 10_000 + bps if self.tax_included else 10_000
 
-            def goods_of(value: int) -> int:
-                return value - taxed(value) if self.tax_included else value
+        def taxed(value: int) -> int:
+            return round(Fraction(value * bps, over))  # half to even, as Python rounds
 
-            free = self.free_over is not None and listed >= self.free_over
-            quoted = 0 if so.seller_id != shipped or free else self.ship_price
-            off = ship_off = 0
-            if index == 0 and kind == "percent":
-                off = round(Fraction(listed * percent, 100))
-            elif index == 0 and kind == "amount":
-                off = min(amount, listed)
-            elif index == 0 and kind == "free_shipping":
-                ship_off = quoted
-            by_seller = funded_by == "seller"
-            tax = taxed(listed - off)
-            goods = goods_of(listed - off) if by_seller else goods_of(listed)
-            shipping = quoted - ship_off if by_seller else quoted
-            funding = 0 if by_seller else goods_of(listed) - goods_of(listed - off) + ship_off
-            taken = commission_of(shipping, rate) if self.on_shipping else 0
-            assert (so.subtotal_minor, so.tax_minor, so.shipping_minor) == (goods, tax, shipping)
-            assert (so.discount_minor, so.platform_funding_minor) == (off + ship_off, funding)
-            assert so.commission_minor == commission_of(goods, rate) + taken
-            assert so.seller_net_minor == goods + shipping - so.commission_minor
-            gross += goods + shipping - funding + tax
-            self.order_tax[done.order.id] += tax
-            self.order_funding[done.order.id] += funding
-        assert done.order.total_minor == gross
+        def goods_of(value: int) -> int:
+            return value - taxed(value) if self.tax_included else value
+
+        free = self.free_over is not None and listed >= self.free_over
+        quoted = 0 if so.seller_id != shipped or free else self.ship_price
+        off = ship_off = 0
+        if index == 0 and kind == "percent":
+            off = round(Fraction(listed * percent, 100))
+        elif index == 0 and kind == "amount":
+            off = min(amount, listed)
+        elif index == 0 and kind == "free_shipping":
+            ship_off = quoted
+        by_seller = funded_by == "seller"
+        tax = taxed(listed - off)
+        goods = goods_of(listed - off) if by_seller else goods_of(listed)
+        shipping = quoted - ship_off if by_seller else quoted
+        line_funded = 0 if by_seller else goods_of(listed) - goods_of(listed - off)
+        shipping_funded = 0 if by_seller else ship_off
+        funding = line_funded + shipping_funded
+        taken = commission_of(shipping, rate) if self.on_shipping else 0
+        assert (so.subtotal_minor, so.tax_minor, so.shipping_minor) == (goods, tax, shipping)
+        assert (so.discount_minor, so.platform_funding_minor) == (off + ship_off, funding)
+        assert so.commission_minor == commission_of(goods, rate) + taken
+        assert so.seller_net_minor == goods + shipping - so.commission_minor
+        (line,) = so.order_lines
+        paid = listed - off + (0 if self.tax_included else tax)
+        ref = SellerOrderRef(
+            so.id,
+            so.seller_id,
+            [Line(line.variant_id, line.quantity, f"{bps}:{name}", paid, tax, line_funded)],
+            shipping - shipping_funded,
+            shipping_funded,
+            so.commission_minor,
+        )
+        assert so.gross_minor == ref.gross and so.tax_parts == ref.tax
+        return ref
+
+    def paid_now(self, order_id: UUID, intent: str, total: int) -> None:
+        assert order_id not in self.paid, "an order was paid twice"
+        self.paid[order_id] = None
+        self.intents[order_id] = intent
+        self.charged[intent], self.claimed[intent] = total, 0
+        self.paid_in += total
+        for so_id in self.orders[order_id]:
+            self.ref[so_id].paid = True
 
     def send(self, event_id: str, intent: str, amount: int, ok: bool) -> str:
         kind = "payment_intent.succeeded" if ok else "payment_intent.payment_failed"
@@ -342,13 +380,8 @@ class MoneyFlow(RuleBasedStateMachine):
         outcome = self.send(event_id, intent, total, ok)
         self.events.append((event_id, intent, total, ok))
         if outcome == "paid":
-            assert ok and order_id not in self.paid, "an order was paid twice"
-            self.paid[order_id] = None
-            self.intents[order_id] = intent
-            self.charged[intent], self.claimed[intent] = total, 0
-            self.paid_in += total
-            self.tax_in += self.order_tax[order_id]
-            self.funded_in += self.order_funding[order_id]
+            assert ok
+            self.paid_now(order_id, intent, total)
             del self.pending[order_id]
         elif outcome == "cancelled":
             assert not ok
@@ -378,33 +411,43 @@ class MoneyFlow(RuleBasedStateMachine):
         if not ready:
             return
         so = {s.id: s for s in ready}[data.draw(st.sampled_from([s.id for s in ready]))]
+        self.ship_and_deliver_now(so)
+
+    def ship_and_deliver_now(self, so: SellerOrder) -> None:
+        """Shipped and delivered: released at once (no release delay) unless a dispute holds
+        it."""
         self.c.fulfilment.ship(
             ctx(), so.id, seller_id=so.seller_id, carrier="X", tracking_number="1"
         )
         self.c.fulfilment.deliver(ctx(), so.id, within=self.tenant, seller_id=so.seller_id)
+        if not self.ref[so.id].under_dispute:
+            self.ref[so.id].release()
 
     @precondition(lambda self: self.paid)
     @rule(data=st.data(), share=st.integers(1, 100))
     def refund(self, data: st.DataObject, share: int) -> None:
         open_ = [
-            so
-            for so in self.seller_orders("paid", "shipped", "delivered", "completed")
-            if self.money(so).refundable_minor > 0 and not self.money(so).under_dispute
+            ref.id
+            for ref in self.ref.values()
+            if ref.paid and ref.paid_left > 0 and not ref.under_dispute
         ]
         if not open_:
             return
-        so = {s.id: s for s in open_}[data.draw(st.sampled_from([s.id for s in open_]))]
-        amount = max(1, self.money(so).refundable_minor * share // 100)
+        ref = self.ref[data.draw(st.sampled_from(open_))]
+        amount = max(1, ref.paid_left * share // 100)
         result, granted = self.c.refunds.request(
             ctx(),
-            seller_order_id=so.id,
+            seller_order_id=ref.id,
             within=self.tenant,
             buyer_id=None,
             amount=Money(amount, "USD"),
             reason="model",
         )
         self.c.refunds.approve(ctx(), result.id, within=self.tenant, seller_id=None)
-        self.refunded += granted.amount_minor
+        given = self.given(ref)
+        assert given.amount == granted.amount_minor == amount
+        ref.refunded_in_proportion(given)
+        self.refunded += amount
 
     @precondition(lambda self: self.paid)
     @rule(data=st.data(), rejected=st.booleans(), shipped=st.booleans(), restock=st.booleans())
@@ -417,7 +460,7 @@ class MoneyFlow(RuleBasedStateMachine):
         parts = {
             so.id: so
             for so in self.seller_orders("delivered", "completed")
-            if not self.money(so).under_dispute
+            if not self.ref[so.id].under_dispute
         }
         ready = [
             (so.id, line.product_id)
@@ -453,16 +496,6 @@ class MoneyFlow(RuleBasedStateMachine):
                 tracking_number="1",
             )
         arrived = data.draw(st.integers(0, quantity))
-        before = self.money(so)
-        line = next(line for line in so.order_lines if line.product_id == product)
-        back = so.returned_units or {}
-        done = back.get(str(line.variant_id), 0)
-
-        def upto(units: int) -> int:  # the line's paid share of its first `units` units
-            return round(Fraction(line.paid_minor * units, line.quantity))
-
-        # Its share of what its line paid, tax included, up to what is still refundable.
-        refund = min(upto(done + arrived) - upto(done), before.refundable_minor)
         returns.receive(
             ctx(),
             made.id,
@@ -470,8 +503,12 @@ class MoneyFlow(RuleBasedStateMachine):
             seller_id=so.seller_id,
             lines=[ReceivedLine(product, arrived, "main" if restock else None)],
         )
-        self.refunded += refund
-        assert self.money(so).refunded_minor == before.refunded_minor + refund
+        # Its units' share of what their line paid, tax included, up to what is still
+        # refundable; their tax and the platform's funding of them with it.
+        ref = self.ref[so.id]
+        given = self.given(ref)
+        ref.returned(next(line for line in ref.lines if line.variant == product), arrived, given)
+        self.refunded += given.amount
         after = self.c.checkout.repository.get(so.id)
         assert after.returnable(product) == so.returnable(product) - arrived  # so: before asking
 
@@ -479,17 +516,13 @@ class MoneyFlow(RuleBasedStateMachine):
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         order_id = data.draw(st.sampled_from([*self.paid, *self.pending]))
-        order = self.c.checkout.repository.get(order_id)
-        left = 0
-        for so_id in order.seller_order_ids:
-            so = self.c.checkout.repository.get(so_id)
-            if so.status == "paid":
-                left += so.gross_minor - self.money(so).refunded_minor
         try:
             self.c.checkout.cancel(ctx(), order_id, self.tenant, None)
         except DomainError:
             return  # something shipped, or already cancelled: refused, nothing moved
-        self.refunded += left
+        for so_id in self.orders[order_id]:
+            if self.ref[so_id].paid:
+                self.refunded += self.ref[so_id].cancel()  # all that is left of it
         if order_id in self.pending:
             self.cancelled_unpaid[order_id] = self.pending.pop(order_id)
 
@@ -497,10 +530,11 @@ class MoneyFlow(RuleBasedStateMachine):
     @rule(data=st.data())
     def release_due_escrow(self, data: st.DataObject) -> None:
         """The scheduler's release of a delivered seller order no dispute holds."""
-        due = [so for so in self.seller_orders("delivered") if not self.money(so).under_dispute]
+        due = [so.id for so in self.seller_orders("delivered") if not self.ref[so.id].under_dispute]
         if due:
-            so = {s.id: s for s in due}[data.draw(st.sampled_from([s.id for s in due]))]
-            self.c.fulfilment.release_escrow(ctx(), so.id, datetime.now(UTC))
+            so_id = data.draw(st.sampled_from(due))
+            self.c.fulfilment.release_escrow(ctx(), so_id, datetime.now(UTC))
+            self.ref[so_id].release()
 
     def dispute(self, kind: str, dispute_id: str, **more: object) -> str:
         intent, amount, _, _ = self.disputes[dispute_id]
@@ -529,9 +563,7 @@ class MoneyFlow(RuleBasedStateMachine):
         """A dispute of part of a paid order opens (or, its events crossing, is first heard of
         as closed: then its opening comes later and changes nothing)."""
         order_id = data.draw(st.sampled_from(list(self.paid)))
-        order = self.c.checkout.repository.get(order_id)
-        parts = [self.c.checkout.repository.get(i) for i in order.seller_order_ids]
-        if any(self.money(so) and self.money(so).under_dispute for so in parts):
+        if any(self.ref[so_id].under_dispute for so_id in self.orders[order_id]):
             return  # one dispute of a charge at a time
         intent = self.intents[order_id]
         left = self.charged[intent] - self.claimed[intent]
@@ -543,6 +575,8 @@ class MoneyFlow(RuleBasedStateMachine):
             dispute_id, data.draw(st.booleans()), data.draw(st.integers(0, 3_000))
         )
         assert self.dispute("open", dispute_id) == ("known" if closed else "disputed")
+        if not closed:
+            self.dispute_opened(dispute_id)
         intent, amount, _, closed = self.disputes[dispute_id]
         if not closed:
             self.claimed[intent] += amount
@@ -556,16 +590,46 @@ class MoneyFlow(RuleBasedStateMachine):
             assert outcome == "flagged"
             return False
         assert outcome == ("won" if won else "lost")
-        if not won:
-            self.disputed_out += amount + fee
         if not opened:
             self.claimed[intent] += amount  # opened and closed in one step
+            self.dispute_opened(dispute_id)
+        shares = self.dispute_shares.pop(dispute_id)
+        for so_id in shares:
+            self.ref[so_id].dispute = 0
+        if not won:
+            self.disputed_out += amount + fee
+            if shares and self.fee_payer == "seller":
+                self.seller_fees += fee
+            for so_id, share in shares.items():
+                # Its share leaves as a refund of that amount would.
+                given = self.given(self.ref[so_id])
+                assert given.amount == share, (given, share)
+                self.ref[so_id].refunded_in_proportion(given)
         self.disputes[dispute_id] = (intent, amount, opened, True)
         return True
+
+    def dispute_opened(self, dispute_id: str) -> None:
+        """The reference's check of how a dispute split over the order's seller orders (in
+        proportion to what each has left), and what it now reserves of each."""
+        intent, amount, _, _ = self.disputes[dispute_id]
+        (order_id,) = [o for o, i in self.intents.items() if i == intent]
+        refs = [self.ref[so_id] for so_id in self.orders[order_id]]
+        key = Dispute.create_id("local", dispute_id)
+        shares = []
+        for ref in refs:
+            share = self.money_of(ref.id).dispute
+            shares.append(share.amount_minor if share and share.dispute_id == key else 0)
+        check_split(amount, [ref.paid_left for ref in refs], shares)
+        self.dispute_shares[dispute_id] = {
+            ref.id: share for ref, share in zip(refs, shares, strict=True) if share
+        }
+        for ref, share in zip(refs, shares, strict=True):
+            ref.dispute = share
 
     @rule(fee_payer=st.sampled_from(["seller", "platform"]))
     def the_tenant_changes_who_bears_dispute_fees(self, fee_payer: str) -> None:
         self.c.identity.set_dispute_policy(ctx(), self.tenant, self.tenant, fee_payer)
+        self.fee_payer = fee_payer
 
     @precondition(lambda self: any(not d[3] for d in self.disputes.values()))
     @rule(data=st.data(), won=st.booleans(), fee=st.integers(0, 3_000))
@@ -698,21 +762,20 @@ class MoneyFlow(RuleBasedStateMachine):
         self.c.catch_up()
         scope = TenantScope.only(self.tenant)
         assert self.c.ledger_queries.trial_balance(scope)["balanced"]
-        balances = {
-            a["code"]: a["balance"]["amount"]
-            for a in self.c.ledger_queries.accounts(scope, currency="USD")
-        }
+        accounts = {a["code"]: a for a in self.c.ledger_queries.accounts(scope, currency="USD")}
+        balances = {code: a["balance"]["amount"] for code, a in accounts.items()}
         for code, balance in balances.items():
             if code.startswith(
                 ("escrow:", "seller:payable:", "seller:receivable:", "seller:dispute_reserve:")
             ):
                 assert balance >= 0, (code, balance)
+        settled = {ref.id: self.money_of(ref.id) for ref in self.ref.values() if ref.paid}
+        self.the_reference_holds(settled, accounts)
         reserved: dict[str, int] = {}
-        for so in self.seller_orders(*STATUSES):
-            money = self.money(so)
-            share = money.dispute if money else None
-            if money and money.under_dispute and share is not None and not share.in_escrow:
-                code = Chart.seller_dispute_reserve(so.seller_id)
+        for m in settled.values():
+            share = m.dispute
+            if m.under_dispute and share is not None and not share.in_escrow:
+                code = Chart.seller_dispute_reserve(m.seller_id)
                 reserved[code] = reserved.get(code, 0) + share.net_minor
         assert {
             code: balance
@@ -737,48 +800,11 @@ class MoneyFlow(RuleBasedStateMachine):
                 else payable.credits_posted - payable.debits_posted - payable.debits_pending
             )
             left = sum(
-                self.money(so).payout_remaining_minor
-                for so in self.seller_orders("completed", "refunded", "partially_refunded")
-                if so.seller_id == seller_id
+                m.payout_remaining_minor for m in settled.values() if m.seller_id == seller_id
             )
             assert owed <= left, (owed, left)
         assert balances.get(Chart.UNAPPLIED_PAYMENTS, 0) == 0  # late payments all went back
-        # Tax: the marketplace owes what it collected less what it gave back, never a seller;
-        # escrow holds only goods and shipping, and a seller order paid back in full has had
-        # all of its tax back.
-        settlements = [m for so in self.seller_orders(*STATUSES) if (m := self.money(so))]
-        given_back = sum(
-            m.tax_minor
-            - sum(m.tax_left.values())
-            + (sum(m.tax_left.values()) if m.cancelled else 0)
-            for m in settlements
-        )
-        assert sum(m.tax_minor for m in settlements) == self.tax_in
-        assert balances.get(Chart.TAX_PAYABLE, 0) == self.tax_in - given_back >= 0
-        for m in settlements:
-            assert 0 <= sum(m.tax_left.values()) <= m.tax_minor
-            if m.refunded_minor == m.gross_minor:
-                assert m.tax_left == {}, m.tax_left
-        for seller_id in self.sellers:
-            held = sum(
-                m.goods_left_minor + m.platform_left_minor
-                for m in settlements
-                if m.seller_id == seller_id and m.escrow_is_held
-            )
-            assert balances.get(Chart.escrow(seller_id), 0) == held
-        # Promotions: the platform pays what it funded of what was paid, less what went back
-        # (all of it with a cancellation, or once a seller order was paid back in full).
-        assert sum(m.platform_funding_minor for m in settlements) == self.funded_in
-        kept = sum(0 if m.cancelled else m.platform_left_minor for m in settlements)
-        assert balances.get(Chart.PROMOTIONS, 0) == kept >= 0
-        for m in settlements:
-            if m.refunded_minor and m.refunded_minor == m.gross_minor:
-                assert m.platform_left_minor == 0
-        released_and_paid_out = sum(
-            sum(self.money(so).payouts.values())
-            for so in self.seller_orders("completed", "refunded")
-        )
-        assert released_and_paid_out == self.paid_out
+        assert sum(sum(m.payouts.values()) for m in settled.values()) == self.paid_out
         clearing = balances.get(Chart.PROCESSOR_CLEARING, 0)
         assert clearing == (
             self.paid_in - self.refunded - self.paid_out - self.disputed_out - self.fees_booked
@@ -789,6 +815,72 @@ class MoneyFlow(RuleBasedStateMachine):
             self.paid_out,
             self.disputed_out,
             self.fees_booked,
+        )
+
+    def the_reference_holds(self, settled: dict[UUID, Any], accounts: dict[str, Any]) -> None:
+        """Each paid seller order's settlement is what the reference kept of it, and the ledger
+        holds what the reference says is left: the marketplace owes the tax not given back
+        (never a seller), the platform pays what it funded less what came back, escrow holds the
+        goods and shipping left with the platform's part and keeps aside the seller's net and
+        the commission in pending transfers, the platform earned the commission left of what
+        escrow released, and the sellers have what was released to them less what went back,
+        plan fees, their dispute fees and payouts."""
+
+        def balance(code: str, side: str = "balance") -> int:
+            return int(accounts[code][side]["amount"]) if code in accounts else 0
+
+        paid = [ref for ref in self.ref.values() if ref.paid]
+        for ref in paid:
+            m = settled[ref.id]
+            assert (m.gross_minor, m.tax_parts, m.platform_funding_minor) == (
+                ref.gross,
+                ref.tax,
+                ref.funded,
+            )
+            assert (m.refunded_minor, m.tax_returned, m.platform_returned_minor) == (
+                ref.paid_back,
+                ref.tax_back,
+                ref.funded_back,
+            ), ref
+            assert (m.cancelled, m.escrow_is_held, m.under_dispute) == (
+                ref.cancelled,
+                ref.in_escrow,
+                ref.under_dispute,
+            )
+            if not ref.cancelled:
+                assert (m.escrow_commission_minor, m.escrow_net_minor) == (
+                    ref.commission_left,
+                    ref.net_left,
+                )
+            assert m.released_net_minor == ref.released_net
+            ref.check_returned()
+        assert balance(Chart.TAX_PAYABLE) == sum(sum(r.tax_left.values()) for r in paid)
+        assert balance(Chart.PROMOTIONS) == sum(ref.funded_left for ref in paid)
+        commission = Chart.PLATFORM_COMMISSION
+        assert balance(commission) == sum(r.commission_left for r in paid if r.released)
+        assert balance(commission, "credits_pending") == sum(
+            ref.commission_left for ref in paid if ref.in_escrow
+        )
+        position = 0
+        for seller_id in self.sellers:
+            mine = [ref for ref in paid if ref.seller == seller_id]
+            assert balance(Chart.escrow(seller_id)) == sum(
+                ref.goods_left + ref.funded_left for ref in mine if ref.in_escrow
+            )
+            payable = Chart.seller_payable(seller_id)
+            assert balance(payable, "credits_pending") == sum(
+                ref.net_left for ref in mine if ref.in_escrow
+            )
+            position += (
+                balance(payable)
+                - balance(Chart.seller_receivable(seller_id))
+                + balance(Chart.seller_dispute_reserve(seller_id))
+            )
+        assert position == (
+            sum(ref.net_left for ref in paid if ref.released)
+            - balance(Chart.PLAN_FEES)
+            - self.seller_fees
+            - self.paid_out
         )
 
     def teardown(self) -> None:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from api.bootstrap import Container
 from domain.discounts import Candidate, DiscountLine, LineDiscount, apply_all, discount
+from domain.ledger import Chart
+from domain.money import Money
 from domain.order_lines import LineTax, PricedLine
 from domain.promotions import (
     CodeTaken,
@@ -228,6 +230,36 @@ def test_a_return_gives_the_platform_back_what_it_funded_of_the_lines_returned_o
     assert s.escrow_net_minor == 90 and s.platform_left_minor == 50
 
 
+def test_a_return_of_the_last_the_buyer_paid_gives_the_platform_back_its_shipping_too() -> None:
+    """Shipping the platform made free is no line's: were the return that pays back the last of
+    what the buyer paid to give back only its lines' funding, the refunded seller order would
+    keep the rest in escrow, which never releases a refunded seller order."""
+    so = funded_order()
+    so = SellerOrder(
+        tenant_id=so.tenant_id,
+        order_id=so.order_id,
+        buyer_id=so.buyer_id,
+        seller_id=so.seller_id,
+        currency="USD",
+        lines=so.lines[1:],  # B alone, 100, nothing off it
+        subtotal_minor=100,
+        commission_minor=10,
+        seller_net_minor=124,
+        shipping_minor=34,
+        discount_minor=34,
+        platform_funding_minor=34,
+    )
+    assert so.gross_minor == 100  # the platform pays the shipping
+    (line,) = so.order_lines
+    assert so.paid_for({line.variant_id: 1}) == (100, {}, 0)
+    s = Settlement.fund(so)
+    refund = uuid4()
+    s.request_refund(refund, 100, {}, 0)
+    plan = s.refund(refund)
+    assert (plan.whole, plan.platform_minor, plan.commission_reversed_minor) == (True, 34, 10)
+    assert (s.escrow_net_minor, s.escrow_commission_minor, s.platform_left_minor) == (0, 0, 0)
+
+
 def test_a_refund_asked_for_before_a_dispute_took_the_rest_is_refused() -> None:
     s = Settlement.fund(funded_order())
     refund = uuid4()
@@ -292,3 +324,66 @@ def test_the_scheduler_ends_promotions_past_their_end_and_frees_their_codes(
         ).items
     }
     assert statuses[str(coded)] == statuses[str(automatic)] == "ended"
+
+
+def test_cancelling_an_order_promotions_made_free_gives_the_platform_back_what_it_funded(
+    embedded: Container,
+) -> None:
+    """The buyer paid nothing, so nothing goes back to them; escrow still holds what the
+    platform funded, with its pending transfers to the seller and to commission, and a
+    cancelled seller order is never released: all of it goes back to promotions."""
+    c, ctx = embedded, CommandContext.system("test")
+    tenant = c.identity.register_tenant(
+        ctx,
+        name="M",
+        currency="USD",
+        commission_bps=1000,
+        escrow_hold_days=0,
+        product_moderation="auto",
+    ).id
+    seller = c.sellers.register_seller(
+        ctx, tenant_id=tenant, user_id=uuid4(), display_name="S", country="DE"
+    ).id
+    c.sellers.approve(ctx, seller, tenant)
+    product, _ = c.catalog.list_product(
+        ctx,
+        seller_id=seller,
+        within=tenant,
+        sku="P",
+        title="P",
+        description="",
+        category="c",
+        price=Money(357, "USD"),
+        attributes={},
+    )
+    c.catalog.set_stock(ctx, product.id, seller, "main", 10)
+    c.promotions.create(
+        ctx,
+        tenant,
+        tenant,
+        acting_seller=None,
+        created_by=uuid4(),
+        terms={"kind": "amount", "funded_by": "platform", "amount": Money(1000, "USD")},
+    )
+    buyer = uuid4()
+    cart = c.checkout.open_cart(ctx, tenant, buyer).id
+    c.checkout.set_quantity(ctx, cart, buyer, product.id, 1)
+    address = {"name": "M", "line1": "1", "city": "C", "postal_code": "1", "country": "DE"}
+    done = c.checkout.checkout(
+        ctx,
+        tenant_id=tenant,
+        buyer_id=buyer,
+        cart_id=cart,
+        shipping_address=address,
+        idempotency_key="k",
+    )
+    assert (done.order.total_minor, done.order.status) == (0, "paid")
+    c.checkout.cancel(ctx, done.order.id, tenant, None)
+    c.catch_up()
+    accounts = {
+        a["code"]: a for a in c.ledger_queries.accounts(TenantScope.only(tenant), currency="USD")
+    }
+    for code in (Chart.PROMOTIONS, Chart.escrow(seller), Chart.PLATFORM_COMMISSION):
+        held = accounts[code]
+        assert held["balance"]["amount"] == held["credits_pending"]["amount"] == 0, code
+    assert accounts[Chart.seller_payable(seller)]["credits_pending"]["amount"] == 0

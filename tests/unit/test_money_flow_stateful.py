@@ -290,12 +290,18 @@ class MoneyFlow(RuleBasedStateMachine):
             idempotency_key=str(uuid4()),
             shipping={shipped: self.rate} if shipped else None,
         )
-        assert done.order.payment is not None
-        self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
         self.orders[done.order.id] = list(done.order.seller_order_ids)
         for so_id in done.order.seller_order_ids:
             self.ref[so_id] = self.priced(self.c.checkout.repository.get(so_id), shipped)
         assert done.order.total_minor == sum(self.ref[s].gross for s in self.orders[done.order.id])
+        if done.order.payment is None:
+            # Promotions made it free: paid at once, with nothing to charge, and so nothing
+            # the buyer could be refunded or dispute.
+            assert done.order.total_minor == 0 and done.order.status == "paid"
+            for so_id in done.order.seller_order_ids:
+                self.ref[so_id].paid = True
+            return
+        self.pending[done.order.id] = (done.order.payment["intent_id"], done.order.total_minor)
 
     def priced(self, so: SellerOrder, shipped: UUID | None) -> SellerOrderRef:
         """The reference's price of a seller order, held against the one checkout placed: each

@@ -210,6 +210,8 @@ class IdentityApplication(ServiceApplication):
         holder is mailed, and the answer is shaped as any other (an unused new id, the position
         of that record). The password is hashed either way."""
         if tenant_id == PLATFORM_TENANT_ID:
+            if role != Role.SELLER_PRO:  # the platform is no marketplace to buy or sell in
+                raise TenantNotFound(f"tenant {tenant_id} not found")
             wanted = check_platform_sign_up(role)
         else:
             tenant = self.load(Tenant, tenant_id, tenant_id, TenantNotFound, reading=True)

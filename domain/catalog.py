@@ -27,7 +27,7 @@ from domain.listing import (
     parse_price,
     parse_text,
 )
-from domain.media import MAX_IMAGES_PER_PRODUCT, ImageNotFound, TooManyImages
+from domain.media import ShownImages
 from domain.money import Money
 from domain.sellers import Seller
 from domain.shared_listing import SharedListing
@@ -37,7 +37,7 @@ _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
 MAX_FEATURE = timedelta(days=366)
 
 
-class Product(Listing, ProductVariants, SharedListing, TenantAggregate):
+class Product(Listing, ProductVariants, SharedListing, ShownImages, TenantAggregate):
     class Listed(TenantAggregate.Created):
         seller_id: UUID
         sku: str
@@ -276,15 +276,6 @@ class Product(Listing, ProductVariants, SharedListing, TenantAggregate):
             raise InvalidProduct("commission_bps must be between 0 and 10000")
         self._commission_set(commission_bps=commission_bps)
 
-    def add_image(
-        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
-    ) -> None:
-        """Shows one more image, last. Its bytes are stored already, under `keys`."""
-        self.require_room_for_image()
-        self._image_added(
-            image_id=image_id, content_type=content_type, width=width, height=height, keys=keys
-        )
-
     def feature(self, until: datetime, now: datetime) -> None:
         """Features the product until `until` (again: the new end replaces the old)."""
         if until.tzinfo is None:
@@ -315,52 +306,19 @@ class Product(Listing, ProductVariants, SharedListing, TenantAggregate):
     def _unfeatured(self, reason: str) -> None:
         self.featured_until = None
 
-    def require_room_for_image(self) -> None:
-        if len(self.images) >= MAX_IMAGES_PER_PRODUCT:
-            raise TooManyImages(f"a product shows at most {MAX_IMAGES_PER_PRODUCT} images")
-
-    def remove_image(self, image_id: UUID) -> dict[str, str]:
-        """Stops showing an image; returns its blob keys, for the caller to delete."""
-        image = self.image(image_id)
-        self._image_removed(image_id=image_id)
-        return dict(image["keys"])
-
-    def reorder_images(self, image_ids: Sequence[UUID]) -> None:
-        """Puts the images in this order; it must name each of them exactly once."""
-        current = [image["image_id"] for image in self.images]
-        if sorted(image_ids) != sorted(current):
-            raise InvalidProduct("image_ids must name each of the product's images once")
-        if list(image_ids) != current:
-            self._images_reordered(image_ids=list(image_ids))
-
-    def image(self, image_id: UUID) -> dict[str, Any]:
-        for image in self.images:
-            if image["image_id"] == image_id:
-                return image
-        raise ImageNotFound(f"image {image_id} not found")
-
     @event(ImageAdded)
     def _image_added(
         self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
     ) -> None:
-        self.images.append(
-            {
-                "image_id": image_id,
-                "content_type": content_type,
-                "width": width,
-                "height": height,
-                "keys": keys,
-            }
-        )
+        self._append_image(image_id, content_type, width, height, keys)
 
     @event(ImageRemoved)
     def _image_removed(self, image_id: UUID) -> None:
-        self.images = [i for i in self.images if i["image_id"] != image_id]
+        self._drop_image(image_id)
 
     @event(ImagesReordered)
     def _images_reordered(self, image_ids: Sequence[UUID]) -> None:
-        by_id = {image["image_id"]: image for image in self.images}
-        self.images = [by_id[image_id] for image_id in image_ids]
+        self._order_images(image_ids)
 
     @event(Approved)
     def _approved(self) -> None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import PLATFORM_TENANT_ID, TenantAggregate
 from domain.errors import Conflict, DomainError, NotFound
 from domain.listing import parse_attributes, parse_text
+from domain.media import ShownImages
 from domain.variants import (
     InvalidVariant,
     combination,
@@ -29,6 +30,12 @@ from domain.variants import (
 )
 
 MAX_VARIANTS = 100
+
+
+def listing_image_id(product_id: UUID, image_id: UUID) -> UUID:
+    """The id a listing shows one of its master's images under: its own, so that buyers of two
+    marketplaces never see one id, and always the same, so the master's image finds it."""
+    return uuid5(product_id, str(image_id))
 
 
 class MasterCatalogError(DomainError):
@@ -47,7 +54,7 @@ class NotListed(MasterCatalogError, NotFound):
     title = "Not listed there"
 
 
-class MasterProduct(TenantAggregate):
+class MasterProduct(ShownImages, TenantAggregate):
     class Created(TenantAggregate.Created):
         organisation_id: UUID
         sku: str
@@ -80,6 +87,22 @@ class MasterProduct(TenantAggregate):
         marketplace_id: UUID
         product_id: UUID
 
+    class ImageAdded(TenantAggregate.Event):
+        """An image every listing shows, last; each listing keeps its own copy of the bytes
+        (`Product.ImageAdded`, under its marketplace's keys), these are the master's."""
+
+        image_id: UUID
+        content_type: str
+        width: int
+        height: int
+        keys: dict[str, str]
+
+    class ImageRemoved(TenantAggregate.Event):
+        image_id: UUID
+
+    class ImagesReordered(TenantAggregate.Event):
+        image_ids: list[UUID]
+
     @event(Created)
     def __init__(
         self,
@@ -103,6 +126,7 @@ class MasterProduct(TenantAggregate):
         self.options = options
         self.variants = variants
         self.listings: dict[str, str] = {}  # marketplace id -> its product there
+        self.images: list[dict[str, Any]] = []
 
     @classmethod
     def create(
@@ -208,3 +232,17 @@ class MasterProduct(TenantAggregate):
     @event(Withdrawn)
     def _withdrawn(self, marketplace_id: UUID, product_id: UUID) -> None:
         self.listings = {k: v for k, v in self.listings.items() if k != str(marketplace_id)}
+
+    @event(ImageAdded)
+    def _image_added(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        self._append_image(image_id, content_type, width, height, keys)
+
+    @event(ImageRemoved)
+    def _image_removed(self, image_id: UUID) -> None:
+        self._drop_image(image_id)
+
+    @event(ImagesReordered)
+    def _images_reordered(self, image_ids: Sequence[UUID]) -> None:
+        self._order_images(image_ids)

@@ -4,11 +4,12 @@ port through which their bytes are stored."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+from uuid import UUID
 
-from domain.errors import Conflict, DomainError, NotFound, TooLarge, Unsupported
+from domain.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, Unsupported
 
 # What an upload may be: real JPEG, PNG or WebP, at most this many bytes and pixels (a
 # decompression bomb is a small file with a huge pixel count). The pixels are counted from the
@@ -53,6 +54,10 @@ class ImageNotFound(MediaError, NotFound):
     title = "Image not found"
 
 
+class InvalidImageOrder(MediaError, Invalid):
+    title = "Invalid image order"
+
+
 class BlobStoreUnavailable(RuntimeError):
     """The blob store cannot be reached or refused the operation: nothing about the request
     was wrong, and it may be tried again."""
@@ -80,3 +85,69 @@ def image_key(tenant_id: object, product_id: object, image_id: object, size: str
     key = f"{tenant_id}/products/{product_id}/{image_id}/{size}.{ext}"
     assert IMAGE_KEY.match(key), key
     return key
+
+
+class ShownImages:
+    """The images an aggregate shows, in the order buyers see them (the first is the main one):
+    a product's, and a Seller Pro master product's, which its listings show as their own. A
+    mixin: each aggregate keeps its own events (their topics are its), whose methods apply them
+    with `_append_image`, `_drop_image` and `_order_images`."""
+
+    images: list[dict[str, Any]]
+
+    def _image_added(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        raise NotImplementedError
+
+    def _image_removed(self, image_id: UUID) -> None:
+        raise NotImplementedError
+
+    def _images_reordered(self, image_ids: Sequence[UUID]) -> None:
+        raise NotImplementedError
+
+    def add_image(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        """Shows one more image, last. Its bytes are stored already, under `keys`."""
+        self.require_room_for_image()
+        self._image_added(
+            image_id=image_id, content_type=content_type, width=width, height=height, keys=keys
+        )
+
+    def require_room_for_image(self) -> None:
+        if len(self.images) >= MAX_IMAGES_PER_PRODUCT:
+            raise TooManyImages(f"a product shows at most {MAX_IMAGES_PER_PRODUCT} images")
+
+    def remove_image(self, image_id: UUID) -> dict[str, str]:
+        """Stops showing an image; returns its blob keys, for the caller to delete."""
+        image = self.image(image_id)
+        self._image_removed(image_id=image_id)
+        return dict(image["keys"])
+
+    def reorder_images(self, image_ids: Sequence[UUID]) -> None:
+        """Puts the images in this order; it must name each of them exactly once."""
+        current = [image["image_id"] for image in self.images]
+        if sorted(image_ids) != sorted(current):
+            raise InvalidImageOrder("image_ids must name each of the product's images once")
+        if list(image_ids) != current:
+            self._images_reordered(image_ids=list(image_ids))
+
+    def image(self, image_id: UUID) -> dict[str, Any]:
+        for image in self.images:
+            if image["image_id"] == image_id:
+                return image
+        raise ImageNotFound(f"image {image_id} not found")
+
+    def _append_image(
+        self, image_id: UUID, content_type: str, width: int, height: int, keys: dict[str, str]
+    ) -> None:
+        image = {"image_id": image_id, "content_type": content_type, "width": width}
+        self.images = [*self.images, {**image, "height": height, "keys": keys}]
+
+    def _drop_image(self, image_id: UUID) -> None:
+        self.images = [i for i in self.images if i["image_id"] != image_id]
+
+    def _order_images(self, image_ids: Sequence[UUID]) -> None:
+        by_id = {image["image_id"]: image for image in self.images}
+        self.images = [by_id[image_id] for image_id in image_ids]

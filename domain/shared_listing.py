@@ -70,10 +70,10 @@ class SharedListing:
         self._withdrawn()
 
     def require_own(self, what: str) -> None:
-        """Refuses a change of what a listing takes from its master (its text, its stock): the
+        """Refuses a change of what a listing takes from its master (its text, stock, images): the
         organisation changes it on the master product, for every listing at once."""
         if getattr(self, "shared", None) is not None:
             raise MastersToChange(
-                f"a listing's {what} is its master product's: change it with "
-                "/v1/organisations/{id}/products/{product_id}"
+                f"a listing takes its {what} from its master product: change them there, "
+                "under /v1/organisations/{id}/products/{product_id}"
             )

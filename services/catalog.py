@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.listing import ProductNotFound, ProductStatus
-from domain.media import EXTENSIONS, Blob, BlobStore, BlobStoreUnavailable, image_key
+from domain.media import BlobStore
 from domain.money import Money
 from domain.plans import product_limit_reached
 from domain.sellers import Seller, SellerNotFound
@@ -239,15 +239,10 @@ class CatalogApplication(MasterCatalogCommands, VariantCommands, ServiceApplicat
         fails after storing leaves only unreferenced blobs behind. DecodesBusy when this
         process is decoding as many images as it may and none finished in time."""
         product = self._owned(product_id, seller_id)
+        product.require_own("images")
         product.require_room_for_image()  # before the work of cleaning and storing
         image, image_id = self._images.clean(upload), uuid4()
-        ext = EXTENSIONS[image.content_type]
-        keys = {
-            size: image_key(product.tenant_id, product.id, image_id, size, ext)
-            for size in image.renditions
-        }
-        for size, data in image.renditions.items():
-            self._blobs.put(keys[size], Blob(data, image.content_type))
+        keys = self._store(image, product.tenant_id, product.id, image_id)
 
         def attempt() -> CommandResult:
             fresh = self._owned(product_id, seller_id)
@@ -267,6 +262,7 @@ class CatalogApplication(MasterCatalogCommands, VariantCommands, ServiceApplicat
     ) -> CommandResult:
         """Stops showing an image, then deletes its bytes."""
         product = self._owned(product_id, seller_id)
+        product.require_own("images")
         keys = product.remove_image(image_id)
         result = CommandResult(image_id, self.record(ctx, product))
         self._forget(keys.values())
@@ -277,16 +273,9 @@ class CatalogApplication(MasterCatalogCommands, VariantCommands, ServiceApplicat
         self, ctx: CommandContext, product_id: UUID, seller_id: UUID, image_ids: list[UUID]
     ) -> CommandResult:
         product = self._owned(product_id, seller_id)
+        product.require_own("images")
         product.reorder_images(image_ids)
         return CommandResult(product.id, self.record(ctx, product))
-
-    def _forget(self, keys: Iterable[str]) -> None:
-        """Deletes blobs nothing shows any more. One that stays (the store failed) is only
-        unreferenced bytes, so the command that got this far still stands."""
-        try:
-            self._blobs.delete(keys)
-        except BlobStoreUnavailable as e:
-            log.warning("could not delete image blobs: %s", e)
 
     def _category(self, tenant_id: UUID, name: str) -> str:
         """The category a product names, as its tenant's tree spells it (any name while the

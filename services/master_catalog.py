@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from domain.base import PLATFORM_TENANT_ID
 from domain.catalog import Product, SkuClaim, VariantRef
+from domain.errors import DomainError
 from domain.identity import Tenant, TenantNotFound
 from domain.inventory import Stock
 from domain.listing import InvalidProduct, ProductNotFound
@@ -22,10 +23,11 @@ from domain.sellers import Seller, SellerNotFound
 from domain.variants import InvalidVariant, NewVariant
 from eventstore.application import CommandResult, command
 from eventstore.context import CommandContext
+from services.master_images import MasterImageCommands
 from services.variants import VariantCommands
 
 
-class MasterCatalogCommands(VariantCommands):
+class MasterCatalogCommands(MasterImageCommands, VariantCommands):
     # CatalogApplication's, which every listing goes through.
     def _category(self, tenant_id: UUID, category: str) -> str:
         raise NotImplementedError
@@ -124,7 +126,12 @@ class MasterCatalogCommands(VariantCommands):
                 product_limit_reached(seller, self._products_of(seller.tenant_id, seller.id))
                 seller.count_listing(product.id)
                 counted.append(seller)
-            position = self.record(ctx, product, master, *claims, *refs, *counted)
+            copied = self.show_master_images(master, product)
+            try:
+                position = self.record(ctx, product, master, *claims, *refs, *counted)
+            except DomainError:
+                self._forget(copied)
+                raise
             return CommandResult(product.id, position), product.status
 
         return self.retrying(attempt, "too many listings at once by this seller; try again")

@@ -10,24 +10,32 @@ do, and past the wait are refused as busy. An image refused from its header neve
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from PIL import Image, UnidentifiedImageError
 
 from domain.media import (
     DERIVED_SIZES,
+    EXTENSIONS,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
     MAX_IMAGE_SIDE,
+    Blob,
+    BlobStore,
+    BlobStoreUnavailable,
     ImageTooLarge,
     NotAnImage,
+    image_key,
 )
 
+log = logging.getLogger("velora.media")
 # Pillow's names of the formats Velora takes, and their media types.
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # The modes each format is written in; anything else is converted first.
@@ -182,3 +190,50 @@ def _encoded(image: Image.Image, kind: str) -> bytes:
     out = io.BytesIO()
     bare.save(out, format=kind, **_SAVE[kind])
     return out.getvalue()
+
+
+class StoredImages:
+    """Puts an image's bytes in the blob store for a product to show, and deletes them: an
+    application's mixin, whose `_blobs` and `_images` its constructor sets."""
+
+    _blobs: BlobStore
+    _images: ImageCleaner
+
+    def _store(
+        self, image: CleanImage, tenant_id: UUID, product_id: UUID, image_id: UUID
+    ) -> dict[str, str]:
+        """Stores every rendition of a cleaned image under the product's keys; answers them."""
+        ext = EXTENSIONS[image.content_type]
+        keys = {
+            size: image_key(tenant_id, product_id, image_id, size, ext) for size in image.renditions
+        }
+        for size, data in image.renditions.items():
+            self._blobs.put(keys[size], Blob(data, image.content_type))
+        return keys
+
+    def _copy(
+        self,
+        keys: Mapping[str, str],
+        content_type: str,
+        tenant_id: UUID,
+        product_id: UUID,
+        image_id: UUID,
+    ) -> dict[str, str]:
+        """Copies the bytes stored under `keys` to another product's keys; answers them (a
+        rendition missing from the store is missing from the copy too)."""
+        ext = EXTENSIONS[content_type]
+        copied = {}
+        for size, key in keys.items():
+            copied[size] = image_key(tenant_id, product_id, image_id, size, ext)
+            blob = self._blobs.get(key)
+            if blob is not None:
+                self._blobs.put(copied[size], blob)
+        return copied
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        """Deletes blobs nothing shows any more. One that stays (the store failed) is only
+        unreferenced bytes, so the command that got this far still stands."""
+        try:
+            self._blobs.delete(keys)
+        except BlobStoreUnavailable as e:
+            log.warning("could not delete image blobs: %s", e)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,19 +22,30 @@ from api.deps import (
     commanded,
     no_content,
 )
+from api.media import MediaUrls
 from api.problems import Problem
 from api.schemas import ImageOut
 from api.security import Principal
 from domain.media import IMAGE_KEY, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGES_PER_PRODUCT
+from eventstore.application import CommandResult
 from services.media import DecodesBusy
 
 router = APIRouter(prefix="/v1/products", tags=["product images"])
 media = APIRouter(prefix="/v1/media", tags=["product images"])
 Seller = Annotated[Principal, Depends(Allowed("products:edit"))]
 
-# The one route whose bodies may pass the general limit: an image and its multipart framing.
-UPLOAD_PATH = re.compile(r"^/v1/products/[^/]+/images$")
+# The routes whose bodies may pass the general limit (a product's and a master product's image
+# upload): an image and its multipart framing.
+UPLOAD_PATH = re.compile(r"^/v1/(organisations/[^/]+/)?products/[^/]+/images$")
 UPLOAD_MAX_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+
+
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": f"the product shows {MAX_IMAGES_PER_PRODUCT} images already"},
+    413: {"description": f"more than {MAX_IMAGE_BYTES} bytes or {MAX_IMAGE_PIXELS} pixels"},
+    415: {"description": "not a JPEG, PNG or WebP image"},
+    503: {"description": "this server is decoding as many images as it may; send it again"},
+}
 
 
 class OrderIn(BaseModel):
@@ -46,12 +59,7 @@ class OrderIn(BaseModel):
     "/{product_id}/images",
     status_code=201,
     response_model=ImageOut,
-    responses={
-        409: {"description": f"the product shows {MAX_IMAGES_PER_PRODUCT} images already"},
-        413: {"description": f"more than {MAX_IMAGE_BYTES} bytes or {MAX_IMAGE_PIXELS} pixels"},
-        415: {"description": "not a JPEG, PNG or WebP image"},
-        503: {"description": "this server is decoding as many images as it may; send it again"},
-    },
+    responses=UPLOAD_RESPONSES,
 )
 async def upload_image(
     product_id: UUID,
@@ -66,11 +74,21 @@ async def upload_image(
     decides what it is (never its name or declared type); its pixels are counted from its
     header before any is decoded; it is re-encoded without metadata (EXIF, GPS, comments),
     kept at most 2560 pixels on its longest side, and in two smaller sizes as well."""
+    adding = partial(catalog.add_image, ctx, product_id, acting_seller_id(principal))
+    return await added_image(file, adding, media_urls, response)
+
+
+async def added_image(
+    file: UploadFile,
+    add: Callable[[bytes], tuple[CommandResult, dict[str, Any]]],
+    media_urls: MediaUrls,
+    response: Response,
+) -> dict[str, Any]:
+    """Reads an upload, no larger than an image may be, and has `add` clean, store and show
+    it (in a worker thread: decoding takes a while); answers the image as shown."""
     upload = await file.read(UPLOAD_MAX_BYTES + 1)
     try:
-        result, image = await run_in_threadpool(
-            catalog.add_image, ctx, product_id, acting_seller_id(principal), upload
-        )
+        result, image = await run_in_threadpool(add, upload)
     except DecodesBusy:
         raise Problem(
             503,

@@ -15,15 +15,17 @@ from api.deps import (
     Cursor,
     Limit,
     MasterCatalogQueriesDep,
+    MediaUrlsDep,
     ReadAfter,
     Scope,
     commanded,
 )
+from api.media import MediaUrls
 from api.problems import Problem
 from api.routes.organisations import Actor, Reader, own_organisation
 from api.routes.products import AvailableOut, ProductStatusOut
 from api.routes.variants import OptionIn, StockIn, VariantCreated
-from api.schemas import MoneyIn, MoneyOut
+from api.schemas import ImageOut, MoneyIn, MoneyOut
 from domain.master_catalog import MasterProduct
 
 router = APIRouter(prefix="/v1/organisations/{organisation_id}/products", tags=["organisations"])
@@ -104,6 +106,7 @@ class MasterProductOut(BaseModel):
     options: list[dict[str, Any]]
     variants: list[MasterVariantOut]
     listings: list[MasterListingOut]
+    images: list[ImageOut] = Field(description="in the order every listing shows them")
 
 
 class MasterProductPage(BaseModel):
@@ -233,6 +236,7 @@ READ = [Depends(ReadAfter("organisations", "catalog"))]
 def list_master_products(
     organisation_id: UUID,
     queries: MasterCatalogQueriesDep,
+    media_urls: MediaUrlsDep,
     scope: Scope,
     principal: Reader,
     limit: Limit = 50,
@@ -242,7 +246,8 @@ def list_master_products(
     where it is listed."""
     own = own_organisation(principal, organisation_id)
     page = queries.products(scope, str(own), limit=limit, cursor=cursor)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    items = [_signed(item, media_urls) for item in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{product_id}", response_model=MasterProductOut, dependencies=READ)
@@ -250,17 +255,23 @@ def get_master_product(
     organisation_id: UUID,
     product_id: UUID,
     queries: MasterCatalogQueriesDep,
+    media_urls: MediaUrlsDep,
     scope: Scope,
     principal: Reader,
 ) -> dict[str, Any]:
     """One master product: its variants with what the organisation holds (`on_hand`) and what
-    buyers can take (`available`), and its listings with their status and price."""
+    buyers can take (`available`), its listings with their status and price, and its images
+    (signed URLs)."""
     found = queries.product(
         scope, str(own_organisation(principal, organisation_id)), str(product_id)
     )
     if found is None:
         raise Problem(404, f"product {product_id} not found")
-    return found
+    return _signed(found, media_urls)
+
+
+def _signed(master: dict[str, Any], media_urls: MediaUrls) -> dict[str, Any]:
+    return master | {"images": media_urls.images(master["images"])}
 
 
 @router.patch("/{product_id}", response_model=IdOut, responses={404: {}, 409: {}, 422: {}})

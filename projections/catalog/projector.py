@@ -16,6 +16,7 @@ from domain.reviews import Review
 from domain.sellers import Seller
 from eventstore.mapper import RecordedEvent
 from projections.catalog import shared_stock, variants
+from projections.images import reordered, with_image, without_image
 from projections.projector import Projector
 from projections.store import naive_utc
 
@@ -195,26 +196,19 @@ class CatalogProjector(Projector):
 
     @apply.register
     def _image_added(self, e: Product.ImageAdded, conn: Connection, r: RecordedEvent) -> None:
-        image = {
-            "image_id": str(e.image_id),
-            "content_type": e.content_type,
-            "width": e.width,
-            "height": e.height,
-            "keys": dict(e.keys),
-        }
-        self._update(conn, e, r, images=[*self._images(conn, e.originator_id), image])
+        self._update(conn, e, r, images=with_image(self._images(conn, e.originator_id), e))
 
     @apply.register
     def _image_removed(self, e: Product.ImageRemoved, conn: Connection, r: RecordedEvent) -> None:
-        kept = [i for i in self._images(conn, e.originator_id) if i["image_id"] != str(e.image_id)]
+        kept = without_image(self._images(conn, e.originator_id), e.image_id)
         self._update(conn, e, r, images=kept)
 
     @apply.register
     def _images_reordered(
         self, e: Product.ImagesReordered, conn: Connection, r: RecordedEvent
     ) -> None:
-        by_id = {i["image_id"]: i for i in self._images(conn, e.originator_id)}
-        self._update(conn, e, r, images=[by_id[str(i)] for i in e.image_ids])
+        ordered = reordered(self._images(conn, e.originator_id), e.image_ids)
+        self._update(conn, e, r, images=ordered)
 
     def _images(self, conn: Connection, product_id: UUID) -> list[dict[str, Any]]:
         products = self.tables.products

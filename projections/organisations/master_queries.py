@@ -89,6 +89,7 @@ def _shown(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
             "options": r["options"] or [],
             "variants": [_variant(r, v, stocks.get(v)) for v in _variant_ids(r)],
             "listings": listings[r["product_id"]],
+            "images": r["images"] or [],
         }
         for r in rows
     ]

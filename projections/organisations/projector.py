@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.master_catalog import MasterProduct
 from domain.organisations import Organisation
 from eventstore.mapper import RecordedEvent
+from projections.images import reordered, with_image, without_image
 from projections.projector import Projector
 from projections.store import naive_utc
 
@@ -101,3 +104,30 @@ class OrganisationsProjector(Projector):
                 t.c.master_id == str(e.originator_id), t.c.tenant_id == str(e.marketplace_id)
             )
         )
+
+    @apply.register
+    def _image_added(self, e: MasterProduct.ImageAdded, conn: Connection, r: RecordedEvent) -> None:
+        self._set_images(conn, e.originator_id, with_image(self._images(conn, e.originator_id), e))
+
+    @apply.register
+    def _image_removed(
+        self, e: MasterProduct.ImageRemoved, conn: Connection, r: RecordedEvent
+    ) -> None:
+        kept = without_image(self._images(conn, e.originator_id), e.image_id)
+        self._set_images(conn, e.originator_id, kept)
+
+    @apply.register
+    def _images_reordered(
+        self, e: MasterProduct.ImagesReordered, conn: Connection, r: RecordedEvent
+    ) -> None:
+        ordered = reordered(self._images(conn, e.originator_id), e.image_ids)
+        self._set_images(conn, e.originator_id, ordered)
+
+    def _images(self, conn: Connection, master_id: UUID) -> list[dict[str, Any]]:
+        t = self.tables.master_products
+        found = conn.execute(sa.select(t.c.images).where(t.c.product_id == str(master_id)))
+        return list(found.scalar() or [])
+
+    def _set_images(self, conn: Connection, master_id: UUID, images: list[dict[str, Any]]) -> None:
+        t = self.tables.master_products
+        conn.execute(t.update().where(t.c.product_id == str(master_id)).values(images=images))

@@ -47,6 +47,8 @@ master_products = sa.Table(
     sa.Column("options", sa.JSON, nullable=False),
     sa.Column("variants", sa.JSON, nullable=False),
     sa.Column("created_position", sa.BigInteger, nullable=False),
+    # As a product's images (projections/catalog/tables.py), in the order listings show them.
+    sa.Column("images", sa.JSON, nullable=True),
     sa.Index("ix_master_products_organisation", "organisation_id", "created_position"),
 )
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import Embedded
-from tests.e2e.organisation_scenarios import MasterCatalogScenarios
+from tests.e2e.master_image_scenarios import MasterImageScenarios
 
 
-class TestOrganisationsEmbedded(Embedded, MasterCatalogScenarios):
+class TestOrganisationsEmbedded(Embedded, MasterImageScenarios):
     pass

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.e2e.backends import OnServers
-from tests.e2e.organisation_scenarios import MasterCatalogScenarios
+from tests.e2e.master_image_scenarios import MasterImageScenarios
 
 
-class TestOrganisationsOnServers(OnServers, MasterCatalogScenarios):
+class TestOrganisationsOnServers(OnServers, MasterImageScenarios):
     pass

@@ -13,6 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import problem_body
 from projections.background import Background
 from projections.schema import api_processes
 from projections.schema import idempotency_keys as keys
@@ -196,14 +198,8 @@ class IdempotencyStore:
 
 
 def _problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    problem: dict[str, Any] = {
-        "type": f"https://velora.dev/problems/{status}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if status == 422:
-        problem["errors"] = [{"loc": ["header", "Idempotency-Key"], "msg": detail}]
+    errors = [{"loc": ["header", "Idempotency-Key"], "msg": detail}] if status == 422 else None
+    problem = problem_body(status, detail, title=title, errors=errors)
     return status, [(b"content-type", b"application/problem+json")], json.dumps(problem).encode()
 
 
@@ -240,16 +236,13 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256(
-            b"\n".join(
-                [
-                    scope["method"].encode(),
-                    scope["path"].encode(),
-                    scope.get("query_string", b""),
-                    _comparable(body, headers.get(b"content-type", b"")),
-                ]
-            )
-        ).hexdigest()
+        digest = request_digest(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            body,
+            headers.get(b"content-type", b""),
+        )
         store: IdempotencyStore = self.store_of()
         claim = await run_in_threadpool(store.claim, caller, key, digest)
         if claim.outcome == "mismatch":
@@ -328,17 +321,63 @@ def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
 
 
+def request_digest(method: str, path: str, query: bytes, body: bytes, content_type: bytes) -> str:
+    """What two sends of the same request have in common, hashed: the method, the path, the
+    query, and the body by its meaning (`_comparable`)."""
+    parts = [method.encode(), path.encode(), query, _comparable(body, content_type)]
+    return hashlib.sha256(b"\n".join(parts)).hexdigest()
+
+
 def _comparable(body: bytes, content_type: bytes) -> bytes:
-    """The body as two sends of the same request have it in common: a multipart body (an image
-    upload) with its boundary, which every client draws at random per send, left out."""
+    """The body as two sends of the same request have it in common, whichever client wrote it:
+    JSON in canonical form (keys sorted, no insignificant whitespace, each number as the value
+    it parses to, so `1`, `1.0` and `1e0` are one); a multipart body (an image upload) with its
+    boundary, which every client draws at random per send, left out. A body that is not what it
+    says it is stays as sent (it is refused anyway)."""
     kind, _, params = content_type.partition(b";")
-    if kind.strip().lower() != b"multipart/form-data":
+    kind = kind.strip().lower()
+    if kind == b"application/json" or kind.endswith(b"+json"):
+        return _canonical_json(body)
+    if kind != b"multipart/form-data":
         return body
     for param in params.split(b";"):
         name, _, value = param.strip().partition(b"=")
         if name.lower() == b"boundary" and value.strip(b'"'):
             return body.replace(value.strip(b'"'), b"")
     return body
+
+
+def _canonical_json(body: bytes) -> bytes:
+    try:
+        parsed = json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse)
+    except ValueError:
+        return body
+    return json.dumps(
+        _numbers_as_text(parsed), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _numbers_as_text(value: Any) -> Any:
+    """Each number as one canonical text of its value (`1`, `1.0`, `10e-1`: "n:1e0"), so that it
+    sorts and compares by value; strings stay strings (a number never equals a string)."""
+    if isinstance(value, Decimal):
+        sign, digits, exponent = value.as_tuple()  # exact: no context rounds it
+        text = "".join(map(str, digits)).lstrip("0")
+        stripped = text.rstrip("0")
+        if not stripped:
+            return "n:0"
+        return f"n:{'-' if sign else ''}{stripped}e{int(exponent) + len(text) - len(stripped)}"
+    if isinstance(value, str):
+        return "s:" + value
+    if isinstance(value, list):
+        return [_numbers_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _numbers_as_text(v) for k, v in value.items()}
+    return value
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -3,7 +3,6 @@ same scenarios through `api`, an Api client on an app whose projectors run in-pr
 
 from __future__ import annotations
 
-import hashlib
 import json as jsonlib
 import time
 import unicodedata
@@ -14,6 +13,7 @@ import jwt
 import pytest
 
 from api.bootstrap import Container
+from api.idempotency import request_digest
 from projections.mail import Email
 from tests.conftest import TEST_SECRET
 from tests.e2e.client import Api, assert_problem
@@ -236,8 +236,32 @@ class IdentityScenarios(ApiScenarios):
             json={"email": globex.admin_email, "password": PASSWORD, "tenant_id": acme.tenant_id},
         )
         assert_problem(response, 401)
+        # Without a tenant, the answer says a marketplace's user names one (for any email, so
+        # it tells no one which emails have accounts).
+        for email in (globex.admin_email, f"nobody-{uuid4().hex[:6]}@x.test"):
+            bare = api.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+            assert_problem(bare, 401)
+            assert "tenant_id" in bare.json()["detail"]
         # The super admin crosses tenants.
         assert api.get(f"/v1/users/{globex_user}", token=root).status_code == 200
+
+    def test_every_object_answers_its_id_as_id(self, api: Api, root: str) -> None:
+        """Tenants, users, sellers and /v1/me say `id`, as every other object does; the names
+        they had (`tenant_id`, `user_id`, `seller_id`) stay beside it until v2."""
+        m = self.marketplace(api, root)
+        tenant = api.get(f"/v1/tenants/{m.tenant_id}", token=m.admin_token).json()
+        assert tenant["id"] == tenant["tenant_id"] == m.tenant_id
+        listed = api.get("/v1/tenants", token=root).json()["items"]
+        assert all(t["id"] == t["tenant_id"] for t in listed) and listed
+        seller = self.user(api, m, "seller")
+        made = api.post("/v1/sellers", token=seller, json={"display_name": "S", "country": "DE"})
+        shown = api.get(f"/v1/sellers/{api.created(made)}", token=m.admin_token).json()
+        assert shown["id"] == shown["seller_id"] == made.json()["id"]
+        me = api.get("/v1/me", token=seller).json()
+        assert me["id"] == me["user_id"] == shown["user_id"]
+        users = api.get(f"/v1/tenants/{m.tenant_id}/users", token=m.admin_token).json()["items"]
+        assert me["id"] in {u["id"] for u in users}
+        assert all(u["id"] == u["user_id"] for u in users)
 
     def test_roles_are_checked_in_one_policy(self, api: Api, root: str) -> None:
         acme = self.marketplace(api, root)
@@ -390,6 +414,9 @@ class IdentityScenarios(ApiScenarios):
         for path, body, status in cases:
             token = None if path == "/v1/auth/signup" else root
             assert_problem(api.post(path, token=token, **body), status)
+        # A bad email is refused naming the field, as a sign-up's is.
+        bad = api.post(users, token=root, json={**ok_user, "email": "not-an-email"}).json()
+        assert bad["errors"][0]["loc"] == ["body", "email"], bad
         assert_problem(api.get("/v1/tenants", token=root, params={"limit": 501}), 422)
         assert_problem(api.get("/v1/tenants", token=root, params={"cursor": "@@@"}), 422)
         assert_problem(api.get("/v1/tenants/not-a-uuid", token=root), 422)
@@ -434,7 +461,7 @@ class IdentityScenarios(ApiScenarios):
         path = f"/v1/tenants/{acme.tenant_id}/users"
         # Claim the key as the first request would on arrival, then send the repeat.
         raw = jsonlib.dumps(body).encode()
-        digest = hashlib.sha256(b"\n".join([b"POST", path.encode(), b"", raw])).hexdigest()
+        digest = request_digest("POST", path, b"", raw, b"application/json")
         assert (
             container.idempotency.claim(f"user:{principal.user_id}", key, digest).outcome == "new"
         )

@@ -3,12 +3,12 @@ Payment outcomes are recorded through the checkout application, as the payment w
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from api.bootstrap import Container
+from api.idempotency import request_digest
 from tests.e2e.client import Api, assert_problem
 from tests.e2e.shop import ADDRESS, Shop, price
 
@@ -63,6 +63,21 @@ class OrderScenarios(Shop):
         assert order["payment"]["intent_id"] == body["payment"]["intent_id"]
         assert {so["id"] for so in order["seller_orders"]} == {
             so["id"] for so in body["seller_orders"]
+        }
+        # The buyer reads its order without the marketplace's economics; the admin with them.
+        economics = {"commission", "seller_net"}
+        listed = api.get("/v1/orders", token=buyer).json()["items"]
+        for seen in (order, *listed):
+            for so in seen["seller_orders"]:
+                assert economics.isdisjoint(so) and so["subtotal"] and so["lines"]
+                assert all("commission_bps" not in line for line in so["lines"])
+        staff = api.get(f"/v1/orders/{body['order_id']}", token=m.admin_token).json()
+        by_id = {so["id"]: so for so in staff["seller_orders"]}
+        assert by_id[parts[6197]["id"]]["commission"] == price(520 + 125)
+        assert by_id[parts[1999]["id"]]["seller_net"] == price(1999 - 100)
+        assert {line["commission_bps"] for line in by_id[parts[6197]["id"]]["lines"]} == {
+            1000,
+            1250,
         }
         assert api.get(f"/v1/carts/{cart_id}", token=buyer).json()["status"] == "checked_out"
         assert_problem(self.checkout(api, buyer, cart_id), 409)  # the cart is closed
@@ -153,6 +168,15 @@ class OrderScenarios(Shop):
         assert again.headers["Idempotent-Replayed"] == "true"
         assert container.log.head() == head and self.available(api, buyer, product) == 3
 
+        # The same request from another serializer (keys in another order, other whitespace)
+        # is the same request: replayed, not refused.
+        sent = json.loads(first.request.content)
+        rewritten = json.dumps(dict(reversed(list(sent.items()))), indent=3).encode()
+        assert rewritten != first.request.content
+        retried = api.post("/v1/checkout", token=buyer, key="same-key", content=rewritten)
+        assert (retried.status_code, retried.json()) == (201, first.json())
+        assert retried.headers["Idempotent-Replayed"] == "true"
+
         other = api.post(
             "/v1/checkout",
             token=buyer,
@@ -163,7 +187,7 @@ class OrderScenarios(Shop):
 
         second_cart = self.cart(api, buyer, {product: 1})
         raw = json.dumps({"cart_id": second_cart, "shipping_address": ADDRESS}).encode()
-        digest = hashlib.sha256(b"\n".join([b"POST", b"/v1/checkout", b"", raw])).hexdigest()
+        digest = request_digest("POST", "/v1/checkout", b"", raw, b"application/json")
         user = container.tokens.verify(buyer).user_id
         assert container.idempotency.claim(f"user:{user}", "in-flight", digest).outcome == "new"
         assert_problem(api.post("/v1/checkout", token=buyer, content=raw, key="in-flight"), 409)

@@ -39,7 +39,7 @@ ORDER_STATUS = "^(pending_payment|paid|fulfilled|completed|cancelled|refunded|pa
 SELLER_ORDER_STATUS = "^(pending_payment|paid|shipped|delivered|completed|cancelled|refunded)$"
 
 
-class LineOut(BaseModel):
+class BuyerLineOut(BaseModel):
     product_id: str
     variant_id: str = Field(description="the variant bought (a product without variants: itself)")
     sku: str
@@ -51,7 +51,10 @@ class LineOut(BaseModel):
     tax: MoneyOut = Field(description="of the line, rounded half to even")
     discount: MoneyOut = Field(description="what promotions took off its listed price")
     tax_rate_bps: int = Field(description="the rate it is taxed at (0: none applies)")
-    commission_bps: int
+
+
+class LineOut(BuyerLineOut):
+    commission_bps: int = Field(description="the marketplace's rate on it (staff and sellers)")
 
 
 class DisputeOut(BaseModel):
@@ -67,7 +70,10 @@ class ShippingRateRef(BaseModel):
     max_days: int
 
 
-class SellerOrderOut(BaseModel):
+class BuyerSellerOrderOut(BaseModel):
+    """A seller order as its buyer sees it: what it bought and paid, not the marketplace's
+    economics (commission, seller net)."""
+
     id: str
     order_id: str
     tenant_id: str
@@ -82,9 +88,7 @@ class SellerOrderOut(BaseModel):
     )
     tax: MoneyOut = Field(description="the tax on its items: the marketplace's, not the seller's")
     discount: MoneyOut = Field(description="what promotions took off its items and shipping")
-    commission: MoneyOut
-    seller_net: MoneyOut
-    lines: list[LineOut]
+    lines: list[BuyerLineOut]
     refunded: MoneyOut
     dispute_status: str = Field(description="none, open, won or lost: the latest dispute")
     dispute: DisputeOut | None
@@ -96,13 +100,24 @@ class SellerOrderOut(BaseModel):
     updated_at: datetime
 
 
+class SellerOrderOut(BuyerSellerOrderOut):
+    """A seller order as its seller and the marketplace's staff see it."""
+
+    commission: MoneyOut
+    seller_net: MoneyOut
+    lines: list[LineOut]  # type: ignore[assignment]
+
+
 class PaymentRef(BaseModel):
     provider: str | None
     intent_id: str | None
     returned: MoneyOut = Field(description="paid back to the buyer through the provider")
 
 
-class OrderOut(BaseModel):
+class BuyerOrderOut(BaseModel):
+    """An order as its buyer (or the guest holding its token) sees it: its seller orders
+    without the marketplace's economics."""
+
     id: str
     tenant_id: str
     buyer_id: str
@@ -117,13 +132,21 @@ class OrderOut(BaseModel):
     review_reason: str | None
     dispute_status: str = Field(description="none, open, won or lost: the charge's latest dispute")
     expires_at: datetime
-    seller_orders: list[SellerOrderOut]
+    seller_orders: list[BuyerSellerOrderOut]
     created_at: datetime
     updated_at: datetime
 
 
+class OrderOut(BuyerOrderOut):
+    """An order as the marketplace's staff see it: with commission and seller net."""
+
+    seller_orders: list[SellerOrderOut]  # type: ignore[assignment]
+
+
 class OrderPage(BaseModel):
-    items: list[OrderOut]
+    items: list[OrderOut] | list[BuyerOrderOut] = Field(
+        description="as its staff see them, or as their buyer does (GET /v1/orders/{id})"
+    )
     next_cursor: str | None
 
 
@@ -148,6 +171,23 @@ def _own_buyer(principal: Principal) -> str | None:
     return None if is_admin(principal.roles) else str(principal.user_id)
 
 
+def _for(principal: Principal, order: dict[str, Any]) -> dict[str, Any]:
+    """The order as the caller may see it: its buyer (or guest) without the marketplace's
+    economics, each seller order's commission and seller net and each line's rate."""
+    if is_admin(principal.roles):
+        return order
+    shown = [
+        {k: v for k, v in so.items() if k not in ("commission", "seller_net")}
+        | {"lines": [_without(line, "commission_bps") for line in so["lines"]]}
+        for so in order["seller_orders"]
+    ]
+    return order | {"seller_orders": shown}
+
+
+def _without(row: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != key}
+
+
 def _own_seller(principal: Principal) -> str | None:
     return None if is_admin(principal.roles) else str(acting_seller_id(principal))
 
@@ -157,7 +197,9 @@ SellerOrderReader = Annotated[Principal, Depends(Allowed("seller_orders:read"))]
 
 
 @router.get(
-    "/orders/{order_id}", response_model=OrderOut, dependencies=[Depends(ReadAfter("orders"))]
+    "/orders/{order_id}",
+    response_model=OrderOut | BuyerOrderOut,
+    dependencies=[Depends(ReadAfter("orders"))],
 )
 def get_order(
     order_id: UUID,
@@ -172,7 +214,8 @@ def get_order(
     ] = None,
 ) -> dict[str, Any]:
     """An order with its seller orders: for its buyer, and for marketplace admins; for a guest
-    (a publishable key and no token) that sends the order's token from its checkout."""
+    (a publishable key and no token) that sends the order's token from its checkout. Its buyer
+    sees no commission or seller net (`BuyerOrderOut`); the marketplace's staff do."""
     buyer = _own_buyer(principal)
     if is_guest(principal.roles):
         if not (
@@ -184,7 +227,7 @@ def get_order(
     order = order_queries.order(scope, str(order_id), buyer)
     if order is None:
         raise Problem(404, f"order {order_id} not found")
-    return order
+    return _for(principal, order)
 
 
 @router.get("/orders", response_model=OrderPage, dependencies=[Depends(ReadAfter("orders"))])
@@ -203,7 +246,7 @@ def list_orders(
     page = order_queries.orders(
         scope, buyer_id=_own_buyer(principal), status=status, limit=limit, cursor=cursor
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {"items": [_for(principal, o) for o in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post("/orders/{order_id}/cancel", response_model=StatusOut)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import problem_body
+
 
 class _TooLarge(HTTPException):
     """An HTTPException, so FastAPI's body parsing lets it through to the problem handler
@@ -79,14 +81,7 @@ class BodyLimit:
             if too_large
             else "the Content-Length header is not a number"
         )
-        body = json.dumps(
-            {
-                "type": f"https://velora.dev/problems/{status}",
-                "title": "Request body too large" if too_large else "Malformed request",
-                "status": status,
-                "detail": detail,
-            }
-        ).encode()
+        body = json.dumps(problem_body(status, detail)).encode()
         headers = [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),

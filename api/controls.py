@@ -17,6 +17,8 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import problem_body
+
 # Outside JSON: every C0 and C1 control and DEL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # In a JSON body: an escaped control character, or DEL or a C1 control written raw (JSON allows
@@ -78,15 +80,7 @@ async def _read(receive: Receive) -> tuple[bytes, Message | None]:
 
 async def _refuse(send: Send, where: str) -> None:
     detail = f"control characters are not allowed in the {where}"
-    body = json.dumps(
-        {
-            "type": "https://velora.dev/problems/422",
-            "title": "Validation failed",
-            "status": 422,
-            "detail": detail,
-            "errors": [{"loc": [where], "msg": detail}],
-        }
-    ).encode()
+    body = json.dumps(problem_body(422, detail, errors=[{"loc": [where], "msg": detail}])).encode()
     headers = [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),

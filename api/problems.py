@@ -3,7 +3,10 @@ HTTP here, in one table, and nowhere else."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
+import re
 from typing import Any
 
 import eventsourcing.persistence
@@ -14,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import domain
+import projections
+import services
 from domain.errors import (
     Conflict,
     DomainError,
@@ -42,6 +48,7 @@ STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://velora.dev/problems/"
 
 # The one table from domain error kinds to HTTP statuses.
 STATUS_OF: list[tuple[type[DomainError], int]] = [
@@ -91,6 +98,33 @@ class Problem(Exception):
         self.errors = errors
 
 
+# Problems the API's middleware answers before any route (api/idempotency.py): their titles,
+# with the statuses they come with, for the catalogue of problem types.
+MIDDLEWARE_TITLES = {"Idempotency key reused": 422, "Request in progress": 409}
+
+
+def problem_type(title: str) -> str:
+    """The URI naming a kind of problem: one per title, the same whatever the detail, listed
+    with its status in docs/problems.md (`catalogue`)."""
+    return PROBLEM_BASE + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def problem_body(
+    status: int, detail: str, *, title: str | None = None, errors: list[Any] | None = None
+) -> dict[str, Any]:
+    """A problem+json document: RFC 9457's members, and `errors` for a 422."""
+    shown = title or TITLES.get(status, "Error")
+    body: dict[str, Any] = {
+        "type": problem_type(shown),
+        "title": shown,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -99,20 +133,61 @@ def problem_response(
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://velora.dev/problems/{status}",
-        "title": title or TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_body(status, detail, title=title, errors=errors)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def catalogue() -> list[tuple[str, int, str]]:
+    """Every kind of problem the API answers, as (title, status, where it comes from), sorted
+    by status then title: the HTTP layer's own, the middleware's, and each domain error's (every
+    subclass of DomainError with a title of its own, in the domain, the applications or the
+    read side). docs/problems.md is this, written out."""
+    for package in (domain, services, projections):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+    kinds: dict[str, tuple[int, str]] = {
+        title: (status, "any request (HTTP)") for status, title in TITLES.items()
+    }
+    kinds.update({t: (s, "api (middleware)") for t, s in MIDDLEWARE_TITLES.items()})
+    raised: dict[str, tuple[int, set[str]]] = {}
+    seen: list[type[DomainError]] = [DomainError]
+    while seen:
+        kind = seen.pop()
+        seen.extend(kind.__subclasses__())
+        if "title" in vars(kind) and kind.title not in kinds:
+            modules = raised.setdefault(kind.title, (status_of_kind(kind), set()))[1]
+            modules.add(kind.__module__)
+    for title, (status, modules) in raised.items():
+        kinds[title] = (status, ", ".join(sorted(modules)))
+    return sorted(((t, s, d) for t, (s, d) in kinds.items()), key=lambda k: (k[1], k[0]))
+
+
+def catalogue_markdown() -> str:
+    """docs/problems.md: the catalogue as a table (a test keeps the file equal to this)."""
+    lines = [
+        "# Problem types",
+        "",
+        "Every error Velora answers is `application/problem+json` (RFC 9457): `type`, `title`,",
+        "`status`, `detail`, and `errors` (each `{loc, msg}`) on a 422. `type` names the kind of",
+        "problem: one URI per title, whatever the detail says, so a client can branch on it. This",
+        "is every kind there is (written by `python -m api.problems`; a test keeps it complete).",
+        "",
+        "| type | status | title | where it comes from |",
+        "|---|---|---|---|",
+    ]
+    for title, status, doc in catalogue():
+        slug = problem_type(title).removeprefix(PROBLEM_BASE)
+        lines.append(f"| `{slug}` | {status} | {title} | {doc.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
 def status_of(error: DomainError) -> int:
+    return status_of_kind(type(error))
+
+
+def status_of_kind(error: type[DomainError]) -> int:
     for kind, status in STATUS_OF:
-        if isinstance(error, kind):
+        if issubclass(error, kind):
             return status
     return 422
 
@@ -132,7 +207,8 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         request.state.error = type(exc).__name__  # the commands metric's result
         status = status_of(exc)
-        errors = [{"loc": ["body"], "msg": exc.detail}] if status == 422 else None
+        loc = ["body", exc.field] if exc.field else ["body"]
+        errors = [{"loc": loc, "msg": exc.detail}] if status == 422 else None
         return problem_response(status, exc.detail, title=exc.title, errors=errors)
 
     @app.exception_handler(InvalidCursor)
@@ -184,3 +260,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+if __name__ == "__main__":
+    print(catalogue_markdown(), end="")

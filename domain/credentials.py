@@ -19,6 +19,7 @@ class CredentialError(DomainError):
 
 class InvalidEmail(CredentialError, Invalid):
     title = "Invalid email"
+    field = "email"
 
 
 class WeakPassword(CredentialError, Invalid):

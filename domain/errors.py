@@ -8,10 +8,14 @@ class DomainError(Exception):
     """Base of every expected failure the domain can report."""
 
     title = "Domain rule violated"
+    # The request field the error is about, where one is (an Invalid error's 422 names it).
+    field: str | None = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if field is not None:
+            self.field = field
 
 
 class NotFound(DomainError):

@@ -84,20 +84,24 @@ def profile_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "marketing_opt_in":
             if not isinstance(value, bool):
-                raise InvalidProfile("marketing_opt_in must be true or false")
+                raise InvalidProfile(
+                    "marketing_opt_in must be true or false", field="marketing_opt_in"
+                )
             checked[name] = value
             continue
         if value is not None and not isinstance(value, str):
-            raise InvalidProfile(f"{name} must be text or null")
+            raise InvalidProfile(f"{name} must be text or null", field=name)
         value = value.strip() if value is not None else None
         if not value:
             checked[name] = None
         elif name == "display_name" and len(value) > 100:
-            raise InvalidProfile("display_name has at most 100 characters")
+            raise InvalidProfile("display_name has at most 100 characters", field="display_name")
         elif name == "phone" and not _PHONE.match(value.replace(" ", "")):
-            raise InvalidProfile("phone must be in E.164 form, such as +4930123456")
+            raise InvalidProfile("phone must be in E.164 form, such as +4930123456", field="phone")
         elif name == "locale" and not _LOCALE.match(value):
-            raise InvalidProfile("locale must be a language tag such as de-DE or pt-BR")
+            raise InvalidProfile(
+                "locale must be a language tag such as de-DE or pt-BR", field="locale"
+            )
         else:
             checked[name] = value.replace(" ", "") if name == "phone" else value
     return checked

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from api.problems import problem_type
+
 
 class Api:
     def __init__(self, http: TestClient) -> None:
@@ -69,6 +71,8 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert {"type", "title", "status", "detail"} <= body.keys()
     assert body["status"] == status
+    # Its type names its kind (docs/problems.md), not merely its status.
+    assert body["type"] == problem_type(body["title"]), body
     if status == 422:
         assert body["errors"] and all({"loc", "msg"} <= e.keys() for e in body["errors"])
     return body

@@ -182,7 +182,10 @@ class ProfileScenarios(Shop):
             {"display_name": "x" * 101},
             {"email": "new@x.test"},
         ):
-            assert_problem(api.request("PATCH", "/v1/me", token=token, json=body), 422)
+            refused = api.request("PATCH", "/v1/me", token=token, json=body)
+            assert_problem(refused, 422)
+            # The error names the field it is about.
+            assert refused.json()["errors"][0]["loc"] == ["body", *body], refused.json()
         assert_problem(api.request("PATCH", "/v1/me", token=token, content="{"), 400)
         for address in (
             {k: v for k, v in HOME.items() if k != "city"},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.money import Money
 
@@ -48,3 +51,19 @@ class ImageOut(BaseModel):
     width: int
     height: int
     sizes: dict[str, str] = Field(description="signed URLs by size: original, large, thumb")
+
+
+class WithId(BaseModel):
+    """An object that had its id under another name (`tenant_id`, `seller_id`, `user_id`) and
+    now has `id` as every other object does; the old name stays beside it, an alias, until v2.
+    A subclass names the old field in `id_was`."""
+
+    id_was: ClassVar[str]
+    id: str = Field(description="its id")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "id" not in data and cls.id_was in data:
+            return {**data, "id": data[cls.id_was]}
+        return data

@@ -110,10 +110,12 @@ class Review(TenantAggregate):
             raise WrongReviewStep("this review is hidden already")
         self._hidden(product_id=self.product_id, rating=self.rating, reason=_reason(reason))
 
-    def restore(self, reason: str) -> None:
+    def restore(self, reason: str | None) -> None:
+        """Shows it again; a reason is optional here (none: recorded as "")."""
         if not self.hidden:
             raise WrongReviewStep("this review is not hidden")
-        self._restored(product_id=self.product_id, rating=self.rating, reason=_reason(reason))
+        given = "" if reason is None else _reason(reason)
+        self._restored(product_id=self.product_id, rating=self.rating, reason=given)
 
     def answer(self, seller_id: UUID, body: str) -> None:
         """The product's seller answers, once (the caller checks it is that seller)."""

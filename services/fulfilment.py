@@ -130,12 +130,18 @@ class FulfilmentApplication(ServiceApplication):
 
     @command
     def moderate_review(
-        self, ctx: CommandContext, review_id: UUID, within: UUID | None, hide: bool, reason: str
+        self,
+        ctx: CommandContext,
+        review_id: UUID,
+        within: UUID | None,
+        hide: bool,
+        reason: str | None,
     ) -> CommandResult:
-        """Hides a review (or restores a hidden one), with the reason on the record."""
+        """Hides a review, with the reason on the record (required), or restores a hidden one
+        (a reason optional)."""
         review = self.load(Review, review_id, within, ReviewNotFound)
         if hide:
-            review.hide(reason)
+            review.hide(reason or "")
         else:
             review.restore(reason)
         return CommandResult(review.id, self.record(ctx, review))

@@ -154,7 +154,11 @@ async def issue_token(
     user = await run_in_threadpool(identity.signing_in, tenant_id, body.email)
     ok = await run_in_threadpool(hasher.verify, user.password_hash if user else None, body.password)
     if user is None or not ok:
-        raise Problem(401, "the email or password is wrong", headers={"WWW-Authenticate": "Bearer"})
+        # Said whether or not the email has an account anywhere, so it reveals none.
+        wrong = "the email or password is wrong" + (
+            "" if body.tenant_id else "; a marketplace's user signs in with its tenant_id"
+        )
+        raise Problem(401, wrong, headers={"WWW-Authenticate": "Bearer"})
     signed_in = await run_in_threadpool(accounts.start_session, ctx, user)
     return _tokens(signed_in, tokens, response)
 

@@ -25,7 +25,7 @@ from api.deps import (
     no_content,
 )
 from api.problems import Problem
-from api.schemas import Address
+from api.schemas import Address, WithId
 from projections.scope import TenantScope
 
 router = APIRouter(prefix="/v1/me", tags=["profile"])
@@ -45,8 +45,9 @@ class ProfileIn(BaseModel):
     )
 
 
-class MeOut(BaseModel):
-    user_id: str
+class MeOut(WithId):
+    id_was = "user_id"
+    user_id: str = Field(description="the same as id (an alias kept until v2)")
     tenant_id: str
     email: str
     roles: list[str]

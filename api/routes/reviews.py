@@ -143,39 +143,51 @@ def list_reviews(
 moderation = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
 
-def _moderate(hide: bool) -> Any:
-    def moderate(
-        review_id: UUID,
-        body: ReasonIn,
-        fulfilment: FulfilmentDep,
-        ctx: Ctx,
-        response: Response,
-        principal: Annotated[Principal, Depends(Allowed("reviews:moderate"))],
-    ) -> dict[str, str]:
-        result = fulfilment.moderate_review(
-            ctx, review_id, confinement(principal), hide, body.reason
-        )
-        return commanded(response, result)
-
-    moderate.__doc__ = (
-        "Hides a review, with the reason on the record (audited): it leaves the product's "
-        "reviews and every rating. 409 if hidden already."
-        if hide
-        else "Shows a hidden review again, with the reason on the record; the ratings count it "
-        "again. 409 if it is not hidden."
-    )
-    return moderate
+class RestoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-for _action, _hide in (("hide", True), ("restore", False)):
-    moderation.add_api_route(
-        f"/{{review_id}}/{_action}",
-        _moderate(_hide),
-        methods=["POST"],
-        response_model=dict[str, str],
-        name=f"{_action}_review",
-        responses={409: {"description": "already in that state"}},
-    )
+Moderator = Annotated[Principal, Depends(Allowed("reviews:moderate"))]
+
+
+@moderation.post(
+    "/{review_id}/hide",
+    response_model=dict[str, str],
+    responses={409: {"description": "hidden already"}},
+)
+def hide_review(
+    review_id: UUID,
+    body: ReasonIn,
+    fulfilment: FulfilmentDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Moderator,
+) -> dict[str, str]:
+    """Hides a review, with the reason on the record (audited): it leaves the product's
+    reviews and every rating. 409 if hidden already."""
+    result = fulfilment.moderate_review(ctx, review_id, confinement(principal), True, body.reason)
+    return commanded(response, result)
+
+
+@moderation.post(
+    "/{review_id}/restore",
+    response_model=dict[str, str],
+    responses={409: {"description": "not hidden"}},
+)
+def restore_review(
+    review_id: UUID,
+    fulfilment: FulfilmentDep,
+    ctx: Ctx,
+    response: Response,
+    principal: Moderator,
+    body: RestoreIn | None = None,
+) -> dict[str, str]:
+    """Shows a hidden review again (a reason on the record is optional; no body at all will
+    do); the ratings count it again. 409 if it is not hidden."""
+    reason = body.reason if body else None
+    result = fulfilment.moderate_review(ctx, review_id, confinement(principal), False, reason)
+    return commanded(response, result)
 
 
 @moderation.post(

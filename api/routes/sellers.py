@@ -25,6 +25,7 @@ from api.deps import (
 )
 from api.policy import is_admin, is_guest
 from api.problems import Problem
+from api.schemas import WithId
 from api.security import Principal
 from eventstore.application import CommandResult
 
@@ -69,8 +70,9 @@ class SellerPlanOut(BaseModel):
     since: datetime
 
 
-class SellerOut(BaseModel):
-    seller_id: str
+class SellerOut(WithId):
+    id_was = "seller_id"
+    seller_id: str = Field(description="the same as id (an alias kept until v2)")
     tenant_id: str
     user_id: str
     display_name: str

@@ -23,7 +23,7 @@ from api.deps import (
 )
 from api.problems import Problem
 from api.routes.auth import IdResponse
-from api.schemas import AmountIn, MoneyOut
+from api.schemas import AmountIn, MoneyOut, WithId
 from api.security import Principal
 from domain.base import PLATFORM_TENANT_ID
 from domain.roles import Role
@@ -134,8 +134,9 @@ class PayoutScheduleOut(BaseModel):
     last_period: str | None = Field(description="the last period paid on schedule")
 
 
-class Tenant(BaseModel):
-    tenant_id: str
+class Tenant(WithId):
+    id_was = "tenant_id"
+    tenant_id: str = Field(description="the same as id (an alias kept until v2)")
     name: str
     currency: str
     commission_bps: int
@@ -163,8 +164,9 @@ class UserCreate(BaseModel):
     roles: list[Role] = Field(min_length=1)
 
 
-class User(BaseModel):
-    user_id: str
+class User(WithId):
+    id_was = "user_id"
+    user_id: str = Field(description="the same as id (an alias kept until v2)")
     tenant_id: str
     email: str
     roles: list[str]

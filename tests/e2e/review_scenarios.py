@@ -98,6 +98,13 @@ class ReviewScenarios(Shop):
         kinds = [e["type"] for e in history]
         assert kinds == ["Review.Written", "Review.Hidden", "Review.Restored"]
         assert history[1]["data"]["reason"] == hide["reason"]
+        # API.md names a reason for hiding only: a restore without one (without a body) will do.
+        hidden = api.post(f"/v1/reviews/{reviews[2]}/hide", token=m.admin_token, json=hide)
+        assert hidden.status_code == 200, hidden.text
+        assert self.rating(api, seller, seller_id)["count"] == 2
+        bare = api.post(f"/v1/reviews/{reviews[2]}/restore", token=m.admin_token)
+        assert bare.status_code == 200, bare.text
+        assert self.rating(api, seller, seller_id)["count"] == 3
         assert teapot
 
     def test_the_seller_answers_a_review_once(

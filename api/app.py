@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from prometheus_client import make_asgi_app
 from starlette.types import Scope
 
-from api import logs, problems
+from api import logs, openapi, problems
 from api.bodylimit import BodyLimit
 from api.bootstrap import Container, build
 from api.controls import RefuseControls
@@ -73,7 +72,7 @@ def api_process() -> FastAPI:
     """The app of one of `velora serve --workers N`'s API processes: its own container, built
     from the same settings, with no projectors or scheduler (the supervisor runs those)."""
     container = build(Settings())
-    logs.configure(container.settings.log_level, json=container.settings.log_format == "json")
+    logs.configure(container.settings.log_level, json=container.settings.json_logs)
     return create_app(container, owns_container=True)
 
 
@@ -97,18 +96,20 @@ def create_app(
             if owns_container:
                 container.close()
 
-    # Swagger UI's script and styles are served from the installed fastapi-offline package, not
-    # a CDN: /docs works on a machine with no internet.
+    # Swagger UI's and ReDoc's scripts and styles are served from the installed fastapi-offline
+    # package, not a CDN: /docs and /redoc work on a machine with no internet.
     app = FastAPIOffline(
         title="Velora",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        redoc_url=None,
+        redoc_url="/redoc",  # ReDoc, from the same package: offline too
         static_url=DOCS_ASSETS,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.container = container
     problems.install(app)
+    openapi.install(app)
     for router in (
         auth.router,
         tenants.router,
@@ -154,7 +155,8 @@ def create_app(
     )
     metrics.watch("projectors", projection_gauges(container.operations.health))
     app.state.metrics = metrics
-    app.mount("/metrics", make_asgi_app(metrics.registry))
+    # At /metrics itself (a mount would answer it with a redirect to /metrics/).
+    app.add_route("/metrics", metrics.page, include_in_schema=False)
 
     def caller_scope(scope: Scope) -> str | None:
         """Keys are kept per user; for a guest, per the cart its token opens (its checkout's

@@ -8,9 +8,20 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
 
 if TYPE_CHECKING:
     from api.operations import ProjectionHealth
@@ -23,6 +34,10 @@ LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # The process's own: CPU seconds, memory, open files, start time; Python's GC and version.
+        ProcessCollector(registry=self.registry)
+        self.registry.register(GC_COLLECTOR)
+        self.registry.register(PLATFORM_COLLECTOR)
         self.requests = Histogram(
             "velora_http_request_duration_seconds",
             "HTTP request latency, by route template, method and status",
@@ -54,6 +69,10 @@ class Metrics:
             ["consumer", "outcome"],
             registry=self.registry,
         )
+
+    def page(self, request: Request) -> Response:
+        """The Prometheus text exposition of everything this process counts."""
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
     def watch(self, name: str, collect: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
         """Adds gauges read at scrape time (lags). A store that cannot be read leaves its

@@ -30,7 +30,7 @@ from api.problems import Problem
 from api.routes.sellers import CommissionIn
 from api.routes.variants import (
     OptionIn,
-    OptionOut,
+    ProductOptionOut,
     VariantCreated,
     VariantIn,
     VariantOut,
@@ -75,7 +75,7 @@ class ProductPatch(BaseModel):
         return self
 
 
-class RejectIn(BaseModel):
+class ProductRejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(default="", max_length=500)
 
@@ -149,7 +149,7 @@ class PublicProductOut(BaseModel):
     images: list[ImageOut]
     featured_until: datetime | None
     available: int = Field(description="the sum of its variants' on sale")
-    options: list[OptionOut]
+    options: list[ProductOptionOut]
     variants: list[VariantOut] = Field(
         description="on sale; a product without variants lists itself, under its own id"
     )
@@ -240,7 +240,7 @@ def reject_product(
     ctx: Ctx,
     response: Response,
     principal: Moderator,
-    body: RejectIn | None = None,
+    body: ProductRejectIn | None = None,
 ) -> dict[str, str]:
     """Rejects a product awaiting moderation; an edit by its seller resubmits it. For an active
     product whose seller's edit awaits moderation, the edit is rejected and the approved

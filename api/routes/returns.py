@@ -57,7 +57,7 @@ class AuthorizeIn(BaseModel):
     instructions: str = Field(min_length=1, max_length=2000)
 
 
-class RejectIn(BaseModel):
+class ReturnRejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)
 
@@ -180,7 +180,7 @@ def authorize_return(
 @router.post("/{return_id}/reject", response_model=ReturnCreated)
 def reject_return(
     return_id: UUID,
-    body: RejectIn,
+    body: ReturnRejectIn,
     returns: ReturnsDep,
     ctx: Ctx,
     response: Response,

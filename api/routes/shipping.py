@@ -62,7 +62,7 @@ class RatePage(BaseModel):
     next_cursor: str | None
 
 
-class OptionOut(BaseModel):
+class ShippingOptionOut(BaseModel):
     rate_id: str
     name: str
     price: MoneyOut = Field(description="for this seller's items in the cart (0 from free_over)")
@@ -76,7 +76,7 @@ class GroupOut(BaseModel):
         description="the seller has rates, so checkout needs one of `options` (none: it "
         "cannot ship to that country); false: it ships at no charge"
     )
-    options: list[OptionOut]
+    options: list[ShippingOptionOut]
 
 
 class OptionsOut(BaseModel):

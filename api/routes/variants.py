@@ -26,7 +26,7 @@ class OptionIn(BaseModel):
     values: list[str] = Field(min_length=1, max_length=50, examples=[["S", "M", "L"]])
 
 
-class OptionOut(BaseModel):
+class ProductOptionOut(BaseModel):
     name: str
     values: list[str]
 

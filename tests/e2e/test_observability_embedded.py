@@ -82,7 +82,13 @@ class TestObservability(Embedded, Shop):
         for _ in range(3):
             api.get(f"/v1/orders/{'0' * 8}-0000-0000-0000-{'0' * 12}", token=buyer)
         api.get("/no/such/path")
-        text = api.get("/metrics").text
+        # Prometheus scrapes /metrics itself: no redirect on the way.
+        scraped = api.http.get("/metrics", follow_redirects=False)
+        assert scraped.status_code == 200, scraped.headers
+        assert scraped.headers["content-type"].startswith("text/plain")
+        text = scraped.text
+        # The process's own figures, beside Velora's.
+        assert "process_cpu_seconds_total" in text and "python_gc_objects_collected_total" in text
         assert (
             'velora_http_request_duration_seconds_count{method="GET",route="/v1/orders/{order_id}",'
             'status="404"} 3.0'

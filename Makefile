@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install install-dev services lint unit bench clean
 
+# `make run PORT=8001` serves on another port.
+PORT ?= 8000
 run: install
-	$(BIN)/velora serve
+	$(BIN)/velora serve --port $(PORT)
 
 # One test file per worker (module fixtures stay in one process), a worker per core up to 4.
 test: install-dev services lint

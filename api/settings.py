@@ -4,12 +4,19 @@ URL that is set swaps one embedded part for the real server; the rest stay embed
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from eventstore.postgres import POSTGRES_SCHEMES
+from projections.store import sqlalchemy_url
 
 # Secrets that appear in examples and must never guard a real deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -103,9 +110,35 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=60, le=365 * 24 * 3600)
     password_reset_ttl_s: int = Field(default=30 * 60, ge=1, le=24 * 3600)
     email_verification_ttl_s: int = Field(default=7 * 24 * 3600, ge=1, le=30 * 24 * 3600)
-    log_level: str = "INFO"
-    # JSON lines for machines; "console" for a person at a terminal.
-    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # JSON lines for machines; "console" for a person at a terminal. Unset: console when the
+    # logs go to a terminal, JSON otherwise (`json_logs`).
+    log_format: Literal["json", "console"] | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _a_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("eventstore_url")
+    @classmethod
+    def _a_postgres_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in POSTGRES_SCHEMES:
+            raise ValueError("not a PostgreSQL URL, such as postgresql://user:pass@host/db")
+        return value
+
+    @field_validator("read_db_url")
+    @classmethod
+    def _a_read_db_url(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                make_url(sqlalchemy_url(value)).get_dialect()
+            except (ArgumentError, NoSuchModuleError):
+                raise ValueError(
+                    "not a database URL Velora can use, such as mysql://user:pass@host/db "
+                    "(MySQL 8 or MariaDB) or sqlite:///path"
+                ) from None
+        return value
 
     @field_validator(
         "rate_sign_in_per_address",
@@ -124,6 +157,13 @@ class Settings(BaseSettings):
         except ValueError as e:
             raise ValueError(f"{value!r} is not a rate like '10/minute': {e}") from None
         return value
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether logs are JSON lines: as set, else unless they go to a terminal."""
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return not sys.stderr.isatty()
 
     @property
     def embedded(self) -> bool:

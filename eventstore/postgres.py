@@ -47,9 +47,13 @@ _LOCK_KEY = zlib.crc32(f"velora:{EVENTS_TABLE}".encode())
 _MAX_ATTEMPTS = 3
 
 
+# The URL schemes VELORA_EVENTSTORE_URL may have.
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
 def datastore_from_url(url: str, *, pool_size: int = 8) -> PostgresDatastore:
     parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+    if parts.scheme not in POSTGRES_SCHEMES:
         raise ValueError(f"not a PostgreSQL URL: {url!r}")
     return PostgresDatastore(
         dbname=(parts.path or "/postgres").lstrip("/") or "postgres",

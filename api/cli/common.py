@@ -43,7 +43,7 @@ console = Console()
 
 
 def configure_logs(settings: Settings) -> None:
-    logs.configure(settings.log_level, json=settings.log_format == "json")
+    logs.configure(settings.log_level, json=settings.json_logs)
 
 
 def stop_on_signals() -> threading.Event:

@@ -74,7 +74,7 @@ def serving(cwd: Path, env: dict[str, str], *args: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/healthz")
+        wait_for(f"{base}/healthz", timeout_s=90)  # a loaded machine starts it slowly
         yield base
     finally:
         proc.send_signal(signal.SIGINT)
@@ -209,6 +209,34 @@ def test_real_servers_without_a_strong_secret_refuse_to_start(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert "VELORA_SECRET_KEY" in result.stdout
+
+
+def test_configuration_mistakes_are_told_in_one_line_naming_the_variable(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / ".velora"
+    mistakes = {
+        "VELORA_READ_DB_URL": {"VELORA_READ_DB_URL": "mysq://velora@db/velora"},
+        "VELORA_EVENTSTORE_URL": {"VELORA_EVENTSTORE_URL": "mysql://velora@db/velora"},
+        "VELORA_LOG_FORMAT": {"VELORA_LOG_FORMAT": "xml"},
+        "VELORA_LOG_LEVEL": {"VELORA_LOG_LEVEL": "LOUD"},
+        "velora migrate": {},  # a command before the stores are set up
+    }
+    for named, env in mistakes.items():
+        result = run(data_dir, "projections", "status", **env)
+        told = result.stdout + result.stderr
+        assert result.returncode == 2, (named, told)
+        assert named in told and "Traceback" not in told, (named, told)
+        assert len(result.stderr.strip().splitlines()) == 1, (named, told)
+    shown = run(data_dir, "projections", "status", "--debug", VELORA_LOG_FORMAT="xml")
+    assert shown.returncode != 0 and "Traceback" in shown.stderr
+    # A misspelt setting is warned of (it would be ignored), naming the one it resembles.
+    assert run(data_dir, "migrate").returncode == 0
+    typo = run(data_dir, "projections", "status", VELORA_READ_DB_ULR="sqlite:///x")
+    assert typo.returncode == 0, typo.stdout + typo.stderr
+    assert "VELORA_READ_DB_ULR" in typo.stderr and "VELORA_READ_DB_URL?" in typo.stderr
+    lower = run(data_dir, "projections", "status", VELORA_LOG_LEVEL="debug")
+    assert lower.returncode == 0, lower.stdout + lower.stderr
 
 
 def test_rebuild_names_what_it_can_rebuild_and_rebuilds_search(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ HARMLESS = {
     ("Payout.Started", "run_key"): "names a payout run (a period or an operator's key)",
     ("PeriodSeal.Sealed", "chain_hash"): "the public head of the tamper-evident chain",
     ("Product.ImageAdded", "keys"): "blob keys, served only through signed, expiring URLs",
+    ("MasterProduct.ImageAdded", "keys"): "blob keys, served only through signed, expiring URLs",
     ("SkuClaim.Claimed", "sku_key"): "a seller's SKU, lower-cased",
     ("Transfer.Made", "key"): "a ledger transfer's idempotency key, derived from its cause",
 }

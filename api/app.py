@@ -52,6 +52,7 @@ from api.routes import (
     tenants,
     users,
     variants,
+    webhook_endpoints,
     webhooks,
     wishlists,
 )
@@ -79,20 +80,19 @@ def api_process() -> FastAPI:
 def create_app(
     container: Container, *, run_projections: bool = False, owns_container: bool = False
 ) -> FastAPI:
-    """Builds the app. With run_projections, the projectors and the scheduler run in this process
-    (velora serve); with owns_container, the app closes the container when it shuts down."""
+    """Builds the app. With run_projections, the projectors, the scheduler and the webhook
+    dispatcher run in this process (velora serve); with owns_container, the app closes the
+    container when it shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_projections:
-            container.start_projections()
-            container.scheduler.start()
+            container.start_background()
         try:
             yield
         finally:
             if run_projections:
-                container.scheduler.stop()
-                container.stop_projections()
+                container.stop_background()
             if owns_container:
                 container.close()
 
@@ -144,6 +144,7 @@ def create_app(
         analytics.router,
         audit.router,
         ops.router,
+        webhook_endpoints.router,
         webhooks.router,
         health.router,
     ):
@@ -155,6 +156,9 @@ def create_app(
     )
     metrics.watch("projectors", projection_gauges(container.operations.health))
     app.state.metrics = metrics
+    if run_projections:
+        delivered = metrics.webhook_deliveries
+        container.webhook_dispatcher.on_outcome = lambda status: delivered.labels(status).inc()
     # At /metrics itself (a mount would answer it with a redirect to /metrics/).
     app.add_route("/metrics", metrics.page, include_in_schema=False)
 

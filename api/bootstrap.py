@@ -29,6 +29,7 @@ from api.wiring.reconciliation import ReconciliationParts, wire_reconciliation
 from api.wiring.scheduler import SchedulerParts, wire_scheduler
 from api.wiring.search import SearchParts, wire_search
 from api.wiring.storefront import StorefrontParts, wire_storefront
+from api.wiring.webhooks import WebhookParts, wire_webhooks
 from api.wiring.wishlists import WishlistParts, wire_wishlists
 from eventstore.relay import Batch, Relay
 from migrations import runner as read_migrations
@@ -57,6 +58,7 @@ class Container(
     OrganisationParts,
     MoneyParts,
     ReconciliationParts,
+    WebhookParts,
     GuardParts,
     SchedulerParts,
     OperatorParts,
@@ -146,7 +148,21 @@ class Container(
     def stop_projections(self) -> None:
         self.projectors.stop()
 
+    def start_background(self) -> None:
+        """What `velora serve` runs beside the API by default: the projectors, the scheduler
+        and the webhook dispatcher."""
+        self.start_projections()
+        self.scheduler.start()
+        self.webhook_dispatcher.start()
+
+    def stop_background(self) -> None:
+        self.webhook_dispatcher.stop()
+        self.scheduler.stop()
+        self.stop_projections()
+
     def close(self) -> None:
+        self.webhook_dispatcher.stop()
+        self.webhook_dispatcher.deliverer.close()
         self.stop_projections()
         self.account_mail.close()
         self.idempotency.stop()
@@ -172,6 +188,7 @@ def build(settings: Settings | None = None) -> Container:
     organisations = wire_organisations(wiring)
     money = wire_money(wiring, orders, accounts, catalog)
     reconciliation = wire_reconciliation(wiring, orders)
+    webhooks = wire_webhooks(wiring)
     guards = wire_guards(wiring)
     projections = wiring.projections()
     return Container.assemble(
@@ -189,6 +206,7 @@ def build(settings: Settings | None = None) -> Container:
         organisations,
         money,
         reconciliation,
+        webhooks,
         guards,
         wire_scheduler(wiring, guards, orders, catalog, money, reconciliation),
         wire_operator(wiring, projections, search),

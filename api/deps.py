@@ -61,6 +61,7 @@ from projections.scope import TenantScope
 from projections.search.port import SearchIndex
 from projections.store import MAX_LIMIT, ReadStore
 from projections.storefront.queries import StorefrontQueries
+from projections.webhooks.queries import WebhookQueries
 from projections.wishlists.queries import WishlistQueries
 from services.audit import AuditTrail
 from services.catalog import CatalogApplication
@@ -78,6 +79,7 @@ from services.refunds import RefundApplication
 from services.returns import ReturnApplication
 from services.sellers import SellerApplication
 from services.storefront import StorefrontApplication
+from services.webhooks import WebhooksApplication
 from services.wishlists import WishlistApplication
 
 POSITION_HEADER = "X-Velora-Position"
@@ -154,6 +156,8 @@ PayoutRunsDep = Annotated[PayoutRuns, _part("payout_runs")]
 WebhookSecretDep = Annotated[str, _part("webhook_secret")]
 MediaUrlsDep = Annotated[MediaUrls, _part("media_urls")]
 BlobsDep = Annotated[BlobStore, _part("blobs")]
+WebhooksDep = Annotated[WebhooksApplication, _part("webhooks")]
+WebhookQueriesDep = Annotated[WebhookQueries, _part("webhook_queries")]
 
 
 def client_address(request: Request) -> str:

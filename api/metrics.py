@@ -63,6 +63,13 @@ class Metrics:
             ["relay"],
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "velora_webhook_deliveries",
+            "Attempts to deliver to the marketplaces' webhook endpoints, by what the delivery "
+            "became: delivered, failing (to be retried) or dead",
+            ["status"],
+            registry=self.registry,
+        )
         self.consumed = Counter(
             "velora_consumer_events",
             "Events a consumer read, by consumer and outcome (applied, duplicates, ...)",

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[Role | Visitor]] = {
     # A storefront's publishable keys: the marketplace's, as its users are.
     "publishable_keys:manage": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
     "publishable_keys:read": frozenset({Role.MARKETPLACE_ADMIN, Role.SUPER_ADMIN}),
+    # Webhooks to other apps (API.md "Webhooks to other apps"): the marketplace's own.
+    "webhooks:manage": frozenset({Role.MARKETPLACE_ADMIN}),
     "users:create": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "users:read": frozenset({Role.SUPER_ADMIN, Role.MARKETPLACE_ADMIN}),
     "me:read": ANYONE_SIGNED_IN,

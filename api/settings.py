@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     # Uploaded images decoded at once (one at the pixel limit takes up to about 180 MiB while
     # it is decoded and resized; a large JPEG far less); more wait their turn.
     image_decodes: int = Field(default=2, ge=1, le=64)
+    # Webhooks to other apps (docs/webhooks.md): receivers on private or loopback addresses,
+    # and over http, are refused unless this allows them (local receivers, a private network).
+    webhooks_allow_private: bool = False
+    # How long a receiver has to answer one delivery.
+    webhooks_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # The wait after a delivery's first failed attempt, doubling after each one up to six hours;
+    # a delivery still failing this long after its first attempt is dead.
+    webhooks_retry_first_s: float = Field(default=30.0, gt=0, le=3600)
+    webhooks_give_up_after_s: float = Field(default=3 * 24 * 3600.0, gt=0, le=30 * 24 * 3600)
+    # How long a dispatcher's claim on the deliveries it is sending lasts: one killed mid-batch
+    # leaves them to be sent again after this. Longer than a batch can take to send.
+    webhooks_lease_s: float = Field(default=120.0, ge=1, le=3600)
     # Mail: SMTP when a URL is set (smtps://, smtp+starttls:// or smtp://user:pass@host:587),
     # else one log line per message. Messages come from the built-in templates, each of which
     # a file of the same name in `mail_templates` replaces.

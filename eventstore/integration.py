@@ -38,6 +38,22 @@ KINDS = ("orders", "payments", "escrow", "ledger", "catalog", "refunds", "return
 
 Published = list[tuple[str, str, dict[str, Any]]]  # (kind, type, data)
 
+# Every CloudEvents type the rules below give (docs/events.md "Types" lists the same): what a
+# webhook endpoint may subscribe to (domain/webhooks.py).
+TYPES = frozenset(
+    {
+        "order.placed", "order.paid", "order.cancelled", "order.shipped", "order.delivered",
+        "order.completed", "payment.succeeded", "payment.failed", "payment.refunded",
+        "escrow.held", "escrow.released", "escrow.refunded", "dispute.opened", "dispute.closed",
+        "ledger.transfer_made", "ledger.transfer_posted", "ledger.transfer_voided",
+        "ledger.transfer_reversed", "reconciliation.completed", "product.listed",
+        "product.edited", "product.approved", "product.rejected", "refund.requested",
+        "refund.approved", "refund.rejected", "return.requested", "return.authorized",
+        "return.rejected", "return.shipped", "return.received", "payout.started",
+        "payout.paid", "payout.failed",
+    }
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Past:
@@ -93,6 +109,8 @@ class Translator:
         if rule is None:
             return []
         event = recorded.event
+        published = rule(event, self.past)
+        assert all(type_ in TYPES for _, type_, _ in published), "a type missing from TYPES"
         return [
             IntegrationEvent(
                 # One id per (domain event, type): the same on every resend, never shared.
@@ -105,7 +123,7 @@ class Translator:
                 position=recorded.position,
                 data=data,
             )
-            for kind, type_, data in rule(event, self.past)
+            for kind, type_, data in published
         ]
 
 

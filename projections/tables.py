@@ -4,9 +4,9 @@ schema test compare the migrations with, complete once this module is imported.
 
 Each table is defined beside what writes it, in its package's `tables.py` (identity, profiles,
 storefront, wishlists, categories, catalog, orders, ledger, analytics, tax, promotions,
-reconciliation, organisations, and the notifications consumer's); the read store's own (tracking,
-quarantine, the API's records) are in projections/schema.py. A rebuild swaps some of them
-for shadow copies (`shadowing`).
+reconciliation, organisations, webhooks, and the notifications consumer's); the read store's
+own (tracking, quarantine, the API's records) are in projections/schema.py. A rebuild swaps
+some of them for shadow copies (`shadowing`).
 
 This module imports table modules only, never a projector: projections/projector.py imports it to
 give every projector the live tables."""
@@ -35,6 +35,7 @@ from projections.reconciliation import tables as reconciliation
 from projections.schema import SHADOW_SUFFIX, metadata
 from projections.storefront import tables as storefront
 from projections.tax import tables as tax
+from projections.webhooks import tables as webhooks
 from projections.wishlists import tables as wishlists
 
 __all__ = ["LIVE", "SHADOW_SUFFIX", "Tables", "metadata"]
@@ -93,6 +94,7 @@ class Tables:
     organisation_marketplaces: sa.Table
     master_products: sa.Table
     master_listings: sa.Table
+    webhook_endpoints: sa.Table
 
     def shadowing(self, names: Iterable[str], *, dialect: str) -> Tables:
         """These tables with the named ones replaced by shadow copies. SQLite names indexes
@@ -161,4 +163,5 @@ LIVE = Tables(
     organisation_marketplaces=organisations.organisation_marketplaces,
     master_products=organisations.master_products,
     master_listings=organisations.master_listings,
+    webhook_endpoints=webhooks.webhook_endpoints,
 )

@@ -1,4 +1,5 @@
-"""Running Velora: the API (with the projectors and the scheduler beside it, by default) and
+"""Running Velora: the API (with the projectors, the scheduler and the webhook dispatcher beside
+it, by default) and
 the migrations a deployment runs first."""
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ def serve(
     background: Annotated[
         bool,
         typer.Option(
-            help="run the projectors and the scheduler here too, once whatever --workers is "
-            "(--no-background when `velora project` and `velora scheduler` run on their own)"
+            help="run the projectors, the scheduler and the webhook dispatcher here too, once "
+            "whatever --workers is (--no-background when `velora project`, `velora scheduler` "
+            "and `velora webhooks` run on their own)"
         ),
     ] = True,
 ) -> None:
-    """Runs the API, by default with the projectors and the scheduler beside it."""
+    """Runs the API, by default with the projectors, the scheduler and the webhook dispatcher
+    beside it."""
     import uvicorn
 
     from api.app import create_app
@@ -49,13 +52,11 @@ def serve(
         # N API processes, each with its own container, behind one port; the projectors and the
         # scheduler run once, in this supervising process, so nothing is projected twice.
         if background:
-            container.start_projections()
-            container.scheduler.start()
+            container.start_background()
         try:
             uvicorn.run("api.app:api_process", factory=True, workers=workers, **quiet)  # type: ignore[arg-type]
         finally:
-            container.scheduler.stop()
-            container.stop_projections()
+            container.stop_background()
     finally:
         container.close()
 

@@ -1,5 +1,5 @@
-"""The workers a deployment runs beside the API: the projectors, the scheduler, the relay to
-Kafka and the notifications consumer."""
+"""The workers a deployment runs beside the API: the projectors, the scheduler, the webhook
+dispatcher, the relay to Kafka and the notifications consumer."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def scheduler(
             stop.wait()
         finally:
             container.scheduler.stop()
+
+
+@app.command()
+def webhooks(metrics_port: MetricsPort = None) -> None:
+    """Sends webhook deliveries to the marketplaces' endpoints until interrupted. Several may
+    run: each claims the deliveries it sends, and one killed leaves its claims to run out."""
+    with as_worker(metrics_port) as (container, metrics, stop):
+        dispatcher = container.webhook_dispatcher
+        dispatcher.on_outcome = lambda status: metrics.webhook_deliveries.labels(status).inc()
+        dispatcher.start()
+        console.print(f"webhook dispatcher {dispatcher.name} running")
+        try:
+            stop.wait()
+        finally:
+            dispatcher.stop()
 
 
 @app.command()

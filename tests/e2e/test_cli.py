@@ -248,7 +248,9 @@ def test_rebuild_names_what_it_can_rebuild_and_rebuilds_search(tmp_path: Path) -
     every_model = {runner.name for runner in container.runners}
     container.close()
     named = " ".join(unknown.stdout.split()).split("rebuildable: ", 1)[1]
-    assert set(named.split(", ")) == every_model
+    # All but the webhook outbox, whose deliveries record what was sent: no replay of the log
+    # could make them again (projections/webhooks/outbox.py).
+    assert set(named.split(", ")) == every_model - {"webhook_outbox"}
     assert {"identity", "profiles", "categories", "catalog", "search", "ledger"} <= every_model
     neither = run(data_dir, "projections", "rebuild")
     assert neither.returncode == 2 and "--all" in neither.stdout

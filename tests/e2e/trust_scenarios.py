@@ -271,6 +271,12 @@ WHO: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/organisations/{id}/balances", {SP, SA}),
     ("GET", "/v1/organisations/{id}/payouts", {SP, SA}),
     ("GET", "/v1/organisations/{id}/analytics", {SP, SA}),
+    # API.md v1.2 "Webhooks to other apps"
+    ("POST", "/v1/webhook-endpoints", {M}),
+    ("GET", "/v1/webhook-endpoints", {M}),
+    ("DELETE", "/v1/webhook-endpoints/{id}", {M}),
+    ("GET", "/v1/webhook-endpoints/{id}/deliveries", {M}),
+    ("POST", "/v1/webhook-endpoints/{id}/deliveries/{id}/retry", {M}),
 ]
 # API.md v1.2: what a guest (a publishable key, no token) may call; on every other route of
 # WHO it is 401, as a caller who sent nothing. tests/e2e/guest_scenarios.py walks every route.

@@ -29,6 +29,7 @@ from domain.audit import (
 from domain.errors import Conflict, Invalid, NotFound
 from domain.personal import personal_fields
 from domain.secrets import secret_fields, without_secrets
+from domain.times import rfc3339
 from eventstore.application import CommandResult
 from eventstore.context import CommandContext, recording_under
 from eventstore.log import EventLog
@@ -59,7 +60,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return rfc3339(value)
     if isinstance(value, Enum):
         return jsonable(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -25,6 +25,7 @@ from api.policy import crosses_tenants
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
+from domain.times import as_text
 from projections.analytics.queries import Range
 
 router = APIRouter(tags=["analytics"])
@@ -153,7 +154,7 @@ def _answer(body: dict[str, Any], period: Range, format: str, name: str) -> Any:
     writer.writerow(["start", "currency", *columns])
     for point in points:
         writer.writerow(
-            [point["start"], body["currency"]]
+            [as_text(point["start"]), body["currency"]]
             + [v["amount"] if isinstance(v, dict) else v for v in (point[c] for c in columns)]
         )
     filename = f"{name}-{period.start}-{period.end}.csv"

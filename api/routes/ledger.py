@@ -27,6 +27,7 @@ from api.policy import crosses_tenants
 from api.problems import Problem
 from api.schemas import MoneyOut
 from api.security import Principal
+from domain.times import as_text
 from projections.scope import TenantScope
 
 MAX_JOURNAL_DAYS = 3660
@@ -189,7 +190,8 @@ def _journal_csv(records: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[str]
     for n, (record, fields) in enumerate(records, 1):
         # The CSV keeps v1.1's columns (a spreadsheet reads them by position); the variants'
         # skus are in the JSON's lines.
-        writer.writerow({"record": record, **{k: v for k, v in fields.items() if k != "skus"}})
+        kept = {k: as_text(v) for k, v in fields.items() if k != "skus"}
+        writer.writerow({"record": record, **kept})
         if n % 500 == 0:
             yield out.getvalue()
             out.seek(0)
@@ -202,7 +204,7 @@ def _journal_json(
 ) -> Iterator[str]:
     """`{...head, "opening": [...], "lines": [...], "closing": [...], "totals": [...]}`, one
     record at a time; totals are the lines' debits and credits per currency."""
-    yield json.dumps(head, default=str)[:-1]
+    yield json.dumps(head, default=as_text)[:-1]
     sections = ["opening", "line", "closing"]  # in the order the journal gives them
     current: str | None = None
     written = 0
@@ -220,7 +222,7 @@ def _journal_json(
             sums = totals.setdefault(fields["currency"], [0, 0])
             sums[0] += fields["debit"]
             sums[1] += fields["credit"]
-        yield (", " if written else "") + json.dumps(fields, default=str)
+        yield (", " if written else "") + json.dumps(fields, default=as_text)
         written += 1
     yield from opening("end")  # the sections nothing was in
     sums_out = [{"currency": c, "debit": d, "credit": k} for c, (d, k) in sorted(totals.items())]

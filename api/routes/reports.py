@@ -17,6 +17,7 @@ from api.deps import Allowed, ReadAfter, ReadStoreDep, Scope
 from api.problems import Problem
 from api.security import Principal
 from domain.money import money_json
+from domain.times import as_text
 from projections.analytics.queries import sales_report
 from projections.tax.queries import tax_report
 
@@ -158,7 +159,7 @@ def _csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...]) -> Iterator[st
     writer = csv.writer(buffer)
     writer.writerow(fields)
     for row in rows:
-        writer.writerow(["" if row[f] is None else row[f] for f in fields])
+        writer.writerow(["" if row[f] is None else as_text(row[f]) for f in fields])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -121,6 +121,7 @@ class AuditScenarios(Shop):
                 assert not leaks(history, password_hash)
                 registered = history.json()["items"][0]
                 assert registered["type"] == "User.Registered"
+                assert registered["timestamp"].endswith("Z"), registered["timestamp"]
                 # That a password was set shows, not what it is.
                 assert registered["data"]["password_hash"] == SECRET
                 assert registered["data"]["email"]  # other fields as they were

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from tests.e2e.money_scenarios import accounts, balanced
 from tests.e2e.shop import Shop
 
 DEBIT_NORMAL = ("asset", "expense")
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
 
 def journal(api: Api, token: str, tenant_id: str, start: Any, end: Any) -> dict[str, Any]:
@@ -94,6 +97,8 @@ class JournalScenarios(Shop):
             assert amounts["debit"] == amounts["credit"], transfer
         total = sum(line["debit"] for line in lines)
         assert body["totals"] == [{"currency": "USD", "debit": total, "credit": total}]
+        # RFC 3339 in UTC with a Z, as every time Velora writes (domain/times.py).
+        assert all(RFC3339.fullmatch(line["at"]) for line in lines), lines[0]["at"]
         posted = [(datetime.fromisoformat(line["at"]), line["position"]) for line in lines]
         assert posted == sorted(posted)  # in the order they were posted
         # Opening (none) plus each account's lines is its closing balance ...
@@ -172,6 +177,7 @@ class JournalScenarios(Shop):
             "closing": len(body["closing"]),
         }
         csv_lines = [r for r in rows if r["record"] == "line"]
+        assert all(RFC3339.fullmatch(r["at"]) for r in csv_lines), csv_lines[0]["at"]
         assert [
             (r["transfer_id"], r["account"], int(r["debit"]), int(r["credit"])) for r in csv_lines
         ] == [

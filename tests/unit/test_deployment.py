@@ -1,10 +1,12 @@
 """The deployment files, checked without a Docker engine (none runs here): docker-compose.yml
 runs the whole stack, with healthchecks and start order, every command is one the CLI accepts,
 every VELORA_* variable is a setting Velora reads and together they make a valid production
-configuration, and the image runs as an unprivileged user."""
+configuration, the image runs as an unprivileged user, and Prometheus and Grafana watch every
+process with a dashboard of what Velora really exports."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,15 @@ from urllib.parse import urlsplit
 import pytest
 import typer.main
 import yaml
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.cli import app
 from api.settings import Settings
+from tests.conftest import built, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-VELORA_SERVICES = {"migrate", "api", "projector", "relay", "scheduler", "notifications"}
+VELORA_SERVICES = {"migrate", "api", "projector", "relay", "scheduler", "webhooks", "notifications"}
 BACKING = {
     "postgres": "postgres:16",
     "mysql": "mysql:8",
@@ -26,6 +31,8 @@ BACKING = {
     "kafka": "apache/kafka:",
     "redis": "redis:7",
     "minio": "minio/minio:",
+    "prometheus": "prom/prometheus:",
+    "grafana": "grafana/grafana:",
 }
 
 
@@ -164,3 +171,64 @@ def test_the_event_store_archives_its_write_ahead_log_at_least_every_minute(
     assert "/wal-archive/%f" in archive and archive.startswith("test ! -f")  # never overwrites
     assert any(v.endswith(":/wal-archive") for v in postgres["volumes"])
     assert "pgwal" in compose["volumes"]
+
+
+def test_prometheus_scrapes_the_api_and_every_worker(compose: dict[str, Any]) -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    targets = {
+        t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    }
+    services = compose["services"]
+    expected = {"api:8000"} | {
+        f"{name}:{services[name]['command'][services[name]['command'].index('--metrics-port') + 1]}"
+        for name in VELORA_SERVICES - {"migrate", "api"}
+    }
+    assert targets == expected
+    mounted = " ".join(services["prometheus"]["volumes"])
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml" in mounted
+
+
+def test_the_grafana_dashboard_shows_only_metrics_velora_exports(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """Every series the provisioned dashboard asks Prometheus for is one Velora's /metrics
+    (API and workers alike) has: read from a running app's own exposition, not from a list."""
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "velora.json").read_text())
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b((?:velora|process)_[a-z_]+)\b", target["expr"])
+    }
+    assert len(asked) >= 10
+    container = built(make_settings(tmp_path / "velora"))
+    try:
+        with TestClient(create_app(container, run_projections=True)) as http:
+            exposition = http.get("/metrics").text
+    finally:
+        container.close()
+    families = set(re.findall(r"^# TYPE (\w+) ", exposition, re.M))
+    suffixes = ("", "_total", "_bucket", "_count", "_sum")
+    unknown = {
+        n
+        for n in asked
+        if not any(n.removesuffix(s) in families for s in suffixes if n.endswith(s))
+    }
+    assert unknown == set(), sorted(families)
+    grafana = compose["services"]["grafana"]
+    mounted = " ".join(grafana["volumes"])
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards" in mounted
+    provider = yaml.safe_load(
+        (ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "velora.yml").read_text()
+    )
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    source = yaml.safe_load(
+        (
+            ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
+        ).read_text()
+    )
+    (prometheus,) = source["datasources"]
+    assert prometheus["url"] == "http://prometheus:9090"
+    assert {t["datasource"]["uid"] for p in dashboard["panels"] for t in p["targets"]} == {
+        prometheus["uid"]
+    }

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # How long a dispatcher's claim on the deliveries it is sending lasts: one killed mid-batch
     # leaves them to be sent again after this. Longer than a batch can take to send.
     webhooks_lease_s: float = Field(default=120.0, ge=1, le=3600)
+    # How long the delivery log keeps what was delivered or given up (the scheduler deletes it).
+    webhooks_log_retention_days: int = Field(default=30, ge=1, le=3650)
     # Mail: SMTP when a URL is set (smtps://, smtp+starttls:// or smtp://user:pass@host:587),
     # else one log line per message. Messages come from the built-in templates, each of which
     # a file of the same name in `mail_templates` replaces.

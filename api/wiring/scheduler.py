@@ -13,6 +13,7 @@ from api.wiring.orders import OrderParts
 from api.wiring.platform import Wiring
 from api.wiring.reconciliation import ReconciliationParts
 from projections.notifications.consumer import forget_consumed
+from projections.webhooks.dispatch import forget_settled
 from services.scheduler import Chore, Scheduler
 
 
@@ -35,9 +36,15 @@ def wire_scheduler(
     def forget_consumed_events(now: datetime) -> int:
         return forget_consumed(store, now - consumed_retention)
 
+    delivery_log_retention = timedelta(days=wiring.settings.webhooks_log_retention_days)
+
+    def forget_settled_deliveries(now: datetime) -> int:
+        return forget_settled(store, now - delivery_log_retention)
+
     chores: dict[str, Chore] = {
         "idempotency_keys": guards.idempotency.purge_expired,
         "consumed_events": forget_consumed_events,
+        "webhook_deliveries": forget_settled_deliveries,
     }
     return SchedulerParts(
         scheduler=Scheduler(

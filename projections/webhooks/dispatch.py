@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from projections.background import Background
 from projections.scope import TenantScope
-from projections.store import ReadStore, utcnow
+from projections.store import ReadStore, naive_utc, utcnow
 from projections.webhooks.tables import webhook_deliveries as d
 from projections.webhooks.tables import webhook_endpoints as e
 
@@ -274,3 +274,13 @@ def retry(store: ReadStore, scope: TenantScope, endpoint_id: str, delivery_id: s
             .values(status="pending", next_attempt_at=utcnow(), first_attempt_at=None)
         )
         return True
+
+
+def forget_settled(store: ReadStore, before: datetime) -> int:
+    """Deletes the deliveries made before `before` that are delivered or dead: the delivery
+    log's retention. Those still to be delivered stay, whatever their age."""
+    with store.begin() as conn:
+        query = sa.delete(d).where(
+            d.c.status.in_(("delivered", "dead")), d.c.created_at < naive_utc(before)
+        )
+        return int(conn.execute(query).rowcount)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -140,6 +141,12 @@ class WebhookScenarios(Shop):
         ]
         assert all(d["next_attempt_at"] is None and d["delivered_at"] for d in log)
         assert len(receivers.on("/ok/erp")) == 2  # nothing of the other types
+        # The delivery log keeps what was delivered for its retention, then the scheduler
+        # forgets it (30 days by default).
+        container.scheduler.housekeep(datetime.now(UTC) + timedelta(days=29))
+        assert len(deliveries(api, m, endpoint_id)) == 2
+        swept = container.scheduler.housekeep(datetime.now(UTC) + timedelta(days=31))
+        assert swept["webhook_deliveries"] >= 2 and deliveries(api, m, endpoint_id) == []
 
     def test_failures_are_retried_and_each_aggregate_keeps_its_order(
         self, api: Api, root: str, container: Any, receivers: Receivers

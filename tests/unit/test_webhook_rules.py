@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -163,3 +165,9 @@ def test_retries_back_off_exponentially_with_jitter_up_to_a_ceiling() -> None:
         attempts += 1
         elapsed += min(30 * 2 ** (attempts - 1), 6 * 3600)
     assert 15 <= attempts <= 25
+
+
+def test_the_types_an_endpoint_may_name_are_those_docs_events_md_lists() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \| \w+ \|", text, re.M))
+    assert documented == TYPES
